@@ -1,0 +1,194 @@
+#include "cpu/host_scheduler.hpp"
+
+#include "sim/error.hpp"
+
+namespace vcpusim::cpu {
+
+// Component ids for event ordering: pCPUs first, then threads.
+namespace {
+int pcpu_component(int pcpu) { return pcpu; }
+}  // namespace
+
+HostScheduler::HostScheduler(sim::Kernel& kernel, const SchedulerParams& params, int pcpus)
+    : kernel_(kernel), policy_(make_policy(params, pcpus)), pcpus_(static_cast<std::size_t>(pcpus)) {}
+
+void HostScheduler::add(HostThread& t) { threads_.push_back(&t); }
+
+void HostScheduler::record(int pcpu, const char* what, const HostThread* t) {
+  kernel_.recorder().record(kernel_.now(), pcpu_component(pcpu), what, t ? t->id() : -1);
+}
+
+int HostScheduler::select_pcpu(const HostThread& t) const {
+  // Previous pCPU if idle, else the lowest idle allowed pCPU, else the previous one if allowed,
+  // else the allowed pCPU with the shortest queue (lowest number on ties).
+  auto allowed = [&](int c) {
+    for (int a : t.affinity())
+      if (a == c) return true;
+    return false;
+  };
+  if (t.pcpu_ >= 0 && allowed(t.pcpu_) && !current(t.pcpu_)) return t.pcpu_;
+  for (int c : t.affinity())
+    if (!current(c)) return c;
+  if (t.pcpu_ >= 0 && allowed(t.pcpu_)) return t.pcpu_;
+  int best = t.affinity().front();
+  for (int c : t.affinity())
+    if (policy_->queued(c) < policy_->queued(best) || (policy_->queued(c) == policy_->queued(best) && c < best))
+      best = c;
+  return best;
+}
+
+void HostScheduler::settle(HostThread& t) {
+  if (t.state_ != ThreadState::kRunning) return;
+  const Tick elapsed = kernel_.now() - t.segment_start_;
+  if (elapsed == 0) return;
+  t.run_time_ += elapsed;
+  if (t.work_left_ != sim::kForever) t.work_left_ -= elapsed;
+  pcpus_[static_cast<std::size_t>(t.pcpu_)].busy[static_cast<int>(t.kind())] += elapsed;
+  policy_->account(t.pcpu_, t, elapsed);
+  t.segment_start_ = kernel_.now();
+}
+
+void HostScheduler::arm_work(HostThread& t) {
+  kernel_.cancel(t.work_event_);
+  if (t.state_ != ThreadState::kRunning || t.work_left_ == sim::kForever) return;
+  t.work_event_ = kernel_.at(kernel_.now() + t.work_left_, sim::Phase::kWork, 1000 + t.id(), [this, &t] {
+    t.work_event_ = sim::EventKey{};
+    settle(t);
+    t.work_left_ = 0;
+    t.on_work_done();
+  });
+}
+
+void HostScheduler::arm_slice(int pcpu) {
+  Pcpu& p = pcpus_[static_cast<std::size_t>(pcpu)];
+  kernel_.cancel(p.slice_event);
+  if (!p.current || policy_->queued(pcpu) == 0) return;
+  const Tick end = std::max(p.current->slice_start_ + policy_->slice(pcpu, *p.current), kernel_.now());
+  p.slice_event = kernel_.at(end, sim::Phase::kHost, pcpu_component(pcpu), [this, pcpu] {
+    pcpus_[static_cast<std::size_t>(pcpu)].slice_event = sim::EventKey{};
+    slice_expired(pcpu);
+  });
+}
+
+void HostScheduler::slice_expired(int pcpu) {
+  Pcpu& p = pcpus_[static_cast<std::size_t>(pcpu)];
+  HostThread& curr = *p.current;
+  settle(curr);
+  policy_->enqueue(pcpu, curr, false);
+  HostThread* next = policy_->pick_next(pcpu);
+  if (next == &curr) {
+    curr.slice_start_ = kernel_.now();
+    arm_slice(pcpu);
+    return;
+  }
+  policy_->dequeue(pcpu, curr);
+  deschedule_current(pcpu);
+  policy_->enqueue(pcpu, curr, false);
+  dispatch(pcpu, *next);
+}
+
+void HostScheduler::deschedule_current(int pcpu) {
+  Pcpu& p = pcpus_[static_cast<std::size_t>(pcpu)];
+  HostThread& t = *p.current;
+  settle(t);
+  kernel_.cancel(t.work_event_);
+  t.state_ = ThreadState::kRunnable;
+  t.segment_start_ = kernel_.now();
+  p.current = nullptr;
+  record(pcpu, "deschedule", &t);
+  t.on_deschedule();
+}
+
+void HostScheduler::dispatch(int pcpu, HostThread& next) {
+  Pcpu& p = pcpus_[static_cast<std::size_t>(pcpu)];
+  if (next.state_ == ThreadState::kRunnable) next.wait_time_ += kernel_.now() - next.segment_start_;
+  next.state_ = ThreadState::kRunning;
+  next.pcpu_ = pcpu;
+  next.segment_start_ = kernel_.now();
+  next.slice_start_ = kernel_.now();
+  p.current = &next;
+  ++switches_;
+  record(pcpu, "dispatch", &next);
+  arm_work(next);
+  arm_slice(pcpu);
+  next.on_dispatch();
+}
+
+void HostScheduler::schedule_next(int pcpu) {
+  if (current(pcpu)) return;
+  if (HostThread* next = policy_->pick_next(pcpu)) dispatch(pcpu, *next);
+}
+
+void HostScheduler::wake(HostThread& t) {
+  if (t.state_ != ThreadState::kSleeping) return;
+  const int pcpu = select_pcpu(t);
+  policy_->migrate(t, t.pcpu_, pcpu);
+  t.pcpu_ = pcpu;
+  t.state_ = ThreadState::kRunnable;
+  t.segment_start_ = kernel_.now();
+  record(pcpu, "wake", &t);
+  policy_->enqueue(pcpu, t, true);
+  HostThread* curr = current(pcpu);
+  if (!curr) {
+    schedule_next(pcpu);
+    return;
+  }
+  settle(*curr);
+  if (policy_->preempt_on_wake(pcpu, *curr, t)) {
+    policy_->dequeue(pcpu, t);
+    HostThread& prev = *curr;
+    deschedule_current(pcpu);
+    policy_->enqueue(pcpu, prev, false);
+    dispatch(pcpu, t);
+  } else {
+    arm_slice(pcpu);
+  }
+}
+
+void HostScheduler::sleep(HostThread& t) {
+  if (t.state_ == ThreadState::kSleeping) return;
+  const int pcpu = t.pcpu_;
+  if (t.state_ == ThreadState::kRunning) {
+    settle(t);
+    kernel_.cancel(t.work_event_);
+    t.state_ = ThreadState::kSleeping;
+    pcpus_[static_cast<std::size_t>(pcpu)].current = nullptr;
+    kernel_.cancel(pcpus_[static_cast<std::size_t>(pcpu)].slice_event);
+    record(pcpu, "sleep", &t);
+    schedule_next(pcpu);
+  } else {
+    policy_->dequeue(pcpu, t);
+    t.wait_time_ += kernel_.now() - t.segment_start_;
+    t.state_ = ThreadState::kSleeping;
+    record(pcpu, "sleep", &t);
+    arm_slice(pcpu);
+  }
+}
+
+void HostScheduler::set_work(HostThread& t, Tick work) {
+  if (work < 0) throw sim::SimError(t.name() + ": negative work");
+  settle(t);
+  t.work_left_ = work;
+  arm_work(t);
+}
+
+Tick HostScheduler::work_left(HostThread& t) {
+  settle(t);
+  return t.work_left_;
+}
+
+void HostScheduler::settle_all() {
+  for (HostThread* t : threads_) {
+    settle(*t);
+    if (t->state_ == ThreadState::kRunnable) {
+      t->wait_time_ += kernel_.now() - t->segment_start_;
+      t->segment_start_ = kernel_.now();
+    }
+  }
+}
+
+Tick HostScheduler::busy_time(int pcpu, HostThread::Kind kind) const {
+  return pcpus_[static_cast<std::size_t>(pcpu)].busy[static_cast<int>(kind)];
+}
+
+}  // namespace vcpusim::cpu

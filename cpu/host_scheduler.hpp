@@ -1,0 +1,58 @@
+// The host: per-pCPU current thread and run queue, thread placement within affinity, slices,
+// wake-up preemption, and the work timer of the running thread. Policies decide the order.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "cpu/host_thread.hpp"
+#include "cpu/params.hpp"
+#include "cpu/sched_policy.hpp"
+#include "sim/kernel.hpp"
+
+namespace vcpusim::cpu {
+
+class HostScheduler {
+ public:
+  HostScheduler(sim::Kernel& kernel, const SchedulerParams& params, int pcpus);
+
+  void add(HostThread& t);
+  // Sleeping -> runnable: placed on a pCPU of its affinity; may preempt the current thread.
+  void wake(HostThread& t);
+  // Running or runnable -> sleeping.
+  void sleep(HostThread& t);
+  // The CPU time `t` needs before on_work_done(); sim::kForever for "until told otherwise".
+  void set_work(HostThread& t, Tick work);
+  Tick work_left(HostThread& t);
+  HostThread* current(int pcpu) const { return pcpus_[static_cast<std::size_t>(pcpu)].current; }
+  int pcpus() const { return static_cast<int>(pcpus_.size()); }
+  const SchedPolicy& policy() const { return *policy_; }
+
+  // Accounting up to now for every open segment (call at the end of a run).
+  void settle_all();
+  Tick busy_time(int pcpu, HostThread::Kind kind) const;
+  std::uint64_t context_switches() const { return switches_; }
+
+ private:
+  struct Pcpu {
+    HostThread* current = nullptr;
+    sim::EventKey slice_event;
+    Tick busy[2] = {0, 0};  // by HostThread::Kind
+  };
+  void settle(HostThread& t);
+  void arm_work(HostThread& t);
+  void arm_slice(int pcpu);
+  void slice_expired(int pcpu);
+  void dispatch(int pcpu, HostThread& next);
+  void deschedule_current(int pcpu);
+  void schedule_next(int pcpu);
+  int select_pcpu(const HostThread& t) const;
+  void record(int pcpu, const char* what, const HostThread* t);
+
+  sim::Kernel& kernel_;
+  std::unique_ptr<SchedPolicy> policy_;
+  std::vector<Pcpu> pcpus_;
+  std::vector<HostThread*> threads_;
+  std::uint64_t switches_ = 0;
+};
+
+}  // namespace vcpusim::cpu

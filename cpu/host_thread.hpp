@@ -1,0 +1,63 @@
+// A host thread: a vCPU thread or a host load task. The scheduler runs it on a pCPU; while it
+// runs it consumes "work" (CPU time it needs before it has something new to decide).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "sim/kernel.hpp"
+#include "sim/time.hpp"
+
+namespace vcpusim::cpu {
+
+using sim::Tick;
+
+enum class ThreadState { kSleeping, kRunnable, kRunning };
+
+class HostThread {
+ public:
+  enum class Kind { kVcpu, kLoad };
+  HostThread(int id, Kind kind, std::string name, std::vector<int> affinity, int nice);
+  virtual ~HostThread() = default;
+  HostThread(const HostThread&) = delete;
+  HostThread& operator=(const HostThread&) = delete;
+
+  int id() const { return id_; }
+  Kind kind() const { return kind_; }
+  const std::string& name() const { return name_; }
+  const std::vector<int>& affinity() const { return affinity_; }
+  std::int64_t weight() const { return weight_; }
+  ThreadState state() const { return state_; }
+  int pcpu() const { return pcpu_; }
+
+  Tick run_time() const { return run_time_; }
+  Tick wait_time() const { return wait_time_; }  // runnable but not running (steal for a vCPU)
+
+  // Called by the scheduler.
+  virtual void on_work_done() = 0;  // the work ran out while running
+  virtual void on_dispatch() {}     // starts running
+  virtual void on_deschedule() {}   // stops running but stays runnable (preempted)
+
+ private:
+  friend class HostScheduler;
+  friend class FairPolicy;
+  friend class RrPolicy;
+  int id_;
+  Kind kind_;
+  std::string name_;
+  std::vector<int> affinity_;
+  std::int64_t weight_;
+  ThreadState state_ = ThreadState::kSleeping;
+  int pcpu_ = -1;
+  Tick work_left_ = sim::kForever;
+  Tick segment_start_ = 0;  // start of the current run segment, or of the current wait
+  sim::EventKey work_event_;
+  Tick run_time_ = 0;
+  Tick wait_time_ = 0;
+  // fair policy
+  std::int64_t vruntime_ = 0;
+  Tick slice_start_ = 0;
+};
+
+std::int64_t nice_to_weight(int nice);
+
+}  // namespace vcpusim::cpu

@@ -1,0 +1,65 @@
+#include "cpu/machine.hpp"
+
+namespace vcpusim::cpu {
+
+Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const HostParams& host,
+                 const VmParams& vm, const CostParams& costs)
+    : kernel_(kernel),
+      decisions_(decisions),
+      costs_(costs),
+      tsc_hz_(vm.tsc_frequency.value),
+      scheduler_(kernel, host.scheduler, static_cast<int>(host.pcpus.value)),
+      memory_(costs, static_cast<int>(host.pcpus.value), static_cast<int>(host.sockets.value)) {
+  for (int i = 0; i < vm.vcpus.value; ++i) {
+    const auto& pins = vm.pinning[static_cast<std::size_t>(i)];
+    vcpus_.push_back(std::make_unique<Vcpu>(i, std::vector<int>(pins.begin(), pins.end()),
+                                            static_cast<int>(vm.nice.value), *this));
+    scheduler_.add(*vcpus_.back());
+  }
+  int id = static_cast<int>(vm.vcpus.value);
+  for (std::size_t i = 0; i < host.load.size(); ++i) {
+    loads_.push_back(std::make_unique<LoadTask>(id++, "load" + std::to_string(i), *host.load[i],
+                                                kernel, scheduler_, decisions));
+    scheduler_.add(*loads_.back());
+  }
+}
+
+Machine::~Machine() = default;
+
+std::uint64_t Machine::tsc_at(Tick t) const {
+  return static_cast<std::uint64_t>(static_cast<unsigned __int128>(t) *
+                                    static_cast<unsigned __int128>(tsc_hz_) / sim::kSecond);
+}
+
+void Machine::run(Tick end) {
+  for (auto& v : vcpus_) v->start();
+  for (auto& l : loads_) l->start();
+  kernel_.run(end);
+  scheduler_.settle_all();
+  collect_metrics(end);
+}
+
+void Machine::collect_metrics(Tick end) {
+  const double span = end > 0 ? static_cast<double>(end) : 1.0;
+  for (int c = 0; c < scheduler_.pcpus(); ++c) {
+    const std::string p = "host.pcpu" + std::to_string(c);
+    const Tick load = scheduler_.busy_time(c, HostThread::Kind::kLoad);
+    const Tick vcpu = scheduler_.busy_time(c, HostThread::Kind::kVcpu);
+    metrics_.set(p + ".load_fraction", static_cast<double>(load) / span);
+    metrics_.set(p + ".vcpu_fraction", static_cast<double>(vcpu) / span);
+  }
+  metrics_.set("host.context_switches", scheduler_.context_switches());
+  for (auto& v : vcpus_) {
+    const std::string p = "vcpu" + std::to_string(v->index());
+    metrics_.set(p + ".steal_ns", static_cast<std::int64_t>(v->steal_time() / sim::kNanosecond));
+    metrics_.set(p + ".run_ns", static_cast<std::int64_t>(v->run_time() / sim::kNanosecond));
+    metrics_.set(p + ".spin_ns", static_cast<std::int64_t>(v->spin_time() / sim::kNanosecond));
+    metrics_.set(p + ".halted_ns", static_cast<std::int64_t>(v->halted_time() / sim::kNanosecond));
+    metrics_.set(p + ".interrupts", v->interrupts_taken());
+  }
+  metrics_.set("memory.cacheline_transfers", memory_.transfers());
+  metrics_.set("sim.events", kernel_.events_processed());
+  metrics_.set("sim.decisions", static_cast<std::uint64_t>(decisions_.log().size()));
+}
+
+}  // namespace vcpusim::cpu

@@ -1,0 +1,58 @@
+// The simulated host and VM: pCPUs, the host scheduler, load tasks, vCPUs and guest memory,
+// built from the scenario's host/vm/costs sections. Guest models attach to it.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "cpu/guest_api.hpp"
+#include "cpu/host_scheduler.hpp"
+#include "cpu/load_task.hpp"
+#include "cpu/memory.hpp"
+#include "cpu/params.hpp"
+#include "cpu/vcpu.hpp"
+#include "sim/checks.hpp"
+#include "sim/decision.hpp"
+#include "sim/kernel.hpp"
+#include "sim/metrics.hpp"
+
+namespace vcpusim::cpu {
+
+class Machine {
+ public:
+  Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const HostParams& host,
+          const VmParams& vm, const CostParams& costs);
+  ~Machine();
+
+  sim::Kernel& kernel() { return kernel_; }
+  HostScheduler& scheduler() { return scheduler_; }
+  Memory& memory() { return memory_; }
+  const CostParams& costs() const { return costs_; }
+  sim::DecisionSource& decisions() { return decisions_; }
+  sim::Metrics& metrics() { return metrics_; }
+  sim::Violations& violations() { return violations_; }
+
+  int vcpu_count() const { return static_cast<int>(vcpus_.size()); }
+  Vcpu& vcpu(int i) { return *vcpus_.at(static_cast<std::size_t>(i)); }
+  std::int64_t tsc_frequency() const { return tsc_hz_; }
+  // TSC value at simulated time t: floor(t * f / 1 s).
+  std::uint64_t tsc_at(Tick t) const;
+
+  // Starts vCPUs and load tasks, runs to `end`, then fills the host metrics.
+  void run(Tick end);
+
+ private:
+  void collect_metrics(Tick end);
+
+  sim::Kernel& kernel_;
+  sim::DecisionSource& decisions_;
+  const CostParams& costs_;
+  std::int64_t tsc_hz_;
+  HostScheduler scheduler_;
+  Memory memory_;
+  sim::Metrics metrics_;
+  sim::Violations violations_;
+  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+  std::vector<std::unique_ptr<LoadTask>> loads_;
+};
+
+}  // namespace vcpusim::cpu

@@ -1,0 +1,145 @@
+#include "cpu/params.hpp"
+
+namespace vcpusim::cpu {
+
+void LoadParams::load(const sim::Node& node) {
+  node.require_object();
+  if (!node.has("kind")) node.fail("missing key \"kind\"", "\"duty\", \"poisson\" or \"script\"");
+  kind.load(node.at("kind"));
+  std::vector<std::string> allowed = {"kind", "cpus", "nice"};
+  if (kind.value == "duty") allowed.insert(allowed.end(), {"busy", "idle", "phase"});
+  if (kind.value == "poisson") allowed.insert(allowed.end(), {"busy", "idle"});
+  if (kind.value == "script") allowed.push_back("windows");
+  node.reject_unknown(allowed);
+  if (node.has("cpus")) cpus.load(node.at("cpus"));
+  if (node.has("nice")) nice.load(node.at("nice"));
+  if (node.has("busy")) busy.load(node.at("busy"));
+  if (node.has("idle")) idle.load(node.at("idle"));
+  if (node.has("phase")) phase.load(node.at("phase"));
+  if (cpus.value.empty()) node.at("cpus").fail("[] is empty", "a non-empty list of pCPU numbers");
+  if (kind.value == "poisson" && idle.value == 0)
+    node.at("idle").fail("\"0\" is not a mean idle time", "a positive duration");
+  if (kind.value == "script") {
+    const sim::Node w = node.at("windows");
+    w.require_array();
+    Tick last_end = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const sim::Node pair = w.at(i);
+      pair.require_array();
+      if (pair.size() != 2) pair.fail(sim::describe(pair.json()) + " is not a pair", "[start, end]");
+      const Tick start = pair.at(0).as_duration(0, sim::kForever / 2);
+      const Tick end = pair.at(1).as_duration(0, sim::kForever / 2);
+      if (end <= start || start < last_end)
+        pair.fail(sim::describe(pair.json()) + " overlaps or is empty",
+                  "windows in time order with start < end");
+      windows.emplace_back(start, end);
+      last_end = end;
+    }
+  }
+}
+
+sim::Json LoadParams::to_json() const {
+  sim::Json out = {{"kind", kind.value}, {"cpus", cpus.value}, {"nice", nice.value}};
+  if (kind.value == "duty") {
+    out["busy"] = busy.to_json();
+    out["idle"] = idle.to_json();
+    out["phase"] = phase.to_json();
+  } else if (kind.value == "poisson") {
+    out["busy"] = busy.to_json();
+    out["idle"] = idle.to_json();
+  } else {
+    sim::Json w = sim::Json::array();
+    for (const auto& [s, e] : windows) w.push_back({sim::format_duration(s), sim::format_duration(e)});
+    out["windows"] = w;
+  }
+  return out;
+}
+
+sim::Json LoadParams::schema() const {
+  sim::Json s = ParamSet::schema();
+  s["properties"]["windows"] = {
+      {"type", "array"},
+      {"description", "script: busy windows [start, end] in time order"},
+      {"items", {{"type", "array"}, {"minItems", 2}, {"maxItems", 2}, {"items", {{"type", "string"}}}}}};
+  s["required"] = {"kind"};
+  return s;
+}
+
+void HostParams::load_from(const sim::Node& node) {
+  sim::Json rest = node.json();
+  if (rest.is_object()) rest.erase("load");
+  ParamSet::load(sim::Node(rest, node.file(), node.path()));
+  if (!node.has("load")) return;
+  const sim::Node list = node.at("load");
+  list.require_array();
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto p = std::make_unique<LoadParams>();
+    p->load(list.at(i));
+    for (std::size_t k = 0; k < p->cpus.value.size(); ++k)
+      if (p->cpus.value[k] >= pcpus.value)
+        list.at(i).at("cpus").at(k).fail(
+            std::to_string(p->cpus.value[k]) + " is not a pCPU of this host",
+            "0 to " + std::to_string(pcpus.value - 1) + " (host.pcpus is " +
+                std::to_string(pcpus.value) + ")");
+    load.push_back(std::move(p));
+  }
+}
+
+sim::Json HostParams::to_json() const {
+  sim::Json out = ParamSet::to_json();
+  out["load"] = sim::Json::array();
+  for (const auto& l : load) out["load"].push_back(l->to_json());
+  return out;
+}
+
+sim::Json HostParams::schema() const {
+  sim::Json s = ParamSet::schema();
+  LoadParams example;
+  s["properties"]["load"] = {{"type", "array"},
+                             {"description", "host load generators"},
+                             {"items", example.schema()}};
+  return s;
+}
+
+void VmParams::load_from(const sim::Node& node, std::int64_t pcpus) {
+  sim::Json rest = node.json();
+  if (rest.is_object()) rest.erase("pinning");
+  ParamSet::load(sim::Node(rest, node.file(), node.path()));
+  pinning.clear();
+  if (!node.has("pinning")) {
+    std::vector<std::int64_t> all;
+    for (std::int64_t c = 0; c < pcpus; ++c) all.push_back(c);
+    pinning.assign(static_cast<std::size_t>(vcpus.value), all);
+    return;
+  }
+  const sim::Node list = node.at("pinning");
+  list.require_array();
+  if (static_cast<std::int64_t>(list.size()) != vcpus.value)
+    list.fail("has " + std::to_string(list.size()) + " entries",
+              "one list of pCPUs per vCPU (" + std::to_string(vcpus.value) + " entries)");
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const sim::Node entry = list.at(i);
+    entry.require_array();
+    if (entry.size() == 0) entry.fail("[] is empty", "a non-empty list of pCPU numbers");
+    std::vector<std::int64_t> cpus;
+    for (std::size_t k = 0; k < entry.size(); ++k) cpus.push_back(entry.at(k).as_int(0, pcpus - 1));
+    pinning.push_back(cpus);
+  }
+}
+
+sim::Json VmParams::to_json() const {
+  sim::Json out = ParamSet::to_json();
+  out["pinning"] = pinning;
+  return out;
+}
+
+sim::Json VmParams::schema() const {
+  sim::Json s = ParamSet::schema();
+  s["properties"]["pinning"] = {
+      {"type", "array"},
+      {"description", "per vCPU, the pCPUs it may run on (default: all)"},
+      {"items", {{"type", "array"}, {"items", {{"type", "integer"}, {"minimum", 0}}}}}};
+  return s;
+}
+
+}  // namespace vcpusim::cpu

@@ -1,0 +1,90 @@
+// Timekeeping and the vDSO (kernel/time/timekeeping.c, kernel/time/vsyscall.c,
+// lib/vdso/gettimeofday.c). The timekeeping vCPU's tick runs update_wall_time(); kernel readers
+// go through tk_core's seqcount, vDSO readers through the data page's own seqcount.
+#pragma once
+#include <cstdint>
+#include <optional>
+
+#include "cpu/machine.hpp"
+#include "guest/seqcount.hpp"
+#include "guest/timekeeping_params.hpp"
+
+namespace vcpusim::guest {
+
+// One clock's read base: ns = sec * 1e9 + (((c - cycle_last) * mult + nsec) >> shift).
+struct ClockBase {
+  std::uint64_t cycle_last = 0;
+  std::uint64_t mult = 0;
+  std::uint64_t shift = 0;
+  std::uint64_t sec = 0;
+  std::uint64_t nsec = 0;  // shifted nanoseconds
+  std::int64_t read_ns(std::uint64_t cycles) const;
+};
+
+// The same five fields as guest-shared words on one cacheline.
+struct ClockWords {
+  cpu::Word* cycle_last;
+  cpu::Word* mult;
+  cpu::Word* shift;
+  cpu::Word* sec;
+  cpu::Word* nsec;
+  void store(cpu::GuestCpu& cpu, const ClockBase& b);
+  ClockBase load(cpu::GuestCpu& cpu);
+  void init(const ClockBase& b);
+};
+
+class Timekeeping {
+ public:
+  Timekeeping(cpu::Machine& machine, const TimekeepingParams& params, const TimekeepingCosts& costs);
+
+  // Arms the tick on the timekeeping vCPU and hooks the monotonic check's context.
+  void install(sim::MonotonicTimeCheck* monotonic);
+
+  // Readers. Each returns nanoseconds; `retries` counts seqcount retries.
+  std::int64_t ktime_get(cpu::GuestCpu& cpu, std::uint64_t& retries);
+  std::int64_t vdso_clock_gettime(cpu::GuestCpu& cpu, std::uint64_t& retries);
+
+  // The timer interrupt handler's work on the timekeeping vCPU.
+  void update_wall_time(cpu::GuestCpu& cpu);
+
+  std::uint64_t updates() const { return updates_; }
+  std::int64_t initial_mult() const { return static_cast<std::int64_t>(initial_mult_); }
+  std::int64_t current_mult() const { return static_cast<std::int64_t>(shadow_.mult); }
+
+ private:
+  // The last update that changed mult, with when its data became visible to each reader kind.
+  struct Update {
+    sim::Tick c0_time = 0;
+    std::optional<sim::Tick> ktime_published;
+    std::optional<sim::Tick> vdso_published;
+    std::int64_t mult_old = 0;
+    std::int64_t mult_new = 0;
+  };
+  std::int64_t ntp_adjustment();
+  void accumulate(std::uint64_t c0);
+  void apply_adjustment(std::int64_t adj, std::uint64_t c0);
+  void update_vsyscall(cpu::GuestCpu& cpu);
+  void publish(cpu::GuestCpu& cpu);
+  void end_tk_write(cpu::GuestCpu& cpu);
+  void add_prediction(sim::Tick now, sim::Json& details) const;
+  void arm_tick(sim::Tick at);
+
+  cpu::Machine& machine_;
+  const TimekeepingParams& params_;
+  const TimekeepingCosts& costs_;
+  Seqcount tk_seq_;
+  Seqcount vdso_seq_;
+  ClockWords tk_;
+  ClockWords vdso_;
+  ClockBase shadow_;  // touched only by the timekeeping CPU: plain state
+  std::uint64_t cycle_interval_ = 0;
+  std::uint64_t xtime_interval_ = 0;
+  std::uint64_t initial_mult_ = 0;
+  sim::Tick tick_period_ = 0;
+  std::uint64_t updates_ = 0;
+  std::int64_t adjustments_ = 0;
+  Update last_change_;
+  std::vector<Update> changes_;
+};
+
+}  // namespace vcpusim::guest

@@ -1,0 +1,13 @@
+#include "guest/timekeeping_params.hpp"
+
+namespace vcpusim::guest {
+
+void NtpParams::validate(const sim::Node& node) const {
+  if (node.has("ppm") && node.has("mult_steps"))
+    node.fail("both \"ppm\" and \"mult_steps\" are set", "one of them");
+  if (direction.value != "none" && ppm.value == 0 && mult_steps.value == 0)
+    node.fail("direction \"" + direction.value + "\" with a zero adjustment",
+              "\"ppm\" > 0 or \"mult_steps\" > 0");
+}
+
+}  // namespace vcpusim::guest

@@ -1,0 +1,237 @@
+#include "sim/config.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "sim/error.hpp"
+
+namespace vcpusim::sim {
+namespace {
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
+  return out;
+}
+
+std::string quoted_list(const std::vector<std::string>& items) {
+  std::vector<std::string> q;
+  for (const auto& s : items) q.push_back("\"" + s + "\"");
+  return join(q, ", ");
+}
+
+const char* type_name(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::null: return "null";
+    case Json::value_t::object: return "an object";
+    case Json::value_t::array: return "an array";
+    case Json::value_t::string: return "a string";
+    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::number_float: return "a number with a fraction";
+    default: return "an integer";
+  }
+}
+
+}  // namespace
+
+std::string describe(const Json& value) {
+  std::string s = value.dump();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+void Node::fail(const std::string& problem, const std::string& allowed) const {
+  std::string msg = file_ + ": " + path_ + ": " + problem;
+  if (!allowed.empty()) msg += "; allowed: " + allowed;
+  throw ConfigError(msg);
+}
+
+bool Node::has(const std::string& key) const {
+  return value_->is_object() && value_->contains(key);
+}
+
+Node Node::at(const std::string& key) const {
+  require_object();
+  auto it = value_->find(key);
+  if (it == value_->end()) fail("missing key \"" + key + "\"", "an object with \"" + key + "\"");
+  return Node(*it, file_, path_ + "." + key);
+}
+
+Node Node::at(std::size_t index) const {
+  require_array();
+  return Node((*value_)[index], file_, path_ + "[" + std::to_string(index) + "]");
+}
+
+std::size_t Node::size() const {
+  require_array();
+  return value_->size();
+}
+
+void Node::require_object() const {
+  if (!value_->is_object()) fail(describe(*value_) + " is " + type_name(*value_), "an object");
+}
+
+void Node::require_array() const {
+  if (!value_->is_array()) fail(describe(*value_) + " is " + type_name(*value_), "an array");
+}
+
+void Node::reject_unknown(const std::vector<std::string>& allowed) const {
+  require_object();
+  for (auto it = value_->begin(); it != value_->end(); ++it) {
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
+      std::vector<std::string> sorted = allowed;
+      std::sort(sorted.begin(), sorted.end());
+      fail("unknown key \"" + it.key() + "\"", "keys " + quoted_list(sorted));
+    }
+  }
+}
+
+std::int64_t Node::as_int(std::int64_t lo, std::int64_t hi) const {
+  const std::string allowed =
+      "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  if (!value_->is_number_integer()) fail(describe(*value_) + " is " + type_name(*value_), allowed);
+  std::int64_t v;
+  if (value_->is_number_unsigned()) {
+    const auto u = value_->get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(INT64_MAX)) fail(describe(*value_) + " is out of range", allowed);
+    v = static_cast<std::int64_t>(u);
+  } else {
+    v = value_->get<std::int64_t>();
+  }
+  if (v < lo || v > hi) fail(describe(*value_) + " is out of range", allowed);
+  return v;
+}
+
+double Node::as_real(double lo, double hi) const {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "a number from %g to %g", lo, hi);
+  if (!value_->is_number()) fail(describe(*value_) + " is " + type_name(*value_), buf);
+  const double v = value_->get<double>();
+  if (!(v >= lo && v <= hi)) fail(describe(*value_) + " is out of range", buf);
+  return v;
+}
+
+bool Node::as_bool() const {
+  if (!value_->is_boolean()) fail(describe(*value_) + " is " + type_name(*value_), "true or false");
+  return value_->get<bool>();
+}
+
+std::string Node::as_string() const {
+  if (!value_->is_string()) fail(describe(*value_) + " is " + type_name(*value_), "a string");
+  return value_->get<std::string>();
+}
+
+std::string Node::as_enum(const std::vector<std::string>& choices) const {
+  const std::string allowed = "one of " + quoted_list(choices);
+  if (!value_->is_string()) fail(describe(*value_) + " is " + type_name(*value_), allowed);
+  const auto v = value_->get<std::string>();
+  if (std::find(choices.begin(), choices.end(), v) == choices.end())
+    fail(describe(*value_) + " is not a known choice", allowed);
+  return v;
+}
+
+Tick Node::as_duration(Tick lo, Tick hi) const {
+  const std::string allowed = "a duration string from \"" + format_duration(lo) + "\" to \"" +
+                              format_duration(hi) + "\" with a unit ps, ns, us, ms or s";
+  if (!value_->is_string()) fail(describe(*value_) + " is " + type_name(*value_), allowed);
+  const auto parsed = parse_duration(value_->get<std::string>());
+  if (!parsed) fail(describe(*value_) + " is not a duration", allowed);
+  if (*parsed < lo || *parsed > hi) fail(describe(*value_) + " is out of range", allowed);
+  return *parsed;
+}
+
+std::int64_t Node::as_frequency(std::int64_t lo, std::int64_t hi) const {
+  const std::string allowed = "a frequency string from \"" + format_frequency(lo) + "\" to \"" +
+                              format_frequency(hi) + "\" with a unit Hz, kHz, MHz or GHz";
+  if (!value_->is_string()) fail(describe(*value_) + " is " + type_name(*value_), allowed);
+  const auto parsed = parse_frequency(value_->get<std::string>());
+  if (!parsed) fail(describe(*value_) + " is not a frequency", allowed);
+  if (*parsed < lo || *parsed > hi) fail(describe(*value_) + " is out of range", allowed);
+  return *parsed;
+}
+
+ParamBase::ParamBase(ParamSet& owner, const char* name, const char* doc)
+    : name_(name), doc_(doc) {
+  owner.params_.push_back(this);
+}
+
+Json IntParam::schema() const {
+  return {{"type", "integer"}, {"minimum", lo_}, {"maximum", hi_}, {"default", value},
+          {"description", doc()}};
+}
+Json RealParam::schema() const {
+  return {{"type", "number"}, {"minimum", lo_}, {"maximum", hi_}, {"default", value},
+          {"description", doc()}};
+}
+Json BoolParam::schema() const {
+  return {{"type", "boolean"}, {"default", value}, {"description", doc()}};
+}
+Json StringParam::schema() const {
+  return {{"type", "string"}, {"default", value}, {"description", doc()}};
+}
+Json EnumParam::schema() const {
+  return {{"enum", choices_}, {"default", value}, {"description", doc()}};
+}
+Json DurationParam::schema() const {
+  return {{"type", "string"},
+          {"pattern", "^[0-9]+(\\.[0-9]+)?(ps|ns|us|ms|s)$"},
+          {"default", format_duration(value)},
+          {"description", std::string(doc()) + " (" + format_duration(lo_) + " .. " +
+                              format_duration(hi_) + ")"}};
+}
+Json FrequencyParam::schema() const {
+  return {{"type", "string"},
+          {"pattern", "^[0-9]+(\\.[0-9]+)?(Hz|kHz|MHz|GHz)$"},
+          {"default", format_frequency(value)},
+          {"description", std::string(doc()) + " (" + format_frequency(lo_) + " .. " +
+                              format_frequency(hi_) + ")"}};
+}
+
+void IntListParam::load(const Node& n) {
+  n.require_array();
+  std::vector<std::int64_t> out;
+  for (std::size_t i = 0; i < n.size(); ++i) out.push_back(n.at(i).as_int(lo_, hi_));
+  value = std::move(out);
+}
+
+Json IntListParam::schema() const {
+  return {{"type", "array"},
+          {"items", {{"type", "integer"}, {"minimum", lo_}, {"maximum", hi_}}},
+          {"default", value},
+          {"description", doc()}};
+}
+
+void ParamSet::add_section(const char* name, ParamSet& section, const char* doc) {
+  sections_.push_back(Section{name, &section, doc});
+}
+
+void ParamSet::load(const Node& node) {
+  std::vector<std::string> allowed;
+  for (const auto* p : params_) allowed.emplace_back(p->name());
+  for (const auto& s : sections_) allowed.emplace_back(s.name);
+  node.reject_unknown(allowed);
+  for (auto* p : params_)
+    if (node.has(p->name())) p->load(node.at(p->name()));
+  for (auto& s : sections_)
+    if (node.has(s.name)) s.set->load(node.at(s.name));
+  validate(node);
+}
+
+Json ParamSet::to_json() const {
+  Json out = Json::object();
+  for (const auto* p : params_) out[p->name()] = p->to_json();
+  for (const auto& s : sections_) out[s.name] = s.set->to_json();
+  return out;
+}
+
+Json ParamSet::schema() const {
+  Json props = Json::object();
+  for (const auto* p : params_) props[p->name()] = p->schema();
+  for (const auto& s : sections_) {
+    props[s.name] = s.set->schema();
+    props[s.name]["description"] = s.doc;
+  }
+  return {{"type", "object"}, {"additionalProperties", false}, {"properties", props}};
+}
+
+}  // namespace vcpusim::sim

@@ -1,0 +1,206 @@
+// Strict scenario reading. A Node is a JSON value at a path in a file; every accessor checks
+// type, unit and range and fails with one message naming file, path, value and what is allowed.
+// Parameters are typed, documented, range-checked members of a ParamSet whose config name is the
+// member name; a ParamSet rejects keys it does not declare.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/time.hpp"
+
+namespace vcpusim::sim {
+
+using Json = nlohmann::json;
+
+class Node {
+ public:
+  Node(const Json& value, std::string file, std::string path)
+      : value_(&value), file_(std::move(file)), path_(std::move(path)) {}
+
+  const Json& json() const { return *value_; }
+  const std::string& file() const { return file_; }
+  const std::string& path() const { return path_; }
+
+  [[noreturn]] void fail(const std::string& problem, const std::string& allowed) const;
+
+  bool has(const std::string& key) const;
+  Node at(const std::string& key) const;
+  Node at(std::size_t index) const;
+  std::size_t size() const;
+  void require_object() const;
+  void require_array() const;
+  // Fails on the first key not in `allowed` (sorted key order, so the message is stable).
+  void reject_unknown(const std::vector<std::string>& allowed) const;
+
+  std::int64_t as_int(std::int64_t lo, std::int64_t hi) const;
+  double as_real(double lo, double hi) const;
+  bool as_bool() const;
+  std::string as_string() const;
+  std::string as_enum(const std::vector<std::string>& choices) const;
+  Tick as_duration(Tick lo, Tick hi) const;
+  std::int64_t as_frequency(std::int64_t lo, std::int64_t hi) const;
+
+ private:
+  const Json* value_;
+  std::string file_;
+  std::string path_;
+};
+
+class ParamSet;
+
+class ParamBase {
+ public:
+  ParamBase(ParamSet& owner, const char* name, const char* doc);
+  virtual ~ParamBase() = default;
+  ParamBase(const ParamBase&) = delete;
+  ParamBase& operator=(const ParamBase&) = delete;
+  const char* name() const { return name_; }
+  const char* doc() const { return doc_; }
+  virtual void load(const Node& node) = 0;
+  virtual Json to_json() const = 0;
+  virtual Json schema() const = 0;
+
+ private:
+  const char* name_;
+  const char* doc_;
+};
+
+class IntParam final : public ParamBase {
+ public:
+  IntParam(ParamSet& o, const char* name, std::int64_t def, std::int64_t lo, std::int64_t hi,
+           const char* doc)
+      : ParamBase(o, name, doc), value(def), lo_(lo), hi_(hi) {}
+  void load(const Node& n) override { value = n.as_int(lo_, hi_); }
+  Json to_json() const override { return value; }
+  Json schema() const override;
+  std::int64_t value;
+
+ private:
+  std::int64_t lo_, hi_;
+};
+
+class RealParam final : public ParamBase {
+ public:
+  RealParam(ParamSet& o, const char* name, double def, double lo, double hi, const char* doc)
+      : ParamBase(o, name, doc), value(def), lo_(lo), hi_(hi) {}
+  void load(const Node& n) override { value = n.as_real(lo_, hi_); }
+  Json to_json() const override { return value; }
+  Json schema() const override;
+  double value;
+
+ private:
+  double lo_, hi_;
+};
+
+class BoolParam final : public ParamBase {
+ public:
+  BoolParam(ParamSet& o, const char* name, bool def, const char* doc)
+      : ParamBase(o, name, doc), value(def) {}
+  void load(const Node& n) override { value = n.as_bool(); }
+  Json to_json() const override { return value; }
+  Json schema() const override;
+  bool value;
+};
+
+class StringParam final : public ParamBase {
+ public:
+  StringParam(ParamSet& o, const char* name, std::string def, const char* doc)
+      : ParamBase(o, name, doc), value(std::move(def)) {}
+  void load(const Node& n) override { value = n.as_string(); }
+  Json to_json() const override { return value; }
+  Json schema() const override;
+  std::string value;
+};
+
+class EnumParam final : public ParamBase {
+ public:
+  EnumParam(ParamSet& o, const char* name, std::string def, std::vector<std::string> choices,
+            const char* doc)
+      : ParamBase(o, name, doc), value(std::move(def)), choices_(std::move(choices)) {}
+  void load(const Node& n) override { value = n.as_enum(choices_); }
+  Json to_json() const override { return value; }
+  Json schema() const override;
+  std::string value;
+
+ private:
+  std::vector<std::string> choices_;
+};
+
+class DurationParam final : public ParamBase {
+ public:
+  DurationParam(ParamSet& o, const char* name, Tick def, Tick lo, Tick hi, const char* doc)
+      : ParamBase(o, name, doc), value(def), lo_(lo), hi_(hi) {}
+  void load(const Node& n) override { value = n.as_duration(lo_, hi_); }
+  Json to_json() const override { return format_duration(value); }
+  Json schema() const override;
+  Tick value;
+
+ private:
+  Tick lo_, hi_;
+};
+
+class FrequencyParam final : public ParamBase {
+ public:
+  FrequencyParam(ParamSet& o, const char* name, std::int64_t def, std::int64_t lo, std::int64_t hi,
+                 const char* doc)
+      : ParamBase(o, name, doc), value(def), lo_(lo), hi_(hi) {}
+  void load(const Node& n) override { value = n.as_frequency(lo_, hi_); }
+  Json to_json() const override { return format_frequency(value); }
+  Json schema() const override;
+  std::int64_t value;
+
+ private:
+  std::int64_t lo_, hi_;
+};
+
+// A list of integers in [lo, hi], e.g. CPU numbers. `unique` rejects repeats.
+class IntListParam final : public ParamBase {
+ public:
+  IntListParam(ParamSet& o, const char* name, std::vector<std::int64_t> def, std::int64_t lo,
+               std::int64_t hi, const char* doc)
+      : ParamBase(o, name, doc), value(std::move(def)), lo_(lo), hi_(hi) {}
+  void load(const Node& n) override;
+  Json to_json() const override { return value; }
+  Json schema() const override;
+  std::vector<std::int64_t> value;
+
+ private:
+  std::int64_t lo_, hi_;
+};
+
+class ParamSet {
+ public:
+  ParamSet() = default;
+  virtual ~ParamSet() = default;
+  ParamSet(const ParamSet&) = delete;
+  ParamSet& operator=(const ParamSet&) = delete;
+
+  // Reads every key of `node` (an object); unknown keys are an error.
+  virtual void load(const Node& node);
+  virtual Json to_json() const;
+  virtual Json schema() const;
+  // Cross-field checks after load; call node.fail() on a conflict.
+  virtual void validate(const Node& /*node*/) const {}
+
+  // A nested object section with its own parameters.
+  void add_section(const char* name, ParamSet& section, const char* doc);
+
+ private:
+  friend class ParamBase;
+  struct Section {
+    const char* name;
+    ParamSet* set;
+    const char* doc;
+  };
+  std::vector<ParamBase*> params_;
+  std::vector<Section> sections_;
+};
+
+// Durations, frequencies, integers: human form of a JSON value for messages.
+std::string describe(const Json& value);
+
+}  // namespace vcpusim::sim

@@ -1,0 +1,51 @@
+// The one source of host-level choices (DESIGN.md "Execution model"): load wake/sleep times,
+// slice jitter, preemption placement, delivery delays. Random by default; a script or a search
+// can stand in through the same interface.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/rng.hpp"
+#include "sim/time.hpp"
+
+namespace vcpusim::sim {
+
+struct Decision {
+  Tick time;
+  int component;
+  std::string what;
+  std::int64_t value;
+};
+
+class DecisionSource {
+ public:
+  virtual ~DecisionSource() = default;
+  // An exponentially distributed duration with the given mean.
+  virtual Tick exponential(Tick now, int component, const std::string& what, Tick mean) = 0;
+  // An integer in [0, n).
+  virtual std::int64_t choose(Tick now, int component, const std::string& what, std::int64_t n) = 0;
+  const std::vector<Decision>& log() const { return log_; }
+
+ protected:
+  std::int64_t record(Tick now, int component, const std::string& what, std::int64_t value);
+
+ private:
+  std::vector<Decision> log_;
+};
+
+// Draws from one seeded stream per component, so adding a component does not perturb the others.
+class RandomDecisionSource final : public DecisionSource {
+ public:
+  explicit RandomDecisionSource(std::uint64_t seed) : seed_(seed) {}
+  Tick exponential(Tick now, int component, const std::string& what, Tick mean) override;
+  std::int64_t choose(Tick now, int component, const std::string& what, std::int64_t n) override;
+
+ private:
+  Rng& stream(int component);
+  std::uint64_t seed_;
+  std::map<int, Rng> streams_;
+};
+
+}  // namespace vcpusim::sim

@@ -1,0 +1,83 @@
+// The simulation core's choke point: one ordered event queue, simulated time, and guest
+// coroutines run on SystemC threads. Only one coroutine runs at a time, and only when the driver
+// hands control to it, so SystemC's own same-delta ordering never decides an observable result.
+#pragma once
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/recorder.hpp"
+#include "sim/time.hpp"
+
+namespace vcpusim::sim {
+
+// Tie-break order at equal time (ns-3's EventKey): phase, then component id, then sequence.
+enum class Phase : int { kHost = 0, kInterrupt = 1, kWork = 2, kCheck = 3 };
+
+struct EventKey {
+  Tick time = 0;
+  int phase = 0;
+  int component = 0;
+  std::uint64_t seq = 0;
+  bool operator<(const EventKey& o) const {
+    if (time != o.time) return time < o.time;
+    if (phase != o.phase) return phase < o.phase;
+    if (component != o.component) return component < o.component;
+    return seq < o.seq;
+  }
+  bool valid() const { return seq != 0; }
+};
+
+class Kernel {
+ public:
+  Kernel();
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  Tick now() const { return now_; }
+  Recorder& recorder() { return recorder_; }
+
+  EventKey at(Tick when, Phase phase, int component, std::function<void()> fn);
+  // Returns false when the event already ran or was cancelled.
+  bool cancel(EventKey& key);
+
+  // Registers a coroutine; it first runs on its first resume().
+  int spawn(std::string name, std::function<void()> body);
+  // Driver side: run the coroutine until it yields or finishes.
+  void resume(int coroutine);
+  // Coroutine side: give control back to whoever resumed us.
+  void yield();
+  int current_coroutine() const { return current_; }
+
+  // Runs until `end` or until no event is left. Rethrows what a coroutine or event threw.
+  void run(Tick end);
+  std::uint64_t events_processed() const { return events_processed_; }
+
+  // A coroutine resumed this many times at one instant without time passing is stuck in time.
+  static constexpr std::uint64_t kStuckLimit = 1000000;
+
+ private:
+  struct Coroutine;
+  void drive();
+  void coroutine_main(Coroutine& co);
+
+  Tick now_ = 0;
+  Tick end_ = 0;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t events_processed_ = 0;
+  std::map<EventKey, std::function<void()>> queue_;
+  std::vector<std::unique_ptr<Coroutine>> coroutines_;
+  int current_ = -1;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+  Recorder recorder_;
+  struct SystemC;
+  std::unique_ptr<SystemC> sc_;
+};
+
+}  // namespace vcpusim::sim

@@ -1,0 +1,104 @@
+#include "tools/scenario.hpp"
+
+#include "sim/error.hpp"
+#include "sim/scenario_file.hpp"
+
+namespace vcpusim::tools {
+namespace {
+const std::vector<std::string> kTopLevel = {"name", "description", "seed", "duration", "host",
+                                            "vm",   "costs",       "guest", "checks", "expect"};
+constexpr std::int64_t kMaxSeed = INT64_MAX;
+}  // namespace
+
+const std::vector<std::string>& known_checks() {
+  static const std::vector<std::string> kChecks = {sim::MonotonicTimeCheck::kName};
+  return kChecks;
+}
+
+std::unique_ptr<Scenario> Scenario::load(const std::string& file,
+                                         const std::vector<std::string>& overrides,
+                                         std::optional<std::uint64_t> seed) {
+  sim::Json raw = sim::load_json_file(file);
+  for (const auto& o : overrides) sim::apply_override(raw, o, file);
+  const sim::Node root(raw, file, "$");
+  root.reject_unknown(kTopLevel);
+  auto s = std::make_unique<Scenario>();
+  s->file = file;
+  if (!root.has("name")) root.fail("missing key \"name\"", "a scenario name");
+  s->name = root.at("name").as_string();
+  if (root.has("description")) s->description = root.at("description").as_string();
+  if (root.has("seed")) s->seed = static_cast<std::uint64_t>(root.at("seed").as_int(0, kMaxSeed));
+  if (seed) s->seed = *seed;
+  if (!root.has("duration")) root.fail("missing key \"duration\"", "a duration such as \"100ms\"");
+  s->duration = root.at("duration").as_duration(sim::kNanosecond, 1000 * sim::kSecond);
+  const sim::Json empty = sim::Json::object();
+  s->host.load_from(root.has("host") ? root.at("host") : sim::Node(empty, file, "$.host"));
+  s->vm.load_from(root.has("vm") ? root.at("vm") : sim::Node(empty, file, "$.vm"), s->host.pcpus.value);
+  if (root.has("costs")) static_cast<sim::ParamSet&>(s->costs).load(root.at("costs"));
+  s->guest.load_from(root.has("guest") ? root.at("guest") : sim::Node(empty, file, "$.guest"),
+                     s->vm.vcpus.value);
+  s->checks = known_checks();
+  if (root.has("checks")) {
+    const sim::Node c = root.at("checks");
+    c.require_array();
+    s->checks.clear();
+    for (std::size_t i = 0; i < c.size(); ++i) s->checks.push_back(c.at(i).as_enum(known_checks()));
+  }
+  if (root.has("expect")) {
+    s->expect.load(root.at("expect"), known_checks());
+    const sim::Node ev = root.at("expect");
+    if (ev.has("violations"))
+      for (auto it = ev.at("violations").json().begin(); it != ev.at("violations").json().end(); ++it)
+        if (std::find(s->checks.begin(), s->checks.end(), it.key()) == s->checks.end())
+          ev.at("violations").at(it.key()).fail("expects check \"" + it.key() + "\" which is not enabled",
+                                                "checks listed in $.checks");
+  }
+  return s;
+}
+
+sim::Json Scenario::resolved() const {
+  return {{"name", name},
+          {"description", description},
+          {"seed", seed},
+          {"duration", sim::format_duration(duration)},
+          {"host", host.to_json()},
+          {"vm", vm.to_json()},
+          {"costs", costs.to_json()},
+          {"guest", guest.to_json()},
+          {"checks", checks},
+          {"expect", expect.to_json()}};
+}
+
+sim::Json Scenario::schema() {
+  Scenario s;
+  sim::Json bound = {{"type", "object"},
+                     {"additionalProperties", false},
+                     {"properties", {{"min", {{"type", "number"}}}, {"max", {{"type", "number"}}}}}};
+  sim::Json violation_props = sim::Json::object();
+  for (const auto& c : known_checks()) violation_props[c] = bound;
+  return {
+      {"$schema", "https://json-schema.org/draft/2020-12/schema"},
+      {"title", "vcpusim scenario"},
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", {"name", "duration"}},
+      {"properties",
+       {{"name", {{"type", "string"}, {"description", "scenario name"}}},
+        {"description", {{"type", "string"}, {"description", "what the scenario shows"}}},
+        {"seed", {{"type", "integer"}, {"minimum", 0}, {"description", "seed of every random host choice"}}},
+        {"duration",
+         {{"type", "string"}, {"pattern", "^[0-9]+(\\.[0-9]+)?(ps|ns|us|ms|s)$"}, {"description", "simulated time"}}},
+        {"host", s.host.schema()},
+        {"vm", s.vm.schema()},
+        {"costs", s.costs.schema()},
+        {"guest", s.guest.schema()},
+        {"checks", {{"type", "array"}, {"items", {{"enum", known_checks()}}}, {"description", "invariants to evaluate (default: all)"}}},
+        {"expect",
+         {{"type", "object"},
+          {"additionalProperties", false},
+          {"properties",
+           {{"violations", {{"type", "object"}, {"additionalProperties", false}, {"properties", violation_props}}},
+            {"metrics", {{"type", "object"}, {"additionalProperties", bound}}}}}}}}}};
+}
+
+}  // namespace vcpusim::tools

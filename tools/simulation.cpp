@@ -1,0 +1,114 @@
+#include "tools/simulation.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "cpu/machine.hpp"
+#include "guest/guest_os.hpp"
+#include "sim/decision.hpp"
+#include "sim/kernel.hpp"
+
+namespace vcpusim::tools {
+
+RunResult run_scenario(const Scenario& s) {
+  sim::Kernel kernel;
+  sim::RandomDecisionSource decisions(s.seed);
+  cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
+  const bool monotonic_on =
+      std::find(s.checks.begin(), s.checks.end(), sim::MonotonicTimeCheck::kName) != s.checks.end();
+  sim::MonotonicTimeCheck monotonic(machine.violations());
+  guest::GuestOs os(machine, s.guest, s.costs.timekeeping, monotonic_on ? &monotonic : nullptr);
+  machine.run(s.duration);
+
+  sim::Metrics& metrics = machine.metrics();
+  os.collect_metrics(metrics);
+  if (monotonic_on) {
+    metrics.set("checks.monotonic_time.reads", monotonic.reads());
+    metrics.set("checks.monotonic_time.backward_reads", monotonic.backward_reads());
+  }
+
+  RunResult r;
+  r.unmet = s.expect.evaluate(metrics, machine.violations());
+  if (s.expect.empty() && machine.violations().total() > 0)
+    r.unmet.push_back("violations occurred and the scenario expects none");
+  r.expect_met = r.unmet.empty();
+  sim::Json violations = sim::Json::array();
+  for (const auto& v : machine.violations().list()) violations.push_back(v.to_json());
+  sim::Json counts = sim::Json::object();
+  for (const auto& c : s.checks) counts[c] = machine.violations().count(c);
+  r.document = {{"scenario", s.resolved()},
+                {"seed", s.seed},
+                {"fingerprint", kernel.recorder().fingerprint()},
+                {"events", kernel.recorder().count()},
+                {"metrics", metrics.to_json()},
+                {"violation_counts", counts},
+                {"violations", violations},
+                {"expect_met", r.expect_met},
+                {"expect_unmet", r.unmet}};
+  return r;
+}
+
+namespace {
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+}  // namespace
+
+std::string summarize(const Scenario& s, const RunResult& r) {
+  const sim::Json& m = r.document["metrics"];
+  std::ostringstream out;
+  out << "scenario " << s.name << " (seed " << s.seed << ", " << sim::format_duration(s.duration)
+      << " simulated)\n";
+  out << "  host: " << s.host.pcpus.value << " pCPUs, " << s.host.scheduler.policy.value
+      << " scheduler, " << s.host.load.size() << " load task(s); vm: " << s.vm.vcpus.value
+      << " vCPUs; timekeeping variant " << s.guest.timekeeping.variant.value << "\n";
+  for (std::int64_t c = 0; c < s.host.pcpus.value; ++c) {
+    const std::string p = "host.pcpu" + std::to_string(c);
+    out << "  pCPU" << c << ": load " << fmt("%.1f%%", m[p + ".load_fraction"].get<double>() * 100)
+        << ", vCPUs " << fmt("%.1f%%", m[p + ".vcpu_fraction"].get<double>() * 100) << "\n";
+  }
+  for (std::int64_t v = 0; v < s.vm.vcpus.value; ++v) {
+    const std::string p = "vcpu" + std::to_string(v);
+    out << "  vCPU" << v << ": run " << m[p + ".run_ns"].get<std::int64_t>() / 1000 << " us, steal "
+        << m[p + ".steal_ns"].get<std::int64_t>() / 1000 << " us, halted "
+        << m[p + ".halted_ns"].get<std::int64_t>() / 1000 << " us\n";
+  }
+  for (const char* clock : {"vdso", "ktime"}) {
+    const std::string p = std::string("reader_latency_ns.") + clock;
+    if (!m.contains(p + ".count")) continue;
+    out << "  " << clock << " reads: " << m[p + ".count"] << ", latency ns min/p50/p99/max "
+        << m[p + ".min"] << "/" << m[p + ".p50"] << "/" << m[p + ".p99"] << "/" << m[p + ".max"]
+        << ", seqcount retries " << m.value("seqcount_retries." + std::string(clock), 0) << "\n";
+  }
+  out << "  timekeeping: " << m["timekeeping.updates"] << " updates, mult " << m["timekeeping.mult_initial"]
+      << " -> " << m["timekeeping.mult_final"] << "\n";
+  const auto& counts = r.document["violation_counts"];
+  out << "violations:";
+  if (counts.empty()) out << " (no checks enabled)";
+  for (auto it = counts.begin(); it != counts.end(); ++it) out << " " << it.key() << " " << it.value();
+  out << "\n";
+  std::size_t shown = 0;
+  for (const auto& v : r.document["violations"]) {
+    if (++shown > 5) {
+      out << "  ... (all of them in --json)\n";
+      break;
+    }
+    out << "  at " << sim::format_duration(static_cast<sim::Tick>(v["time_ns"].get<double>() * 1000))
+        << ": " << v["message"].get<std::string>();
+    const auto& d = v["details"];
+    if (d.contains("predicted_step_ns"))
+      out << "; model predicts " << d["predicted_step_ns"] << " ns (publish delay "
+          << d["publish_delay_ns"] << " ns x " << d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>()
+          << "/" << d["mult_old"] << ")";
+    out << "\n";
+  }
+  out << "expect: " << (r.expect_met ? "met" : "NOT met") << "\n";
+  for (const auto& u : r.unmet) out << "  - " << u << "\n";
+  out << "fingerprint: " << r.document["fingerprint"].get<std::string>() << "\n";
+  return out.str();
+}
+
+}  // namespace vcpusim::tools
