@@ -8,6 +8,7 @@ Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const Host
       decisions_(decisions),
       costs_(costs),
       tsc_hz_(vm.tsc_frequency.value),
+      timer_jitter_(vm.timer_jitter.value),
       scheduler_(kernel, host.scheduler, static_cast<int>(host.pcpus.value)),
       memory_(costs, static_cast<int>(host.pcpus.value), static_cast<int>(host.sockets.value)) {
   for (int i = 0; i < vm.vcpus.value; ++i) {

@@ -34,6 +34,7 @@ class Machine {
   int vcpu_count() const { return static_cast<int>(vcpus_.size()); }
   Vcpu& vcpu(int i) { return *vcpus_.at(static_cast<std::size_t>(i)); }
   std::int64_t tsc_frequency() const { return tsc_hz_; }
+  Tick timer_jitter() const { return timer_jitter_; }
   // TSC value at simulated time t: floor(t * f / 1 s).
   std::uint64_t tsc_at(Tick t) const;
 
@@ -47,6 +48,7 @@ class Machine {
   sim::DecisionSource& decisions_;
   const CostParams& costs_;
   std::int64_t tsc_hz_;
+  Tick timer_jitter_;
   HostScheduler scheduler_;
   Memory memory_;
   sim::Metrics metrics_;

@@ -68,6 +68,10 @@ struct VmParams : sim::ParamSet {
   sim::FrequencyParam tsc_frequency{*this, "tsc_frequency", 2500000000LL, 1000000,
                                     100000000000LL, "guest TSC frequency"};
   sim::IntParam nice{*this, "nice", 0, -20, 19, "host nice value of the vCPU threads"};
+  sim::DurationParam timer_jitter{*this, "timer_jitter", 0, 0, sim::kMillisecond,
+                                  "extra delay of each timer interrupt delivery (host hrtimer "
+                                  "expiry and injection), uniform in [0, value], from the decision "
+                                  "source"};
   // pinning[i]: pCPUs vCPU i may run on; default all.
   std::vector<std::vector<std::int64_t>> pinning;
   void load_from(const sim::Node& node, std::int64_t pcpus);

@@ -32,6 +32,19 @@ void Vcpu::start() {
   machine_.scheduler().set_work(*this, machine_.costs().vm_entry.value);
 }
 
+void Vcpu::start_periodic_timer(Tick period) { arm_timer(period, period); }
+
+void Vcpu::arm_timer(Tick nominal, Tick period) {
+  sim::Tick delay = 0;
+  const Tick jitter = machine_.timer_jitter();
+  if (jitter > 0)
+    delay = machine_.decisions().choose(machine_.kernel().now(), 2000 + id(), "timer.delivery", jitter + 1);
+  machine_.kernel().at(nominal + delay, sim::Phase::kInterrupt, 2000 + id(), [this, nominal, period] {
+    raise(Vector::kTimer);
+    arm_timer(nominal + period, period);
+  });
+}
+
 bool Vcpu::deliverable() const {
   if ((pending_ & bit(Vector::kNmi)) && !in_nmi_) return true;
   return (pending_ & ~bit(Vector::kNmi)) && irqs_enabled_;

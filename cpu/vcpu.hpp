@@ -43,6 +43,9 @@ class Vcpu final : public HostThread {
   void raise(Vector v);
   // Starts the vCPU thread at time 0 (spawns the guest coroutine).
   void start();
+  // The local APIC timer in periodic mode: raises kTimer every `period`, each delivery delayed
+  // by the VM's timer jitter.
+  void start_periodic_timer(Tick period);
 
   // HostThread
   void on_work_done() override;
@@ -69,6 +72,7 @@ class Vcpu final : public HostThread {
   void take_interrupt(Vector v);
   void apply_request();
   void break_spin();
+  void arm_timer(Tick nominal, Tick period);
 
   int index_;
   Machine& machine_;

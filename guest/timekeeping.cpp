@@ -89,17 +89,9 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
 void Timekeeping::install(sim::MonotonicTimeCheck* monotonic) {
   cpu::Vcpu& v = machine_.vcpu(static_cast<int>(params_.cpu.value));
   v.set_handler(cpu::Vector::kTimer, [this](cpu::GuestCpu& cpu) { update_wall_time(cpu); });
-  arm_tick(tick_period_);
+  v.start_periodic_timer(tick_period_);
   if (monotonic)
     monotonic->add_context([this](sim::Tick now, sim::Json& d) { add_prediction(now, d); });
-}
-
-void Timekeeping::arm_tick(sim::Tick at) {
-  const int cpu = static_cast<int>(params_.cpu.value);
-  machine_.kernel().at(at, sim::Phase::kInterrupt, 2000 + cpu, [this, cpu, at] {
-    machine_.vcpu(cpu).raise(cpu::Vector::kTimer);
-    arm_tick(at + tick_period_);
-  });
 }
 
 std::int64_t Timekeeping::ntp_adjustment() {

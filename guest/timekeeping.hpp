@@ -67,7 +67,6 @@ class Timekeeping {
   void publish(cpu::GuestCpu& cpu);
   void end_tk_write(cpu::GuestCpu& cpu);
   void add_prediction(sim::Tick now, sim::Json& details) const;
-  void arm_tick(sim::Tick at);
 
   cpu::Machine& machine_;
   const TimekeepingParams& params_;
