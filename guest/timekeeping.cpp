@@ -116,15 +116,18 @@ void Timekeeping::accumulate(std::uint64_t c0) {
   shadow_.nsec = static_cast<std::uint64_t>(nsec);
 }
 
-// The new line passes through the old one at `anchor`: nsec -= adj * (anchor - cycle_last).
+void change_mult_at(ClockBase& base, std::int64_t adj, std::uint64_t anchor) {
+  const i128 remaining = static_cast<i128>(anchor - base.cycle_last);
+  base.mult = static_cast<std::uint64_t>(static_cast<i128>(base.mult) + adj);
+  i128 nsec = static_cast<i128>(base.nsec) - adj * remaining;
+  normalize(base.sec, nsec, base.shift);
+  base.nsec = static_cast<std::uint64_t>(nsec);
+}
+
 void Timekeeping::apply_adjustment(std::int64_t adj, std::uint64_t anchor) {
-  const i128 remaining = static_cast<i128>(anchor - shadow_.cycle_last);
-  shadow_.mult = static_cast<std::uint64_t>(static_cast<i128>(shadow_.mult) + adj);
+  change_mult_at(shadow_, adj, anchor);
   xtime_interval_ = static_cast<std::uint64_t>(static_cast<i128>(xtime_interval_) +
                                                static_cast<i128>(adj) * cycle_interval_);
-  i128 nsec = static_cast<i128>(shadow_.nsec) - adj * remaining;
-  normalize(shadow_.sec, nsec, shadow_.shift);
-  shadow_.nsec = static_cast<std::uint64_t>(nsec);
 }
 
 void Timekeeping::update_vsyscall(cpu::GuestCpu& cpu) {

@@ -21,6 +21,10 @@ struct ClockBase {
   std::int64_t read_ns(std::uint64_t cycles) const;
 };
 
+// NTP changes mult by `adj` so that the new line passes through the old one at cycle `anchor`:
+// nsec -= adj * (anchor - cycle_last) (timekeeping_apply_adjustment).
+void change_mult_at(ClockBase& base, std::int64_t adj, std::uint64_t anchor);
+
 // The same five fields as guest-shared words on one cacheline.
 struct ClockWords {
   cpu::Word* cycle_last;

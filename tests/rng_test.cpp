@@ -1,0 +1,50 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "sim/decision.hpp"
+#include "sim/rng.hpp"
+
+using namespace vcpusim::sim;
+
+TEST(Rng, SameSeedAndStreamRepeat) {
+  Rng a(42, 3), b(42, 3), c(42, 4), d(43, 3);
+  for (int i = 0; i < 100; ++i) {
+    const auto va = a.next();
+    EXPECT_EQ(va, b.next());
+    EXPECT_NE(va, c.next());
+    EXPECT_NE(va, d.next());
+  }
+}
+
+TEST(Rng, BelowStaysInRangeAndCoversIt) {
+  Rng r(1, 1);
+  std::set<std::uint64_t> seen;
+  for (int i = 0; i < 10000; ++i) {
+    const auto v = r.below(7);
+    ASSERT_LT(v, 7u);
+    seen.insert(v);
+  }
+  EXPECT_EQ(seen.size(), 7u);
+}
+
+TEST(Rng, ExponentialHasTheRequestedMean) {
+  Rng r(9, 2);
+  const int n = 200000;
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += static_cast<double>(r.exponential(1000000));
+  // Standard error of the mean is mean/sqrt(n) ~ 0.22%; allow 5 standard errors.
+  EXPECT_NEAR(sum / n, 1000000.0, 1000000.0 * 5 / std::sqrt(n));
+}
+
+TEST(DecisionSource, StreamsPerComponentAreIndependent) {
+  RandomDecisionSource a(5), b(5);
+  // Interleaving another component's draws must not change this component's sequence.
+  const auto a1 = a.exponential(0, 1, "x", 1000);
+  b.exponential(0, 2, "y", 1000);
+  const auto b1 = b.exponential(0, 1, "x", 1000);
+  EXPECT_EQ(a1, b1);
+  EXPECT_EQ(b.log().size(), 2u);
+  EXPECT_EQ(b.log()[1].component, 1);
+}

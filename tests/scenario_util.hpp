@@ -1,0 +1,29 @@
+// Loading and running catalogue scenarios in-process.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "tools/scenario.hpp"
+#include "tools/simulation.hpp"
+
+namespace vcpusim::test {
+
+inline std::string scenario_path(const std::string& name) {
+  return std::string(VCPUSIM_SOURCE_DIR) + "/scenarios/" + name;
+}
+
+inline tools::RunResult run_file(const std::string& name, const std::vector<std::string>& sets = {},
+                                 std::optional<std::uint64_t> seed = std::nullopt) {
+  auto s = tools::Scenario::load(scenario_path(name), sets, seed);
+  return tools::run_scenario(*s);
+}
+
+inline std::int64_t metric(const tools::RunResult& r, const std::string& name) {
+  return r.document["metrics"].at(name).get<std::int64_t>();
+}
+
+inline std::size_t violations(const tools::RunResult& r, const std::string& check) {
+  return r.document["violation_counts"].at(check).get<std::size_t>();
+}
+
+}  // namespace vcpusim::test
