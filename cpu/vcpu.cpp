@@ -113,6 +113,10 @@ void Vcpu::on_deschedule() {
 }
 
 void Vcpu::consume(Tick cost) {
+  // Running and nothing else due before this operation completes: the event path would resume
+  // us right away, so skip the context switch (the scheduler accounts the time on its next look).
+  if (state() == ThreadState::kRunning && machine_.kernel().try_advance(machine_.kernel().now() + cost))
+    return;
   request_ = Request::kWork;
   request_cost_ = cost;
   machine_.kernel().yield();

@@ -115,25 +115,35 @@ void Kernel::yield() {
   if (stopping_) throw CoroutineExit{};
 }
 
+bool Kernel::try_advance(Tick t) {
+  if (!decoupling_ || t <= now_ || t > end_ || stopping_) return false;
+  if (!queue_.empty() && queue_.begin()->first.time <= t) return false;
+  now_ = t;
+  ++inline_advances_;
+  return true;
+}
+
 void Kernel::drive() {
   sc_core::wait(sc_core::SC_ZERO_TIME);  // every coroutine thread reaches its first wait
   try {
     while (!queue_.empty()) {
       auto it = queue_.begin();
       if (it->first.time > end_) break;
-      if (it->first.time > now_) {
-        sc_core::wait(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(it->first.time - now_)));
-        now_ = it->first.time;
+      if (it->first.time > synced_) {
+        sc_core::wait(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(it->first.time - synced_)));
+        synced_ = it->first.time;
       }
+      now_ = it->first.time;
       auto fn = std::move(it->second);
       queue_.erase(it);
       ++events_processed_;
       fn();
     }
-    if (end_ > now_) {
-      sc_core::wait(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(end_ - now_)));
-      now_ = end_;
+    if (end_ > synced_) {
+      sc_core::wait(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(end_ - synced_)));
+      synced_ = end_;
     }
+    now_ = end_;
   } catch (...) {
     error_ = std::current_exception();
   }

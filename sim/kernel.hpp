@@ -53,6 +53,14 @@ class Kernel {
   // Coroutine side: give control back to whoever resumed us.
   void yield();
   int current_coroutine() const { return current_; }
+  // Coroutine side, temporal decoupling: moves simulated time forward to `t` without a context
+  // switch when no event is due at or before `t` (nothing can observe the difference). Returns
+  // false when the caller must take the event path instead.
+  bool try_advance(Tick t);
+  // On by default; off forces every operation through the event queue (a baseline for
+  // benchmarks and an equivalence check: results must be byte-identical either way).
+  void set_temporal_decoupling(bool on) { decoupling_ = on; }
+  std::uint64_t inline_advances() const { return inline_advances_; }
 
   // Runs until `end` or until no event is left. Rethrows what a coroutine or event threw.
   void run(Tick end);
@@ -70,6 +78,9 @@ class Kernel {
   Tick end_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t events_processed_ = 0;
+  std::uint64_t inline_advances_ = 0;
+  bool decoupling_ = true;
+  Tick synced_ = 0;  // SystemC's time; trails now_ while coroutines run ahead
   std::map<EventKey, std::function<void()>> queue_;
   std::vector<std::unique_ptr<Coroutine>> coroutines_;
   int current_ = -1;

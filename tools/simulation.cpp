@@ -11,8 +11,9 @@
 
 namespace vcpusim::tools {
 
-RunResult run_scenario(const Scenario& s) {
+RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   sim::Kernel kernel;
+  kernel.set_temporal_decoupling(options.temporal_decoupling);
   sim::RandomDecisionSource decisions(s.seed);
   cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
   const bool monotonic_on =

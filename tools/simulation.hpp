@@ -14,7 +14,11 @@ struct RunResult {
   std::vector<std::string> unmet;
 };
 
-RunResult run_scenario(const Scenario& scenario);
+struct RunOptions {
+  bool temporal_decoupling = true;  // see sim::Kernel::try_advance
+};
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
 
 // The human summary printed on stdout.
 std::string summarize(const Scenario& scenario, const RunResult& result);

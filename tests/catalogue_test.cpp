@@ -1,0 +1,59 @@
+// Every catalogue scenario is a regression test: it meets its own expect block, its fingerprint
+// is pinned (an unintended behaviour change shows up here), and temporal decoupling changes
+// nothing observable.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "scenario_util.hpp"
+
+using namespace vcpusim;
+
+namespace {
+
+// Update deliberately, with the reason in the commit message, when a model changes.
+const std::map<std::string, std::string> kPinned = {
+    {"timekeeping-latency.json", "42a73cc188bd1086"},
+    {"vdso-time-backwards.json", "61375b92726afaa7"},
+};
+
+std::vector<std::string> catalogue() {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(VCPUSIM_SOURCE_DIR) + "/scenarios"))
+    if (e.path().extension() == ".json" && e.path().filename() != "scenario.schema.json")
+      names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+TEST(Catalogue, EveryScenarioIsPinned) {
+  for (const auto& name : catalogue()) EXPECT_TRUE(kPinned.count(name)) << name << " has no pinned fingerprint";
+}
+
+class CatalogueScenario : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CatalogueScenario, MeetsItsExpectationsWithThePinnedFingerprint) {
+  const auto r = test::run_file(GetParam());
+  EXPECT_TRUE(r.expect_met) << r.document["expect_unmet"].dump();
+  auto it = kPinned.find(GetParam());
+  ASSERT_NE(it, kPinned.end());
+  EXPECT_EQ(r.document["fingerprint"].get<std::string>(), it->second);
+}
+
+TEST_P(CatalogueScenario, TemporalDecouplingIsInvisible) {
+  auto s = tools::Scenario::load(test::scenario_path(GetParam()));
+  tools::RunOptions slow;
+  slow.temporal_decoupling = false;
+  EXPECT_EQ(tools::run_scenario(*s).document.dump(), tools::run_scenario(*s, slow).document.dump());
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, CatalogueScenario, ::testing::ValuesIn(catalogue()),
+                         [](const auto& info) {
+                           std::string n = info.param.substr(0, info.param.size() - 5);
+                           for (auto& c : n)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
