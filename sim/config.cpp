@@ -1,6 +1,7 @@
 #include "sim/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "sim/error.hpp"
@@ -20,6 +21,14 @@ std::string quoted_list(const std::vector<std::string>& items) {
   return join(q, ", ");
 }
 
+// ".key" for plain keys (metric names contain dots), else ["key"] as in JSONPath.
+std::string member_path(const std::string& key) {
+  const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+  });
+  return plain ? "." + key : "[" + quote(key) + "]";
+}
+
 const char* type_name(const Json& v) {
   switch (v.type()) {
     case Json::value_t::null: return "null";
@@ -33,6 +42,13 @@ const char* type_name(const Json& v) {
 }
 
 }  // namespace
+
+std::string quote(const std::string& s) {
+  const bool cut = s.size() > 57;
+  std::string q = Json(cut ? s.substr(0, 54) : s).dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (cut) q.insert(q.size() - 1, "...");
+  return q;
+}
 
 std::string describe(const Json& value) {
   std::string s = value.dump();
@@ -54,7 +70,7 @@ Node Node::at(const std::string& key) const {
   require_object();
   auto it = value_->find(key);
   if (it == value_->end()) fail("missing key \"" + key + "\"", "an object with \"" + key + "\"");
-  return Node(*it, file_, path_ + "." + key);
+  return Node(*it, file_, path_ + member_path(key));
 }
 
 Node Node::at(std::size_t index) const {
@@ -81,7 +97,7 @@ void Node::reject_unknown(const std::vector<std::string>& allowed) const {
     if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
       std::vector<std::string> sorted = allowed;
       std::sort(sorted.begin(), sorted.end());
-      fail("unknown key \"" + it.key() + "\"", "keys " + quoted_list(sorted));
+      fail("unknown key " + quote(it.key()), "keys " + quoted_list(sorted));
     }
   }
 }

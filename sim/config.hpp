@@ -200,7 +200,10 @@ class ParamSet {
   std::vector<Section> sections_;
 };
 
-// Durations, frequencies, integers: human form of a JSON value for messages.
+// Human form of a JSON value for messages, shortened to about 60 characters.
 std::string describe(const Json& value);
+// A JSON string literal of `s` for messages: escaped (one line), at most about 60 characters;
+// invalid UTF-8 shows as U+FFFD.
+std::string quote(const std::string& s);
 
 }  // namespace vcpusim::sim

@@ -1,40 +1,132 @@
 #include "sim/scenario_file.hpp"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "sim/error.hpp"
 
 namespace vcpusim::sim {
+namespace {
+
+// Deeper nesting is refused: copying or printing a value recurses once per level, and a
+// pathological file (100000 nested arrays) would overflow the stack. Scenarios nest about 5 deep.
+constexpr int kMaxDepth = 100;
+
+// Line and column of a byte offset, counted as nlohmann/json counts them in its parse errors.
+std::string line_column(const std::string& text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t line = 1, line_start = 0;
+  for (std::size_t i = 0; i < offset; ++i)
+    if (text[i] == '\n') ++line, line_start = i + 1;
+  return "line " + std::to_string(line) + ", column " + std::to_string(offset - line_start);
+}
+
+// Offset of the first bracket opening level kMaxDepth + 1 of valid JSON text, or npos.
+std::size_t too_deep(const std::string& text) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return std::string::npos;
+}
+
+// Where the parser stops. nlohmann/json reports a number overflow ("1e400") as out_of_range,
+// which carries no position; this SAX handler only records the offset of the error.
+struct ErrorLocator final : nlohmann::json_sax<Json> {
+  std::size_t offset = 0;
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
+    offset = position;
+    return false;
+  }
+};
+
+// Strips nlohmann/json's "[json.exception.xxx.nnn] " prefix.
+std::string plain(const Json::exception& e) {
+  std::string what = e.what();
+  const auto close = what.find("] ");
+  if (what.rfind("[json.exception", 0) == 0 && close != std::string::npos) what = what.substr(close + 2);
+  return what;
+}
+
+}  // namespace
 
 Json load_json_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(path + ": cannot open the scenario file: it is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open the scenario file (does it exist?)");
   std::stringstream buf;
   buf << in.rdbuf();
+  const std::string text = buf.str();
+  Json parsed;
   try {
-    return Json::parse(buf.str());
+    parsed = Json::parse(text);
   } catch (const Json::parse_error& e) {
-    std::string what = e.what();
-    const auto close = what.find("] ");
-    if (what.rfind("[json.exception", 0) == 0 && close != std::string::npos) what = what.substr(close + 2);
-    throw ConfigError(path + ": $: invalid JSON: " + what);
+    throw ConfigError(path + ": $: invalid JSON: " + plain(e));
+  } catch (const Json::exception& e) {  // number overflow
+    ErrorLocator locator;
+    Json::sax_parse(text, &locator);
+    throw ConfigError(path + ": $: invalid JSON: parse error at " + line_column(text, locator.offset) +
+                      ": " + plain(e) + "; allowed: numbers of magnitude below 1.7e308");
   }
+  const std::size_t deep = too_deep(text);
+  if (deep != std::string::npos)
+    throw ConfigError(path + ": $: invalid JSON: nesting deeper than " + std::to_string(kMaxDepth) +
+                      " levels at " + line_column(text, deep + 1) + "; allowed: at most " +
+                      std::to_string(kMaxDepth) + " nested arrays and objects");
+  return parsed;
 }
 
 void apply_override(Json& root, const std::string& assignment, const std::string& file) {
+  const std::string where = file + ": --set " + quote(assignment);
+  try {
+    (void)Json(assignment).dump();
+  } catch (const Json::type_error&) {
+    throw ConfigError(where + ": is not valid UTF-8; allowed: UTF-8 text");
+  }
+  const char* const kForm = "allowed: PATH=VALUE, e.g. guest.timekeeping.variant=reanchor";
   const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw ConfigError("--set \"" + assignment + "\": expected PATH=VALUE, e.g. guest.timekeeping.variant=reanchor");
+  if (eq == std::string::npos) throw ConfigError(where + ": has no \"=\"; " + kForm);
   std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
   if (path.rfind("$.", 0) == 0) path = path.substr(2);
   Json value;
   try {
     value = Json::parse(text);
-  } catch (const Json::parse_error&) {
+  } catch (const Json::exception&) {  // a syntax error, or a number overflow such as 1e400
     value = text;
   }
+  if (too_deep(text) != std::string::npos)
+    throw ConfigError(where + ": VALUE nests deeper than " + std::to_string(kMaxDepth) +
+                      " levels; allowed: at most " + std::to_string(kMaxDepth) +
+                      " nested arrays and objects");
   // Split "a.b[0].c" into a, b, 0, c.
   std::vector<std::string> parts;
   std::string cur;
@@ -47,30 +139,37 @@ void apply_override(Json& root, const std::string& assignment, const std::string
     }
   }
   if (!cur.empty()) parts.push_back(cur);
-  if (parts.empty()) throw ConfigError("--set \"" + assignment + "\": empty path");
+  if (parts.empty()) throw ConfigError(where + ": has an empty PATH; " + kForm);
   Json* node = &root;
   std::string shown = "$";
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const std::string& key = parts[i];
     const bool last = i + 1 == parts.size();
     if (node->is_array()) {
+      const std::string indices =
+          node->empty() ? "no index (the array is empty)"
+                        : "an index from 0 to " + std::to_string(node->size() - 1) + " (the array has " +
+                              std::to_string(node->size()) + (node->size() == 1 ? " entry)" : " entries)");
       std::size_t idx = 0;
       try {
         std::size_t used = 0;
+        if (key.empty() || key[0] < '0' || key[0] > '9') throw std::invalid_argument(key);
         idx = std::stoul(key, &used);
         if (used != key.size()) throw std::invalid_argument(key);
       } catch (const std::exception&) {
-        throw ConfigError(file + ": --set " + shown + ": \"" + key + "\" is not an index of an array");
+        throw ConfigError(file + ": " + shown + ": " + quote(key) + " is not an index of this array (in --set " +
+                          quote(assignment) + "); allowed: " + indices);
       }
       if (idx >= node->size())
-        throw ConfigError(file + ": --set " + shown + "[" + key + "]: index out of range; the array has " +
-                          std::to_string(node->size()) + " entries");
+        throw ConfigError(file + ": " + shown + "[" + key + "]: index " + key +
+                          " is out of range (in --set " + quote(assignment) + "); allowed: " + indices);
       shown += "[" + key + "]";
       node = &(*node)[idx];
     } else {
       if (!node->is_object()) {
         if (!node->is_null())
-          throw ConfigError(file + ": --set " + shown + ": " + describe(*node) + " has no member \"" + key + "\"");
+          throw ConfigError(file + ": " + shown + ": " + describe(*node) + " has no member " + quote(key) +
+                            " (in --set " + quote(assignment) + "); allowed: a PATH through objects and arrays");
         *node = Json::object();
       }
       shown += "." + key;

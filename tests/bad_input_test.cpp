@@ -1,0 +1,313 @@
+// Every bad input to the real vcpusim binary gives exit status 2, exactly one line on stderr that
+// names the file, the JSON path, the offending value and what is allowed, and no output file.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kSourceDir = VCPUSIM_SOURCE_DIR;
+const std::string kBinary = VCPUSIM_BINARY;
+const std::string kBadDir = kSourceDir + "/tests/bad_scenarios";
+const std::string kBase = kSourceDir + "/scenarios/vdso-time-backwards.json";
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+// A fresh directory per test process (ctest may run tests in parallel), removed at exit.
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    path_ = fs::temp_directory_path() /
+            ("vcpusim_bad_input_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+struct CliResult {
+  int status = -1;  // exit status, or -1 when the process did not exit normally (a crash)
+  std::string out;
+  std::string err;
+};
+
+// Runs `vcpusim ARGS...` with stdout and stderr captured to files.
+CliResult run_cli(const std::vector<std::string>& args) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "stdout";
+  const fs::path err = tmp.path() / "stderr";
+  std::string cmd = shell_quote(kBinary);
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  cmd += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
+  const int raw = std::system(cmd.c_str());
+  CliResult r;
+  r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+enum class Kind {
+  kField,    // FILE: PATH: VALUE problem; allowed: ...
+  kSyntax,   // FILE: $: invalid JSON: parse error at line L, column C: ...
+  kMissing,  // FILE: cannot open the scenario file ...
+};
+
+struct Case {
+  const char* name;                // test name
+  std::string file;                // scenario file given to vcpusim
+  std::vector<std::string> sets;   // --set PATH=VALUE overrides
+  Kind kind;
+  std::string path;                // for kField/kSyntax: text between "FILE: " and the next ": "
+  std::string value;               // must appear after the path: the offending value, or line/column
+};
+
+// Keeps GetParam() readable in test listings (ctest shows it in the test name).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+std::string bad(const char* file) { return kBadDir + "/" + file; }
+
+std::vector<Case> cases() {
+  return {
+      {"syntax_error", bad("syntax-error.json"), {}, Kind::kSyntax, "$", "line 5, column 12"},
+      {"number_overflow", bad("number-overflow.json"), {}, Kind::kField, "$", "1e400"},
+      {"nesting_too_deep", bad("nesting-too-deep.json"), {}, Kind::kField, "$",
+       "nesting deeper than 100 levels at line 15"},
+      {"unknown_top_level_key", bad("unknown-top-level-key.json"), {}, Kind::kField, "$",
+       "unknown key \"durration\""},
+      {"unknown_key_with_newline", bad("unknown-key-with-newline.json"), {}, Kind::kField, "$",
+       "unknown key \"dura\\ntion\""},
+      {"unknown_scheduler_key", bad("unknown-scheduler-key.json"), {}, Kind::kField, "$.host.scheduler",
+       "unknown key \"quantum\""},
+      {"pcpus_is_string", bad("pcpus-is-string.json"), {}, Kind::kField, "$.host.pcpus",
+       "\"two\" is a string"},
+      {"duration_bad_unit", bad("duration-bad-unit.json"), {}, Kind::kField, "$.duration",
+       "\"4 parsecs\" is not a duration"},
+      {"duration_no_unit", bad("duration-no-unit.json"), {}, Kind::kField, "$.vm.timer_jitter",
+       "\"4\" is not a duration"},
+      {"duration_out_of_range", bad("duration-out-of-range.json"), {}, Kind::kField, "$.duration",
+       "\"2000s\" is out of range"},
+      {"tsc_frequency_no_unit", bad("tsc-frequency-no-unit.json"), {}, Kind::kField, "$.vm.tsc_frequency",
+       "\"2.5\" is not a frequency"},
+      {"pcpus_zero", bad("pcpus-zero.json"), {}, Kind::kField, "$.host.pcpus", "0 is out of range"},
+      {"hz_out_of_range", bad("hz-out-of-range.json"), {}, Kind::kField, "$.guest.timekeeping.hz",
+       "100000 is out of range"},
+      {"unknown_variant", bad("unknown-variant.json"), {}, Kind::kField, "$.guest.timekeeping.variant",
+       "\"seqlock-free\" is not a known choice"},
+      {"pinning_bad_pcpu", bad("pinning-bad-pcpu.json"), {}, Kind::kField, "$.vm.pinning[1][0]",
+       "2 is out of range"},
+      {"load_cpu_not_on_host", bad("load-cpu-not-on-host.json"), {}, Kind::kField, "$.host.load[0].cpus[1]",
+       "5 is not a pCPU"},
+      {"workload_vcpu_out_of_range", bad("workload-vcpu-out-of-range.json"), {}, Kind::kField,
+       "$.guest.workloads[1].vcpus[0]", "2 is not a vCPU"},
+      {"workload_vcpu_twice", bad("workload-vcpu-twice.json"), {}, Kind::kField,
+       "$.guest.workloads[1].vcpus[0]", "vCPU 0 already runs workloads[0]"},
+      {"ntp_ppm_and_mult_steps", bad("ntp-ppm-and-mult-steps.json"), {}, Kind::kField,
+       "$.guest.timekeeping.ntp", "\"mult_steps\""},
+      {"load_script_overlap", bad("load-script-overlap.json"), {}, Kind::kField,
+       "$.host.load[0].windows[1]", "[\"20ms\",\"60ms\"] overlaps"},
+      {"expect_unknown_check", bad("expect-unknown-check.json"), {}, Kind::kField, "$.expect.violations",
+       "unknown key \"time_warp\""},
+      {"checks_unknown", bad("checks-unknown.json"), {}, Kind::kField, "$.checks[1]",
+       "\"no_deadlock\" is not a known choice"},
+      {"missing_duration", bad("missing-duration.json"), {}, Kind::kField, "$",
+       "missing key \"duration\""},
+      {"missing_file", bad("does-not-exist.json"), {}, Kind::kMissing, "", ""},
+      {"directory", kBadDir, {}, Kind::kMissing, "", ""},
+      // Command-line overrides of the valid base scenario.
+      {"set_index_out_of_range", kBase, {"host.load[5].busy=1ms"}, Kind::kField, "$.host.load[5]",
+       "index 5 is out of range"},
+      {"set_not_an_index", kBase, {"host.load.first.busy=1ms"}, Kind::kField, "$.host.load",
+       "\"first\" is not an index"},
+      {"set_through_a_number", kBase, {"host.pcpus.count=2"}, Kind::kField, "$.host.pcpus",
+       "2 has no member \"count\""},
+      {"set_without_equals", kBase, {"host.pcpus"}, Kind::kField, "--set \"host.pcpus\"", "has no \"=\""},
+      {"set_empty_path", kBase, {"=4"}, Kind::kField, "--set \"=4\"", "empty PATH"},
+      {"set_unknown_key", kBase, {"host.cores=4"}, Kind::kField, "$.host", "unknown key \"cores\""},
+      {"set_bad_integer", kBase, {"host.pcpus=lots"}, Kind::kField, "$.host.pcpus", "\"lots\" is a string"},
+      {"set_bad_duration", kBase, {"host.load[0].busy=5 parsecs"}, Kind::kField, "$.host.load[0].busy",
+       "\"5 parsecs\" is not a duration"},
+      {"set_bad_enum", kBase, {"guest.timekeeping.variant=bogus"}, Kind::kField,
+       "$.guest.timekeeping.variant", "\"bogus\" is not a known choice"},
+      {"set_number_overflow", kBase, {"guest.timekeeping.ntp.ppm=1e400"}, Kind::kField,
+       "$.guest.timekeeping.ntp.ppm", "\"1e400\" is a string"},
+      {"set_invalid_utf8", kBase, {"host.pcpus=\xff"}, Kind::kField, "--set \"host.pcpus=\xEF\xBF\xBD\"",
+       "is not valid UTF-8"},
+  };
+}
+
+class BadInput : public ::testing::TestWithParam<Case> {};
+
+void expect_one_message(const Case& c, const CliResult& r) {
+  EXPECT_EQ(r.status, 2) << r.err;
+  ASSERT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.back(), '\n') << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not exactly one line:\n" << r.err;
+  const auto file_at = r.err.find(c.file + ": ");
+  ASSERT_NE(file_at, std::string::npos) << "does not name " << c.file << ":\n" << r.err;
+  const std::string rest = r.err.substr(file_at + c.file.size() + 2);
+  switch (c.kind) {
+    case Kind::kMissing:
+      EXPECT_NE(rest.find("cannot open"), std::string::npos) << r.err;
+      break;
+    case Kind::kSyntax:
+      EXPECT_EQ(rest.rfind(c.path + ": invalid JSON: ", 0), 0u) << r.err;
+      EXPECT_NE(rest.find(c.value), std::string::npos) << "no line and column " << c.value << ":\n" << r.err;
+      break;
+    case Kind::kField: {
+      ASSERT_EQ(rest.rfind(c.path + ": ", 0), 0u) << "path is not " << c.path << ":\n" << r.err;
+      const std::string message = rest.substr(c.path.size() + 2);
+      const auto allowed = message.find("; allowed: ");
+      ASSERT_NE(allowed, std::string::npos) << "no \"allowed\":\n" << r.err;
+      EXPECT_GT(message.size(), allowed + std::string("; allowed: \n").size()) << r.err;
+      EXPECT_NE(message.substr(0, allowed).find(c.value), std::string::npos)
+          << "the problem does not show " << c.value << ":\n" << r.err;
+      break;
+    }
+  }
+}
+
+TEST_P(BadInput, RunGivesOneMessageExit2AndNoOutput) {
+  const Case& c = GetParam();
+  TempDir tmp;
+  const fs::path out = tmp.path() / "result.json";
+  std::vector<std::string> args = {"run", c.file};
+  for (const auto& s : c.sets) args.insert(args.end(), {"--set", s});
+  args.insert(args.end(), {"--json", out.string()});
+  const CliResult r = run_cli(args);
+  SCOPED_TRACE("vcpusim run " + c.file);
+  expect_one_message(c, r);
+  EXPECT_FALSE(fs::exists(out)) << out;
+  EXPECT_FALSE(fs::exists(out.string() + ".tmp")) << out << ".tmp";
+  EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()), 0)
+      << "something was written next to the output file";
+}
+
+TEST_P(BadInput, ValidateGivesTheSameMessage) {
+  const Case& c = GetParam();
+  std::vector<std::string> run_args = {"run", c.file};
+  std::vector<std::string> validate_args = {"validate", c.file};
+  for (const auto& s : c.sets) {
+    run_args.insert(run_args.end(), {"--set", s});
+    validate_args.insert(validate_args.end(), {"--set", s});
+  }
+  const CliResult v = run_cli(validate_args);
+  SCOPED_TRACE("vcpusim validate " + c.file);
+  expect_one_message(c, v);
+  EXPECT_TRUE(v.out.empty()) << v.out;
+  EXPECT_EQ(v.err, run_cli(run_args).err);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, BadInput, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+// Every file in tests/bad_scenarios/ is a case of the table above.
+TEST(BadInputCatalogue, EveryBadScenarioFileIsACase) {
+  std::set<std::string> listed;
+  for (const auto& c : cases()) listed.insert(c.file);
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(kBadDir)) {
+    ++files;
+    EXPECT_TRUE(listed.count(e.path().string())) << e.path() << " has no case in bad_input_test.cpp";
+  }
+  EXPECT_GE(files, 12u);
+}
+
+// A file nested 100000 levels deep once overflowed the stack (a crash, not exit 2).
+TEST(BadInputCli, DeepNestingIsRejectedWithoutACrash) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "deep.json";
+  {
+    std::ofstream f(file);
+    f << "{\"name\": \"deep\", \"duration\": \"1ms\", \"host\": " << std::string(100000, '[')
+      << std::string(100000, ']') << "}\n";
+  }
+  const Case c{"deep", file.string(), {}, Kind::kField, "$", "nesting deeper than 100 levels"};
+  expect_one_message(c, run_cli({"run", file.string(), "--json", (tmp.path() / "out.json").string()}));
+  EXPECT_FALSE(fs::exists(tmp.path() / "out.json"));
+}
+
+// The control for the checks above: a good run does write the --json file.
+TEST(BadInputCli, GoodRunWritesTheJsonFile) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "result.json";
+  const CliResult r = run_cli({"run", kBase, "--set", "duration=1ms", "--quiet", "--json", out.string()});
+  EXPECT_TRUE(r.status == 0 || r.status == 1) << r.status << "\n" << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_TRUE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(out.string() + ".tmp"));
+}
+
+std::vector<fs::path> catalogue_scenarios() {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(kSourceDir + "/scenarios")) {
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() == ".json" && name.find(".schema.") == std::string::npos)
+      files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(BadInputCli, EveryCatalogueScenarioValidates) {
+  const auto files = catalogue_scenarios();
+  ASSERT_FALSE(files.empty());
+  for (const auto& f : files) {
+    SCOPED_TRACE(f.string());
+    const CliResult r = run_cli({"validate", f.string()});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(r.err.empty()) << r.err;
+    EXPECT_NE(r.out.find("valid scenario"), std::string::npos) << r.out;
+  }
+}
+
+TEST(BadInputCli, UnknownCommandExits2) {
+  const CliResult r = run_cli({"frobnicate"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(BadInputCli, RunWithoutAFileExits2) {
+  const CliResult r = run_cli({"run"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("needs a scenario FILE"), std::string::npos) << r.err;
+}
+
+TEST(BadInputCli, NoCommandExits2) {
+  EXPECT_EQ(run_cli({}).status, 2);
+}
+
+}  // namespace
