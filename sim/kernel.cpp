@@ -3,9 +3,16 @@
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <systemc>
 
+#include <cstdint>
 #include <cstdlib>
 
 #include "sim/error.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <pthread.h>
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 namespace vcpusim::sim {
 namespace {
@@ -16,6 +23,29 @@ struct CoroutineExit {};
 // SystemC threads get generous stacks: guest handlers nest on the same stack, and sanitizers
 // multiply frame sizes.
 constexpr int kCoroutineStackBytes = 1 << 20;
+
+// SystemC annotates its QuickThreads stack switches for AddressSanitizer, but not every one: after
+// sc_start returns, ASan can still believe this thread runs on a coroutine stack, ignore the stack
+// clean-up of the next exception thrown here, and report the stale redzones of dead frames as
+// overflows. Tell it which stack this is again, and clear the dead frames below the caller.
+void restore_sanitizer_stack() {
+#if defined(__SANITIZE_ADDRESS__)
+  pthread_attr_t attr;
+  void* bottom = nullptr;
+  std::size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, &bottom, &size);
+    pthread_attr_destroy(&attr);
+    void* fake_stack = nullptr;
+    __sanitizer_start_switch_fiber(&fake_stack, bottom, size);
+    __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+  }
+  char probe;
+  const auto low = reinterpret_cast<std::uintptr_t>(bottom);
+  const auto high = reinterpret_cast<std::uintptr_t>(&probe) & ~std::uintptr_t{4095};
+  if (bottom && high > low) ASAN_UNPOISON_MEMORY_REGION(bottom, high - low);
+#endif
+}
 
 }  // namespace
 
@@ -32,7 +62,9 @@ struct Kernel::Coroutine {
 // One fresh SystemC context per run, so several runs can share a process (tests, sweeps).
 struct Kernel::SystemC {
   sc_core::sc_simcontext* context = nullptr;
+  sc_core::sc_simcontext* previous = nullptr;  // restored afterwards: SystemC owns that one
   std::unique_ptr<sc_core::sc_event> driver_ev;
+  std::unique_ptr<sc_core::sc_event> never;  // parked threads wait on it
 };
 
 Kernel::Kernel() = default;
@@ -41,9 +73,10 @@ Kernel::~Kernel() {
   coroutines_.clear();
   if (sc_) {
     sc_->driver_ev.reset();
+    sc_->never.reset();
     if (sc_core::sc_curr_simcontext == sc_->context) {
-      sc_core::sc_curr_simcontext = nullptr;
-      sc_core::sc_default_global_context = nullptr;
+      sc_core::sc_curr_simcontext = sc_->previous;
+      sc_core::sc_default_global_context = sc_->previous;
     }
     delete sc_->context;
   }
@@ -81,7 +114,13 @@ void Kernel::coroutine_main(Coroutine& co) {
   }
   co.finished = true;
   sc_->driver_ev->notify();
+  park();
 }
+
+// SystemC threads never return: a terminating QuickThreads thread leaves AddressSanitizer with
+// the wrong stack bounds (its fiber annotations miss that switch). A parked thread is freed with
+// its context.
+void Kernel::park() { sc_core::wait(*sc_->never); }
 
 void Kernel::resume(int id) {
   Coroutine& co = *coroutines_.at(static_cast<std::size_t>(id));
@@ -158,6 +197,7 @@ void Kernel::drive() {
     current_ = -1;
   }
   sc_core::sc_stop();
+  park();
 }
 
 void Kernel::run(Tick end) {
@@ -165,11 +205,13 @@ void Kernel::run(Tick end) {
   end_ = end;
   sc_ = std::make_unique<SystemC>();
   ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  sc_->previous = sc_core::sc_curr_simcontext;
   sc_->context = new sc_core::sc_simcontext;
   sc_core::sc_curr_simcontext = sc_->context;
   sc_core::sc_default_global_context = sc_->context;
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_->driver_ev = std::make_unique<sc_core::sc_event>();
+  sc_->never = std::make_unique<sc_core::sc_event>();
   sc_core::sc_spawn_options options;
   options.set_stack_size(kCoroutineStackBytes);
   for (auto& co : coroutines_) {
@@ -179,6 +221,7 @@ void Kernel::run(Tick end) {
   }
   sc_core::sc_spawn([this] { drive(); }, "vcpusim_driver", &options);
   sc_core::sc_start();
+  restore_sanitizer_stack();
   if (error_) {
     auto e = error_;
     error_ = nullptr;

@@ -73,6 +73,7 @@ class Kernel {
   struct Coroutine;
   void drive();
   void coroutine_main(Coroutine& co);
+  void park();
 
   Tick now_ = 0;
   Tick end_ = 0;
