@@ -4,7 +4,9 @@
 
 namespace vcpusim::cpu {
 
-Tick GuestCpu::now() const { return machine_.kernel().now(); }
+Tick GuestCpu::now() const {
+  return machine_.kernel().now();
+}
 
 Tick GuestCpu::access(Word& w, bool write) {
   return machine_.memory().access(vcpu_.pcpu(), w, write);
@@ -81,9 +83,15 @@ void GuestCpu::local_irq_restore(bool was_enabled) {
   if (was_enabled) vcpu_.boundary();
 }
 
-bool GuestCpu::vcpu_is_preempted(int cpu) const { return machine_.vcpu(cpu).preempted(); }
+bool GuestCpu::vcpu_is_preempted(int cpu) const {
+  return machine_.vcpu(cpu).preempted();
+}
 
-sim::Metrics& GuestCpu::metrics() { return machine_.metrics(); }
-sim::Violations& GuestCpu::violations() { return machine_.violations(); }
+sim::Metrics& GuestCpu::metrics() {
+  return machine_.metrics();
+}
+sim::Violations& GuestCpu::violations() {
+  return machine_.violations();
+}
 
 }  // namespace vcpusim::cpu

@@ -6,13 +6,19 @@ namespace vcpusim::cpu {
 
 // Component ids for event ordering: pCPUs first, then threads.
 namespace {
-int pcpu_component(int pcpu) { return pcpu; }
+int pcpu_component(int pcpu) {
+  return pcpu;
+}
 }  // namespace
 
 HostScheduler::HostScheduler(sim::Kernel& kernel, const SchedulerParams& params, int pcpus)
-    : kernel_(kernel), policy_(make_policy(params, pcpus)), pcpus_(static_cast<std::size_t>(pcpus)) {}
+    : kernel_(kernel),
+      policy_(make_policy(params, pcpus)),
+      pcpus_(static_cast<std::size_t>(pcpus)) {}
 
-void HostScheduler::add(HostThread& t) { threads_.push_back(&t); }
+void HostScheduler::add(HostThread& t) {
+  threads_.push_back(&t);
+}
 
 void HostScheduler::record(int pcpu, const char* what, const HostThread* t) {
   kernel_.recorder().record(kernel_.now(), pcpu_component(pcpu), what, t ? t->id() : -1);
@@ -32,7 +38,8 @@ int HostScheduler::select_pcpu(const HostThread& t) const {
   if (t.pcpu_ >= 0 && allowed(t.pcpu_)) return t.pcpu_;
   int best = t.affinity().front();
   for (int c : t.affinity())
-    if (policy_->queued(c) < policy_->queued(best) || (policy_->queued(c) == policy_->queued(best) && c < best))
+    if (policy_->queued(c) < policy_->queued(best) ||
+        (policy_->queued(c) == policy_->queued(best) && c < best))
       best = c;
   return best;
 }
@@ -51,19 +58,21 @@ void HostScheduler::settle(HostThread& t) {
 void HostScheduler::arm_work(HostThread& t) {
   kernel_.cancel(t.work_event_);
   if (t.state_ != ThreadState::kRunning || t.work_left_ == sim::kForever) return;
-  t.work_event_ = kernel_.at(kernel_.now() + t.work_left_, sim::Phase::kWork, 1000 + t.id(), [this, &t] {
-    t.work_event_ = sim::EventKey{};
-    settle(t);
-    t.work_left_ = 0;
-    t.on_work_done();
-  });
+  t.work_event_ =
+      kernel_.at(kernel_.now() + t.work_left_, sim::Phase::kWork, 1000 + t.id(), [this, &t] {
+        t.work_event_ = sim::EventKey{};
+        settle(t);
+        t.work_left_ = 0;
+        t.on_work_done();
+      });
 }
 
 void HostScheduler::arm_slice(int pcpu) {
   Pcpu& p = pcpus_[static_cast<std::size_t>(pcpu)];
   kernel_.cancel(p.slice_event);
   if (!p.current || policy_->queued(pcpu) == 0) return;
-  const Tick end = std::max(p.current->slice_start_ + policy_->slice(pcpu, *p.current), kernel_.now());
+  const Tick end =
+      std::max(p.current->slice_start_ + policy_->slice(pcpu, *p.current), kernel_.now());
   p.slice_event = kernel_.at(end, sim::Phase::kHost, pcpu_component(pcpu), [this, pcpu] {
     pcpus_[static_cast<std::size_t>(pcpu)].slice_event = sim::EventKey{};
     slice_expired(pcpu);

@@ -2,7 +2,9 @@
 
 namespace vcpusim::cpu {
 namespace {
-std::vector<int> to_int(const std::vector<std::int64_t>& v) { return {v.begin(), v.end()}; }
+std::vector<int> to_int(const std::vector<std::int64_t>& v) {
+  return {v.begin(), v.end()};
+}
 }  // namespace
 
 LoadTask::LoadTask(int id, std::string name, const LoadParams& params, sim::Kernel& kernel,
@@ -31,9 +33,10 @@ void LoadTask::schedule_window(Tick start, Tick end) {
 }
 
 void LoadTask::next_random_window(Tick from) {
-  const Tick idle = decisions_.exponential(kernel_.now(), 1000 + id(), "load.idle", params_.idle.value);
-  const Tick busy =
-      std::max<Tick>(1, decisions_.exponential(kernel_.now(), 1000 + id(), "load.busy", params_.busy.value));
+  const Tick idle =
+      decisions_.exponential(kernel_.now(), 1000 + id(), "load.idle", params_.idle.value);
+  const Tick busy = std::max<Tick>(
+      1, decisions_.exponential(kernel_.now(), 1000 + id(), "load.busy", params_.busy.value));
   schedule_window(from + idle, from + idle + busy);
 }
 
@@ -50,7 +53,8 @@ void LoadTask::end_busy() {
   const std::string& kind = params_.kind.value;
   if (kind == "duty") {
     ++period_index_;
-    const Tick start = params_.phase.value + period_index_ * (params_.busy.value + params_.idle.value);
+    const Tick start =
+        params_.phase.value + period_index_ * (params_.busy.value + params_.idle.value);
     schedule_window(start, start + params_.busy.value);
   } else if (kind == "poisson") {
     next_random_window(now);

@@ -46,7 +46,9 @@ Tick Memory::access(int pcpu, const Word& w, bool write) {
                                               : costs_.cacheline_cross_socket.value;
 }
 
-void Memory::watch(Word& w, Vcpu& v) { w.watchers.push_back(&v); }
+void Memory::watch(Word& w, Vcpu& v) {
+  w.watchers.push_back(&v);
+}
 
 void Memory::unwatch(Word& w, Vcpu& v) {
   w.watchers.erase(std::remove(w.watchers.begin(), w.watchers.end(), &v), w.watchers.end());
@@ -55,7 +57,8 @@ void Memory::unwatch(Word& w, Vcpu& v) {
 void Memory::notify(Word& w) {
   if (w.watchers.empty()) return;
   std::vector<Vcpu*> ws = w.watchers;
-  std::sort(ws.begin(), ws.end(), [](const Vcpu* a, const Vcpu* b) { return a->index() < b->index(); });
+  std::sort(ws.begin(), ws.end(),
+            [](const Vcpu* a, const Vcpu* b) { return a->index() < b->index(); });
   for (Vcpu* v : ws) v->watched_write();
 }
 

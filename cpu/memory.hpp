@@ -40,8 +40,8 @@ class Memory {
 
  private:
   struct Line {
-    int owner = -1;              // pCPU holding it modified, or -1
-    std::vector<bool> sharers;   // pCPUs holding a copy
+    int owner = -1;             // pCPU holding it modified, or -1
+    std::vector<bool> sharers;  // pCPUs holding a copy
   };
   int socket_of(int pcpu) const { return pcpu * sockets_ / pcpus_; }
 

@@ -26,7 +26,8 @@ void LoadParams::load(const sim::Node& node) {
     for (std::size_t i = 0; i < w.size(); ++i) {
       const sim::Node pair = w.at(i);
       pair.require_array();
-      if (pair.size() != 2) pair.fail(sim::describe(pair.json()) + " is not a pair", "[start, end]");
+      if (pair.size() != 2)
+        pair.fail(sim::describe(pair.json()) + " is not a pair", "[start, end]");
       const Tick start = pair.at(0).as_duration(0, sim::kForever / 2);
       const Tick end = pair.at(1).as_duration(0, sim::kForever / 2);
       if (end <= start || start < last_end)
@@ -49,7 +50,8 @@ sim::Json LoadParams::to_json() const {
     out["idle"] = idle.to_json();
   } else {
     sim::Json w = sim::Json::array();
-    for (const auto& [s, e] : windows) w.push_back({sim::format_duration(s), sim::format_duration(e)});
+    for (const auto& [s, e] : windows)
+      w.push_back({sim::format_duration(s), sim::format_duration(e)});
     out["windows"] = w;
   }
   return out;
@@ -60,7 +62,8 @@ sim::Json LoadParams::schema() const {
   s["properties"]["windows"] = {
       {"type", "array"},
       {"description", "script: busy windows [start, end] in time order"},
-      {"items", {{"type", "array"}, {"minItems", 2}, {"maxItems", 2}, {"items", {{"type", "string"}}}}}};
+      {"items",
+       {{"type", "array"}, {"minItems", 2}, {"maxItems", 2}, {"items", {{"type", "string"}}}}}};
   s["required"] = {"kind"};
   return s;
 }
@@ -95,9 +98,8 @@ sim::Json HostParams::to_json() const {
 sim::Json HostParams::schema() const {
   sim::Json s = ParamSet::schema();
   LoadParams example;
-  s["properties"]["load"] = {{"type", "array"},
-                             {"description", "host load generators"},
-                             {"items", example.schema()}};
+  s["properties"]["load"] = {
+      {"type", "array"}, {"description", "host load generators"}, {"items", example.schema()}};
   return s;
 }
 

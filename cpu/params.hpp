@@ -12,39 +12,61 @@ using sim::Tick;
 
 // CFS/EEVDF-like tunables; defaults are the kernel's before scaling by 1 + log2(min(pcpus, 8)).
 struct FairParams : sim::ParamSet {
-  sim::DurationParam sched_latency{*this, "sched_latency", 6 * sim::kMillisecond, sim::kMicrosecond,
-                                   sim::kSecond, "target period in which every runnable thread runs once (unscaled)"};
-  sim::DurationParam min_granularity{*this, "min_granularity", 750 * sim::kMicrosecond,
-                                     sim::kMicrosecond, sim::kSecond, "minimum slice (unscaled)"};
-  sim::DurationParam wakeup_granularity{*this, "wakeup_granularity", sim::kMillisecond, 0,
-                                        sim::kSecond,
-                                        "vruntime lead a waking thread needs to preempt (unscaled)"};
-  sim::BoolParam scale_with_cpus{*this, "scale_with_cpus", true,
-                                 "multiply the three tunables by 1 + log2(min(pcpus, 8)) as Linux does"};
+  sim::DurationParam sched_latency{
+      *this,
+      "sched_latency",
+      6 * sim::kMillisecond,
+      sim::kMicrosecond,
+      sim::kSecond,
+      "target period in which every runnable thread runs once (unscaled)"};
+  sim::DurationParam min_granularity{
+      *this,        "min_granularity",         750 * sim::kMicrosecond, sim::kMicrosecond,
+      sim::kSecond, "minimum slice (unscaled)"};
+  sim::DurationParam wakeup_granularity{
+      *this, "wakeup_granularity", sim::kMillisecond,
+      0,     sim::kSecond,         "vruntime lead a waking thread needs to preempt (unscaled)"};
+  sim::BoolParam scale_with_cpus{
+      *this, "scale_with_cpus", true,
+      "multiply the three tunables by 1 + log2(min(pcpus, 8)) as Linux does"};
 };
 
 struct SchedulerParams : sim::ParamSet {
   SchedulerParams() { add_section("fair", fair, "tunables of the fair policy"); }
-  sim::EnumParam policy{*this, "policy", "fair", {"fair", "rr"},
-                        "host scheduler: CFS-like fair scheduler, or round-robin with a fixed quantum"};
-  sim::DurationParam rr_quantum{*this, "rr_quantum", 4 * sim::kMillisecond, sim::kMicrosecond,
-                                sim::kSecond, "time slice of the rr policy"};
+  sim::EnumParam policy{
+      *this,
+      "policy",
+      "fair",
+      {"fair", "rr"},
+      "host scheduler: CFS-like fair scheduler, or round-robin with a fixed quantum"};
+  sim::DurationParam rr_quantum{*this,
+                                "rr_quantum",
+                                4 * sim::kMillisecond,
+                                sim::kMicrosecond,
+                                sim::kSecond,
+                                "time slice of the rr policy"};
   FairParams fair;
 };
 
 // One host load generator: a host thread that wants a CPU during its busy windows.
 struct LoadParams : sim::ParamSet {
-  sim::EnumParam kind{*this, "kind", "duty", {"duty", "poisson", "script"},
+  sim::EnumParam kind{*this,
+                      "kind",
+                      "duty",
+                      {"duty", "poisson", "script"},
                       "duty: periodic busy/idle windows; poisson: exponential busy and idle times; "
                       "script: explicit busy windows"};
   sim::IntListParam cpus{*this, "cpus", {0}, 0, 1023, "pCPUs the load thread may run on"};
   sim::IntParam nice{*this, "nice", 0, -20, 19, "host nice value (weight in the fair policy)"};
-  sim::DurationParam busy{*this, "busy", 10 * sim::kMillisecond, sim::kNanosecond,
-                          100 * sim::kSecond, "duty: busy window length; poisson: mean busy time"};
-  sim::DurationParam idle{*this, "idle", 0, 0, 100 * sim::kSecond,
-                          "duty: idle window length; poisson: mean idle time"};
-  sim::DurationParam phase{*this, "phase", 0, 0, 100 * sim::kSecond,
-                           "duty: start of the first busy window"};
+  sim::DurationParam busy{*this,
+                          "busy",
+                          10 * sim::kMillisecond,
+                          sim::kNanosecond,
+                          100 * sim::kSecond,
+                          "duty: busy window length; poisson: mean busy time"};
+  sim::DurationParam idle{
+      *this, "idle", 0, 0, 100 * sim::kSecond, "duty: idle window length; poisson: mean idle time"};
+  sim::DurationParam phase{
+      *this, "phase", 0, 0, 100 * sim::kSecond, "duty: start of the first busy window"};
   // script: [[start, end], ...] read by validate() since it is a list of pairs.
   std::vector<std::pair<Tick, Tick>> windows;
   void load(const sim::Node& node) override;
@@ -65,10 +87,14 @@ struct HostParams : sim::ParamSet {
 
 struct VmParams : sim::ParamSet {
   sim::IntParam vcpus{*this, "vcpus", 2, 1, 1024, "virtual CPUs"};
-  sim::FrequencyParam tsc_frequency{*this, "tsc_frequency", 2500000000LL, 1000000,
-                                    100000000000LL, "guest TSC frequency"};
+  sim::FrequencyParam tsc_frequency{*this,   "tsc_frequency", 2500000000LL,
+                                    1000000, 100000000000LL,  "guest TSC frequency"};
   sim::IntParam nice{*this, "nice", 0, -20, 19, "host nice value of the vCPU threads"};
-  sim::DurationParam timer_jitter{*this, "timer_jitter", 0, 0, sim::kMillisecond,
+  sim::DurationParam timer_jitter{*this,
+                                  "timer_jitter",
+                                  0,
+                                  0,
+                                  sim::kMillisecond,
                                   "extra delay of each timer interrupt delivery (host hrtimer "
                                   "expiry and injection), uniform in [0, value], from the decision "
                                   "source"};
@@ -81,30 +107,60 @@ struct VmParams : sim::ParamSet {
 
 // Default costs (MECHANISMS.md section 7); every value can be overridden under "costs".
 struct CostParams : sim::ParamSet {
-  sim::DurationParam load{*this, "load", sim::kNanosecond, sim::kPicosecond, sim::kMillisecond,
+  sim::DurationParam load{*this,
+                          "load",
+                          sim::kNanosecond,
+                          sim::kPicosecond,
+                          sim::kMillisecond,
                           "a load that hits the local cache"};
-  sim::DurationParam store{*this, "store", sim::kNanosecond, sim::kPicosecond, sim::kMillisecond,
+  sim::DurationParam store{*this,
+                           "store",
+                           sim::kNanosecond,
+                           sim::kPicosecond,
+                           sim::kMillisecond,
                            "a store that hits the local cache"};
-  sim::DurationParam atomic{*this, "atomic", 10 * sim::kNanosecond, sim::kPicosecond,
-                            sim::kMillisecond, "a locked read-modify-write (cmpxchg, xchg, xadd)"};
-  sim::DurationParam barrier{*this, "barrier", 5 * sim::kNanosecond, sim::kPicosecond,
-                             sim::kMillisecond, "a full memory barrier"};
-  sim::DurationParam rdtsc{*this, "rdtsc", 8 * sim::kNanosecond, sim::kPicosecond,
-                           sim::kMillisecond, "reading the TSC"};
-  sim::DurationParam cacheline_same_socket{*this, "cacheline_same_socket", 25 * sim::kNanosecond, 0,
-                                           sim::kMillisecond,
-                                           "cacheline transfer between cores of one socket"};
-  sim::DurationParam cacheline_cross_socket{*this, "cacheline_cross_socket",
-                                            150 * sim::kNanosecond, 0, sim::kMillisecond,
-                                            "cacheline transfer between sockets"};
-  sim::DurationParam vm_entry{*this, "vm_entry", sim::kMicrosecond, sim::kPicosecond,
+  sim::DurationParam atomic{*this,
+                            "atomic",
+                            10 * sim::kNanosecond,
+                            sim::kPicosecond,
+                            sim::kMillisecond,
+                            "a locked read-modify-write (cmpxchg, xchg, xadd)"};
+  sim::DurationParam barrier{*this,
+                             "barrier",
+                             5 * sim::kNanosecond,
+                             sim::kPicosecond,
+                             sim::kMillisecond,
+                             "a full memory barrier"};
+  sim::DurationParam rdtsc{
+      *this, "rdtsc", 8 * sim::kNanosecond, sim::kPicosecond, sim::kMillisecond, "reading the TSC"};
+  sim::DurationParam cacheline_same_socket{
+      *this, "cacheline_same_socket", 25 * sim::kNanosecond,
+      0,     sim::kMillisecond,       "cacheline transfer between cores of one socket"};
+  sim::DurationParam cacheline_cross_socket{
+      *this, "cacheline_cross_socket", 150 * sim::kNanosecond,
+      0,     sim::kMillisecond,        "cacheline transfer between sockets"};
+  sim::DurationParam vm_entry{*this,
+                              "vm_entry",
+                              sim::kMicrosecond,
+                              sim::kPicosecond,
                               sim::kMillisecond,
                               "VM exit + entry (about 2500 cycles): paid when a halted vCPU wakes"};
-  sim::DurationParam irq_entry{*this, "irq_entry", 200 * sim::kNanosecond, sim::kPicosecond,
-                               sim::kMillisecond, "guest interrupt entry"};
-  sim::DurationParam irq_exit{*this, "irq_exit", 100 * sim::kNanosecond, sim::kPicosecond,
-                              sim::kMillisecond, "guest interrupt return"};
-  sim::DurationParam spin_recheck{*this, "spin_recheck", 5 * sim::kNanosecond, sim::kPicosecond,
+  sim::DurationParam irq_entry{*this,
+                               "irq_entry",
+                               200 * sim::kNanosecond,
+                               sim::kPicosecond,
+                               sim::kMillisecond,
+                               "guest interrupt entry"};
+  sim::DurationParam irq_exit{*this,
+                              "irq_exit",
+                              100 * sim::kNanosecond,
+                              sim::kPicosecond,
+                              sim::kMillisecond,
+                              "guest interrupt return"};
+  sim::DurationParam spin_recheck{*this,
+                                  "spin_recheck",
+                                  5 * sim::kNanosecond,
+                                  sim::kPicosecond,
                                   sim::kMillisecond,
                                   "a spinner noticing a change (plus the cacheline transfer)"};
 };

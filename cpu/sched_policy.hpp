@@ -36,7 +36,9 @@ class RrPolicy final : public SchedPolicy {
   void enqueue(int pcpu, HostThread& t, bool waking) override;
   void dequeue(int pcpu, HostThread& t) override;
   HostThread* pick_next(int pcpu) override;
-  std::size_t queued(int pcpu) const override { return queues_[static_cast<std::size_t>(pcpu)].size(); }
+  std::size_t queued(int pcpu) const override {
+    return queues_[static_cast<std::size_t>(pcpu)].size();
+  }
   void account(int, HostThread&, Tick) override {}
   Tick slice(int, const HostThread&) const override { return quantum_; }
   bool preempt_on_wake(int, const HostThread&, const HostThread&) const override { return false; }
@@ -54,7 +56,9 @@ class FairPolicy final : public SchedPolicy {
   void enqueue(int pcpu, HostThread& t, bool waking) override;
   void dequeue(int pcpu, HostThread& t) override;
   HostThread* pick_next(int pcpu) override;
-  std::size_t queued(int pcpu) const override { return rqs_[static_cast<std::size_t>(pcpu)].queue.size(); }
+  std::size_t queued(int pcpu) const override {
+    return rqs_[static_cast<std::size_t>(pcpu)].queue.size();
+  }
   void account(int pcpu, HostThread& t, Tick ran) override;
   Tick slice(int pcpu, const HostThread& curr) const override;
   bool preempt_on_wake(int pcpu, const HostThread& curr, const HostThread& woken) const override;
@@ -67,7 +71,7 @@ class FairPolicy final : public SchedPolicy {
  private:
   struct RunQueue {
     std::set<std::pair<std::int64_t, int>> order;  // (vruntime, thread id): stable tie-break
-    std::vector<HostThread*> queue;                 // members, for lookup by id
+    std::vector<HostThread*> queue;                // members, for lookup by id
     std::int64_t min_vruntime = 0;
     std::int64_t load = 0;  // sum of queued weights
   };

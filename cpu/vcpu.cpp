@@ -5,7 +5,9 @@
 
 namespace vcpusim::cpu {
 namespace {
-unsigned bit(Vector v) { return 1u << static_cast<int>(v); }
+unsigned bit(Vector v) {
+  return 1u << static_cast<int>(v);
+}
 const char* const kVectorNames[kVectors] = {"irq.timer", "irq.ipi", "nmi"};
 }  // namespace
 
@@ -15,9 +17,13 @@ Vcpu::Vcpu(int index, std::vector<int> affinity, int nice, Machine& machine)
       machine_(machine),
       guest_(new GuestCpu(*this, machine)) {}
 
-Vcpu::~Vcpu() { delete guest_; }
+Vcpu::~Vcpu() {
+  delete guest_;
+}
 
-void Vcpu::set_main(std::function<void(GuestCpu&)> main) { main_ = std::move(main); }
+void Vcpu::set_main(std::function<void(GuestCpu&)> main) {
+  main_ = std::move(main);
+}
 
 void Vcpu::set_handler(Vector v, std::function<void(GuestCpu&)> handler) {
   handlers_[static_cast<int>(v)] = std::move(handler);
@@ -32,17 +38,21 @@ void Vcpu::start() {
   machine_.scheduler().set_work(*this, machine_.costs().vm_entry.value);
 }
 
-void Vcpu::start_periodic_timer(Tick period) { arm_timer(period, period); }
+void Vcpu::start_periodic_timer(Tick period) {
+  arm_timer(period, period);
+}
 
 void Vcpu::arm_timer(Tick nominal, Tick period) {
   sim::Tick delay = 0;
   const Tick jitter = machine_.timer_jitter();
   if (jitter > 0)
-    delay = machine_.decisions().choose(machine_.kernel().now(), 2000 + id(), "timer.delivery", jitter + 1);
-  machine_.kernel().at(nominal + delay, sim::Phase::kInterrupt, 2000 + id(), [this, nominal, period] {
-    raise(Vector::kTimer);
-    arm_timer(nominal + period, period);
-  });
+    delay = machine_.decisions().choose(machine_.kernel().now(), 2000 + id(), "timer.delivery",
+                                        jitter + 1);
+  machine_.kernel().at(nominal + delay, sim::Phase::kInterrupt, 2000 + id(),
+                       [this, nominal, period] {
+                         raise(Vector::kTimer);
+                         arm_timer(nominal + period, period);
+                       });
 }
 
 bool Vcpu::deliverable() const {
@@ -115,7 +125,8 @@ void Vcpu::on_deschedule() {
 void Vcpu::consume(Tick cost) {
   // Running and nothing else due before this operation completes: the event path would resume
   // us right away, so skip the context switch (the scheduler accounts the time on its next look).
-  if (state() == ThreadState::kRunning && machine_.kernel().try_advance(machine_.kernel().now() + cost))
+  if (state() == ThreadState::kRunning &&
+      machine_.kernel().try_advance(machine_.kernel().now() + cost))
     return;
   request_ = Request::kWork;
   request_cost_ = cost;

@@ -4,7 +4,9 @@ namespace vcpusim::guest {
 
 GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const TimekeepingCosts& tk_costs,
                  sim::MonotonicTimeCheck* monotonic)
-    : machine_(machine), timekeeping_(machine, params.timekeeping, tk_costs), monotonic_(monotonic) {
+    : machine_(machine),
+      timekeeping_(machine, params.timekeeping, tk_costs),
+      monotonic_(monotonic) {
   timekeeping_.install(monotonic);
   for (int v = 0; v < machine.vcpu_count(); ++v)
     machine.vcpu(v).set_main([](cpu::GuestCpu& cpu) {
@@ -38,8 +40,8 @@ void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, bool vdso) 
   for (;;) {
     const sim::Tick start = cpu.now();
     if (monotonic_) monotonic_->read_started(cpu.id());
-    const std::int64_t value = vdso ? timekeeping_.vdso_clock_gettime(cpu, retries)
-                                    : timekeeping_.ktime_get(cpu, retries);
+    const std::int64_t value =
+        vdso ? timekeeping_.vdso_clock_gettime(cpu, retries) : timekeeping_.ktime_get(cpu, retries);
     const sim::Tick end = cpu.now();
     if (monotonic_) monotonic_->read_finished(cpu.id(), start, end, value, clock);
     const sim::Tick latency = (end - start) / sim::kNanosecond;
@@ -51,7 +53,8 @@ void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, bool vdso) 
 }
 
 void GuestOs::collect_metrics(sim::Metrics& out) const {
-  for (const auto& [name, samples] : latency_ns_) out.set_summary("reader_latency_ns." + name, samples);
+  for (const auto& [name, samples] : latency_ns_)
+    out.set_summary("reader_latency_ns." + name, samples);
   for (const auto& [name, n] : retries_) out.set("seqcount_retries." + name, n);
   out.set("timekeeping.updates", timekeeping_.updates());
   out.set("timekeeping.mult_initial", timekeeping_.initial_mult());

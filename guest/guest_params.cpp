@@ -11,8 +11,7 @@ void WorkloadParams::load(const sim::Node& node) {
   kind.load(node.at("kind"));
   std::vector<std::string> allowed = {"kind", "vcpus"};
   if (kind.value == "busy") allowed.push_back("chunk");
-  if (kind.value == "vdso_reader" || kind.value == "ktime_reader")
-    allowed.push_back("think");
+  if (kind.value == "vdso_reader" || kind.value == "ktime_reader") allowed.push_back("think");
   node.reject_unknown(allowed);
   if (!node.has("vcpus")) node.fail("missing key \"vcpus\"", "a list of vCPU numbers");
   vcpus.load(node.at("vcpus"));
@@ -38,9 +37,10 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
   if (rest.is_object()) rest.erase("workloads");
   ParamSet::load(sim::Node(rest, node.file(), node.path()));
   if (timekeeping.cpu.value >= vcpus)
-    node.at("timekeeping").at("cpu").fail(
-        std::to_string(timekeeping.cpu.value) + " is not a vCPU of this VM",
-        "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
+    node.at("timekeeping")
+        .at("cpu")
+        .fail(std::to_string(timekeeping.cpu.value) + " is not a vCPU of this VM",
+              "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
   workloads.clear();
   if (!node.has("workloads")) return;
   const sim::Node list = node.at("workloads");
@@ -53,8 +53,9 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
       const std::int64_t v = w->vcpus.value[k];
       const sim::Node where = list.at(i).at("vcpus").at(k);
       if (v >= vcpus)
-        where.fail(std::to_string(v) + " is not a vCPU of this VM",
-                   "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
+        where.fail(
+            std::to_string(v) + " is not a vCPU of this VM",
+            "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
       if (owner[static_cast<std::size_t>(v)] >= 0)
         where.fail("vCPU " + std::to_string(v) + " already runs workloads[" +
                        std::to_string(owner[static_cast<std::size_t>(v)]) + "]",

@@ -9,15 +9,22 @@
 namespace vcpusim::guest {
 
 struct WorkloadParams : sim::ParamSet {
-  sim::EnumParam kind{*this, "kind", "idle", {"idle", "busy", "vdso_reader", "ktime_reader"},
+  sim::EnumParam kind{*this,
+                      "kind",
+                      "idle",
+                      {"idle", "busy", "vdso_reader", "ktime_reader"},
                       "idle: halt until an interrupt, forever; busy: compute in chunks; "
                       "vdso_reader: clock_gettime through the vDSO in a loop; ktime_reader: "
                       "kernel ktime_get through tk_core's seqcount in a loop"};
   sim::IntListParam vcpus{*this, "vcpus", {}, 0, 1023, "vCPUs running this workload"};
-  sim::DurationParam think{*this, "think", 100 * sim::kNanosecond, 0, sim::kSecond,
-                           "readers: computation between two reads"};
-  sim::DurationParam chunk{*this, "chunk", 100 * sim::kNanosecond, sim::kNanosecond,
-                           sim::kMillisecond, "busy: length of one computation step"};
+  sim::DurationParam think{*this, "think",      100 * sim::kNanosecond,
+                           0,     sim::kSecond, "readers: computation between two reads"};
+  sim::DurationParam chunk{*this,
+                           "chunk",
+                           100 * sim::kNanosecond,
+                           sim::kNanosecond,
+                           sim::kMillisecond,
+                           "busy: length of one computation step"};
   void load(const sim::Node& node) override;
   sim::Json to_json() const override;
   sim::Json schema() const override;

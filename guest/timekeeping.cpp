@@ -25,9 +25,11 @@ void normalize(std::uint64_t& sec, i128& nsec, std::uint64_t shift) {
 }  // namespace
 
 std::int64_t ClockBase::read_ns(std::uint64_t cycles) const {
-  const std::uint64_t delta = cycles > cycle_last ? cycles - cycle_last : 0;  // clamp, as the vDSO does
+  const std::uint64_t delta =
+      cycles > cycle_last ? cycles - cycle_last : 0;  // clamp, as the vDSO does
   const u128 shifted = static_cast<u128>(delta) * mult + nsec;
-  return static_cast<std::int64_t>(sec * kNsecPerSec + static_cast<std::uint64_t>(shifted >> shift));
+  return static_cast<std::int64_t>(sec * kNsecPerSec +
+                                   static_cast<std::uint64_t>(shifted >> shift));
 }
 
 void ClockWords::store(cpu::GuestCpu& cpu, const ClockBase& b) {
@@ -77,7 +79,8 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
   const auto hz = static_cast<std::uint64_t>(params.hz.value);
   const auto freq = static_cast<std::uint64_t>(machine.tsc_frequency());
   // mult so that cycles * mult >> shift is nanoseconds, rounded to nearest.
-  initial_mult_ = static_cast<std::uint64_t>(((static_cast<u128>(kNsecPerSec) << shift) + freq / 2) / freq);
+  initial_mult_ =
+      static_cast<std::uint64_t>(((static_cast<u128>(kNsecPerSec) << shift) + freq / 2) / freq);
   shadow_ = ClockBase{0, initial_mult_, shift, 0, 0};
   cycle_interval_ = freq / hz;
   xtime_interval_ = cycle_interval_ * initial_mult_;
@@ -166,8 +169,9 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
   accumulate(c0);
   cpu.compute(costs_.ntp_adjust.value);
   const std::int64_t adj = ntp_adjustment();
-  last_change_ = Update{c0_time, std::nullopt, std::nullopt, static_cast<std::int64_t>(shadow_.mult),
-                        static_cast<std::int64_t>(shadow_.mult) + adj};
+  last_change_ =
+      Update{c0_time, std::nullopt, std::nullopt, static_cast<std::int64_t>(shadow_.mult),
+             static_cast<std::int64_t>(shadow_.mult) + adj};
   if (adj != 0) apply_adjustment(adj, c0);
   k.recorder().record(k.now(), 3000, "tk.update", static_cast<std::int64_t>(c0), adj);
 

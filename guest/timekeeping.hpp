@@ -39,7 +39,8 @@ struct ClockWords {
 
 class Timekeeping {
  public:
-  Timekeeping(cpu::Machine& machine, const TimekeepingParams& params, const TimekeepingCosts& costs);
+  Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
+              const TimekeepingCosts& costs);
 
   // Arms the tick on the timekeeping vCPU and hooks the monotonic check's context.
   void install(sim::MonotonicTimeCheck* monotonic);

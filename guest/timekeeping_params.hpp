@@ -5,25 +5,35 @@
 namespace vcpusim::guest {
 
 struct NtpParams : sim::ParamSet {
-  sim::EnumParam direction{*this, "direction", "none", {"none", "down", "up", "alternating"},
-                           "how NTP moves mult at each adjustment: lower it (slew the clock slower, "
-                           "cumulative), raise it, alternate down/up, or leave it"};
-  sim::RealParam ppm{*this, "ppm", 0, 0, 500,
-                     "size of one adjustment in parts per million of mult (MAXFREQ is 500)"};
-  sim::IntParam mult_steps{*this, "mult_steps", 0, 0, 1000000,
-                           "size of one adjustment in mult units (use instead of ppm)"};
-  sim::IntParam every_ticks{*this, "every_ticks", 1, 1, 1000000,
-                            "adjust on every n-th timekeeping update"};
+  sim::EnumParam direction{
+      *this,
+      "direction",
+      "none",
+      {"none", "down", "up", "alternating"},
+      "how NTP moves mult at each adjustment: lower it (slew the clock slower, "
+      "cumulative), raise it, alternate down/up, or leave it"};
+  sim::RealParam ppm{*this, "ppm",
+                     0,     0,
+                     500,   "size of one adjustment in parts per million of mult (MAXFREQ is 500)"};
+  sim::IntParam mult_steps{*this,   "mult_steps",
+                           0,       0,
+                           1000000, "size of one adjustment in mult units (use instead of ppm)"};
+  sim::IntParam every_ticks{*this, "every_ticks", 1,
+                            1,     1000000,       "adjust on every n-th timekeeping update"};
   void validate(const sim::Node& node) const override;
 };
 
 struct TimekeepingParams : sim::ParamSet {
   TimekeepingParams() { add_section("ntp", ntp, "NTP frequency adjustment"); }
-  sim::EnumParam variant{*this, "variant", "shadow", {"legacy", "split-publish", "shadow", "reanchor"},
-                         "legacy: whole update under the write seqcount; split-publish: vDSO page "
-                         "published after the seqcount is released; shadow: mainline shadow "
-                         "timekeeper, vDSO and copy inside one write section; reanchor: the clock is "
-                         "read again inside the write section and the new line anchored there"};
+  sim::EnumParam variant{
+      *this,
+      "variant",
+      "shadow",
+      {"legacy", "split-publish", "shadow", "reanchor"},
+      "legacy: whole update under the write seqcount; split-publish: vDSO page "
+      "published after the seqcount is released; shadow: mainline shadow "
+      "timekeeper, vDSO and copy inside one write section; reanchor: the clock is "
+      "read again inside the write section and the new line anchored there"};
   sim::IntParam cpu{*this, "cpu", 0, 0, 1023, "the timekeeping vCPU (runs update_wall_time)"};
   sim::IntParam hz{*this, "hz", 250, 1, 10000, "tick rate of the timekeeping vCPU"};
   sim::IntParam shift{*this, "shift", 24, 1, 32, "clocksource shift"};
@@ -33,16 +43,22 @@ struct TimekeepingParams : sim::ParamSet {
 // Costs of the update steps, beyond the memory operations they issue (MECHANISMS.md section 1).
 // Defaults make the legacy write hold about twice the shadow one, as in seed 001 (8 us -> 4 us).
 struct TimekeepingCosts : sim::ParamSet {
-  sim::DurationParam accumulate{*this, "accumulate", 1500 * sim::kNanosecond, 0, sim::kMillisecond,
-                                "accumulating whole tick intervals into the shadow timekeeper"};
-  sim::DurationParam ntp_adjust{*this, "ntp_adjust", 2500 * sim::kNanosecond, 0, sim::kMillisecond,
-                                "timekeeping_adjust: NTP error and the new mult"};
-  sim::DurationParam copy{*this, "copy", 3300 * sim::kNanosecond, 0, sim::kMillisecond,
+  sim::DurationParam accumulate{
+      *this, "accumulate",      1500 * sim::kNanosecond,
+      0,     sim::kMillisecond, "accumulating whole tick intervals into the shadow timekeeper"};
+  sim::DurationParam ntp_adjust{
+      *this, "ntp_adjust",      2500 * sim::kNanosecond,
+      0,     sim::kMillisecond, "timekeeping_adjust: NTP error and the new mult"};
+  sim::DurationParam copy{*this,
+                          "copy",
+                          3300 * sim::kNanosecond,
+                          0,
+                          sim::kMillisecond,
                           "copying the shadow into the readers' timekeeper (beyond its stores)"};
-  sim::DurationParam vsyscall{*this, "vsyscall", 400 * sim::kNanosecond, 0, sim::kMillisecond,
-                              "update_vsyscall work (beyond its stores)"};
-  sim::DurationParam read_compute{*this, "read_compute", 10 * sim::kNanosecond, 0,
-                                  sim::kMillisecond, "a reader's multiply and shift"};
+  sim::DurationParam vsyscall{*this, "vsyscall",        400 * sim::kNanosecond,
+                              0,     sim::kMillisecond, "update_vsyscall work (beyond its stores)"};
+  sim::DurationParam read_compute{*this, "read_compute",    10 * sim::kNanosecond,
+                                  0,     sim::kMillisecond, "a reader's multiply and shift"};
 };
 
 }  // namespace vcpusim::guest

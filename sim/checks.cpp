@@ -3,8 +3,11 @@
 namespace vcpusim::sim {
 
 nlohmann::json Violation::to_json() const {
-  nlohmann::json out = {{"check", check},   {"time_ns", to_ns(time)}, {"cpus", cpus},
-                        {"message", message}, {"details", details}};
+  nlohmann::json out = {{"check", check},
+                        {"time_ns", to_ns(time)},
+                        {"cpus", cpus},
+                        {"message", message},
+                        {"details", details}};
   return out;
 }
 
@@ -66,22 +69,22 @@ void MonotonicTimeCheck::violate(int cpu, Tick start, Tick end, std::int64_t val
   v.cpus = {earlier.cpu, cpu};
   if (earlier.cpu == cpu) v.cpus = {cpu};
   const std::int64_t step = earlier.value - value;
-  v.message = std::string(clock) + " time went backwards by " + std::to_string(step) +
-              " ns (" + scope + "): vCPU" + std::to_string(earlier.cpu) + " read " +
+  v.message = std::string(clock) + " time went backwards by " + std::to_string(step) + " ns (" +
+              scope + "): vCPU" + std::to_string(earlier.cpu) + " read " +
               std::to_string(earlier.value) + " ending at " + format_duration(earlier.end) +
               ", then vCPU" + std::to_string(cpu) + " read " + std::to_string(value) +
               " starting at " + format_duration(start);
-  v.details = {{"clock", clock},
-               {"scope", scope},
-               {"backward_step_ns", step},
-               {"earlier", {{"cpu", earlier.cpu},
-                            {"value_ns", earlier.value},
-                            {"start_ns", to_ns(earlier.start)},
-                            {"end_ns", to_ns(earlier.end)}}},
-               {"later", {{"cpu", cpu},
-                          {"value_ns", value},
-                          {"start_ns", to_ns(start)},
-                          {"end_ns", to_ns(end)}}}};
+  v.details = {
+      {"clock", clock},
+      {"scope", scope},
+      {"backward_step_ns", step},
+      {"earlier",
+       {{"cpu", earlier.cpu},
+        {"value_ns", earlier.value},
+        {"start_ns", to_ns(earlier.start)},
+        {"end_ns", to_ns(earlier.end)}}},
+      {"later",
+       {{"cpu", cpu}, {"value_ns", value}, {"start_ns", to_ns(start)}, {"end_ns", to_ns(end)}}}};
   for (const auto& provider : context_) provider(end, v.details);
   out_.report(std::move(v));
 }

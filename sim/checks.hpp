@@ -4,11 +4,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/time.hpp"
 
@@ -68,9 +67,9 @@ class MonotonicTimeCheck {
 
   Violations& out_;
   std::vector<ContextProvider> context_;
-  Read max_ended_;                 // the largest value among reads that have ended
-  std::vector<Read> snapshot_;     // per CPU: max_ended_ when its current read started
-  std::vector<Read> last_;         // per CPU: its previous read
+  Read max_ended_;              // the largest value among reads that have ended
+  std::vector<Read> snapshot_;  // per CPU: max_ended_ when its current read started
+  std::vector<Read> last_;      // per CPU: its previous read
   static constexpr std::int64_t kNoEpisode = INT64_MIN;
   std::vector<std::int64_t> behind_;  // per CPU: the reference of its open backward episode
   std::uint64_t reads_ = 0;

@@ -31,13 +31,20 @@ std::string member_path(const std::string& key) {
 
 const char* type_name(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::object: return "an object";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::boolean: return "a boolean";
-    case Json::value_t::number_float: return "a number with a fraction";
-    default: return "an integer";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::number_float:
+      return "a number with a fraction";
+    default:
+      return "an integer";
   }
 }
 
@@ -45,7 +52,8 @@ const char* type_name(const Json& v) {
 
 std::string quote(const std::string& s) {
   const bool cut = s.size() > 57;
-  std::string q = Json(cut ? s.substr(0, 54) : s).dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string q =
+      Json(cut ? s.substr(0, 54) : s).dump(-1, ' ', false, Json::error_handler_t::replace);
   if (cut) q.insert(q.size() - 1, "...");
   return q;
 }
@@ -103,13 +111,13 @@ void Node::reject_unknown(const std::vector<std::string>& allowed) const {
 }
 
 std::int64_t Node::as_int(std::int64_t lo, std::int64_t hi) const {
-  const std::string allowed =
-      "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  const std::string allowed = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
   if (!value_->is_number_integer()) fail(describe(*value_) + " is " + type_name(*value_), allowed);
   std::int64_t v;
   if (value_->is_number_unsigned()) {
     const auto u = value_->get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(INT64_MAX)) fail(describe(*value_) + " is out of range", allowed);
+    if (u > static_cast<std::uint64_t>(INT64_MAX))
+      fail(describe(*value_) + " is out of range", allowed);
     v = static_cast<std::int64_t>(u);
   } else {
     v = value_->get<std::int64_t>();
@@ -166,17 +174,22 @@ std::int64_t Node::as_frequency(std::int64_t lo, std::int64_t hi) const {
   return *parsed;
 }
 
-ParamBase::ParamBase(ParamSet& owner, const char* name, const char* doc)
-    : name_(name), doc_(doc) {
+ParamBase::ParamBase(ParamSet& owner, const char* name, const char* doc) : name_(name), doc_(doc) {
   owner.params_.push_back(this);
 }
 
 Json IntParam::schema() const {
-  return {{"type", "integer"}, {"minimum", lo_}, {"maximum", hi_}, {"default", value},
+  return {{"type", "integer"},
+          {"minimum", lo_},
+          {"maximum", hi_},
+          {"default", value},
           {"description", doc()}};
 }
 Json RealParam::schema() const {
-  return {{"type", "number"}, {"minimum", lo_}, {"maximum", hi_}, {"default", value},
+  return {{"type", "number"},
+          {"minimum", lo_},
+          {"maximum", hi_},
+          {"default", value},
           {"description", doc()}};
 }
 Json BoolParam::schema() const {
@@ -192,8 +205,8 @@ Json DurationParam::schema() const {
   return {{"type", "string"},
           {"pattern", "^[0-9]+(\\.[0-9]+)?(ps|ns|us|ms|s)$"},
           {"default", format_duration(value)},
-          {"description", std::string(doc()) + " (" + format_duration(lo_) + " .. " +
-                              format_duration(hi_) + ")"}};
+          {"description",
+           std::string(doc()) + " (" + format_duration(lo_) + " .. " + format_duration(hi_) + ")"}};
 }
 Json FrequencyParam::schema() const {
   return {{"type", "string"},

@@ -56,12 +56,15 @@ std::string num(double v) {
 }
 void check_bound(const std::string& what, double value, const Bound& b,
                  std::vector<std::string>& out) {
-  if (b.min && value < *b.min) out.push_back(what + " is " + num(value) + ", expected at least " + num(*b.min));
-  if (b.max && value > *b.max) out.push_back(what + " is " + num(value) + ", expected at most " + num(*b.max));
+  if (b.min && value < *b.min)
+    out.push_back(what + " is " + num(value) + ", expected at least " + num(*b.min));
+  if (b.max && value > *b.max)
+    out.push_back(what + " is " + num(value) + ", expected at most " + num(*b.max));
 }
 }  // namespace
 
-std::vector<std::string> Expect::evaluate(const Metrics& metrics, const Violations& violations) const {
+std::vector<std::string> Expect::evaluate(const Metrics& metrics,
+                                          const Violations& violations) const {
   std::vector<std::string> unmet;
   for (const auto& [check, b] : violations_)
     check_bound(check + " violations", static_cast<double>(violations.count(check)), b, unmet);

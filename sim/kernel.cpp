@@ -1,10 +1,9 @@
 #include "sim/kernel.hpp"
 
 #define SC_INCLUDE_DYNAMIC_PROCESSES
-#include <systemc>
-
 #include <cstdint>
 #include <cstdlib>
+#include <systemc>
 
 #include "sim/error.hpp"
 
@@ -120,7 +119,9 @@ void Kernel::coroutine_main(Coroutine& co) {
 // SystemC threads never return: a terminating QuickThreads thread leaves AddressSanitizer with
 // the wrong stack bounds (its fiber annotations miss that switch). A parked thread is freed with
 // its context.
-void Kernel::park() { sc_core::wait(*sc_->never); }
+void Kernel::park() {
+  sc_core::wait(*sc_->never);
+}
 
 void Kernel::resume(int id) {
   Coroutine& co = *coroutines_.at(static_cast<std::size_t>(id));
@@ -169,7 +170,8 @@ void Kernel::drive() {
       auto it = queue_.begin();
       if (it->first.time > end_) break;
       if (it->first.time > synced_) {
-        sc_core::wait(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(it->first.time - synced_)));
+        sc_core::wait(
+            sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(it->first.time - synced_)));
         synced_ = it->first.time;
       }
       now_ = it->first.time;

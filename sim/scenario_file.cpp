@@ -30,9 +30,12 @@ std::size_t too_deep(const std::string& text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -60,7 +63,8 @@ struct ErrorLocator final : nlohmann::json_sax<Json> {
   bool end_object() override { return true; }
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception&) override {
     offset = position;
     return false;
   }
@@ -70,7 +74,8 @@ struct ErrorLocator final : nlohmann::json_sax<Json> {
 std::string plain(const Json::exception& e) {
   std::string what = e.what();
   const auto close = what.find("] ");
-  if (what.rfind("[json.exception", 0) == 0 && close != std::string::npos) what = what.substr(close + 2);
+  if (what.rfind("[json.exception", 0) == 0 && close != std::string::npos)
+    what = what.substr(close + 2);
   return what;
 }
 
@@ -93,8 +98,9 @@ Json load_json_file(const std::string& path) {
   } catch (const Json::exception& e) {  // number overflow
     ErrorLocator locator;
     Json::sax_parse(text, &locator);
-    throw ConfigError(path + ": $: invalid JSON: parse error at " + line_column(text, locator.offset) +
-                      ": " + plain(e) + "; allowed: numbers of magnitude below 1.7e308");
+    throw ConfigError(path + ": $: invalid JSON: parse error at " +
+                      line_column(text, locator.offset) + ": " + plain(e) +
+                      "; allowed: numbers of magnitude below 1.7e308");
   }
   const std::size_t deep = too_deep(text);
   if (deep != std::string::npos)
@@ -146,10 +152,11 @@ void apply_override(Json& root, const std::string& assignment, const std::string
     const std::string& key = parts[i];
     const bool last = i + 1 == parts.size();
     if (node->is_array()) {
-      const std::string indices =
-          node->empty() ? "no index (the array is empty)"
-                        : "an index from 0 to " + std::to_string(node->size() - 1) + " (the array has " +
-                              std::to_string(node->size()) + (node->size() == 1 ? " entry)" : " entries)");
+      const std::string indices = node->empty()
+                                      ? "no index (the array is empty)"
+                                      : "an index from 0 to " + std::to_string(node->size() - 1) +
+                                            " (the array has " + std::to_string(node->size()) +
+                                            (node->size() == 1 ? " entry)" : " entries)");
       std::size_t idx = 0;
       try {
         std::size_t used = 0;
@@ -157,19 +164,22 @@ void apply_override(Json& root, const std::string& assignment, const std::string
         idx = std::stoul(key, &used);
         if (used != key.size()) throw std::invalid_argument(key);
       } catch (const std::exception&) {
-        throw ConfigError(file + ": " + shown + ": " + quote(key) + " is not an index of this array (in --set " +
-                          quote(assignment) + "); allowed: " + indices);
+        throw ConfigError(file + ": " + shown + ": " + quote(key) +
+                          " is not an index of this array (in --set " + quote(assignment) +
+                          "); allowed: " + indices);
       }
       if (idx >= node->size())
         throw ConfigError(file + ": " + shown + "[" + key + "]: index " + key +
-                          " is out of range (in --set " + quote(assignment) + "); allowed: " + indices);
+                          " is out of range (in --set " + quote(assignment) +
+                          "); allowed: " + indices);
       shown += "[" + key + "]";
       node = &(*node)[idx];
     } else {
       if (!node->is_object()) {
         if (!node->is_null())
-          throw ConfigError(file + ": " + shown + ": " + describe(*node) + " has no member " + quote(key) +
-                            " (in --set " + quote(assignment) + "); allowed: a PATH through objects and arrays");
+          throw ConfigError(file + ": " + shown + ": " + describe(*node) + " has no member " +
+                            quote(key) + " (in --set " + quote(assignment) +
+                            "); allowed: a PATH through objects and arrays");
         *node = Json::object();
       }
       shown += "." + key;

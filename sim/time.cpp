@@ -7,10 +7,11 @@ namespace vcpusim::sim {
 namespace {
 
 // Parses "<decimal><unit>" where unit scales the value to an integer; nullopt if inexact.
-std::optional<std::int64_t> parse_scaled(std::string_view text,
-                                         std::initializer_list<std::pair<std::string_view, std::int64_t>> units) {
+std::optional<std::int64_t> parse_scaled(
+    std::string_view text, std::initializer_list<std::pair<std::string_view, std::int64_t>> units) {
   std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
   std::string_view number = text.substr(0, i);
   std::string_view unit = text.substr(i);
   if (number.empty() || number == ".") return std::nullopt;

@@ -25,6 +25,8 @@ std::optional<std::int64_t> parse_frequency(std::string_view text);
 std::string format_duration(Tick t);
 std::string format_frequency(std::int64_t hz);
 
-inline double to_ns(Tick t) { return static_cast<double>(t) / kNanosecond; }
+inline double to_ns(Tick t) {
+  return static_cast<double>(t) / kNanosecond;
+}
 
 }  // namespace vcpusim::sim

@@ -1,5 +1,6 @@
 // Every bad input to the real vcpusim binary gives exit status 2, exactly one line on stderr that
 // names the file, the JSON path, the offending value and what is allowed, and no output file.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,8 +12,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace fs = std::filesystem;
 
@@ -85,84 +84,206 @@ enum class Kind {
 };
 
 struct Case {
-  const char* name;                // test name
-  std::string file;                // scenario file given to vcpusim
-  std::vector<std::string> sets;   // --set PATH=VALUE overrides
+  const char* name;               // test name
+  std::string file;               // scenario file given to vcpusim
+  std::vector<std::string> sets;  // --set PATH=VALUE overrides
   Kind kind;
-  std::string path;                // for kField/kSyntax: text between "FILE: " and the next ": "
-  std::string value;               // must appear after the path: the offending value, or line/column
+  std::string path;   // for kField/kSyntax: text between "FILE: " and the next ": "
+  std::string value;  // must appear after the path: the offending value, or line/column
 };
 
 // Keeps GetParam() readable in test listings (ctest shows it in the test name).
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
 
-std::string bad(const char* file) { return kBadDir + "/" + file; }
+std::string bad(const char* file) {
+  return kBadDir + "/" + file;
+}
 
 std::vector<Case> cases() {
   return {
       {"syntax_error", bad("syntax-error.json"), {}, Kind::kSyntax, "$", "line 5, column 12"},
       {"number_overflow", bad("number-overflow.json"), {}, Kind::kField, "$", "1e400"},
-      {"nesting_too_deep", bad("nesting-too-deep.json"), {}, Kind::kField, "$",
+      {"nesting_too_deep",
+       bad("nesting-too-deep.json"),
+       {},
+       Kind::kField,
+       "$",
        "nesting deeper than 100 levels at line 15"},
-      {"unknown_top_level_key", bad("unknown-top-level-key.json"), {}, Kind::kField, "$",
+      {"unknown_top_level_key",
+       bad("unknown-top-level-key.json"),
+       {},
+       Kind::kField,
+       "$",
        "unknown key \"durration\""},
-      {"unknown_key_with_newline", bad("unknown-key-with-newline.json"), {}, Kind::kField, "$",
+      {"unknown_key_with_newline",
+       bad("unknown-key-with-newline.json"),
+       {},
+       Kind::kField,
+       "$",
        "unknown key \"dura\\ntion\""},
-      {"unknown_scheduler_key", bad("unknown-scheduler-key.json"), {}, Kind::kField, "$.host.scheduler",
+      {"unknown_scheduler_key",
+       bad("unknown-scheduler-key.json"),
+       {},
+       Kind::kField,
+       "$.host.scheduler",
        "unknown key \"quantum\""},
-      {"pcpus_is_string", bad("pcpus-is-string.json"), {}, Kind::kField, "$.host.pcpus",
+      {"pcpus_is_string",
+       bad("pcpus-is-string.json"),
+       {},
+       Kind::kField,
+       "$.host.pcpus",
        "\"two\" is a string"},
-      {"duration_bad_unit", bad("duration-bad-unit.json"), {}, Kind::kField, "$.duration",
+      {"duration_bad_unit",
+       bad("duration-bad-unit.json"),
+       {},
+       Kind::kField,
+       "$.duration",
        "\"4 parsecs\" is not a duration"},
-      {"duration_no_unit", bad("duration-no-unit.json"), {}, Kind::kField, "$.vm.timer_jitter",
+      {"duration_no_unit",
+       bad("duration-no-unit.json"),
+       {},
+       Kind::kField,
+       "$.vm.timer_jitter",
        "\"4\" is not a duration"},
-      {"duration_out_of_range", bad("duration-out-of-range.json"), {}, Kind::kField, "$.duration",
+      {"duration_out_of_range",
+       bad("duration-out-of-range.json"),
+       {},
+       Kind::kField,
+       "$.duration",
        "\"2000s\" is out of range"},
-      {"tsc_frequency_no_unit", bad("tsc-frequency-no-unit.json"), {}, Kind::kField, "$.vm.tsc_frequency",
+      {"tsc_frequency_no_unit",
+       bad("tsc-frequency-no-unit.json"),
+       {},
+       Kind::kField,
+       "$.vm.tsc_frequency",
        "\"2.5\" is not a frequency"},
       {"pcpus_zero", bad("pcpus-zero.json"), {}, Kind::kField, "$.host.pcpus", "0 is out of range"},
-      {"hz_out_of_range", bad("hz-out-of-range.json"), {}, Kind::kField, "$.guest.timekeeping.hz",
+      {"hz_out_of_range",
+       bad("hz-out-of-range.json"),
+       {},
+       Kind::kField,
+       "$.guest.timekeeping.hz",
        "100000 is out of range"},
-      {"unknown_variant", bad("unknown-variant.json"), {}, Kind::kField, "$.guest.timekeeping.variant",
+      {"unknown_variant",
+       bad("unknown-variant.json"),
+       {},
+       Kind::kField,
+       "$.guest.timekeeping.variant",
        "\"seqlock-free\" is not a known choice"},
-      {"pinning_bad_pcpu", bad("pinning-bad-pcpu.json"), {}, Kind::kField, "$.vm.pinning[1][0]",
+      {"pinning_bad_pcpu",
+       bad("pinning-bad-pcpu.json"),
+       {},
+       Kind::kField,
+       "$.vm.pinning[1][0]",
        "2 is out of range"},
-      {"load_cpu_not_on_host", bad("load-cpu-not-on-host.json"), {}, Kind::kField, "$.host.load[0].cpus[1]",
+      {"load_cpu_not_on_host",
+       bad("load-cpu-not-on-host.json"),
+       {},
+       Kind::kField,
+       "$.host.load[0].cpus[1]",
        "5 is not a pCPU"},
-      {"workload_vcpu_out_of_range", bad("workload-vcpu-out-of-range.json"), {}, Kind::kField,
-       "$.guest.workloads[1].vcpus[0]", "2 is not a vCPU"},
-      {"workload_vcpu_twice", bad("workload-vcpu-twice.json"), {}, Kind::kField,
-       "$.guest.workloads[1].vcpus[0]", "vCPU 0 already runs workloads[0]"},
-      {"ntp_ppm_and_mult_steps", bad("ntp-ppm-and-mult-steps.json"), {}, Kind::kField,
-       "$.guest.timekeeping.ntp", "\"mult_steps\""},
-      {"load_script_overlap", bad("load-script-overlap.json"), {}, Kind::kField,
-       "$.host.load[0].windows[1]", "[\"20ms\",\"60ms\"] overlaps"},
-      {"expect_unknown_check", bad("expect-unknown-check.json"), {}, Kind::kField, "$.expect.violations",
+      {"workload_vcpu_out_of_range",
+       bad("workload-vcpu-out-of-range.json"),
+       {},
+       Kind::kField,
+       "$.guest.workloads[1].vcpus[0]",
+       "2 is not a vCPU"},
+      {"workload_vcpu_twice",
+       bad("workload-vcpu-twice.json"),
+       {},
+       Kind::kField,
+       "$.guest.workloads[1].vcpus[0]",
+       "vCPU 0 already runs workloads[0]"},
+      {"ntp_ppm_and_mult_steps",
+       bad("ntp-ppm-and-mult-steps.json"),
+       {},
+       Kind::kField,
+       "$.guest.timekeeping.ntp",
+       "\"mult_steps\""},
+      {"load_script_overlap",
+       bad("load-script-overlap.json"),
+       {},
+       Kind::kField,
+       "$.host.load[0].windows[1]",
+       "[\"20ms\",\"60ms\"] overlaps"},
+      {"expect_unknown_check",
+       bad("expect-unknown-check.json"),
+       {},
+       Kind::kField,
+       "$.expect.violations",
        "unknown key \"time_warp\""},
-      {"checks_unknown", bad("checks-unknown.json"), {}, Kind::kField, "$.checks[1]",
+      {"checks_unknown",
+       bad("checks-unknown.json"),
+       {},
+       Kind::kField,
+       "$.checks[1]",
        "\"no_deadlock\" is not a known choice"},
-      {"missing_duration", bad("missing-duration.json"), {}, Kind::kField, "$",
+      {"missing_duration",
+       bad("missing-duration.json"),
+       {},
+       Kind::kField,
+       "$",
        "missing key \"duration\""},
       {"missing_file", bad("does-not-exist.json"), {}, Kind::kMissing, "", ""},
       {"directory", kBadDir, {}, Kind::kMissing, "", ""},
       // Command-line overrides of the valid base scenario.
-      {"set_index_out_of_range", kBase, {"host.load[5].busy=1ms"}, Kind::kField, "$.host.load[5]",
+      {"set_index_out_of_range",
+       kBase,
+       {"host.load[5].busy=1ms"},
+       Kind::kField,
+       "$.host.load[5]",
        "index 5 is out of range"},
-      {"set_not_an_index", kBase, {"host.load.first.busy=1ms"}, Kind::kField, "$.host.load",
+      {"set_not_an_index",
+       kBase,
+       {"host.load.first.busy=1ms"},
+       Kind::kField,
+       "$.host.load",
        "\"first\" is not an index"},
-      {"set_through_a_number", kBase, {"host.pcpus.count=2"}, Kind::kField, "$.host.pcpus",
+      {"set_through_a_number",
+       kBase,
+       {"host.pcpus.count=2"},
+       Kind::kField,
+       "$.host.pcpus",
        "2 has no member \"count\""},
-      {"set_without_equals", kBase, {"host.pcpus"}, Kind::kField, "--set \"host.pcpus\"", "has no \"=\""},
+      {"set_without_equals",
+       kBase,
+       {"host.pcpus"},
+       Kind::kField,
+       "--set \"host.pcpus\"",
+       "has no \"=\""},
       {"set_empty_path", kBase, {"=4"}, Kind::kField, "--set \"=4\"", "empty PATH"},
       {"set_unknown_key", kBase, {"host.cores=4"}, Kind::kField, "$.host", "unknown key \"cores\""},
-      {"set_bad_integer", kBase, {"host.pcpus=lots"}, Kind::kField, "$.host.pcpus", "\"lots\" is a string"},
-      {"set_bad_duration", kBase, {"host.load[0].busy=5 parsecs"}, Kind::kField, "$.host.load[0].busy",
+      {"set_bad_integer",
+       kBase,
+       {"host.pcpus=lots"},
+       Kind::kField,
+       "$.host.pcpus",
+       "\"lots\" is a string"},
+      {"set_bad_duration",
+       kBase,
+       {"host.load[0].busy=5 parsecs"},
+       Kind::kField,
+       "$.host.load[0].busy",
        "\"5 parsecs\" is not a duration"},
-      {"set_bad_enum", kBase, {"guest.timekeeping.variant=bogus"}, Kind::kField,
-       "$.guest.timekeeping.variant", "\"bogus\" is not a known choice"},
-      {"set_number_overflow", kBase, {"guest.timekeeping.ntp.ppm=1e400"}, Kind::kField,
-       "$.guest.timekeeping.ntp.ppm", "\"1e400\" is a string"},
-      {"set_invalid_utf8", kBase, {"host.pcpus=\xff"}, Kind::kField, "--set \"host.pcpus=\xEF\xBF\xBD\"",
+      {"set_bad_enum",
+       kBase,
+       {"guest.timekeeping.variant=bogus"},
+       Kind::kField,
+       "$.guest.timekeeping.variant",
+       "\"bogus\" is not a known choice"},
+      {"set_number_overflow",
+       kBase,
+       {"guest.timekeeping.ntp.ppm=1e400"},
+       Kind::kField,
+       "$.guest.timekeeping.ntp.ppm",
+       "\"1e400\" is a string"},
+      {"set_invalid_utf8",
+       kBase,
+       {"host.pcpus=\xff"},
+       Kind::kField,
+       "--set \"host.pcpus=\xEF\xBF\xBD\"",
        "is not valid UTF-8"},
   };
 }
@@ -183,7 +304,8 @@ void expect_one_message(const Case& c, const CliResult& r) {
       break;
     case Kind::kSyntax:
       EXPECT_EQ(rest.rfind(c.path + ": invalid JSON: ", 0), 0u) << r.err;
-      EXPECT_NE(rest.find(c.value), std::string::npos) << "no line and column " << c.value << ":\n" << r.err;
+      EXPECT_NE(rest.find(c.value), std::string::npos) << "no line and column " << c.value << ":\n"
+                                                       << r.err;
       break;
     case Kind::kField: {
       ASSERT_EQ(rest.rfind(c.path + ": ", 0), 0u) << "path is not " << c.path << ":\n" << r.err;
@@ -192,7 +314,8 @@ void expect_one_message(const Case& c, const CliResult& r) {
       ASSERT_NE(allowed, std::string::npos) << "no \"allowed\":\n" << r.err;
       EXPECT_GT(message.size(), allowed + std::string("; allowed: \n").size()) << r.err;
       EXPECT_NE(message.substr(0, allowed).find(c.value), std::string::npos)
-          << "the problem does not show " << c.value << ":\n" << r.err;
+          << "the problem does not show " << c.value << ":\n"
+          << r.err;
       break;
     }
   }
@@ -230,7 +353,9 @@ TEST_P(BadInput, ValidateGivesTheSameMessage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, BadInput, ::testing::ValuesIn(cases()),
-                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return info.param.name;
+                         });
 
 // Every file in tests/bad_scenarios/ is a case of the table above.
 TEST(BadInputCatalogue, EveryBadScenarioFileIsACase) {
@@ -239,7 +364,8 @@ TEST(BadInputCatalogue, EveryBadScenarioFileIsACase) {
   std::size_t files = 0;
   for (const auto& e : fs::directory_iterator(kBadDir)) {
     ++files;
-    EXPECT_TRUE(listed.count(e.path().string())) << e.path() << " has no case in bad_input_test.cpp";
+    EXPECT_TRUE(listed.count(e.path().string()))
+        << e.path() << " has no case in bad_input_test.cpp";
   }
   EXPECT_GE(files, 12u);
 }
@@ -254,7 +380,8 @@ TEST(BadInputCli, DeepNestingIsRejectedWithoutACrash) {
       << std::string(100000, ']') << "}\n";
   }
   const Case c{"deep", file.string(), {}, Kind::kField, "$", "nesting deeper than 100 levels"};
-  expect_one_message(c, run_cli({"run", file.string(), "--json", (tmp.path() / "out.json").string()}));
+  expect_one_message(c,
+                     run_cli({"run", file.string(), "--json", (tmp.path() / "out.json").string()}));
   EXPECT_FALSE(fs::exists(tmp.path() / "out.json"));
 }
 
@@ -262,7 +389,8 @@ TEST(BadInputCli, DeepNestingIsRejectedWithoutACrash) {
 TEST(BadInputCli, GoodRunWritesTheJsonFile) {
   TempDir tmp;
   const fs::path out = tmp.path() / "result.json";
-  const CliResult r = run_cli({"run", kBase, "--set", "duration=1ms", "--quiet", "--json", out.string()});
+  const CliResult r =
+      run_cli({"run", kBase, "--set", "duration=1ms", "--quiet", "--json", out.string()});
   EXPECT_TRUE(r.status == 0 || r.status == 1) << r.status << "\n" << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
   EXPECT_TRUE(fs::exists(out));

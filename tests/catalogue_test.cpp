@@ -20,7 +20,8 @@ const std::map<std::string, std::string> kPinned = {
 
 std::vector<std::string> catalogue() {
   std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(VCPUSIM_SOURCE_DIR) + "/scenarios"))
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(VCPUSIM_SOURCE_DIR) + "/scenarios"))
     if (e.path().extension() == ".json" && e.path().filename() != "scenario.schema.json")
       names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
@@ -30,7 +31,8 @@ std::vector<std::string> catalogue() {
 }  // namespace
 
 TEST(Catalogue, EveryScenarioIsPinned) {
-  for (const auto& name : catalogue()) EXPECT_TRUE(kPinned.count(name)) << name << " has no pinned fingerprint";
+  for (const auto& name : catalogue())
+    EXPECT_TRUE(kPinned.count(name)) << name << " has no pinned fingerprint";
 }
 
 class CatalogueScenario : public ::testing::TestWithParam<std::string> {};

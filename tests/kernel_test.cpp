@@ -1,10 +1,11 @@
+#include "sim/kernel.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "sim/error.hpp"
-#include "sim/kernel.hpp"
 
 using namespace vcpusim::sim;
 

@@ -31,7 +31,9 @@ struct Rig {
       });
     return *machine;
   }
-  void body(int vcpu, std::function<void(cpu::GuestCpu&)> f) { machine->vcpu(vcpu).set_main(std::move(f)); }
+  void body(int vcpu, std::function<void(cpu::GuestCpu&)> f) {
+    machine->vcpu(vcpu).set_main(std::move(f));
+  }
   void run(sim::Tick end) { machine->run(end); }
 
   sim::Kernel kernel;

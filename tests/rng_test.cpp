@@ -1,10 +1,11 @@
+#include "sim/rng.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
 
 #include "sim/decision.hpp"
-#include "sim/rng.hpp"
 
 using namespace vcpusim::sim;
 

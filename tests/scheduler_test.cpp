@@ -96,7 +96,8 @@ TEST(LoadTask, PoissonLoadMatchesItsMeans) {
   load.idle.value = 6 * ms;
   auto& m = rig.build();
   rig.run(20000 * ms);
-  EXPECT_NEAR(frac(m.scheduler().busy_time(0, cpu::HostThread::Kind::kLoad), 20000 * ms), 0.25, 0.02);
+  EXPECT_NEAR(frac(m.scheduler().busy_time(0, cpu::HostThread::Kind::kLoad), 20000 * ms), 0.25,
+              0.02);
   EXPECT_GT(rig.decisions.log().size(), 1000u);
 }
 
@@ -111,6 +112,7 @@ TEST(FairScheduler, EqualWeightSleeperGetsHalfALatencyOfCredit) {
   rig.run(100 * ms);
   // Placed 3 ms behind, the load runs 3 ms (its slice) and then the two alternate fairly over the
   // remaining 7 ms: the vCPU loses 3 + 7/2 ms.
-  EXPECT_NEAR(static_cast<double>(m.vcpu(0).steal_time()), static_cast<double>(6500 * sim::kMicrosecond),
+  EXPECT_NEAR(static_cast<double>(m.vcpu(0).steal_time()),
+              static_cast<double>(6500 * sim::kMicrosecond),
               static_cast<double>(600 * sim::kMicrosecond));
 }

@@ -1,17 +1,16 @@
 // scenarios/scenario.schema.json is the current `vcpusim schema` output, and every catalogue
 // scenario uses only keys that the schema declares.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
@@ -53,7 +52,8 @@ void undeclared_keys(const Json& value, const Json& schema, const std::string& p
       const std::string sub = path + "." + it.key();
       if (schema.contains("properties") && schema["properties"].contains(it.key())) {
         undeclared_keys(it.value(), schema["properties"][it.key()], sub, out);
-      } else if (schema.contains("additionalProperties") && schema["additionalProperties"].is_object()) {
+      } else if (schema.contains("additionalProperties") &&
+                 schema["additionalProperties"].is_object()) {
         undeclared_keys(it.value(), schema["additionalProperties"], sub, out);
       } else {
         out.push_back(sub);
@@ -87,7 +87,8 @@ TEST(Schema, CommittedFileIsUpToDate) {
   const std::string current = current_schema();
   ASSERT_FALSE(current.empty());
   EXPECT_TRUE(read_file(kSchemaFile) == current)
-      << kSchemaFile << " is stale; regenerate it with: build/vcpusim schema > scenarios/scenario.schema.json";
+      << kSchemaFile
+      << " is stale; regenerate it with: build/vcpusim schema > scenarios/scenario.schema.json";
 }
 
 TEST(Schema, ParsesAsJsonSchema) {
@@ -119,18 +120,21 @@ TEST(Schema, CatalogueScenariosUseOnlyDeclaredKeys) {
 TEST(Schema, WalkFindsUndeclaredKeys) {
   const Json schema = Json::parse(read_file(kSchemaFile));
   const auto bad = [&](const char* file) {
-    return undeclared_keys(Json::parse(read_file(kSourceDir + "/tests/bad_scenarios/" + file)), schema);
+    return undeclared_keys(Json::parse(read_file(kSourceDir + "/tests/bad_scenarios/" + file)),
+                           schema);
   };
   EXPECT_EQ(bad("unknown-top-level-key.json"), std::vector<std::string>{"$.durration"});
-  EXPECT_EQ(bad("unknown-scheduler-key.json"), std::vector<std::string>{"$.host.scheduler.quantum"});
-  EXPECT_EQ(bad("expect-unknown-check.json"), std::vector<std::string>{"$.expect.violations.time_warp"});
+  EXPECT_EQ(bad("unknown-scheduler-key.json"),
+            std::vector<std::string>{"$.host.scheduler.quantum"});
+  EXPECT_EQ(bad("expect-unknown-check.json"),
+            std::vector<std::string>{"$.expect.violations.time_warp"});
   Json deep = Json::parse(read_file(kSourceDir + "/scenarios/vdso-time-backwards.json"));
   deep["host"]["load"][0]["burst"] = "1ms";
   deep["guest"]["workloads"][1]["think_time"] = "1ms";
   deep["expect"]["violations"]["monotonic_time"]["exactly"] = 1;
   EXPECT_EQ(undeclared_keys(deep, schema),
-            (std::vector<std::string>{"$.expect.violations.monotonic_time.exactly", "$.guest.workloads[1].think_time",
-                                      "$.host.load[0].burst"}));
+            (std::vector<std::string>{"$.expect.violations.monotonic_time.exactly",
+                                      "$.guest.workloads[1].think_time", "$.host.load[0].burst"}));
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // GoogleTest entry through SystemC: SystemC's main calls sc_main; the banner is silenced first.
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <systemc>
 
 int sc_main(int argc, char* argv[]) {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "sim/time.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace vcpusim::sim;
 
@@ -27,7 +27,8 @@ TEST(Time, ParsesFrequencies) {
 }
 
 TEST(Time, FormatsRoundTrip) {
-  for (Tick t : {Tick{1}, 1500 * kNanosecond, 4 * kMillisecond, 1234567 * kPicosecond, 3 * kSecond}) {
+  for (Tick t :
+       {Tick{1}, 1500 * kNanosecond, 4 * kMillisecond, 1234567 * kPicosecond, 3 * kSecond}) {
     const std::string s = format_duration(t);
     ASSERT_EQ(parse_duration(s), t) << s;
   }

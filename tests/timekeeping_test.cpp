@@ -1,7 +1,8 @@
 // Timekeeping arithmetic and the seed 001 reproductions (DESIGN.md catalogue, MECHANISMS.md §1).
+#include "guest/timekeeping.hpp"
+
 #include <gtest/gtest.h>
 
-#include "guest/timekeeping.hpp"
 #include "scenario_util.hpp"
 #include "sim/rng.hpp"
 
@@ -80,8 +81,10 @@ TEST(TimekeepingLatency, LegacyHoldsReadersAboutTwiceAsLongAsShadow) {
   // over accumulate + ntp_adjust + vsyscall + copy, shadow over vsyscall + copy.
   guest::TimekeepingCosts c;
   const double legacy_hold = static_cast<double>(c.accumulate.value + c.ntp_adjust.value +
-                                                 c.vsyscall.value + c.copy.value) / sim::kNanosecond;
-  const double shadow_hold = static_cast<double>(c.vsyscall.value + c.copy.value) / sim::kNanosecond;
+                                                 c.vsyscall.value + c.copy.value) /
+                             sim::kNanosecond;
+  const double shadow_hold =
+      static_cast<double>(c.vsyscall.value + c.copy.value) / sim::kNanosecond;
   EXPECT_GT(l, legacy_hold);
   EXPECT_LT(l, legacy_hold * 1.15);
   EXPECT_GT(s, shadow_hold);

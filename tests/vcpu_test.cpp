@@ -49,7 +49,8 @@ TEST(Vcpu, SpinningIsEventDrivenAndAccounted) {
   EXPECT_GT(released, stored);
   EXPECT_LE(released, stored + rig.costs.store.value + rig.costs.spin_recheck.value +
                           2 * rig.costs.cacheline_same_socket.value);
-  EXPECT_NEAR(static_cast<double>(m.vcpu(0).spin_time()), static_cast<double>(10 * ms), static_cast<double>(us));
+  EXPECT_NEAR(static_cast<double>(m.vcpu(0).spin_time()), static_cast<double>(10 * ms),
+              static_cast<double>(us));
   EXPECT_LT(m.kernel().events_processed(), 50u);
 }
 

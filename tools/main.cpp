@@ -1,13 +1,12 @@
 // The vcpusim command line: run, validate, schema.
+#include <boost/program_options.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
-#include <vector>
-
-#include <boost/program_options.hpp>
 #include <systemc>
+#include <vector>
 
 #include "sim/error.hpp"
 #include "tools/scenario.hpp"
@@ -53,8 +52,8 @@ void write_atomically(const std::string& path, const std::string& text) {
   }
 }
 
-po::variables_map parse(const std::vector<std::string>& args, const po::options_description& visible,
-                        const char* positional_name) {
+po::variables_map parse(const std::vector<std::string>& args,
+                        const po::options_description& visible, const char* positional_name) {
   po::options_description all;
   all.add(visible);
   if (positional_name) all.add_options()(positional_name, po::value<std::string>(), "");
@@ -90,7 +89,8 @@ int cmd_run(const std::vector<std::string>& args) {
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   auto scenario = tools::Scenario::load(vm["file"].as<std::string>(), sets, seed);
   const tools::RunResult result = tools::run_scenario(*scenario);
-  if (vm.count("json")) write_atomically(vm["json"].as<std::string>(), result.document.dump(2) + "\n");
+  if (vm.count("json"))
+    write_atomically(vm["json"].as<std::string>(), result.document.dump(2) + "\n");
   if (!vm.count("quiet")) std::cout << tools::summarize(*scenario, result);
   return result.expect_met ? kExitMet : kExitNotMet;
 }
@@ -119,7 +119,8 @@ int cmd_validate(const std::vector<std::string>& args) {
 }
 
 int cmd_schema(const std::vector<std::string>& args) {
-  po::options_description opts("usage: vcpusim schema\n\nPrints the scenario JSON Schema.\n\noptions");
+  po::options_description opts(
+      "usage: vcpusim schema\n\nPrints the scenario JSON Schema.\n\noptions");
   opts.add_options()("help,h", "show this help");
   const auto vm = parse(args, opts, nullptr);
   if (vm.count("help")) {

@@ -5,8 +5,8 @@
 
 namespace vcpusim::tools {
 namespace {
-const std::vector<std::string> kTopLevel = {"name", "description", "seed", "duration", "host",
-                                            "vm",   "costs",       "guest", "checks", "expect"};
+const std::vector<std::string> kTopLevel = {"name", "description", "seed",  "duration", "host",
+                                            "vm",   "costs",       "guest", "checks",   "expect"};
 constexpr std::int64_t kMaxSeed = INT64_MAX;
 }  // namespace
 
@@ -33,7 +33,8 @@ std::unique_ptr<Scenario> Scenario::load(const std::string& file,
   s->duration = root.at("duration").as_duration(sim::kNanosecond, 1000 * sim::kSecond);
   const sim::Json empty = sim::Json::object();
   s->host.load_from(root.has("host") ? root.at("host") : sim::Node(empty, file, "$.host"));
-  s->vm.load_from(root.has("vm") ? root.at("vm") : sim::Node(empty, file, "$.vm"), s->host.pcpus.value);
+  s->vm.load_from(root.has("vm") ? root.at("vm") : sim::Node(empty, file, "$.vm"),
+                  s->host.pcpus.value);
   if (root.has("costs")) static_cast<sim::ParamSet&>(s->costs).load(root.at("costs"));
   s->guest.load_from(root.has("guest") ? root.at("guest") : sim::Node(empty, file, "$.guest"),
                      s->vm.vcpus.value);
@@ -48,10 +49,13 @@ std::unique_ptr<Scenario> Scenario::load(const std::string& file,
     s->expect.load(root.at("expect"), known_checks());
     const sim::Node ev = root.at("expect");
     if (ev.has("violations"))
-      for (auto it = ev.at("violations").json().begin(); it != ev.at("violations").json().end(); ++it)
+      for (auto it = ev.at("violations").json().begin(); it != ev.at("violations").json().end();
+           ++it)
         if (std::find(s->checks.begin(), s->checks.end(), it.key()) == s->checks.end())
-          ev.at("violations").at(it.key()).fail("expects check \"" + it.key() + "\" which is not enabled",
-                                                "checks listed in $.checks");
+          ev.at("violations")
+              .at(it.key())
+              .fail("expects check \"" + it.key() + "\" which is not enabled",
+                    "checks listed in $.checks");
   }
   return s;
 }
@@ -71,34 +75,45 @@ sim::Json Scenario::resolved() const {
 
 sim::Json Scenario::schema() {
   Scenario s;
-  sim::Json bound = {{"type", "object"},
-                     {"additionalProperties", false},
-                     {"properties", {{"min", {{"type", "number"}}}, {"max", {{"type", "number"}}}}}};
-  sim::Json violation_props = sim::Json::object();
-  for (const auto& c : known_checks()) violation_props[c] = bound;
-  return {
-      {"$schema", "https://json-schema.org/draft/2020-12/schema"},
-      {"title", "vcpusim scenario"},
+  sim::Json bound = {
       {"type", "object"},
       {"additionalProperties", false},
-      {"required", {"name", "duration"}},
-      {"properties",
-       {{"name", {{"type", "string"}, {"description", "scenario name"}}},
-        {"description", {{"type", "string"}, {"description", "what the scenario shows"}}},
-        {"seed", {{"type", "integer"}, {"minimum", 0}, {"description", "seed of every random host choice"}}},
-        {"duration",
-         {{"type", "string"}, {"pattern", "^[0-9]+(\\.[0-9]+)?(ps|ns|us|ms|s)$"}, {"description", "simulated time"}}},
-        {"host", s.host.schema()},
-        {"vm", s.vm.schema()},
-        {"costs", s.costs.schema()},
-        {"guest", s.guest.schema()},
-        {"checks", {{"type", "array"}, {"items", {{"enum", known_checks()}}}, {"description", "invariants to evaluate (default: all)"}}},
-        {"expect",
-         {{"type", "object"},
+      {"properties", {{"min", {{"type", "number"}}}, {"max", {{"type", "number"}}}}}};
+  sim::Json violation_props = sim::Json::object();
+  for (const auto& c : known_checks()) violation_props[c] = bound;
+  return {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+          {"title", "vcpusim scenario"},
+          {"type", "object"},
           {"additionalProperties", false},
+          {"required", {"name", "duration"}},
           {"properties",
-           {{"violations", {{"type", "object"}, {"additionalProperties", false}, {"properties", violation_props}}},
-            {"metrics", {{"type", "object"}, {"additionalProperties", bound}}}}}}}}}};
+           {{"name", {{"type", "string"}, {"description", "scenario name"}}},
+            {"description", {{"type", "string"}, {"description", "what the scenario shows"}}},
+            {"seed",
+             {{"type", "integer"},
+              {"minimum", 0},
+              {"description", "seed of every random host choice"}}},
+            {"duration",
+             {{"type", "string"},
+              {"pattern", "^[0-9]+(\\.[0-9]+)?(ps|ns|us|ms|s)$"},
+              {"description", "simulated time"}}},
+            {"host", s.host.schema()},
+            {"vm", s.vm.schema()},
+            {"costs", s.costs.schema()},
+            {"guest", s.guest.schema()},
+            {"checks",
+             {{"type", "array"},
+              {"items", {{"enum", known_checks()}}},
+              {"description", "invariants to evaluate (default: all)"}}},
+            {"expect",
+             {{"type", "object"},
+              {"additionalProperties", false},
+              {"properties",
+               {{"violations",
+                 {{"type", "object"},
+                  {"additionalProperties", false},
+                  {"properties", violation_props}}},
+                {"metrics", {{"type", "object"}, {"additionalProperties", bound}}}}}}}}}};
 }
 
 }  // namespace vcpusim::tools

@@ -84,12 +84,13 @@ std::string summarize(const Scenario& s, const RunResult& r) {
         << m[p + ".min"] << "/" << m[p + ".p50"] << "/" << m[p + ".p99"] << "/" << m[p + ".max"]
         << ", seqcount retries " << m.value("seqcount_retries." + std::string(clock), 0) << "\n";
   }
-  out << "  timekeeping: " << m["timekeeping.updates"] << " updates, mult " << m["timekeeping.mult_initial"]
-      << " -> " << m["timekeeping.mult_final"] << "\n";
+  out << "  timekeeping: " << m["timekeeping.updates"] << " updates, mult "
+      << m["timekeeping.mult_initial"] << " -> " << m["timekeeping.mult_final"] << "\n";
   const auto& counts = r.document["violation_counts"];
   out << "violations:";
   if (counts.empty()) out << " (no checks enabled)";
-  for (auto it = counts.begin(); it != counts.end(); ++it) out << " " << it.key() << " " << it.value();
+  for (auto it = counts.begin(); it != counts.end(); ++it)
+    out << " " << it.key() << " " << it.value();
   out << "\n";
   std::size_t shown = 0;
   for (const auto& v : r.document["violations"]) {
@@ -97,13 +98,15 @@ std::string summarize(const Scenario& s, const RunResult& r) {
       out << "  ... (all of them in --json)\n";
       break;
     }
-    out << "  at " << sim::format_duration(static_cast<sim::Tick>(v["time_ns"].get<double>() * 1000))
-        << ": " << v["message"].get<std::string>();
+    out << "  at "
+        << sim::format_duration(static_cast<sim::Tick>(v["time_ns"].get<double>() * 1000)) << ": "
+        << v["message"].get<std::string>();
     const auto& d = v["details"];
     if (d.contains("predicted_step_ns"))
       out << "; model predicts " << d["predicted_step_ns"] << " ns (publish delay "
-          << d["publish_delay_ns"] << " ns x " << d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>()
-          << "/" << d["mult_old"] << ")";
+          << d["publish_delay_ns"] << " ns x "
+          << d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>() << "/"
+          << d["mult_old"] << ")";
     out << "\n";
   }
   out << "expect: " << (r.expect_met ? "met" : "NOT met") << "\n";
