@@ -1,5 +1,7 @@
 #include "cpu/host_scheduler.hpp"
 
+#include <algorithm>
+
 #include "sim/error.hpp"
 
 namespace vcpusim::cpu {
@@ -49,7 +51,8 @@ void HostScheduler::settle(HostThread& t) {
   const Tick elapsed = kernel_.now() - t.segment_start_;
   if (elapsed == 0) return;
   t.run_time_ += elapsed;
-  if (t.work_left_ != sim::kForever) t.work_left_ -= elapsed;
+  // A vCPU running ahead inline (Kernel::try_advance) has no work armed: never below zero.
+  if (t.work_left_ != sim::kForever) t.work_left_ = std::max<Tick>(0, t.work_left_ - elapsed);
   pcpus_[static_cast<std::size_t>(t.pcpu_)].busy[static_cast<int>(t.kind())] += elapsed;
   policy_->account(t.pcpu_, t, elapsed);
   t.segment_start_ = kernel_.now();
