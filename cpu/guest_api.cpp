@@ -55,6 +55,36 @@ std::uint64_t GuestCpu::fetch_add(Word& w, std::uint64_t delta) {
   return old;
 }
 
+std::uint64_t GuestCpu::rmw(Word& w, const std::function<std::uint64_t(std::uint64_t)>& f) {
+  op(machine_.costs().atomic.value + access(w, true));
+  const std::uint64_t old = w.value;
+  w.value = f(old);
+  machine_.memory().notify(w);
+  vcpu_.boundary();
+  return old;
+}
+
+void GuestCpu::send_ipi_many(const std::vector<int>& targets) {
+  machine_.apic().send(vcpu_, targets, Vector::kIpi);
+  vcpu_.boundary();
+}
+
+void GuestCpu::send_nmi(int target) {
+  machine_.apic().send(vcpu_, {target}, Vector::kNmi);
+  vcpu_.boundary();
+}
+
+int GuestCpu::begin_wait(sim::WaitOn on) {
+  sim::WaitGraph* g = machine_.wait_graph();
+  if (!g) return 0;
+  on.serviceable = on.serviceable || vcpu_.irqs_enabled();
+  return g->begin(id(), std::move(on));
+}
+
+void GuestCpu::end_wait(int token) {
+  if (sim::WaitGraph* g = machine_.wait_graph()) g->end(id(), token);
+}
+
 void GuestCpu::smp_mb() {
   op(machine_.costs().barrier.value);
   vcpu_.boundary();
@@ -81,6 +111,10 @@ bool GuestCpu::local_irq_save() {
 void GuestCpu::local_irq_restore(bool was_enabled) {
   vcpu_.set_irqs_enabled(was_enabled);
   if (was_enabled) vcpu_.boundary();
+}
+
+void GuestCpu::trace(const char* kind, std::int64_t a, std::int64_t b) {
+  machine_.kernel().recorder().note(now(), 1000 + vcpu_.index(), kind, a, b);
 }
 
 bool GuestCpu::vcpu_is_preempted(int cpu) const {

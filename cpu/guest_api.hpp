@@ -4,12 +4,15 @@
 // interrupts are taken right after (an operation boundary).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
+#include <vector>
 
 #include "cpu/memory.hpp"
 #include "cpu/vcpu.hpp"
 #include "sim/checks.hpp"
 #include "sim/metrics.hpp"
+#include "sim/wait_graph.hpp"
 
 namespace vcpusim::cpu {
 
@@ -27,6 +30,9 @@ class GuestCpu {
   std::uint64_t cmpxchg(Word& w, std::uint64_t expected, std::uint64_t desired);
   std::uint64_t xchg(Word& w, std::uint64_t v);
   std::uint64_t fetch_add(Word& w, std::uint64_t delta);
+  // One atomic read-modify-write: stores f(old) and returns old. `f` runs when the operation
+  // lands, so guest-side bookkeeping that belongs to the same atomic (an llist) lands with it.
+  std::uint64_t rmw(Word& w, const std::function<std::uint64_t(std::uint64_t)>& f);
   void smp_mb();
   void smp_rmb() { barrier(); }  // x86: loads are not reordered with loads
   void smp_wmb() { barrier(); }  // x86: stores are not reordered with stores
@@ -43,14 +49,36 @@ class GuestCpu {
   void halt() { vcpu_.halt(); }
   bool vcpu_is_preempted(int cpu) const;
 
+  // Interrupts to other vCPUs through the local APIC (cpu/apic.hpp): the sender pays its VM
+  // exits, then each target is interrupted according to its state.
+  void send_ipi(int target) { send_ipi_many({target}); }
+  void send_ipi_many(const std::vector<int>& targets);
+  void send_nmi(int target);
+
   // Spins until pred() holds. Event-driven: sleeps until one of `watched` is written (or an
   // interrupt arrives), then re-evaluates; the time spent is spin time.
   template <class Pred>
-  void spin_until(Pred pred, std::initializer_list<Word*> watched) {
+  void spin_until(Pred pred, std::initializer_list<Word*> watched, int holder = -1) {
+    if (pred()) return;
     const Tick start = now();
+    trace("spin.begin", watched.size() ? (*watched.begin())->id : -1, holder);
     while (!pred()) vcpu_.spin_wait(watched);
+    trace("spin.end", watched.size() ? (*watched.begin())->id : -1, holder);
     vcpu_.add_spin_time(now() - start);
   }
+  // The same, declared to the wait-for graph (no_deadlock, no_hang) as a wait on `on`. Unless
+  // `on.serviceable` is set, the wait services requests exactly when irqs are enabled.
+  template <class Pred>
+  void spin_until(Pred pred, std::initializer_list<Word*> watched, sim::WaitOn on) {
+    if (pred()) return;
+    const int holder = on.holder;
+    const int token = begin_wait(std::move(on));
+    spin_until(pred, watched, holder);
+    end_wait(token);
+  }
+
+  // Trace-only event on this vCPU's lane, for --trace (never hashed: see sim::Recorder::note).
+  void trace(const char* kind, std::int64_t a, std::int64_t b = 0);
 
   Machine& machine() { return machine_; }
   sim::Metrics& metrics();
@@ -59,6 +87,8 @@ class GuestCpu {
  private:
   void op(Tick cost) { vcpu_.consume(cost); }
   Tick access(Word& w, bool write);
+  int begin_wait(sim::WaitOn on);
+  void end_wait(int token);
 
   Vcpu& vcpu_;
   Machine& machine_;

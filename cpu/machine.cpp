@@ -9,6 +9,9 @@ Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const Host
       costs_(costs),
       tsc_hz_(vm.tsc_frequency.value),
       timer_jitter_(vm.timer_jitter.value),
+      halt_poll_(vm.halt_poll_ns.value),
+      posted_(vm.posted_interrupts.value),
+      pv_send_ipi_(vm.pv_send_ipi.value),
       scheduler_(kernel, host.scheduler, static_cast<int>(host.pcpus.value)),
       memory_(costs, static_cast<int>(host.pcpus.value), static_cast<int>(host.sockets.value)) {
   for (int i = 0; i < vm.vcpus.value; ++i) {
@@ -33,6 +36,7 @@ std::uint64_t Machine::tsc_at(Tick t) const {
 }
 
 void Machine::run(Tick end) {
+  for (const Word& w : memory_.words()) kernel_.recorder().label(w.id, w.name);
   for (auto& v : vcpus_) v->start();
   for (auto& l : loads_) l->start();
   kernel_.run(end);
@@ -58,6 +62,17 @@ void Machine::collect_metrics(Tick end) {
     metrics_.set(p + ".halted_ns", static_cast<std::int64_t>(v->halted_time() / sim::kNanosecond));
     metrics_.set(p + ".interrupts", v->interrupts_taken());
   }
+  std::uint64_t nmis = 0, dropped = 0;
+  for (auto& v : vcpus_) {
+    nmis += v->nmis_taken();
+    dropped += v->nmis_dropped();
+  }
+  if (nmis > 0) {
+    metrics_.set("nmi.taken", nmis);
+    metrics_.set("nmi.dropped", dropped);
+    metrics_.set_summary("nmi.handler_ns", nmi_handler_ns_);
+  }
+  apic_.collect_metrics(metrics_);
   metrics_.set("memory.cacheline_transfers", memory_.transfers());
   // Events plus operations completed without a context switch: the same in both execution modes.
   metrics_.set("sim.steps", kernel_.events_processed() + kernel_.inline_advances());

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "cpu/apic.hpp"
 #include "cpu/guest_api.hpp"
 #include "cpu/host_scheduler.hpp"
 #include "cpu/load_task.hpp"
@@ -11,9 +12,11 @@
 #include "cpu/params.hpp"
 #include "cpu/vcpu.hpp"
 #include "sim/checks.hpp"
+#include "sim/deadline_check.hpp"
 #include "sim/decision.hpp"
 #include "sim/kernel.hpp"
 #include "sim/metrics.hpp"
+#include "sim/wait_graph.hpp"
 
 namespace vcpusim::cpu {
 
@@ -35,6 +38,18 @@ class Machine {
   Vcpu& vcpu(int i) { return *vcpus_.at(static_cast<std::size_t>(i)); }
   std::int64_t tsc_frequency() const { return tsc_hz_; }
   Tick timer_jitter() const { return timer_jitter_; }
+  Tick halt_poll() const { return halt_poll_; }
+  bool posted_interrupts() const { return posted_; }
+  bool pv_send_ipi() const { return pv_send_ipi_; }
+  Apic& apic() { return apic_; }
+
+  // Optional checks (null when the scenario does not enable them).
+  void set_wait_graph(sim::WaitGraph* g) { waits_ = g; }
+  sim::WaitGraph* wait_graph() { return waits_; }
+  void set_nmi_check(sim::DeadlineCheck* c) { nmi_check_ = c; }
+  sim::DeadlineCheck* nmi_check() { return nmi_check_; }
+  // An NMI handler returned after `duration` (entry to exit).
+  void nmi_handled(Tick duration) { nmi_handler_ns_.add(duration / sim::kNanosecond); }
   // TSC value at simulated time t: floor(t * f / 1 s).
   std::uint64_t tsc_at(Tick t) const;
 
@@ -49,12 +64,19 @@ class Machine {
   const CostParams& costs_;
   std::int64_t tsc_hz_;
   Tick timer_jitter_;
+  Tick halt_poll_;
+  bool posted_;
+  bool pv_send_ipi_;
   HostScheduler scheduler_;
   Memory memory_;
   sim::Metrics metrics_;
   sim::Violations violations_;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   std::vector<std::unique_ptr<LoadTask>> loads_;
+  Apic apic_{*this};
+  sim::WaitGraph* waits_ = nullptr;
+  sim::DeadlineCheck* nmi_check_ = nullptr;
+  sim::Samples nmi_handler_ns_;
 };
 
 }  // namespace vcpusim::cpu

@@ -15,7 +15,7 @@ int Memory::new_line() {
 }
 
 Word& Memory::word(std::string name, int line, std::uint64_t initial) {
-  words_.push_back(Word{std::move(name), line, initial, {}});
+  words_.push_back(Word{static_cast<int>(words_.size()), std::move(name), line, initial, {}});
   return words_.back();
 }
 

@@ -14,6 +14,7 @@ namespace vcpusim::cpu {
 class Vcpu;
 
 struct Word {
+  int id = 0;  // allocation order: a stable name for traces
   std::string name;
   int line = 0;
   std::uint64_t value = 0;
@@ -37,6 +38,7 @@ class Memory {
   void unwatch(Word& w, Vcpu& v);
 
   std::uint64_t transfers() const { return transfers_; }
+  const std::deque<Word>& words() const { return words_; }
 
  private:
   struct Line {

@@ -98,6 +98,22 @@ struct VmParams : sim::ParamSet {
                                   "extra delay of each timer interrupt delivery (host hrtimer "
                                   "expiry and injection), uniform in [0, value], from the decision "
                                   "source"};
+  sim::DurationParam halt_poll_ns{
+      *this,
+      "halt_poll_ns",
+      0,
+      0,
+      sim::kMillisecond,
+      "KVM halt-polling: after a HLT exit the host keeps the vCPU thread on its pCPU polling for "
+      "an interrupt this long before it sleeps; an IPI arriving meanwhile skips the host wake-up "
+      "(costs.halt_wakeup)"};
+  sim::BoolParam posted_interrupts{
+      *this, "posted_interrupts", true,
+      "interrupts to a running vCPU are posted (no exit on the target); off: the target takes a "
+      "VM exit + entry (costs.vm_entry) before the handler"};
+  sim::BoolParam pv_send_ipi{*this, "pv_send_ipi", false,
+                             "paravirt send-IPI: one hypercall exit for a whole destination mask "
+                             "instead of one ICR-write exit per destination"};
   // pinning[i]: pCPUs vCPU i may run on; default all.
   std::vector<std::vector<std::int64_t>> pinning;
   void load_from(const sim::Node& node, std::int64_t pcpus);
@@ -163,6 +179,29 @@ struct CostParams : sim::ParamSet {
                                   sim::kPicosecond,
                                   sim::kMillisecond,
                                   "a spinner noticing a change (plus the cacheline transfer)"};
+  sim::DurationParam ipi_send{*this,
+                              "ipi_send",
+                              sim::kMicrosecond,
+                              0,
+                              sim::kMillisecond,
+                              "sender side of an IPI: the VM exit + entry of one ICR write (or of "
+                              "the PV send-IPI hypercall)"};
+  sim::DurationParam ipi_posted{
+      *this,
+      "ipi_posted",
+      100 * sim::kNanosecond,
+      0,
+      sim::kMillisecond,
+      "posted-interrupt delivery to a running vCPU: descriptor update and "
+      "notification until the target sees it"};
+  sim::DurationParam halt_wakeup{
+      *this,
+      "halt_wakeup",
+      5 * sim::kMicrosecond,
+      0,
+      sim::kMillisecond,
+      "host wake-up of a halted (sleeping) vCPU thread for an IPI, before its VM entry "
+      "(kvm_vcpu_kick + scheduler wake-up); halt-polling avoids it"};
 };
 
 }  // namespace vcpusim::cpu

@@ -1,7 +1,9 @@
 #include "cpu/vcpu.hpp"
 
+#include "cpu/apic.hpp"
 #include "cpu/guest_api.hpp"
 #include "cpu/machine.hpp"
+#include "sim/deadline_check.hpp"
 
 namespace vcpusim::cpu {
 namespace {
@@ -19,6 +21,11 @@ Vcpu::Vcpu(int index, std::vector<int> affinity, int nice, Machine& machine)
 
 Vcpu::~Vcpu() {
   delete guest_;
+}
+
+Tick Vcpu::halted_time() const {
+  if (guest_state_ != GuestState::kHalted) return halted_time_;
+  return halted_time_ + (machine_.kernel().now() - halt_start_);
 }
 
 void Vcpu::set_main(std::function<void(GuestCpu&)> main) {
@@ -60,14 +67,28 @@ bool Vcpu::deliverable() const {
   return (pending_ & ~bit(Vector::kNmi)) && irqs_enabled_;
 }
 
+void Vcpu::note_sent(Vector v, TargetState st) {
+  if (sent_pending_ & bit(v)) return;  // coalesced with an earlier send: keep the first
+  sent_pending_ |= bit(v);
+  sent_at_[static_cast<int>(v)] = machine_.kernel().now();
+  sent_state_[static_cast<int>(v)] = st;
+}
+
+void Vcpu::exit_before(Vector v) {
+  exit_pending_ |= bit(v);
+}
+
 void Vcpu::raise(Vector v) {
+  if (v == Vector::kNmi && (pending_ & bit(v))) ++nmis_dropped_;
   pending_ |= bit(v);
   sim::Kernel& k = machine_.kernel();
   k.recorder().record(k.now(), 1000 + id(), "raise", static_cast<int>(v));
   if (!deliverable()) return;
   if (guest_state_ == GuestState::kHalted) {
+    polling_ = false;
     halted_time_ += k.now() - halt_start_;
     guest_state_ = GuestState::kRunning;
+    k.recorder().note(k.now(), 1000 + id(), "halt.end");
     machine_.scheduler().wake(*this);
     machine_.scheduler().set_work(*this, machine_.costs().vm_entry.value);
   } else if (guest_state_ == GuestState::kSpinning) {
@@ -86,6 +107,11 @@ void Vcpu::break_spin() {
 }
 
 void Vcpu::on_work_done() {
+  if (polling_) {  // halt-polling ran out without an interrupt: the host thread sleeps
+    polling_ = false;
+    machine_.scheduler().sleep(*this);
+    return;
+  }
   request_ = Request::kNone;
   machine_.kernel().resume(coroutine_);
   apply_request();
@@ -104,7 +130,13 @@ void Vcpu::apply_request() {
     case Request::kHalt:
       guest_state_ = GuestState::kHalted;
       halt_start_ = machine_.kernel().now();
-      s.sleep(*this);
+      machine_.kernel().recorder().note(halt_start_, 1000 + id(), "halt.begin");
+      if (machine_.halt_poll() > 0) {
+        polling_ = true;
+        s.set_work(*this, machine_.halt_poll());
+      } else {
+        s.sleep(*this);
+      }
       break;
     case Request::kExit:
     case Request::kNone:
@@ -171,12 +203,30 @@ void Vcpu::take_interrupt(Vector v) {
   const bool saved_irqs = irqs_enabled_;
   const bool saved_nmi = in_nmi_;
   irqs_enabled_ = false;
-  if (v == Vector::kNmi) in_nmi_ = true;
+  const Tick start = k.now();
+  int deadline = 0;
+  if (v == Vector::kNmi) {
+    in_nmi_ = true;
+    ++nmis_taken_;
+    if (sim::DeadlineCheck* c = machine_.nmi_check()) deadline = c->begin(index_);
+  }
   k.recorder().record(k.now(), 1000 + id(), kVectorNames[n], 1);
+  if (exit_pending_ & bit(v)) {
+    exit_pending_ &= ~bit(v);
+    consume(machine_.costs().vm_entry.value);
+  }
   consume(machine_.costs().irq_entry.value);
+  if (sent_pending_ & bit(v)) {
+    sent_pending_ &= ~bit(v);
+    machine_.apic().handler_started(v, sent_state_[n], sent_at_[n]);
+  }
   if (handlers_[n]) handlers_[n](*guest_);
   consume(machine_.costs().irq_exit.value);
   k.recorder().record(k.now(), 1000 + id(), kVectorNames[n], 0);
+  if (v == Vector::kNmi) {
+    machine_.nmi_handled(k.now() - start);
+    if (sim::DeadlineCheck* c = machine_.nmi_check()) c->end(deadline);
+  }
   in_nmi_ = saved_nmi;
   irqs_enabled_ = saved_irqs;
 }

@@ -23,6 +23,10 @@ constexpr int kVectors = 3;
 
 enum class GuestState { kRunning, kSpinning, kHalted, kExited };
 
+// A target's state when an interrupt was sent to it (decides the delivery path; see apic.hpp).
+enum class TargetState : int { kRunning = 0, kHalted = 1, kPreempted = 2 };
+constexpr int kTargetStates = 3;
+
 class Vcpu final : public HostThread {
  public:
   Vcpu(int index, std::vector<int> affinity, int nice, Machine& machine);
@@ -34,8 +38,14 @@ class Vcpu final : public HostThread {
   bool preempted() const { return preempted_; }
   Tick steal_time() const { return wait_time(); }
   Tick spin_time() const { return spin_time_; }
-  Tick halted_time() const { return halted_time_; }
+  // Including a halt still open now.
+  Tick halted_time() const;
   std::uint64_t interrupts_taken() const { return interrupts_taken_; }
+  std::uint64_t nmis_taken() const { return nmis_taken_; }
+  // NMIs raised while one was already latched (a third NMI during a handler is lost).
+  std::uint64_t nmis_dropped() const { return nmis_dropped_; }
+  // Halted, but the host still polls for an interrupt on the vCPU's pCPU (vm.halt_poll_ns).
+  bool halt_polling() const { return polling_; }
 
   void set_main(std::function<void(GuestCpu&)> main);
   void set_handler(Vector v, std::function<void(GuestCpu&)> handler);
@@ -46,6 +56,10 @@ class Vcpu final : public HostThread {
   // The local APIC timer in periodic mode: raises kTimer every `period`, each delivery delayed
   // by the VM's timer jitter.
   void start_periodic_timer(Tick period);
+  // APIC side: an interrupt was sent to this vCPU now, found in state `st` (for the latency from
+  // send to handler start); exit_before(): its injection needs a VM exit + entry on this vCPU.
+  void note_sent(Vector v, TargetState st);
+  void exit_before(Vector v);
 
   // HostThread
   void on_work_done() override;
@@ -91,6 +105,13 @@ class Vcpu final : public HostThread {
   Tick spin_time_ = 0;
   Tick halted_time_ = 0;
   std::uint64_t interrupts_taken_ = 0;
+  std::uint64_t nmis_taken_ = 0;
+  std::uint64_t nmis_dropped_ = 0;
+  bool polling_ = false;
+  unsigned exit_pending_ = 0;  // vectors whose injection costs this vCPU an exit
+  unsigned sent_pending_ = 0;  // vectors with a send time below
+  Tick sent_at_[kVectors] = {0, 0, 0};
+  TargetState sent_state_[kVectors] = {};
 };
 
 }  // namespace vcpusim::cpu

@@ -3,7 +3,7 @@
 namespace vcpusim::guest {
 
 GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const TimekeepingCosts& tk_costs,
-                 sim::MonotonicTimeCheck* monotonic)
+                 sim::MonotonicTimeCheck* monotonic, bool report_misuse)
     : machine_(machine),
       timekeeping_(machine, params.timekeeping, tk_costs),
       monotonic_(monotonic) {
@@ -23,6 +23,14 @@ GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const Timekee
       } else if (p->kind.value == "vdso_reader" || p->kind.value == "ktime_reader") {
         const bool vdso = p->kind.value == "vdso_reader";
         main = [this, p, vdso](cpu::GuestCpu& cpu) { read_loop(cpu, *p, vdso); };
+      } else if (p->kind.value == "ipi_storm") {
+        if (!calls_) calls_ = std::make_unique<SmpCall>(machine, params.smp_call, report_misuse);
+        storms_.push_back(std::make_unique<IpiStorm>(*calls_, ledger_, *p));
+        IpiStorm* storm = storms_.back().get();
+        main = [storm](cpu::GuestCpu& cpu) { storm->run(cpu); };
+      } else if (p->kind.value == "nmi_time_reader") {
+        install_nmi_reader(static_cast<int>(v), *p);
+        continue;  // idle between NMIs
       } else {
         continue;  // idle: the default above
       }
@@ -52,6 +60,33 @@ void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, bool vdso) 
   }
 }
 
+void GuestOs::install_nmi_reader(int v, const WorkloadParams& p) {
+  cpu::Vcpu& vcpu = machine_.vcpu(v);
+  vcpu.set_handler(cpu::Vector::kNmi, [this](cpu::GuestCpu& cpu) { nmi_read(cpu); });
+  for (sim::Tick t : p.at)
+    machine_.kernel().at(t, sim::Phase::kInterrupt, 2000 + v,
+                         [&vcpu] { vcpu.raise(cpu::Vector::kNmi); });
+  if (p.period.value > 0) arm_periodic_nmi(v, p.period.value, p.period.value);
+}
+
+void GuestOs::arm_periodic_nmi(int v, sim::Tick when, sim::Tick period) {
+  machine_.kernel().at(when, sim::Phase::kInterrupt, 2000 + v, [this, v, when, period] {
+    machine_.vcpu(v).raise(cpu::Vector::kNmi);
+    arm_periodic_nmi(v, when + period, period);
+  });
+}
+
+// The NMI handler's work: one time read (perf and watchdog NMI handlers timestamp their samples).
+void GuestOs::nmi_read(cpu::GuestCpu& cpu) {
+  const sim::Tick start = cpu.now();
+  const std::int64_t value = timekeeping_.nmi_read(cpu, retries_["nmi"]);
+  const sim::Tick end = cpu.now();
+  ++nmi_reads_;
+  const sim::Tick latency = (end - start) / sim::kNanosecond;
+  latency_ns_["nmi"].add(latency);
+  machine_.kernel().recorder().record(end, 4000 + cpu.id(), "nmi.read", value, latency);
+}
+
 void GuestOs::collect_metrics(sim::Metrics& out) const {
   for (const auto& [name, samples] : latency_ns_)
     out.set_summary("reader_latency_ns." + name, samples);
@@ -59,6 +94,16 @@ void GuestOs::collect_metrics(sim::Metrics& out) const {
   out.set("timekeeping.updates", timekeeping_.updates());
   out.set("timekeeping.mult_initial", timekeeping_.initial_mult());
   out.set("timekeeping.mult_final", timekeeping_.current_mult());
+  if (nmi_reads_ > 0 || retries_.count("nmi")) {
+    out.set("nmi_time.reads", nmi_reads_);
+    out.set("nmi_time.shadow_reads", timekeeping_.nmi_safe().shadow_reads());
+  }
+  if (calls_) {
+    ledger_.collect_metrics(out);
+    out.set("smp_call.ipis_sent", calls_->ipis_sent());
+    out.set("smp_call.ipis_skipped_queue_busy", calls_->ipis_skipped());
+    out.set("smp_call.polled_flushes", calls_->polled_flushes());
+  }
 }
 
 }  // namespace vcpusim::guest

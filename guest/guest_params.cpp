@@ -7,27 +7,60 @@ namespace vcpusim::guest {
 void WorkloadParams::load(const sim::Node& node) {
   node.require_object();
   if (!node.has("kind"))
-    node.fail("missing key \"kind\"", "\"idle\", \"busy\", \"vdso_reader\" or \"ktime_reader\"");
+    node.fail("missing key \"kind\"",
+              "\"idle\", \"busy\", \"vdso_reader\", \"ktime_reader\", \"ipi_storm\" or "
+              "\"nmi_time_reader\"");
   kind.load(node.at("kind"));
   std::vector<std::string> allowed = {"kind", "vcpus"};
   if (kind.value == "busy") allowed.push_back("chunk");
   if (kind.value == "vdso_reader" || kind.value == "ktime_reader") allowed.push_back("think");
+  if (kind.value == "ipi_storm")
+    allowed.insert(allowed.end(),
+                   {"targets", "irqs", "wait", "mode", "interval", "count", "work", "chunk"});
+  if (kind.value == "nmi_time_reader") allowed.insert(allowed.end(), {"period", "at"});
   node.reject_unknown(allowed);
   if (!node.has("vcpus")) node.fail("missing key \"vcpus\"", "a list of vCPU numbers");
   vcpus.load(node.at("vcpus"));
   if (node.has("think")) think.load(node.at("think"));
   if (node.has("chunk")) chunk.load(node.at("chunk"));
+  for (sim::ParamBase* p : std::initializer_list<sim::ParamBase*>{
+           &targets, &irqs, &wait, &mode, &interval, &count, &work, &period})
+    if (node.has(p->name())) p->load(node.at(p->name()));
+  at.clear();
+  if (node.has("at")) {
+    const sim::Node list = node.at("at");
+    list.require_array();
+    for (std::size_t i = 0; i < list.size(); ++i)
+      at.push_back(list.at(i).as_duration(0, 1000 * sim::kSecond));
+  }
+  if (kind.value == "ipi_storm" && targets.value.empty())
+    node.fail(node.has("targets") ? "\"targets\" is empty" : "missing key \"targets\"",
+              "a non-empty list of vCPU numbers");
+  if (kind.value == "nmi_time_reader" && period.value == 0 && at.empty())
+    node.fail("no NMI source", "a \"period\" > 0 and/or a non-empty \"at\" list");
 }
 
 sim::Json WorkloadParams::to_json() const {
   sim::Json out = {{"kind", kind.value}, {"vcpus", vcpus.value}};
-  if (kind.value == "busy") out["chunk"] = chunk.to_json();
+  if (kind.value == "busy" || kind.value == "ipi_storm") out["chunk"] = chunk.to_json();
   if (kind.value == "vdso_reader" || kind.value == "ktime_reader") out["think"] = think.to_json();
+  if (kind.value == "ipi_storm")
+    for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
+             &targets, &irqs, &wait, &mode, &interval, &count, &work})
+      out[p->name()] = p->to_json();
+  if (kind.value == "nmi_time_reader") {
+    out["period"] = period.to_json();
+    out["at"] = sim::Json::array();
+    for (sim::Tick t : at) out["at"].push_back(sim::format_duration(t));
+  }
   return out;
 }
 
 sim::Json WorkloadParams::schema() const {
   sim::Json s = ParamSet::schema();
+  s["properties"]["at"] = {{"type", "array"},
+                           {"description", "nmi_time_reader: times at which an NMI is raised"},
+                           {"items", {{"type", "string"}}}};
   s["required"] = {"kind", "vcpus"};
   return s;
 }
@@ -62,6 +95,11 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
                    "one workload per vCPU");
       owner[static_cast<std::size_t>(v)] = static_cast<int>(i);
     }
+    for (std::size_t k = 0; k < w->targets.value.size(); ++k)
+      if (w->targets.value[k] >= vcpus)
+        list.at(i).at("targets").at(k).fail(
+            std::to_string(w->targets.value[k]) + " is not a vCPU of this VM",
+            "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
     workloads.push_back(std::move(w));
   }
 }

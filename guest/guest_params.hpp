@@ -3,19 +3,23 @@
 #include <memory>
 #include <vector>
 
+#include "guest/smp_call_params.hpp"
 #include "guest/timekeeping_params.hpp"
 #include "sim/config.hpp"
 
 namespace vcpusim::guest {
 
 struct WorkloadParams : sim::ParamSet {
-  sim::EnumParam kind{*this,
-                      "kind",
-                      "idle",
-                      {"idle", "busy", "vdso_reader", "ktime_reader"},
-                      "idle: halt until an interrupt, forever; busy: compute in chunks; "
-                      "vdso_reader: clock_gettime through the vDSO in a loop; ktime_reader: "
-                      "kernel ktime_get through tk_core's seqcount in a loop"};
+  sim::EnumParam kind{
+      *this,
+      "kind",
+      "idle",
+      {"idle", "busy", "vdso_reader", "ktime_reader", "ipi_storm", "nmi_time_reader"},
+      "idle: halt until an interrupt, forever; busy: compute in chunks; "
+      "vdso_reader: clock_gettime through the vDSO in a loop; ktime_reader: "
+      "kernel ktime_get through tk_core's seqcount in a loop; ipi_storm: "
+      "cross-CPU calls to `targets` at a rate; nmi_time_reader: idle, with NMIs "
+      "(every `period` and at the `at` times) whose handler reads time"};
   sim::IntListParam vcpus{*this, "vcpus", {}, 0, 1023, "vCPUs running this workload"};
   sim::DurationParam think{*this, "think",      100 * sim::kNanosecond,
                            0,     sim::kSecond, "readers: computation between two reads"};
@@ -24,15 +28,56 @@ struct WorkloadParams : sim::ParamSet {
                            100 * sim::kNanosecond,
                            sim::kNanosecond,
                            sim::kMillisecond,
-                           "busy: length of one computation step"};
+                           "busy, ipi_storm: length of one computation step (interrupts are "
+                           "taken between steps)"};
+  sim::IntListParam targets{*this,
+                            "targets",
+                            {},
+                            0,
+                            1023,
+                            "ipi_storm: vCPUs the calls go to (a caller skips itself); single "
+                            "calls go round-robin over them, many calls to all at once"};
+  sim::EnumParam irqs{*this,
+                      "irqs",
+                      "on",
+                      {"on", "off"},
+                      "ipi_storm: irqs while calling and waiting (off: local_irq_save around it)"};
+  sim::BoolParam wait{*this, "wait", true,
+                      "ipi_storm: wait until the function ran (synchronous call)"};
+  sim::EnumParam mode{*this,
+                      "mode",
+                      "single",
+                      {"single", "many"},
+                      "ipi_storm: smp_call_function_single to one target per call, or "
+                      "smp_call_function_many to all targets"};
+  sim::DurationParam interval{
+      *this, "interval",   10 * sim::kMicrosecond,
+      0,     sim::kSecond, "ipi_storm: computation between two calls, in `chunk` steps"};
+  sim::IntParam count{*this, "count",   0,
+                      0,     100000000, "ipi_storm: calls per caller, then it idles (0: no limit)"};
+  sim::DurationParam work{*this,
+                          "work",
+                          100 * sim::kNanosecond,
+                          0,
+                          sim::kMillisecond,
+                          "ipi_storm: computation of the called function"};
+  sim::DurationParam period{
+      *this, "period",     0,
+      0,     sim::kSecond, "nmi_time_reader: time between two NMIs (0: only the `at` times)"};
+  // nmi_time_reader: scripted NMI times, read by load() since it is a list of durations.
+  std::vector<sim::Tick> at;
   void load(const sim::Node& node) override;
   sim::Json to_json() const override;
   sim::Json schema() const override;
 };
 
 struct GuestParams : sim::ParamSet {
-  GuestParams() { add_section("timekeeping", timekeeping, "timekeeping and vDSO model"); }
+  GuestParams() {
+    add_section("timekeeping", timekeeping, "timekeeping and vDSO model");
+    add_section("smp_call", smp_call, "cross-CPU function calls (ipi_storm workloads)");
+  }
   TimekeepingParams timekeeping;
+  SmpCallParams smp_call;
   std::vector<std::unique_ptr<WorkloadParams>> workloads;
   void load_from(const sim::Node& node, std::int64_t vcpus);
   sim::Json to_json() const override;

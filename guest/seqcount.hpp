@@ -10,12 +10,16 @@ namespace vcpusim::guest {
 class Seqcount {
  public:
   explicit Seqcount(cpu::Word& seq) : seq_(seq) {}
+  // The CPU that runs the write sections (for the wait-for graph), -1 when any CPU may.
+  void set_writer(int cpu) { writer_ = cpu; }
+  int writer() const { return writer_; }
 
   // Waits (spinning, event-driven) while a write is in progress, then returns the even value.
   std::uint64_t read_begin(cpu::GuestCpu& cpu) {
     std::uint64_t v = cpu.load(seq_);
     while (v & 1) {
-      cpu.spin_until([this] { return (seq_.value & 1) == 0; }, {&seq_});
+      cpu.spin_until([this] { return (seq_.value & 1) == 0; }, {&seq_},
+                     sim::WaitOn{seq_.name, writer_, sim::Needs::kProgress, false});
       v = cpu.load(seq_);
     }
     cpu.smp_rmb();
@@ -27,16 +31,19 @@ class Seqcount {
   }
   void write_begin(cpu::GuestCpu& cpu) {
     cpu.store(seq_, seq_.value + 1);
+    cpu.trace("seq.write_begin", seq_.id);
     cpu.smp_wmb();
   }
   void write_end(cpu::GuestCpu& cpu) {
     cpu.smp_wmb();
     cpu.store(seq_, seq_.value + 1);
+    cpu.trace("seq.write_end", seq_.id);
   }
   cpu::Word& word() { return seq_; }
 
  private:
   cpu::Word& seq_;
+  int writer_ = -1;
 };
 
 }  // namespace vcpusim::guest

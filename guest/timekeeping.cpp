@@ -9,61 +9,6 @@ using u128 = unsigned __int128;
 using i128 = __int128;
 constexpr std::uint64_t kNsecPerSec = 1000000000ULL;
 
-// Keeps shifted nanoseconds within [0, 1 s) by carrying into seconds.
-void normalize(std::uint64_t& sec, i128& nsec, std::uint64_t shift) {
-  const i128 one_second = static_cast<i128>(kNsecPerSec) << shift;
-  while (nsec >= one_second) {
-    nsec -= one_second;
-    ++sec;
-  }
-  while (nsec < 0) {
-    nsec += one_second;
-    --sec;
-  }
-}
-
-}  // namespace
-
-std::int64_t ClockBase::read_ns(std::uint64_t cycles) const {
-  const std::uint64_t delta =
-      cycles > cycle_last ? cycles - cycle_last : 0;  // clamp, as the vDSO does
-  const u128 shifted = static_cast<u128>(delta) * mult + nsec;
-  return static_cast<std::int64_t>(sec * kNsecPerSec +
-                                   static_cast<std::uint64_t>(shifted >> shift));
-}
-
-void ClockWords::store(cpu::GuestCpu& cpu, const ClockBase& b) {
-  cpu.store(*cycle_last, b.cycle_last);
-  cpu.store(*mult, b.mult);
-  cpu.store(*shift, b.shift);
-  cpu.store(*sec, b.sec);
-  cpu.store(*nsec, b.nsec);
-}
-
-ClockBase ClockWords::load(cpu::GuestCpu& cpu) {
-  ClockBase b;
-  b.cycle_last = cpu.load(*cycle_last);
-  b.mult = cpu.load(*mult);
-  b.shift = cpu.load(*shift);
-  b.sec = cpu.load(*sec);
-  b.nsec = cpu.load(*nsec);
-  return b;
-}
-
-void ClockWords::init(const ClockBase& b) {
-  cycle_last->value = b.cycle_last;
-  mult->value = b.mult;
-  shift->value = b.shift;
-  sec->value = b.sec;
-  nsec->value = b.nsec;
-}
-
-namespace {
-ClockWords make_words(cpu::Memory& mem, const std::string& prefix, int line) {
-  return ClockWords{&mem.word(prefix + ".cycle_last", line), &mem.word(prefix + ".mult", line),
-                    &mem.word(prefix + ".shift", line), &mem.word(prefix + ".sec", line),
-                    &mem.word(prefix + ".nsec", line)};
-}
 }  // namespace
 
 Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
@@ -73,8 +18,10 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
       costs_(costs),
       tk_seq_(machine.memory().word("tk_core.seq")),
       vdso_seq_(machine.memory().word("vdso.seq")),
-      tk_(make_words(machine.memory(), "tk_core.timekeeper", tk_seq_.word().line)),
-      vdso_(make_words(machine.memory(), "vdso.data", vdso_seq_.word().line)) {
+      tk_(make_clock_words(machine.memory(), "tk_core.timekeeper", tk_seq_.word().line)),
+      vdso_(make_clock_words(machine.memory(), "vdso.data", vdso_seq_.word().line)),
+      nmi_(machine, params.nmi_variant.value, tk_seq_, tk_, costs.read_compute.value) {
+  tk_seq_.set_writer(static_cast<int>(params.cpu.value));
   const auto shift = static_cast<std::uint64_t>(params.shift.value);
   const auto hz = static_cast<std::uint64_t>(params.hz.value);
   const auto freq = static_cast<std::uint64_t>(machine.tsc_frequency());
@@ -87,6 +34,7 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
   tick_period_ = sim::kSecond / static_cast<sim::Tick>(hz);
   tk_.init(shadow_);
   vdso_.init(shadow_);
+  nmi_.init(shadow_);
 }
 
 void Timekeeping::install(sim::MonotonicTimeCheck* monotonic) {
@@ -115,16 +63,8 @@ void Timekeeping::accumulate(std::uint64_t c0) {
   const std::uint64_t k = (c0 - shadow_.cycle_last) / cycle_interval_;
   shadow_.cycle_last += k * cycle_interval_;
   i128 nsec = static_cast<i128>(shadow_.nsec) + static_cast<i128>(k) * xtime_interval_;
-  normalize(shadow_.sec, nsec, shadow_.shift);
+  normalize_shifted(shadow_.sec, nsec, shadow_.shift);
   shadow_.nsec = static_cast<std::uint64_t>(nsec);
-}
-
-void change_mult_at(ClockBase& base, std::int64_t adj, std::uint64_t anchor) {
-  const i128 remaining = static_cast<i128>(anchor - base.cycle_last);
-  base.mult = static_cast<std::uint64_t>(static_cast<i128>(base.mult) + adj);
-  i128 nsec = static_cast<i128>(base.nsec) - adj * remaining;
-  normalize(base.sec, nsec, base.shift);
-  base.nsec = static_cast<std::uint64_t>(nsec);
 }
 
 void Timekeeping::apply_adjustment(std::int64_t adj, std::uint64_t anchor) {
@@ -141,14 +81,29 @@ void Timekeeping::update_vsyscall(cpu::GuestCpu& cpu) {
   last_change_.vdso_published = cpu.now();
 }
 
-void Timekeeping::end_tk_write(cpu::GuestCpu& cpu) {
+// tk_core's write section with the NMI-safe variant's steps around it (naive: none).
+void Timekeeping::begin_tk_write(cpu::GuestCpu& cpu) {
+  nmi_.before_write_begin(cpu);
+  tk_seq_.write_begin(cpu);
+  nmi_.after_write_begin(cpu);
+}
+
+void Timekeeping::close_tk_write(cpu::GuestCpu& cpu) {
+  nmi_.before_write_end(cpu);
   tk_seq_.write_end(cpu);
+  nmi_.after_write_end(cpu);
+}
+
+void Timekeeping::end_tk_write(cpu::GuestCpu& cpu) {
+  close_tk_write(cpu);
   last_change_.ktime_published = cpu.now();
 }
 
+// timekeeping_update(): the readers' copy, and the fast timekeeper for NMI readers.
 void Timekeeping::publish(cpu::GuestCpu& cpu) {
   cpu.compute(costs_.copy.value);
   tk_.store(cpu, shadow_);
+  nmi_.published(cpu, shadow_);
 }
 
 // update_wall_time() -> timekeeping_advance(), in the order of the chosen variant.
@@ -156,11 +111,11 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
   const std::string& variant = params_.variant.value;
   sim::Kernel& k = machine_.kernel();
   const bool flags = cpu.local_irq_save();  // raw_spin_lock_irqsave(&tk_core.lock)
-  if (variant == "legacy") tk_seq_.write_begin(cpu);
+  if (variant == "legacy") begin_tk_write(cpu);
   const std::uint64_t c0 = cpu.rdtsc();
   const sim::Tick c0_time = cpu.now();
   if (c0 - shadow_.cycle_last < cycle_interval_) {
-    if (variant == "legacy") tk_seq_.write_end(cpu);
+    if (variant == "legacy") close_tk_write(cpu);
     cpu.local_irq_restore(flags);
     return;
   }
@@ -180,17 +135,17 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
     publish(cpu);
     end_tk_write(cpu);
   } else if (variant == "shadow") {
-    tk_seq_.write_begin(cpu);
+    begin_tk_write(cpu);
     update_vsyscall(cpu);
     publish(cpu);
     end_tk_write(cpu);
   } else if (variant == "split-publish") {
-    tk_seq_.write_begin(cpu);
+    begin_tk_write(cpu);
     publish(cpu);
     end_tk_write(cpu);
     update_vsyscall(cpu);
   } else {  // reanchor: both readers blocked before the clock is read again
-    tk_seq_.write_begin(cpu);
+    begin_tk_write(cpu);
     vdso_seq_.write_begin(cpu);
     const std::uint64_t c1 = cpu.rdtsc();
     if (adj != 0) {
@@ -229,6 +184,10 @@ void Timekeeping::add_prediction(sim::Tick now, sim::Json& details) const {
 }  // namespace vcpusim::guest
 
 namespace vcpusim::guest {
+
+std::int64_t Timekeeping::nmi_read(cpu::GuestCpu& cpu, std::uint64_t& retries) {
+  return nmi_.naive() ? ktime_get(cpu, retries) : nmi_.read(cpu, retries);
+}
 
 // ktime_get(): retry while tk_core.seq was odd or changed.
 std::int64_t Timekeeping::ktime_get(cpu::GuestCpu& cpu, std::uint64_t& retries) {

@@ -6,36 +6,12 @@
 #include <optional>
 
 #include "cpu/machine.hpp"
+#include "guest/clock_base.hpp"
+#include "guest/nmi_safe_time.hpp"
 #include "guest/seqcount.hpp"
 #include "guest/timekeeping_params.hpp"
 
 namespace vcpusim::guest {
-
-// One clock's read base: ns = sec * 1e9 + (((c - cycle_last) * mult + nsec) >> shift).
-struct ClockBase {
-  std::uint64_t cycle_last = 0;
-  std::uint64_t mult = 0;
-  std::uint64_t shift = 0;
-  std::uint64_t sec = 0;
-  std::uint64_t nsec = 0;  // shifted nanoseconds
-  std::int64_t read_ns(std::uint64_t cycles) const;
-};
-
-// NTP changes mult by `adj` so that the new line passes through the old one at cycle `anchor`:
-// nsec -= adj * (anchor - cycle_last) (timekeeping_apply_adjustment).
-void change_mult_at(ClockBase& base, std::int64_t adj, std::uint64_t anchor);
-
-// The same five fields as guest-shared words on one cacheline.
-struct ClockWords {
-  cpu::Word* cycle_last;
-  cpu::Word* mult;
-  cpu::Word* shift;
-  cpu::Word* sec;
-  cpu::Word* nsec;
-  void store(cpu::GuestCpu& cpu, const ClockBase& b);
-  ClockBase load(cpu::GuestCpu& cpu);
-  void init(const ClockBase& b);
-};
 
 class Timekeeping {
  public:
@@ -48,6 +24,9 @@ class Timekeeping {
   // Readers. Each returns nanoseconds; `retries` counts seqcount retries.
   std::int64_t ktime_get(cpu::GuestCpu& cpu, std::uint64_t& retries);
   std::int64_t vdso_clock_gettime(cpu::GuestCpu& cpu, std::uint64_t& retries);
+  // Time as an NMI handler reads it, by guest.timekeeping.nmi_variant (nmi_safe_time.hpp).
+  std::int64_t nmi_read(cpu::GuestCpu& cpu, std::uint64_t& retries);
+  const NmiSafeTime& nmi_safe() const { return nmi_; }
 
   // The timer interrupt handler's work on the timekeeping vCPU.
   void update_wall_time(cpu::GuestCpu& cpu);
@@ -70,6 +49,8 @@ class Timekeeping {
   void apply_adjustment(std::int64_t adj, std::uint64_t c0);
   void update_vsyscall(cpu::GuestCpu& cpu);
   void publish(cpu::GuestCpu& cpu);
+  void begin_tk_write(cpu::GuestCpu& cpu);
+  void close_tk_write(cpu::GuestCpu& cpu);
   void end_tk_write(cpu::GuestCpu& cpu);
   void add_prediction(sim::Tick now, sim::Json& details) const;
 
@@ -80,6 +61,7 @@ class Timekeeping {
   Seqcount vdso_seq_;
   ClockWords tk_;
   ClockWords vdso_;
+  NmiSafeTime nmi_;
   ClockBase shadow_;  // touched only by the timekeeping CPU: plain state
   std::uint64_t cycle_interval_ = 0;
   std::uint64_t xtime_interval_ = 0;

@@ -34,6 +34,16 @@ struct TimekeepingParams : sim::ParamSet {
       "published after the seqcount is released; shadow: mainline shadow "
       "timekeeper, vDSO and copy inside one write section; reanchor: the clock is "
       "read again inside the write section and the new line anchored there"};
+  sim::EnumParam nmi_variant{
+      *this,
+      "nmi_variant",
+      "naive",
+      {"naive", "owner-shadow", "owner-shadow-no-barrier", "latch"},
+      "how NMI handlers read time (seed 000): naive: through tk_core's seqcount; owner-shadow: "
+      "the writer records its CPU and a copy of the old timekeeper, with barriers, and an NMI on "
+      "that CPU reads the copy; owner-shadow-no-barrier: the same without the barriers (the owner "
+      "store may land after the sequence turns odd); latch: two copies, mainline's fast "
+      "timekeeper"};
   sim::IntParam cpu{*this, "cpu", 0, 0, 1023, "the timekeeping vCPU (runs update_wall_time)"};
   sim::IntParam hz{*this, "hz", 250, 1, 10000, "tick rate of the timekeeping vCPU"};
   sim::IntParam shift{*this, "shift", 24, 1, 32, "clocksource shift"};

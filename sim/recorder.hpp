@@ -1,8 +1,11 @@
 // Every observable step goes through here: it feeds the run's fingerprint (a hash of the event
 // stream, pinned per catalogue scenario in the tests) and, when asked, keeps the events.
+// note() is the trace-only path: kept with the events (for --trace/--vcd, see docs/trace.md) but
+// neither hashed nor counted, so adding notes never changes a fingerprint or a result.
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/time.hpp"
@@ -20,8 +23,20 @@ struct RecordedEvent {
 class Recorder {
  public:
   void record(Tick time, int component, const char* kind, std::int64_t a = 0, std::int64_t b = 0);
+  // Trace-only event: kept when keep_events is on, otherwise dropped; never hashed or counted.
+  void note(Tick time, int component, const char* kind, std::int64_t a = 0, std::int64_t b = 0) {
+    if (keep_) events_.push_back(RecordedEvent{time, component, kind, a, b});
+  }
+  // Trace-only name for an id used in notes (a lock, a seqcount, a memory word): kept when
+  // keep_events is on. The id must be deterministic (an index, never an address).
+  void label(std::int64_t id, const std::string& name) {
+    if (keep_) labels_.emplace_back(id, name);
+  }
   void keep_events(bool keep) { keep_ = keep; }
+  bool keeping_events() const { return keep_; }
   const std::vector<RecordedEvent>& events() const { return events_; }
+  std::vector<RecordedEvent> take_events() { return std::move(events_); }
+  const std::vector<std::pair<std::int64_t, std::string>>& labels() const { return labels_; }
   std::uint64_t count() const { return count_; }
   // 16 hex digits of the FNV-1a 64 hash over every recorded event.
   std::string fingerprint() const;
@@ -32,6 +47,7 @@ class Recorder {
   std::uint64_t count_ = 0;
   bool keep_ = false;
   std::vector<RecordedEvent> events_;
+  std::vector<std::pair<std::int64_t, std::string>> labels_;
 };
 
 }  // namespace vcpusim::sim

@@ -14,6 +14,8 @@ namespace {
 
 // Update deliberately, with the reason in the commit message, when a model changes.
 const std::map<std::string, std::string> kPinned = {
+    {"ipi-deadlock.json", "45715c45187c26bf"},
+    {"nmi-time-read.json", "12c8ecfa127bd538"},
     {"timekeeping-latency.json", "42a73cc188bd1086"},
     {"vdso-time-backwards.json", "61375b92726afaa7"},
 };

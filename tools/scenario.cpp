@@ -1,17 +1,22 @@
 #include "tools/scenario.hpp"
 
+#include "guest/smp_call.hpp"
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
+#include "sim/wait_graph.hpp"
 
 namespace vcpusim::tools {
 namespace {
-const std::vector<std::string> kTopLevel = {"name", "description", "seed",  "duration", "host",
-                                            "vm",   "costs",       "guest", "checks",   "expect"};
+const std::vector<std::string> kTopLevel = {"name",   "description", "seed",  "duration",
+                                            "host",   "vm",          "costs", "guest",
+                                            "checks", "limits",      "expect"};
 constexpr std::int64_t kMaxSeed = INT64_MAX;
 }  // namespace
 
 const std::vector<std::string>& known_checks() {
-  static const std::vector<std::string> kChecks = {sim::MonotonicTimeCheck::kName};
+  static const std::vector<std::string> kChecks = {sim::MonotonicTimeCheck::kName,
+                                                   sim::WaitGraph::kDeadlock, sim::WaitGraph::kHang,
+                                                   kNmiCompletes, guest::SmpCall::kMisuse};
   return kChecks;
 }
 
@@ -45,6 +50,7 @@ std::unique_ptr<Scenario> Scenario::load(const std::string& file,
     s->checks.clear();
     for (std::size_t i = 0; i < c.size(); ++i) s->checks.push_back(c.at(i).as_enum(known_checks()));
   }
+  if (root.has("limits")) s->limits.load(root.at("limits"));
   if (root.has("expect")) {
     s->expect.load(root.at("expect"), known_checks());
     const sim::Node ev = root.at("expect");
@@ -70,6 +76,7 @@ sim::Json Scenario::resolved() const {
           {"costs", costs.to_json()},
           {"guest", guest.to_json()},
           {"checks", checks},
+          {"limits", limits.to_json()},
           {"expect", expect.to_json()}};
 }
 
@@ -105,6 +112,7 @@ sim::Json Scenario::schema() {
              {{"type", "array"},
               {"items", {{"enum", known_checks()}}},
               {"description", "invariants to evaluate (default: all)"}}},
+            {"limits", s.limits.schema()},
             {"expect",
              {{"type", "object"},
               {"additionalProperties", false},

@@ -14,12 +14,31 @@
 
 namespace vcpusim::tools {
 
+// nmi_completes: every NMI handler returns within limits.nmi_max.
+constexpr const char* kNmiCompletes = "nmi_completes";
+
 // Checks a scenario can enable, by name.
 const std::vector<std::string>& known_checks();
 
 struct Costs : cpu::CostParams {
   Costs() { add_section("timekeeping", timekeeping, "costs of the timekeeping model's steps"); }
   guest::TimekeepingCosts timekeeping;
+};
+
+// Scenario section "limits": the bounds of the progress checks.
+struct Limits : sim::ParamSet {
+  sim::DurationParam hang_after{*this,
+                                "hang_after",
+                                10 * sim::kMillisecond,
+                                sim::kNanosecond,
+                                100 * sim::kSecond,
+                                "no_hang: longest a CPU may spin in one wait"};
+  sim::DurationParam nmi_max{*this,
+                             "nmi_max",
+                             sim::kMillisecond,
+                             sim::kNanosecond,
+                             100 * sim::kSecond,
+                             "nmi_completes: longest an NMI handler may run (entry to return)"};
 };
 
 class Scenario {
@@ -43,6 +62,7 @@ class Scenario {
   Costs costs;
   guest::GuestParams guest;
   std::vector<std::string> checks;
+  Limits limits;
   sim::Expect expect;
 };
 

@@ -17,8 +17,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+# chromium, gtkwave (vcd2fst/fst2vcd) and nodejs are for the trace tests (docs/trace.md).
 packages=(build-essential cmake ninja-build pkg-config libsystemc-dev libboost-program-options-dev
-          nlohmann-json3-dev libgtest-dev libbenchmark-dev)
+          nlohmann-json3-dev libgtest-dev libbenchmark-dev chromium gtkwave nodejs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -28,6 +29,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm comes with some Node.js builds; Debian's own nodejs needs the npm package besides.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing npm"
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
+fi
+
+# The browser tests' JavaScript (speedscope, playwright-core) from the committed lock file; the
+# browser is Debian's /usr/bin/chromium, never a downloaded one.
+viewer="$here/tests/trace-viewer"
+if ! cmp -s "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed" 2>/dev/null; then
+  echo "setup: npm ci in tests/trace-viewer"
+  (cd "$viewer" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 \
+     npm ci --no-audit --no-fund --loglevel=error)
+  cp "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed"
 fi
 
 if [ "$do_build" = 1 ]; then

@@ -6,20 +6,34 @@
 
 #include "cpu/machine.hpp"
 #include "guest/guest_os.hpp"
+#include "sim/deadline_check.hpp"
 #include "sim/decision.hpp"
 #include "sim/kernel.hpp"
+#include "sim/wait_graph.hpp"
 
 namespace vcpusim::tools {
 
 RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   sim::Kernel kernel;
   kernel.set_temporal_decoupling(options.temporal_decoupling);
+  kernel.recorder().keep_events(options.keep_events);
   sim::RandomDecisionSource decisions(s.seed);
   cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
-  const bool monotonic_on =
-      std::find(s.checks.begin(), s.checks.end(), sim::MonotonicTimeCheck::kName) != s.checks.end();
+  auto enabled = [&s](const char* check) {
+    return std::find(s.checks.begin(), s.checks.end(), check) != s.checks.end();
+  };
+  const bool monotonic_on = enabled(sim::MonotonicTimeCheck::kName);
   sim::MonotonicTimeCheck monotonic(machine.violations());
-  guest::GuestOs os(machine, s.guest, s.costs.timekeeping, monotonic_on ? &monotonic : nullptr);
+  const bool deadlock_on = enabled(sim::WaitGraph::kDeadlock);
+  const bool hang_on = enabled(sim::WaitGraph::kHang);
+  sim::WaitGraph waits(kernel, machine.violations(), deadlock_on, hang_on,
+                       s.limits.hang_after.value);
+  if (deadlock_on || hang_on) machine.set_wait_graph(&waits);
+  sim::DeadlineCheck nmi_check(kernel, machine.violations(), kNmiCompletes, "NMI handler",
+                               s.limits.nmi_max.value);
+  if (enabled(kNmiCompletes)) machine.set_nmi_check(&nmi_check);
+  guest::GuestOs os(machine, s.guest, s.costs.timekeeping, monotonic_on ? &monotonic : nullptr,
+                    enabled(guest::SmpCall::kMisuse));
   machine.run(s.duration);
 
   sim::Metrics& metrics = machine.metrics();
@@ -47,6 +61,10 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
                 {"violations", violations},
                 {"expect_met", r.expect_met},
                 {"expect_unmet", r.unmet}};
+  if (options.keep_events) {
+    r.events = kernel.recorder().take_events();
+    r.labels = kernel.recorder().labels();
+  }
   return r;
 }
 
@@ -57,6 +75,31 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 }  // namespace
+
+// IPIs, cross-CPU calls and NMI time reads, for the scenarios that have them.
+void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstream& out) {
+  auto val = [&m](const std::string& k) { return m.contains(k) ? m[k].dump() : std::string("-"); };
+  if (m.contains("ipi.sent")) {
+    out << "  IPIs: " << m["ipi.sent"] << " sent (" << m["ipi.sender_exits"]
+        << " sender exits); latency to handler ns p50/max:";
+    for (const char* st : {"running", "halted", "preempted"})
+      out << " " << st << " " << val(std::string("ipi.latency_ns.") + st + ".p50") << "/"
+          << val(std::string("ipi.latency_ns.") + st + ".max");
+    out << "\n";
+  }
+  if (m.contains("smp_call.calls"))
+    out << "  cross-CPU calls (" << s.guest.smp_call.variant.value << "): " << m["smp_call.calls"]
+        << " made, " << m["smp_call.refused"] << " refused, function runs " << m["smp_call.runs"]
+        << "/" << m["smp_call.expected_runs"] << " (duplicates " << m["smp_call.duplicate_runs"]
+        << ", not run " << m["smp_call.not_run"] << "), callers finished "
+        << m["smp_call.callers_finished"] << ", completion latency ns p50/max "
+        << val("smp_call.latency_ns.p50") << "/" << val("smp_call.latency_ns.max") << "\n";
+  if (m.contains("nmi.taken"))
+    out << "  NMIs (" << s.guest.timekeeping.nmi_variant.value << "): " << m["nmi.taken"]
+        << " taken, " << m["nmi.dropped"] << " dropped, handler ns p50/max "
+        << val("nmi.handler_ns.p50") << "/" << val("nmi.handler_ns.max") << "; time reads "
+        << val("nmi_time.reads") << " (" << val("nmi_time.shadow_reads") << " from the shadow)\n";
+}
 
 std::string summarize(const Scenario& s, const RunResult& r) {
   const sim::Json& m = r.document["metrics"];
@@ -86,6 +129,7 @@ std::string summarize(const Scenario& s, const RunResult& r) {
   }
   out << "  timekeeping: " << m["timekeeping.updates"] << " updates, mult "
       << m["timekeeping.mult_initial"] << " -> " << m["timekeeping.mult_final"] << "\n";
+  summarize_interrupts(s, m, out);
   const auto& counts = r.document["violation_counts"];
   out << "violations:";
   if (counts.empty()) out << " (no checks enabled)";

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sim/config.hpp"
+#include "sim/recorder.hpp"
 #include "tools/scenario.hpp"
 
 namespace vcpusim::tools {
@@ -12,10 +13,14 @@ struct RunResult {
   sim::Json document;  // the result JSON (byte-identical for the same binary, scenario and seed)
   bool expect_met = false;
   std::vector<std::string> unmet;
+  // Only with RunOptions::keep_events: every recorded event and note, and the notes' labels.
+  std::vector<sim::RecordedEvent> events;
+  std::vector<std::pair<std::int64_t, std::string>> labels;
 };
 
 struct RunOptions {
   bool temporal_decoupling = true;  // see sim::Kernel::try_advance
+  bool keep_events = false;         // keep the event stream for --trace/--vcd (sim/trace.hpp)
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});

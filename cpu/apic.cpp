@@ -1,0 +1,85 @@
+#include "cpu/apic.hpp"
+
+#include "cpu/machine.hpp"
+
+namespace vcpusim::cpu {
+namespace {
+constexpr int kDeliveryComponent = 2000;  // shares the vCPU's interrupt component (the timer's)
+}
+
+const char* target_state_name(TargetState s) {
+  switch (s) {
+    case TargetState::kRunning:
+      return "running";
+    case TargetState::kHalted:
+      return "halted";
+    default:
+      return "preempted";
+  }
+}
+
+void Apic::send(Vcpu& from, const std::vector<int>& targets, Vector v) {
+  const Tick exit = machine_.costs().ipi_send.value;
+  sim::Kernel& k = machine_.kernel();
+  if (machine_.pv_send_ipi()) {  // KVM_HC_SEND_IPI: one exit, the host walks the mask
+    ++exits_;
+    from.consume(exit);
+    for (int t : targets) deliver(from, machine_.vcpu(t), v);
+  } else {  // one ICR write, so one exit, per destination
+    for (int t : targets) {
+      ++exits_;
+      from.consume(exit);
+      deliver(from, machine_.vcpu(t), v);
+    }
+  }
+  k.recorder().record(k.now(), 1000 + from.id(), "ipi.sent", static_cast<int>(v),
+                      static_cast<std::int64_t>(targets.size()));
+}
+
+void Apic::deliver(Vcpu& from, Vcpu& to, Vector v) {
+  sim::Kernel& k = machine_.kernel();
+  k.recorder().note(k.now(), 1000 + from.id(), "ipi.deliver", static_cast<int>(v), to.id());
+  TargetState st = TargetState::kRunning;
+  if (to.guest_state() == GuestState::kHalted)
+    st = TargetState::kHalted;
+  else if (to.state() != ThreadState::kRunning)
+    st = TargetState::kPreempted;
+  ++sent_;
+  ++by_state_[static_cast<int>(st)];
+  to.note_sent(v, st);
+  Tick delay = 0;
+  if (st == TargetState::kRunning && machine_.posted_interrupts())
+    delay = machine_.costs().ipi_posted.value;
+  else if (st == TargetState::kRunning)
+    to.exit_before(v);  // the target is kicked out of the guest and re-enters to inject
+  else if (st == TargetState::kHalted && !to.halt_polling())
+    delay = machine_.costs().halt_wakeup.value;
+  if (delay == 0) {
+    to.raise(v);
+    return;
+  }
+  k.at(k.now() + delay, sim::Phase::kInterrupt, kDeliveryComponent + to.id(),
+       [&to, v] { to.raise(v); });
+}
+
+void Apic::handler_started(Vector v, TargetState at_send, Tick sent) {
+  const Tick latency = (machine_.kernel().now() - sent) / sim::kNanosecond;
+  if (v == Vector::kNmi)
+    nmi_latency_ns_.add(latency);
+  else
+    latency_ns_[static_cast<int>(at_send)].add(latency);
+}
+
+void Apic::collect_metrics(sim::Metrics& out) const {
+  if (sent_ == 0) return;
+  out.set("ipi.sent", sent_);
+  out.set("ipi.sender_exits", exits_);
+  for (int s = 0; s < kTargetStates; ++s) {
+    const std::string name = target_state_name(static_cast<TargetState>(s));
+    out.set("ipi.to_" + name, by_state_[s]);
+    out.set_summary("ipi.latency_ns." + name, latency_ns_[s]);
+  }
+  out.set_summary("ipi.nmi_latency_ns", nmi_latency_ns_);
+}
+
+}  // namespace vcpusim::cpu

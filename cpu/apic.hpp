@@ -1,0 +1,45 @@
+// Interrupt delivery between vCPUs: the local APICs' IPIs and NMIs, with what they cost in a VM
+// (arch/x86/kvm/lapic.c, arch/x86/kvm/vmx/posted_intr.c, virt/kvm/kvm_main.c halt-polling,
+// arch/x86/kernel/kvm.c PV send-IPI; MECHANISMS.md section 6). The sender pays a VM exit per
+// ICR write, or one hypercall exit for a whole mask with PV send-IPI. Then each target, by its
+// state at the send: running gets a posted interrupt; halted is woken through the host (unless
+// the host is still halt-polling it); preempted finds it pending when it runs again. The periodic
+// timer is the same local APIC's timer (Vcpu::start_periodic_timer).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "cpu/vcpu.hpp"
+#include "sim/metrics.hpp"
+
+namespace vcpusim::cpu {
+
+class Machine;
+
+const char* target_state_name(TargetState s);
+
+class Apic {
+ public:
+  explicit Apic(Machine& machine) : machine_(machine) {}
+
+  // Coroutine side, on the sender: pays the exits, then delivers `v` to each target in order.
+  void send(Vcpu& from, const std::vector<int>& targets, Vector v);
+  // Called by a vCPU when the handler of an interrupt this APIC delivered starts.
+  void handler_started(Vector v, TargetState at_send, Tick sent);
+
+  std::uint64_t sent() const { return sent_; }
+  // ipi.* metrics, when any IPI was sent.
+  void collect_metrics(sim::Metrics& out) const;
+
+ private:
+  void deliver(Vcpu& from, Vcpu& to, Vector v);
+
+  Machine& machine_;
+  std::uint64_t sent_ = 0;
+  std::uint64_t exits_ = 0;
+  std::uint64_t by_state_[kTargetStates] = {0, 0, 0};
+  sim::Samples latency_ns_[kTargetStates];
+  sim::Samples nmi_latency_ns_;
+};
+
+}  // namespace vcpusim::cpu

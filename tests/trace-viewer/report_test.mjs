@@ -1,0 +1,88 @@
+// Acceptance: report.html renders in headless Debian Chromium: the timeline region is not blank,
+// the violation rows are there and link to their moment, and the page fetches nothing.
+// Usage: node report_test.mjs VCPUSIM_BINARY SCENARIO.json [--screenshot OUT.png]
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { launch, deadline } from './browser.mjs';
+
+deadline(150000);
+const [binary, scenario, flag, shotOut] = process.argv.slice(2);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vcpusim-report-'));
+const result = path.join(dir, 'result.json'), trace = path.join(dir, 'trace.json');
+const html = path.join(dir, 'report.html');
+try {
+  execFileSync(binary, ['run', '-q', scenario, '--set', 'duration="100ms"', '--json', result,
+                        '--trace', trace], { stdio: 'inherit' });
+} catch (e) {
+  if (e.status !== 1) throw e;
+}
+execFileSync(binary, ['report', result, '--trace', trace, '-o', html], { stdio: 'inherit' });
+
+let failed = 0, passed = 0;
+const check = (ok, what) => { console.log(`${ok ? 'ok' : 'FAIL'}: ${what}`); ok ? passed++ : failed++; };
+const browser = await launch();
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const url = pathToFileURL(html).href;
+  const foreign = [];
+  page.on('request', (r) => { if (r.url() !== url && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url, { waitUntil: 'load', timeout: 60000 });
+  check(foreign.length === 0, `no fetch besides the page itself (${JSON.stringify(foreign)})`);
+  check(errors.length === 0, `no script error (${errors.join('; ')})`);
+  const rows = await page.locator('tr.violation').count();
+  check(rows > 0, `violation rows present (${rows})`);
+
+  const box = page.locator('#timeline');
+  const shot = await box.screenshot();
+  if (flag === '--screenshot' && shotOut) {
+    await page.screenshot({ path: shotOut, fullPage: false });
+  }
+  // Count the coloured (non-white, non-grey) pixels of the timeline screenshot in a canvas.
+  const coloured = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,' + b64;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width; c.height = img.height;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const [r, gg, bb] = [d[i], d[i + 1], d[i + 2]];
+      if (Math.max(r, gg, bb) - Math.min(r, gg, bb) > 40) n++;
+    }
+    return { n, total: c.width * c.height };
+  }, shot.toString('base64'));
+  check(coloured.n > coloured.total * 0.05,
+        `timeline region is not blank (${coloured.n} of ${coloured.total} pixels coloured)`);
+
+  // A violation's link moves the timeline to its moment (the chart's viewBox narrows).
+  const before = await page.getAttribute('#chart', 'viewBox');
+  await page.locator('tr.violation a').first().click();
+  const after = await page.getAttribute('#chart', 'viewBox');
+  const width = (vb) => +vb.split(' ')[2];
+  check(width(after) < width(before) / 10, `violation link zooms the timeline (${before} -> ${after})`);
+  const current = await page.locator('tr.violation.current').count();
+  check(current === 1, 'the linked violation row is highlighted');
+  // Wheel zoom and drag pan change the view.
+  const bb = await box.boundingBox();
+  await page.mouse.move(bb.x + bb.width / 2, bb.y + bb.height / 2);
+  await page.mouse.wheel(0, 400);
+  const zoomed = await page.getAttribute('#chart', 'viewBox');
+  check(zoomed !== after, 'mouse wheel zooms');
+  await page.mouse.down();
+  await page.mouse.move(bb.x + bb.width / 2 - 200, bb.y + bb.height / 2);
+  await page.mouse.up();
+  check((await page.getAttribute('#chart', 'viewBox')) !== zoomed, 'dragging pans');
+} finally {
+  await browser.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

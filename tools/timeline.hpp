@@ -1,0 +1,20 @@
+// vcpusim timeline: a terminal Gantt chart of a --trace file.
+#pragma once
+#include <optional>
+#include <string>
+
+namespace vcpusim::tools {
+
+struct TimelineOptions {
+  std::string from, to;  // durations, "" for the trace's own bounds
+  std::string cpus;      // "pCPU0,vCPU1" or "p0,v1", "" for all rows
+  std::string kinds;     // categories, "" for all
+  int width = 100;
+  std::optional<int> around_violation;
+  bool color = false;
+};
+
+// Throws sim::ConfigError for bad options or a file that is not a trace.
+std::string render_timeline(const std::string& trace_json, const TimelineOptions& options);
+
+}  // namespace vcpusim::tools

@@ -1,0 +1,60 @@
+#include "tools/trace_io.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "sim/error.hpp"
+
+namespace vcpusim::tools {
+
+sim::TraceFilter parse_trace_filter(const std::string& from, const std::string& to,
+                                    const std::string& kinds) {
+  sim::TraceFilter f;
+  auto duration = [](const std::string& what, const std::string& text) {
+    auto t = sim::parse_duration(text);
+    if (!t || *t < 0)
+      throw sim::ConfigError(what + ": '" + text + "' is not a duration (e.g. 4ms, 250us)");
+    return *t;
+  };
+  if (!from.empty()) f.from = duration("--trace-from", from);
+  if (!to.empty()) f.to = duration("--trace-to", to);
+  if (f.to < f.from) throw sim::ConfigError("--trace-to is before --trace-from");
+  std::stringstream in(kinds);
+  std::string k;
+  const auto& all = sim::TraceFilter::all_categories();
+  while (std::getline(in, k, ',')) {
+    if (k.empty()) continue;
+    if (std::find(all.begin(), all.end(), k) == all.end()) {
+      std::string list;
+      for (const auto& a : all) list += (list.empty() ? "" : ", ") + a;
+      throw sim::ConfigError("--trace-kinds: unknown kind '" + k + "' (kinds: " + list + ")");
+    }
+    f.categories.insert(k);
+  }
+  return f;
+}
+
+sim::Trace make_trace(const Scenario& s, const RunResult& r, const sim::TraceFilter& filter) {
+  sim::TraceInfo info;
+  info.title = s.name;
+  info.pcpus = static_cast<int>(s.host.pcpus.value);
+  info.vcpus = static_cast<int>(s.vm.vcpus.value);
+  for (std::size_t i = 0; i < s.host.load.size(); ++i)
+    info.load_names.push_back("load" + std::to_string(i));
+  info.end = s.duration;
+  info.tsc_hz = s.vm.tsc_frequency.value;
+  std::vector<sim::TraceViolation> violations;
+  for (const auto& v : r.document["violations"]) {
+    sim::TraceViolation tv;
+    tv.time = static_cast<sim::Tick>(std::llround(v["time_ns"].get<double>() * sim::kNanosecond));
+    tv.check = v["check"].get<std::string>();
+    tv.cpus = v["cpus"].get<std::vector<int>>();
+    tv.message = v["message"].get<std::string>();
+    tv.details = v["details"];
+    violations.push_back(std::move(tv));
+  }
+  return sim::Trace::build(info, r.events, r.labels, violations, filter);
+}
+
+}  // namespace vcpusim::tools

@@ -1,0 +1,21 @@
+// Glue between a run and its trace outputs (sim/trace.hpp): the trace's lanes from the scenario,
+// the violations from the result document, and the --trace-* volume options.
+#pragma once
+#include <string>
+
+#include "sim/trace.hpp"
+#include "tools/scenario.hpp"
+#include "tools/simulation.hpp"
+
+namespace vcpusim::tools {
+
+// --trace-from / --trace-to (durations, "" for open) and --trace-kinds (comma list of
+// sim::TraceFilter::all_categories(), "" for all). Throws sim::ConfigError on bad values.
+sim::TraceFilter parse_trace_filter(const std::string& from, const std::string& to,
+                                    const std::string& kinds);
+
+// Builds the trace of a run made with RunOptions::keep_events.
+sim::Trace make_trace(const Scenario& scenario, const RunResult& result,
+                      const sim::TraceFilter& filter);
+
+}  // namespace vcpusim::tools
