@@ -1,13 +1,6 @@
 #include "guest/clock_base.hpp"
 
 namespace vcpusim::guest {
-namespace {
-
-using u128 = unsigned __int128;
-using i128 = __int128;
-constexpr std::uint64_t kNsecPerSec = 1000000000ULL;
-
-}  // namespace
 
 void normalize_shifted(std::uint64_t& sec, __int128& nsec, std::uint64_t shift) {
   const i128 one_second = static_cast<i128>(kNsecPerSec) << shift;

@@ -33,6 +33,10 @@ struct ClockWords {
   void init(const ClockBase& b);
 };
 
+using u128 = unsigned __int128;
+using i128 = __int128;
+constexpr std::uint64_t kNsecPerSec = 1000000000ULL;
+
 // Keeps shifted nanoseconds within [0, 1 s) by carrying into seconds.
 void normalize_shifted(std::uint64_t& sec, __int128& nsec, std::uint64_t shift);
 

@@ -3,13 +3,6 @@
 #include <cmath>
 
 namespace vcpusim::guest {
-namespace {
-
-using u128 = unsigned __int128;
-using i128 = __int128;
-constexpr std::uint64_t kNsecPerSec = 1000000000ULL;
-
-}  // namespace
 
 Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
                          const TimekeepingCosts& costs)
@@ -189,30 +182,29 @@ std::int64_t Timekeeping::nmi_read(cpu::GuestCpu& cpu, std::uint64_t& retries) {
   return nmi_.naive() ? ktime_get(cpu, retries) : nmi_.read(cpu, retries);
 }
 
-// ktime_get(): retry while tk_core.seq was odd or changed.
-std::int64_t Timekeeping::ktime_get(cpu::GuestCpu& cpu, std::uint64_t& retries) {
+// Both readers: read the base under the seqcount, then the counter; retry while the sequence
+// was odd or changed.
+std::int64_t Timekeeping::read_clock(cpu::GuestCpu& cpu, Seqcount& seq, ClockWords& words,
+                                     std::uint64_t& retries) {
   for (;;) {
-    const std::uint64_t seq = tk_seq_.read_begin(cpu);
-    const ClockBase base = tk_.load(cpu);
+    const std::uint64_t start = seq.read_begin(cpu);
+    const ClockBase base = words.load(cpu);
     const std::uint64_t cycles = cpu.rdtsc();
     cpu.compute(costs_.read_compute.value);
     const std::int64_t ns = base.read_ns(cycles);
-    if (!tk_seq_.read_retry(cpu, seq)) return ns;
+    if (!seq.read_retry(cpu, start)) return ns;
     ++retries;
   }
 }
 
+// ktime_get(): the kernel's readers go through tk_core.seq.
+std::int64_t Timekeeping::ktime_get(cpu::GuestCpu& cpu, std::uint64_t& retries) {
+  return read_clock(cpu, tk_seq_, tk_, retries);
+}
+
 // do_hres(): the vDSO looks only at its data page and the page's own seqcount.
 std::int64_t Timekeeping::vdso_clock_gettime(cpu::GuestCpu& cpu, std::uint64_t& retries) {
-  for (;;) {
-    const std::uint64_t seq = vdso_seq_.read_begin(cpu);
-    const ClockBase base = vdso_.load(cpu);
-    const std::uint64_t cycles = cpu.rdtsc();
-    cpu.compute(costs_.read_compute.value);
-    const std::int64_t ns = base.read_ns(cycles);
-    if (!vdso_seq_.read_retry(cpu, seq)) return ns;
-    ++retries;
-  }
+  return read_clock(cpu, vdso_seq_, vdso_, retries);
 }
 
 }  // namespace vcpusim::guest

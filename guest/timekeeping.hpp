@@ -36,6 +36,8 @@ class Timekeeping {
   std::int64_t current_mult() const { return static_cast<std::int64_t>(shadow_.mult); }
 
  private:
+  std::int64_t read_clock(cpu::GuestCpu& cpu, Seqcount& seq, ClockWords& words,
+                          std::uint64_t& retries);
   // The last update that changed mult, with when its data became visible to each reader kind.
   struct Update {
     sim::Tick c0_time = 0;

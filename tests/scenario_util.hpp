@@ -1,5 +1,7 @@
 // Loading and running catalogue scenarios in-process.
 #pragma once
+#include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -7,6 +9,17 @@
 #include "tools/simulation.hpp"
 
 namespace vcpusim::test {
+
+// File names of the catalogue scenarios (scenarios/*.json without the schema), sorted.
+inline std::vector<std::string> catalogue_files() {
+  std::vector<std::string> names;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(VCPUSIM_SOURCE_DIR) + "/scenarios"))
+    if (e.path().extension() == ".json" && e.path().filename() != "scenario.schema.json")
+      names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 inline std::string scenario_path(const std::string& name) {
   return std::string(VCPUSIM_SOURCE_DIR) + "/scenarios/" + name;

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "scenario_util.hpp"
+
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
@@ -73,12 +75,8 @@ std::vector<std::string> undeclared_keys(const Json& scenario, const Json& schem
 
 std::vector<fs::path> catalogue_scenarios() {
   std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(kSourceDir + "/scenarios")) {
-    const std::string name = e.path().filename().string();
-    if (e.path().extension() == ".json" && name.find(".schema.") == std::string::npos)
-      files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
+  for (const auto& name : vcpusim::test::catalogue_files())
+    files.push_back(vcpusim::test::scenario_path(name));
   return files;
 }
 

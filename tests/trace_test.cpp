@@ -27,13 +27,7 @@ using nlohmann::json;
 namespace {
 
 std::vector<std::string> catalogue() {
-  std::vector<std::string> names;
-  for (const auto& e :
-       std::filesystem::directory_iterator(std::string(VCPUSIM_SOURCE_DIR) + "/scenarios"))
-    if (e.path().extension() == ".json" && e.path().filename() != "scenario.schema.json")
-      names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
+  return test::catalogue_files();
 }
 
 struct Traced {
