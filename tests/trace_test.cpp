@@ -188,6 +188,26 @@ TEST_P(TraceScenario, ChromeTraceIsStructurallyValid) {
   }
 }
 
+// Cross-CPU calls that complete: every IPI is an arrow from the sender's lane to the handler
+// on the target's lane, and the callers' csd spins are named slices.
+TEST(Trace, IpisAreFlowsAndCsdWaitsAreSpins) {
+  const Traced t = run_traced("ipi-deadlock.json", {"guest.smp_call.variant=poll-own-queue"});
+  const json doc = json::parse(chrome(t));
+  EXPECT_EQ(join(validate(doc, 2, 2)), "");
+  std::size_t starts = 0, ends = 0, spins = 0;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["cat"] != "flow" && e["cat"] != "spin") continue;
+    starts += e["ph"] == "s";
+    ends += e["ph"] == "f";
+    spins += e["ph"] == "B" && e["name"].get<std::string>().rfind("spin on csd", 0) == 0;
+  }
+  const auto ipis = t.result.document["metrics"]["ipi.sent"].get<std::size_t>();
+  EXPECT_GT(ipis, 0u);
+  EXPECT_EQ(starts, ipis);
+  EXPECT_EQ(ends, ipis);
+  EXPECT_GT(spins, 0u);
+}
+
 TEST_P(TraceScenario, RecordingForTheTraceChangesNothing) {
   const Traced t = run_traced(GetParam());
   const auto plain = test::run_file(GetParam());
