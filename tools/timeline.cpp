@@ -252,8 +252,9 @@ std::string key_events(const TraceView& v, const ViewInstant& viol, Tick a, Tick
           for (const auto& x : v.lanes)
             if (x.name == prev->name) vl = &x;
           const ViewSlice* after = vl ? slice_at(*vl, s.start) : nullptr;
-          for (const auto& x : vl ? vl->slices : std::vector<ViewSlice>{})
-            if (x.depth == 0 && x.start == s.start) after = &x;
+          if (vl)
+            for (const auto& x : vl->slices)
+              if (x.depth == 0 && x.start == s.start) after = &x;
           if (after && after->name == "preempted")
             what = s.name + " preempts " + prev->name + " (" + prev->name + " preempted on " +
                    l.name + ")";
