@@ -42,25 +42,8 @@ const char* const kUsage =
     "vcpusim <command> --help shows the options of a command.\n"
     "Exit status: 0 expectations met, 1 not met, 2 bad input or usage, 3 simulation error.\n";
 
-// Writes through a temporary file and renames it, so a failure leaves no partial output.
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw sim::ConfigError(path + ": cannot write the output file");
-    out << text;
-    if (!out.flush()) {
-      std::remove(tmp.c_str());
-      throw sim::ConfigError(path + ": cannot write the output file");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw sim::ConfigError(path + ": cannot write the output file");
-  }
-}
-
-// The same for large outputs written by a function (trace files can be hundreds of MB).
+// Writes through a temporary file and renames it, so a failure leaves no partial output; `write`
+// streams the content (trace files can be hundreds of MB).
 template <typename Fn>
 void stream_atomically(const std::string& path, Fn&& write) {
   const std::string tmp = path + ".tmp";
@@ -77,6 +60,10 @@ void stream_atomically(const std::string& path, Fn&& write) {
     std::remove(tmp.c_str());
     throw sim::ConfigError(path + ": cannot write the output file");
   }
+}
+
+void write_atomically(const std::string& path, const std::string& text) {
+  stream_atomically(path, [&text](std::ostream& out) { out << text; });
 }
 
 std::string read_file(const std::string& path) {
