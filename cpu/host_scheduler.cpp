@@ -184,11 +184,6 @@ void HostScheduler::set_work(HostThread& t, Tick work) {
   arm_work(t);
 }
 
-Tick HostScheduler::work_left(HostThread& t) {
-  settle(t);
-  return t.work_left_;
-}
-
 void HostScheduler::settle_all() {
   for (HostThread* t : threads_) {
     settle(*t);

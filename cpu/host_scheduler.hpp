@@ -22,7 +22,6 @@ class HostScheduler {
   void sleep(HostThread& t);
   // The CPU time `t` needs before on_work_done(); sim::kForever for "until told otherwise".
   void set_work(HostThread& t, Tick work);
-  Tick work_left(HostThread& t);
   HostThread* current(int pcpu) const { return pcpus_[static_cast<std::size_t>(pcpu)].current; }
   int pcpus() const { return static_cast<int>(pcpus_.size()); }
   const SchedPolicy& policy() const { return *policy_; }

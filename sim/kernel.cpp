@@ -52,7 +52,6 @@ struct Kernel::Coroutine {
   std::string name;
   std::function<void()> body;
   std::unique_ptr<sc_core::sc_event> resume_ev;
-  bool started = false;
   bool finished = false;
   Tick last_resume = -1;
   std::uint64_t resumes_at_instant = 0;
@@ -136,7 +135,6 @@ void Kernel::resume(int id) {
     co.resumes_at_instant = 0;
   }
   current_ = id;
-  co.started = true;
   co.resume_ev->notify();
   sc_core::wait(*sc_->driver_ev);
   current_ = -1;

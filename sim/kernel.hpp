@@ -52,7 +52,6 @@ class Kernel {
   void resume(int coroutine);
   // Coroutine side: give control back to whoever resumed us.
   void yield();
-  int current_coroutine() const { return current_; }
   // Coroutine side, temporal decoupling: moves simulated time forward to `t` without a context
   // switch when no event is due at or before `t` (nothing can observe the difference). Returns
   // false when the caller must take the event path instead.

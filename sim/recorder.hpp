@@ -33,7 +33,6 @@ class Recorder {
     if (keep_) labels_.emplace_back(id, name);
   }
   void keep_events(bool keep) { keep_ = keep; }
-  bool keeping_events() const { return keep_; }
   const std::vector<RecordedEvent>& events() const { return events_; }
   std::vector<RecordedEvent> take_events() { return std::move(events_); }
   const std::vector<std::pair<std::int64_t, std::string>>& labels() const { return labels_; }
