@@ -41,7 +41,7 @@ void Machine::run(Tick end) {
   for (auto& l : loads_) l->start();
   kernel_.run(end);
   scheduler_.settle_all();
-  collect_metrics(end);
+  collect_metrics(kernel_.now());  // end, or where an interrupted run stopped
 }
 
 void Machine::collect_metrics(Tick end) {

@@ -17,6 +17,13 @@ void LoadParams::load(const sim::Node& node) {
   if (node.has("idle")) idle.load(node.at("idle"));
   if (node.has("phase")) phase.load(node.at("phase"));
   if (cpus.value.empty()) node.at("cpus").fail("[] is empty", "a non-empty list of pCPU numbers");
+  // A duty window shorter than 1 us is below any host timer's resolution (hrtimer slack is
+  // 50 us by default) and only multiplies events.
+  if (kind.value == "duty")
+    for (const sim::DurationParam* w : {&busy, &idle})
+      if (w->value != 0 && w->value < sim::kMicrosecond)
+        node.at(w->name()).fail(sim::quote(sim::format_duration(w->value)) + " is too short",
+                                std::string(w == &idle ? "0 or " : "") + "at least 1us");
   if (kind.value == "poisson" && idle.value == 0)
     node.at("idle").fail("\"0\" is not a mean idle time", "a positive duration");
   if (kind.value == "script") {
@@ -72,6 +79,10 @@ void HostParams::load_from(const sim::Node& node) {
   sim::Json rest = node.json();
   if (rest.is_object()) rest.erase("load");
   ParamSet::load(sim::Node(rest, node.file(), node.path()));
+  if (sockets.value > pcpus.value)
+    node.at("sockets").fail(std::to_string(sockets.value) + " sockets for " +
+                                std::to_string(pcpus.value) + " pCPUs",
+                            "at most host.pcpus (" + std::to_string(pcpus.value) + ")");
   if (!node.has("load")) return;
   const sim::Node list = node.at("load");
   list.require_array();

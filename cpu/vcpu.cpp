@@ -1,5 +1,7 @@
 #include "cpu/vcpu.hpp"
 
+#include <algorithm>
+
 #include "cpu/apic.hpp"
 #include "cpu/guest_api.hpp"
 #include "cpu/machine.hpp"
@@ -55,7 +57,10 @@ void Vcpu::arm_timer(Tick nominal, Tick period) {
   if (jitter > 0)
     delay = machine_.decisions().choose(machine_.kernel().now(), 2000 + id(), "timer.delivery",
                                         jitter + 1);
-  machine_.kernel().at(nominal + delay, sim::Phase::kInterrupt, 2000 + id(),
+  // A delivery delay longer than the period would land before the previous tick's delivery:
+  // the two coalesce in the pending bit, as a LAPIC tick pending in the IRR does.
+  machine_.kernel().at(std::max(nominal + delay, machine_.kernel().now()), sim::Phase::kInterrupt,
+                       2000 + id(),
                        [this, nominal, period] {
                          raise(Vector::kTimer);
                          arm_timer(nominal + period, period);

@@ -36,6 +36,14 @@ void WorkloadParams::load(const sim::Node& node) {
   if (kind.value == "ipi_storm" && targets.value.empty())
     node.fail(node.has("targets") ? "\"targets\" is empty" : "missing key \"targets\"",
               "a non-empty list of vCPU numbers");
+  // perf's default maximum sample rate is 100 kHz (kernel/events/core.c), so NMIs come at
+  // most every 10 us.
+  if (kind.value == "nmi_time_reader" && period.value != 0 && period.value < 10 * sim::kMicrosecond)
+    node.at("period").fail(sim::quote(sim::format_duration(period.value)) + " is too short",
+                           "0 (only the `at` times) or at least 10us");
+  if (kind.value == "ipi_storm" && count.value == 0 && interval.value == 0 && work.value == 0)
+    node.fail("an endless storm of calls that take no time (count, interval and work are 0)",
+              "a \"count\" > 0, or an \"interval\" or \"work\" > 0");
   if (kind.value == "nmi_time_reader" && period.value == 0 && at.empty())
     node.fail("no NMI source", "a \"period\" > 0 and/or a non-empty \"at\" list");
 }

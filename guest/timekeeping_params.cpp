@@ -10,4 +10,10 @@ void NtpParams::validate(const sim::Node& node) const {
               "\"ppm\" > 0 or \"mult_steps\" > 0");
 }
 
+sim::Json NtpParams::to_json() const {
+  sim::Json out = ParamSet::to_json();
+  out.erase(mult_steps.value != 0 ? "ppm" : "mult_steps");
+  return out;
+}
+
 }  // namespace vcpusim::guest

@@ -21,6 +21,8 @@ struct NtpParams : sim::ParamSet {
   sim::IntParam every_ticks{*this, "every_ticks", 1,
                             1,     1000000,       "adjust on every n-th timekeeping update"};
   void validate(const sim::Node& node) const override;
+  // Only the step form in use, so a resolved scenario loads again.
+  sim::Json to_json() const override;
 };
 
 struct TimekeepingParams : sim::ParamSet {

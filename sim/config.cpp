@@ -58,8 +58,27 @@ std::string quote(const std::string& s) {
   return q;
 }
 
+std::string printable(const std::string& s) {
+  static const char* const kHex = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const bool c1 = c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(s[i + 1]) <= 0x9f;
+    if (c < 0x20 || c == 0x7f) {
+      out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+    } else if (c1) {
+      const auto d = static_cast<unsigned char>(s[++i]);
+      out += std::string("\\u00") + kHex[d >> 4] + kHex[d & 15];
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 std::string describe(const Json& value) {
-  std::string s = value.dump();
+  std::string s = value.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }

@@ -205,4 +205,8 @@ std::string describe(const Json& value);
 // invalid UTF-8 shows as U+FFFD.
 std::string quote(const std::string& s);
 
+// `s` with terminal control characters (C0, DEL, C1) shown as \xNN / \u00NN escapes, for
+// human output that carries names and paths from the input.
+std::string printable(const std::string& s);
+
 }  // namespace vcpusim::sim

@@ -172,17 +172,25 @@ void Kernel::drive() {
             sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(it->first.time - synced_)));
         synced_ = it->first.time;
       }
+      events_at_instant_ = it->first.time == now_ ? events_at_instant_ + 1 : 0;
+      if (events_at_instant_ > kStuckEvents)
+        throw SimError("the model is stuck in time at " + format_duration(now_) + ": " +
+                       std::to_string(kStuckEvents) + " events without simulated time passing");
+      if (poll_ && events_processed_ % kPollEvents == 0 && !poll_(now_)) {
+        interrupted_ = true;
+        break;
+      }
       now_ = it->first.time;
       auto fn = std::move(it->second);
       queue_.erase(it);
       ++events_processed_;
       fn();
     }
-    if (end_ > synced_) {
+    if (!interrupted_ && end_ > synced_) {
       sc_core::wait(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(end_ - synced_)));
       synced_ = end_;
     }
-    now_ = end_;
+    if (!interrupted_) now_ = end_;
   } catch (...) {
     error_ = std::current_exception();
   }

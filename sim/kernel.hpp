@@ -65,8 +65,16 @@ class Kernel {
   void run(Tick end);
   std::uint64_t events_processed() const { return events_processed_; }
 
-  // A coroutine resumed this many times at one instant without time passing is stuck in time.
+  // A coroutine resumed this many times at one instant without time passing is stuck in time;
+  // so is the whole model when this many events run at one instant (a hard error, as in VCML).
   static constexpr std::uint64_t kStuckLimit = 1000000;
+  static constexpr std::uint64_t kStuckEvents = 10000000;
+
+  // Called with the current time every kPollEvents events; returning false stops the run there
+  // (SIGINT, a wall-clock budget, a progress line). interrupted() then tells the run is partial.
+  void set_poll(std::function<bool(Tick)> poll) { poll_ = std::move(poll); }
+  bool interrupted() const { return interrupted_; }
+  static constexpr std::uint64_t kPollEvents = 1 << 14;
 
  private:
   struct Coroutine;
@@ -85,6 +93,9 @@ class Kernel {
   std::vector<std::unique_ptr<Coroutine>> coroutines_;
   int current_ = -1;
   bool stopping_ = false;
+  bool interrupted_ = false;
+  std::function<bool(Tick)> poll_;
+  std::uint64_t events_at_instant_ = 0;
   std::exception_ptr error_;
   Recorder recorder_;
   struct SystemC;

@@ -1,9 +1,14 @@
 #include "sim/scenario_file.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <set>
 
 #include "sim/error.hpp"
 
@@ -79,20 +84,92 @@ std::string plain(const Json::exception& e) {
   return what;
 }
 
+// Rejects an object key given twice (nlohmann/json would keep the last silently).
+class DuplicateKeys {
+ public:
+  explicit DuplicateKeys(std::string file) : file_(std::move(file)) {}
+  bool operator()(int, Json::parse_event_t event, Json& parsed) {
+    using E = Json::parse_event_t;
+    if (event == E::object_start || event == E::array_start) {
+      frames_->push_back({event == E::array_start, 0, {}, {}});
+    } else if (event == E::object_end || event == E::array_end) {
+      frames_->pop_back();
+      element_done();
+    } else if (event == E::key) {
+      Frame& f = frames_->back();
+      f.key = parsed.get<std::string>();
+      if (!f.keys.insert(f.key).second)
+        throw ConfigError(file_ + ": " + where() + ": key " + quote(f.key) +
+                          " appears twice in one object; allowed: each key once");
+    } else if (event == E::value) {
+      element_done();
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool array;
+    std::size_t index;
+    std::set<std::string> keys;
+    std::string key;
+  };
+  void element_done() {
+    if (!frames_->empty() && frames_->back().array) ++frames_->back().index;
+  }
+  std::string where() const {
+    std::string p = "$";
+    for (std::size_t i = 0; i + 1 < frames_->size(); ++i) {
+      const Frame& f = (*frames_)[i];
+      p += f.array ? "[" + std::to_string(f.index) + "]" : "." + f.key;
+    }
+    return p;
+  }
+  std::string file_;
+  // Shared: nlohmann/json copies the callback.
+  std::shared_ptr<std::vector<Frame>> frames_ = std::make_shared<std::vector<Frame>>();
+};
+
 }  // namespace
 
+std::string read_input_file(const std::string& path, const std::string& what) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    throw ConfigError(path + ": cannot open the " + what + " file (" + std::strerror(errno) + ")");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw ConfigError(path + ": cannot open the " + what + " file: it is " +
+                      (S_ISDIR(st.st_mode) ? "a directory" : "not a regular file") +
+                      "; allowed: a regular file");
+  }
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      throw ConfigError(path + ": cannot read the " + what + " file (" + std::strerror(e) + ")");
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
 Json load_json_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw ConfigError(path + ": cannot open the scenario file: it is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot open the scenario file (does it exist?)");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
+  const std::string text = read_input_file(path, "scenario");
+  const auto nul = text.find('\0');
+  if (nul != std::string::npos)
+    throw ConfigError(path + ": $: invalid JSON: a NUL byte at " + line_column(text, nul) +
+                      "; allowed: UTF-8 JSON text without NUL bytes");
   Json parsed;
   try {
-    parsed = Json::parse(text);
+    parsed = Json::parse(text, DuplicateKeys(path));
   } catch (const Json::parse_error& e) {
     throw ConfigError(path + ": $: invalid JSON: " + plain(e));
   } catch (const Json::exception& e) {  // number overflow
@@ -133,18 +210,34 @@ void apply_override(Json& root, const std::string& assignment, const std::string
     throw ConfigError(where + ": VALUE nests deeper than " + std::to_string(kMaxDepth) +
                       " levels; allowed: at most " + std::to_string(kMaxDepth) +
                       " nested arrays and objects");
-  // Split "a.b[0].c" into a, b, 0, c.
+  // Split "a.b[0].c" into a, b, 0, c: names joined by dots, array indices in brackets.
   std::vector<std::string> parts;
-  std::string cur;
-  for (char c : path) {
-    if (c == '.' || c == '[' || c == ']') {
-      if (!cur.empty()) parts.push_back(cur);
-      cur.clear();
+  for (std::size_t i = 0; i < path.size();) {
+    if (path[i] == '[') {
+      const auto close = path.find(']', i);
+      const std::string index = path.substr(i + 1, close == std::string::npos ? 0 : close - i - 1);
+      if (close == std::string::npos || index.empty() ||
+          index.find_first_not_of("0123456789") != std::string::npos)
+        throw ConfigError(where + ": PATH has a bad index at character " + std::to_string(i + 1) +
+                          "; allowed: [N] with a decimal N, e.g. host.load[0].busy");
+      parts.push_back(index);
+      i = close + 1;
     } else {
-      cur += c;
+      if (!parts.empty() && path[i] != '.')
+        throw ConfigError(where + ": PATH needs \".\" or \"[\" at character " +
+                          std::to_string(i + 1) + "; " + kForm);
+      if (!parts.empty()) ++i;
+      const auto stop = std::min(path.find_first_of(".[]", i), path.size());
+      if (stop == i)
+        throw ConfigError(where + ": PATH has an empty name at character " +
+                          std::to_string(i + 1) + "; " + kForm);
+      parts.push_back(path.substr(i, stop - i));
+      i = stop;
     }
+    if (parts.size() > static_cast<std::size_t>(kMaxDepth))
+      throw ConfigError(where + ": PATH is deeper than " + std::to_string(kMaxDepth) +
+                        " levels; allowed: at most " + std::to_string(kMaxDepth));
   }
-  if (!cur.empty()) parts.push_back(cur);
   if (parts.empty()) throw ConfigError(where + ": has an empty PATH; " + kForm);
   Json* node = &root;
   std::string shown = "$";

@@ -6,7 +6,11 @@
 
 namespace vcpusim::sim {
 
-// Parses the file; a missing file or a syntax error is a ConfigError naming file, line, column.
+// The whole content of a regular file; anything else (a directory, FIFO, device) is refused with
+// a ConfigError, so reading never blocks or runs out of memory. `what` names it: "scenario", ...
+std::string read_input_file(const std::string& path, const std::string& what);
+
+// Parses the file (no NUL bytes, no key given twice); a missing file or a syntax error is a ConfigError naming file, line, column.
 Json load_json_file(const std::string& path);
 
 // Applies "a.b[0].c=VALUE" (or "a.b.0.c=VALUE"): VALUE is parsed as JSON when it is valid JSON,

@@ -14,7 +14,8 @@ std::optional<std::int64_t> parse_scaled(
     ++i;
   std::string_view number = text.substr(0, i);
   std::string_view unit = text.substr(i);
-  if (number.empty() || number == ".") return std::nullopt;
+  // The schema's pattern: digits, then optionally a dot and digits (no ".5ms", no "5.ms").
+  if (number.empty() || number.front() == '.' || number.back() == '.') return std::nullopt;
   std::int64_t scale = 0;
   for (const auto& [name, factor] : units)
     if (unit == name) scale = factor;

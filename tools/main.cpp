@@ -2,17 +2,17 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <systemc>
 #include <vector>
 
 #include "sim/error.hpp"
+#include "sim/scenario_file.hpp"
+#include "tools/output_files.hpp"
 #include "tools/report.hpp"
+#include "tools/run_control.hpp"
 #include "tools/scenario.hpp"
 #include "tools/simulation.hpp"
 #include "tools/timeline.hpp"
@@ -42,36 +42,23 @@ const char* const kUsage =
     "vcpusim <command> --help shows the options of a command.\n"
     "Exit status: 0 expectations met, 1 not met, 2 bad input or usage, 3 simulation error.\n";
 
-// Writes through a temporary file and renames it, so a failure leaves no partial output; `write`
-// streams the content (trace files can be hundreds of MB).
-template <typename Fn>
-void stream_atomically(const std::string& path, Fn&& write) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw sim::ConfigError(path + ": cannot write the output file");
-    write(out);
-    if (!out.flush()) {
-      std::remove(tmp.c_str());
-      throw sim::ConfigError(path + ": cannot write the output file");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw sim::ConfigError(path + ": cannot write the output file");
-  }
+std::string read_file(const std::string& path, const char* what) {
+  return sim::read_input_file(path, what);
 }
 
-void write_atomically(const std::string& path, const std::string& text) {
-  stream_atomically(path, [&text](std::ostream& out) { out << text; });
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw sim::ConfigError(path + ": cannot read the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+// --seed: a decimal integer in [0, 2^64-1]; Boost would wrap "-1" to 2^64-1.
+std::uint64_t parse_seed(const std::string& text) {
+  std::uint64_t v = 0;
+  bool ok = !text.empty() && text.size() <= 20;
+  for (char c : text) {
+    if (c < '0' || c > '9' || v > (UINT64_MAX - static_cast<unsigned>(c - '0')) / 10) ok = false;
+    if (!ok) break;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (!ok)
+    throw sim::ConfigError("--seed " + sim::quote(text) +
+                           ": is not a seed; allowed: an integer from 0 to 18446744073709551615");
+  return v;
 }
 
 po::variables_map parse(const std::vector<std::string>& args,
@@ -92,11 +79,14 @@ int cmd_run(const std::vector<std::string>& args) {
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--quiet]\n\n"
+      "                        [--max-wall T] [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
-      "expect block (or, without one, had no violation), 1 when not, 2 for bad input.\n\noptions");
+      "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
+      "simulation error. Outputs are written all-or-nothing. Ctrl-C (or --max-wall) stops the\n"
+      "run where it is and writes the partial result, marked \"complete\": false (exit 1).\n\n"
+      "options");
   opts.add_options()("help,h", "show this help")(
-      "seed", po::value<std::uint64_t>(), "seed for every random host choice (overrides the file)")(
+      "seed", po::value<std::string>(), "seed for every random host choice (overrides the file)")(
       "set", po::value<std::vector<std::string>>()->composing(),
       "override a scenario value, e.g. --set guest.timekeeping.variant=reanchor or "
       "--set host.load[0].busy=5ms (VALUE is JSON, or else a string)")(
@@ -108,7 +98,10 @@ int cmd_run(const std::vector<std::string>& args) {
       "trace-to", po::value<std::string>(), "trace/VCD window end, e.g. 35ms")(
       "trace-kinds", po::value<std::string>(),
       "comma list of trace kinds to keep: sched,vcpu,irq,spin,read,timekeeping,lock,seqcount,"
-      "flow,counter,violation (default all)")("quiet,q", "print nothing on stdout");
+      "flow,counter,violation (default all)")(
+      "max-wall", po::value<std::string>(),
+      "wall-clock budget, e.g. 30s: then stop and write the partial result")(
+      "quiet,q", "print nothing on stdout (nor the progress line)");
   const auto vm = parse(args, opts, "file");
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -116,30 +109,45 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   if (!vm.count("file")) throw po::error("run needs a scenario FILE");
   std::optional<std::uint64_t> seed;
-  if (vm.count("seed")) seed = vm["seed"].as<std::uint64_t>();
+  if (vm.count("seed")) seed = parse_seed(vm["seed"].as<std::string>());
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   auto opt = [&vm](const char* name) {
     return vm.count(name) ? vm[name].as<std::string>() : std::string();
   };
+  const std::string file = vm["file"].as<std::string>();
+  tools::OutputFiles outputs({file});
+  for (const char* o : {"json", "trace", "vcd"})
+    if (vm.count(o)) outputs.declare(std::string("--") + o, opt(o));
   const bool tracing = vm.count("trace") || vm.count("vcd");
   const sim::TraceFilter filter =
       tools::parse_trace_filter(opt("trace-from"), opt("trace-to"), opt("trace-kinds"));
-  auto scenario = tools::Scenario::load(vm["file"].as<std::string>(), sets, seed);
+  sim::Tick max_wall = 0;
+  if (vm.count("max-wall")) {
+    const auto t = sim::parse_duration(opt("max-wall"));
+    if (!t || *t <= 0)
+      throw sim::ConfigError("--max-wall " + sim::quote(opt("max-wall")) +
+                             ": is not a duration; allowed: a positive duration, e.g. 30s");
+    max_wall = *t;
+  }
+  auto scenario = tools::Scenario::load(file, sets, seed);
   tools::RunOptions run_options;
   run_options.keep_events = tracing;
+  tools::RunControl control(scenario->duration, max_wall, !vm.count("quiet"));
+  run_options.poll = [&control](sim::Tick now) { return control.poll(now); };
   tools::RunResult result = tools::run_scenario(*scenario, run_options);
+  if (!result.complete) std::cerr << "vcpusim: stopped by " << control.stop_reason() << "\n";
   if (vm.count("json"))
-    write_atomically(vm["json"].as<std::string>(), result.document.dump(2) + "\n");
+    outputs.write(opt("json"), [&](std::ostream& o) { o << result.document.dump(2) << "\n"; });
   if (tracing) {
     const sim::Trace trace = tools::make_trace(*scenario, result, filter);
     result.events.clear();
     result.events.shrink_to_fit();
     if (vm.count("trace"))
-      stream_atomically(opt("trace"), [&](std::ostream& o) { trace.write_chrome_json(o); });
-    if (vm.count("vcd"))
-      stream_atomically(opt("vcd"), [&](std::ostream& o) { trace.write_vcd(o); });
+      outputs.write(opt("trace"), [&](std::ostream& o) { trace.write_chrome_json(o); });
+    if (vm.count("vcd")) outputs.write(opt("vcd"), [&](std::ostream& o) { trace.write_vcd(o); });
   }
+  outputs.commit();
   if (!vm.count("quiet")) std::cout << tools::summarize(*scenario, result);
   return result.expect_met ? kExitMet : kExitNotMet;
 }
@@ -163,7 +171,8 @@ int cmd_validate(const std::vector<std::string>& args) {
   if (vm.count("resolved"))
     std::cout << scenario->resolved().dump(2) << "\n";
   else
-    std::cout << scenario->file << ": valid scenario \"" << scenario->name << "\"\n";
+    std::cout << sim::printable(scenario->file) << ": valid scenario "
+              << sim::quote(scenario->name) << "\n";
   return kExitMet;
 }
 
@@ -221,7 +230,7 @@ int cmd_timeline(const std::vector<std::string>& args) {
     o.color = isatty(1) && !std::getenv("NO_COLOR");
   else
     throw po::error("--color must be auto, always or never");
-  std::cout << tools::render_timeline(read_file(vm["file"].as<std::string>()), o);
+  std::cout << tools::render_timeline(read_file(vm["file"].as<std::string>(), "trace"), o);
   return kExitMet;
 }
 
@@ -240,9 +249,16 @@ int cmd_report(const std::vector<std::string>& args) {
   }
   if (!vm.count("file")) throw po::error("report needs a RESULT file (from vcpusim run --json)");
   if (!vm.count("output")) throw po::error("report needs -o OUT.html");
-  const std::string result = read_file(vm["file"].as<std::string>());
-  const std::string trace = vm.count("trace") ? read_file(vm["trace"].as<std::string>()) : "";
-  write_atomically(vm["output"].as<std::string>(), tools::render_report(result, trace));
+  const std::string result_file = vm["file"].as<std::string>();
+  const std::string trace_file = vm.count("trace") ? vm["trace"].as<std::string>() : "";
+  const std::string output = vm["output"].as<std::string>();
+  tools::OutputFiles outputs({result_file, trace_file.empty() ? result_file : trace_file});
+  outputs.declare("-o", output);
+  const std::string result = read_file(result_file, "result");
+  const std::string trace = trace_file.empty() ? "" : read_file(trace_file, "trace");
+  const std::string html = tools::render_report(result, trace);
+  outputs.write(output, [&html](std::ostream& o) { o << html; });
+  outputs.commit();
   return kExitMet;
 }
 
@@ -270,16 +286,22 @@ int sc_main(int argc, char* argv[]) {
     if (cmd == "schema") return cmd_schema(args);
     if (cmd == "timeline") return cmd_timeline(args);
     if (cmd == "report") return cmd_report(args);
-    std::cerr << "vcpusim: unknown command '" << cmd << "'\n\n" << kUsage;
+    std::cerr << "vcpusim: unknown command '" << sim::printable(cmd) << "'\n\n" << kUsage;
     return kExitUsage;
   } catch (const po::error& e) {
-    std::cerr << "vcpusim " << cmd << ": " << e.what() << " (see vcpusim " << cmd << " --help)\n";
+    std::cerr << "vcpusim " << sim::printable(cmd) << ": " << sim::printable(e.what()) << " (see vcpusim " << cmd << " --help)\n";
     return kExitUsage;
   } catch (const sim::ConfigError& e) {
-    std::cerr << "vcpusim: " << e.what() << "\n";
+    std::cerr << "vcpusim: " << sim::printable(e.what()) << "\n";
     return kExitUsage;
   } catch (const sim::SimError& e) {
-    std::cerr << "vcpusim: simulation error: " << e.what() << "\n";
+    std::cerr << "vcpusim: simulation error: " << sim::printable(e.what()) << "\n";
+    return kExitSimError;
+  } catch (const std::exception& e) {  // a bug: never SystemC's "uncaught exception" and exit 1
+    std::cerr << "vcpusim: internal error: " << sim::printable(e.what()) << "\n";
+    return kExitSimError;
+  } catch (...) {
+    std::cerr << "vcpusim: internal error: an unknown exception\n";
     return kExitSimError;
   }
 }

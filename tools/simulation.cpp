@@ -17,6 +17,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   sim::Kernel kernel;
   kernel.set_temporal_decoupling(options.temporal_decoupling);
   kernel.recorder().keep_events(options.keep_events);
+  if (options.poll) kernel.set_poll(options.poll);
   sim::RandomDecisionSource decisions(s.seed);
   cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
   auto enabled = [&s](const char* check) {
@@ -44,9 +45,13 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   }
 
   RunResult r;
+  r.complete = !kernel.interrupted();
   r.unmet = s.expect.evaluate(metrics, machine.violations());
   if (s.expect.empty() && machine.violations().total() > 0)
     r.unmet.push_back("violations occurred and the scenario expects none");
+  if (kernel.interrupted())
+    r.unmet.push_back("the run was interrupted at " + sim::format_duration(kernel.now()) +
+                      " of " + sim::format_duration(s.duration) + ": a partial result");
   r.expect_met = r.unmet.empty();
   sim::Json violations = sim::Json::array();
   for (const auto& v : machine.violations().list()) violations.push_back(v.to_json());
@@ -54,6 +59,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   for (const auto& c : s.checks) counts[c] = machine.violations().count(c);
   r.document = {{"scenario", s.resolved()},
                 {"seed", s.seed},
+                {"complete", r.complete},
+                {"simulated_ns", kernel.now() / sim::kNanosecond},
                 {"fingerprint", kernel.recorder().fingerprint()},
                 {"events", kernel.recorder().count()},
                 {"metrics", metrics.to_json()},
@@ -104,7 +111,7 @@ void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstr
 std::string summarize(const Scenario& s, const RunResult& r) {
   const sim::Json& m = r.document["metrics"];
   std::ostringstream out;
-  out << "scenario " << s.name << " (seed " << s.seed << ", " << sim::format_duration(s.duration)
+  out << "scenario " << sim::printable(s.name) << " (seed " << s.seed << ", " << sim::format_duration(s.duration)
       << " simulated)\n";
   out << "  host: " << s.host.pcpus.value << " pCPUs, " << s.host.scheduler.policy.value
       << " scheduler, " << s.host.load.size() << " load task(s); vm: " << s.vm.vcpus.value

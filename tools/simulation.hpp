@@ -1,5 +1,6 @@
 // Runs a loaded scenario: builds the machine and the guest, runs, evaluates checks and expect.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace vcpusim::tools {
 struct RunResult {
   sim::Json document;  // the result JSON (byte-identical for the same binary, scenario and seed)
   bool expect_met = false;
+  bool complete = true;  // false when RunOptions::poll stopped the run early
   std::vector<std::string> unmet;
   // Only with RunOptions::keep_events: every recorded event and note, and the notes' labels.
   std::vector<sim::RecordedEvent> events;
@@ -21,6 +23,8 @@ struct RunResult {
 struct RunOptions {
   bool temporal_decoupling = true;  // see sim::Kernel::try_advance
   bool keep_events = false;         // keep the event stream for --trace/--vcd (sim/trace.hpp)
+  // See sim::Kernel::set_poll: false stops the run there, and the result is partial.
+  std::function<bool(sim::Tick)> poll;
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});

@@ -1,0 +1,40 @@
+// A command's output files, written all-or-nothing: each one goes to its own temporary file,
+// created exclusively (O_EXCL, never through a planted link) with a unique name in the output's
+// directory, and only when every one is written are they renamed over their final names. A
+// failure or an interruption never leaves a partial file under a final name.
+#pragma once
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace vcpusim::tools {
+
+class OutputFiles {
+ public:
+  // `inputs`: files the command reads; an output naming one of them is refused.
+  explicit OutputFiles(std::vector<std::string> inputs);
+  ~OutputFiles();  // removes temporary files that were not committed
+  OutputFiles(const OutputFiles&) = delete;
+  OutputFiles& operator=(const OutputFiles&) = delete;
+
+  // Registers an output before any work is done; throws sim::ConfigError when `path` names an
+  // input or another output (same resolved path, or the same file through another link).
+  void declare(const std::string& option, const std::string& path);
+  // Writes a declared output into its temporary file.
+  void write(const std::string& path, const std::function<void(std::ostream&)>& content);
+  // Renames every written temporary file over its final name. A symlink at a final name is
+  // replaced by the file, not followed.
+  void commit();
+
+ private:
+  struct Output {
+    std::string option;
+    std::string path;
+    std::string tmp;
+  };
+  std::vector<std::string> inputs_;
+  std::vector<Output> outputs_;
+};
+
+}  // namespace vcpusim::tools
