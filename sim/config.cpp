@@ -100,8 +100,15 @@ Node Node::at(const std::string& key) const {
   return Node(*it, file_, path_ + member_path(key));
 }
 
+std::optional<Node> Node::find(const std::string& key) const {
+  if (!has(key)) return std::nullopt;
+  return at(key);
+}
+
 Node Node::at(std::size_t index) const {
   require_array();
+  if (index >= value_->size())
+    fail("has no index " + std::to_string(index), "an array of more than " + std::to_string(index) + " entries");
   return Node((*value_)[index], file_, path_ + "[" + std::to_string(index) + "]");
 }
 

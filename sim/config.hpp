@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ class Node {
   bool has(const std::string& key) const;
   Node at(const std::string& key) const;
   Node at(std::size_t index) const;
+  // An optional member (nullopt when absent), then read with the accessors below.
+  std::optional<Node> find(const std::string& key) const;
   std::size_t size() const;
   void require_object() const;
   void require_array() const;

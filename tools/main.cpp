@@ -230,7 +230,8 @@ int cmd_timeline(const std::vector<std::string>& args) {
     o.color = isatty(1) && !std::getenv("NO_COLOR");
   else
     throw po::error("--color must be auto, always or never");
-  std::cout << tools::render_timeline(read_file(vm["file"].as<std::string>(), "trace"), o);
+  o.file = vm["file"].as<std::string>();
+  std::cout << tools::render_timeline(read_file(o.file, "trace"), o);
   return kExitMet;
 }
 
@@ -256,7 +257,7 @@ int cmd_report(const std::vector<std::string>& args) {
   outputs.declare("-o", output);
   const std::string result = read_file(result_file, "result");
   const std::string trace = trace_file.empty() ? "" : read_file(trace_file, "trace");
-  const std::string html = tools::render_report(result, trace);
+  const std::string html = tools::render_report(result, trace, result_file, trace_file);
   outputs.write(output, [&html](std::ostream& o) { o << html; });
   outputs.commit();
   return kExitMet;

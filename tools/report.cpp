@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "sim/time.hpp"
 #include "tools/trace_view.hpp"
@@ -131,14 +132,76 @@ const char* const kScript = R"(
 })();
 )";
 
+std::string describe_number(const sim::Node& n) {
+  n.as_real(-1.8e308, 1.8e308);
+  return n.json().dump();
+}
+
+// What the report shows of a result file, each field checked as the scenario loader checks its
+// own (sim::Node: file, JSON path, value, what is allowed).
+struct ResultView {
+  struct Violation {
+    double time_ns = 0;
+    std::string check, cpus, message;
+  };
+  std::string name = "scenario", description, seed = "0", fingerprint, events = "0";
+  bool met = false;
+  std::vector<std::string> unmet;
+  std::vector<std::pair<std::string, std::string>> counts, metrics;  // key, JSON text
+  std::vector<Violation> violations;
+  std::string scenario;  // indented JSON
+
+  static ResultView read(const nlohmann::json& doc, const std::string& file) {
+    const sim::Node r(doc, file, "$");
+    ResultView v;
+    const sim::Node sc = r.at("scenario");
+    sc.require_object();
+    v.scenario = sc.json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (const auto n = sc.find("name")) v.name = n->as_string();
+    if (const auto n = sc.find("description")) v.description = n->as_string();
+    if (const auto n = r.find("seed"))
+      v.seed = n->json().is_number_unsigned() ? n->json().dump() : std::to_string(n->as_int(0, 0));
+    if (const auto n = r.find("fingerprint")) v.fingerprint = n->as_string();
+    if (const auto n = r.find("events")) v.events = std::to_string(n->as_int(0, INT64_MAX));
+    if (const auto n = r.find("expect_met")) v.met = n->as_bool();
+    if (const auto n = r.find("expect_unmet"))
+      for (std::size_t i = 0; i < n->size(); ++i) v.unmet.push_back(n->at(i).as_string());
+    auto entries = [](const sim::Node& n, std::vector<std::pair<std::string, std::string>>& out) {
+      n.require_object();
+      for (auto it = n.json().begin(); it != n.json().end(); ++it)
+        out.emplace_back(it.key(), describe_number(n.at(it.key())));
+    };
+    if (const auto n = r.find("violation_counts")) entries(*n, v.counts);
+    entries(r.at("metrics"), v.metrics);
+    if (const auto list = r.find("violations")) {
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        const sim::Node e = list->at(i);
+        Violation x;
+        x.time_ns = e.at("time_ns").as_real(0, 1e12);
+        if (const auto n = e.find("check")) x.check = n->as_string();
+        if (const auto n = e.find("message")) x.message = n->as_string();
+        if (const auto n = e.find("cpus")) {
+          n->require_array();
+          x.cpus = n->json().dump();
+        }
+        v.violations.push_back(std::move(x));
+      }
+    }
+    return v;
+  }
+};
+
 }  // namespace
 
-std::string render_report(const std::string& result_text, const std::string& trace_text) {
-  nlohmann::json r = nlohmann::json::parse(result_text, nullptr, false);
-  if (r.is_discarded() || !r.is_object() || !r.contains("metrics") || !r.contains("scenario"))
-    throw sim::ConfigError("not a result file (expected the JSON written by vcpusim run --json)");
-  const nlohmann::json& sc = r["scenario"];
-  const std::string name = sc.value("name", std::string("scenario"));
+std::string render_report(const std::string& result_text, const std::string& trace_text,
+                          const std::string& result_file, const std::string& trace_file) {
+  const nlohmann::json doc = nlohmann::json::parse(result_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("metrics") ||
+      !doc.contains("scenario"))
+    throw sim::ConfigError(result_file +
+                           ": not a result file (expected the JSON written by vcpusim run --json)");
+  const ResultView r = ResultView::read(doc, result_file);
+  const std::string& name = r.name;
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
     << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -146,41 +209,36 @@ std::string render_report(const std::string& result_text, const std::string& tra
     << "<title>vcpusim report: " << esc(name) << "</title>\n<style>" << kStyle << "</style>\n"
     << "</head><body>\n";
   h << "<h1>vcpusim report: " << esc(name) << "</h1>\n";
-  if (sc.contains("description"))
-    h << "<p>" << esc(sc["description"].get<std::string>()) << "</p>\n";
-  const bool met = r.value("expect_met", false);
-  h << "<p>Seed " << r.value("seed", 0) << ", fingerprint <code>"
-    << esc(r.value("fingerprint", std::string())) << "</code>, " << r.value("events", 0)
-    << " events. Expectations: <span class=\"" << (met ? "ok\">met" : "bad\">NOT met")
+  if (!r.description.empty()) h << "<p>" << esc(r.description) << "</p>\n";
+  const bool met = r.met;
+  h << "<p>Seed " << r.seed << ", fingerprint <code>" << esc(r.fingerprint) << "</code>, "
+    << r.events << " events. Expectations: <span class=\"" << (met ? "ok\">met" : "bad\">NOT met")
     << "</span></p>\n";
-  if (r.contains("expect_unmet") && !r["expect_unmet"].empty()) {
+  if (!r.unmet.empty()) {
     h << "<ul>";
-    for (const auto& u : r["expect_unmet"]) h << "<li>" << esc(u.get<std::string>()) << "</li>";
+    for (const auto& u : r.unmet) h << "<li>" << esc(u) << "</li>";
     h << "</ul>\n";
   }
 
   // Violations, each linking to its moment in the timeline.
   h << "<h2>Violations</h2>\n";
-  const auto& viols = r.value("violations", nlohmann::json::array());
-  if (r.contains("violation_counts")) {
+  if (!r.counts.empty()) {
     h << "<p>";
-    for (auto it = r["violation_counts"].begin(); it != r["violation_counts"].end(); ++it)
-      h << esc(it.key()) << ": " << it.value().dump() << " &nbsp; ";
+    for (const auto& [k, n] : r.counts) h << esc(k) << ": " << n << " &nbsp; ";
     h << "</p>\n";
   }
-  if (viols.empty()) {
+  if (r.violations.empty()) {
     h << "<p>No violations.</p>\n";
   } else {
     h << "<table id=\"violations\"><tr><th>#</th><th>time</th><th>check</th><th>vCPUs</th>"
          "<th>what happened</th><th></th></tr>\n";
     std::size_t k = 0;
-    for (const auto& v : viols) {
-      const double t_ns = v.value("time_ns", 0.0);
+    for (const auto& v : r.violations) {
+      const double t_ns = v.time_ns;
       const std::string id = "violation-" + std::to_string(k);
       h << "<tr class=\"violation\" id=\"" << id << "\"><td>" << k << "</td><td>" << num(t_ns / 1e6)
-        << " ms</td><td>" << esc(v.value("check", std::string())) << "</td><td>"
-        << esc(v.value("cpus", nlohmann::json::array()).dump()) << "</td><td>"
-        << esc(v.value("message", std::string())) << "</td><td><a href=\"#t=" << num(t_ns)
+        << " ms</td><td>" << esc(v.check) << "</td><td>" << esc(v.cpus) << "</td><td>"
+        << esc(v.message) << "</td><td><a href=\"#t=" << num(t_ns)
         << "\" onclick=\"return window.focusTime&amp;&amp;focusTime(" << num(t_ns) << ",0,'" << id
         << "')\">show in timeline</a></td></tr>\n";
       ++k;
@@ -194,7 +252,7 @@ std::string render_report(const std::string& result_text, const std::string& tra
     h << "<p>No trace given (run with <code>--trace</code> and pass it to "
          "<code>vcpusim report --trace</code>).</p>\n";
   } else {
-    const TraceView v = parse_trace(trace_text);
+    const TraceView v = parse_trace(trace_text, trace_file);
     const Tick begin = v.begin, end = std::max(v.end, v.begin + 1);
     const double span_ns = static_cast<double>(end - begin) / sim::kNanosecond;
     std::size_t total = 0;
@@ -272,9 +330,9 @@ std::string render_report(const std::string& result_text, const std::string& tra
 
   // Metrics and the resolved scenario.
   h << "<h2>Metrics</h2>\n<table class=\"metrics\">\n";
-  for (auto it = r["metrics"].begin(); it != r["metrics"].end(); ++it)
-    h << "<tr><td>" << esc(it.key()) << "</td><td>" << esc(it.value().dump()) << "</td></tr>\n";
-  h << "</table>\n<h2>Scenario</h2>\n<pre>" << esc(sc.dump(2)) << "</pre>\n";
+  for (const auto& [k, value] : r.metrics)
+    h << "<tr><td>" << esc(k) << "</td><td>" << esc(value) << "</td></tr>\n";
+  h << "</table>\n<h2>Scenario</h2>\n<pre>" << esc(r.scenario) << "</pre>\n";
   h << "<script>" << kScript << "</script>\n</body></html>\n";
   return h.str();
 }

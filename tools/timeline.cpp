@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "sim/time.hpp"
 #include "tools/trace_view.hpp"
@@ -339,17 +340,19 @@ std::string render_timeline(const std::string& text, const TimelineOptions& o) {
       if (!k.empty() && !known.count(k))
         throw sim::ConfigError("--kinds: unknown kind '" + k + "'");
   }
-  const TraceView v = parse_trace(text);
+  const TraceView v = parse_trace(text, o.file);
   Renderer r(v, o);
   auto parse_t = [](const char* what, const std::string& s) {
     auto t = sim::parse_duration(s);
-    if (!t) throw sim::ConfigError(std::string(what) + ": '" + s + "' is not a duration");
+    if (!t || *t > 1000 * sim::kSecond)
+      throw sim::ConfigError(std::string(what) + " " + sim::quote(s) +
+                             ": is not a duration; allowed: 0 to 1000s, e.g. 4ms");
     return *t;
   };
   Tick a = o.from.empty() ? v.begin : parse_t("--from", o.from);
   Tick b = o.to.empty() ? v.end : parse_t("--to", o.to);
   std::ostringstream out;
-  out << "trace " << v.title << " (" << v.lanes.size() << " lanes, " << v.violations.size()
+  out << "trace " << sim::printable(v.title) << " (" << v.lanes.size() << " lanes, " << v.violations.size()
       << " violation(s))\n";
   if (o.around_violation) {
     const int k = *o.around_violation;

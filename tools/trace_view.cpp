@@ -7,6 +7,7 @@
 #include <map>
 #include <string_view>
 
+#include "sim/config.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::tools {
@@ -22,6 +23,11 @@ const ViewLane* TraceView::lane_by_tid(int tid) const {
 }
 
 namespace {
+
+// Trace times are at most the longest scenario (1000 s); lane ids fit an int.
+constexpr double kMaxTraceUs = 1e9;
+constexpr std::int64_t kMaxTid = 1 << 30;
+constexpr std::int64_t kMaxNs = std::int64_t{1} << 62;
 
 // vcpusim writes one event per line; reading it line by line keeps a 100 MB trace from turning
 // into a multi-GB document, and the clock reads (most of the lines) skip the JSON parser.
@@ -48,14 +54,21 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
         const auto p = l.find(key);
         return p == std::string::npos ? 0 : std::strtod(l.c_str() + p + std::strlen(key), nullptr);
       };
-      ViewRead r;
-      r.t = ts_to_tick(num_after("\"ts\":"));
-      r.value_ns = static_cast<std::int64_t>(num_after("\"value_ns\":"));
-      r.latency_ns = static_cast<std::int64_t>(num_after("\"latency_ns\":"));
+      const double ts = num_after("\"ts\":"), tid = num_after("\"tid\":");
+      const double value = num_after("\"value_ns\":"), latency = num_after("\"latency_ns\":");
       const auto n = l.find("\"name\":\"");
-      if (n != std::string::npos) r.name = l.substr(n + 8, l.find('"', n + 8) - (n + 8));
-      reads.emplace_back(static_cast<int>(num_after("\"tid\":")), std::move(r));
-      continue;
+      // Anything unusual takes the checked path below, which names the problem.
+      if (ts >= 0 && ts <= kMaxTraceUs && tid >= 0 && tid <= kMaxTid && std::fabs(value) < 1e18 &&
+          std::fabs(latency) < 1e18 && n != std::string::npos &&
+          l.find('"', n + 8) != std::string::npos) {
+        ViewRead r;
+        r.t = ts_to_tick(ts);
+        r.value_ns = static_cast<std::int64_t>(value);
+        r.latency_ns = static_cast<std::int64_t>(latency);
+        r.name = l.substr(n + 8, l.find('"', n + 8) - (n + 8));
+        reads.emplace_back(static_cast<int>(tid), std::move(r));
+        continue;
+      }
     }
     auto e = nlohmann::json::parse(line, nullptr, false);
     if (e.is_discarded()) return false;
@@ -66,7 +79,7 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
 
 }  // namespace
 
-TraceView parse_trace(const std::string& text) {
+TraceView parse_trace(const std::string& text, const std::string& file) {
   nlohmann::json doc;
   std::vector<nlohmann::json> line_events;
   std::vector<std::pair<int, ViewRead>> reads;
@@ -77,40 +90,67 @@ TraceView parse_trace(const std::string& text) {
   }
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("traceEvents") ||
       !doc["traceEvents"].is_array())
-    throw sim::ConfigError("not a trace file (expected the JSON written by vcpusim run --trace)");
+    throw sim::ConfigError(file +
+                           ": not a trace file (expected the JSON written by vcpusim run --trace)");
   if (!line_events.empty()) doc["traceEvents"] = std::move(line_events);
+  const sim::Node root(doc, file, "$");
   TraceView v;
-  if (doc.contains("otherData")) {
-    const auto& o = doc["otherData"];
-    v.title = o.value("title", "");
-    v.end = o.value("end_ps", static_cast<sim::Tick>(0));
+  if (const auto o = root.find("otherData")) {
+    o->require_object();
+    if (const auto t = o->find("title")) v.title = sim::printable(t->as_string());
+    if (const auto e = o->find("end_ps")) v.end = e->as_int(0, static_cast<std::int64_t>(kMaxTraceUs) * sim::kMicrosecond);
   }
+  // Every field is checked as the scenario loader checks its own: one message naming the file,
+  // the JSON path, the value and what is allowed.
+  auto text_of = [](const sim::Node& e, const char* key) {
+    const auto n = e.find(key);
+    return n ? sim::printable(n->as_string()) : std::string();
+  };
+  auto int_of = [](const sim::Node& e, const char* key, std::int64_t lo, std::int64_t hi) {
+    const auto n = e.find(key);
+    return n ? n->as_int(lo, hi) : std::int64_t{0};
+  };
+  auto id_of = [](const sim::Node& e) {  // Chrome accepts string and number ids
+    const auto n = e.find("id");
+    if (!n) return std::string();
+    if (!n->json().is_string() && !n->json().is_number_integer())
+      n->fail(sim::describe(n->json()) + " is not an id", "a string or an integer");
+    return n->json().dump();
+  };
   std::map<int, ViewLane> lanes;                                       // by tid
   std::map<int, std::vector<std::size_t>> open;                        // tid -> open slice indexes
   std::map<std::pair<std::string, std::string>, ViewSpan> open_spans;  // (cat, id)
-  std::map<std::int64_t, ViewFlow> open_flows;
+  std::map<std::string, ViewFlow> open_flows;
   bool first = true;
-  for (auto& e : doc["traceEvents"]) {
-    const std::string ph = e.value("ph", "");
-    const int pid = e.value("pid", 0);
-    const int tid = e.value("tid", 0);
+  const sim::Node events = root.at("traceEvents");
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const sim::Node e = events.at(i);
+    e.require_object();
+    const std::string ph = text_of(e, "ph");
+    const int pid = static_cast<int>(int_of(e, "pid", 0, kMaxTid));
+    const int tid = static_cast<int>(int_of(e, "tid", 0, kMaxTid));
+    const auto args = e.find("args");
+    if (args) args->require_object();
     if (ph == "M") {
-      const std::string what = e.value("name", "");
+      const std::string what = text_of(e, "name");
       if (what != "thread_name" && what != "thread_sort_index") continue;
+      if (!args) e.fail("metadata without \"args\"", "an \"args\" object");
       ViewLane& l = lanes[tid];
       l.pid = pid;
       l.tid = tid;
-      if (what == "thread_name") l.name = e["args"].value("name", "");
-      if (what == "thread_sort_index") l.sort = e["args"].value("sort_index", 0);
+      if (what == "thread_name") l.name = text_of(*args, "name");
+      if (what == "thread_sort_index")
+        l.sort = static_cast<int>(int_of(*args, "sort_index", -kMaxTid, kMaxTid));
       l.pcpu = l.name.rfind("pCPU", 0) == 0;
       continue;
     }
-    const sim::Tick t = ts_to_tick(e.value("ts", 0.0));
+    const auto ts = e.find("ts");
+    const sim::Tick t = ts ? ts_to_tick(ts->as_real(0, kMaxTraceUs)) : 0;
     if (first) v.begin = t;
     first = false;
     v.end = std::max(v.end, t);
-    const std::string name = e.value("name", "");
-    const std::string cat = e.value("cat", "");
+    const std::string name = text_of(e, "name");
+    const std::string cat = text_of(e, "cat");
     if (ph == "B") {
       ViewLane& l = lanes[tid];
       open[tid].push_back(l.slices.size());
@@ -121,15 +161,25 @@ TraceView parse_trace(const std::string& text) {
       lanes[tid].slices[st.back()].end = t;
       st.pop_back();
     } else if ((ph == "i" || ph == "I") && cat == "read") {
-      const auto& a = e.contains("args") ? e["args"] : nlohmann::json::object();
-      lanes[tid].reads.push_back(ViewRead{t, a.value("value_ns", std::int64_t{0}),
-                                          a.value("latency_ns", std::int64_t{0}), name});
+      const std::int64_t value = args ? int_of(*args, "value_ns", -kMaxNs, kMaxNs) : 0;
+      const std::int64_t latency = args ? int_of(*args, "latency_ns", -kMaxNs, kMaxNs) : 0;
+      lanes[tid].reads.push_back(ViewRead{t, value, latency, name});
     } else if (ph == "i" || ph == "I") {
-      ViewInstant in{t, name, cat, e.contains("args") ? e["args"] : nlohmann::json::object()};
+      nlohmann::json kept = nlohmann::json::object();
+      if (args && cat == "violation") {  // the fields the timeline and the report show
+        kept["check"] = text_of(*args, "check");
+        kept["message"] = text_of(*args, "message");
+        if (const auto d = args->find("details")) {
+          d->require_object();
+          for (const char* k : {"start_ns", "end_ns"})
+            if (const auto n = d->find(k)) kept["details"][k] = n->as_real(0, kMaxTraceUs * 1e3);
+        }
+      }
+      ViewInstant in{t, name, cat, std::move(kept)};
       if (cat == "violation") v.violations.push_back(in);
       lanes[tid].instants.push_back(std::move(in));
     } else if (ph == "b" || ph == "e") {
-      const auto key = std::make_pair(cat, e.value("id", std::string()));
+      const auto key = std::make_pair(cat, id_of(e));
       if (ph == "b") {
         open_spans[key] = ViewSpan{t, t, name, cat, tid};
       } else if (auto it = open_spans.find(key); it != open_spans.end()) {
@@ -138,9 +188,9 @@ TraceView parse_trace(const std::string& text) {
         open_spans.erase(it);
       }
     } else if (ph == "s") {
-      open_flows[e.value("id", std::int64_t{0})] = ViewFlow{t, t, name, tid, 0};
+      open_flows[id_of(e)] = ViewFlow{t, t, name, tid, 0};
     } else if (ph == "f") {
-      if (auto it = open_flows.find(e.value("id", std::int64_t{0})); it != open_flows.end()) {
+      if (auto it = open_flows.find(id_of(e)); it != open_flows.end()) {
         it->second.end = t;
         it->second.to_tid = tid;
         v.flows.push_back(it->second);

@@ -71,7 +71,9 @@ struct TraceView {
 };
 
 // Throws sim::ConfigError when the text is not a trace from vcpusim run --trace.
-TraceView parse_trace(const std::string& text);
+// Times are checked to lie within 0..1000 s (the longest scenario); `file` names the input in
+// messages. Names are returned with terminal control characters escaped (sim::printable).
+TraceView parse_trace(const std::string& text, const std::string& file = "trace");
 
 // Microseconds (a trace timestamp) to integer picoseconds.
 sim::Tick ts_to_tick(double us);
