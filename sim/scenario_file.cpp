@@ -162,7 +162,10 @@ std::string read_input_file(const std::string& path, const std::string& what) {
 }
 
 Json load_json_file(const std::string& path) {
-  const std::string text = read_input_file(path, "scenario");
+  return parse_json_text(read_input_file(path, "scenario"), path);
+}
+
+Json parse_json_text(const std::string& text, const std::string& path) {
   const auto nul = text.find('\0');
   if (nul != std::string::npos)
     throw ConfigError(path + ": $: invalid JSON: a NUL byte at " + line_column(text, nul) +

@@ -12,6 +12,8 @@ std::string read_input_file(const std::string& path, const std::string& what);
 
 // Parses the file (no NUL bytes, no key given twice); a missing file or a syntax error is a ConfigError naming file, line, column.
 Json load_json_file(const std::string& path);
+// The same checks on text already read; `path` names it in messages.
+Json parse_json_text(const std::string& text, const std::string& path);
 
 // Applies "a.b[0].c=VALUE" (or "a.b.0.c=VALUE"): VALUE is parsed as JSON when it is valid JSON,
 // else taken as a string. Creates missing object keys (strict loading then judges them).

@@ -159,7 +159,15 @@ void Trace::write_vcd(std::ostream& os) const {
     return "b" + bits + " ";
   };
   out << "$version vcpusim $end\n";
-  out << "$comment " << info_.title
+  // VCD has no escapes: a title word "$end" would close the comment, and scope and signal names
+  // end at white space. Keep printable non-blank ASCII; '$' and the rest become '_'.
+  auto vcd_word = [](const std::string& text, bool spaces) {
+    std::string w;
+    for (unsigned char c : text)
+      w += (c > ' ' && c < 0x7f && c != '$') || (spaces && c == ' ') ? static_cast<char>(c) : '_';
+    return w;
+  };
+  out << "$comment " << vcd_word(info_.title, true)
       << ": pcpuN_owner = host thread id (vCPU n is n, load tasks follow), z when idle; "
          "vcpuN_state 0 halted 1 running 2 preempted 3 runnable 4 irq 5 nmi 6 spinning 7 off "
          "$end\n";
@@ -169,11 +177,11 @@ void Trace::write_vcd(std::ostream& os) const {
     const Signal& s = signals_[i];
     if (s.scope != scope) {
       if (!scope.empty()) out << "$upscope $end\n";
-      out << "$scope module " << s.scope << " $end\n";
+      out << "$scope module " << vcd_word(s.scope, false) << " $end\n";
       scope = s.scope;
     }
     out << "$var wire " << std::to_string(s.width) << " " << ident(static_cast<int>(i)) << " "
-        << s.name << (s.width > 1 ? " [" + std::to_string(s.width - 1) + ":0]" : std::string())
+        << vcd_word(s.name, false) << (s.width > 1 ? " [" + std::to_string(s.width - 1) + ":0]" : std::string())
         << " $end\n";
   }
   if (!scope.empty()) out << "$upscope $end\n";

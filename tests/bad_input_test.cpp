@@ -13,71 +13,20 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.hpp"
 #include "scenario_util.hpp"
 
 namespace fs = std::filesystem;
+using vcpusim::test::CliResult;
+using vcpusim::test::read_file;
+using vcpusim::test::run_cli;
+using vcpusim::test::TempDir;
 
 namespace {
 
 const std::string kSourceDir = VCPUSIM_SOURCE_DIR;
-const std::string kBinary = VCPUSIM_BINARY;
 const std::string kBadDir = kSourceDir + "/tests/bad_scenarios";
 const std::string kBase = kSourceDir + "/scenarios/vdso-time-backwards.json";
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
-
-// A fresh directory per test process (ctest may run tests in parallel), removed at exit.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("vcpusim_bad_input_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-struct CliResult {
-  int status = -1;  // exit status, or -1 when the process did not exit normally (a crash)
-  std::string out;
-  std::string err;
-};
-
-// Runs `vcpusim ARGS...` with stdout and stderr captured to files.
-CliResult run_cli(const std::vector<std::string>& args) {
-  TempDir tmp;
-  const fs::path out = tmp.path() / "stdout";
-  const fs::path err = tmp.path() / "stderr";
-  std::string cmd = shell_quote(kBinary);
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) + " </dev/null";
-  const int raw = std::system(cmd.c_str());
-  CliResult r;
-  r.status = raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
-}
 
 enum class Kind {
   kField,    // FILE: PATH: VALUE problem; allowed: ...
@@ -252,6 +201,69 @@ std::vector<Case> cases() {
        Kind::kField,
        "$.limits.hang_after",
        "\"0ns\" is out of range"},
+      // Issue 13: inputs once accepted silently, and runs that could not end.
+      {"duplicate_key",
+       bad("duplicate-key.json"),
+       {},
+       Kind::kField,
+       "$.host",
+       "key \"pcpus\" appears twice"},
+      {"nul_byte", bad("nul-byte.json"), {}, Kind::kSyntax, "$", "a NUL byte at line 3, column 9"},
+      {"duration_leading_dot",
+       bad("duration-leading-dot.json"),
+       {},
+       Kind::kField,
+       "$.duration",
+       "\".5ms\" is not a duration"},
+      {"sockets_more_than_pcpus",
+       bad("sockets-more-than-pcpus.json"),
+       {},
+       Kind::kField,
+       "$.host.sockets",
+       "4 sockets for 2 pCPUs"},
+      {"ntp_mult_to_zero",
+       bad("ntp-mult-to-zero.json"),
+       {},
+       Kind::kField,
+       "$.guest.timekeeping.ntp",
+       "would move mult from 6710886 to -57289114"},
+      {"duty_window_too_short",
+       bad("duty-window-too-short.json"),
+       {},
+       Kind::kField,
+       "$.host.load[0].busy",
+       "\"1ns\" is too short"},
+      {"nmi_period_too_short",
+       bad("nmi-period-too-short.json"),
+       {},
+       Kind::kField,
+       "$.guest.workloads[0].period",
+       "\"1ps\" is too short"},
+      {"ipi_storm_endless",
+       bad("ipi-storm-endless.json"),
+       {},
+       Kind::kField,
+       "$.guest.workloads[0]",
+       "an endless storm"},
+      {"set_stray_bracket",
+       kBase,
+       {"host.load[0]].busy=1ms"},
+       Kind::kField,
+       "--set \"host.load[0]].busy=1ms\"",
+       "PATH needs \".\" or \"[\" at character 13"},
+      {"set_bad_index",
+       kBase,
+       {"host.load[x].busy=1ms"},
+       Kind::kField,
+       "--set \"host.load[x].busy=1ms\"",
+       "bad index"},
+      {"set_empty_name",
+       kBase,
+       {"host..pcpus=2"},
+       Kind::kField,
+       "--set \"host..pcpus=2\"",
+       "empty name"},
+      {"special_file", "/dev/zero", {}, Kind::kMissing, "", ""},
       {"missing_file", bad("does-not-exist.json"), {}, Kind::kMissing, "", ""},
       {"directory", kBadDir, {}, Kind::kMissing, "", ""},
       // Command-line overrides of the valid base scenario.

@@ -49,7 +49,12 @@ void check_ntp_range(const Scenario& s, const sim::Node& root) {
 std::unique_ptr<Scenario> Scenario::load(const std::string& file,
                                          const std::vector<std::string>& overrides,
                                          std::optional<std::uint64_t> seed) {
-  sim::Json raw = sim::load_json_file(file);
+  return from_json(sim::load_json_file(file), file, overrides, seed);
+}
+
+std::unique_ptr<Scenario> Scenario::from_json(sim::Json raw, const std::string& file,
+                                              const std::vector<std::string>& overrides,
+                                              std::optional<std::uint64_t> seed) {
   for (const auto& o : overrides) sim::apply_override(raw, o, file);
   const sim::Node root(raw, file, "$");
   root.reject_unknown(kTopLevel);

@@ -47,6 +47,10 @@ class Scenario {
   static std::unique_ptr<Scenario> load(const std::string& file,
                                         const std::vector<std::string>& overrides = {},
                                         std::optional<std::uint64_t> seed = std::nullopt);
+  // The same from a parsed document (sim::parse_json_text); `file` names it in messages.
+  static std::unique_ptr<Scenario> from_json(sim::Json raw, const std::string& file,
+                                             const std::vector<std::string>& overrides = {},
+                                             std::optional<std::uint64_t> seed = std::nullopt);
   // The scenario with every default filled in.
   sim::Json resolved() const;
   // JSON Schema of the scenario format.

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Installs what vcpusim needs on Debian bookworm (idempotent) and builds it into build/.
-# Usage: tools/setup.sh [--no-build] [--build-dir DIR] [--sanitize]
+# Usage: tools/setup.sh [--no-build] [--build-dir DIR] [--sanitize] [--fuzz]
+# --fuzz: install clang and libFuzzer and build the fuzz/ targets with ASan+UBSan (use its own
+# --build-dir, e.g. build-fuzz).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build_dir="$here/build"
 do_build=1
 sanitize=""
+fuzz=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) do_build=0 ;;
     --build-dir) build_dir="$2"; shift ;;
     --sanitize) sanitize="address;undefined" ;;
-    -h|--help) sed -n '2,3p' "$0"; exit 0 ;;
+    --fuzz) fuzz=1; sanitize="address;undefined" ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -20,6 +24,8 @@ done
 # chromium, gtkwave (vcd2fst/fst2vcd) and nodejs are for the trace tests (docs/trace.md).
 packages=(build-essential cmake ninja-build pkg-config libsystemc-dev libboost-program-options-dev
           nlohmann-json3-dev libgtest-dev libbenchmark-dev chromium gtkwave nodejs)
+# libFuzzer ships in Debian's clang runtime package (bookworm's clang is 14).
+if [ "$fuzz" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -47,6 +53,13 @@ if ! cmp -s "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json
   (cd "$viewer" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 \
      npm ci --no-audit --no-fund --loglevel=error)
   cp "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed"
+fi
+
+if [ "$do_build" = 1 ] && [ "$fuzz" = 1 ]; then
+  CC=clang CXX=clang++ cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DVCPUSIM_SANITIZE="$sanitize" -DVCPUSIM_FUZZ=ON >/dev/null
+  cmake --build "$build_dir" -j "$(nproc)" --target scenario_fuzzer trace_fuzzer result_fuzzer
+  exit 0
 fi
 
 if [ "$do_build" = 1 ]; then

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (ASan+UBSan) and runs each for a bounded time on its seed corpus.
+# Usage: fuzz/run.sh [SECONDS_PER_TARGET]   (default 60; needs build/vcpusim for the seed traces)
+# A finding leaves crash-*/leak-*/timeout-* in build-fuzz/findings/TARGET and fails the script:
+# copy the input to fuzz/regressions/TARGET/ (tests/fuzz_regression_test.cpp replays it), fix.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-60}
+out="$here/build-fuzz"
+"$here/tools/setup.sh" --fuzz --build-dir "$out"
+vcpusim="$here/build/vcpusim"
+[ -x "$vcpusim" ] || { echo "fuzz/run.sh: build/vcpusim is missing: run tools/setup.sh" >&2; exit 2; }
+
+seeds="$out/seeds"
+rm -rf "$seeds" "$out/findings"
+mkdir -p "$seeds/scenario_fuzzer" "$seeds/trace_fuzzer" "$seeds/result_fuzzer"
+cp "$here"/scenarios/*.json "$here"/tests/bad_scenarios/*.json "$seeds/scenario_fuzzer/"
+printf '%s\n#set\nhost.load[0].busy=2ms\nguest.timekeeping.ntp.ppm=7\n' \
+  "$(cat "$here/scenarios/vdso-time-backwards.json")" >"$seeds/scenario_fuzzer/with-set"
+# Small traces and results: a short window of every catalogue scenario.
+for s in "$here"/scenarios/*.json; do
+  n=$(basename "$s" .json)
+  "$vcpusim" run "$s" --quiet --json "$seeds/result_fuzzer/$n.json" \
+    --trace "$seeds/trace_fuzzer/$n.json" --trace-to 300us >/dev/null || true
+done
+for t in scenario_fuzzer trace_fuzzer result_fuzzer; do
+  [ -d "$here/fuzz/regressions/$t" ] && cp "$here/fuzz/regressions/$t"/* "$seeds/$t/" 2>/dev/null || true
+done
+
+export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+for t in scenario_fuzzer trace_fuzzer result_fuzzer; do
+  mkdir -p "$out/findings/$t" "$out/corpus/$t"
+  echo "fuzz: $t for ${seconds}s"
+  if ! "$out/$t" "$out/corpus/$t" "$seeds/$t" -max_total_time="$seconds" -max_len=65536 \
+       -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+       -artifact_prefix="$out/findings/$t/" >"$out/findings/$t.log" 2>&1; then
+    echo "fuzz: $t found a problem (build-fuzz/findings/$t.log):" >&2
+    tail -40 "$out/findings/$t.log" >&2
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|cov:" "$out/findings/$t.log" | tail -2
+  fi
+done
+exit $status
