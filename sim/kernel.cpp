@@ -176,7 +176,7 @@ void Kernel::drive() {
       if (events_at_instant_ > kStuckEvents)
         throw SimError("the model is stuck in time at " + format_duration(now_) + ": " +
                        std::to_string(kStuckEvents) + " events without simulated time passing");
-      if (poll_ && events_processed_ % kPollEvents == 0 && !poll_(now_)) {
+      if (poll_ && events_processed_ > 0 && events_processed_ % kPollEvents == 0 && !poll_(now_)) {
         interrupted_ = true;
         break;
       }
