@@ -79,7 +79,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--max-wall T] [--quiet]\n\n"
+      "                        [--max-wall T] [--no-decoupling] [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
       "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
       "simulation error. Outputs are written all-or-nothing. Ctrl-C (or --max-wall) stops the\n"
@@ -101,6 +101,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "flow,counter,violation (default all)")(
       "max-wall", po::value<std::string>(),
       "wall-clock budget, e.g. 30s: then stop and write the partial result")(
+      "no-decoupling",
+      "a checking aid: run every guest operation on the event path (no temporal decoupling); "
+      "the result must be byte-identical to a normal run, only slower")(
       "quiet,q", "print nothing on stdout (nor the progress line)");
   const auto vm = parse(args, opts, "file");
   if (vm.count("help")) {
@@ -133,6 +136,7 @@ int cmd_run(const std::vector<std::string>& args) {
   auto scenario = tools::Scenario::load(file, sets, seed);
   tools::RunOptions run_options;
   run_options.keep_events = tracing;
+  run_options.temporal_decoupling = !vm.count("no-decoupling");
   tools::RunControl control(scenario->duration, max_wall, !vm.count("quiet"));
   run_options.poll = [&control](sim::Tick now) { return control.poll(now); };
   tools::RunResult result = tools::run_scenario(*scenario, run_options);
