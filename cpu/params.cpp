@@ -80,9 +80,9 @@ void HostParams::load_from(const sim::Node& node) {
   if (rest.is_object()) rest.erase("load");
   ParamSet::load(sim::Node(rest, node.file(), node.path()));
   if (sockets.value > pcpus.value)
-    node.at("sockets").fail(std::to_string(sockets.value) + " sockets for " +
-                                std::to_string(pcpus.value) + " pCPUs",
-                            "at most host.pcpus (" + std::to_string(pcpus.value) + ")");
+    node.at("sockets").fail(
+        std::to_string(sockets.value) + " sockets for " + std::to_string(pcpus.value) + " pCPUs",
+        "at most host.pcpus (" + std::to_string(pcpus.value) + ")");
   if (!node.has("load")) return;
   const sim::Node list = node.at("load");
   list.require_array();

@@ -60,8 +60,7 @@ void Vcpu::arm_timer(Tick nominal, Tick period) {
   // A delivery delay longer than the period would land before the previous tick's delivery:
   // the two coalesce in the pending bit, as a LAPIC tick pending in the IRR does.
   machine_.kernel().at(std::max(nominal + delay, machine_.kernel().now()), sim::Phase::kInterrupt,
-                       2000 + id(),
-                       [this, nominal, period] {
+                       2000 + id(), [this, nominal, period] {
                          raise(Vector::kTimer);
                          arm_timer(nominal + period, period);
                        });

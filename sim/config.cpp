@@ -108,7 +108,8 @@ std::optional<Node> Node::find(const std::string& key) const {
 Node Node::at(std::size_t index) const {
   require_array();
   if (index >= value_->size())
-    fail("has no index " + std::to_string(index), "an array of more than " + std::to_string(index) + " entries");
+    fail("has no index " + std::to_string(index),
+         "an array of more than " + std::to_string(index) + " entries");
   return Node((*value_)[index], file_, path_ + "[" + std::to_string(index) + "]");
 }
 

@@ -232,8 +232,8 @@ void apply_override(Json& root, const std::string& assignment, const std::string
       if (!parts.empty()) ++i;
       const auto stop = std::min(path.find_first_of(".[]", i), path.size());
       if (stop == i)
-        throw ConfigError(where + ": PATH has an empty name at character " +
-                          std::to_string(i + 1) + "; " + kForm);
+        throw ConfigError(where + ": PATH has an empty name at character " + std::to_string(i + 1) +
+                          "; " + kForm);
       parts.push_back(path.substr(i, stop - i));
       i = stop;
     }

@@ -10,7 +10,8 @@ namespace vcpusim::sim {
 // a ConfigError, so reading never blocks or runs out of memory. `what` names it: "scenario", ...
 std::string read_input_file(const std::string& path, const std::string& what);
 
-// Parses the file (no NUL bytes, no key given twice); a missing file or a syntax error is a ConfigError naming file, line, column.
+// Parses the file (no NUL bytes, no key given twice); a missing file or a syntax error is a
+// ConfigError naming file, line, column.
 Json load_json_file(const std::string& path);
 // The same checks on text already read; `path` names it in messages.
 Json parse_json_text(const std::string& text, const std::string& path);

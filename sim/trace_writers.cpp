@@ -181,8 +181,8 @@ void Trace::write_vcd(std::ostream& os) const {
       scope = s.scope;
     }
     out << "$var wire " << std::to_string(s.width) << " " << ident(static_cast<int>(i)) << " "
-        << vcd_word(s.name, false) << (s.width > 1 ? " [" + std::to_string(s.width - 1) + ":0]" : std::string())
-        << " $end\n";
+        << vcd_word(s.name, false)
+        << (s.width > 1 ? " [" + std::to_string(s.width - 1) + ":0]" : std::string()) << " $end\n";
   }
   if (!scope.empty()) out << "$upscope $end\n";
   out << "$enddefinitions $end\n";

@@ -175,8 +175,8 @@ int cmd_validate(const std::vector<std::string>& args) {
   if (vm.count("resolved"))
     std::cout << scenario->resolved().dump(2) << "\n";
   else
-    std::cout << sim::printable(scenario->file) << ": valid scenario "
-              << sim::quote(scenario->name) << "\n";
+    std::cout << sim::printable(scenario->file) << ": valid scenario " << sim::quote(scenario->name)
+              << "\n";
   return kExitMet;
 }
 
@@ -294,7 +294,8 @@ int sc_main(int argc, char* argv[]) {
     std::cerr << "vcpusim: unknown command '" << sim::printable(cmd) << "'\n\n" << kUsage;
     return kExitUsage;
   } catch (const po::error& e) {
-    std::cerr << "vcpusim " << sim::printable(cmd) << ": " << sim::printable(e.what()) << " (see vcpusim " << cmd << " --help)\n";
+    std::cerr << "vcpusim " << sim::printable(cmd) << ": " << sim::printable(e.what())
+              << " (see vcpusim " << cmd << " --help)\n";
     return kExitUsage;
   } catch (const sim::ConfigError& e) {
     std::cerr << "vcpusim: " << sim::printable(e.what()) << "\n";

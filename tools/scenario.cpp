@@ -31,17 +31,22 @@ void check_ntp_range(const Scenario& s, const sim::Node& root) {
   const i128 freq = s.vm.tsc_frequency.value;
   const i128 mult0 = ((i128{1000000000} << s.guest.timekeeping.shift.value) + freq / 2) / freq;
   i128 step = ntp.mult_steps.value;
-  if (step == 0) step = std::max<i128>(1, std::llround(static_cast<double>(mult0) * ntp.ppm.value / 1e6));
+  if (step == 0)
+    step = std::max<i128>(1, std::llround(static_cast<double>(mult0) * ntp.ppm.value / 1e6));
   const i128 ticks = s.duration / (sim::kSecond / s.guest.timekeeping.hz.value) + 1;
-  const i128 adjustments = ntp.direction.value == "alternating" ? 1 : ticks / ntp.every_ticks.value + 1;
+  const i128 adjustments =
+      ntp.direction.value == "alternating" ? 1 : ticks / ntp.every_ticks.value + 1;
   const i128 lowest = ntp.direction.value == "up" ? mult0 : mult0 - adjustments * step;
   const i128 highest = ntp.direction.value == "up" ? mult0 + adjustments * step : mult0;
   if (lowest < 1 || highest > i128{UINT32_MAX})
-    root.at("guest").at("timekeeping").at("ntp").fail(
-        "the adjustments would move mult from " + std::to_string(static_cast<long long>(mult0)) +
-            " to " + std::to_string(static_cast<long long>(lowest < 1 ? lowest : highest)) +
-            " within the run",
-        "a step, direction and duration that keep mult in 1..4294967295");
+    root.at("guest")
+        .at("timekeeping")
+        .at("ntp")
+        .fail("the adjustments would move mult from " +
+                  std::to_string(static_cast<long long>(mult0)) + " to " +
+                  std::to_string(static_cast<long long>(lowest < 1 ? lowest : highest)) +
+                  " within the run",
+              "a step, direction and duration that keep mult in 1..4294967295");
 }
 
 }  // namespace

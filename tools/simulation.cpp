@@ -50,8 +50,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   if (s.expect.empty() && machine.violations().total() > 0)
     r.unmet.push_back("violations occurred and the scenario expects none");
   if (kernel.interrupted())
-    r.unmet.push_back("the run was interrupted at " + sim::format_duration(kernel.now()) +
-                      " of " + sim::format_duration(s.duration) + ": a partial result");
+    r.unmet.push_back("the run was interrupted at " + sim::format_duration(kernel.now()) + " of " +
+                      sim::format_duration(s.duration) + ": a partial result");
   r.expect_met = r.unmet.empty();
   sim::Json violations = sim::Json::array();
   for (const auto& v : machine.violations().list()) violations.push_back(v.to_json());
@@ -111,8 +111,8 @@ void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstr
 std::string summarize(const Scenario& s, const RunResult& r) {
   const sim::Json& m = r.document["metrics"];
   std::ostringstream out;
-  out << "scenario " << sim::printable(s.name) << " (seed " << s.seed << ", " << sim::format_duration(s.duration)
-      << " simulated)\n";
+  out << "scenario " << sim::printable(s.name) << " (seed " << s.seed << ", "
+      << sim::format_duration(s.duration) << " simulated)\n";
   out << "  host: " << s.host.pcpus.value << " pCPUs, " << s.host.scheduler.policy.value
       << " scheduler, " << s.host.load.size() << " load task(s); vm: " << s.vm.vcpus.value
       << " vCPUs; timekeeping variant " << s.guest.timekeeping.variant.value << "\n";

@@ -352,8 +352,8 @@ std::string render_timeline(const std::string& text, const TimelineOptions& o) {
   Tick a = o.from.empty() ? v.begin : parse_t("--from", o.from);
   Tick b = o.to.empty() ? v.end : parse_t("--to", o.to);
   std::ostringstream out;
-  out << "trace " << sim::printable(v.title) << " (" << v.lanes.size() << " lanes, " << v.violations.size()
-      << " violation(s))\n";
+  out << "trace " << sim::printable(v.title) << " (" << v.lanes.size() << " lanes, "
+      << v.violations.size() << " violation(s))\n";
   if (o.around_violation) {
     const int k = *o.around_violation;
     if (k < 0 || static_cast<std::size_t>(k) >= v.violations.size())

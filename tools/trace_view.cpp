@@ -98,7 +98,8 @@ TraceView parse_trace(const std::string& text, const std::string& file) {
   if (const auto o = root.find("otherData")) {
     o->require_object();
     if (const auto t = o->find("title")) v.title = sim::printable(t->as_string());
-    if (const auto e = o->find("end_ps")) v.end = e->as_int(0, static_cast<std::int64_t>(kMaxTraceUs) * sim::kMicrosecond);
+    if (const auto e = o->find("end_ps"))
+      v.end = e->as_int(0, static_cast<std::int64_t>(kMaxTraceUs) * sim::kMicrosecond);
   }
   // Every field is checked as the scenario loader checks its own: one message naming the file,
   // the JSON path, the value and what is allowed.
