@@ -18,8 +18,9 @@ cp "$here"/scenarios/*.json "$here"/tests/bad_scenarios/*.json "$seeds/scenario_
 printf '%s\n#set\nhost.load[0].busy=2ms\nguest.timekeeping.ntp.ppm=7\n' \
   "$(cat "$here/scenarios/vdso-time-backwards.json")" >"$seeds/scenario_fuzzer/with-set"
 # Small traces and results: a short window of every catalogue scenario.
-for s in "$here"/scenarios/[!s]*.json; do
+for s in "$here"/scenarios/*.json; do
   n=$(basename "$s" .json)
+  [ "$n" = scenario.schema ] && continue
   "$vcpusim" run "$s" --quiet --json "$seeds/result_fuzzer/$n.json" \
     --trace "$seeds/trace_fuzzer/$n.json" --trace-to 50us >/dev/null || true
 done

@@ -175,8 +175,8 @@ int cmd_validate(const std::vector<std::string>& args) {
   if (vm.count("resolved"))
     std::cout << scenario->resolved().dump(2) << "\n";
   else
-    std::cout << sim::printable(scenario->file) << ": valid scenario " << sim::quote(scenario->name)
-              << "\n";
+    std::cout << sim::printable(scenario->file) << ": valid scenario \""
+              << sim::printable(scenario->name) << "\"\n";
   return kExitMet;
 }
 
