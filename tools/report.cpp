@@ -133,10 +133,12 @@ const char* const kScript = R"(
 
 }  // namespace
 
-std::string render_report(const std::string& result_text, const std::string& trace_text) {
+std::string render_report(const std::string& result_text, const std::string& trace_text,
+                          const std::string& result_file, const std::string& trace_file) {
   nlohmann::json r = nlohmann::json::parse(result_text, nullptr, false);
   if (r.is_discarded() || !r.is_object() || !r.contains("metrics") || !r.contains("scenario"))
-    throw sim::ConfigError("not a result file (expected the JSON written by vcpusim run --json)");
+    throw sim::ConfigError((result_file.empty() ? "" : result_file + ": ") +
+                           "not a result file (expected the JSON written by vcpusim run --json)");
   const nlohmann::json& sc = r["scenario"];
   const std::string name = sc.value("name", std::string("scenario"));
   std::ostringstream h;
@@ -194,7 +196,7 @@ std::string render_report(const std::string& result_text, const std::string& tra
     h << "<p>No trace given (run with <code>--trace</code> and pass it to "
          "<code>vcpusim report --trace</code>).</p>\n";
   } else {
-    const TraceView v = parse_trace(trace_text);
+    const TraceView v = parse_trace(trace_text, trace_file);
     const Tick begin = v.begin, end = std::max(v.end, v.begin + 1);
     const double span_ns = static_cast<double>(end - begin) / sim::kNanosecond;
     std::size_t total = 0;

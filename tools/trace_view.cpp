@@ -66,7 +66,7 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
 
 }  // namespace
 
-TraceView parse_trace(const std::string& text) {
+TraceView parse_trace(const std::string& text, const std::string& source) {
   nlohmann::json doc;
   std::vector<nlohmann::json> line_events;
   std::vector<std::pair<int, ViewRead>> reads;
@@ -77,7 +77,8 @@ TraceView parse_trace(const std::string& text) {
   }
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("traceEvents") ||
       !doc["traceEvents"].is_array())
-    throw sim::ConfigError("not a trace file (expected the JSON written by vcpusim run --trace)");
+    throw sim::ConfigError((source.empty() ? "" : source + ": ") +
+                           "not a trace file (expected the JSON written by vcpusim run --trace)");
   if (!line_events.empty()) doc["traceEvents"] = std::move(line_events);
   TraceView v;
   if (doc.contains("otherData")) {
