@@ -156,6 +156,9 @@ std::string summarize(const Scenario& s, const RunResult& r) {
           << d["publish_delay_ns"] << " ns x "
           << d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>() << "/"
           << d["mult_old"] << ")";
+    if (d.contains("predicted_step_at_reads_ns"))
+      out << ", " << d["predicted_step_at_reads_ns"] << " ns with the reads "
+          << d["read_spacing_ns"] << " ns apart";
     out << "\n";
   }
   out << "expect: " << (r.expect_met ? "met" : "NOT met") << "\n";
