@@ -141,7 +141,9 @@ int cmd_run(const std::vector<std::string>& args) {
     result.events.clear();
     result.events.shrink_to_fit();
     if (vm.count("trace"))
-      stream_atomically(opt("trace"), [&](std::ostream& o) { trace.write_chrome_json(o); });
+      stream_atomically(opt("trace"), [&](std::ostream& o) {
+        tools::write_chrome_trace(o, trace, filter, scenario->duration);
+      });
     if (vm.count("vcd"))
       stream_atomically(opt("vcd"), [&](std::ostream& o) { trace.write_vcd(o); });
   }

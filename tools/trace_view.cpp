@@ -30,7 +30,9 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
                  std::vector<std::pair<int, ViewRead>>& reads) {
   const std::string marker = "\n\"traceEvents\":[";
   const auto start = text.find(marker);
-  if (text.rfind("{\"displayTimeUnit\"", 0) != 0 || start == std::string::npos) return false;
+  if ((text.rfind("{\"displayTimeUnit\"", 0) != 0 && text.rfind("{\"window_ps\"", 0) != 0) ||
+      start == std::string::npos)
+    return false;
   header = nlohmann::json::parse(text.substr(0, start) + "\"traceEvents\":[]}", nullptr, false);
   if (header.is_discarded()) return false;
   std::size_t pos = start + marker.size();
@@ -86,6 +88,9 @@ TraceView parse_trace(const std::string& text, const std::string& source) {
     v.title = o.value("title", "");
     v.end = o.value("end_ps", static_cast<sim::Tick>(0));
   }
+  // The window the trace was written with: its events cover exactly [from, to].
+  const bool windowed = doc.contains("window_ps") && doc["window_ps"].is_object();
+  if (windowed) v.end = doc["window_ps"].value("to", v.end);
   std::map<int, ViewLane> lanes;                                       // by tid
   std::map<int, std::vector<std::size_t>> open;                        // tid -> open slice indexes
   std::map<std::pair<std::string, std::string>, ViewSpan> open_spans;  // (cat, id)
@@ -154,6 +159,10 @@ TraceView parse_trace(const std::string& text, const std::string& source) {
     v.begin = first ? r.t : std::min(v.begin, r.t);
     first = false;
     lanes[tid].reads.push_back(std::move(r));
+  }
+  if (windowed) {
+    v.begin = doc["window_ps"].value("from", v.begin);
+    v.end = doc["window_ps"].value("to", v.end);
   }
   for (auto& [tid, l] : lanes)
     if (!l.name.empty()) v.lanes.push_back(std::move(l));
