@@ -12,7 +12,7 @@ install(FILES ${VCPUSIM_CATALOGUE} ${CMAKE_SOURCE_DIR}/scenarios/README.md
 
 find_program(HELP2MAN help2man)
 if(HELP2MAN)
-  set(_man ${CMAKE_BINARY_DIR}/vcpusim.1)
+  set(_man ${CMAKE_BINARY_DIR}/vcpusim.1.gz)
   add_custom_command(
     OUTPUT ${_man}
     COMMAND ${CMAKE_SOURCE_DIR}/tools/make_man.sh $<TARGET_FILE:vcpusim> ${_man}

@@ -120,7 +120,7 @@ TEST(Cli, TimelineUsesTheWindowTheTraceWasWrittenWith) {
   EXPECT_EQ(slurp(trace).rfind("{\"window_ps\":{\"from\":3000000000,\"to\":35000000000},", 0), 0u);
   const Cli r = run({"timeline", trace, "--width", "60"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.out.find("window 3ms .. 35ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("window 3.000000ms .. 35.000000ms"), std::string::npos) << r.out;
   // Without kinds that start at the window's edge, the window still comes from the metadata.
   const std::string reads = tmp / "reads.json";
   ASSERT_EQ(run({"run", "-q", kDemo, "--trace", reads, "--trace-from", "3ms", "--trace-to",
@@ -129,7 +129,7 @@ TEST(Cli, TimelineUsesTheWindowTheTraceWasWrittenWith) {
             0);
   const Cli rr = run({"timeline", reads, "--width", "60"});
   ASSERT_EQ(rr.status, 0) << rr.err;
-  EXPECT_NE(rr.out.find("window 3ms .. 3.1ms"), std::string::npos) << rr.out;
+  EXPECT_NE(rr.out.find("window 3.000000ms .. 3.100000ms"), std::string::npos) << rr.out;
 }
 
 // The report shows how the bug happens: the reads (density strip and the reads around each

@@ -55,7 +55,7 @@ TEST(VdsoTimeBackwards, PredictionCorrectedForTheReadsSpacingMatchesWithinTwoPer
     const auto r = run_file("vdso-time-backwards.json",
                             {std::string("host.load[0].busy=") + busy, "host.load[0].idle=30ms"});
     const auto& list = r.document["violations"];
-    ASSERT_GE(list.size(), 3u) << busy;
+    ASSERT_GE(list.size(), 2u) << busy;
     for (const auto& v : list) {
       const auto& d = v["details"];
       ASSERT_TRUE(d.contains("predicted_step_at_reads_ns")) << v.dump();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes vcpusim's man page from its --help texts: the general one, then each command's.
-# Usage: tools/make_man.sh path/to/vcpusim OUT.1   (run by the build when help2man is installed)
+# Usage: tools/make_man.sh path/to/vcpusim OUT.1.gz   (run by the build when help2man is installed)
 set -euo pipefail
 bin=$1 out=$2
 include=$(mktemp)
@@ -22,4 +22,5 @@ trap 'rm -f "$include"' EXIT
 } >"$include"
 help2man --no-info --no-discard-stderr --section 1 \
   --name "deterministic simulator of multi-vCPU VM hosts" --include "$include" \
-  --output "$out" "$bin"
+  --output "${out%.gz}" "$bin"
+gzip -9nf "${out%.gz}"
