@@ -123,7 +123,7 @@ const char* const kScript = R"(
     view.a=Math.max(t0,ns-span); view.b=Math.min(t1,ns+span); draw();
     var rows=document.querySelectorAll('tr.violation');
     for(var i=0;i<rows.length;i++) rows[i].classList.toggle('current',rows[i].id==row);
-    document.getElementById('timeline-box').scrollIntoView(); return false; };
+    document.getElementById('timeline-heading').scrollIntoView(); return false; };
   draw();
   var m=/^#t=([0-9.]+)/.exec(location.hash); if(m) window.focusTime(+m[1]);
 })();
@@ -190,7 +190,7 @@ std::string render_report(const std::string& result_text, const std::string& tra
   }
 
   // Timeline.
-  h << "<h2>Timeline</h2>\n";
+  h << "<h2 id=\"timeline-heading\">Timeline</h2>\n";
   if (trace_text.empty())
     h << "<p>No trace given (run with <code>--trace</code> and pass it to "
          "<code>vcpusim report --trace</code>).</p>\n";
