@@ -93,7 +93,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--no-expect] [--quiet]\n\n"
+      "                        [--no-expect] [--no-decoupling] [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
       "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
       "simulation error. With --no-expect, 0 whatever the violations (for loops and scripts).\n"
@@ -113,6 +113,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "comma list of trace kinds to keep: sched,vcpu,irq,spin,read,timekeeping,lock,seqcount,"
       "flow,counter,violation (default all)")(
       "no-expect", "exit 0 whether or not the run met the expect block (2 and 3 still apply)")(
+      "no-decoupling",
+      "a checking aid: run every guest operation on the event path (no temporal decoupling); "
+      "the result must be byte-identical to a normal run, only slower")(
       "quiet,q", "print nothing on stdout");
   const auto vm = parse(args, opts, "file");
   if (vm.count("help")) {
@@ -133,6 +136,7 @@ int cmd_run(const std::vector<std::string>& args) {
   auto scenario = tools::Scenario::load(vm["file"].as<std::string>(), sets, seed);
   tools::RunOptions run_options;
   run_options.keep_events = tracing;
+  run_options.temporal_decoupling = !vm.count("no-decoupling");
   tools::RunResult result = tools::run_scenario(*scenario, run_options);
   if (vm.count("json"))
     write_atomically(vm["json"].as<std::string>(), result.document.dump(2) + "\n");
