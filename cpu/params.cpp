@@ -116,7 +116,8 @@ void VmParams::load_from(const sim::Node& node, std::int64_t pcpus) {
   }
   const sim::Node list = node.at("pinning");
   const std::string example = "e.g. [[0],[1]] pins vCPU0 to pCPU0 and vCPU1 to pCPU1";
-  if (!list.json().is_array()) list.fail(list.json().dump() + " is not a list", "a list, " + example);
+  if (!list.json().is_array())
+    list.fail(list.json().dump() + " is not a list", "a list, " + example);
   if (static_cast<std::int64_t>(list.size()) != vcpus.value)
     list.fail("has " + std::to_string(list.size()) + " entries",
               "one list of pCPUs per vCPU (" + std::to_string(vcpus.value) + " entries)");

@@ -115,8 +115,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "no-expect", "exit 0 whether or not the run met the expect block (2 and 3 still apply)")(
       "no-decoupling",
       "a checking aid: run every guest operation on the event path (no temporal decoupling); "
-      "the result must be byte-identical to a normal run, only slower")(
-      "quiet,q", "print nothing on stdout");
+      "the result must be byte-identical to a normal run, only slower")("quiet,q",
+                                                                        "print nothing on stdout");
   const auto vm = parse(args, opts, "file");
   if (vm.count("help")) {
     std::cout << opts << "\n";

@@ -88,9 +88,6 @@ TraceView parse_trace(const std::string& text, const std::string& source) {
     v.title = o.value("title", "");
     v.end = o.value("end_ps", static_cast<sim::Tick>(0));
   }
-  // The window the trace was written with: its events cover exactly [from, to].
-  const bool windowed = doc.contains("window_ps") && doc["window_ps"].is_object();
-  if (windowed) v.end = doc["window_ps"].value("to", v.end);
   std::map<int, ViewLane> lanes;                                       // by tid
   std::map<int, std::vector<std::size_t>> open;                        // tid -> open slice indexes
   std::map<std::pair<std::string, std::string>, ViewSpan> open_spans;  // (cat, id)
@@ -160,9 +157,14 @@ TraceView parse_trace(const std::string& text, const std::string& source) {
     first = false;
     lanes[tid].reads.push_back(std::move(r));
   }
-  if (windowed) {
-    v.begin = doc["window_ps"].value("from", v.begin);
-    v.end = doc["window_ps"].value("to", v.end);
+  // The window the trace was written with (tools/trace_io.hpp): its events cover [from, to].
+  if (doc.contains("window_ps") && doc["window_ps"].is_object()) {
+    const auto& w = doc["window_ps"];
+    auto tick = [&w](const char* k) { return w.contains(k) && w[k].is_number_integer(); };
+    if (tick("from") && tick("to") && w["from"].get<sim::Tick>() < w["to"].get<sim::Tick>()) {
+      v.begin = w["from"].get<sim::Tick>();
+      v.end = w["to"].get<sim::Tick>();
+    }
   }
   for (auto& [tid, l] : lanes)
     if (!l.name.empty()) v.lanes.push_back(std::move(l));
