@@ -196,6 +196,7 @@ std::string render_timeline_svg(const TraceView& v) {
         // Density strip: reads per bin, darker where more; a bin with any read is visible.
         std::vector<std::uint32_t> bins(kDensityBins, 0);
         for (const auto& r : row.lane->reads) {
+          if (r.t < begin || r.t > end) continue;
           const auto b = static_cast<std::size_t>((r.t - begin) * kDensityBins / (end - begin));
           ++bins[std::min<std::size_t>(b, kDensityBins - 1)];
         }
