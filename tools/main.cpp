@@ -34,6 +34,7 @@ const char* const kUsage =
     "\n"
     "commands:\n"
     "  run FILE       run a scenario; exit 0 if it met its expect block, 1 if not\n"
+    "                 (--no-expect: 0 whatever the violations)\n"
     "  validate FILE  check a scenario file without running it\n"
     "  schema         print the JSON Schema of the scenario format\n"
     "  timeline TRACE show a --trace file as a Gantt chart in the terminal\n"
@@ -79,12 +80,13 @@ int cmd_run(const std::vector<std::string>& args) {
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--max-wall T] [--no-decoupling] [--quiet]\n\n"
+      "                        [--max-wall T] [--no-expect] [--no-decoupling] [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
       "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
-      "simulation error. Outputs are written all-or-nothing. Ctrl-C (or --max-wall) stops the\n"
-      "run where it is and writes the partial result, marked \"complete\": false (exit 1).\n\n"
-      "options");
+      "simulation error. With --no-expect, 0 whatever the violations (for loops and scripts).\n"
+      "Outputs are written all-or-nothing. Ctrl-C (or --max-wall) stops the run where it is and\n"
+      "writes the partial result, marked \"complete\": false (exit 1).\n"
+      "\noptions");
   opts.add_options()("help,h", "show this help")(
       "seed", po::value<std::string>(), "seed for every random host choice (overrides the file)")(
       "set", po::value<std::vector<std::string>>()->composing(),
@@ -101,6 +103,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "flow,counter,violation (default all)")(
       "max-wall", po::value<std::string>(),
       "wall-clock budget, e.g. 30s: then stop and write the partial result")(
+      "no-expect", "exit 0 whether or not the run met the expect block (2 and 3 still apply)")(
       "no-decoupling",
       "a checking aid: run every guest operation on the event path (no temporal decoupling); "
       "the result must be byte-identical to a normal run, only slower")(
@@ -148,12 +151,14 @@ int cmd_run(const std::vector<std::string>& args) {
     result.events.clear();
     result.events.shrink_to_fit();
     if (vm.count("trace"))
-      outputs.write(opt("trace"), [&](std::ostream& o) { trace.write_chrome_json(o); });
+      outputs.write(opt("trace"), [&](std::ostream& o) {
+        tools::write_chrome_trace(o, trace, filter, scenario->duration);
+      });
     if (vm.count("vcd")) outputs.write(opt("vcd"), [&](std::ostream& o) { trace.write_vcd(o); });
   }
   outputs.commit();
   if (!vm.count("quiet")) std::cout << tools::summarize(*scenario, result);
-  return result.expect_met ? kExitMet : kExitNotMet;
+  return result.expect_met || vm.count("no-expect") ? kExitMet : kExitNotMet;
 }
 
 int cmd_validate(const std::vector<std::string>& args) {
@@ -223,6 +228,7 @@ int cmd_timeline(const std::vector<std::string>& args) {
   o.to = opt("to");
   o.cpus = opt("cpu");
   o.kinds = opt("kinds");
+  o.file = vm["file"].as<std::string>();
   o.width = vm["width"].as<int>();
   if (vm.count("around-violation")) o.around_violation = vm["around-violation"].as<int>();
   const std::string color = vm["color"].as<std::string>();

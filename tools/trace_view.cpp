@@ -29,6 +29,24 @@ constexpr double kMaxTraceUs = 1e9;
 constexpr std::int64_t kMaxTid = 1 << 30;
 constexpr std::int64_t kMaxNs = std::int64_t{1} << 62;
 
+// Every "*_ns" member under a violation's details is a time the readers draw: a number within
+// the trace's range. Details nest a few levels (the two reads of a pair).
+void check_times(const sim::Node& n, int depth) {
+  if (depth > 8) n.fail("nests deeper than 8 levels", "violation details as vcpusim writes them");
+  const auto& j = n.json();
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const std::string& k = it.key();
+      if (k.size() > 3 && k.compare(k.size() - 3, 3, "_ns") == 0)
+        n.at(k).as_real(-kMaxTraceUs * 1e3, kMaxTraceUs * 1e3);
+      else
+        check_times(n.at(k), depth + 1);
+    }
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) check_times(n.at(i), depth + 1);
+  }
+}
+
 // vcpusim writes one event per line; reading it line by line keeps a 100 MB trace from turning
 // into a multi-GB document, and the clock reads (most of the lines) skip the JSON parser.
 bool parse_lines(const std::string& text, nlohmann::json& header,
@@ -36,7 +54,9 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
                  std::vector<std::pair<int, ViewRead>>& reads) {
   const std::string marker = "\n\"traceEvents\":[";
   const auto start = text.find(marker);
-  if (text.rfind("{\"displayTimeUnit\"", 0) != 0 || start == std::string::npos) return false;
+  if ((text.rfind("{\"displayTimeUnit\"", 0) != 0 && text.rfind("{\"window_ps\"", 0) != 0) ||
+      start == std::string::npos)
+    return false;
   header = nlohmann::json::parse(text.substr(0, start) + "\"traceEvents\":[]}", nullptr, false);
   if (header.is_discarded()) return false;
   std::size_t pos = start + marker.size();
@@ -79,7 +99,8 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
 
 }  // namespace
 
-TraceView parse_trace(const std::string& text, const std::string& file) {
+TraceView parse_trace(const std::string& text, const std::string& source) {
+  const std::string file = source.empty() ? "trace" : source;
   nlohmann::json doc;
   std::vector<nlohmann::json> line_events;
   std::vector<std::pair<int, ViewRead>> reads;
@@ -172,8 +193,8 @@ TraceView parse_trace(const std::string& text, const std::string& file) {
         kept["message"] = text_of(*args, "message");
         if (const auto d = args->find("details")) {
           d->require_object();
-          for (const char* k : {"start_ns", "end_ns"})
-            if (const auto n = d->find(k)) kept["details"][k] = n->as_real(0, kMaxTraceUs * 1e3);
+          check_times(*d, 0);
+          kept["details"] = d->json();
         }
       }
       ViewInstant in{t, name, cat, std::move(kept)};
@@ -204,6 +225,15 @@ TraceView parse_trace(const std::string& text, const std::string& file) {
     v.begin = first ? r.t : std::min(v.begin, r.t);
     first = false;
     lanes[tid].reads.push_back(std::move(r));
+  }
+  // The window the trace was written with (tools/trace_io.hpp): its events cover [from, to].
+  if (const auto w = root.find("window_ps")) {
+    const sim::Tick most = static_cast<std::int64_t>(kMaxTraceUs) * sim::kMicrosecond;
+    const sim::Tick from = w->at("from").as_int(0, most), to = w->at("to").as_int(0, most);
+    if (from < to) {
+      v.begin = from;
+      v.end = to;
+    }
   }
   for (auto& [tid, l] : lanes)
     if (!l.name.empty()) v.lanes.push_back(std::move(l));

@@ -70,10 +70,11 @@ struct TraceView {
   const ViewLane* lane_by_tid(int tid) const;
 };
 
-// Throws sim::ConfigError when the text is not a trace from vcpusim run --trace.
-// Times are checked to lie within 0..1000 s (the longest scenario); `file` names the input in
-// messages. Names are returned with terminal control characters escaped (sim::printable).
-TraceView parse_trace(const std::string& text, const std::string& file = "trace");
+// Throws sim::ConfigError when the text is not a trace from vcpusim run --trace; the message
+// starts with `source` (the file name) when given. Every field is checked (sim::Node: JSON
+// path, value, what is allowed); times lie within 0..1000 s; names come back with terminal
+// control characters escaped (sim::printable).
+TraceView parse_trace(const std::string& text, const std::string& source = "");
 
 // Microseconds (a trace timestamp) to integer picoseconds.
 sim::Tick ts_to_tick(double us);
