@@ -240,7 +240,6 @@ int cmd_timeline(const std::vector<std::string>& args) {
     o.color = isatty(1) && !std::getenv("NO_COLOR");
   else
     throw po::error("--color must be auto, always or never");
-  o.file = vm["file"].as<std::string>();
   std::cout << tools::render_timeline(read_file(o.file, "trace"), o);
   return kExitMet;
 }

@@ -13,7 +13,6 @@ struct TimelineOptions {
   int width = 100;
   std::optional<int> around_violation;
   bool color = false;
-  std::string file = "trace";  // names the trace in messages
 };
 
 // Throws sim::ConfigError for bad options or a file that is not a trace.
