@@ -165,13 +165,16 @@ struct ResultView {
     if (const auto n = r.find("expect_met")) v.met = n->as_bool();
     if (const auto n = r.find("expect_unmet"))
       for (std::size_t i = 0; i < n->size(); ++i) v.unmet.push_back(n->at(i).as_string());
-    auto entries = [](const sim::Node& n, std::vector<std::pair<std::string, std::string>>& out) {
+    auto entries = [](const sim::Node& n, std::vector<std::pair<std::string, std::string>>& out,
+                      bool numbers) {
       n.require_object();
       for (auto it = n.json().begin(); it != n.json().end(); ++it)
-        out.emplace_back(it.key(), describe_number(n.at(it.key())));
+        out.emplace_back(it.key(), numbers ? describe_number(n.at(it.key()))
+                                           : it.value().dump(-1, ' ', false,
+                                                             nlohmann::json::error_handler_t::replace));
     };
-    if (const auto n = r.find("violation_counts")) entries(*n, v.counts);
-    entries(r.at("metrics"), v.metrics);
+    if (const auto n = r.find("violation_counts")) entries(*n, v.counts, true);
+    entries(r.at("metrics"), v.metrics, false);  // numbers, or objects such as per-reader counts
     if (const auto list = r.find("violations")) {
       for (std::size_t i = 0; i < list->size(); ++i) {
         const sim::Node e = list->at(i);
@@ -208,7 +211,7 @@ std::string render_report(const std::string& result_text, const std::string& tra
       !doc.contains("scenario"))
     throw sim::ConfigError(result_file +
                            ": not a result file (expected the JSON written by vcpusim run --json)");
-  const ResultView r = ResultView::read(doc, result_file);
+  const ResultView r = ResultView::read(doc, result_file.empty() ? "result" : result_file);
   const std::string& name = r.name;
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
