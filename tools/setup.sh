@@ -20,6 +20,8 @@ done
 # chromium, gtkwave (vcd2fst/fst2vcd) and nodejs are for the trace tests (docs/trace.md).
 packages=(build-essential cmake ninja-build pkg-config libsystemc-dev libboost-program-options-dev
           nlohmann-json3-dev libgtest-dev libbenchmark-dev chromium gtkwave nodejs)
+# gnuplot draws the plots of `vcpusim sweep` (its SVG terminal; README "Sweeps").
+packages+=(gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
