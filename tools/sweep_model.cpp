@@ -20,7 +20,8 @@ double ns(sim::Tick t) {
 //   updates per run   U = T * hz * (1 - rho * exp(-P/B)), P = 1/hz: ticks while the vCPU runs,
 //                       plus one catch-up after each busy period that covers a tick
 //   hit per update    h = 1 - exp(-w/I)              (arrivals while idle are memoryless)
-//   long enough       q = exp(-(g * mult/dmult - w) / B)
+//   long enough       q = exp(-(g * mult/dmult - w) / B), mult taken mid-run (NTP lowers it
+//                       by dmult at each adjustment)
 //   P(run violates)   1 - (1 - h*q)^(U * f), f the fraction of updates that lower mult
 std::optional<double> vdso_preemption(const Scenario& s) {
   const auto& tk = s.guest.timekeeping;
@@ -51,9 +52,9 @@ std::optional<double> vdso_preemption(const Scenario& s) {
   lowering /= static_cast<double>(tk.ntp.every_ticks.value);
   const double freq = static_cast<double>(s.vm.tsc_frequency.value);
   const double mult = std::round(1e9 * std::ldexp(1.0, static_cast<int>(tk.shift.value)) / freq);
-  const double dmult_over_mult =
-      tk.ntp.mult_steps.value ? static_cast<double>(tk.ntp.mult_steps.value) / mult
-                              : std::max(1.0, std::round(mult * tk.ntp.ppm.value / 1e6)) / mult;
+  const double step = tk.ntp.mult_steps.value
+                          ? static_cast<double>(tk.ntp.mult_steps.value)
+                          : std::max(1.0, std::round(mult * tk.ntp.ppm.value / 1e6));
   // g: the vDSO write section (vsyscall work, its words, the seqcount's two stores and
   // barriers) plus, on average, half a reader iteration (think time and the read itself).
   double reader_ns = -1;
@@ -70,7 +71,9 @@ std::optional<double> vdso_preemption(const Scenario& s) {
   const double period = 1e9 / static_cast<double>(tk.hz.value);
   const double updates = ns(s.duration) / period * (1 - rho * std::exp(-period / busy));
   const double hit = 1 - std::exp(-window_ns / idle);
-  const double needed = std::max(0.0, gap_ns / dmult_over_mult - window_ns);
+  // The steps accumulate (mult falls by `step` at each lowering update): take mult mid-run.
+  const double mult_mid = std::max(step, mult - step * updates * lowering / 2);
+  const double needed = std::max(0.0, gap_ns * mult_mid / step - window_ns);
   const double long_enough = std::exp(-needed / busy);
   return 1 - std::pow(1 - hit * long_enough, updates * lowering);
 }

@@ -1,5 +1,6 @@
 #include "tools/sweep_report.hpp"
 
+#include <cstring>
 #include <filesystem>
 #include <sstream>
 
@@ -18,6 +19,17 @@ std::vector<std::string> axis_names(const Json& plan) {
 }
 std::vector<std::string> strings(const Json& j) {
   return j.get<std::vector<std::string>>();
+}
+
+// Metric names "violations.CHECK" are the check's violation count per run; runs.csv has them as
+// the check columns already.
+constexpr const char* kViolationsPrefix = "violations.";
+std::vector<std::string> run_metric_columns(const std::map<std::size_t, RunRecord>& records,
+                                            const Json& plan) {
+  std::vector<std::string> out;
+  for (auto& m : metric_columns(records, strings(plan.at("metrics"))))
+    if (m.rfind(kViolationsPrefix, 0) != 0) out.push_back(m);
+  return out;
 }
 }  // namespace
 
@@ -50,6 +62,11 @@ std::vector<PointSummary> summarize_points(const Json& plan,
       }
       ++ok;
       for (const auto& m : metric_names) {
+        if (m.rfind(kViolationsPrefix, 0) == 0) {  // a check's violation count per run
+          const auto v = r.violations.find(m.substr(std::strlen(kViolationsPrefix)));
+          if (v != r.violations.end()) values[m].push_back(static_cast<double>(v->second));
+          continue;
+        }
         const auto v = r.metrics.find(m);
         if (v != r.metrics.end()) values[m].push_back(v->second);
       }
@@ -68,7 +85,7 @@ std::vector<PointSummary> summarize_points(const Json& plan,
 std::string runs_csv(const Json& plan, const std::map<std::size_t, RunRecord>& records) {
   const auto axes = axis_names(plan);
   const auto checks = strings(plan.at("checks"));
-  const auto metrics = metric_columns(records, strings(plan.at("metrics")));
+  const auto metrics = run_metric_columns(records, plan);
   const Json& points = plan.at("points");
   std::ostringstream o;
   o << "run,point";

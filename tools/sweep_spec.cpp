@@ -351,6 +351,14 @@ SweepSpec SweepSpec::load(const std::string& file) {
   } else {
     s.checks = enabled;
   }
+  for (std::size_t i = 0; i < s.metrics.size(); ++i) {
+    const std::string& m = s.metrics[i];
+    if (m.rfind("violations.", 0) == 0 &&
+        std::find(s.checks.begin(), s.checks.end(), m.substr(11)) == s.checks.end())
+      root.at("metrics").at(i).fail(
+          sim::quote(m) + " names no collected check",
+          "\"violations.CHECK\" for a check in $.checks, or a result metric");
+  }
   return s;
 }
 
