@@ -84,7 +84,10 @@ int cmd_run_sweep(const std::vector<std::string>& args) {
     if (slash == std::string::npos) throw po::error("--shard " + s + " is not I/N");
     o.shards = parse_count("--shard N", s.substr(slash + 1), 1000000);
     const std::string i = s.substr(0, slash);
-    o.shard = i == "0" ? 0 : parse_count("--shard I", i, o.shards - 1);
+    if (i.empty() || i.find_first_not_of("0123456789") != std::string::npos || i.size() > 9 ||
+        std::stoul(i) >= o.shards)
+      throw po::error("--shard " + s + ": I must be from 0 to N-1");
+    o.shard = std::stoul(i);
   }
   o.self = self_executable();
   o.terminal = ::isatty(2);
