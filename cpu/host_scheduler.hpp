@@ -38,6 +38,9 @@ class HostScheduler {
     Tick busy[2] = {0, 0};  // by HostThread::Kind
   };
   void settle(HostThread& t);
+  // Entry points settle the running thread of every pCPU they decide about first, so a decision
+  // never depends on how often accounting was settled before (temporal decoupling settles less).
+  void settle_pcpu(int pcpu);
   void arm_work(HostThread& t);
   void arm_slice(int pcpu);
   void slice_expired(int pcpu);
