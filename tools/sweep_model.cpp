@@ -20,8 +20,13 @@ double ns(sim::Tick t) {
 //   updates per run   U = T * hz * (1 - rho * exp(-P/B)), P = 1/hz: ticks while the vCPU runs,
 //                       plus one catch-up after each busy period that covers a tick
 //   hit per update    h = 1 - exp(-w/I)              (arrivals while idle are memoryless)
-//   long enough       q = exp(-(g * mult/dmult - w) / B), mult taken mid-run (NTP lowers it
-//                       by dmult at each adjustment)
+//   long enough       q = E[exp(-(g * r - w) / B)], r = mult/dmult with mult taken mid-run (NTP
+//                       lowers it by dmult at each adjustment), averaged over the reader's phase:
+//                       a reader sampling every R (think time + one read) whose last old sample
+//                       is u ~ U(0, R) before the vDSO write section (length W) samples next at R
+//                       after it (u < R - W) or, when that attempt falls inside the section, just
+//                       after the section (g = u + W): q = [u0 f(R) + (B/r)(f(u0 + W) - f(R + W))]
+//                       / R with u0 = max(0, R - W) and f(g) = exp(-(g r - w)/B)
 //   P(run violates)   1 - (1 - h*q)^(U * f), f the fraction of updates that lower mult
 std::optional<double> vdso_preemption(const Scenario& s) {
   const auto& tk = s.guest.timekeeping;
@@ -55,15 +60,15 @@ std::optional<double> vdso_preemption(const Scenario& s) {
   const double step = tk.ntp.mult_steps.value
                           ? static_cast<double>(tk.ntp.mult_steps.value)
                           : std::max(1.0, std::round(mult * tk.ntp.ppm.value / 1e6));
-  // g: the vDSO write section (vsyscall work, its words, the seqcount's two stores and
-  // barriers) plus, on average, half a reader iteration (think time and the read itself).
-  double reader_ns = -1;
+  // R: a vDSO reader's period (think time, then read_begin, five words, rdtsc, the multiply and
+  // read_retry); W: the vDSO write section (the seqcount's two stores and barriers, vsyscall work,
+  // five words).
+  double period_ns = -1;
   for (const auto& w : s.guest.workloads)
-    if (w->kind.value == "vdso_reader") reader_ns = ns(w->think.value);
-  if (reader_ns < 0) return 0.0;  // nobody reads the vDSO
-  reader_ns += 6 * ns(c.load.value) + ns(c.rdtsc.value) + ns(ct.read_compute.value);
-  const double gap_ns = ns(ct.vsyscall.value) + words + 2 * seq_write + reader_ns / 2;
-
+    if (w->kind.value == "vdso_reader") period_ns = ns(w->think.value);
+  if (period_ns < 0) return 0.0;  // nobody reads the vDSO
+  period_ns += 7 * ns(c.load.value) + ns(c.rdtsc.value) + ns(ct.read_compute.value);
+  const double section_ns = 2 * seq_write + ns(ct.vsyscall.value) + words;
   const double busy = ns(load.busy.value), idle = ns(load.idle.value);
   if (busy <= 0) return 0.0;
   if (idle <= 0) return std::nullopt;  // always busy: the vCPU never runs
@@ -73,8 +78,12 @@ std::optional<double> vdso_preemption(const Scenario& s) {
   const double hit = 1 - std::exp(-window_ns / idle);
   // The steps accumulate (mult falls by `step` at each lowering update): take mult mid-run.
   const double mult_mid = std::max(step, mult - step * updates * lowering / 2);
-  const double needed = std::max(0.0, gap_ns * mult_mid / step - window_ns);
-  const double long_enough = std::exp(-needed / busy);
+  const double r = mult_mid / step;
+  auto f = [&](double gap) { return std::exp(-std::max(0.0, gap * r - window_ns) / busy); };
+  const double u0 = std::max(0.0, period_ns - section_ns);
+  // The integral assumes gap * r > w over [u0 + W, R + W]: W * r is about a millisecond, w micro.
+  const double long_enough =
+      (u0 * f(period_ns) + busy / r * (f(u0 + section_ns) - f(period_ns + section_ns))) / period_ns;
   return 1 - std::pow(1 - hit * long_enough, updates * lowering);
 }
 
