@@ -49,6 +49,25 @@ TEST(SweepSpec, ShippedSpecsLoad) {
   EXPECT_EQ(lat.points.size(), 16u);  // 4 reader counts x 4 variants
 }
 
+TEST(SweepSpec, RangesLogRangesAndZip) {
+  TempDir t;
+  const std::string file = t / "ranges.json";
+  std::ofstream(file) << "{\"name\": \"r\", \"scenario\": \"" << VCPUSIM_SOURCE_DIR
+                      << "/scenarios/vdso-time-backwards.json\", \"seeds\": [5, 3], "
+                         "\"combine\": \"zip\", \"axes\": ["
+                         "{\"name\": \"d\", \"path\": \"duration\", \"log\": {\"from\": "
+                         "\"1ms\", \"to\": \"100ms\", \"count\": 3}},"
+                         "{\"name\": \"ppm\", \"path\": \"guest.timekeeping.ntp.ppm\", "
+                         "\"range\": {\"from\": 0.5, \"to\": 1.5, \"step\": 0.5}}]}";
+  const auto s = tools::SweepSpec::load(file);
+  ASSERT_EQ(s.points.size(), 3u);  // zip: the i-th values together
+  EXPECT_EQ(s.seeds, (std::vector<std::uint64_t>{5, 3}));
+  EXPECT_EQ(s.sets_of(s.points[1]),
+            (std::vector<std::string>{"duration=\"10ms\"", "guest.timekeeping.ntp.ppm=1.0"}));
+  EXPECT_EQ(s.label_of(s.points[2], 0), "100ms");
+  EXPECT_EQ(*s.axes[0].values[2].x, 100000);  // durations plotted in us by default
+}
+
 struct BadSpec {
   std::string json;
   std::string message;  // expected in stderr, after the file name
