@@ -1,4 +1,4 @@
-// The vcpusim command line: run, validate, schema, timeline, report.
+// The vcpusim command line: run, validate, schema, timeline, report, sweep (tools/sweep_cli.cpp).
 #include <unistd.h>
 
 #include <boost/program_options.hpp>

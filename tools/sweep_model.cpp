@@ -41,8 +41,9 @@ std::optional<double> vdso_preemption(const Scenario& s) {
     return std::nullopt;
   double window_ns = 0;  // c0 to the vDSO seqcount going odd
   const double local_store = ns(c.store.value), barrier = ns(c.barrier.value);
-  const double seq_write = local_store + barrier;  // write_begin or write_end of an unshared seq
-  const double words = 5 * local_store;            // ClockWords::store
+  // write_begin or write_end of an unshared seqcount: the writer's load and store, a barrier.
+  const double seq_write = ns(c.load.value) + local_store + barrier;
+  const double words = 5 * local_store;  // ClockWords::store
   const std::string& v = tk.variant.value;
   if (v == "reanchor") return 0.0;  // the new line is anchored inside the vDSO write section
   window_ns = ns(ct.accumulate.value) + ns(ct.ntp_adjust.value);
