@@ -2,6 +2,7 @@
 // lost or duplicated when killed, failed runs as rows, and the host-load closed form.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <random>
@@ -115,9 +116,15 @@ TEST(Sweep, SerialParallelAndShardedMergedRunsAreByteIdentical) {
 
 TEST(Sweep, SigkillAtRandomMomentsThenResumeEqualsAnUninterruptedSweep) {
   TempDir t;
+  const auto start = std::chrono::steady_clock::now();
   const std::string expected = sweep(t, "whole", {"-j", "2"});
-  std::mt19937 rng(11);  // fixed: the kill moments are the same on every run of the test
-  std::uniform_int_distribution<int> ms(0, 900);
+  // Kill moments are drawn within 1/15 of what the whole sweep took on this machine, so twelve
+  // of them cannot add up to a finished sweep however fast or loaded the machine is.
+  const auto whole = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+  std::mt19937 rng(11);  // fixed: the kill moments are the same fractions on every run
+  std::uniform_int_distribution<int> ms(0, static_cast<int>(std::max<long long>(1, whole / 15)));
   const std::string dir = t / "killed";
   int kills = 0;
   for (; kills < 12; ++kills) {
