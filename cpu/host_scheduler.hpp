@@ -36,6 +36,7 @@ class HostScheduler {
     HostThread* current = nullptr;
     sim::EventKey slice_event;
     Tick busy[2] = {0, 0};  // by HostThread::Kind
+    int component = -1;     // registered id (sim::Components)
   };
   void settle(HostThread& t);
   void arm_work(HostThread& t);

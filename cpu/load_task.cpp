@@ -29,14 +29,14 @@ void LoadTask::start() {
 }
 
 void LoadTask::schedule_window(Tick start, Tick end) {
-  kernel_.at(start, sim::Phase::kHost, 1000 + id(), [this, end] { begin_busy(end); });
+  kernel_.at(start, sim::Phase::kHost, component(), [this, end] { begin_busy(end); });
 }
 
 void LoadTask::next_random_window(Tick from) {
   const Tick idle =
-      decisions_.exponential(kernel_.now(), 1000 + id(), "load.idle", params_.idle.value);
+      decisions_.exponential(kernel_.now(), component(), "load.idle", params_.idle.value);
   const Tick busy = std::max<Tick>(
-      1, decisions_.exponential(kernel_.now(), 1000 + id(), "load.busy", params_.busy.value));
+      1, decisions_.exponential(kernel_.now(), component(), "load.busy", params_.busy.value));
   schedule_window(from + idle, from + idle + busy);
 }
 
@@ -44,7 +44,7 @@ void LoadTask::begin_busy(Tick end) {
   scheduler_.wake(*this);
   scheduler_.set_work(*this, sim::kForever);
   const bool always_busy = params_.kind.value == "duty" && params_.idle.value == 0;
-  if (!always_busy) kernel_.at(end, sim::Phase::kHost, 1000 + id(), [this] { end_busy(); });
+  if (!always_busy) kernel_.at(end, sim::Phase::kHost, component(), [this] { end_busy(); });
 }
 
 void LoadTask::end_busy() {

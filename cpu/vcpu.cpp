@@ -16,6 +16,8 @@ const char* const kVectorNames[kVectors] = {"irq.timer", "irq.ipi", "nmi"};
 Vcpu::Vcpu(int index, std::vector<int> affinity, int nice, Machine& machine)
     : HostThread(index, Kind::kVcpu, "vcpu" + std::to_string(index), std::move(affinity), nice),
       index_(index),
+      irq_component_(machine.kernel().components().add("vcpu" + std::to_string(index) + ".irq",
+                                                       "vcpu.irq", index)),
       machine_(machine),
       guest_(new GuestCpu(*this, machine)) {}
 
@@ -53,9 +55,9 @@ void Vcpu::arm_timer(Tick nominal, Tick period) {
   sim::Tick delay = 0;
   const Tick jitter = machine_.timer_jitter();
   if (jitter > 0)
-    delay = machine_.decisions().choose(machine_.kernel().now(), 2000 + id(), "timer.delivery",
+    delay = machine_.decisions().choose(machine_.kernel().now(), irq_component_, "timer.delivery",
                                         jitter + 1);
-  machine_.kernel().at(nominal + delay, sim::Phase::kInterrupt, 2000 + id(),
+  machine_.kernel().at(nominal + delay, sim::Phase::kInterrupt, irq_component_,
                        [this, nominal, period] {
                          raise(Vector::kTimer);
                          arm_timer(nominal + period, period);
@@ -82,13 +84,13 @@ void Vcpu::raise(Vector v) {
   if (v == Vector::kNmi && (pending_ & bit(v))) ++nmis_dropped_;
   pending_ |= bit(v);
   sim::Kernel& k = machine_.kernel();
-  k.recorder().record(k.now(), 1000 + id(), "raise", static_cast<int>(v));
+  k.recorder().record(k.now(), component(), "raise", static_cast<int>(v));
   if (!deliverable()) return;
   if (guest_state_ == GuestState::kHalted) {
     polling_ = false;
     halted_time_ += k.now() - halt_start_;
     guest_state_ = GuestState::kRunning;
-    k.recorder().note(k.now(), 1000 + id(), "halt.end");
+    k.recorder().note(k.now(), component(), "halt.end");
     machine_.scheduler().wake(*this);
     machine_.scheduler().set_work(*this, machine_.costs().vm_entry.value);
   } else if (guest_state_ == GuestState::kSpinning) {
@@ -130,7 +132,7 @@ void Vcpu::apply_request() {
     case Request::kHalt:
       guest_state_ = GuestState::kHalted;
       halt_start_ = machine_.kernel().now();
-      machine_.kernel().recorder().note(halt_start_, 1000 + id(), "halt.begin");
+      machine_.kernel().recorder().note(halt_start_, component(), "halt.begin");
       if (machine_.halt_poll() > 0) {
         polling_ = true;
         s.set_work(*this, machine_.halt_poll());
@@ -210,7 +212,7 @@ void Vcpu::take_interrupt(Vector v) {
     ++nmis_taken_;
     if (sim::DeadlineCheck* c = machine_.nmi_check()) deadline = c->begin(index_);
   }
-  k.recorder().record(k.now(), 1000 + id(), kVectorNames[n], 1);
+  k.recorder().record(k.now(), component(), kVectorNames[n], 1);
   if (exit_pending_ & bit(v)) {
     exit_pending_ &= ~bit(v);
     consume(machine_.costs().vm_entry.value);
@@ -222,7 +224,7 @@ void Vcpu::take_interrupt(Vector v) {
   }
   if (handlers_[n]) handlers_[n](*guest_);
   consume(machine_.costs().irq_exit.value);
-  k.recorder().record(k.now(), 1000 + id(), kVectorNames[n], 0);
+  k.recorder().record(k.now(), component(), kVectorNames[n], 0);
   if (v == Vector::kNmi) {
     machine_.nmi_handled(k.now() - start);
     if (sim::DeadlineCheck* c = machine_.nmi_check()) c->end(deadline);

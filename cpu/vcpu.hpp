@@ -33,6 +33,8 @@ class Vcpu final : public HostThread {
   ~Vcpu() override;
 
   int index() const { return index_; }
+  // Registered id of its interrupt side (timer, IPI and NMI delivery events).
+  int irq_component() const { return irq_component_; }
   GuestState guest_state() const { return guest_state_; }
   // KVM_VCPU_PREEMPTED: descheduled by the host while runnable.
   bool preempted() const { return preempted_; }
@@ -89,6 +91,7 @@ class Vcpu final : public HostThread {
   void arm_timer(Tick nominal, Tick period);
 
   int index_;
+  int irq_component_;
   Machine& machine_;
   GuestCpu* guest_;
   int coroutine_ = -1;

@@ -34,6 +34,7 @@ class GuestOs {
   cpu::Machine& machine_;
   Timekeeping timekeeping_;
   sim::MonotonicTimeCheck* monotonic_;
+  std::vector<int> clock_components_;  // per vCPU: its clock reads
   std::unique_ptr<SmpCall> calls_;  // only when an ipi_storm runs
   CallLedger ledger_;
   std::vector<std::unique_ptr<IpiStorm>> storms_;

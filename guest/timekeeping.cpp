@@ -9,6 +9,7 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
     : machine_(machine),
       params_(params),
       costs_(costs),
+      component_(machine.kernel().components().add("timekeeping", "timekeeping")),
       tk_seq_(machine.memory().word("tk_core.seq")),
       vdso_seq_(machine.memory().word("vdso.seq")),
       tk_(make_clock_words(machine.memory(), "tk_core.timekeeper", tk_seq_.word().line)),
@@ -121,7 +122,7 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
       Update{c0_time, std::nullopt, std::nullopt, static_cast<std::int64_t>(shadow_.mult),
              static_cast<std::int64_t>(shadow_.mult) + adj};
   if (adj != 0) apply_adjustment(adj, c0);
-  k.recorder().record(k.now(), 3000, "tk.update", static_cast<std::int64_t>(c0), adj);
+  k.recorder().record(k.now(), component_, "tk.update", static_cast<std::int64_t>(c0), adj);
 
   if (variant == "legacy") {
     update_vsyscall(cpu);
@@ -153,7 +154,7 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
     end_tk_write(cpu);
   }
   if (adj != 0) changes_.push_back(last_change_);
-  k.recorder().record(k.now(), 3000, "tk.published", static_cast<std::int64_t>(shadow_.mult));
+  k.recorder().record(k.now(), component_, "tk.published", static_cast<std::int64_t>(shadow_.mult));
   cpu.local_irq_restore(flags);
 }
 

@@ -59,6 +59,7 @@ class Timekeeping {
   cpu::Machine& machine_;
   const TimekeepingParams& params_;
   const TimekeepingCosts& costs_;
+  int component_;  // registered: what it records
   Seqcount tk_seq_;
   Seqcount vdso_seq_;
   ClockWords tk_;
