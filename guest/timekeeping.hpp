@@ -60,6 +60,8 @@ class Timekeeping {
   const TimekeepingParams& params_;
   const TimekeepingCosts& costs_;
   int component_;  // registered: what it records
+  TkVariant variant_;
+  NtpDirection direction_;
   Seqcount tk_seq_;
   Seqcount vdso_seq_;
   ClockWords tk_;
