@@ -132,9 +132,17 @@ void HostScheduler::schedule_next(int pcpu) {
   if (HostThread* next = policy_->pick_next(pcpu)) dispatch(pcpu, *next);
 }
 
+void HostScheduler::settle_pcpu(int pcpu) {
+  if (pcpu < 0) return;
+  if (HostThread* curr = current(pcpu)) settle(*curr);
+}
+
 void HostScheduler::wake(HostThread& t) {
   if (t.state_ != ThreadState::kSleeping) return;
   const int pcpu = select_pcpu(t);
+  // Sleeper credit and migration read min_vruntime, which the running threads' accounting moves.
+  settle_pcpu(t.pcpu_);
+  settle_pcpu(pcpu);
   policy_->migrate(t, t.pcpu_, pcpu);
   t.pcpu_ = pcpu;
   t.state_ = ThreadState::kRunnable;
@@ -146,7 +154,6 @@ void HostScheduler::wake(HostThread& t) {
     schedule_next(pcpu);
     return;
   }
-  settle(*curr);
   if (policy_->preempt_on_wake(pcpu, *curr, t)) {
     policy_->dequeue(pcpu, t);
     HostThread& prev = *curr;
@@ -161,6 +168,7 @@ void HostScheduler::wake(HostThread& t) {
 void HostScheduler::sleep(HostThread& t) {
   if (t.state_ == ThreadState::kSleeping) return;
   const int pcpu = t.pcpu_;
+  settle_pcpu(pcpu);
   if (t.state_ == ThreadState::kRunning) {
     settle(t);
     kernel_.cancel(t.work_event_);

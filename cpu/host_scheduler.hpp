@@ -39,6 +39,9 @@ class HostScheduler {
     int component = -1;     // registered id (sim::Components)
   };
   void settle(HostThread& t);
+  // Entry points settle the running thread of every pCPU they decide about first, so a decision
+  // never depends on how often accounting was settled before (temporal decoupling settles less).
+  void settle_pcpu(int pcpu);
   void arm_work(HostThread& t);
   void arm_slice(int pcpu);
   void slice_expired(int pcpu);

@@ -57,6 +57,7 @@ class HostThread {
   Tick wait_time_ = 0;
   // fair policy
   std::int64_t vruntime_ = 0;
+  std::int64_t vruntime_rem_ = 0;  // ran * 1024 not yet turned into vruntime (below weight_)
   Tick slice_start_ = 0;
 };
 

@@ -73,7 +73,10 @@ HostThread* FairPolicy::pick_next(int pcpu) {
 }
 
 void FairPolicy::account(int pcpu, HostThread& t, Tick ran) {
-  t.vruntime_ += ran * 1024 / t.weight();
+  // The remainder is carried, so settling in one piece or in many gives the same vruntime.
+  const __int128 scaled = static_cast<__int128>(ran) * 1024 + t.vruntime_rem_;
+  t.vruntime_ += static_cast<std::int64_t>(scaled / t.weight());
+  t.vruntime_rem_ = static_cast<std::int64_t>(scaled % t.weight());
   update_min(rqs_[static_cast<std::size_t>(pcpu)], t.vruntime_);
 }
 

@@ -1,7 +1,5 @@
 #include "sim/rng.hpp"
 
-#include <cmath>
-
 namespace vcpusim::sim {
 namespace {
 
@@ -43,14 +41,29 @@ std::uint64_t Rng::below(std::uint64_t bound) {
   return v % bound;
 }
 
-double Rng::unit() {
-  return static_cast<double>(next() >> 11) * 0x1.0p-53;
-}
-
+// Von Neumann's exponential generator, integers only, so a duration is the same on every machine
+// (libm's log differs between builds). Draw U1 > U2 > ... while the run keeps descending; an odd
+// run length accepts U1 (density e^-u on [0, 1)), an even one adds 1 to the integer part and
+// tries again. The result k + U1 is exactly Exp(1), scaled by the mean and rounded to nearest.
 std::int64_t Rng::exponential(std::int64_t mean) {
   if (mean <= 0) return 0;
-  const double u = unit();
-  return std::llround(-std::log1p(-u) * static_cast<double>(mean));
+  std::uint64_t k = 0;
+  for (;;) {
+    const std::uint64_t u = next();
+    std::uint64_t prev = u;
+    bool odd = true;
+    for (std::uint64_t v = next(); v < prev; v = next()) {
+      prev = v;
+      odd = !odd;
+    }
+    if (odd) {
+      using u128 = unsigned __int128;
+      const u128 frac = (static_cast<u128>(u) * static_cast<u128>(mean) + (u128{1} << 63)) >> 64;
+      return static_cast<std::int64_t>(k * static_cast<std::uint64_t>(mean) +
+                                       static_cast<std::uint64_t>(frac));
+    }
+    ++k;
+  }
 }
 
 }  // namespace vcpusim::sim

@@ -12,9 +12,8 @@ class Rng {
   std::uint64_t next();
   // Uniform in [0, bound), bound > 0, without modulo bias.
   std::uint64_t below(std::uint64_t bound);
-  // Uniform in [0, 1) with 53 random bits.
-  double unit();
-  // Exponentially distributed integer with the given mean (>= 0), rounded to nearest.
+  // Exponentially distributed integer with the given mean (>= 0), rounded to nearest; integer
+  // arithmetic only.
   std::int64_t exponential(std::int64_t mean);
 
  private:

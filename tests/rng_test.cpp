@@ -39,6 +39,31 @@ TEST(Rng, ExponentialHasTheRequestedMean) {
   EXPECT_NEAR(sum / n, 1000000.0, 1000000.0 * 5 / std::sqrt(n));
 }
 
+// Integer arithmetic only: these exact values must come out on every machine and libm.
+TEST(Rng, ExponentialDrawsArePinned) {
+  Rng r(7, 1);
+  const std::int64_t expected[] = {255667, 2472614, 779415, 295888, 1429866, 1325820};
+  for (std::int64_t e : expected) EXPECT_EQ(r.exponential(1000000), e);
+}
+
+// Exp(mean): P(X > mean) = 1/e and the variance is mean^2, within 5 standard errors.
+TEST(Rng, ExponentialHasTheExponentialShape) {
+  Rng r(11, 4);
+  const int n = 200000;
+  const double mean = 1000000;
+  int above = 0;
+  double sq = 0;
+  for (int i = 0; i < n; ++i) {
+    const double x = static_cast<double>(r.exponential(1000000));
+    above += x > mean;
+    sq += (x - mean) * (x - mean);
+  }
+  const double p = std::exp(-1.0);
+  EXPECT_NEAR(static_cast<double>(above) / n, p, 5 * std::sqrt(p * (1 - p) / n));
+  // The variance of (X - mean)^2 is 8 mean^4 for an exponential.
+  EXPECT_NEAR(sq / n, mean * mean, 5 * std::sqrt(8.0 / n) * mean * mean);
+}
+
 TEST(DecisionSource, StreamsPerComponentAreIndependent) {
   Components comps;
   comps.add("c0", "test");

@@ -92,7 +92,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--quiet]\n\n"
+      "                        [--no-decoupling] [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
       "expect block (or, without one, had no violation), 1 when not, 2 for bad input.\n\noptions");
   opts.add_options()("help,h", "show this help")(
@@ -108,7 +108,11 @@ int cmd_run(const std::vector<std::string>& args) {
       "trace-to", po::value<std::string>(), "trace/VCD window end, e.g. 35ms")(
       "trace-kinds", po::value<std::string>(),
       "comma list of trace kinds to keep: sched,vcpu,irq,spin,read,timekeeping,lock,seqcount,"
-      "flow,counter,violation (default all)")("quiet,q", "print nothing on stdout");
+      "flow,counter,violation (default all)")(
+      "no-decoupling",
+      "a checking aid: run every guest operation on the event path (no temporal decoupling); "
+      "the result must be byte-identical to a normal run, only slower")(
+      "quiet,q", "print nothing on stdout");
   const auto vm = parse(args, opts, "file");
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -128,6 +132,7 @@ int cmd_run(const std::vector<std::string>& args) {
   auto scenario = tools::Scenario::load(vm["file"].as<std::string>(), sets, seed);
   tools::RunOptions run_options;
   run_options.keep_events = tracing;
+  run_options.temporal_decoupling = !vm.count("no-decoupling");
   tools::RunResult result = tools::run_scenario(*scenario, run_options);
   if (vm.count("json"))
     write_atomically(vm["json"].as<std::string>(), result.document.dump(2) + "\n");
