@@ -15,17 +15,17 @@ const char* target_state_name(TargetState s) {
 }
 
 void Apic::send(Vcpu& from, const std::vector<int>& targets, Vector v) {
-  const Tick exit = machine_.costs().ipi_send.value;
+  const Tick handling = machine_.costs().ipi_send.value;
   sim::Kernel& k = machine_.kernel();
   if (machine_.pv_send_ipi()) {  // KVM_HC_SEND_IPI: one exit, the host walks the mask
     ++exits_;
-    from.consume(exit);
-    for (int t : targets) deliver(from, machine_.vcpu(t), v);
+    from.vm_exit(handling, [&] {
+      for (int t : targets) deliver(from, machine_.vcpu(t), v);
+    });
   } else {  // one ICR write, so one exit, per destination
     for (int t : targets) {
       ++exits_;
-      from.consume(exit);
-      deliver(from, machine_.vcpu(t), v);
+      from.vm_exit(handling, [&, t] { deliver(from, machine_.vcpu(t), v); });
     }
   }
   k.recorder().record(k.now(), from.component(), "ipi.sent", static_cast<int>(v),

@@ -1,7 +1,8 @@
 // Interrupt delivery between vCPUs: the local APICs' IPIs and NMIs, with what they cost in a VM
 // (arch/x86/kvm/lapic.c, arch/x86/kvm/vmx/posted_intr.c, virt/kvm/kvm_main.c halt-polling,
-// arch/x86/kernel/kvm.c PV send-IPI; MECHANISMS.md section 6). The sender pays a VM exit per
-// ICR write, or one hypercall exit for a whole mask with PV send-IPI. Then each target, by its
+// arch/x86/kernel/kvm.c PV send-IPI; MECHANISMS.md section 6). The sender pays a VM exit, the
+// host's handling (costs.ipi_send, during which the targets are interrupted) and an entry per ICR
+// write, or one such round trip for a whole mask with PV send-IPI. Then each target, by its
 // state at the send: running gets a posted interrupt; halted is woken through the host (unless
 // the host is still halt-polling it); preempted finds it pending when it runs again. The periodic
 // timer is the same local APIC's timer (Vcpu::start_periodic_timer).

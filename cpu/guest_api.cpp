@@ -1,5 +1,6 @@
 #include "cpu/guest_api.hpp"
 
+#include "cpu/hypervisor.hpp"
 #include "cpu/machine.hpp"
 
 namespace vcpusim::cpu {
@@ -12,54 +13,47 @@ Tick GuestCpu::access(Word& w, bool write) {
   return machine_.memory().access(vcpu_.pcpu(), w, write);
 }
 
+// A wait's condition is being evaluated: what it reads is what the wait watches.
+void GuestCpu::read(Word& w) {
+  if (WatchSet* ws = vcpu_.recording()) ws->add(w, w.version_);
+}
+
 std::uint64_t GuestCpu::load(Word& w) {
   op(machine_.costs().load.value + access(w, false));
-  const std::uint64_t v = w.value;
+  const std::uint64_t v = w.value_;
+  read(w);
   vcpu_.boundary();
   return v;
 }
 
 void GuestCpu::store(Word& w, std::uint64_t v) {
   op(machine_.costs().store.value + access(w, true));
-  w.value = v;
-  machine_.memory().notify(w);
+  machine_.memory().write(w, v);
   vcpu_.boundary();
 }
 
 std::uint64_t GuestCpu::cmpxchg(Word& w, std::uint64_t expected, std::uint64_t desired) {
   op(machine_.costs().atomic.value + access(w, true));
-  const std::uint64_t old = w.value;
-  if (old == expected) {
-    w.value = desired;
-    machine_.memory().notify(w);
-  }
+  const std::uint64_t old = w.value_;
+  if (old == expected) machine_.memory().write(w, desired);
+  read(w);
   vcpu_.boundary();
   return old;
 }
 
 std::uint64_t GuestCpu::xchg(Word& w, std::uint64_t v) {
-  op(machine_.costs().atomic.value + access(w, true));
-  const std::uint64_t old = w.value;
-  w.value = v;
-  machine_.memory().notify(w);
-  vcpu_.boundary();
-  return old;
+  return rmw(w, [v](std::uint64_t) { return v; });
 }
 
 std::uint64_t GuestCpu::fetch_add(Word& w, std::uint64_t delta) {
-  op(machine_.costs().atomic.value + access(w, true));
-  const std::uint64_t old = w.value;
-  w.value = old + delta;
-  machine_.memory().notify(w);
-  vcpu_.boundary();
-  return old;
+  return rmw(w, [delta](std::uint64_t old) { return old + delta; });
 }
 
 std::uint64_t GuestCpu::rmw(Word& w, const std::function<std::uint64_t(std::uint64_t)>& f) {
   op(machine_.costs().atomic.value + access(w, true));
-  const std::uint64_t old = w.value;
-  w.value = f(old);
-  machine_.memory().notify(w);
+  const std::uint64_t old = w.value_;
+  machine_.memory().write(w, f(old));
+  read(w);
   vcpu_.boundary();
   return old;
 }
@@ -72,6 +66,38 @@ void GuestCpu::send_ipi_many(const std::vector<int>& targets) {
 void GuestCpu::send_nmi(int target) {
   machine_.apic().send(vcpu_, {target}, Vector::kNmi);
   vcpu_.boundary();
+}
+
+void GuestCpu::send_resched(int target) {
+  machine_.apic().send(vcpu_, {target}, Vector::kResched);
+  vcpu_.boundary();
+}
+
+void GuestCpu::halt() {
+  wait([] { return false; }, WaitSpec::halt());
+}
+
+WakeReason GuestCpu::pv_wait(Word& w, std::uint64_t val) {
+  if (in_nmi()) return WakeReason::kCondition;  // kvm_wait returns at once in NMI context
+  return wait([&] { return load(w) != val; }, WaitSpec::halt());
+}
+
+void GuestCpu::pv_kick(int cpu) {
+  Hypervisor& hv = machine_.hypervisor();
+  vcpu_.vm_exit(machine_.costs().hypercall.value, [&hv, this, cpu] { hv.kick_cpu(vcpu_, cpu); });
+}
+
+void GuestCpu::sched_yield(int cpu) {
+  Hypervisor& hv = machine_.hypervisor();
+  vcpu_.vm_exit(machine_.costs().hypercall.value, [&hv, this, cpu] { hv.sched_yield(vcpu_, cpu); });
+}
+
+bool GuestCpu::vcpu_is_preempted(int cpu) {
+  return load(machine_.hypervisor().preempted_word(cpu)) != 0;
+}
+
+bool GuestCpu::pv_unhalt() const {
+  return machine_.hypervisor().pv_unhalt();
 }
 
 int GuestCpu::begin_wait(sim::WaitOn on) {
@@ -115,10 +141,6 @@ void GuestCpu::local_irq_restore(bool was_enabled) {
 
 void GuestCpu::trace(const char* kind, std::int64_t a, std::int64_t b) {
   machine_.kernel().recorder().note(now(), vcpu_.component(), kind, a, b);
-}
-
-bool GuestCpu::vcpu_is_preempted(int cpu) const {
-  return machine_.vcpu(cpu).preempted();
 }
 
 sim::Metrics& GuestCpu::metrics() {

@@ -1,15 +1,17 @@
 // The kernel-like API guest models are written against: memory operations with costs, barriers,
-// event-driven spinning, interrupt flags, the TSC, HLT. Every call is one guest operation: its
-// cost is consumed while the vCPU runs, its effect lands when the cost is paid, and pending
-// interrupts are taken right after (an operation boundary).
+// waits, interrupt flags, the TSC, HLT, hypercalls. Every call is one guest operation: its cost
+// is consumed while the vCPU runs, its effect lands when the cost is paid, and pending interrupts
+// are taken right after (an operation boundary). Guest code reads shared words only here: a wait
+// watches exactly the words its condition read through this API (cpu::WatchSet), so it cannot
+// miss a wake-up by forgetting a word.
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <vector>
 
 #include "cpu/memory.hpp"
 #include "cpu/vcpu.hpp"
+#include "cpu/wait.hpp"
 #include "sim/checks.hpp"
 #include "sim/metrics.hpp"
 #include "sim/wait_graph.hpp"
@@ -46,36 +48,64 @@ class GuestCpu {
   void local_irq_restore(bool was_enabled);
   bool irqs_disabled() const { return !vcpu_.irqs_enabled(); }
   bool in_nmi() const { return vcpu_.in_nmi(); }
-  void halt() { vcpu_.halt(); }
-  bool vcpu_is_preempted(int cpu) const;
+
+  // The one blocking primitive. Evaluates `cond` (its loads are real loads, recorded); while it
+  // is false, blocks as `spec` says. A spin re-evaluates after every write to a word the last
+  // evaluation read (paying costs.spin_recheck and the loads), and goes on through interrupts and
+  // pause-loop exits unless `spec` ends it there; a halt blocks once. Returns why it ended.
+  template <class Cond>
+  WakeReason wait(Cond cond, const WaitSpec& spec) {
+    Tick budget = spec.budget;
+    for (;;) {
+      WatchSet ws;
+      if (evaluate(cond, ws)) return WakeReason::kCondition;
+      const WakeReason why = vcpu_.block(spec, ws, budget);
+      if (spec.mode == WaitSpec::Mode::kHalt) return why;
+      if (why == WakeReason::kWrite || why == WakeReason::kPleExit) continue;
+      if (why == WakeReason::kInterrupt && !spec.ends_on_interrupt) continue;
+      return why;
+    }
+  }
+  // A spin until `cond` holds (cpu_relax loop), declared to the wait-for graph (no_deadlock,
+  // no_hang) when `on.what` is set. Unless `on.serviceable` is set, the wait services requests
+  // exactly when irqs are enabled. The time spent is spin time.
+  template <class Cond>
+  void spin_until(Cond cond, sim::WaitOn on = {}) {
+    WatchSet first;
+    if (evaluate(cond, first)) return;
+    const int token = on.what.empty() ? 0 : begin_wait(on);
+    const Tick start = now();
+    trace("spin.begin", first.empty() ? -1 : first.entries.front().word->id, on.holder);
+    wait(cond, WaitSpec::spin());
+    trace("spin.end", first.empty() ? -1 : first.entries.front().word->id, on.holder);
+    vcpu_.add_spin_time(now() - start);
+    if (token) end_wait(token);
+  }
+  // HLT: until an interrupt (or a pending kick).
+  void halt();
+  // pv_wait(ptr, val) (arch/x86/kernel/kvm.c kvm_wait): halts only if `w` still holds `val`;
+  // woken by a pv kick even with irqs off, or by a deliverable interrupt. May return spuriously.
+  WakeReason pv_wait(Word& w, std::uint64_t val);
+  // pv_kick(cpu): KVM_HC_KICK_CPU.
+  void pv_kick(int cpu);
+  // KVM_HC_SCHED_YIELD: ask the host to run `cpu` (when it is preempted) instead of us.
+  void sched_yield(int cpu);
+  // vcpu_is_preempted(): a real load of the target's steal-time `preempted` flag.
+  bool vcpu_is_preempted(int cpu);
+  bool pv_unhalt() const;
 
   // Interrupts to other vCPUs through the local APIC (cpu/apic.hpp): the sender pays its VM
   // exits, then each target is interrupted according to its state.
   void send_ipi(int target) { send_ipi_many({target}); }
   void send_ipi_many(const std::vector<int>& targets);
   void send_nmi(int target);
-
-  // Spins until pred() holds. Event-driven: sleeps until one of `watched` is written (or an
-  // interrupt arrives), then re-evaluates; the time spent is spin time.
-  template <class Pred>
-  void spin_until(Pred pred, std::initializer_list<Word*> watched, int holder = -1) {
-    if (pred()) return;
-    const Tick start = now();
-    trace("spin.begin", watched.size() ? (*watched.begin())->id : -1, holder);
-    while (!pred()) vcpu_.spin_wait(watched);
-    trace("spin.end", watched.size() ? (*watched.begin())->id : -1, holder);
-    vcpu_.add_spin_time(now() - start);
-  }
-  // The same, declared to the wait-for graph (no_deadlock, no_hang) as a wait on `on`. Unless
-  // `on.serviceable` is set, the wait services requests exactly when irqs are enabled.
-  template <class Pred>
-  void spin_until(Pred pred, std::initializer_list<Word*> watched, sim::WaitOn on) {
-    if (pred()) return;
-    const int holder = on.holder;
-    const int token = begin_wait(std::move(on));
-    spin_until(pred, watched, holder);
-    end_wait(token);
-  }
+  void send_resched(int target);
+  // The one-shot (TSC deadline) timer of this vCPU: an interrupt at `when`.
+  void arm_timer(Tick when) { vcpu_.arm_oneshot(when); }
+  // Execution contexts (guest tasks): switch this vCPU to `context` (no cost: the guest
+  // scheduler pays costs.context_switch).
+  void switch_to(int context) { vcpu_.switch_to(context); }
+  int current_context() const { return vcpu_.current_context(); }
 
   // Trace-only event on this vCPU's lane, for --trace (never hashed: see sim::Recorder::note).
   void trace(const char* kind, std::int64_t a, std::int64_t b = 0);
@@ -85,8 +115,20 @@ class GuestCpu {
   sim::Violations& violations();
 
  private:
+  template <class Cond>
+  bool evaluate(Cond& cond, WatchSet& ws) {
+    WatchSet* outer = vcpu_.recording();
+    vcpu_.set_recording(&ws);
+    struct Restore {
+      Vcpu& v;
+      WatchSet* outer;
+      ~Restore() { v.set_recording(outer); }
+    } restore{vcpu_, outer};
+    return cond();
+  }
   void op(Tick cost) { vcpu_.consume(cost); }
   Tick access(Word& w, bool write);
+  void read(Word& w);
   int begin_wait(sim::WaitOn on);
   void end_wait(int token);
 

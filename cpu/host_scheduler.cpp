@@ -193,6 +193,43 @@ void HostScheduler::set_work(HostThread& t, Tick work) {
   arm_work(t);
 }
 
+Tick HostScheduler::work_left(HostThread& t) {
+  settle(t);
+  return t.work_left_;
+}
+
+int HostScheduler::yield_to(HostThread& curr, HostThread& target) {
+  if (target.state_ != ThreadState::kRunnable) return -1;
+  const int mine = curr.pcpu_;
+  const int theirs = target.pcpu_;
+  settle_pcpu(mine);
+  settle_pcpu(theirs);
+  if (theirs == mine) {
+    if (curr.state_ != ThreadState::kRunning) return -1;
+    policy_->dequeue(mine, target);
+    deschedule_current(mine);
+    policy_->enqueue(mine, curr, false);
+    dispatch(mine, target);
+    return 1;
+  }
+  HostThread* other = current(theirs);
+  if (!other || policy_->prefers_buddy(theirs, other, target)) {
+    policy_->dequeue(theirs, target);
+    if (other) {
+      deschedule_current(theirs);
+      policy_->enqueue(theirs, *other, false);
+    }
+    dispatch(theirs, target);
+  }
+  if (curr.state_ == ThreadState::kRunning && policy_->queued(mine) > 0) {
+    HostThread* next = policy_->pick_next(mine);
+    deschedule_current(mine);
+    policy_->enqueue(mine, curr, false);
+    dispatch(mine, *next);
+  }
+  return 1;
+}
+
 void HostScheduler::settle_all() {
   for (HostThread* t : threads_) {
     settle(*t);

@@ -22,6 +22,13 @@ class HostScheduler {
   void sleep(HostThread& t);
   // The CPU time `t` needs before on_work_done(); sim::kForever for "until told otherwise".
   void set_work(HostThread& t, Tick work);
+  // What is left of it now (settled first).
+  Tick work_left(HostThread& t);
+  // yield_to() (kernel/sched/core.c): `curr` gives its pCPU up for `target`, a runnable thread.
+  // On another pCPU the target becomes the next buddy there, taken if that is not too unfair;
+  // the yielder steps aside if anything else waits on its own pCPU. Returns 1 when the target
+  // was boosted, -1 when it cannot be (not runnable: running or asleep).
+  int yield_to(HostThread& curr, HostThread& target);
   HostThread* current(int pcpu) const { return pcpus_[static_cast<std::size_t>(pcpu)].current; }
   int pcpus() const { return static_cast<int>(pcpus_.size()); }
   const SchedPolicy& policy() const { return *policy_; }

@@ -13,13 +13,15 @@ Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const Host
       posted_(vm.posted_interrupts.value),
       pv_send_ipi_(vm.pv_send_ipi.value),
       scheduler_(kernel, host.scheduler, static_cast<int>(host.pcpus.value)),
-      memory_(costs, static_cast<int>(host.pcpus.value), static_cast<int>(host.sockets.value)) {
+      memory_(costs, static_cast<int>(host.pcpus.value), static_cast<int>(host.sockets.value)),
+      hypervisor_(*this, vm) {
   for (int i = 0; i < vm.vcpus.value; ++i) {
     const auto& pins = vm.pinning[static_cast<std::size_t>(i)];
     vcpus_.push_back(std::make_unique<Vcpu>(i, std::vector<int>(pins.begin(), pins.end()),
                                             static_cast<int>(vm.nice.value), *this));
     scheduler_.add(*vcpus_.back());
   }
+  hypervisor_.create_steal_time(static_cast<int>(vm.vcpus.value));
   int id = static_cast<int>(vm.vcpus.value);
   for (std::size_t i = 0; i < host.load.size(); ++i) {
     loads_.push_back(std::make_unique<LoadTask>(id++, "load" + std::to_string(i), *host.load[i],
@@ -73,6 +75,7 @@ void Machine::collect_metrics(Tick end) {
     metrics_.set_summary("nmi.handler_ns", nmi_handler_ns_);
   }
   apic_.collect_metrics(metrics_);
+  hypervisor_.collect_metrics(metrics_);
   metrics_.set("memory.cacheline_transfers", memory_.transfers());
   // Events plus operations completed without a context switch: the same in both execution modes.
   metrics_.set("sim.steps", kernel_.events_processed() + kernel_.inline_advances());

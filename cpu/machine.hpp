@@ -7,6 +7,7 @@
 #include "cpu/apic.hpp"
 #include "cpu/guest_api.hpp"
 #include "cpu/host_scheduler.hpp"
+#include "cpu/hypervisor.hpp"
 #include "cpu/load_task.hpp"
 #include "cpu/memory.hpp"
 #include "cpu/params.hpp"
@@ -42,6 +43,7 @@ class Machine {
   bool posted_interrupts() const { return posted_; }
   bool pv_send_ipi() const { return pv_send_ipi_; }
   Apic& apic() { return apic_; }
+  Hypervisor& hypervisor() { return hypervisor_; }
 
   // Optional checks (null when the scenario does not enable them).
   void set_wait_graph(sim::WaitGraph* g) { waits_ = g; }
@@ -74,6 +76,7 @@ class Machine {
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   std::vector<std::unique_ptr<LoadTask>> loads_;
   Apic apic_{*this};
+  Hypervisor hypervisor_;
   sim::WaitGraph* waits_ = nullptr;
   sim::DeadlineCheck* nmi_check_ = nullptr;
   sim::Samples nmi_handler_ns_;

@@ -6,6 +6,12 @@
 
 namespace vcpusim::cpu {
 
+void WatchSet::add(Word& w, std::uint64_t version) {
+  for (const Entry& e : entries)
+    if (e.word == &w) return;  // the first read of a word decides what it is compared with
+  entries.push_back(Entry{&w, version});
+}
+
 Memory::Memory(const CostParams& costs, int pcpus, int sockets)
     : costs_(costs), pcpus_(pcpus), sockets_(std::min(sockets, pcpus)) {}
 
@@ -15,7 +21,7 @@ int Memory::new_line() {
 }
 
 Word& Memory::word(std::string name, int line, std::uint64_t initial) {
-  words_.push_back(Word{static_cast<int>(words_.size()), std::move(name), line, initial, {}});
+  words_.emplace_back(static_cast<int>(words_.size()), std::move(name), line, initial);
   return words_.back();
 }
 
@@ -46,19 +52,40 @@ Tick Memory::access(int pcpu, const Word& w, bool write) {
                                               : costs_.cacheline_cross_socket.value;
 }
 
-void Memory::watch(Word& w, Vcpu& v) {
-  w.watchers.push_back(&v);
+void Memory::write(Word& w, std::uint64_t v) {
+  w.value_ = v;
+  ++w.version_;
+  notify(w);
 }
 
-void Memory::unwatch(Word& w, Vcpu& v) {
-  w.watchers.erase(std::remove(w.watchers.begin(), w.watchers.end(), &v), w.watchers.end());
+void Memory::host_write(int pcpu, Word& w, std::uint64_t v) {
+  if (pcpu >= 0) access(pcpu, w, true);
+  write(w, v);
+}
+
+bool Memory::changed(const WatchSet& ws) {
+  for (const auto& e : ws.entries)
+    if (e.word->version_ != e.version) return true;
+  return false;
+}
+
+void Memory::watch(const WatchSet& ws, Vcpu& v) {
+  for (const auto& e : ws.entries) e.word->watchers_.push_back(&v);
+}
+
+void Memory::unwatch(const WatchSet& ws, Vcpu& v) {
+  for (const auto& e : ws.entries) {
+    auto& list = e.word->watchers_;
+    list.erase(std::remove(list.begin(), list.end(), &v), list.end());
+  }
 }
 
 void Memory::notify(Word& w) {
-  if (w.watchers.empty()) return;
-  std::vector<Vcpu*> ws = w.watchers;
+  if (w.watchers_.empty()) return;
+  std::vector<Vcpu*> ws = w.watchers_;
   std::sort(ws.begin(), ws.end(),
             [](const Vcpu* a, const Vcpu* b) { return a->index() < b->index(); });
+  ws.erase(std::unique(ws.begin(), ws.end()), ws.end());
   for (Vcpu* v : ws) v->watched_write();
 }
 

@@ -1,6 +1,7 @@
 // Guest-shared memory: 64-bit words on cachelines, with a coherence cost model (a transfer is
 // charged when another core last wrote the line, or the accessor holds no copy) and watchers
-// that event-driven spinners register on.
+// that event-driven waits register on. A word's value is private: guest code reads and writes
+// it only through cpu::GuestCpu, which charges the access and records what a wait read.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -13,12 +14,33 @@ namespace vcpusim::cpu {
 
 class Vcpu;
 
-struct Word {
-  int id = 0;  // allocation order: a stable name for traces
-  std::string name;
-  int line = 0;
-  std::uint64_t value = 0;
-  std::vector<Vcpu*> watchers;  // in registration order; notified in vCPU order
+class Word {
+ public:
+  Word(int id, std::string name, int line, std::uint64_t initial)
+      : id(id), name(std::move(name)), line(line), value_(initial) {}
+  const int id;  // allocation order: a stable name for traces
+  const std::string name;
+  const int line;
+
+ private:
+  friend class Memory;
+  friend class GuestCpu;
+  friend struct MemoryInspector;
+  std::uint64_t value_;
+  std::uint64_t version_ = 0;    // writes so far: a wait compares it with what it read
+  std::vector<Vcpu*> watchers_;  // notified in vCPU order
+};
+
+// What a wait read: each word with its version at the read. Derived by GuestCpu while the
+// wait's condition runs, never listed by hand.
+struct WatchSet {
+  struct Entry {
+    Word* word;
+    std::uint64_t version;
+  };
+  std::vector<Entry> entries;
+  void add(Word& w, std::uint64_t version);
+  bool empty() const { return entries.empty(); }
 };
 
 class Memory {
@@ -29,13 +51,20 @@ class Memory {
   int new_line();
   Word& word(std::string name, int line, std::uint64_t initial = 0);
   Word& word(std::string name) { return word(std::move(name), new_line()); }
+  // Boot-time contents, before any vCPU runs (as the kernel image or boot code leaves them).
+  void preset(Word& w, std::uint64_t v) { w.value_ = v; }
 
   // Coherence cost of an access by `pcpu`, updating the line's state.
   Tick access(int pcpu, const Word& w, bool write);
-  // Wakes the spinners watching `w` (after a write).
-  void notify(Word& w);
-  void watch(Word& w, Vcpu& v);
-  void unwatch(Word& w, Vcpu& v);
+  // A write by the host (the hypervisor on `pcpu`, e.g. the steal-time page): lands at once,
+  // moves the line and wakes the word's watchers.
+  void host_write(int pcpu, Word& w, std::uint64_t v);
+  // Stores `v` and wakes the watchers (a guest store, after its cost was paid).
+  void write(Word& w, std::uint64_t v);
+  // True when a word of the set was written after it was read.
+  static bool changed(const WatchSet& ws);
+  void watch(const WatchSet& ws, Vcpu& v);
+  void unwatch(const WatchSet& ws, Vcpu& v);
 
   std::uint64_t transfers() const { return transfers_; }
   const std::deque<Word>& words() const { return words_; }
@@ -46,6 +75,7 @@ class Memory {
     std::vector<bool> sharers;  // pCPUs holding a copy
   };
   int socket_of(int pcpu) const { return pcpu * sockets_ / pcpus_; }
+  void notify(Word& w);
 
   const CostParams& costs_;
   int pcpus_;
@@ -53,6 +83,12 @@ class Memory {
   std::vector<Line> lines_;
   std::deque<Word> words_;
   std::uint64_t transfers_ = 0;
+};
+
+// Host-side inspection of guest memory for tests and checkers, never for guest code.
+struct MemoryInspector {
+  static std::uint64_t value(const Word& w) { return w.value_; }
+  static std::uint64_t writes(const Word& w) { return w.version_; }
 };
 
 }  // namespace vcpusim::cpu

@@ -113,10 +113,39 @@ struct VmParams : sim::ParamSet {
   sim::BoolParam posted_interrupts{
       *this, "posted_interrupts", true,
       "interrupts to a running vCPU are posted (no exit on the target); off: the target takes a "
-      "VM exit + entry (costs.vm_entry) before the handler"};
+      "VM exit + entry (costs.vm_exit, costs.vm_entry) before the handler"};
   sim::BoolParam pv_send_ipi{*this, "pv_send_ipi", false,
                              "paravirt send-IPI: one hypercall exit for a whole destination mask "
                              "instead of one ICR-write exit per destination"};
+  sim::BoolParam pv_unhalt{*this, "pv_unhalt", true,
+                           "KVM_FEATURE_PV_UNHALT: pv_wait halts and KICK_CPU wakes it (pv "
+                           "spinlocks need it)"};
+  sim::IntParam ple_gap{*this,
+                        "ple_gap",
+                        128,
+                        0,
+                        1 << 20,
+                        "pause-loop exiting: PAUSEs at most this many cycles apart form a spin "
+                        "loop (KVM's ple_gap; 0 disables pause-loop exiting)"};
+  sim::IntParam ple_window{
+      *this, "ple_window", 4096,
+      1,     1LL << 40,    "cycles of spinning before a pause-loop exit (KVM's ple_window)"};
+  sim::IntParam ple_window_grow{*this,
+                                "ple_window_grow",
+                                2,
+                                0,
+                                1 << 16,
+                                "on each pause-loop exit the window is multiplied by this (0 or 1: "
+                                "fixed)"};
+  sim::IntParam ple_window_shrink{*this,
+                                  "ple_window_shrink",
+                                  0,
+                                  0,
+                                  1 << 16,
+                                  "when the vCPU is scheduled in, the window is divided by this "
+                                  "(0: back to ple_window)"};
+  sim::IntParam ple_window_max{*this, "ple_window_max", 1LL << 31,
+                               1,     1LL << 40,        "largest pause-loop window in cycles"};
   // pinning[i]: pCPUs vCPU i may run on; default all.
   std::vector<std::vector<std::int64_t>> pinning;
   void load_from(const sim::Node& node, std::int64_t pcpus);
@@ -158,12 +187,30 @@ struct CostParams : sim::ParamSet {
   sim::DurationParam cacheline_cross_socket{
       *this, "cacheline_cross_socket", 150 * sim::kNanosecond,
       0,     sim::kMillisecond,        "cacheline transfer between sockets"};
+  sim::DurationParam vm_exit{
+      *this,
+      "vm_exit",
+      400 * sim::kNanosecond,
+      sim::kPicosecond,
+      sim::kMillisecond,
+      "a VM exit (guest -> host: HLT, hypercall, ICR write, pause-loop exit)"};
   sim::DurationParam vm_entry{*this,
                               "vm_entry",
-                              sim::kMicrosecond,
+                              400 * sim::kNanosecond,
                               sim::kPicosecond,
                               sim::kMillisecond,
-                              "VM exit + entry (about 2500 cycles): paid when a halted vCPU wakes"};
+                              "a VM entry (host -> guest), paid on every entry: after an exit, "
+                              "after a halted vCPU wakes and after a host preemption"};
+  sim::DurationParam hypercall{*this,
+                               "hypercall",
+                               200 * sim::kNanosecond,
+                               0,
+                               sim::kMillisecond,
+                               "host handling of a hypercall (KICK_CPU, SCHED_YIELD) between its "
+                               "exit and entry"};
+  sim::DurationParam context_switch{
+      *this, "context_switch",  500 * sim::kNanosecond,
+      0,     sim::kMillisecond, "a guest context switch between two tasks of one vCPU"};
   sim::DurationParam irq_entry{*this,
                                "irq_entry",
                                200 * sim::kNanosecond,
@@ -184,11 +231,11 @@ struct CostParams : sim::ParamSet {
                                   "a spinner noticing a change (plus the cacheline transfer)"};
   sim::DurationParam ipi_send{*this,
                               "ipi_send",
-                              sim::kMicrosecond,
+                              200 * sim::kNanosecond,
                               0,
                               sim::kMillisecond,
-                              "sender side of an IPI: the VM exit + entry of one ICR write (or of "
-                              "the PV send-IPI hypercall)"};
+                              "host handling of one ICR-write exit (or of the PV send-IPI "
+                              "hypercall), between its vm_exit and vm_entry"};
   sim::DurationParam ipi_posted{
       *this,
       "ipi_posted",

@@ -94,6 +94,24 @@ bool FairPolicy::preempt_on_wake(int, const HostThread& curr, const HostThread& 
   return curr.vruntime_ - woken.vruntime_ > gran;
 }
 
+// pick_next_entity with a next buddy: taken unless it is more than a wake-up granularity (scaled
+// by the leftmost's weight) behind the leftmost entity.
+bool FairPolicy::prefers_buddy(int pcpu, const HostThread* curr, const HostThread& buddy) const {
+  const RunQueue& rq = rqs_[static_cast<std::size_t>(pcpu)];
+  std::int64_t left = buddy.vruntime_;
+  std::int64_t left_weight = buddy.weight();
+  if (!rq.order.empty() && rq.order.begin()->first < left) {
+    left = rq.order.begin()->first;
+    for (const HostThread* t : rq.queue)
+      if (t->id() == rq.order.begin()->second) left_weight = t->weight();
+  }
+  if (curr && curr->vruntime_ < left) {
+    left = curr->vruntime_;
+    left_weight = curr->weight();
+  }
+  return buddy.vruntime_ - left <= wakeup_gran_ * 1024 / left_weight;
+}
+
 void FairPolicy::migrate(HostThread& t, int from, int to) {
   if (from < 0 || from == to) return;
   t.vruntime_ += rqs_[static_cast<std::size_t>(to)].min_vruntime -

@@ -25,6 +25,9 @@ class SchedPolicy {
   // How long `curr` may run from its slice start before the next preemption check.
   virtual Tick slice(int pcpu, const HostThread& curr) const = 0;
   virtual bool preempt_on_wake(int pcpu, const HostThread& curr, const HostThread& woken) const = 0;
+  // Whether a next buddy (yield_to's target, queued here) is picked before the leftmost thread
+  // when `curr` is rescheduled.
+  virtual bool prefers_buddy(int pcpu, const HostThread* curr, const HostThread& buddy) const = 0;
   // A migrating thread leaves one run queue for another (keeps vruntime relative).
   virtual void migrate(HostThread& /*t*/, int /*from*/, int /*to*/) {}
 };
@@ -42,6 +45,7 @@ class RrPolicy final : public SchedPolicy {
   void account(int, HostThread&, Tick) override {}
   Tick slice(int, const HostThread&) const override { return quantum_; }
   bool preempt_on_wake(int, const HostThread&, const HostThread&) const override { return false; }
+  bool prefers_buddy(int, const HostThread*, const HostThread&) const override { return true; }
 
  private:
   std::vector<std::deque<HostThread*>> queues_;
@@ -62,6 +66,7 @@ class FairPolicy final : public SchedPolicy {
   void account(int pcpu, HostThread& t, Tick ran) override;
   Tick slice(int pcpu, const HostThread& curr) const override;
   bool preempt_on_wake(int pcpu, const HostThread& curr, const HostThread& woken) const override;
+  bool prefers_buddy(int pcpu, const HostThread* curr, const HostThread& buddy) const override;
   void migrate(HostThread& t, int from, int to) override;
 
   Tick latency() const { return latency_; }

@@ -2,16 +2,38 @@
 
 #include "cpu/apic.hpp"
 #include "cpu/guest_api.hpp"
+#include "cpu/hypervisor.hpp"
 #include "cpu/machine.hpp"
 #include "sim/deadline_check.hpp"
+#include "sim/error.hpp"
 
 namespace vcpusim::cpu {
 namespace {
 unsigned bit(Vector v) {
   return 1u << static_cast<int>(v);
 }
-const char* const kVectorNames[kVectors] = {"irq.timer", "irq.ipi", "nmi"};
+const char* const kVectorNames[kVectors] = {"irq.timer", "irq.ipi", "nmi", "irq.resched"};
 }  // namespace
+
+const char* wake_reason_name(WakeReason r) {
+  switch (r) {
+    case WakeReason::kCondition:
+      return "condition";
+    case WakeReason::kWrite:
+      return "write";
+    case WakeReason::kInterrupt:
+      return "interrupt";
+    case WakeReason::kKick:
+      return "kick";
+    case WakeReason::kBudget:
+      return "budget";
+    case WakeReason::kDeadline:
+      return "deadline";
+    case WakeReason::kPleExit:
+      return "ple-exit";
+  }
+  return "?";
+}
 
 Vcpu::Vcpu(int index, std::vector<int> affinity, int nice, Machine& machine)
     : HostThread(index, Kind::kVcpu, "vcpu" + std::to_string(index), std::move(affinity), nice),
@@ -19,7 +41,9 @@ Vcpu::Vcpu(int index, std::vector<int> affinity, int nice, Machine& machine)
       irq_component_(machine.kernel().components().add("vcpu" + std::to_string(index) + ".irq",
                                                        "vcpu.irq", index)),
       machine_(machine),
-      guest_(new GuestCpu(*this, machine)) {}
+      guest_(new GuestCpu(*this, machine)) {
+  contexts_.push_back(Context{name(), nullptr, -1});
+}
 
 Vcpu::~Vcpu() {
   delete guest_;
@@ -31,7 +55,12 @@ Tick Vcpu::halted_time() const {
 }
 
 void Vcpu::set_main(std::function<void(GuestCpu&)> main) {
-  main_ = std::move(main);
+  contexts_[0].body = std::move(main);
+}
+
+int Vcpu::add_context(std::string name, std::function<void(GuestCpu&)> body) {
+  contexts_.push_back(Context{std::move(name), std::move(body), -1});
+  return static_cast<int>(contexts_.size()) - 1;
 }
 
 void Vcpu::set_handler(Vector v, std::function<void(GuestCpu&)> handler) {
@@ -39,12 +68,15 @@ void Vcpu::set_handler(Vector v, std::function<void(GuestCpu&)> handler) {
 }
 
 void Vcpu::start() {
-  coroutine_ = machine_.kernel().spawn(name(), [this] {
-    if (main_) main_(*guest_);
-    request_ = Request::kExit;
-  });
+  for (Context& c : contexts_) {
+    Context* ctx = &c;
+    c.coroutine = machine_.kernel().spawn(c.name, [this, ctx] {
+      if (ctx->body) ctx->body(*guest_);
+      request_ = Request::kFinished;
+    });
+  }
   machine_.scheduler().wake(*this);
-  machine_.scheduler().set_work(*this, machine_.costs().vm_entry.value);
+  enter_then(true);
 }
 
 void Vcpu::start_periodic_timer(Tick period) {
@@ -62,6 +94,15 @@ void Vcpu::arm_timer(Tick nominal, Tick period) {
                          raise(Vector::kTimer);
                          arm_timer(nominal + period, period);
                        });
+}
+
+void Vcpu::arm_oneshot(Tick when) {
+  sim::Kernel& k = machine_.kernel();
+  k.cancel(oneshot_);
+  oneshot_ = k.at(std::max(when, k.now()), sim::Phase::kInterrupt, irq_component_, [this] {
+    oneshot_ = sim::EventKey{};
+    raise(Vector::kTimer);
+  });
 }
 
 bool Vcpu::deliverable() const {
@@ -86,75 +127,214 @@ void Vcpu::raise(Vector v) {
   sim::Kernel& k = machine_.kernel();
   k.recorder().record(k.now(), component(), "raise", static_cast<int>(v));
   if (!deliverable()) return;
-  if (guest_state_ == GuestState::kHalted) {
-    polling_ = false;
-    halted_time_ += k.now() - halt_start_;
-    guest_state_ = GuestState::kRunning;
-    k.recorder().note(k.now(), component(), "halt.end");
-    machine_.scheduler().wake(*this);
-    machine_.scheduler().set_work(*this, machine_.costs().vm_entry.value);
-  } else if (guest_state_ == GuestState::kSpinning) {
-    break_spin();
-  }
+  if (guest_state_ == GuestState::kHalted)
+    end_halt(WakeReason::kInterrupt);
+  else if (guest_state_ == GuestState::kSpinning)
+    end_spin(WakeReason::kInterrupt, 0);
+}
+
+void Vcpu::kick(Vcpu& from) {
+  sim::Kernel& k = machine_.kernel();
+  k.recorder().record(k.now(), component(), "kick", from.id());
+  pv_unhalted_ = true;
+  if (guest_state_ == GuestState::kHalted) end_halt(WakeReason::kKick);
 }
 
 void Vcpu::watched_write() {
-  if (guest_state_ == GuestState::kSpinning) break_spin();
+  if (guest_state_ == GuestState::kSpinning)
+    end_spin(WakeReason::kWrite, machine_.costs().spin_recheck.value);
 }
 
-void Vcpu::break_spin() {
-  guest_state_ = GuestState::kRunning;  // a recheck is on its way; later writes change nothing
-  const CostParams& c = machine_.costs();
-  machine_.scheduler().set_work(*this, c.spin_recheck.value + c.cacheline_same_socket.value);
-}
+// --- host side -------------------------------------------------------------------------------
 
 void Vcpu::on_work_done() {
-  if (polling_) {  // halt-polling ran out without an interrupt: the host thread sleeps
-    polling_ = false;
+  switch (phase_) {
+    case HostPhase::kEntry:
+      phase_ = HostPhase::kGuest;
+      if (resume_after_entry_) {
+        resume_after_entry_ = false;
+        run_guest();
+      } else if (guest_state_ == GuestState::kSpinning) {
+        arm_spin();
+      } else {
+        machine_.scheduler().set_work(*this, saved_work_);
+      }
+      return;
+    case HostPhase::kExit:
+      after_exit();
+      return;
+    case HostPhase::kGuest:
+      break;
+  }
+  if (guest_state_ == GuestState::kSpinning) {  // the budget or the PLE window ran out
+    if (spin_budget_ != sim::kForever) spin_budget_ -= spin_armed_;
+    if (!spin_ple_) {
+      end_spin(WakeReason::kBudget, 0);
+      return;
+    }
+    guest_state_ = GuestState::kRunning;
+    machine_.kernel().cancel(deadline_event_);
+    wake_reason_ = WakeReason::kPleExit;
+    exit_kind_ = ExitKind::kPle;
+    phase_ = HostPhase::kExit;
+    machine_.scheduler().set_work(*this, machine_.costs().vm_exit.value);
+    return;
+  }
+  if (guest_state_ == GuestState::kHalted) {  // halt-polling ran out: the host thread sleeps
+    halt_host_running_ = false;
     machine_.scheduler().sleep(*this);
     return;
   }
+  run_guest();
+}
+
+void Vcpu::run_guest() {
+  sim::Kernel& k = machine_.kernel();
   request_ = Request::kNone;
-  machine_.kernel().resume(coroutine_);
+  k.resume(contexts_[static_cast<std::size_t>(current_ctx_)].coroutine);
+  while (request_ == Request::kSwitch) {
+    current_ctx_ = switch_target_;
+    request_ = Request::kNone;
+    k.resume(contexts_[static_cast<std::size_t>(current_ctx_)].coroutine);
+  }
   apply_request();
 }
 
 void Vcpu::apply_request() {
   HostScheduler& s = machine_.scheduler();
+  sim::Kernel& k = machine_.kernel();
   switch (request_) {
     case Request::kWork:
       s.set_work(*this, request_cost_);
       break;
     case Request::kSpin:
       guest_state_ = GuestState::kSpinning;
-      s.set_work(*this, sim::kForever);
+      machine_.memory().watch(*spin_watched_, *this);
+      if (spin_spec_->deadline != sim::kForever)
+        deadline_event_ = k.at(spin_spec_->deadline, sim::Phase::kInterrupt, irq_component_, [this] {
+          deadline_event_ = sim::EventKey{};
+          if (guest_state_ == GuestState::kSpinning) end_spin(WakeReason::kDeadline, 0);
+        });
+      arm_spin();
       break;
     case Request::kHalt:
       guest_state_ = GuestState::kHalted;
-      halt_start_ = machine_.kernel().now();
-      machine_.kernel().recorder().note(halt_start_, component(), "halt.begin");
-      if (machine_.halt_poll() > 0) {
-        polling_ = true;
-        s.set_work(*this, machine_.halt_poll());
-      } else {
-        s.sleep(*this);
-      }
+      halt_start_ = k.now();
+      halt_host_running_ = true;
+      k.recorder().note(halt_start_, component(), "halt.begin");
+      exit_kind_ = ExitKind::kHalt;
+      phase_ = HostPhase::kExit;
+      s.set_work(*this, machine_.costs().vm_exit.value);
       break;
-    case Request::kExit:
+    case Request::kVmExit:
+      exit_kind_ = ExitKind::kCall;
+      phase_ = HostPhase::kExit;
+      s.set_work(*this, request_cost_);
+      break;
+    case Request::kFinished:
     case Request::kNone:
+    case Request::kSwitch:
       guest_state_ = GuestState::kExited;
       s.sleep(*this);
       break;
   }
 }
 
+void Vcpu::arm_spin() {
+  const Tick ple = machine_.hypervisor().ple_window(*this);
+  spin_ple_ = ple < spin_budget_;
+  spin_armed_ = spin_ple_ ? ple : spin_budget_;
+  machine_.scheduler().set_work(*this, spin_armed_);
+}
+
+Tick Vcpu::spin_consumed() {
+  if (phase_ != HostPhase::kGuest || guest_state_ != GuestState::kSpinning ||
+      spin_armed_ == sim::kForever)
+    return 0;
+  return spin_armed_ - machine_.scheduler().work_left(*this);
+}
+
+void Vcpu::end_spin(WakeReason why, Tick extra_work) {
+  if (spin_budget_ != sim::kForever) spin_budget_ -= spin_consumed();
+  guest_state_ = GuestState::kRunning;
+  machine_.kernel().cancel(deadline_event_);
+  wake_reason_ = why;
+  if (phase_ == HostPhase::kEntry) {  // entering after a preemption: the guest follows the entry
+    saved_work_ = extra_work;
+    return;
+  }
+  machine_.scheduler().set_work(*this, extra_work);
+}
+
+void Vcpu::end_halt(WakeReason why) {
+  sim::Kernel& k = machine_.kernel();
+  guest_state_ = GuestState::kRunning;
+  halted_time_ += k.now() - halt_start_;
+  k.recorder().note(k.now(), component(), "halt.end");
+  wake_reason_ = why;
+  pv_unhalted_ = false;
+  if (phase_ == HostPhase::kExit) return;  // still paying the HLT exit: after_exit() enters
+  if (!halt_host_running_) machine_.scheduler().wake(*this);
+  halt_host_running_ = false;
+  enter_then(true);
+}
+
+void Vcpu::enter_then(bool resume) {
+  phase_ = HostPhase::kEntry;
+  resume_after_entry_ = resume;
+  machine_.scheduler().set_work(*this, machine_.costs().vm_entry.value);
+}
+
+void Vcpu::after_exit() {
+  phase_ = HostPhase::kGuest;
+  switch (exit_kind_) {
+    case ExitKind::kHalt:
+      if (guest_state_ != GuestState::kHalted) {  // woken while exiting
+        halt_host_running_ = false;
+        enter_then(true);
+      } else if (machine_.halt_poll() > 0) {
+        machine_.scheduler().set_work(*this, machine_.halt_poll());
+      } else {
+        halt_host_running_ = false;
+        machine_.scheduler().sleep(*this);
+      }
+      break;
+    case ExitKind::kPle:
+      machine_.hypervisor().pause_loop_exit(*this);
+      enter_then(true);
+      break;
+    case ExitKind::kCall: {
+      auto host = std::move(exit_host_);
+      exit_host_ = nullptr;
+      if (host) host();
+      enter_then(true);
+      break;
+    }
+    case ExitKind::kNone:
+      break;
+  }
+  exit_kind_ = ExitKind::kNone;
+}
+
 void Vcpu::on_dispatch() {
-  preempted_ = false;
+  machine_.hypervisor().scheduled_in(*this);
+  if (!needs_entry_) return;
+  needs_entry_ = false;
+  if (guest_state_ == GuestState::kSpinning) {
+    if (spin_budget_ != sim::kForever) spin_budget_ -= spin_consumed();
+    spin_armed_ = 0;
+  } else {
+    saved_work_ = machine_.scheduler().work_left(*this);
+  }
+  enter_then(false);
 }
 
 void Vcpu::on_deschedule() {
-  preempted_ = true;
+  if (phase_ == HostPhase::kGuest && guest_state_ != GuestState::kHalted) needs_entry_ = true;
+  machine_.hypervisor().scheduled_out(*this, true);
 }
+
+// --- guest side ------------------------------------------------------------------------------
 
 void Vcpu::consume(Tick cost) {
   // Running and nothing else due before this operation completes: the event path would resume
@@ -167,33 +347,72 @@ void Vcpu::consume(Tick cost) {
   machine_.kernel().yield();
 }
 
-void Vcpu::spin_wait(std::initializer_list<Word*> watched) {
-  Memory& mem = machine_.memory();
-  for (Word* w : watched) mem.watch(*w, *this);
-  request_ = Request::kSpin;
+WakeReason Vcpu::block(const WaitSpec& spec, const WatchSet& watched, Tick& budget) {
+  sim::Kernel& k = machine_.kernel();
+  if (spec.mode == WaitSpec::Mode::kSpin) {
+    if (Memory::changed(watched)) return WakeReason::kWrite;
+    if (budget <= 0) return WakeReason::kBudget;
+    if (spec.deadline <= k.now()) return WakeReason::kDeadline;
+    if (deliverable()) {
+      boundary();
+      return WakeReason::kInterrupt;
+    }
+    spin_spec_ = &spec;
+    spin_watched_ = &watched;
+    spin_budget_ = budget;
+    request_ = Request::kSpin;
+    k.yield();
+    machine_.memory().unwatch(watched, *this);
+    budget = spin_budget_;
+  } else {
+    if (pv_unhalted_) {
+      pv_unhalted_ = false;
+      return WakeReason::kKick;
+    }
+    if (deliverable()) {
+      boundary();
+      return WakeReason::kInterrupt;
+    }
+    spin_spec_ = &spec;
+    request_ = Request::kHalt;
+    k.yield();
+  }
+  const WakeReason why = wake_reason_;
+  boundary();
+  return why;
+}
+
+void Vcpu::vm_exit(Tick handling, const std::function<void()>& host) {
+  exit_host_ = host;
+  request_ = Request::kVmExit;
+  request_cost_ = machine_.costs().vm_exit.value + handling;
   machine_.kernel().yield();
-  for (Word* w : watched) mem.unwatch(*w, *this);
-  guest_state_ = GuestState::kRunning;
   boundary();
 }
 
-void Vcpu::halt() {
-  if (!deliverable()) {
-    request_ = Request::kHalt;
-    machine_.kernel().yield();
-  }
-  boundary();
+void Vcpu::switch_to(int context) {
+  if (context < 0 || context >= static_cast<int>(contexts_.size()))
+    throw sim::SimError(name() + ": switch to an unknown context");
+  if (recording_) throw sim::SimError(name() + ": a wait condition may not switch tasks");
+  if (context == current_ctx_) return;
+  switch_target_ = context;
+  request_ = Request::kSwitch;
+  machine_.kernel().yield();
 }
 
 void Vcpu::boundary() {
   for (;;) {
     if ((pending_ & bit(Vector::kNmi)) && !in_nmi_) {
       take_interrupt(Vector::kNmi);
-    } else if ((pending_ & ~bit(Vector::kNmi)) && irqs_enabled_) {
-      take_interrupt((pending_ & bit(Vector::kTimer)) ? Vector::kTimer : Vector::kIpi);
-    } else {
-      return;
+      continue;
     }
+    const unsigned maskable = pending_ & ~bit(Vector::kNmi);
+    if (!maskable || !irqs_enabled_) return;
+    for (int v = 0; v < kVectors; ++v)
+      if (maskable & (1u << v)) {
+        take_interrupt(static_cast<Vector>(v));
+        break;
+      }
   }
 }
 
@@ -204,6 +423,8 @@ void Vcpu::take_interrupt(Vector v) {
   ++interrupts_taken_;
   const bool saved_irqs = irqs_enabled_;
   const bool saved_nmi = in_nmi_;
+  WatchSet* saved_recording = recording_;
+  recording_ = nullptr;  // the handler's reads are not the interrupted condition's
   irqs_enabled_ = false;
   const Tick start = k.now();
   int deadline = 0;
@@ -213,9 +434,9 @@ void Vcpu::take_interrupt(Vector v) {
     if (sim::DeadlineCheck* c = machine_.nmi_check()) deadline = c->begin(index_);
   }
   k.recorder().record(k.now(), component(), kVectorNames[n], 1);
-  if (exit_pending_ & bit(v)) {
+  if (exit_pending_ & bit(v)) {  // injected through an exit: the target exits and re-enters
     exit_pending_ &= ~bit(v);
-    consume(machine_.costs().vm_entry.value);
+    consume(machine_.costs().vm_exit.value + machine_.costs().vm_entry.value);
   }
   consume(machine_.costs().irq_entry.value);
   if (sent_pending_ & bit(v)) {
@@ -231,6 +452,7 @@ void Vcpu::take_interrupt(Vector v) {
   }
   in_nmi_ = saved_nmi;
   irqs_enabled_ = saved_irqs;
+  recording_ = saved_recording;
 }
 
 }  // namespace vcpusim::cpu

@@ -1,25 +1,30 @@
-// A vCPU: a host thread whose "work" is guest code. The guest runs as a coroutine that issues
-// operations with costs; a cost is consumed only while the host runs the thread, so the host can
-// preempt between operations or in the middle of one (the rest is paid later). Interrupts are
-// taken at operation boundaries, nested on the same guest stack (VCML processor-style loop: run
-// to the next sync point, account the time, never stay stuck in time).
+// A vCPU: a host thread whose "work" is guest code. The guest runs as coroutines (execution
+// contexts: one per guest task, switched by the guest's scheduler) that issue operations with
+// costs; a cost is consumed only while the host runs the thread, so the host can preempt between
+// operations or in the middle of one (the rest is paid later, after a VM entry). Interrupts are
+// taken at operation boundaries, nested on the current context's stack. Every block goes through
+// one primitive, block(): a spin (PAUSE loop, woken by writes to what it read, ended by a
+// pause-loop exit after the PLE window) or a halt (HLT or pv_wait: a VM exit, woken by an
+// interrupt or a kick). VCML processor-style: run to the next sync point, account the time, never
+// stay stuck in time.
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
 #include "cpu/host_thread.hpp"
+#include "cpu/memory.hpp"
+#include "cpu/wait.hpp"
 
 namespace vcpusim::cpu {
 
 class Machine;
 class GuestCpu;
-struct Word;
 
-enum class Vector : int { kTimer = 0, kIpi = 1, kNmi = 2 };
-constexpr int kVectors = 3;
+// Interrupt vectors, in priority order after the NMI: a lower number is taken first.
+enum class Vector : int { kTimer = 0, kIpi = 1, kNmi = 2, kResched = 3 };
+constexpr int kVectors = 4;
 
 enum class GuestState { kRunning, kSpinning, kHalted, kExited };
 
@@ -36,8 +41,6 @@ class Vcpu final : public HostThread {
   // Registered id of its interrupt side (timer, IPI and NMI delivery events).
   int irq_component() const { return irq_component_; }
   GuestState guest_state() const { return guest_state_; }
-  // KVM_VCPU_PREEMPTED: descheduled by the host while runnable.
-  bool preempted() const { return preempted_; }
   Tick steal_time() const { return wait_time(); }
   Tick spin_time() const { return spin_time_; }
   // Including a halt still open now.
@@ -46,18 +49,27 @@ class Vcpu final : public HostThread {
   std::uint64_t nmis_taken() const { return nmis_taken_; }
   // NMIs raised while one was already latched (a third NMI during a handler is lost).
   std::uint64_t nmis_dropped() const { return nmis_dropped_; }
-  // Halted, but the host still polls for an interrupt on the vCPU's pCPU (vm.halt_poll_ns).
-  bool halt_polling() const { return polling_; }
+  // Halted, but the host thread is still on its pCPU (exiting or halt-polling): an interrupt
+  // arriving now needs no host wake-up.
+  bool halt_polling() const { return guest_state_ == GuestState::kHalted && halt_host_running_; }
+  bool interrupt_pending() const { return pending_ != 0; }
 
+  // Execution contexts: context 0 runs `main`; more are added for guest tasks before start().
   void set_main(std::function<void(GuestCpu&)> main);
+  int add_context(std::string name, std::function<void(GuestCpu&)> body);
+  int current_context() const { return current_ctx_; }
   void set_handler(Vector v, std::function<void(GuestCpu&)> handler);
   // Makes an interrupt pending; wakes a halted vCPU, breaks a spin if deliverable.
   void raise(Vector v);
-  // Starts the vCPU thread at time 0 (spawns the guest coroutine).
+  // KVM_HC_KICK_CPU reached this vCPU: pv_unhalted, which wakes a halt even with irqs off.
+  void kick(Vcpu& from);
+  // Starts the vCPU thread at time 0 (spawns the guest coroutines).
   void start();
   // The local APIC timer in periodic mode: raises kTimer every `period`, each delivery delayed
   // by the VM's timer jitter.
   void start_periodic_timer(Tick period);
+  // The one-shot (TSC deadline) timer: raises kTimer at `when` (replaces an earlier deadline).
+  void arm_oneshot(Tick when);
   // APIC side: an interrupt was sent to this vCPU now, found in state `st` (for the latency from
   // send to handler start); exit_before(): its injection needs a VM exit + entry on this vCPU.
   void note_sent(Vector v, TargetState st);
@@ -71,50 +83,95 @@ class Vcpu final : public HostThread {
   // Coroutine side (used by GuestCpu).
   void consume(Tick cost);
   void boundary();
-  void spin_wait(std::initializer_list<Word*> watched);
-  void halt();
+  // Blocks as `spec` says. A spin watches `watched` (and returns kWrite at once if one of them
+  // changed since it was read); `budget` is the spin time left and is reduced by what was spent.
+  WakeReason block(const WaitSpec& spec, const WatchSet& watched, Tick& budget);
+  // A VM exit on this vCPU for host work of `handling` cost; `host` runs on the host side, then
+  // the entry is paid.
+  void vm_exit(Tick handling, const std::function<void()>& host);
+  // Switches to another execution context of this vCPU (the guest scheduler's switch_to).
+  void switch_to(int context);
   bool irqs_enabled() const { return irqs_enabled_; }
   void set_irqs_enabled(bool on) { irqs_enabled_ = on; }
   bool in_nmi() const { return in_nmi_; }
   void add_spin_time(Tick t) { spin_time_ += t; }
+  // The set the current wait condition is reading into (null outside a condition).
+  WatchSet* recording() const { return recording_; }
+  void set_recording(WatchSet* ws) { recording_ = ws; }
   // Memory notification for a watched word.
   void watched_write();
   Machine& machine() { return machine_; }
   GuestCpu& guest() { return *guest_; }
 
  private:
-  enum class Request { kNone, kWork, kSpin, kHalt, kExit };
+  enum class Request { kNone, kWork, kSpin, kHalt, kVmExit, kSwitch, kFinished };
+  // What the host side of the thread is doing while it runs.
+  enum class HostPhase { kGuest, kExit, kEntry };
+  enum class ExitKind { kNone, kHalt, kPle, kCall };
   bool deliverable() const;
   void take_interrupt(Vector v);
+  void run_guest();
   void apply_request();
-  void break_spin();
+  void end_spin(WakeReason why, Tick extra_work);
+  void end_halt(WakeReason why);
+  void arm_spin();
+  Tick spin_consumed();
+  void enter_then(bool resume);
+  void after_exit();
   void arm_timer(Tick nominal, Tick period);
+
+  struct Context {
+    std::string name;
+    std::function<void(GuestCpu&)> body;
+    int coroutine = -1;
+  };
 
   int index_;
   int irq_component_;
   Machine& machine_;
   GuestCpu* guest_;
-  int coroutine_ = -1;
-  std::function<void(GuestCpu&)> main_;
+  std::vector<Context> contexts_;
+  int current_ctx_ = 0;
+  int switch_target_ = -1;
   std::function<void(GuestCpu&)> handlers_[kVectors];
   unsigned pending_ = 0;
   bool irqs_enabled_ = true;
   bool in_nmi_ = false;
-  bool preempted_ = false;
+  bool pv_unhalted_ = false;
   GuestState guest_state_ = GuestState::kRunning;
   Request request_ = Request::kNone;
   Tick request_cost_ = 0;
+  WakeReason wake_reason_ = WakeReason::kCondition;
+  WatchSet* recording_ = nullptr;
+
+  // The host side.
+  HostPhase phase_ = HostPhase::kGuest;
+  ExitKind exit_kind_ = ExitKind::kNone;
+  std::function<void()> exit_host_;  // the host work of the current exit
+  bool resume_after_entry_ = false;  // after the entry: resume the guest (else: continue `saved_`)
+  Tick saved_work_ = 0;              // the guest work interrupted by a host preemption
+  bool needs_entry_ = false;         // descheduled while in the guest: the next dispatch enters
+  bool halt_host_running_ = false;   // halted, host thread still exiting or polling
+
+  // The current spin.
+  const WaitSpec* spin_spec_ = nullptr;
+  const WatchSet* spin_watched_ = nullptr;
+  Tick spin_budget_ = 0;   // spin time left of the wait's budget
+  Tick spin_armed_ = 0;    // the work armed for this stretch of the spin
+  bool spin_ple_ = false;  // this stretch ends at the PLE window, not the budget
+  sim::EventKey deadline_event_;
+
   Tick halt_start_ = 0;
   Tick spin_time_ = 0;
   Tick halted_time_ = 0;
   std::uint64_t interrupts_taken_ = 0;
   std::uint64_t nmis_taken_ = 0;
   std::uint64_t nmis_dropped_ = 0;
-  bool polling_ = false;
   unsigned exit_pending_ = 0;  // vectors whose injection costs this vCPU an exit
   unsigned sent_pending_ = 0;  // vectors with a send time below
-  Tick sent_at_[kVectors] = {0, 0, 0};
+  Tick sent_at_[kVectors] = {0, 0, 0, 0};
   TargetState sent_state_[kVectors] = {};
+  sim::EventKey oneshot_;
 };
 
 }  // namespace vcpusim::cpu

@@ -40,12 +40,12 @@ ClockBase ClockWords::load(cpu::GuestCpu& cpu) {
   return b;
 }
 
-void ClockWords::init(const ClockBase& b) {
-  cycle_last->value = b.cycle_last;
-  mult->value = b.mult;
-  shift->value = b.shift;
-  sec->value = b.sec;
-  nsec->value = b.nsec;
+void ClockWords::init(cpu::Memory& mem, const ClockBase& b) {
+  mem.preset(*cycle_last, b.cycle_last);
+  mem.preset(*mult, b.mult);
+  mem.preset(*shift, b.shift);
+  mem.preset(*sec, b.sec);
+  mem.preset(*nsec, b.nsec);
 }
 
 ClockWords make_clock_words(cpu::Memory& mem, const std::string& prefix, int line) {

@@ -30,7 +30,8 @@ struct ClockWords {
   cpu::Word* nsec;
   void store(cpu::GuestCpu& cpu, const ClockBase& b);
   ClockBase load(cpu::GuestCpu& cpu);
-  void init(const ClockBase& b);
+  // Boot-time contents.
+  void init(cpu::Memory& mem, const ClockBase& b);
 };
 
 using u128 = unsigned __int128;

@@ -18,10 +18,10 @@ NmiSafeTime::NmiSafeTime(cpu::Machine& machine, NmiVariant variant, Seqcount& tk
 
 void NmiSafeTime::init(const ClockBase& initial) {
   if (variant_ == Variant::kLatch) {
-    latch_[0].init(initial);
-    latch_[1].init(initial);
+    latch_[0].init(machine_.memory(), initial);
+    latch_[1].init(machine_.memory(), initial);
   } else if (variant_ != Variant::kNaive) {
-    copy_.init(initial);
+    copy_.init(machine_.memory(), initial);
   }
 }
 
@@ -43,11 +43,12 @@ void NmiSafeTime::published(cpu::GuestCpu& cpu, const ClockBase& base) {
   if (variant_ != Variant::kLatch) return;
   // raw_write_seqcount_latch twice around the two copies: odd -> readers use copy 1 while copy 0
   // is written, even -> readers use copy 0 while copy 1 is written.
-  cpu.store(*latch_seq_, latch_seq_->value + 1);
+  const std::uint64_t seq = cpu.load(*latch_seq_);
+  cpu.store(*latch_seq_, seq + 1);
   cpu.smp_wmb();
   latch_[0].store(cpu, base);
   cpu.smp_wmb();
-  cpu.store(*latch_seq_, latch_seq_->value + 1);
+  cpu.store(*latch_seq_, seq + 2);
   cpu.smp_wmb();
   latch_[1].store(cpu, base);
 }
@@ -91,7 +92,7 @@ std::int64_t NmiSafeTime::read_owner_shadow(cpu::GuestCpu& cpu, std::uint64_t& r
       ++shadow_reads_;
       return compute(cpu, copy_.load(cpu));
     }
-    cpu.spin_until([&seq, s] { return seq.value != s; }, {&seq},
+    cpu.spin_until([&] { return cpu.load(seq) != s; },
                    sim::WaitOn{seq.name, tk_seq_.writer(), sim::Needs::kProgress, false});
     ++retries;
   }

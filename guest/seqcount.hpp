@@ -17,11 +17,9 @@ class Seqcount {
   // Waits (spinning, event-driven) while a write is in progress, then returns the even value.
   std::uint64_t read_begin(cpu::GuestCpu& cpu) {
     std::uint64_t v = cpu.load(seq_);
-    while (v & 1) {
-      cpu.spin_until([this] { return (seq_.value & 1) == 0; }, {&seq_},
+    if (v & 1)
+      cpu.spin_until([&] { return ((v = cpu.load(seq_)) & 1) == 0; },
                      sim::WaitOn{seq_.name, writer_, sim::Needs::kProgress, false});
-      v = cpu.load(seq_);
-    }
     cpu.smp_rmb();
     return v;
   }
@@ -29,14 +27,15 @@ class Seqcount {
     cpu.smp_rmb();
     return cpu.load(seq_) != start;
   }
+  // The sole writer's increment: a load and a store (not atomic: writers are serialised).
   void write_begin(cpu::GuestCpu& cpu) {
-    cpu.store(seq_, seq_.value + 1);
+    cpu.store(seq_, cpu.load(seq_) + 1);
     cpu.trace("seq.write_begin", seq_.id);
     cpu.smp_wmb();
   }
   void write_end(cpu::GuestCpu& cpu) {
     cpu.smp_wmb();
-    cpu.store(seq_, seq_.value + 1);
+    cpu.store(seq_, cpu.load(seq_) + 1);
     cpu.trace("seq.write_end", seq_.id);
   }
   cpu::Word& word() { return seq_; }

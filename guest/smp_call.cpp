@@ -60,7 +60,7 @@ bool SmpCall::allowed(cpu::GuestCpu& cpu, const char* api) {
 // csd_lock(): wait until the previous user's call ran, then claim the csd.
 void SmpCall::csd_lock(cpu::GuestCpu& cpu, Csd& csd, bool sync) {
   cpu::Word& flags = *csd.flags;
-  cpu.spin_until([&flags] { return (flags.value & kLock) == 0; }, {&flags},
+  cpu.spin_until([&] { return (cpu.load(flags) & kLock) == 0; },
                  sim::WaitOn{flags.name + " (previous call queued on " + vcpu(csd.target) + ")",
                              csd.target, sim::Needs::kService, false});
   cpu.store(flags, kLock | (sync ? kSync : 0));
@@ -79,14 +79,19 @@ void SmpCall::csd_lock_wait(cpu::GuestCpu& cpu, Csd& csd) {
   if (variant_ == Variant::kPollOwnQueue) {
     cpu::Word& own = *queues_[static_cast<std::size_t>(cpu.id())].head;
     for (;;) {
-      cpu.spin_until([&] { return (flags.value & kLock) == 0 || own.value != 0; }, {&flags, &own},
-                     sim::WaitOn{what, csd.target, sim::Needs::kService, true});
-      if ((flags.value & kLock) == 0) break;
+      bool unlocked = false;
+      cpu.spin_until(
+          [&] {
+            unlocked = (cpu.load(flags) & kLock) == 0;
+            return unlocked || cpu.load(own) != 0;
+          },
+          sim::WaitOn{what, csd.target, sim::Needs::kService, true});
+      if (unlocked) break;
       ++polled_flushes_;
       flush_queue(cpu);
     }
   } else {
-    cpu.spin_until([&flags] { return (flags.value & kLock) == 0; }, {&flags},
+    cpu.spin_until([&] { return (cpu.load(flags) & kLock) == 0; },
                    sim::WaitOn{what, csd.target, sim::Needs::kService, false});
   }
   cpu.load(flags);  // smp_cond_load_acquire's final read
@@ -127,11 +132,11 @@ void SmpCall::lock_calls(cpu::GuestCpu& cpu) {
   const bool was_enabled = !cpu.irqs_disabled();
   if (!was_enabled) cpu.local_irq_restore(true);
   const std::uint64_t me = static_cast<std::uint64_t>(cpu.id()) + 1;
-  while (cpu.cmpxchg(*call_lock_, 0, me) != 0) {
+  for (std::uint64_t holder; (holder = cpu.cmpxchg(*call_lock_, 0, me)) != 0;) {
     cpu::Word& lock = *call_lock_;
     cpu.spin_until(
-        [&lock] { return lock.value == 0; }, {&lock},
-        sim::WaitOn{lock.name, static_cast<int>(lock.value) - 1, sim::Needs::kProgress, false});
+        [&] { return cpu.load(lock) == 0; },
+        sim::WaitOn{lock.name, static_cast<int>(holder) - 1, sim::Needs::kProgress, false});
   }
   if (!was_enabled) cpu.local_irq_save();
 }

@@ -28,8 +28,8 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
   cycle_interval_ = freq / hz;
   xtime_interval_ = cycle_interval_ * initial_mult_;
   tick_period_ = sim::kSecond / static_cast<sim::Tick>(hz);
-  tk_.init(shadow_);
-  vdso_.init(shadow_);
+  tk_.init(machine.memory(), shadow_);
+  vdso_.init(machine.memory(), shadow_);
   nmi_.init(shadow_);
 }
 

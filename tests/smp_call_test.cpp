@@ -97,15 +97,29 @@ TEST(IpiDeadlock, ManyCallsRunOncePerTarget) {
   EXPECT_EQ(violations(r, "no_hang"), 0u);
 }
 
-TEST(IpiDeadlock, APreemptedTargetStallsTheWaiterForTheHostSlice) {
-  const auto r =
-      run_file(kFile, {variant("poll-own-queue"), "vm.vcpus=3", "vm.pinning=[[0],[1],[1]]",
-                       "guest.workloads[0].vcpus=[0,1,2]", "guest.workloads[0].targets=[0,1,2]",
-                       "guest.workloads[0].mode=many", "limits.hang_after=20ms"});
-  // No deadlock and no duplicate, but a call's completion takes a fair-scheduler slice (6 ms
-  // scaled x2 for 2 pCPUs, shared by the two vCPUs of pCPU1).
+TEST(IpiDeadlock, APreemptedTargetStallsTheWaiterForTheHostSliceUnlessPleYields) {
+  const std::vector<std::string> sets = {variant("poll-own-queue"),
+                                         "vm.vcpus=3",
+                                         "vm.pinning=[[0],[1],[1]]",
+                                         "guest.workloads[0].vcpus=[0,1,2]",
+                                         "guest.workloads[0].targets=[0,1,2]",
+                                         "guest.workloads[0].mode=many",
+                                         "limits.hang_after=20ms"};
+  // Without pause-loop exiting: no deadlock and no duplicate, but a call's completion takes a
+  // fair-scheduler slice (6 ms scaled x2 for 2 pCPUs, shared by the two vCPUs of pCPU1).
+  auto no_ple = sets;
+  no_ple.push_back("vm.ple_gap=0");
+  const auto r = run_file(kFile, no_ple);
   EXPECT_EQ(violations(r, "no_deadlock"), 0u);
   EXPECT_EQ(metric(r, "smp_call.duplicate_runs"), 0);
   EXPECT_GT(metric(r, "smp_call.latency_ns.max"), 5000000);
   EXPECT_GT(metric(r, "ipi.to_preempted"), 0);
+  EXPECT_EQ(metric(r, "kvm.ple_exits"), 0);
+  // With it (KVM's default): the waiter exits after the PLE window and the host yields to the
+  // preempted target on the same pCPU, so no completion waits anywhere near a slice.
+  const auto p = run_file(kFile, sets);
+  EXPECT_EQ(metric(p, "smp_call.duplicate_runs"), 0);
+  EXPECT_GT(metric(p, "kvm.ple_exits"), 0);
+  EXPECT_GT(metric(p, "kvm.directed_yields"), 0);
+  EXPECT_LT(metric(p, "smp_call.latency_ns.max"), 1000000);
 }

@@ -1,0 +1,70 @@
+// The KVM-like hypervisor: it owns what happens between a VM exit and the next entry. Hypercalls
+// (KICK_CPU, SCHED_YIELD; SEND_IPI is in apic.hpp) cost an exit, their handling and an entry;
+// pv_unhalted lets a kick wake a halted vCPU even with irqs off; pause-loop exiting ends a long
+// spin with an exit and a directed yield (kvm_vcpu_on_spin: a preempted, runnable candidate,
+// round-robin after the last boosted one, at most three failed tries) through the host
+// scheduler's yield_to; the steal-time page's `preempted` flag is a guest-readable word the host
+// writes at deschedule and clears at entry. (virt/kvm/kvm_main.c, arch/x86/kvm/x86.c,
+// arch/x86/kvm/vmx/vmx.c; MECHANISMS.md sections 3 and 6.)
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "cpu/memory.hpp"
+#include "cpu/params.hpp"
+#include "sim/metrics.hpp"
+
+namespace vcpusim::cpu {
+
+class Machine;
+class Vcpu;
+
+class Hypervisor {
+ public:
+  Hypervisor(Machine& machine, const VmParams& vm);
+  // Steal-time pages, one word per vCPU, on their own cachelines (after the vCPUs exist).
+  void create_steal_time(int vcpus);
+
+  bool pv_unhalt() const { return pv_unhalt_; }
+  // KVM_VCPU_PREEMPTED of `vcpu`'s steal-time page (guest reads it with vcpu_is_preempted()).
+  Word& preempted_word(int vcpu) { return *preempted_[static_cast<std::size_t>(vcpu)]; }
+
+  // Host scheduler callbacks through the vCPU thread.
+  void scheduled_out(Vcpu& v, bool runnable);
+  void scheduled_in(Vcpu& v);
+
+  // Hypercall handling, run on the calling vCPU's thread between its exit and its entry.
+  void kick_cpu(Vcpu& from, int target);
+  void sched_yield(Vcpu& from, int target);
+
+  // Pause-loop exiting: the spin time after which `v` exits (sim::kForever when disabled).
+  sim::Tick ple_window(const Vcpu& v) const;
+  // A pause-loop exit of `v`: grow its window, then kvm_vcpu_on_spin.
+  void pause_loop_exit(Vcpu& v);
+
+  void collect_metrics(sim::Metrics& out) const;
+
+ private:
+  struct PerVcpu {
+    std::int64_t window = 0;  // cycles
+    bool in_spin_loop = false;
+    bool dy_eligible = false;
+  };
+  bool eligible_for_directed_yield(int v);
+  void on_spin(Vcpu& me);
+  sim::Tick cycles(std::int64_t n) const;
+
+  Machine& machine_;
+  const VmParams& vm_;
+  bool pv_unhalt_;
+  std::vector<Word*> preempted_;
+  std::vector<PerVcpu> per_vcpu_;
+  int last_boosted_ = -1;
+  std::uint64_t kicks_ = 0;
+  std::uint64_t ple_exits_ = 0;
+  std::uint64_t directed_yields_ = 0;
+  std::uint64_t failed_yields_ = 0;
+  std::uint64_t sched_yields_ = 0;
+};
+
+}  // namespace vcpusim::cpu
