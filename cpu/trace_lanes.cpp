@@ -321,14 +321,12 @@ void HostTraceVocabulary::vcpu_event(int v, const sim::RecordedEvent& e) {
     if (rv < 0 || rv >= 3 || target < 0 || target >= vcpus_) return;
     pending_[static_cast<std::size_t>(target)][static_cast<std::size_t>(rv)].push_back(
         start_flow(v, kFlowNames[rv], e.time));
-  } else if (k == "kick") {
-    const auto target = e.a;
-    if (target < 0 || target >= vcpus_) return;
-    sim::TraceFlow f = start_flow(v, "pv kick", e.time);
-    if (host_[static_cast<std::size_t>(target)] == Host::kRunning) {
-      b_->finish_flow(f, vlane(static_cast<int>(target)));
+  } else if (k == "kick") {  // recorded by the kicked vCPU (Vcpu::kick), a = the sender
+    sim::TraceFlow f = start_flow(static_cast<int>(e.a), "pv kick", e.time);
+    if (host_[static_cast<std::size_t>(v)] == Host::kRunning) {
+      b_->finish_flow(f, vlane(v));
     } else {
-      kicks_[static_cast<std::size_t>(target)].push_back(f);
+      kicks_[static_cast<std::size_t>(v)].push_back(f);
     }
   } else if (k == "spin.begin") {
     Frame f{FrameKind::kSpin, {"spin on " + b_->label(e.a), "spin", "id", e.a, "holder", e.b}, e.a};

@@ -278,7 +278,7 @@ TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
                                         {14, v0, "seq.write_begin", 6, 0},
                                         {16, v0, "seq.write_end", 6, 0},
                                         {20, v0, "lock.release", 5, 0},
-                                        {20, v0, "kick", 1, 0},
+                                        {20, v1, "kick", 0, 0},
                                         {22, v1, "spin.end", 5, 0},
                                         {30, v0, "ipi.deliver", 1, 1},
                                         {31, v1, "raise", 1, 0},
@@ -286,7 +286,7 @@ TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
                                         {40, v1, "irq.ipi", 0, 0},
                                         {50, v1, "halt.begin", 0, 0},
                                         {51, p1, "sleep", 1, 0},
-                                        {60, v0, "kick", 1, 0},
+                                        {60, v1, "kick", 0, 0},
                                         {70, p1, "wake", 1, 0},
                                         {70, p1, "dispatch", 1, 0},
                                         {71, v1, "halt.end", 0, 0}};
@@ -308,6 +308,9 @@ TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
   EXPECT_EQ(seen.count("s:pv kick"), 2u);
   EXPECT_EQ(seen.count("f:pv kick"), 2u);
   EXPECT_EQ(seen.count("C:waiters demo_lock"), 2u);
+  // A kick is recorded by the kicked vCPU (a = sender): the arrow runs from vCPU0 to vCPU1.
+  for (const auto& e : doc["traceEvents"])
+    if (e["name"] == "pv kick") EXPECT_EQ(e["tid"], e["ph"] == "s" ? 20000 : 20001) << e.dump();
   EXPECT_GE(seen.count("B:halted (polling)"), 1u);
 }
 
