@@ -5,41 +5,63 @@ namespace vcpusim::guest {
 GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const TimekeepingCosts& tk_costs,
                  sim::MonotonicTimeCheck* monotonic, bool report_misuse)
     : machine_(machine),
+      sched_(machine, params.sched.haltpoll.value),
       timekeeping_(machine, params.timekeeping, tk_costs),
       monotonic_(monotonic) {
   timekeeping_.install(monotonic);
+  next_tick_ = timekeeping_.tick_period();
   for (int v = 0; v < machine.vcpu_count(); ++v)
     clock_components_.push_back(machine.kernel().components().add(
         "vcpu" + std::to_string(v) + ".clock", "clock", v));  // its clock reads (trace)
   for (int v = 0; v < machine.vcpu_count(); ++v)
-    machine.vcpu(v).set_main([](cpu::GuestCpu& cpu) {
-      for (;;) cpu.halt();
-    });
-  for (const auto& w : params.workloads) {
-    const WorkloadParams* p = w.get();
-    for (std::int64_t v : p->vcpus.value) {
-      std::function<void(cpu::GuestCpu&)> main;
-      if (p->kind.value == "busy") {
-        main = [p](cpu::GuestCpu& cpu) {
-          for (;;) cpu.compute(p->chunk.value);
-        };
-      } else if (p->kind.value == "vdso_reader" || p->kind.value == "ktime_reader") {
-        const bool vdso = p->kind.value == "vdso_reader";
-        main = [this, p, vdso](cpu::GuestCpu& cpu) { read_loop(cpu, *p, vdso); };
-      } else if (p->kind.value == "ipi_storm") {
-        if (!calls_) calls_ = std::make_unique<SmpCall>(machine, params.smp_call, report_misuse);
-        storms_.push_back(std::make_unique<IpiStorm>(*calls_, ledger_, *p));
-        IpiStorm* storm = storms_.back().get();
-        main = [storm](cpu::GuestCpu& cpu) { storm->run(cpu); };
-      } else if (p->kind.value == "nmi_time_reader") {
-        install_nmi_reader(static_cast<int>(v), *p);
-        continue;  // idle between NMIs
-      } else {
-        continue;  // idle: the default above
+    machine.vcpu(v).set_handler(cpu::Vector::kTimer,
+                                [this](cpu::GuestCpu& cpu) { timer_interrupt(cpu); });
+  register_workloads(params, report_misuse);
+  for (const auto& w : params.workloads)
+    for (std::int64_t v : w->vcpus.value) kinds_.at(w->kind.value)(*w, static_cast<int>(v));
+}
+
+void GuestOs::register_workloads(const GuestParams& params, bool report_misuse) {
+  kinds_["idle"] = [](const WorkloadParams&, int) {};  // the idle task halts
+  kinds_["busy"] = [this](const WorkloadParams& p, int v) {
+    spawn(p, v, [this, &p](cpu::GuestCpu& cpu) {
+      for (;;) {
+        cpu.compute(p.chunk.value);
+        sched_.cond_resched(cpu);
       }
-      machine.vcpu(static_cast<int>(v)).set_main(std::move(main));
-    }
+    });
+  };
+  for (const char* kind : {"vdso_reader", "ktime_reader"})
+    kinds_[kind] = [this, vdso = kind[0] == 'v'](const WorkloadParams& p, int v) {
+      spawn(p, v, [this, &p, vdso](cpu::GuestCpu& cpu) { read_loop(cpu, p, vdso); });
+    };
+  kinds_["ipi_storm"] = [this, &params, report_misuse](const WorkloadParams& p, int v) {
+    if (!calls_) calls_ = std::make_unique<SmpCall>(machine_, params.smp_call, report_misuse);
+    storms_.push_back(std::make_unique<IpiStorm>(*calls_, ledger_, p));
+    IpiStorm* storm = storms_.back().get();
+    spawn(p, v, [storm](cpu::GuestCpu& cpu) { storm->run(cpu); });
+  };
+  kinds_["nmi_time_reader"] = [this](const WorkloadParams& p, int v) {
+    install_nmi_reader(v, p);  // no task: the reads run in the NMI handler
+  };
+}
+
+std::vector<std::string> GuestOs::workload_kinds() const {
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : kinds_) names.push_back(name);
+  return names;
+}
+
+void GuestOs::spawn(const WorkloadParams& p, int vcpu, std::function<void(cpu::GuestCpu&)> body) {
+  sched_.spawn(vcpu, p.kind.value + ".vcpu" + std::to_string(vcpu), std::move(body));
+}
+
+void GuestOs::timer_interrupt(cpu::GuestCpu& cpu) {
+  if (cpu.id() == timekeeping_.cpu() && cpu.now() >= next_tick_) {
+    while (next_tick_ <= cpu.now()) next_tick_ += timekeeping_.tick_period();
+    timekeeping_.update_wall_time(cpu);
   }
+  sched_.expire_timers(cpu);
 }
 
 void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, bool vdso) {
@@ -61,6 +83,7 @@ void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, bool vdso) 
     machine_.kernel().recorder().record(end, clock_components_[static_cast<std::size_t>(cpu.id())],
                                         clock, value, latency);
     if (p.think.value > 0) cpu.compute(p.think.value);
+    sched_.cond_resched(cpu);
   }
 }
 
@@ -104,6 +127,8 @@ void GuestOs::collect_metrics(sim::Metrics& out) const {
     out.set("nmi_time.reads", nmi_reads_);
     out.set("nmi_time.shadow_reads", timekeeping_.nmi_safe().shadow_reads());
   }
+  out.set("guest.context_switches", sched_.context_switches());
+  out.set("guest.resched_ipis", sched_.resched_ipis());
   if (calls_) {
     ledger_.collect_metrics(out);
     out.set("smp_call.ipis_sent", calls_->ipis_sent());

@@ -1,5 +1,6 @@
-// The guest kernel: builds the configured kernel models on a machine and puts a workload on
-// every vCPU (idle when none is configured).
+// The guest kernel: builds the configured kernel models on a machine, the guest scheduler with
+// an idle task per vCPU, the timer interrupt handler, and one task per workload and vCPU (a vCPU
+// may run several). Workload kinds are created by name from a registry.
 #pragma once
 #include <map>
 #include <memory>
@@ -8,6 +9,7 @@
 #include "cpu/machine.hpp"
 #include "guest/guest_params.hpp"
 #include "guest/ipi_storm.hpp"
+#include "guest/sched.hpp"
 #include "guest/smp_call.hpp"
 #include "guest/timekeeping.hpp"
 #include "sim/checks.hpp"
@@ -23,8 +25,17 @@ class GuestOs {
   // After the run: reader latencies, seqcount retries, timekeeping counters.
   void collect_metrics(sim::Metrics& out) const;
   Timekeeping& timekeeping() { return timekeeping_; }
+  GuestScheduler& scheduler() { return sched_; }
+  // Workload kinds this kernel can create (the registry's names).
+  std::vector<std::string> workload_kinds() const;
 
  private:
+  using WorkloadFactory = std::function<void(const WorkloadParams&, int vcpu)>;
+  void register_workloads(const GuestParams& params, bool report_misuse);
+  // Spawns the task of a workload that runs `body` forever on `vcpu`.
+  void spawn(const WorkloadParams& p, int vcpu, std::function<void(cpu::GuestCpu&)> body);
+  // The timer interrupt: the tick's timekeeping update where it is due, then expired timers.
+  void timer_interrupt(cpu::GuestCpu& cpu);
   void read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, bool vdso);
   // nmi_time_reader: NMI sources on vCPU `v` and the handler that reads time.
   void install_nmi_reader(int v, const WorkloadParams& p);
@@ -32,7 +43,10 @@ class GuestOs {
   void nmi_read(cpu::GuestCpu& cpu);
 
   cpu::Machine& machine_;
+  GuestScheduler sched_;
   Timekeeping timekeeping_;
+  sim::Tick next_tick_ = 0;
+  std::map<std::string, WorkloadFactory> kinds_;
   sim::MonotonicTimeCheck* monotonic_;
   std::vector<int> clock_components_;  // per vCPU: its clock reads
   std::unique_ptr<SmpCall> calls_;  // only when an ipi_storm runs

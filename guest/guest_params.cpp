@@ -78,7 +78,6 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
   if (!node.has("workloads")) return;
   const sim::Node list = node.at("workloads");
   list.require_array();
-  std::vector<int> owner(static_cast<std::size_t>(vcpus), -1);
   for (std::size_t i = 0; i < list.size(); ++i) {
     auto w = std::make_unique<WorkloadParams>();
     w->load(list.at(i));
@@ -89,11 +88,6 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
         where.fail(
             std::to_string(v) + " is not a vCPU of this VM",
             "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
-      if (owner[static_cast<std::size_t>(v)] >= 0)
-        where.fail("vCPU " + std::to_string(v) + " already runs workloads[" +
-                       std::to_string(owner[static_cast<std::size_t>(v)]) + "]",
-                   "one workload per vCPU");
-      owner[static_cast<std::size_t>(v)] = static_cast<int>(i);
     }
     for (std::size_t k = 0; k < w->targets.value.size(); ++k)
       if (w->targets.value[k] >= vcpus)

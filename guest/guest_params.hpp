@@ -71,11 +71,25 @@ struct WorkloadParams : sim::ParamSet {
   sim::Json schema() const override;
 };
 
+// Scenario section "guest.sched": the guest's scheduler and idle loop.
+struct SchedParams : sim::ParamSet {
+  sim::DurationParam haltpoll{
+      *this,
+      "haltpoll",
+      0,
+      0,
+      sim::kMillisecond,
+      "guest haltpoll (cpuidle-haltpoll): an idle vCPU polls its run queue this long before HLT; "
+      "a task woken on it meanwhile needs no reschedule IPI"};
+};
+
 struct GuestParams : sim::ParamSet {
   GuestParams() {
     add_section("timekeeping", timekeeping, "timekeeping and vDSO model");
     add_section("smp_call", smp_call, "cross-CPU function calls (ipi_storm workloads)");
+    add_section("sched", sched, "guest tasks: scheduler and idle loop");
   }
+  SchedParams sched;
   TimekeepingParams timekeeping;
   SmpCallParams smp_call;
   std::vector<std::unique_ptr<WorkloadParams>> workloads;

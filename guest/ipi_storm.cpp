@@ -65,7 +65,6 @@ void IpiStorm::run(cpu::GuestCpu& cpu) {
       cpu.compute(std::min(left, p_.chunk.value));
   }
   ledger_.caller_finished();
-  for (;;) cpu.halt();
 }
 
 }  // namespace vcpusim::guest

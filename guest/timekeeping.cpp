@@ -35,7 +35,6 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
 
 void Timekeeping::install(sim::MonotonicTimeCheck* monotonic) {
   cpu::Vcpu& v = machine_.vcpu(static_cast<int>(params_.cpu.value));
-  v.set_handler(cpu::Vector::kTimer, [this](cpu::GuestCpu& cpu) { update_wall_time(cpu); });
   v.start_periodic_timer(tick_period_);
   if (monotonic)
     monotonic->add_context([this](sim::Tick now, sim::Json& d) { add_prediction(now, d); });

@@ -18,8 +18,11 @@ class Timekeeping {
   Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
               const TimekeepingCosts& costs);
 
-  // Arms the tick on the timekeeping vCPU and hooks the monotonic check's context.
+  // Arms the tick on the timekeeping vCPU and hooks the monotonic check's context. The guest's
+  // timer interrupt handler calls update_wall_time() on that vCPU when a tick is due.
   void install(sim::MonotonicTimeCheck* monotonic);
+  int cpu() const { return static_cast<int>(params_.cpu.value); }
+  sim::Tick tick_period() const { return tick_period_; }
 
   // Readers. Each returns nanoseconds; `retries` counts seqcount retries.
   std::int64_t ktime_get(cpu::GuestCpu& cpu, std::uint64_t& retries);
