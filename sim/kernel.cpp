@@ -1,6 +1,7 @@
 #include "sim/kernel.hpp"
 
 #define SC_INCLUDE_DYNAMIC_PROCESSES
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <systemc>
@@ -214,10 +215,14 @@ void Kernel::run(Tick end) {
   sc_->never = std::make_unique<sc_core::sc_event>();
   sc_core::sc_spawn_options options;
   options.set_stack_size(kCoroutineStackBytes);
-  for (auto& co : coroutines_) {
-    co->resume_ev = std::make_unique<sc_core::sc_event>();
-    Coroutine* raw = co.get();
-    sc_core::sc_spawn([this, raw] { coroutine_main(*raw); }, co->name.c_str(), &options);
+  for (std::size_t i = 0; i < coroutines_.size(); ++i) {
+    Coroutine* raw = coroutines_[i].get();
+    raw->resume_ev = std::make_unique<sc_core::sc_event>();
+    // SystemC object names allow no '.' (its hierarchy separator) and must be unique.
+    std::string sc_name = raw->name + "_" + std::to_string(i);
+    for (char& c : sc_name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
+    sc_core::sc_spawn([this, raw] { coroutine_main(*raw); }, sc_name.c_str(), &options);
   }
   sc_core::sc_spawn([this] { drive(); }, "vcpusim_driver", &options);
   sc_core::sc_start();
