@@ -115,13 +115,17 @@ void VmParams::load_from(const sim::Node& node, std::int64_t pcpus) {
     return;
   }
   const sim::Node list = node.at("pinning");
-  list.require_array();
+  const std::string example = "e.g. [[0],[1]] pins vCPU0 to pCPU0 and vCPU1 to pCPU1";
+  if (!list.json().is_array())
+    list.fail(list.json().dump() + " is not a list", "a list, " + example);
   if (static_cast<std::int64_t>(list.size()) != vcpus.value)
     list.fail("has " + std::to_string(list.size()) + " entries",
               "one list of pCPUs per vCPU (" + std::to_string(vcpus.value) + " entries)");
   for (std::size_t i = 0; i < list.size(); ++i) {
     const sim::Node entry = list.at(i);
-    entry.require_array();
+    if (!entry.json().is_array())
+      entry.fail(entry.json().dump() + " is not a list",
+                 "one list of pCPU numbers per vCPU, " + example);
     if (entry.size() == 0) entry.fail("[] is empty", "a non-empty list of pCPU numbers");
     std::vector<std::int64_t> cpus;
     for (std::size_t k = 0; k < entry.size(); ++k) cpus.push_back(entry.at(k).as_int(0, pcpus - 1));

@@ -171,6 +171,22 @@ void Timekeeping::add_prediction(sim::Tick now, sim::Json& details) const {
                              static_cast<double>(it->mult_old - it->mult_new) /
                              static_cast<double>(it->mult_old);
     details["predicted_step_ns"] = std::llround(predicted);
+    // The closed form compares both lines at one instant; the two reads are apart, and time
+    // advances on the new line between them. Each read samples the TSC a fixed time before it
+    // ends, so the old line was last seen (earlier end - c0) after c0 and the new line then
+    // runs on for (later end - earlier end). Both lines run at mult / initial mult of real
+    // time (the initial mult converts TSC cycles to nanoseconds exactly).
+    if (details.contains("earlier") && details.contains("later")) {
+      const double old_seen = details["earlier"].value("end_ns", 0.0) - sim::to_ns(it->c0_time);
+      const double spacing =
+          details["later"].value("end_ns", 0.0) - details["earlier"].value("end_ns", 0.0);
+      const double dm = static_cast<double>(it->mult_old - it->mult_new);
+      const double nominal = static_cast<double>(initial_mult_);
+      const double at_reads =
+          (old_seen * dm - spacing * static_cast<double>(it->mult_new)) / nominal;
+      details["read_spacing_ns"] = std::llround(spacing);
+      details["predicted_step_at_reads_ns"] = std::llround(at_reads);
+    }
     return;
   }
 }

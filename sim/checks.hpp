@@ -39,7 +39,9 @@ class Violations {
 
 // monotonic_time: per reader, and across CPUs in real-time order: a read that starts after
 // another one ended must not return a smaller value. Reads that are still catching up with an
-// already reported value belong to that violation's episode and are only counted.
+// already reported value belong to that violation's episode and are only counted. One violation
+// per episode: while some reader is behind, another reader going behind joins the same episode
+// (one stale clock seen by several readers); per-reader episode counts are kept beside it.
 class MonotonicTimeCheck {
  public:
   static constexpr const char* kName = "monotonic_time";
@@ -54,6 +56,8 @@ class MonotonicTimeCheck {
   std::uint64_t reads() const { return reads_; }
   // Reads below their reference, including those of an episode already reported.
   std::uint64_t backward_reads() const { return backward_reads_; }
+  // Per reader (by cpu): the episodes in which it read backwards.
+  const std::vector<std::uint64_t>& episodes_by_reader() const { return reader_episodes_; }
 
  private:
   struct Read {
@@ -72,6 +76,7 @@ class MonotonicTimeCheck {
   std::vector<Read> last_;      // per CPU: its previous read
   static constexpr std::int64_t kNoEpisode = INT64_MIN;
   std::vector<std::int64_t> behind_;  // per CPU: the reference of its open backward episode
+  std::vector<std::uint64_t> reader_episodes_;
   std::uint64_t reads_ = 0;
   std::uint64_t backward_reads_ = 0;
 };

@@ -57,6 +57,23 @@ TEST(MonotonicTime, OneViolationPerEpisodeButEveryBackwardReadCounted) {
   EXPECT_EQ(r.check.reads(), 5u);
 }
 
+// Two readers behind the same stale clock: one episode, one violation, each reader counted.
+TEST(MonotonicTime, ReadersBehindTogetherAreOneEpisode) {
+  Reads r;
+  r.read(0, 0, 10, 1000);
+  r.read(1, 12, 18, 1008);
+  r.read(0, 20, 30, 900);   // reader 0 falls behind: a new episode, reported
+  r.read(1, 32, 38, 910);   // reader 1 falls behind while reader 0 still is: the same episode
+  r.read(0, 40, 50, 1020);  // both catch up
+  r.read(1, 52, 58, 1030);
+  r.read(1, 60, 70, 1000);  // a later step back, nobody else behind: a second episode
+  EXPECT_EQ(r.out.count("monotonic_time"), 2u);
+  EXPECT_EQ(r.check.backward_reads(), 3u);
+  EXPECT_EQ(r.check.episodes_by_reader(), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(r.out.list()[0].cpus, (std::vector<int>{1, 0}));  // behind reader 1's 1008
+  EXPECT_EQ(r.out.list()[1].cpus, std::vector<int>{1});
+}
+
 TEST(Violations, CountsEverythingKeepsTheFirstThousand) {
   Violations v;
   for (int i = 0; i < 1500; ++i) v.report(Violation{"x", i, {0}, "m", {}});

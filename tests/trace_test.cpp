@@ -413,7 +413,7 @@ TEST(Timeline, FiltersRowsKindsAndWindow) {
 // the same value changes.
 TEST(Vcd, RoundTripsThroughGtkwave) {
   ASSERT_EQ(shell("command -v vcd2fst >/dev/null && command -v fst2vcd >/dev/null"), 0)
-      << "GTKWave's vcd2fst/fst2vcd are missing: run tools/setup.sh";
+      << "GTKWave's vcd2fst/fst2vcd are missing: run tools/setup.sh --tests";
   const Traced t = run_traced("vdso-time-backwards.json", {"duration=\"80ms\""});
   const std::string vcd = temp_path("a.vcd"), fst = temp_path("a.fst"), back = temp_path("b.vcd");
   {

@@ -34,6 +34,7 @@ const char* const kUsage =
     "\n"
     "commands:\n"
     "  run FILE       run a scenario; exit 0 if it met its expect block, 1 if not\n"
+    "                 (--no-expect: 0 whatever the violations)\n"
     "  validate FILE  check a scenario file without running it\n"
     "  schema         print the JSON Schema of the scenario format\n"
     "  timeline TRACE show a --trace file as a Gantt chart in the terminal\n"
@@ -92,9 +93,11 @@ int cmd_run(const std::vector<std::string>& args) {
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--no-decoupling] [--quiet]\n\n"
+      "                        [--no-expect] [--no-decoupling] [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
-      "expect block (or, without one, had no violation), 1 when not, 2 for bad input.\n\noptions");
+      "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
+      "simulation error. With --no-expect, 0 whatever the violations (for loops and scripts).\n"
+      "\noptions");
   opts.add_options()("help,h", "show this help")(
       "seed", po::value<std::uint64_t>(), "seed for every random host choice (overrides the file)")(
       "set", po::value<std::vector<std::string>>()->composing(),
@@ -109,10 +112,11 @@ int cmd_run(const std::vector<std::string>& args) {
       "trace-kinds", po::value<std::string>(),
       "comma list of trace kinds to keep: sched,vcpu,irq,spin,read,timekeeping,lock,seqcount,"
       "flow,counter,violation (default all)")(
+      "no-expect", "exit 0 whether or not the run met the expect block (2 and 3 still apply)")(
       "no-decoupling",
       "a checking aid: run every guest operation on the event path (no temporal decoupling); "
-      "the result must be byte-identical to a normal run, only slower")(
-      "quiet,q", "print nothing on stdout");
+      "the result must be byte-identical to a normal run, only slower")("quiet,q",
+                                                                        "print nothing on stdout");
   const auto vm = parse(args, opts, "file");
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -141,12 +145,14 @@ int cmd_run(const std::vector<std::string>& args) {
     result.events.clear();
     result.events.shrink_to_fit();
     if (vm.count("trace"))
-      stream_atomically(opt("trace"), [&](std::ostream& o) { trace.write_chrome_json(o); });
+      stream_atomically(opt("trace"), [&](std::ostream& o) {
+        tools::write_chrome_trace(o, trace, filter, scenario->duration);
+      });
     if (vm.count("vcd"))
       stream_atomically(opt("vcd"), [&](std::ostream& o) { trace.write_vcd(o); });
   }
   if (!vm.count("quiet")) std::cout << tools::summarize(*scenario, result);
-  return result.expect_met ? kExitMet : kExitNotMet;
+  return result.expect_met || vm.count("no-expect") ? kExitMet : kExitNotMet;
 }
 
 int cmd_validate(const std::vector<std::string>& args) {
@@ -215,6 +221,7 @@ int cmd_timeline(const std::vector<std::string>& args) {
   o.to = opt("to");
   o.cpus = opt("cpu");
   o.kinds = opt("kinds");
+  o.file = vm["file"].as<std::string>();
   o.width = vm["width"].as<int>();
   if (vm.count("around-violation")) o.around_violation = vm["around-violation"].as<int>();
   const std::string color = vm["color"].as<std::string>();
@@ -247,7 +254,9 @@ int cmd_report(const std::vector<std::string>& args) {
   if (!vm.count("output")) throw po::error("report needs -o OUT.html");
   const std::string result = read_file(vm["file"].as<std::string>());
   const std::string trace = vm.count("trace") ? read_file(vm["trace"].as<std::string>()) : "";
-  write_atomically(vm["output"].as<std::string>(), tools::render_report(result, trace));
+  write_atomically(vm["output"].as<std::string>(),
+                   tools::render_report(result, trace, vm["file"].as<std::string>(),
+                                        vm.count("trace") ? vm["trace"].as<std::string>() : ""));
   return kExitMet;
 }
 

@@ -7,12 +7,11 @@
 
 #include "sim/error.hpp"
 #include "sim/time.hpp"
+#include "tools/report_timeline.hpp"
 #include "tools/trace_view.hpp"
 
 namespace vcpusim::tools {
 namespace {
-
-using sim::Tick;
 
 std::string esc(const std::string& s) {
   std::string r;
@@ -46,28 +45,27 @@ std::string num(double v) {
   return s;
 }
 
-std::string precise(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.12g", v);
-  return buf;
+// The measured backward step and the model's predictions (closed form, and corrected for the
+// time between the two reads), when the check and the model gave them.
+std::string step_cells(const nlohmann::json& v) {
+  const auto& d = v.value("details", nlohmann::json::object());
+  auto ns = [&d](const char* key) {
+    return d.contains(key) && d[key].is_number()
+               ? std::to_string(d[key].get<std::int64_t>()) + " ns"
+               : std::string();
+  };
+  std::string predicted = ns("predicted_step_ns");
+  if (!predicted.empty() && d.contains("mult_old") && d.contains("mult_new"))
+    predicted +=
+        " (closed form: publish delay " + ns("publish_delay_ns") + " x " +
+        std::to_string(d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>()) +
+        "/" + d["mult_old"].dump() + ")";
+  if (!ns("predicted_step_at_reads_ns").empty())
+    predicted += "; " + ns("predicted_step_at_reads_ns") + " at the reads (" +
+                 ns("read_spacing_ns") + " apart)";
+  return "<td class=\"step\">" + ns("backward_step_ns") + "</td><td class=\"predicted\">" +
+         esc(predicted) + "</td>";
 }
-
-const char* fill(const ViewSlice& s, bool pcpu) {
-  if (pcpu) return s.name.rfind("load", 0) == 0 ? "#3b6fd4" : "#2e9e55";
-  if (s.name == "running") return "#2e9e55";
-  if (s.name == "preempted") return "#d43b3b";
-  if (s.name == "runnable") return "#e0b030";
-  if (s.name.rfind("halted", 0) == 0) return "#b8b8b8";
-  if (s.name == "nmi") return "#e05ab0";
-  if (s.cat == "irq") return "#8e44ad";
-  if (s.cat == "spin") return "#1fb5c4";
-  return "#777777";
-}
-
-constexpr int kLaneH = 22;
-constexpr int kTop = 24;
-constexpr std::size_t kMaxRects = 60000;
-constexpr double kUnits = 1e6;
 
 const char* const kStyle = R"(
 body{font-family:system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:1.5em;color:#222}
@@ -125,7 +123,7 @@ const char* const kScript = R"(
     view.a=Math.max(t0,ns-span); view.b=Math.min(t1,ns+span); draw();
     var rows=document.querySelectorAll('tr.violation');
     for(var i=0;i<rows.length;i++) rows[i].classList.toggle('current',rows[i].id==row);
-    document.getElementById('timeline-box').scrollIntoView(); return false; };
+    document.getElementById('timeline-heading').scrollIntoView(); return false; };
   draw();
   var m=/^#t=([0-9.]+)/.exec(location.hash); if(m) window.focusTime(+m[1]);
 })();
@@ -133,10 +131,12 @@ const char* const kScript = R"(
 
 }  // namespace
 
-std::string render_report(const std::string& result_text, const std::string& trace_text) {
+std::string render_report(const std::string& result_text, const std::string& trace_text,
+                          const std::string& result_file, const std::string& trace_file) {
   nlohmann::json r = nlohmann::json::parse(result_text, nullptr, false);
   if (r.is_discarded() || !r.is_object() || !r.contains("metrics") || !r.contains("scenario"))
-    throw sim::ConfigError("not a result file (expected the JSON written by vcpusim run --json)");
+    throw sim::ConfigError((result_file.empty() ? "" : result_file + ": ") +
+                           "not a result file (expected the JSON written by vcpusim run --json)");
   const nlohmann::json& sc = r["scenario"];
   const std::string name = sc.value("name", std::string("scenario"));
   std::ostringstream h;
@@ -172,7 +172,7 @@ std::string render_report(const std::string& result_text, const std::string& tra
     h << "<p>No violations.</p>\n";
   } else {
     h << "<table id=\"violations\"><tr><th>#</th><th>time</th><th>check</th><th>vCPUs</th>"
-         "<th>what happened</th><th></th></tr>\n";
+         "<th>what happened</th><th>step</th><th>model predicts</th><th></th></tr>\n";
     std::size_t k = 0;
     for (const auto& v : viols) {
       const double t_ns = v.value("time_ns", 0.0);
@@ -180,7 +180,8 @@ std::string render_report(const std::string& result_text, const std::string& tra
       h << "<tr class=\"violation\" id=\"" << id << "\"><td>" << k << "</td><td>" << num(t_ns / 1e6)
         << " ms</td><td>" << esc(v.value("check", std::string())) << "</td><td>"
         << esc(v.value("cpus", nlohmann::json::array()).dump()) << "</td><td>"
-        << esc(v.value("message", std::string())) << "</td><td><a href=\"#t=" << num(t_ns)
+        << esc(v.value("message", std::string())) << "</td>" << step_cells(v)
+        << "<td><a href=\"#t=" << num(t_ns)
         << "\" onclick=\"return window.focusTime&amp;&amp;focusTime(" << num(t_ns) << ",0,'" << id
         << "')\">show in timeline</a></td></tr>\n";
       ++k;
@@ -189,86 +190,12 @@ std::string render_report(const std::string& result_text, const std::string& tra
   }
 
   // Timeline.
-  h << "<h2>Timeline</h2>\n";
-  if (trace_text.empty()) {
+  h << "<h2 id=\"timeline-heading\">Timeline</h2>\n";
+  if (trace_text.empty())
     h << "<p>No trace given (run with <code>--trace</code> and pass it to "
          "<code>vcpusim report --trace</code>).</p>\n";
-  } else {
-    const TraceView v = parse_trace(trace_text);
-    const Tick begin = v.begin, end = std::max(v.end, v.begin + 1);
-    const double span_ns = static_cast<double>(end - begin) / sim::kNanosecond;
-    std::size_t total = 0;
-    for (const auto& l : v.lanes) total += l.slices.size();
-    // Volume: beyond kMaxRects, slices shorter than this are left out (they would be sub-pixel).
-    const Tick min_dur = total > kMaxRects ? (end - begin) / 20000 : 0;
-    const int label_w = 70, chart_w = 1000;
-    const int lanes = static_cast<int>(v.lanes.size()) + 1;  // + spans row
-    const int height = kTop + lanes * kLaneH + 4;
-    h << "<p class=\"legend\">";
-    for (const auto& [c, what] :
-         std::vector<std::pair<const char*, const char*>>{{"#2e9e55", "running / vCPU on pCPU"},
-                                                          {"#3b6fd4", "load task"},
-                                                          {"#d43b3b", "preempted"},
-                                                          {"#e0b030", "runnable"},
-                                                          {"#b8b8b8", "halted"},
-                                                          {"#8e44ad", "interrupt"},
-                                                          {"#e05ab0", "NMI"},
-                                                          {"#1fb5c4", "spinning"},
-                                                          {"#f0a000", "async span"},
-                                                          {"#ff0000", "violation"}})
-      h << "<span><i style=\"background:" << c << "\"></i>" << what << "</span>";
-    h << "</p>\n<p><button id=\"zoom-in\">zoom in</button> <button id=\"zoom-out\">zoom out"
-         "</button> <button id=\"zoom-reset\">reset</button> (mouse wheel zooms, drag pans)</p>\n";
-    h << "<div id=\"timeline-box\"><svg id=\"timeline\" width=\"" << label_w + chart_w
-      << "\" height=\"" << height << "\" viewBox=\"0 0 " << label_w + chart_w << " " << height
-      << "\" data-begin=\"0\" data-end=\"" << num(span_ns) << "\" data-scale=\""
-      << precise(kUnits / span_ns) << "\">\n";
-    h << "<g id=\"axis\"></g>\n";
-    for (int i = 0; i < lanes; ++i) {
-      const std::string label = i < lanes - 1 ? v.lanes[static_cast<std::size_t>(i)].name : "spans";
-      h << "<text x=\"4\" y=\"" << kTop + i * kLaneH + 15 << "\" font-size=\"12\">" << esc(label)
-        << "</text>\n";
-    }
-    h << "<svg id=\"chart\" x=\"" << label_w << "\" y=\"" << kTop << "\" width=\"" << chart_w
-      << "\" height=\"" << lanes * kLaneH << "\" viewBox=\"0 0 " << num(kUnits) << " "
-      << lanes * kLaneH << "\" preserveAspectRatio=\"none\">\n";
-    // Chart units: the whole trace is kUnits wide (browsers clamp SVG lengths near 2^25).
-    const double scale = kUnits / span_ns;
-    auto x_of = [&](Tick t) {
-      return num(static_cast<double>(t - begin) / sim::kNanosecond * scale);
-    };
-    auto w_of = [&](Tick a, Tick b) {
-      return num(std::max(static_cast<double>(b - a) / sim::kNanosecond * scale, 0.001));
-    };
-    for (std::size_t i = 0; i < v.lanes.size(); ++i) {
-      const auto& l = v.lanes[i];
-      const int y = static_cast<int>(i) * kLaneH;
-      for (const auto& s : l.slices) {
-        if (s.end - s.start < min_dur) continue;
-        const int inset = std::min(s.depth, 3) * 4;
-        h << "<rect x=\"" << x_of(s.start) << "\" y=\"" << y + 2 + inset << "\" width=\""
-          << w_of(s.start, s.end) << "\" height=\"" << kLaneH - 4 - 2 * inset << "\" fill=\""
-          << fill(s, l.pcpu) << "\"><title>" << esc(l.name + ": " + s.name) << "</title></rect>\n";
-      }
-    }
-    const int sy = static_cast<int>(v.lanes.size()) * kLaneH;
-    for (const auto& s : v.spans)
-      h << "<rect x=\"" << x_of(s.start) << "\" y=\"" << sy + 6 << "\" width=\""
-        << w_of(s.start, s.end) << "\" height=\"" << kLaneH - 12 << "\" fill=\"#f0a000\"><title>"
-        << esc(s.name) << "</title></rect>\n";
-    std::size_t k = 0;
-    for (const auto& in : v.violations) {
-      h << "<line class=\"violation-mark\" x1=\"" << x_of(in.t) << "\" x2=\"" << x_of(in.t)
-        << "\" y1=\"0\" y2=\"" << lanes * kLaneH
-        << "\" stroke=\"#ff0000\" stroke-width=\"2\" vector-effect=\"non-scaling-stroke\">"
-        << "<title>violation " << k++ << ": " << esc(in.args.value("message", std::string()))
-        << "</title></line>\n";
-    }
-    h << "</svg></svg></div>\n";
-    if (min_dur > 0)
-      h << "<p>" << total << " slices; those shorter than " << sim::format_duration(min_dur)
-        << " are left out of this view (the full trace opens in Perfetto).</p>\n";
-  }
+  else
+    h << render_timeline_svg(parse_trace(trace_text, trace_file));
 
   // Metrics and the resolved scenario.
   h << "<h2>Metrics</h2>\n<table class=\"metrics\">\n";

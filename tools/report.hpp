@@ -5,6 +5,8 @@
 namespace vcpusim::tools {
 
 // result_json: the file written by run --json; trace_json: run --trace output or "".
-std::string render_report(const std::string& result_json, const std::string& trace_json);
+// result_file and trace_file name the inputs in messages.
+std::string render_report(const std::string& result_json, const std::string& trace_json,
+                          const std::string& result_file = "", const std::string& trace_file = "");
 
 }  // namespace vcpusim::tools

@@ -1,25 +1,52 @@
 #!/usr/bin/env bash
 # Installs what vcpusim needs on Debian bookworm (idempotent) and builds it into build/.
-# Usage: tools/setup.sh [--no-build] [--build-dir DIR] [--sanitize]
+# Usage: tools/setup.sh [--tests] [--no-build] [--build-dir DIR] [--sanitize]
+#   (default) the packages to build and run vcpusim; builds only the vcpusim binary
+#   --tests   also the test tools (GoogleTest, Google Benchmark, Chromium, GTKWave, Node.js, npm
+#             packages, help2man for the man page); builds every target, the tests included
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build_dir="$here/build"
 do_build=1
+tests=0
 sanitize=""
 while [ $# -gt 0 ]; do
   case "$1" in
+    --tests) tests=1 ;;
     --no-build) do_build=0 ;;
     --build-dir) build_dir="$2"; shift ;;
     --sanitize) sanitize="address;undefined" ;;
-    -h|--help) sed -n '2,3p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
 done
 
-# chromium, gtkwave (vcd2fst/fst2vcd) and nodejs are for the trace tests (docs/trace.md).
-packages=(build-essential cmake ninja-build pkg-config libsystemc-dev libboost-program-options-dev
-          nlohmann-json3-dev libgtest-dev libbenchmark-dev chromium gtkwave nodejs)
+# To build and run vcpusim (one package per line: add new ones here).
+runtime_packages=(
+  build-essential
+  cmake
+  ninja-build
+  pkg-config
+  libsystemc-dev
+  libboost-program-options-dev
+  nlohmann-json3-dev
+)
+# Only for the tests, the benchmarks and the .deb: chromium, gtkwave (vcd2fst/fst2vcd) and nodejs
+# are for the trace tests (docs/trace.md); help2man writes the man page from --help.
+test_packages=(
+  libgtest-dev
+  libbenchmark-dev
+  chromium
+  gtkwave
+  nodejs
+  help2man
+)
+
+packages=("${runtime_packages[@]}")
+[ "$tests" = 1 ] && packages+=("${test_packages[@]}")
+# npm comes with some Node.js builds; Debian's own nodejs needs the npm package besides.
+[ "$tests" = 1 ] && ! command -v npm >/dev/null 2>&1 && packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,18 +58,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm comes with some Node.js builds; Debian's own nodejs needs the npm package besides.
-if ! command -v npm >/dev/null 2>&1; then
-  echo "setup: installing npm"
-  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
-fi
-
 # The browser tests' JavaScript (speedscope, playwright-core) from the committed lock file; the
 # browser is Debian's /usr/bin/chromium, never a downloaded one.
 viewer="$here/tests/trace-viewer"
-if ! cmp -s "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed" 2>/dev/null; then
+if [ "$tests" = 1 ] &&
+   ! cmp -s "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json.installed" 2>/dev/null; then
   echo "setup: npm ci in tests/trace-viewer"
   (cd "$viewer" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 \
      npm ci --no-audit --no-fund --loglevel=error)
@@ -50,7 +70,14 @@ if ! cmp -s "$viewer/package-lock.json" "$viewer/node_modules/.package-lock.json
 fi
 
 if [ "$do_build" = 1 ]; then
+  # Without --tests an existing build directory keeps its VCPUSIM_TESTS setting.
+  tests_flag=()
+  [ "$tests" = 1 ] && tests_flag=(-DVCPUSIM_TESTS=ON)
   cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DVCPUSIM_SANITIZE="$sanitize" >/dev/null
-  cmake --build "$build_dir" -j "$(nproc)"
+        -DVCPUSIM_SANITIZE="$sanitize" "${tests_flag[@]}" >/dev/null
+  if [ "$tests" = 1 ]; then
+    cmake --build "$build_dir" -j "$(nproc)"
+  else
+    cmake --build "$build_dir" -j "$(nproc)" --target vcpusim
+  fi
 fi

@@ -41,6 +41,11 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   if (monotonic_on) {
     metrics.set("checks.monotonic_time.reads", monotonic.reads());
     metrics.set("checks.monotonic_time.backward_reads", monotonic.backward_reads());
+    nlohmann::json by_reader = nlohmann::json::object();
+    const auto& episodes = monotonic.episodes_by_reader();
+    for (std::size_t cpu = 0; cpu < episodes.size(); ++cpu)
+      if (episodes[cpu] > 0) by_reader["vCPU" + std::to_string(cpu)] = episodes[cpu];
+    metrics.set("checks.monotonic_time.episodes_by_reader", by_reader);
   }
 
   RunResult r;
@@ -152,6 +157,9 @@ std::string summarize(const Scenario& s, const RunResult& r) {
           << d["publish_delay_ns"] << " ns x "
           << d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>() << "/"
           << d["mult_old"] << ")";
+    if (d.contains("predicted_step_at_reads_ns"))
+      out << ", " << d["predicted_step_at_reads_ns"] << " ns with the reads "
+          << d["read_spacing_ns"] << " ns apart";
     out << "\n";
   }
   out << "expect: " << (r.expect_met ? "met" : "NOT met") << "\n";

@@ -339,7 +339,7 @@ std::string render_timeline(const std::string& text, const TimelineOptions& o) {
       if (!k.empty() && !known.count(k))
         throw sim::ConfigError("--kinds: unknown kind '" + k + "'");
   }
-  const TraceView v = parse_trace(text);
+  const TraceView v = parse_trace(text, o.file);
   Renderer r(v, o);
   auto parse_t = [](const char* what, const std::string& s) {
     auto t = sim::parse_duration(s);
@@ -354,8 +354,12 @@ std::string render_timeline(const std::string& text, const TimelineOptions& o) {
   if (o.around_violation) {
     const int k = *o.around_violation;
     if (k < 0 || static_cast<std::size_t>(k) >= v.violations.size())
-      throw sim::ConfigError("--around-violation " + std::to_string(k) + ": the trace has " +
-                             std::to_string(v.violations.size()) + " violation(s)");
+      throw sim::ConfigError("--around-violation " + std::to_string(k) + ": " +
+                             (v.violations.empty()
+                                  ? "the trace has no violations"
+                                  : "allowed: 0 to " + std::to_string(v.violations.size() - 1) +
+                                        " (the trace has " + std::to_string(v.violations.size()) +
+                                        " violation(s))"));
     const ViewInstant& viol = v.violations[static_cast<std::size_t>(k)];
     const Tick t = viol.t;
     std::vector<Tick> times{t};

@@ -9,6 +9,7 @@ struct TimelineOptions {
   std::string from, to;  // durations, "" for the trace's own bounds
   std::string cpus;      // "pCPU0,vCPU1" or "p0,v1", "" for all rows
   std::string kinds;     // categories, "" for all
+  std::string file;      // the trace's file name, for messages
   int width = 100;
   std::optional<int> around_violation;
   bool color = false;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ostream>
 #include <sstream>
+#include <streambuf>
 
 #include "cpu/trace_lanes.hpp"
 #include "guest/trace_lanes.hpp"
@@ -43,6 +45,51 @@ sim::TraceFilter parse_trace_filter(const std::string& from, const std::string& 
     f.categories.insert(k);
   }
   return f;
+}
+
+namespace {
+
+// Passes everything through but the first character (the writer's opening brace, replaced by
+// ours so the window can lead the object).
+class DropFirstChar : public std::streambuf {
+ public:
+  explicit DropFirstChar(std::streambuf* to) : to_(to) {}
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    if (!dropped_) {
+      dropped_ = true;
+      return c;
+    }
+    return to_->sputc(traits_type::to_char_type(c));
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (!dropped_ && n > 0) {
+      dropped_ = true;
+      return to_->sputn(s + 1, n - 1) + 1;
+    }
+    return to_->sputn(s, n);
+  }
+  int sync() override { return to_->pubsync(); }
+
+ private:
+  std::streambuf* to_;
+  bool dropped_ = false;
+};
+
+}  // namespace
+
+void write_chrome_trace(std::ostream& out, const sim::Trace& trace, const sim::TraceFilter& filter,
+                        sim::Tick duration) {
+  const sim::Tick from = std::min(filter.from, duration);
+  const sim::Tick to = std::min(filter.to, duration);
+  out << "{\"window_ps\":{\"from\":" << from << ",\"to\":" << to << "},";
+  DropFirstChar rest(out.rdbuf());
+  std::ostream body(&rest);
+  trace.write_chrome_json(body);
+  body.flush();
+  if (!body) out.setstate(std::ios::badbit);
 }
 
 sim::Trace make_trace(const Scenario& s, const RunResult& r, const sim::TraceFilter& filter) {

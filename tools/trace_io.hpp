@@ -23,4 +23,10 @@ sim::TraceFilter parse_trace_filter(const std::string& from, const std::string& 
 sim::Trace make_trace(const Scenario& scenario, const RunResult& result,
                       const sim::TraceFilter& filter);
 
+// Writes the Chrome Trace Event JSON with the window it covers as a top-level
+// "window_ps": {"from": F, "to": T} (the filter's window within the run), so readers need not
+// guess it from the first and last events.
+void write_chrome_trace(std::ostream& out, const sim::Trace& trace, const sim::TraceFilter& filter,
+                        sim::Tick duration);
+
 }  // namespace vcpusim::tools

@@ -30,7 +30,9 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
                  std::vector<std::pair<int, ViewRead>>& reads) {
   const std::string marker = "\n\"traceEvents\":[";
   const auto start = text.find(marker);
-  if (text.rfind("{\"displayTimeUnit\"", 0) != 0 || start == std::string::npos) return false;
+  if ((text.rfind("{\"displayTimeUnit\"", 0) != 0 && text.rfind("{\"window_ps\"", 0) != 0) ||
+      start == std::string::npos)
+    return false;
   header = nlohmann::json::parse(text.substr(0, start) + "\"traceEvents\":[]}", nullptr, false);
   if (header.is_discarded()) return false;
   std::size_t pos = start + marker.size();
@@ -66,7 +68,7 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
 
 }  // namespace
 
-TraceView parse_trace(const std::string& text) {
+TraceView parse_trace(const std::string& text, const std::string& source) {
   nlohmann::json doc;
   std::vector<nlohmann::json> line_events;
   std::vector<std::pair<int, ViewRead>> reads;
@@ -77,7 +79,8 @@ TraceView parse_trace(const std::string& text) {
   }
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("traceEvents") ||
       !doc["traceEvents"].is_array())
-    throw sim::ConfigError("not a trace file (expected the JSON written by vcpusim run --trace)");
+    throw sim::ConfigError((source.empty() ? "" : source + ": ") +
+                           "not a trace file (expected the JSON written by vcpusim run --trace)");
   if (!line_events.empty()) doc["traceEvents"] = std::move(line_events);
   TraceView v;
   if (doc.contains("otherData")) {
@@ -153,6 +156,15 @@ TraceView parse_trace(const std::string& text) {
     v.begin = first ? r.t : std::min(v.begin, r.t);
     first = false;
     lanes[tid].reads.push_back(std::move(r));
+  }
+  // The window the trace was written with (tools/trace_io.hpp): its events cover [from, to].
+  if (doc.contains("window_ps") && doc["window_ps"].is_object()) {
+    const auto& w = doc["window_ps"];
+    auto tick = [&w](const char* k) { return w.contains(k) && w[k].is_number_integer(); };
+    if (tick("from") && tick("to") && w["from"].get<sim::Tick>() < w["to"].get<sim::Tick>()) {
+      v.begin = w["from"].get<sim::Tick>();
+      v.end = w["to"].get<sim::Tick>();
+    }
   }
   for (auto& [tid, l] : lanes)
     if (!l.name.empty()) v.lanes.push_back(std::move(l));

@@ -70,8 +70,9 @@ struct TraceView {
   const ViewLane* lane_by_tid(int tid) const;
 };
 
-// Throws sim::ConfigError when the text is not a trace from vcpusim run --trace.
-TraceView parse_trace(const std::string& text);
+// Throws sim::ConfigError when the text is not a trace from vcpusim run --trace; the message
+// starts with `source` (the file name) when given.
+TraceView parse_trace(const std::string& text, const std::string& source = "");
 
 // Microseconds (a trace timestamp) to integer picoseconds.
 sim::Tick ts_to_tick(double us);

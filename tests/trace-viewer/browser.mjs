@@ -8,7 +8,7 @@ import path from 'node:path';
 export const CHROMIUM = process.env.VCPUSIM_CHROMIUM || '/usr/bin/chromium';
 
 export async function launch() {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run tools/setup.sh`);
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run tools/setup.sh --tests`);
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

@@ -80,6 +80,40 @@ try {
   await page.mouse.move(bb.x + bb.width / 2 - 200, bb.y + bb.height / 2);
   await page.mouse.up();
   check((await page.getAttribute('#chart', 'viewBox')) !== zoomed, 'dragging pans');
+
+  // Opening report.html#t=NS (a violation's link) lands on the timeline, zoomed to that moment,
+  // with the whole viewport drawn: its top half is the heading, legend and lanes, not blank.
+  const first = JSON.parse(fs.readFileSync(result, 'utf8')).violations[0].time_ns;
+  const jump = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  await jump.goto(`${url}#t=${first}`, { waitUntil: 'load', timeout: 60000 });
+  const vb = (await jump.getAttribute('#chart', 'viewBox')).split(' ').map(Number);
+  const [b0, scale] = [+(await jump.getAttribute('#timeline', 'data-begin')),
+                       +(await jump.getAttribute('#timeline', 'data-scale'))];
+  const centre = b0 + (vb[0] + vb[2] / 2) / scale;
+  check(Math.abs(centre - first) < vb[2] / scale / 4 && vb[2] < 1e6 / 100,
+        `#t=${first} zooms the timeline to the violation (viewBox ${vb.join(' ')})`);
+  const heading = await jump.locator('#timeline-heading').boundingBox();
+  check(heading && heading.y > -5 && heading.y < 100, `the jump shows the timeline heading at the top (y ${heading && heading.y})`);
+  const viewport = await jump.screenshot();
+  if (flag === '--screenshot' && shotOut) fs.writeFileSync(shotOut.replace(/\.png$/, '-jump.png'), viewport);
+  const top = await page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,' + b64;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width; c.height = img.height / 2;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 230 || d[i + 1] < 230 || d[i + 2] < 230) n++;
+    return { n, total: c.width * c.height };
+  }, viewport.toString('base64'));
+  check(top.n > top.total * 0.08, `top half of the viewport after the jump is drawn (${top.n} of ${top.total} pixels not white)`);
+  // The mechanism's lanes are in the picture: reads, seqcount writes, the timekeeping update.
+  for (const lane of ['vCPU1 reads', 'seqcount writes', 'timekeeping'])
+    check(await jump.locator('#timeline text', { hasText: lane }).count() > 0, `lane "${lane}" drawn`);
+  check(await jump.locator('line.read-mark').count() > 0, 'the reads around the violation are marked');
 } finally {
   await browser.close();
   fs.rmSync(dir, { recursive: true, force: true });

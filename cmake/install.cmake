@@ -1,0 +1,40 @@
+# `cmake --install`: the binary, its man page (help2man, from --help), bash completion, the
+# scenario JSON Schema and the catalogue scenarios. `cpack` (in the build directory) turns the
+# same layout into a .deb whose dependencies dpkg-shlibdeps reads from the binary.
+include(GNUInstallDirs)
+
+install(TARGETS vcpusim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${CMAKE_SOURCE_DIR}/tools/vcpusim.bash-completion
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME vcpusim)
+file(GLOB VCPUSIM_CATALOGUE CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/*.json)
+install(FILES ${VCPUSIM_CATALOGUE} ${CMAKE_SOURCE_DIR}/scenarios/README.md
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/vcpusim/scenarios)
+
+find_program(HELP2MAN help2man)
+if(HELP2MAN)
+  set(_man ${CMAKE_BINARY_DIR}/vcpusim.1.gz)
+  add_custom_command(
+    OUTPUT ${_man}
+    COMMAND ${CMAKE_SOURCE_DIR}/tools/make_man.sh $<TARGET_FILE:vcpusim> ${_man}
+    DEPENDS vcpusim ${CMAKE_SOURCE_DIR}/tools/make_man.sh
+    COMMENT "Writing the man page from vcpusim --help")
+  add_custom_target(vcpusim_man ALL DEPENDS ${_man})
+  install(FILES ${_man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+else()
+  install(CODE "message(STATUS \"help2man is missing (tools/setup.sh --tests): no man page\")")
+endif()
+
+file(STRINGS ${CMAKE_SOURCE_DIR}/tools/version.hpp _version REGEX "kVersion = ")
+string(REGEX MATCH "[0-9]+\\.[0-9]+\\.[0-9]+" VCPUSIM_VERSION "${_version}")
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME vcpusim)
+set(CPACK_PACKAGE_VERSION ${VCPUSIM_VERSION})
+set(CPACK_PACKAGE_CONTACT "vcpusim developers <vcpusim@localhost>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
+    "deterministic discrete-event simulator of multi-vCPU VM hosts")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION devel)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_STRIP_FILES ON)
+include(CPack)
