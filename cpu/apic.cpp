@@ -3,10 +3,6 @@
 #include "cpu/machine.hpp"
 
 namespace vcpusim::cpu {
-namespace {
-constexpr int kDeliveryComponent = 2000;  // shares the vCPU's interrupt component (the timer's)
-}
-
 const char* target_state_name(TargetState s) {
   switch (s) {
     case TargetState::kRunning:
@@ -32,13 +28,13 @@ void Apic::send(Vcpu& from, const std::vector<int>& targets, Vector v) {
       from.vm_exit(handling, [&, t] { deliver(from, machine_.vcpu(t), v); });
     }
   }
-  k.recorder().record(k.now(), 1000 + from.id(), "ipi.sent", static_cast<int>(v),
+  k.recorder().record(k.now(), from.component(), "ipi.sent", static_cast<int>(v),
                       static_cast<std::int64_t>(targets.size()));
 }
 
 void Apic::deliver(Vcpu& from, Vcpu& to, Vector v) {
   sim::Kernel& k = machine_.kernel();
-  k.recorder().note(k.now(), 1000 + from.id(), "ipi.deliver", static_cast<int>(v), to.id());
+  k.recorder().note(k.now(), from.component(), "ipi.deliver", static_cast<int>(v), to.id());
   TargetState st = TargetState::kRunning;
   if (to.guest_state() == GuestState::kHalted)
     st = TargetState::kHalted;
@@ -58,8 +54,7 @@ void Apic::deliver(Vcpu& from, Vcpu& to, Vector v) {
     to.raise(v);
     return;
   }
-  k.at(k.now() + delay, sim::Phase::kInterrupt, kDeliveryComponent + to.id(),
-       [&to, v] { to.raise(v); });
+  k.at(k.now() + delay, sim::Phase::kInterrupt, to.irq_component(), [&to, v] { to.raise(v); });
 }
 
 void Apic::handler_started(Vector v, TargetState at_send, Tick sent) {

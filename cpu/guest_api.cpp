@@ -140,7 +140,7 @@ void GuestCpu::local_irq_restore(bool was_enabled) {
 }
 
 void GuestCpu::trace(const char* kind, std::int64_t a, std::int64_t b) {
-  machine_.kernel().recorder().note(now(), 1000 + vcpu_.index(), kind, a, b);
+  machine_.kernel().recorder().note(now(), vcpu_.component(), kind, a, b);
 }
 
 sim::Metrics& GuestCpu::metrics() {

@@ -6,24 +6,25 @@
 
 namespace vcpusim::cpu {
 
-// Component ids for event ordering: pCPUs first, then threads.
-namespace {
-int pcpu_component(int pcpu) {
-  return pcpu;
-}
-}  // namespace
-
 HostScheduler::HostScheduler(sim::Kernel& kernel, const SchedulerParams& params, int pcpus)
     : kernel_(kernel),
       policy_(make_policy(params, pcpus)),
-      pcpus_(static_cast<std::size_t>(pcpus)) {}
+      pcpus_(static_cast<std::size_t>(pcpus)) {
+  // pCPUs register first: at equal time and phase their events order before the threads'.
+  for (int p = 0; p < pcpus; ++p)
+    pcpus_[static_cast<std::size_t>(p)].component =
+        kernel.components().add("pcpu" + std::to_string(p), "pcpu", p);
+}
 
 void HostScheduler::add(HostThread& t) {
   threads_.push_back(&t);
+  t.component_ = kernel_.components().add(
+      t.name(), t.kind() == HostThread::Kind::kVcpu ? "vcpu" : "load", t.id());
 }
 
 void HostScheduler::record(int pcpu, const char* what, const HostThread* t) {
-  kernel_.recorder().record(kernel_.now(), pcpu_component(pcpu), what, t ? t->id() : -1);
+  kernel_.recorder().record(kernel_.now(), pcpus_[static_cast<std::size_t>(pcpu)].component, what,
+                            t ? t->id() : -1);
 }
 
 int HostScheduler::select_pcpu(const HostThread& t) const {
@@ -62,7 +63,7 @@ void HostScheduler::arm_work(HostThread& t) {
   kernel_.cancel(t.work_event_);
   if (t.state_ != ThreadState::kRunning || t.work_left_ == sim::kForever) return;
   t.work_event_ =
-      kernel_.at(kernel_.now() + t.work_left_, sim::Phase::kWork, 1000 + t.id(), [this, &t] {
+      kernel_.at(kernel_.now() + t.work_left_, sim::Phase::kWork, t.component(), [this, &t] {
         t.work_event_ = sim::EventKey{};
         settle(t);
         t.work_left_ = 0;
@@ -76,7 +77,7 @@ void HostScheduler::arm_slice(int pcpu) {
   if (!p.current || policy_->queued(pcpu) == 0) return;
   const Tick end =
       std::max(p.current->slice_start_ + policy_->slice(pcpu, *p.current), kernel_.now());
-  p.slice_event = kernel_.at(end, sim::Phase::kHost, pcpu_component(pcpu), [this, pcpu] {
+  p.slice_event = kernel_.at(end, sim::Phase::kHost, p.component, [this, pcpu] {
     pcpus_[static_cast<std::size_t>(pcpu)].slice_event = sim::EventKey{};
     slice_expired(pcpu);
   });

@@ -43,6 +43,7 @@ class HostScheduler {
     HostThread* current = nullptr;
     sim::EventKey slice_event;
     Tick busy[2] = {0, 0};  // by HostThread::Kind
+    int component = -1;     // registered id (sim::Components)
   };
   void settle(HostThread& t);
   // Entry points settle the running thread of every pCPU they decide about first, so a decision

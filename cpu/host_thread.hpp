@@ -22,6 +22,7 @@ class HostThread {
   HostThread& operator=(const HostThread&) = delete;
 
   int id() const { return id_; }
+  int component() const { return component_; }  // registered by HostScheduler::add
   Kind kind() const { return kind_; }
   const std::string& name() const { return name_; }
   const std::vector<int>& affinity() const { return affinity_; }
@@ -42,6 +43,7 @@ class HostThread {
   friend class FairPolicy;
   friend class RrPolicy;
   int id_;
+  int component_ = -1;
   Kind kind_;
   std::string name_;
   std::vector<int> affinity_;

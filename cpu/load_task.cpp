@@ -12,16 +12,16 @@ LoadTask::LoadTask(int id, std::string name, const LoadParams& params, sim::Kern
     : HostThread(id, Kind::kLoad, std::move(name), to_int(params.cpus.value),
                  static_cast<int>(params.nice.value)),
       params_(params),
+      kind_(params.kind.as<LoadKind>()),
       kernel_(kernel),
       scheduler_(scheduler),
       decisions_(decisions) {}
 
 void LoadTask::start() {
-  const std::string& kind = params_.kind.value;
-  if (kind == "duty") {
+  if (kind_ == LoadKind::kDuty) {
     const Tick start = params_.phase.value;
     schedule_window(start, start + params_.busy.value);
-  } else if (kind == "poisson") {
+  } else if (kind_ == LoadKind::kPoisson) {
     next_random_window(0);
   } else if (!params_.windows.empty()) {
     schedule_window(params_.windows[0].first, params_.windows[0].second);
@@ -29,34 +29,33 @@ void LoadTask::start() {
 }
 
 void LoadTask::schedule_window(Tick start, Tick end) {
-  kernel_.at(start, sim::Phase::kHost, 1000 + id(), [this, end] { begin_busy(end); });
+  kernel_.at(start, sim::Phase::kHost, component(), [this, end] { begin_busy(end); });
 }
 
 void LoadTask::next_random_window(Tick from) {
   const Tick idle =
-      decisions_.exponential(kernel_.now(), 1000 + id(), "load.idle", params_.idle.value);
+      decisions_.exponential(kernel_.now(), component(), "load.idle", params_.idle.value);
   const Tick busy = std::max<Tick>(
-      1, decisions_.exponential(kernel_.now(), 1000 + id(), "load.busy", params_.busy.value));
+      1, decisions_.exponential(kernel_.now(), component(), "load.busy", params_.busy.value));
   schedule_window(from + idle, from + idle + busy);
 }
 
 void LoadTask::begin_busy(Tick end) {
   scheduler_.wake(*this);
   scheduler_.set_work(*this, sim::kForever);
-  const bool always_busy = params_.kind.value == "duty" && params_.idle.value == 0;
-  if (!always_busy) kernel_.at(end, sim::Phase::kHost, 1000 + id(), [this] { end_busy(); });
+  const bool always_busy = kind_ == LoadKind::kDuty && params_.idle.value == 0;
+  if (!always_busy) kernel_.at(end, sim::Phase::kHost, component(), [this] { end_busy(); });
 }
 
 void LoadTask::end_busy() {
   scheduler_.sleep(*this);
   const Tick now = kernel_.now();
-  const std::string& kind = params_.kind.value;
-  if (kind == "duty") {
+  if (kind_ == LoadKind::kDuty) {
     ++period_index_;
     const Tick start =
         params_.phase.value + period_index_ * (params_.busy.value + params_.idle.value);
     schedule_window(start, start + params_.busy.value);
-  } else if (kind == "poisson") {
+  } else if (kind_ == LoadKind::kPoisson) {
     next_random_window(now);
   } else if (++script_index_ < params_.windows.size()) {
     schedule_window(params_.windows[script_index_].first, params_.windows[script_index_].second);

@@ -22,6 +22,7 @@ class LoadTask final : public HostThread {
   void next_random_window(Tick from);
 
   const LoadParams& params_;
+  LoadKind kind_;
   sim::Kernel& kernel_;
   HostScheduler& scheduler_;
   sim::DecisionSource& decisions_;

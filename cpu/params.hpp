@@ -47,6 +47,9 @@ struct SchedulerParams : sim::ParamSet {
   FairParams fair;
 };
 
+// In the order of LoadParams::kind's choices (sim::EnumParam::as).
+enum class LoadKind { kDuty, kPoisson, kScript };
+
 // One host load generator: a host thread that wants a CPU during its busy windows.
 struct LoadParams : sim::ParamSet {
   sim::EnumParam kind{*this,

@@ -40,6 +40,8 @@ const char* wake_reason_name(WakeReason r) {
 Vcpu::Vcpu(int index, std::vector<int> affinity, int nice, Machine& machine)
     : HostThread(index, Kind::kVcpu, "vcpu" + std::to_string(index), std::move(affinity), nice),
       index_(index),
+      irq_component_(machine.kernel().components().add("vcpu" + std::to_string(index) + ".irq",
+                                                       "vcpu.irq", index)),
       machine_(machine),
       guest_(new GuestCpu(*this, machine)) {
   contexts_.push_back(Context{name(), nullptr, -1});
@@ -87,12 +89,12 @@ void Vcpu::arm_timer(Tick nominal, Tick period) {
   sim::Tick delay = 0;
   const Tick jitter = machine_.timer_jitter();
   if (jitter > 0)
-    delay = machine_.decisions().choose(machine_.kernel().now(), 2000 + id(), "timer.delivery",
+    delay = machine_.decisions().choose(machine_.kernel().now(), irq_component_, "timer.delivery",
                                         jitter + 1);
   // A delivery delay longer than the period would land before the previous tick's delivery:
   // the two coalesce in the pending bit, as a LAPIC tick pending in the IRR does.
   machine_.kernel().at(std::max(nominal + delay, machine_.kernel().now()), sim::Phase::kInterrupt,
-                       2000 + id(), [this, nominal, period] {
+                       irq_component_, [this, nominal, period] {
                          raise(Vector::kTimer);
                          arm_timer(nominal + period, period);
                        });
@@ -101,7 +103,7 @@ void Vcpu::arm_timer(Tick nominal, Tick period) {
 void Vcpu::arm_oneshot(Tick when) {
   sim::Kernel& k = machine_.kernel();
   k.cancel(oneshot_);
-  oneshot_ = k.at(std::max(when, k.now()), sim::Phase::kInterrupt, 2000 + id(), [this] {
+  oneshot_ = k.at(std::max(when, k.now()), sim::Phase::kInterrupt, irq_component_, [this] {
     oneshot_ = sim::EventKey{};
     raise(Vector::kTimer);
   });
@@ -127,7 +129,7 @@ void Vcpu::raise(Vector v) {
   if (v == Vector::kNmi && (pending_ & bit(v))) ++nmis_dropped_;
   pending_ |= bit(v);
   sim::Kernel& k = machine_.kernel();
-  k.recorder().record(k.now(), 1000 + id(), "raise", static_cast<int>(v));
+  k.recorder().record(k.now(), component(), "raise", static_cast<int>(v));
   if (!deliverable()) return;
   if (guest_state_ == GuestState::kHalted)
     end_halt(WakeReason::kInterrupt);
@@ -137,7 +139,7 @@ void Vcpu::raise(Vector v) {
 
 void Vcpu::kick(Vcpu& from) {
   sim::Kernel& k = machine_.kernel();
-  k.recorder().record(k.now(), 1000 + id(), "kick", from.id());
+  k.recorder().record(k.now(), component(), "kick", from.id());
   pv_unhalted_ = true;
   if (guest_state_ == GuestState::kHalted) end_halt(WakeReason::kKick);
 }
@@ -213,7 +215,7 @@ void Vcpu::apply_request() {
       guest_state_ = GuestState::kSpinning;
       machine_.memory().watch(*spin_watched_, *this);
       if (spin_spec_->deadline != sim::kForever)
-        deadline_event_ = k.at(spin_spec_->deadline, sim::Phase::kInterrupt, 2000 + id(), [this] {
+        deadline_event_ = k.at(spin_spec_->deadline, sim::Phase::kInterrupt, irq_component_, [this] {
           deadline_event_ = sim::EventKey{};
           if (guest_state_ == GuestState::kSpinning) end_spin(WakeReason::kDeadline, 0);
         });
@@ -223,7 +225,7 @@ void Vcpu::apply_request() {
       guest_state_ = GuestState::kHalted;
       halt_start_ = k.now();
       halt_host_running_ = true;
-      k.recorder().note(halt_start_, 1000 + id(), "halt.begin");
+      k.recorder().note(halt_start_, component(), "halt.begin");
       exit_kind_ = ExitKind::kHalt;
       phase_ = HostPhase::kExit;
       s.set_work(*this, machine_.costs().vm_exit.value);
@@ -272,7 +274,7 @@ void Vcpu::end_halt(WakeReason why) {
   sim::Kernel& k = machine_.kernel();
   guest_state_ = GuestState::kRunning;
   halted_time_ += k.now() - halt_start_;
-  k.recorder().note(k.now(), 1000 + id(), "halt.end");
+  k.recorder().note(k.now(), component(), "halt.end");
   wake_reason_ = why;
   pv_unhalted_ = false;
   if (phase_ == HostPhase::kExit) return;  // still paying the HLT exit: after_exit() enters
@@ -435,7 +437,7 @@ void Vcpu::take_interrupt(Vector v) {
     ++nmis_taken_;
     if (sim::DeadlineCheck* c = machine_.nmi_check()) deadline = c->begin(index_);
   }
-  k.recorder().record(k.now(), 1000 + id(), kVectorNames[n], 1);
+  k.recorder().record(k.now(), component(), kVectorNames[n], 1);
   if (exit_pending_ & bit(v)) {  // injected through an exit: the target exits and re-enters
     exit_pending_ &= ~bit(v);
     consume(machine_.costs().vm_exit.value + machine_.costs().vm_entry.value);
@@ -447,7 +449,7 @@ void Vcpu::take_interrupt(Vector v) {
   }
   if (handlers_[n]) handlers_[n](*guest_);
   consume(machine_.costs().irq_exit.value);
-  k.recorder().record(k.now(), 1000 + id(), kVectorNames[n], 0);
+  k.recorder().record(k.now(), component(), kVectorNames[n], 0);
   if (v == Vector::kNmi) {
     machine_.nmi_handled(k.now() - start);
     if (sim::DeadlineCheck* c = machine_.nmi_check()) c->end(deadline);

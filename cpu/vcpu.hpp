@@ -38,6 +38,8 @@ class Vcpu final : public HostThread {
   ~Vcpu() override;
 
   int index() const { return index_; }
+  // Registered id of its interrupt side (timer, IPI and NMI delivery events).
+  int irq_component() const { return irq_component_; }
   GuestState guest_state() const { return guest_state_; }
   Tick steal_time() const { return wait_time(); }
   Tick spin_time() const { return spin_time_; }
@@ -125,6 +127,7 @@ class Vcpu final : public HostThread {
   };
 
   int index_;
+  int irq_component_;
   Machine& machine_;
   GuestCpu* guest_;
   std::vector<Context> contexts_;

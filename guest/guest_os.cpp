@@ -11,6 +11,9 @@ GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const Timekee
   timekeeping_.install(monotonic);
   next_tick_ = timekeeping_.tick_period();
   for (int v = 0; v < machine.vcpu_count(); ++v)
+    clock_components_.push_back(machine.kernel().components().add(
+        "vcpu" + std::to_string(v) + ".clock", "clock", v));  // its clock reads (trace)
+  for (int v = 0; v < machine.vcpu_count(); ++v)
     machine.vcpu(v).set_handler(cpu::Vector::kTimer,
                                 [this](cpu::GuestCpu& cpu) { timer_interrupt(cpu); });
   register_workloads(params, report_misuse);
@@ -77,7 +80,8 @@ void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, bool vdso) 
     const sim::Tick latency = (end - start) / sim::kNanosecond;
     all.add(latency);
     mine.add(latency);
-    machine_.kernel().recorder().record(end, 4000 + cpu.id(), clock, value, latency);
+    machine_.kernel().recorder().record(end, clock_components_[static_cast<std::size_t>(cpu.id())],
+                                        clock, value, latency);
     if (p.think.value > 0) cpu.compute(p.think.value);
     sched_.cond_resched(cpu);
   }
@@ -87,16 +91,17 @@ void GuestOs::install_nmi_reader(int v, const WorkloadParams& p) {
   cpu::Vcpu& vcpu = machine_.vcpu(v);
   vcpu.set_handler(cpu::Vector::kNmi, [this](cpu::GuestCpu& cpu) { nmi_read(cpu); });
   for (sim::Tick t : p.at)
-    machine_.kernel().at(t, sim::Phase::kInterrupt, 2000 + v,
+    machine_.kernel().at(t, sim::Phase::kInterrupt, machine_.vcpu(v).irq_component(),
                          [&vcpu] { vcpu.raise(cpu::Vector::kNmi); });
   if (p.period.value > 0) arm_periodic_nmi(v, p.period.value, p.period.value);
 }
 
 void GuestOs::arm_periodic_nmi(int v, sim::Tick when, sim::Tick period) {
-  machine_.kernel().at(when, sim::Phase::kInterrupt, 2000 + v, [this, v, when, period] {
-    machine_.vcpu(v).raise(cpu::Vector::kNmi);
-    arm_periodic_nmi(v, when + period, period);
-  });
+  machine_.kernel().at(when, sim::Phase::kInterrupt, machine_.vcpu(v).irq_component(),
+                       [this, v, when, period] {
+                         machine_.vcpu(v).raise(cpu::Vector::kNmi);
+                         arm_periodic_nmi(v, when + period, period);
+                       });
 }
 
 // The NMI handler's work: one time read (perf and watchdog NMI handlers timestamp their samples).
@@ -107,7 +112,8 @@ void GuestOs::nmi_read(cpu::GuestCpu& cpu) {
   ++nmi_reads_;
   const sim::Tick latency = (end - start) / sim::kNanosecond;
   latency_ns_["nmi"].add(latency);
-  machine_.kernel().recorder().record(end, 4000 + cpu.id(), "nmi.read", value, latency);
+  machine_.kernel().recorder().record(end, clock_components_[static_cast<std::size_t>(cpu.id())],
+                                      "nmi.read", value, latency);
 }
 
 void GuestOs::collect_metrics(sim::Metrics& out) const {

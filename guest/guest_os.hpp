@@ -48,6 +48,7 @@ class GuestOs {
   sim::Tick next_tick_ = 0;
   std::map<std::string, WorkloadFactory> kinds_;
   sim::MonotonicTimeCheck* monotonic_;
+  std::vector<int> clock_components_;  // per vCPU: its clock reads
   std::unique_ptr<SmpCall> calls_;  // only when an ipi_storm runs
   CallLedger ledger_;
   std::vector<std::unique_ptr<IpiStorm>> storms_;

@@ -2,21 +2,17 @@
 
 namespace vcpusim::guest {
 
-NmiSafeTime::NmiSafeTime(cpu::Machine& machine, const std::string& variant, Seqcount& tk_seq,
+NmiSafeTime::NmiSafeTime(cpu::Machine& machine, NmiVariant variant, Seqcount& tk_seq,
                          ClockWords& tk, sim::Tick read_compute)
-    : machine_(machine), tk_seq_(tk_seq), tk_(tk), read_compute_(read_compute) {
+    : machine_(machine), variant_(variant), tk_seq_(tk_seq), tk_(tk), read_compute_(read_compute) {
   cpu::Memory& mem = machine.memory();
-  if (variant == "latch") {
-    variant_ = Variant::kLatch;
+  if (variant_ == Variant::kLatch) {
     latch_seq_ = &mem.word("tk_fast_mono.seq");
     latch_[0] = make_clock_words(mem, "tk_fast_mono.base0", latch_seq_->line);
     latch_[1] = make_clock_words(mem, "tk_fast_mono.base1", latch_seq_->line);
-  } else if (variant == "owner-shadow" || variant == "owner-shadow-no-barrier") {
-    variant_ = variant == "owner-shadow" ? Variant::kOwnerShadow : Variant::kNoBarrier;
+  } else if (variant_ == Variant::kOwnerShadow || variant_ == Variant::kNoBarrier) {
     owner_ = &mem.word("tk_core.owner_cpu");
     copy_ = make_clock_words(mem, "tk_core.nmi_shadow", mem.new_line());
-  } else {
-    variant_ = Variant::kNaive;
   }
 }
 

@@ -16,12 +16,13 @@
 #include "cpu/machine.hpp"
 #include "guest/clock_base.hpp"
 #include "guest/seqcount.hpp"
+#include "guest/timekeeping_params.hpp"
 
 namespace vcpusim::guest {
 
 class NmiSafeTime {
  public:
-  NmiSafeTime(cpu::Machine& machine, const std::string& variant, Seqcount& tk_seq, ClockWords& tk,
+  NmiSafeTime(cpu::Machine& machine, NmiVariant variant, Seqcount& tk_seq, ClockWords& tk,
               sim::Tick read_compute);
   void init(const ClockBase& initial);
   bool naive() const { return variant_ == Variant::kNaive; }
@@ -38,7 +39,7 @@ class NmiSafeTime {
   std::uint64_t shadow_reads() const { return shadow_reads_; }
 
  private:
-  enum class Variant { kNaive, kOwnerShadow, kNoBarrier, kLatch };
+  using Variant = NmiVariant;
   std::int64_t read_owner_shadow(cpu::GuestCpu& cpu, std::uint64_t& retries);
   std::int64_t read_latch(cpu::GuestCpu& cpu, std::uint64_t& retries);
   std::int64_t compute(cpu::GuestCpu& cpu, const ClockBase& base);

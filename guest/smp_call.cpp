@@ -13,11 +13,7 @@ std::string vcpu(int c) {
 
 SmpCall::SmpCall(cpu::Machine& machine, const SmpCallParams& params, bool report_misuse)
     : machine_(machine), report_misuse_(report_misuse) {
-  const std::string& v = params.variant.value;
-  variant_ = v == "irqs-off-allowed" ? Variant::kIrqsOffAllowed
-             : v == "poll-own-queue" ? Variant::kPollOwnQueue
-             : v == "global-lock"    ? Variant::kGlobalLock
-                                     : Variant::kAssert;
+  variant_ = params.variant.as<Variant>();
   const int n = machine.vcpu_count();
   cpu::Memory& mem = machine.memory();
   for (int c = 0; c < n; ++c) {

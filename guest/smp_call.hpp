@@ -35,7 +35,7 @@ class SmpCall {
   std::uint64_t polled_flushes() const { return polled_flushes_; }
 
  private:
-  enum class Variant { kIrqsOffAllowed, kAssert, kPollOwnQueue, kGlobalLock };
+  using Variant = SmpCallVariant;
   struct Csd {
     cpu::Word* flags = nullptr;  // kLock | kSync
     Func func;

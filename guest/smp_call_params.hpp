@@ -4,6 +4,9 @@
 
 namespace vcpusim::guest {
 
+// In the order of `variant`'s choices (sim::EnumParam::as).
+enum class SmpCallVariant { kIrqsOffAllowed, kAssert, kPollOwnQueue, kGlobalLock };
+
 struct SmpCallParams : sim::ParamSet {
   sim::EnumParam variant{
       *this,

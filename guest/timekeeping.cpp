@@ -9,11 +9,14 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
     : machine_(machine),
       params_(params),
       costs_(costs),
+      component_(machine.kernel().components().add("timekeeping", "timekeeping")),
+      variant_(params.variant.as<TkVariant>()),
+      direction_(params.ntp.direction.as<NtpDirection>()),
       tk_seq_(machine.memory().word("tk_core.seq")),
       vdso_seq_(machine.memory().word("vdso.seq")),
       tk_(make_clock_words(machine.memory(), "tk_core.timekeeper", tk_seq_.word().line)),
       vdso_(make_clock_words(machine.memory(), "vdso.data", vdso_seq_.word().line)),
-      nmi_(machine, params.nmi_variant.value, tk_seq_, tk_, costs.read_compute.value) {
+      nmi_(machine, params.nmi_variant.as<NmiVariant>(), tk_seq_, tk_, costs.read_compute.value) {
   tk_seq_.set_writer(static_cast<int>(params.cpu.value));
   const auto shift = static_cast<std::uint64_t>(params.shift.value);
   const auto hz = static_cast<std::uint64_t>(params.hz.value);
@@ -39,15 +42,15 @@ void Timekeeping::install(sim::MonotonicTimeCheck* monotonic) {
 
 std::int64_t Timekeeping::ntp_adjustment() {
   const NtpParams& ntp = params_.ntp;
-  if (ntp.direction.value == "none") return 0;
+  if (direction_ == NtpDirection::kNone) return 0;
   if (updates_ % static_cast<std::uint64_t>(ntp.every_ticks.value) != 0) return 0;
   std::int64_t step = ntp.mult_steps.value;
   if (step == 0)
     step = std::max<std::int64_t>(
         1, std::llround(static_cast<double>(initial_mult_) * ntp.ppm.value / 1e6));
   const std::int64_t n = adjustments_++;
-  if (ntp.direction.value == "up") return step;
-  if (ntp.direction.value == "alternating" && n % 2 == 1) return step;
+  if (direction_ == NtpDirection::kUp) return step;
+  if (direction_ == NtpDirection::kAlternating && n % 2 == 1) return step;
   return -step;
 }
 
@@ -100,14 +103,13 @@ void Timekeeping::publish(cpu::GuestCpu& cpu) {
 
 // update_wall_time() -> timekeeping_advance(), in the order of the chosen variant.
 void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
-  const std::string& variant = params_.variant.value;
   sim::Kernel& k = machine_.kernel();
   const bool flags = cpu.local_irq_save();  // raw_spin_lock_irqsave(&tk_core.lock)
-  if (variant == "legacy") begin_tk_write(cpu);
+  if (variant_ == TkVariant::kLegacy) begin_tk_write(cpu);
   const std::uint64_t c0 = cpu.rdtsc();
   const sim::Tick c0_time = cpu.now();
   if (c0 - shadow_.cycle_last < cycle_interval_) {
-    if (variant == "legacy") close_tk_write(cpu);
+    if (variant_ == TkVariant::kLegacy) close_tk_write(cpu);
     cpu.local_irq_restore(flags);
     return;
   }
@@ -120,18 +122,18 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
       Update{c0_time, std::nullopt, std::nullopt, static_cast<std::int64_t>(shadow_.mult),
              static_cast<std::int64_t>(shadow_.mult) + adj};
   if (adj != 0) apply_adjustment(adj, c0);
-  k.recorder().record(k.now(), 3000, "tk.update", static_cast<std::int64_t>(c0), adj);
+  k.recorder().record(k.now(), component_, "tk.update", static_cast<std::int64_t>(c0), adj);
 
-  if (variant == "legacy") {
+  if (variant_ == TkVariant::kLegacy) {
     update_vsyscall(cpu);
     publish(cpu);
     end_tk_write(cpu);
-  } else if (variant == "shadow") {
+  } else if (variant_ == TkVariant::kShadow) {
     begin_tk_write(cpu);
     update_vsyscall(cpu);
     publish(cpu);
     end_tk_write(cpu);
-  } else if (variant == "split-publish") {
+  } else if (variant_ == TkVariant::kSplitPublish) {
     begin_tk_write(cpu);
     publish(cpu);
     end_tk_write(cpu);
@@ -152,7 +154,7 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
     end_tk_write(cpu);
   }
   if (adj != 0) changes_.push_back(last_change_);
-  k.recorder().record(k.now(), 3000, "tk.published", static_cast<std::int64_t>(shadow_.mult));
+  k.recorder().record(k.now(), component_, "tk.published", static_cast<std::int64_t>(shadow_.mult));
   cpu.local_irq_restore(flags);
 }
 

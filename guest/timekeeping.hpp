@@ -62,6 +62,9 @@ class Timekeeping {
   cpu::Machine& machine_;
   const TimekeepingParams& params_;
   const TimekeepingCosts& costs_;
+  int component_;  // registered: what it records
+  TkVariant variant_;
+  NtpDirection direction_;
   Seqcount tk_seq_;
   Seqcount vdso_seq_;
   ClockWords tk_;

@@ -4,6 +4,11 @@
 
 namespace vcpusim::guest {
 
+// In the order of the choices of the parameters they resolve (sim::EnumParam::as).
+enum class NtpDirection { kNone, kDown, kUp, kAlternating };
+enum class TkVariant { kLegacy, kSplitPublish, kShadow, kReanchor };
+enum class NmiVariant { kNaive, kOwnerShadow, kNoBarrier, kLatch };
+
 struct NtpParams : sim::ParamSet {
   sim::EnumParam direction{
       *this,

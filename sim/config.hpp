@@ -126,6 +126,14 @@ class EnumParam final : public ParamBase {
   void load(const Node& n) override { value = n.as_enum(choices_); }
   Json to_json() const override { return value; }
   Json schema() const override;
+  // The chosen value's position among the choices (SimError when `value` is not one). A model
+  // resolves it once, at construction, into an enum declared next to the parameter in the order
+  // of the choices: as<Variant>().
+  int index() const;
+  template <class E>
+  E as() const {
+    return static_cast<E>(index());
+  }
   std::string value;
 
  private:

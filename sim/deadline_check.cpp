@@ -1,19 +1,20 @@
 #include "sim/deadline_check.hpp"
 
 namespace vcpusim::sim {
-namespace {
-constexpr int kDeadlineComponent = 6000;
-}
-
 DeadlineCheck::DeadlineCheck(Kernel& kernel, Violations& out, std::string check, std::string what,
                              Tick bound)
-    : kernel_(kernel), out_(out), check_(std::move(check)), what_(std::move(what)), bound_(bound) {}
+    : kernel_(kernel),
+      out_(out),
+      check_(std::move(check)),
+      what_(std::move(what)),
+      bound_(bound),
+      component_(kernel.components().add("check." + check_, "check")) {}
 
 int DeadlineCheck::begin(int cpu) {
   const int token = next_token_++;
   const Tick now = kernel_.now();
-  EventKey timer = kernel_.at(now + bound_, Phase::kCheck, kDeadlineComponent + cpu,
-                              [this, token] { expired(token); });
+  EventKey timer =
+      kernel_.at(now + bound_, Phase::kCheck, component_, [this, token] { expired(token); });
   open_.emplace(token, Open{cpu, now, timer});
   return token;
 }

@@ -30,6 +30,7 @@ class DeadlineCheck {
   std::string check_;
   std::string what_;
   Tick bound_;
+  int component_;  // its timers' tie-break
   int next_token_ = 1;
   std::map<int, Open> open_;
 };

@@ -11,7 +11,7 @@ std::int64_t DecisionSource::record(Tick now, int component, const std::string& 
 Rng& RandomDecisionSource::stream(int component) {
   auto it = streams_.find(component);
   if (it == streams_.end())
-    it = streams_.emplace(component, Rng(seed_, static_cast<std::uint64_t>(component) + 1)).first;
+    it = streams_.emplace(component, Rng(seed_, components_.key(component))).first;
   return it->second;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/components.hpp"
 #include "sim/rng.hpp"
 #include "sim/time.hpp"
 
@@ -35,16 +36,19 @@ class DecisionSource {
   std::vector<Decision> log_;
 };
 
-// Draws from one seeded stream per component, so adding a component does not perturb the others.
+// Draws from one seeded stream per component, keyed by the component's name (never its id), so
+// adding a component does not perturb the others.
 class RandomDecisionSource final : public DecisionSource {
  public:
-  explicit RandomDecisionSource(std::uint64_t seed) : seed_(seed) {}
+  RandomDecisionSource(std::uint64_t seed, const Components& components)
+      : seed_(seed), components_(components) {}
   Tick exponential(Tick now, int component, const std::string& what, Tick mean) override;
   std::int64_t choose(Tick now, int component, const std::string& what, std::int64_t n) override;
 
  private:
   Rng& stream(int component);
   std::uint64_t seed_;
+  const Components& components_;
   std::map<int, Rng> streams_;
 };
 

@@ -41,6 +41,7 @@ class Kernel {
 
   Tick now() const { return now_; }
   Recorder& recorder() { return recorder_; }
+  Components& components() { return recorder_.components(); }
 
   EventKey at(Tick when, Phase phase, int component, std::function<void()> fn);
   // Returns false when the event already ran or was cancelled.

@@ -13,7 +13,7 @@ void Recorder::mix(std::uint64_t v) {
 
 void Recorder::record(Tick time, int component, const char* kind, std::int64_t a, std::int64_t b) {
   mix(static_cast<std::uint64_t>(time));
-  mix(static_cast<std::uint64_t>(component));
+  mix(components_.key(component));
   for (const char* p = kind; *p; ++p) mix(static_cast<unsigned char>(*p));
   mix(static_cast<std::uint64_t>(a));
   mix(static_cast<std::uint64_t>(b));

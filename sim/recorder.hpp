@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/components.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::sim {
@@ -33,6 +34,10 @@ class Recorder {
     if (keep_) labels_.emplace_back(id, name);
   }
   void keep_events(bool keep) { keep_ = keep; }
+  // Who records: an event's component is an id from here. The fingerprint hashes the
+  // component's stable name key, not its id, so it does not depend on registration order.
+  Components& components() { return components_; }
+  const Components& components() const { return components_; }
   const std::vector<RecordedEvent>& events() const { return events_; }
   std::vector<RecordedEvent> take_events() { return std::move(events_); }
   const std::vector<std::pair<std::int64_t, std::string>>& labels() const { return labels_; }
@@ -45,6 +50,7 @@ class Recorder {
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
   std::uint64_t count_ = 0;
   bool keep_ = false;
+  Components components_;
   std::vector<RecordedEvent> events_;
   std::vector<std::pair<std::int64_t, std::string>> labels_;
 };

@@ -1,9 +1,12 @@
-// Event timelines for people: translates the Recorder's event stream (recorded kinds and
-// trace-only notes, see docs/trace.md) into lanes, nested slices, async spans, flows, counters and
-// instants, and writes them as Chrome Trace Event JSON (Perfetto, chrome://tracing) or as a VCD
-// (GTKWave). Pure post-processing of a finished run: it never feeds back into the simulation.
+// Event timelines for people, as a generic engine: processes and lanes with sort order, nested
+// slices per lane, async spans, flows, counters, instants and VCD signals, cut to a time window
+// and a set of categories, written as Chrome Trace Event JSON (Perfetto, chrome://tracing) or as
+// a VCD (GTKWave). It knows no event kind: each component family declares a TraceVocabulary that
+// turns the events its components recorded into these calls (see docs/trace.md).
+// Pure post-processing of a finished run: it never feeds back into the simulation.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <set>
@@ -11,19 +14,15 @@
 #include <utility>
 #include <vector>
 
+#include "sim/components.hpp"
 #include "sim/recorder.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::sim {
 
-// What the translator needs to know about the run besides the events.
 struct TraceInfo {
   std::string title;  // scenario name
-  int pcpus = 0;
-  int vcpus = 0;                        // host threads 0..vcpus-1
-  std::vector<std::string> load_names;  // host threads vcpus.. in order
-  Tick end = 0;                         // simulated duration: open slices are closed here
-  std::int64_t tsc_hz = 0;              // to date a timekeeping update from its c0 TSC read
+  Tick end = 0;       // simulated duration: open slices are closed here
 };
 
 struct TraceViolation {
@@ -40,19 +39,9 @@ struct TraceFilter {
   Tick to = kForever;
   std::set<std::string> categories;  // empty: all of them
   bool wants(const char* category) const;
-  // sched vcpu irq spin read timekeeping lock seqcount flow counter violation
-  static const std::vector<std::string>& all_categories();
+  // The categories the engine itself emits; vocabularies declare the rest.
+  static const std::vector<std::string>& engine_categories();  // flow counter violation
 };
-
-// Lane ids in the Chrome trace: process 1 holds the pCPU lanes, process 2 the vCPU lanes.
-constexpr int kHostPid = 1;
-constexpr int kVmPid = 2;
-inline int pcpu_tid(int pcpu) {
-  return 10000 + pcpu;
-}
-inline int vcpu_tid(int vcpu) {
-  return 20000 + vcpu;
-}
 
 struct TraceEvent {
   Tick ts = 0;
@@ -71,23 +60,48 @@ struct TraceEvent {
   bool dropped = false;  // a flow start whose end never came
 };
 
-// VCD signals: pCPU owners (host thread id, z when idle) and vCPU states (codes below).
-enum VcpuStateCode : int {
-  kVcdHalted = 0,
-  kVcdRunning = 1,
-  kVcdPreempted = 2,
-  kVcdRunnable = 3,  // woken, waiting for a pCPU
-  kVcdIrq = 4,
-  kVcdNmi = 5,
-  kVcdSpinning = 6,
-  kVcdOff = 7,  // not started
+// A slice on a lane, or an async span: a name, a category and up to two integer args.
+struct TraceSlice {
+  std::string name;
+  const char* cat = "";
+  const char* k1 = nullptr;
+  std::int64_t v1 = 0;
+  const char* k2 = nullptr;
+  std::int64_t v2 = 0;
+};
+
+// A flow arrow started on one lane, to be finished on another (or dropped).
+struct TraceFlow {
+  std::int64_t id = 0;
+  std::size_t start_index = static_cast<std::size_t>(-1);  // its "s" event, or none
+  std::string name;
+};
+
+class TraceBuilder;
+
+// The trace vocabulary of one component family, declared by the code that records the events.
+class TraceVocabulary {
+ public:
+  virtual ~TraceVocabulary() = default;
+  // Component groups (sim::Components::Entry::group) whose events this vocabulary translates.
+  virtual std::vector<std::string> groups() const = 0;
+  // Declares processes, lanes, counters and signals, before the first event.
+  virtual void declare(TraceBuilder& b) = 0;
+  // Sees each of its events once before the translation starts.
+  virtual void scan(const RecordedEvent&) {}
+  virtual void handle(const RecordedEvent& e, TraceBuilder& b) = 0;
+  // After the last event (pending flows are dropped here).
+  virtual void finish(TraceBuilder&) {}
 };
 
 class Trace {
  public:
-  static Trace build(const TraceInfo& info, const std::vector<RecordedEvent>& events,
+  // Vocabularies declare in the order given; each event goes to the one owning its group.
+  static Trace build(const TraceInfo& info, const Components& components,
+                     const std::vector<RecordedEvent>& events,
                      const std::vector<std::pair<std::int64_t, std::string>>& labels,
-                     const std::vector<TraceViolation>& violations, const TraceFilter& filter);
+                     const std::vector<TraceViolation>& violations, const TraceFilter& filter,
+                     const std::vector<TraceVocabulary*>& vocabularies);
 
   void write_chrome_json(std::ostream& out) const;
   void write_vcd(std::ostream& out) const;
@@ -110,10 +124,127 @@ class Trace {
  private:
   friend class TraceBuilder;
   TraceInfo info_;
+  std::vector<std::pair<std::string, std::int64_t>> other_data_;  // Chrome "otherData" members
+  std::vector<std::string> vcd_notes_;                            // VCD $comment, after the title
   std::vector<TraceEvent> events_;
   std::vector<Signal> signals_;
   std::vector<Change> changes_;
   Tick vcd_from_ = 0;
+};
+
+// What a vocabulary draws with. Emission outside the window or of a filtered category is a no-op.
+class TraceBuilder {
+ public:
+  using CounterKey = std::pair<int, std::int64_t>;  // counters are re-emitted in this order
+
+  TraceBuilder(Trace& out, const TraceInfo& info, const Components& components,
+               const std::vector<std::pair<std::int64_t, std::string>>& labels,
+               const TraceFilter& filter);
+
+  // --- declarations (before the first event) ---
+  void add_process(int pid, const std::string& name, int sort);
+  // Returns the lane number used by open(), flows and instants.
+  int add_lane(int pid, int tid, const std::string& name, int sort);
+  int find_lane(int pid, int tid) const;  // -1 when there is none
+  // Adds a VCD signal with its value before the first change; returns its number.
+  int add_signal(const std::string& scope, const std::string& name, int width,
+                 std::int64_t initial);
+  void add_other_data(const std::string& key, std::int64_t value);
+  void add_vcd_note(const std::string& text);
+  // The lanes violations of cpu 0, 1, ... are shown on (clamped to the last one), and the VCD
+  // scope of the violation count (the last signal).
+  void set_violation_lanes(std::vector<int> lanes, std::string scope) {
+    violation_lanes_ = std::move(lanes);
+    violation_scope_ = std::move(scope);
+  }
+
+  // --- state ---
+  Tick now() const { return now_; }
+  bool live() const { return entered_ && !exited_; }
+  bool wants(const char* category) const { return filter_.wants(category); }
+  std::string label(std::int64_t id) const;
+  const Components& components() const { return components_; }
+
+  // --- slices: a stack per lane ---
+  void open(int lane, TraceSlice s);
+  void close_top(int lane);
+  void close_all(int lane);
+
+  // --- async spans, one open per (kind, key); `begin` may back-date the start ---
+  void open_span(const char* kind, std::int64_t key, int pid, int tid, TraceSlice s,
+                 Tick begin = -1);
+  void close_span(const char* kind, std::int64_t key);
+
+  // --- flows; lane -1 (or a start outside the window) gives a flow that is never drawn ---
+  TraceFlow start_flow(int lane, const std::string& name, Tick at);
+  void finish_flow(const TraceFlow& f, int lane);
+  void drop(const TraceFlow& f);
+
+  // --- counters: emitted on every set (and at the window start) ---
+  void set_counter(CounterKey key, int pid, const std::string& name, const char* arg,
+                   std::int64_t value);
+
+  // --- instants: null when outside the window or filtered out ---
+  TraceEvent* instant(int lane, std::string name, const char* cat);
+
+  void set_signal(int signal, std::int64_t value);
+
+ private:
+  friend class Trace;
+  struct Lane {
+    int pid;
+    int tid;
+    std::string name;
+    int sort;
+    std::vector<TraceSlice> stack;
+  };
+  struct Span {
+    TraceSlice slice;
+    std::int64_t id;
+    int pid;
+    int tid;
+  };
+  struct Counter {
+    int pid;
+    std::string name;
+    const char* arg;
+    std::int64_t value;
+  };
+
+  void metadata();
+  void run(const std::vector<RecordedEvent>& events, std::vector<TraceViolation> violations,
+           const std::vector<TraceVocabulary*>& vocabularies);
+  void advance(Tick t);
+  void enter(Tick from);
+  void leave(Tick to);
+  TraceEvent& push(char ph, int pid, int tid, std::string name, const char* cat);
+  void emit_slice(char ph, const Lane& lane, const TraceSlice& s);
+  void emit_span(char ph, const Span& s);
+  void emit_counter(const Counter& c);
+  void violation(const TraceViolation& v, std::size_t index);
+
+  Trace& out_;
+  const TraceInfo& info_;
+  const Components& components_;
+  const TraceFilter& filter_;
+  std::map<std::int64_t, std::string> labels_;
+  std::vector<std::pair<int, std::string>> processes_;  // pid, name; sort in process_sort_
+  std::vector<int> process_sort_;
+  std::vector<Lane> lanes_;
+  std::vector<int> violation_lanes_;
+  std::string violation_scope_ = "checks";
+  std::map<std::pair<std::string, std::int64_t>, Span> spans_;
+  std::map<CounterKey, Counter> counters_;
+  std::vector<std::int64_t> signal_value_;
+  int violation_signal_ = -1;
+  std::int64_t violations_ = 0;
+  std::int64_t next_span_ = 1;
+  std::int64_t next_flow_ = 1;
+  bool entered_ = false;
+  bool exited_ = false;
+  bool unsorted_ = false;
+  std::size_t meta_count_ = 0;
+  Tick now_ = 0;
 };
 
 }  // namespace vcpusim::sim

@@ -89,10 +89,10 @@ void Trace::write_chrome_json(std::ostream& os) const {
   Buffered out(os);
   out << "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"vcpusim\",\"title\":";
   out.string(info_.title);
-  out << ",\"pcpus\":";
-  out.num(info_.pcpus);
-  out << ",\"vcpus\":";
-  out.num(info_.vcpus);
+  for (const auto& [key, value] : other_data_) {
+    out << ",\"" << key << "\":";
+    out.num(value);
+  }
   out << ",\"end_ps\":";
   out.num(info_.end);
   out << "},\n\"traceEvents\":[";
@@ -167,10 +167,9 @@ void Trace::write_vcd(std::ostream& os) const {
       w += (c > ' ' && c < 0x7f && c != '$') || (spaces && c == ' ') ? static_cast<char>(c) : '_';
     return w;
   };
-  out << "$comment " << vcd_word(info_.title, true)
-      << ": pcpuN_owner = host thread id (vCPU n is n, load tasks follow), z when idle; "
-         "vcpuN_state 0 halted 1 running 2 preempted 3 runnable 4 irq 5 nmi 6 spinning 7 off "
-         "$end\n";
+  out << "$comment " << vcd_word(info_.title, true) << ":";
+  for (std::size_t i = 0; i < vcd_notes_.size(); ++i) out << (i ? "; " : " ") << vcd_notes_[i];
+  out << " $end\n";
   out << "$timescale 1ps $end\n";
   std::string scope;
   for (std::size_t i = 0; i < signals_.size(); ++i) {

@@ -9,11 +9,15 @@ namespace {
 std::string cpu_name(int cpu) {
   return "vCPU" + std::to_string(cpu);
 }
-constexpr int kWatchdogComponent = 5000;
 }  // namespace
 
 WaitGraph::WaitGraph(Kernel& kernel, Violations& out, bool deadlock, bool hang, Tick hang_after)
-    : kernel_(kernel), out_(out), deadlock_(deadlock), hang_(hang), hang_after_(hang_after) {}
+    : kernel_(kernel),
+      out_(out),
+      deadlock_(deadlock),
+      hang_(hang),
+      hang_after_(hang_after),
+      component_(kernel.components().add("check.wait_graph", "check")) {}
 
 const char* WaitGraph::describe(Needs n) {
   return n == Needs::kService ? "service" : "progress";
@@ -29,7 +33,7 @@ int WaitGraph::begin(int cpu, WaitOn on) {
   ++waits_;
   if (hang_) {
     const int token = w.token;
-    w.timer = kernel_.at(w.since + hang_after_, Phase::kCheck, kWatchdogComponent + cpu,
+    w.timer = kernel_.at(w.since + hang_after_, Phase::kCheck, component_,
                          [this, cpu, token] { hang(cpu, token); });
   }
   stacks_[idx].push_back(std::move(w));

@@ -56,6 +56,7 @@ class WaitGraph {
   bool deadlock_;
   bool hang_;
   Tick hang_after_;
+  int component_;  // its watchdog timers' tie-break
   int next_token_ = 1;
   std::uint64_t waits_ = 0;
   std::vector<std::vector<Wait>> stacks_;

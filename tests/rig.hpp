@@ -37,7 +37,7 @@ struct Rig {
   void run(sim::Tick end) { machine->run(end); }
 
   sim::Kernel kernel;
-  sim::RandomDecisionSource decisions{1};
+  sim::RandomDecisionSource decisions{1, kernel.components()};
   cpu::HostParams host;
   cpu::VmParams vm;
   cpu::CostParams costs;

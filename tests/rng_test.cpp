@@ -65,7 +65,11 @@ TEST(Rng, ExponentialHasTheExponentialShape) {
 }
 
 TEST(DecisionSource, StreamsPerComponentAreIndependent) {
-  RandomDecisionSource a(5), b(5);
+  Components comps;
+  comps.add("c0", "test");
+  comps.add("c1", "test");
+  comps.add("c2", "test");
+  RandomDecisionSource a(5, comps), b(5, comps);
   // Interleaving another component's draws must not change this component's sequence.
   const auto a1 = a.exponential(0, 1, "x", 1000);
   b.exponential(0, 2, "y", 1000);

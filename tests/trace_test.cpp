@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "cpu/trace_lanes.hpp"
 #include "scenario_util.hpp"
 #include "sim/error.hpp"
 #include "tools/report.hpp"
@@ -248,10 +249,14 @@ TEST(Trace, ValidatorCatchesBrokenTraces) {
 
 TEST(Trace, NotesAreKeptButNeverHashed) {
   sim::Recorder a, b;
+  for (sim::Recorder* r : {&a, &b}) {
+    r->components().add("pcpu0", "pcpu", 0);
+    r->components().add("vcpu0", "vcpu", 0);
+  }
   b.keep_events(true);
-  a.record(1, 2, "x", 3, 4);
-  b.record(1, 2, "x", 3, 4);
-  b.note(1, 1000, "spin.begin", 7, 0);
+  a.record(1, 0, "x", 3, 4);
+  b.record(1, 0, "x", 3, 4);
+  b.note(1, 1, "spin.begin", 7, 0);
   b.label(7, "tk_core.seq");
   EXPECT_EQ(a.fingerprint(), b.fingerprint());
   EXPECT_EQ(a.count(), b.count());
@@ -262,29 +267,32 @@ TEST(Trace, NotesAreKeptButNeverHashed) {
 TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
   sim::TraceInfo info;
   info.title = "notes";
-  info.pcpus = 2;
-  info.vcpus = 2;
   info.end = 100;
-  std::vector<sim::RecordedEvent> ev = {{0, 0, "dispatch", 0, 0},
-                                        {0, 1, "dispatch", 1, 0},
-                                        {10, 1000, "lock.acquire", 5, 0},
-                                        {12, 1001, "spin.begin", 5, 0},
-                                        {14, 1000, "seq.write_begin", 6, 0},
-                                        {16, 1000, "seq.write_end", 6, 0},
-                                        {20, 1000, "lock.release", 5, 0},
-                                        {20, 1000, "kick", 1, 0},
-                                        {22, 1001, "spin.end", 5, 0},
-                                        {30, 1000, "ipi.deliver", 1, 1},
-                                        {31, 1001, "raise", 1, 0},
-                                        {32, 1001, "irq.ipi", 1, 0},
-                                        {40, 1001, "irq.ipi", 0, 0},
-                                        {50, 1001, "halt.begin", 0, 0},
-                                        {51, 1, "sleep", 1, 0},
-                                        {60, 1000, "kick", 1, 0},
-                                        {70, 1, "wake", 1, 0},
-                                        {70, 1, "dispatch", 1, 0},
-                                        {71, 1001, "halt.end", 0, 0}};
-  const auto trace = sim::Trace::build(info, ev, {{5, "demo_lock"}, {6, "tk_core.seq"}}, {}, {});
+  sim::Components comps;
+  const int p0 = comps.add("pcpu0", "pcpu", 0), p1 = comps.add("pcpu1", "pcpu", 1);
+  const int v0 = comps.add("vcpu0", "vcpu", 0), v1 = comps.add("vcpu1", "vcpu", 1);
+  std::vector<sim::RecordedEvent> ev = {{0, p0, "dispatch", 0, 0},
+                                        {0, p1, "dispatch", 1, 0},
+                                        {10, v0, "lock.acquire", 5, 0},
+                                        {12, v1, "spin.begin", 5, 0},
+                                        {14, v0, "seq.write_begin", 6, 0},
+                                        {16, v0, "seq.write_end", 6, 0},
+                                        {20, v0, "lock.release", 5, 0},
+                                        {20, v1, "kick", 0, 0},
+                                        {22, v1, "spin.end", 5, 0},
+                                        {30, v0, "ipi.deliver", 1, 1},
+                                        {31, v1, "raise", 1, 0},
+                                        {32, v1, "irq.ipi", 1, 0},
+                                        {40, v1, "irq.ipi", 0, 0},
+                                        {50, v1, "halt.begin", 0, 0},
+                                        {51, p1, "sleep", 1, 0},
+                                        {60, v1, "kick", 0, 0},
+                                        {70, p1, "wake", 1, 0},
+                                        {70, p1, "dispatch", 1, 0},
+                                        {71, v1, "halt.end", 0, 0}};
+  cpu::HostTraceVocabulary host(comps);
+  const auto trace =
+      sim::Trace::build(info, comps, ev, {{5, "demo_lock"}, {6, "tk_core.seq"}}, {}, {}, {&host});
   std::ostringstream out;
   trace.write_chrome_json(out);
   const json doc = json::parse(out.str());
@@ -300,6 +308,9 @@ TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
   EXPECT_EQ(seen.count("s:pv kick"), 2u);
   EXPECT_EQ(seen.count("f:pv kick"), 2u);
   EXPECT_EQ(seen.count("C:waiters demo_lock"), 2u);
+  // A kick is recorded by the kicked vCPU (a = sender): the arrow runs from vCPU0 to vCPU1.
+  for (const auto& e : doc["traceEvents"])
+    if (e["name"] == "pv kick") EXPECT_EQ(e["tid"], e["ph"] == "s" ? 20000 : 20001) << e.dump();
   EXPECT_GE(seen.count("B:halted (polling)"), 1u);
 }
 

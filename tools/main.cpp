@@ -1,4 +1,4 @@
-// The vcpusim command line: run, validate, schema, timeline, report.
+// The vcpusim command line: run, validate, schema, timeline, report, sweep (tools/sweep_cli.cpp).
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -15,6 +15,7 @@
 #include "tools/run_control.hpp"
 #include "tools/scenario.hpp"
 #include "tools/simulation.hpp"
+#include "tools/sweep_cli.hpp"
 #include "tools/timeline.hpp"
 #include "tools/trace_io.hpp"
 #include "tools/version.hpp"
@@ -39,6 +40,8 @@ const char* const kUsage =
     "  schema         print the JSON Schema of the scenario format\n"
     "  timeline TRACE show a --trace file as a Gantt chart in the terminal\n"
     "  report RESULT  write a self-contained HTML report of a --json result (and its trace)\n"
+    "  sweep SPEC     run a sweep spec (points x seeds, in parallel, resumable); also\n"
+    "                 sweep merge, sweep slurm, sweep schema\n"
     "\n"
     "vcpusim <command> --help shows the options of a command.\n"
     "Exit status: 0 expectations met, 1 not met, 2 bad input or usage, 3 simulation error.\n";
@@ -296,6 +299,7 @@ int sc_main(int argc, char* argv[]) {
     if (cmd == "schema") return cmd_schema(args);
     if (cmd == "timeline") return cmd_timeline(args);
     if (cmd == "report") return cmd_report(args);
+    if (cmd == "sweep") return tools::cmd_sweep(args);
     std::cerr << "vcpusim: unknown command '" << sim::printable(cmd) << "'\n\n" << kUsage;
     return kExitUsage;
   } catch (const po::error& e) {

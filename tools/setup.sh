@@ -35,6 +35,7 @@ runtime_packages=(
   libsystemc-dev
   libboost-program-options-dev
   nlohmann-json3-dev
+  gnuplot-nox  # draws the plots of `vcpusim sweep` (its SVG terminal; README "Sweeps")
 )
 # Only for the tests, the benchmarks and the .deb: chromium, gtkwave (vcd2fst/fst2vcd) and nodejs
 # are for the trace tests (docs/trace.md); help2man writes the man page from --help.
@@ -45,6 +46,11 @@ test_packages=(
   gtkwave
   nodejs
   help2man
+  # a real single-node Slurm for tests/slurm_sweep_test.cpp (the fixture in tests/slurm/)
+  slurmctld
+  slurmd
+  slurm-client
+  munge
 )
 
 packages=("${runtime_packages[@]}")

@@ -18,7 +18,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   kernel.set_temporal_decoupling(options.temporal_decoupling);
   kernel.recorder().keep_events(options.keep_events);
   if (options.poll) kernel.set_poll(options.poll);
-  sim::RandomDecisionSource decisions(s.seed);
+  sim::RandomDecisionSource decisions(s.seed, kernel.components());
   cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
   auto enabled = [&s](const char* check) {
     return std::find(s.checks.begin(), s.checks.end(), check) != s.checks.end();
@@ -76,6 +76,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   if (options.keep_events) {
     r.events = kernel.recorder().take_events();
     r.labels = kernel.recorder().labels();
+    r.components = kernel.components();
   }
   return r;
 }

@@ -6,9 +6,19 @@
 #include <sstream>
 #include <streambuf>
 
+#include "cpu/trace_lanes.hpp"
+#include "guest/trace_lanes.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::tools {
+
+std::vector<std::string> trace_categories() {
+  std::vector<std::string> all = cpu::HostTraceVocabulary::categories();
+  for (const auto* more :
+       {&guest::GuestTraceVocabulary::categories(), &sim::TraceFilter::engine_categories()})
+    all.insert(all.end(), more->begin(), more->end());
+  return all;
+}
 
 sim::TraceFilter parse_trace_filter(const std::string& from, const std::string& to,
                                     const std::string& kinds) {
@@ -24,7 +34,7 @@ sim::TraceFilter parse_trace_filter(const std::string& from, const std::string& 
   if (f.to < f.from) throw sim::ConfigError("--trace-to is before --trace-from");
   std::stringstream in(kinds);
   std::string k;
-  const auto& all = sim::TraceFilter::all_categories();
+  const std::vector<std::string> all = trace_categories();
   while (std::getline(in, k, ',')) {
     if (k.empty()) continue;
     if (std::find(all.begin(), all.end(), k) == all.end()) {
@@ -85,12 +95,7 @@ void write_chrome_trace(std::ostream& out, const sim::Trace& trace, const sim::T
 sim::Trace make_trace(const Scenario& s, const RunResult& r, const sim::TraceFilter& filter) {
   sim::TraceInfo info;
   info.title = s.name;
-  info.pcpus = static_cast<int>(s.host.pcpus.value);
-  info.vcpus = static_cast<int>(s.vm.vcpus.value);
-  for (std::size_t i = 0; i < s.host.load.size(); ++i)
-    info.load_names.push_back("load" + std::to_string(i));
   info.end = s.duration;
-  info.tsc_hz = s.vm.tsc_frequency.value;
   std::vector<sim::TraceViolation> violations;
   for (const auto& v : r.document["violations"]) {
     sim::TraceViolation tv;
@@ -101,7 +106,10 @@ sim::Trace make_trace(const Scenario& s, const RunResult& r, const sim::TraceFil
     tv.details = v["details"];
     violations.push_back(std::move(tv));
   }
-  return sim::Trace::build(info, r.events, r.labels, violations, filter);
+  cpu::HostTraceVocabulary host(r.components);
+  guest::GuestTraceVocabulary guest(s.vm.tsc_frequency.value);
+  return sim::Trace::build(info, r.components, r.events, r.labels, violations, filter,
+                           {&host, &guest});
 }
 
 }  // namespace vcpusim::tools

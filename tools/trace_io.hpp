@@ -1,7 +1,9 @@
-// Glue between a run and its trace outputs (sim/trace.hpp): the trace's lanes from the scenario,
-// the violations from the result document, and the --trace-* volume options.
+// Glue between a run and its trace outputs (sim/trace.hpp): the vocabularies of the host and
+// vCPUs (cpu/trace_lanes.hpp) and of the guest (guest/trace_lanes.hpp), the violations from the
+// result document, and the --trace-* volume options.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "sim/trace.hpp"
 #include "tools/scenario.hpp"
@@ -9,8 +11,11 @@
 
 namespace vcpusim::tools {
 
+// Every trace category: the vocabularies' (cpu/, guest/) and the engine's own.
+std::vector<std::string> trace_categories();
+
 // --trace-from / --trace-to (durations, "" for open) and --trace-kinds (comma list of
-// sim::TraceFilter::all_categories(), "" for all). Throws sim::ConfigError on bad values.
+// trace_categories(), "" for all). Throws sim::ConfigError on bad values.
 sim::TraceFilter parse_trace_filter(const std::string& from, const std::string& to,
                                     const std::string& kinds);
 
