@@ -111,6 +111,11 @@ void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstr
         << ", not run " << m["smp_call.not_run"] << "), callers finished "
         << m["smp_call.callers_finished"] << ", completion latency ns p50/max "
         << val("smp_call.latency_ns.p50") << "/" << val("smp_call.latency_ns.max") << "\n";
+  if (m.contains("kvm.halt_wakeup_ns.count"))
+    out << "  halted vCPUs woken by a kick or IPI: " << m["kvm.halt_wakeup_ns.count"]
+        << ", latency to guest code ns p50/max " << m["kvm.halt_wakeup_ns.p50"] << "/"
+        << m["kvm.halt_wakeup_ns.max"] << "; halt-polling caught " << m["kvm.halt_poll_success"]
+        << ", slept after polling " << m["kvm.halt_poll_fail"] << "\n";
   if (m.contains("nmi.taken"))
     out << "  NMIs (" << s.guest.timekeeping.nmi_variant.value << "): " << m["nmi.taken"]
         << " taken, " << m["nmi.dropped"] << " dropped, handler ns p50/max "
