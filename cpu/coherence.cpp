@@ -36,6 +36,7 @@ Tick Coherence::cost(Distance d) const {
 
 Tick Coherence::access(Tick now, int pcpu, int line, bool write) {
   Line& l = lines_[static_cast<std::size_t>(line)];
+  if (l.owner == pcpu) return 0;  // modified here: the only copy, read or written in place
   const auto me = static_cast<std::size_t>(pcpu);
   // The copy the request needs: for a write the farthest other copy (all must go), for a read
   // that misses the nearest one; kHere when no transfer is needed.

@@ -115,7 +115,9 @@ bool Vcpu::deliverable() const {
 }
 
 void Vcpu::note_sent(Vector v, TargetState st) {
-  if (st == TargetState::kHalted) note_wake_sent();
+  // An interrupt the halt cannot take (irqs off) does not start a wake-up.
+  if (st == TargetState::kHalted && (v == Vector::kNmi ? !in_nmi_ : irqs_enabled_))
+    note_wake_sent();
   if (sent_pending_ & bit(v)) return;  // coalesced with an earlier send: keep the first
   sent_pending_ |= bit(v);
   sent_at_[static_cast<int>(v)] = machine_.kernel().now();

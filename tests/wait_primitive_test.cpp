@@ -119,6 +119,9 @@ TEST(WaitPrimitive, PvWaitWithIrqsOffIsWokenByAKickNotByAnIpi) {
             kicked + k.vm_exit.value + k.hypercall.value + k.halt_wakeup.value + k.vm_entry.value);
   EXPECT_FALSE(ipi_ran && woke < kicked);
   EXPECT_EQ(metric(m, "kvm.kicks"), 1);
+  // The wake-up latency starts at the kick: the IPI it could not take started nothing.
+  EXPECT_EQ(metric(m, "kvm.halt_wakeup_ns.count"), 1);
+  EXPECT_EQ(metric(m, "kvm.halt_wakeup_ns.max"), (k.halt_wakeup.value + k.vm_entry.value) / ns);
 }
 
 TEST(WaitPrimitive, PvWaitDoesNotHaltWhenTheWordAlreadyChanged) {
