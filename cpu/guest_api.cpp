@@ -10,7 +10,7 @@ Tick GuestCpu::now() const {
 }
 
 Tick GuestCpu::access(Word& w, bool write) {
-  return machine_.memory().access(vcpu_.pcpu(), w, write);
+  return machine_.memory().access(now(), vcpu_.pcpu(), w, write);
 }
 
 // A wait's condition is being evaluated: what it reads is what the wait watches.

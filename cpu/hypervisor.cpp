@@ -13,7 +13,7 @@ void Hypervisor::create_steal_time(int vcpus) {
   for (int v = 0; v < vcpus; ++v)
     preempted_.push_back(
         &machine_.memory().word("steal_time.vcpu" + std::to_string(v) + ".preempted"));
-  per_vcpu_.assign(static_cast<std::size_t>(vcpus), PerVcpu{vm_.ple_window.value, false, false});
+  per_vcpu_.assign(static_cast<std::size_t>(vcpus), PerVcpu{vm_.ple_window.value, false, false, 0});
 }
 
 sim::Tick Hypervisor::cycles(std::int64_t n) const {
@@ -22,13 +22,15 @@ sim::Tick Hypervisor::cycles(std::int64_t n) const {
 
 // kvm_arch_vcpu_put: a vCPU thread scheduled out while still runnable is marked preempted.
 void Hypervisor::scheduled_out(Vcpu& v, bool runnable) {
-  if (runnable) machine_.memory().host_write(v.pcpu(), preempted_word(v.index()), 1);
+  if (runnable)
+    machine_.memory().host_write(machine_.kernel().now(), v.pcpu(), preempted_word(v.index()), 1);
 }
 
 // record_steal_time on entry clears the flag; vmx_sched_in shrinks the pause-loop window.
 void Hypervisor::scheduled_in(Vcpu& v) {
   Word& w = preempted_word(v.index());
-  if (MemoryInspector::value(w) != 0) machine_.memory().host_write(v.pcpu(), w, 0);
+  if (MemoryInspector::value(w) != 0)
+    machine_.memory().host_write(machine_.kernel().now(), v.pcpu(), w, 0);
   PerVcpu& p = per_vcpu_[static_cast<std::size_t>(v.index())];
   const std::int64_t base = vm_.ple_window.value, shrink = vm_.ple_window_shrink.value;
   if (shrink < 1)
@@ -107,12 +109,45 @@ void Hypervisor::on_spin(Vcpu& me) {
   mine.dy_eligible = false;
 }
 
+sim::Tick Hypervisor::halt_poll_window(const Vcpu& v) {
+  PerVcpu& p = per_vcpu_[static_cast<std::size_t>(v.index())];
+  p.halt_poll = std::min(p.halt_poll, vm_.halt_poll_ns.value);
+  return p.halt_poll;
+}
+
+// kvm_vcpu_halt's accounting after the wake-up, with grow_halt_poll_ns / shrink_halt_poll_ns.
+void Hypervisor::halt_ended(const Vcpu& v, sim::Tick halt, bool polled, bool waited) {
+  PerVcpu& p = per_vcpu_[static_cast<std::size_t>(v.index())];
+  if (polled) ++(waited ? halt_poll_fail_ : halt_poll_success_);
+  const sim::Tick max = vm_.halt_poll_ns.value;
+  if (max == 0) {
+    p.halt_poll = 0;
+  } else if (halt <= p.halt_poll) {
+    // the wake-up came within the window: keep it
+  } else if (p.halt_poll > 0 && halt > max) {  // a long block: polling would not have helped
+    ++halt_poll_shrink_;
+    const std::int64_t shrink = vm_.halt_poll_ns_shrink.value;
+    p.halt_poll = shrink == 0 ? 0 : p.halt_poll / shrink;
+    if (p.halt_poll < vm_.halt_poll_ns_grow_start.value) p.halt_poll = 0;
+  } else if (p.halt_poll < max && halt < max) {  // a longer window would have caught it
+    const std::int64_t grow = vm_.halt_poll_ns_grow.value;
+    if (grow == 0) return;
+    ++halt_poll_grow_;
+    p.halt_poll = std::max(p.halt_poll * grow, vm_.halt_poll_ns_grow_start.value);
+  }
+}
+
 void Hypervisor::collect_metrics(sim::Metrics& out) const {
   out.set("kvm.kicks", kicks_);
   out.set("kvm.ple_exits", ple_exits_);
   out.set("kvm.directed_yields", directed_yields_);
   out.set("kvm.failed_yields", failed_yields_);
   out.set("kvm.sched_yields", sched_yields_);
+  out.set("kvm.halt_poll_success", halt_poll_success_);
+  out.set("kvm.halt_poll_fail", halt_poll_fail_);
+  out.set("kvm.halt_poll_grow", halt_poll_grow_);
+  out.set("kvm.halt_poll_shrink", halt_poll_shrink_);
+  if (halt_wakeup_ns_.count() > 0) out.set_summary("kvm.halt_wakeup_ns", halt_wakeup_ns_);
 }
 
 }  // namespace vcpusim::cpu

@@ -4,7 +4,9 @@
 // spin with an exit and a directed yield (kvm_vcpu_on_spin: a preempted, runnable candidate,
 // round-robin after the last boosted one, at most three failed tries) through the host
 // scheduler's yield_to; the steal-time page's `preempted` flag is a guest-readable word the host
-// writes at deschedule and clears at entry. (virt/kvm/kvm_main.c, arch/x86/kvm/x86.c,
+// writes at deschedule and clears at entry; halt-polling keeps a halted vCPU's thread polling on
+// its pCPU for a per-vCPU window that grows and shrinks with the halts it sees (kvm_vcpu_halt,
+// grow_halt_poll_ns, shrink_halt_poll_ns). (virt/kvm/kvm_main.c, arch/x86/kvm/x86.c,
 // arch/x86/kvm/vmx/vmx.c; MECHANISMS.md sections 3 and 6.)
 #pragma once
 #include <cstdint>
@@ -42,6 +44,20 @@ class Hypervisor {
   // A pause-loop exit of `v`: grow its window, then kvm_vcpu_on_spin.
   void pause_loop_exit(Vcpu& v);
 
+  // Halt-polling (kvm_vcpu_halt). The window `v` polls for in the halt starting now: its
+  // halt_poll_ns, first clamped to vm.halt_poll_ns.
+  sim::Tick halt_poll_window(const Vcpu& v);
+  // A halt of `v` ended `halt` after its poll began (0 when woken during the HLT exit); `polled`:
+  // the halt had a window; `waited`: the thread went to sleep. Counts the poll's success (never
+  // slept) or failure, then adapts the window: a halt within the window keeps it, one longer
+  // than vm.halt_poll_ns shrinks it, one in between grows it.
+  void halt_ended(const Vcpu& v, sim::Tick halt, bool polled, bool waited);
+  sim::Tick halt_poll_ns(int vcpu) const {
+    return per_vcpu_[static_cast<std::size_t>(vcpu)].halt_poll;
+  }
+  // A kick or IPI sent to a halted vCPU got it running guest code `latency` later.
+  void halt_wakeup(sim::Tick latency) { halt_wakeup_ns_.add(latency / sim::kNanosecond); }
+
   void collect_metrics(sim::Metrics& out) const;
 
  private:
@@ -49,6 +65,7 @@ class Hypervisor {
     std::int64_t window = 0;  // cycles
     bool in_spin_loop = false;
     bool dy_eligible = false;
+    sim::Tick halt_poll = 0;  // vcpu->halt_poll_ns: starts at 0, adapts in halt_ended()
   };
   bool eligible_for_directed_yield(int v);
   void on_spin(Vcpu& me);
@@ -65,6 +82,11 @@ class Hypervisor {
   std::uint64_t directed_yields_ = 0;
   std::uint64_t failed_yields_ = 0;
   std::uint64_t sched_yields_ = 0;
+  std::uint64_t halt_poll_success_ = 0;
+  std::uint64_t halt_poll_fail_ = 0;
+  std::uint64_t halt_poll_grow_ = 0;
+  std::uint64_t halt_poll_shrink_ = 0;
+  sim::Samples halt_wakeup_ns_;
 };
 
 }  // namespace vcpusim::cpu

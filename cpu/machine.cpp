@@ -9,11 +9,12 @@ Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const Host
       costs_(costs),
       tsc_hz_(vm.tsc_frequency.value),
       timer_jitter_(vm.timer_jitter.value),
-      halt_poll_(vm.halt_poll_ns.value),
       posted_(vm.posted_interrupts.value),
       pv_send_ipi_(vm.pv_send_ipi.value),
       scheduler_(kernel, host.scheduler, static_cast<int>(host.pcpus.value)),
-      memory_(costs, static_cast<int>(host.pcpus.value), static_cast<int>(host.sockets.value)),
+      memory_(costs, Topology{static_cast<int>(host.pcpus.value),
+                              static_cast<int>(host.threads_per_core.value),
+                              static_cast<int>(host.sockets.value)}),
       hypervisor_(*this, vm) {
   for (int i = 0; i < vm.vcpus.value; ++i) {
     const auto& pins = vm.pinning[static_cast<std::size_t>(i)];
@@ -76,7 +77,11 @@ void Machine::collect_metrics(Tick end) {
   }
   apic_.collect_metrics(metrics_);
   hypervisor_.collect_metrics(metrics_);
-  metrics_.set("memory.cacheline_transfers", memory_.transfers());
+  const Coherence& coherence = memory_.coherence();
+  metrics_.set("memory.cacheline_transfers", coherence.transfers());
+  metrics_.set("memory.cacheline_invalidations", coherence.invalidations());
+  metrics_.set("memory.cacheline_queued_ns",
+               static_cast<std::int64_t>(coherence.queued() / sim::kNanosecond));
   // Events plus operations completed without a context switch: the same in both execution modes.
   metrics_.set("sim.steps", kernel_.events_processed() + kernel_.inline_advances());
   metrics_.set("sim.decisions", static_cast<std::uint64_t>(decisions_.log().size()));

@@ -39,7 +39,6 @@ class Machine {
   Vcpu& vcpu(int i) { return *vcpus_.at(static_cast<std::size_t>(i)); }
   std::int64_t tsc_frequency() const { return tsc_hz_; }
   Tick timer_jitter() const { return timer_jitter_; }
-  Tick halt_poll() const { return halt_poll_; }
   bool posted_interrupts() const { return posted_; }
   bool pv_send_ipi() const { return pv_send_ipi_; }
   Apic& apic() { return apic_; }
@@ -66,7 +65,6 @@ class Machine {
   const CostParams& costs_;
   std::int64_t tsc_hz_;
   Tick timer_jitter_;
-  Tick halt_poll_;
   bool posted_;
   bool pv_send_ipi_;
   HostScheduler scheduler_;

@@ -1,14 +1,16 @@
-// Guest-shared memory: 64-bit words on cachelines, with a coherence cost model (a transfer is
-// charged when another core last wrote the line, or the accessor holds no copy) and watchers
-// that event-driven waits register on. A word's value is private: guest code reads and writes
-// it only through cpu::GuestCpu, which charges the access and records what a wait read.
+// Guest-shared memory: 64-bit words on cachelines, with the coherence cost model of
+// cpu/coherence.hpp (what an access costs by where the line is, one transfer at a time per line)
+// and watchers that event-driven waits register on. A word's value is private: guest code reads and
+// writes it only through cpu::GuestCpu, which charges the access and records what a wait read.
 #pragma once
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <vector>
 
+#include "cpu/coherence.hpp"
 #include "cpu/params.hpp"
+#include "cpu/topology.hpp"
 
 namespace vcpusim::cpu {
 
@@ -45,7 +47,7 @@ struct WatchSet {
 
 class Memory {
  public:
-  Memory(const CostParams& costs, int pcpus, int sockets);
+  Memory(const CostParams& costs, Topology topology);
 
   // A new cacheline; words placed on it share coherence state.
   int new_line();
@@ -54,11 +56,14 @@ class Memory {
   // Boot-time contents, before any vCPU runs (as the kernel image or boot code leaves them).
   void preset(Word& w, std::uint64_t v) { w.value_ = v; }
 
-  // Coherence cost of an access by `pcpu`, updating the line's state.
-  Tick access(int pcpu, const Word& w, bool write);
-  // A write by the host (the hypervisor on `pcpu`, e.g. the steal-time page): lands at once,
-  // moves the line and wakes the word's watchers.
-  void host_write(int pcpu, Word& w, std::uint64_t v);
+  // Coherence cost of an access by `pcpu` issued at `now` (waiting for a busy line included),
+  // updating the line's state.
+  Tick access(Tick now, int pcpu, const Word& w, bool write) {
+    return coherence_.access(now, pcpu, w.line, write);
+  }
+  // A write by the host (the hypervisor on `pcpu` at `now`, e.g. the steal-time page): lands at
+  // once, moves the line (occupying it for the transfer) and wakes the word's watchers.
+  void host_write(Tick now, int pcpu, Word& w, std::uint64_t v);
   // Stores `v` and wakes the watchers (a guest store, after its cost was paid).
   void write(Word& w, std::uint64_t v);
   // True when a word of the set was written after it was read.
@@ -66,23 +71,19 @@ class Memory {
   void watch(const WatchSet& ws, Vcpu& v);
   void unwatch(const WatchSet& ws, Vcpu& v);
 
-  std::uint64_t transfers() const { return transfers_; }
+  // Cacheline transfers: in all, on one line (e.g. a lock's, for transfers per acquisition:
+  // line_transfers(word.line)), requested by one pCPU.
+  std::uint64_t transfers() const { return coherence_.transfers(); }
+  std::uint64_t line_transfers(int line) const { return coherence_.line_transfers(line); }
+  std::uint64_t pcpu_transfers(int pcpu) const { return coherence_.pcpu_transfers(pcpu); }
+  const Coherence& coherence() const { return coherence_; }
   const std::deque<Word>& words() const { return words_; }
 
  private:
-  struct Line {
-    int owner = -1;             // pCPU holding it modified, or -1
-    std::vector<bool> sharers;  // pCPUs holding a copy
-  };
-  int socket_of(int pcpu) const { return pcpu * sockets_ / pcpus_; }
   void notify(Word& w);
 
-  const CostParams& costs_;
-  int pcpus_;
-  int sockets_;
-  std::vector<Line> lines_;
+  Coherence coherence_;
   std::deque<Word> words_;
-  std::uint64_t transfers_ = 0;
 };
 
 // Host-side inspection of guest memory for tests and checkers, never for guest code.

@@ -83,6 +83,17 @@ void HostParams::load_from(const sim::Node& node) {
     node.at("sockets").fail(
         std::to_string(sockets.value) + " sockets for " + std::to_string(pcpus.value) + " pCPUs",
         "at most host.pcpus (" + std::to_string(pcpus.value) + ")");
+  if (pcpus.value % threads_per_core.value != 0)
+    node.at("threads_per_core")
+        .fail(std::to_string(threads_per_core.value) + " threads per core for " +
+                  std::to_string(pcpus.value) + " pCPUs",
+              "a divisor of host.pcpus (" + std::to_string(pcpus.value) + ")");
+  const std::int64_t cores = pcpus.value / threads_per_core.value;
+  if (sockets.value > cores)
+    node.at("sockets").fail(
+        std::to_string(sockets.value) + " sockets for " + std::to_string(cores) +
+            (cores == 1 ? " core" : " cores"),
+        "at most host.pcpus / host.threads_per_core (" + std::to_string(cores) + ")");
   if (!node.has("load")) return;
   const sim::Node list = node.at("load");
   list.require_array();

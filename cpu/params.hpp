@@ -80,7 +80,17 @@ struct LoadParams : sim::ParamSet {
 struct HostParams : sim::ParamSet {
   HostParams() { add_section("scheduler", scheduler, "host scheduler"); }
   sim::IntParam pcpus{*this, "pcpus", 2, 1, 1024, "physical CPUs"};
-  sim::IntParam sockets{*this, "sockets", 1, 1, 64, "sockets; pCPUs are split evenly among them"};
+  sim::IntParam sockets{*this, "sockets",
+                        1,     1,
+                        64,    "sockets; the cores are split evenly among them (cpu/topology.hpp)"};
+  sim::IntParam threads_per_core{
+      *this,
+      "threads_per_core",
+      1,
+      1,
+      8,
+      "SMT threads per core, sharing the core's caches: pCPUs 0..threads_per_core-1 are core 0, "
+      "and so on; must divide host.pcpus"};
   SchedulerParams scheduler;
   std::vector<std::unique_ptr<LoadParams>> load;  // "load": array of load generators
   void load_from(const sim::Node& node);
@@ -107,9 +117,32 @@ struct VmParams : sim::ParamSet {
       0,
       0,
       sim::kMillisecond,
-      "KVM halt-polling: after a HLT exit the host keeps the vCPU thread on its pCPU polling for "
-      "an interrupt this long before it sleeps; an IPI arriving meanwhile skips the host wake-up "
-      "(costs.halt_wakeup)"};
+      "KVM halt-polling (the halt_poll_ns module parameter): the largest per-vCPU poll window; "
+      "after a HLT exit the host keeps the vCPU thread on its pCPU polling for a wake-up for the "
+      "vCPU's current window before it sleeps (a wake-up meanwhile skips costs.halt_wakeup); the "
+      "window adapts as KVM's does (halt_poll_ns_grow, _grow_start, _shrink); 0 disables"};
+  sim::IntParam halt_poll_ns_grow{
+      *this,
+      "halt_poll_ns_grow",
+      2,
+      0,
+      1 << 16,
+      "a halt that ended after the poll window but within vm.halt_poll_ns multiplies the vCPU's "
+      "window by this (at least halt_poll_ns_grow_start; 0: never grow)"};
+  sim::DurationParam halt_poll_ns_grow_start{
+      *this,
+      "halt_poll_ns_grow_start",
+      10 * sim::kMicrosecond,
+      sim::kNanosecond,
+      sim::kMillisecond,
+      "the window a vCPU's first growth starts from; a shrink below it resets the window to 0"};
+  sim::IntParam halt_poll_ns_shrink{
+      *this,
+      "halt_poll_ns_shrink",
+      0,
+      0,
+      1 << 16,
+      "a halt longer than vm.halt_poll_ns divides the vCPU's window by this (0: reset to 0)"};
   sim::BoolParam posted_interrupts{
       *this, "posted_interrupts", true,
       "interrupts to a running vCPU are posted (no exit on the target); off: the target takes a "
@@ -181,12 +214,30 @@ struct CostParams : sim::ParamSet {
                              "a full memory barrier"};
   sim::DurationParam rdtsc{
       *this, "rdtsc", 8 * sim::kNanosecond, sim::kPicosecond, sim::kMillisecond, "reading the TSC"};
+  sim::DurationParam cacheline_same_core{
+      *this,
+      "cacheline_same_core",
+      5 * sim::kNanosecond,
+      0,
+      sim::kMillisecond,
+      "cacheline from the SMT sibling: served by the core's shared L1/L2 (about an L2 hit; an "
+      "estimate, MECHANISMS.md gives none)"};
   sim::DurationParam cacheline_same_socket{
-      *this, "cacheline_same_socket", 25 * sim::kNanosecond,
-      0,     sim::kMillisecond,       "cacheline transfer between cores of one socket"};
+      *this,
+      "cacheline_same_socket",
+      25 * sim::kNanosecond,
+      0,
+      sim::kMillisecond,
+      "cacheline transfer between cores of one socket (MECHANISMS.md: 15-30 ns); also what a write "
+      "waits for to invalidate copies there"};
   sim::DurationParam cacheline_cross_socket{
-      *this, "cacheline_cross_socket", 150 * sim::kNanosecond,
-      0,     sim::kMillisecond,        "cacheline transfer between sockets"};
+      *this,
+      "cacheline_cross_socket",
+      150 * sim::kNanosecond,
+      0,
+      sim::kMillisecond,
+      "cacheline transfer between sockets (MECHANISMS.md: 100-200 ns); also what a write waits "
+      "for to invalidate copies there"};
   sim::DurationParam vm_exit{
       *this,
       "vm_exit",

@@ -115,6 +115,9 @@ bool Vcpu::deliverable() const {
 }
 
 void Vcpu::note_sent(Vector v, TargetState st) {
+  // An interrupt the halt cannot take (irqs off) does not start a wake-up.
+  if (st == TargetState::kHalted && (v == Vector::kNmi ? !in_nmi_ : irqs_enabled_))
+    note_wake_sent();
   if (sent_pending_ & bit(v)) return;  // coalesced with an earlier send: keep the first
   sent_pending_ |= bit(v);
   sent_at_[static_cast<int>(v)] = machine_.kernel().now();
@@ -137,11 +140,29 @@ void Vcpu::raise(Vector v) {
     end_spin(WakeReason::kInterrupt, 0);
 }
 
+// kvm_vcpu_kick: a halted vCPU whose thread still polls (or is still exiting) sees
+// pv_unhalted at once; a sleeping one is woken through the host scheduler first
+// (costs.halt_wakeup), as an IPI to it is.
 void Vcpu::kick(Vcpu& from) {
   sim::Kernel& k = machine_.kernel();
   k.recorder().record(k.now(), component(), "kick", from.id());
   pv_unhalted_ = true;
-  if (guest_state_ == GuestState::kHalted) end_halt(WakeReason::kKick);
+  if (guest_state_ != GuestState::kHalted) return;
+  note_wake_sent();
+  const Tick delay = halt_polling() ? 0 : machine_.costs().halt_wakeup.value;
+  if (delay == 0) {
+    end_halt(WakeReason::kKick);
+    return;
+  }
+  if (kick_wake_.valid()) return;
+  kick_wake_ = k.at(k.now() + delay, sim::Phase::kInterrupt, irq_component_, [this] {
+    kick_wake_ = sim::EventKey{};
+    if (guest_state_ == GuestState::kHalted) end_halt(WakeReason::kKick);
+  });
+}
+
+void Vcpu::note_wake_sent() {
+  if (guest_state_ == GuestState::kHalted && wake_sent_ < 0) wake_sent_ = machine_.kernel().now();
 }
 
 void Vcpu::watched_write() {
@@ -157,6 +178,10 @@ void Vcpu::on_work_done() {
       phase_ = HostPhase::kGuest;
       if (resume_after_entry_) {
         resume_after_entry_ = false;
+        if (wake_sent_ >= 0) {  // running guest code again after a kick or IPI woke the halt
+          machine_.hypervisor().halt_wakeup(machine_.kernel().now() - wake_sent_);
+          wake_sent_ = -1;
+        }
         run_guest();
       } else if (guest_state_ == GuestState::kSpinning) {
         arm_spin();
@@ -272,6 +297,14 @@ void Vcpu::end_spin(WakeReason why, Tick extra_work) {
 
 void Vcpu::end_halt(WakeReason why) {
   sim::Kernel& k = machine_.kernel();
+  k.cancel(kick_wake_);
+  // kvm_vcpu_halt after the wake-up: during the HLT exit the host has not begun to poll (the
+  // wake-up is found at once); afterwards the halt lasted from the poll's start.
+  Hypervisor& hv = machine_.hypervisor();
+  if (phase_ == HostPhase::kExit)
+    hv.halt_ended(*this, 0, hv.halt_poll_window(*this) > 0, false);
+  else
+    hv.halt_ended(*this, k.now() - poll_start_, poll_window_ > 0, !halt_host_running_);
   guest_state_ = GuestState::kRunning;
   halted_time_ += k.now() - halt_start_;
   k.recorder().note(k.now(), component(), "halt.end");
@@ -296,8 +329,12 @@ void Vcpu::after_exit() {
       if (guest_state_ != GuestState::kHalted) {  // woken while exiting
         halt_host_running_ = false;
         enter_then(true);
-      } else if (machine_.halt_poll() > 0) {
-        machine_.scheduler().set_work(*this, machine_.halt_poll());
+        break;
+      }
+      poll_start_ = machine_.kernel().now();
+      poll_window_ = machine_.hypervisor().halt_poll_window(*this);
+      if (poll_window_ > 0) {
+        machine_.scheduler().set_work(*this, poll_window_);
       } else {
         halt_host_running_ = false;
         machine_.scheduler().sleep(*this);

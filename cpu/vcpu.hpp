@@ -61,7 +61,8 @@ class Vcpu final : public HostThread {
   void set_handler(Vector v, std::function<void(GuestCpu&)> handler);
   // Makes an interrupt pending; wakes a halted vCPU, breaks a spin if deliverable.
   void raise(Vector v);
-  // KVM_HC_KICK_CPU reached this vCPU: pv_unhalted, which wakes a halt even with irqs off.
+  // KVM_HC_KICK_CPU reached this vCPU: pv_unhalted, which wakes a halt even with irqs off (a
+  // sleeping thread after the host wake-up, costs.halt_wakeup).
   void kick(Vcpu& from);
   // Starts the vCPU thread at time 0 (spawns the guest coroutines).
   void start();
@@ -119,6 +120,8 @@ class Vcpu final : public HostThread {
   void enter_then(bool resume);
   void after_exit();
   void arm_timer(Tick nominal, Tick period);
+  // A kick or IPI is on its way to this halted vCPU: the start of its wake-up latency.
+  void note_wake_sent();
 
   struct Context {
     std::string name;
@@ -162,6 +165,10 @@ class Vcpu final : public HostThread {
   sim::EventKey deadline_event_;
 
   Tick halt_start_ = 0;
+  Tick poll_start_ = 0;      // the current halt's poll began (after its HLT exit)
+  Tick poll_window_ = 0;     // the current halt's halt-polling window
+  Tick wake_sent_ = -1;      // the first kick or IPI sent to the current halt, -1 if none
+  sim::EventKey kick_wake_;  // a kick's host wake-up of the sleeping thread, due
   Tick spin_time_ = 0;
   Tick halted_time_ = 0;
   std::uint64_t interrupts_taken_ = 0;

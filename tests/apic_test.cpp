@@ -67,21 +67,26 @@ TEST(Apic, PreemptedTargetLatencyGrowsWithTheHostSliceRunningTargetPaysAlmostNot
 }
 
 namespace {
-// Latency to a halted vCPU1 of one IPI sent at ~1 ms, with the given halt-polling window.
+// Latency to a halted vCPU1 of one IPI sent at ~1 ms, with the given halt-polling window. A first
+// IPI at 10 us ends a short halt, which grows vCPU1's window (from 0, as KVM's starts) to
+// `poll` (the grow start).
 sim::Tick halted_latency(sim::Tick poll, sim::Tick send_at) {
   Rig rig(2, 2);
   rig.vm.halt_poll_ns.value = poll;
+  rig.vm.halt_poll_ns_grow_start.value = poll;
   auto& m = rig.build();
   sim::Tick handled = -1, sent = -1;
   m.vcpu(1).set_handler(cpu::Vector::kIpi, [&](cpu::GuestCpu& c) { handled = c.now(); });
   rig.body(0, [&](cpu::GuestCpu& c) {
-    c.compute(send_at);
+    c.compute(10 * us);
+    c.send_ipi(1);
+    c.compute(send_at - c.now());
     sent = c.now();
     c.send_ipi(1);
     for (;;) c.halt();
   });
   rig.run(5 * ms);
-  EXPECT_EQ(m.metrics().find("ipi.to_halted")->get<int>(), 1);
+  EXPECT_EQ(m.metrics().find("ipi.to_halted")->get<int>(), 2);
   return handled - sent;
 }
 }  // namespace
@@ -93,7 +98,7 @@ TEST(Apic, HaltedTargetIsWokenThroughTheHostUnlessItIsStillHaltPolling) {
   const sim::Tick send = c.vm_exit.value + c.ipi_send.value;
   EXPECT_EQ(halted_latency(0, 1 * ms),
             send + c.halt_wakeup.value + c.vm_entry.value + c.irq_entry.value);
-  // vCPU1 halted at ~1 us; polling for 2 ms it is still on its pCPU: no host wake-up.
+  // vCPU1 halted again at ~16 us; polling for 2 ms it is still on its pCPU: no host wake-up.
   EXPECT_EQ(halted_latency(2 * ms, 1 * ms), send + c.vm_entry.value + c.irq_entry.value);
   // Polling only 200 us: the poll ended long before, the host wake-up is back.
   EXPECT_EQ(halted_latency(200 * us, 1 * ms),

@@ -48,7 +48,10 @@ class RandomScenario {
   }
 
   sim::Json host(int pcpus) {
-    sim::Json h = {{"pcpus", pcpus}, {"sockets", pick(1, pcpus > 1 ? 2 : 1)}};
+    const int threads = pcpus % 2 == 0 && coin() ? 2 : 1;
+    const int cores = pcpus / threads;
+    sim::Json h = {{"pcpus", pcpus}, {"threads_per_core", threads}};
+    h["sockets"] = pick(1, cores > 1 ? 2 : 1);
     h["scheduler"] = {{"policy", coin() ? "fair" : "rr"}, {"rr_quantum", us(pick(300, 3000))}};
     if (coin())
       h["scheduler"]["fair"] = {{"sched_latency", us(pick(1000, 8000))},
@@ -92,6 +95,9 @@ class RandomScenario {
                    {"tsc_frequency", choose<std::string>({"1GHz", "2.5GHz", "3.1GHz"})},
                    {"timer_jitter", ns(pick(0, 3) * 400)},
                    {"halt_poll_ns", us(choose<int>({0, 0, 20, 200}))},
+                   {"halt_poll_ns_grow", choose<int>({0, 2, 2, 4})},
+                   {"halt_poll_ns_grow_start", us(choose<int>({1, 10, 50}))},
+                   {"halt_poll_ns_shrink", choose<int>({0, 0, 2})},
                    {"posted_interrupts", !coin() || coin()},
                    {"pv_send_ipi", coin()}};
     v["pinning"] = sim::Json::array();
@@ -104,6 +110,8 @@ class RandomScenario {
     if (coin()) c["halt_wakeup"] = ns(choose<int>({0, 0, 1000, 8000}));
     if (coin()) c["vm_entry"] = ns(pick(100, 3000));
     if (coin()) c["cacheline_same_socket"] = ns(pick(0, 80));
+    if (coin()) c["cacheline_same_core"] = ns(pick(0, 10));
+    if (coin()) c["cacheline_cross_socket"] = ns(pick(0, 300));
     if (coin()) c["ipi_send"] = ns(pick(0, 2000));
     if (coin()) c["atomic"] = ns(pick(1, 40));
     return c;

@@ -12,6 +12,9 @@
 #include "sim/wait_graph.hpp"
 
 namespace vcpusim::tools {
+namespace {
+constexpr std::size_t kCoherenceTopLines = 10;  // the busiest cachelines listed in the result
+}  // namespace
 
 RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   sim::Kernel kernel;
@@ -69,6 +72,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
                 {"fingerprint", kernel.recorder().fingerprint()},
                 {"events", kernel.recorder().count()},
                 {"metrics", metrics.to_json()},
+                {"coherence", machine.memory().coherence().report(kCoherenceTopLines)},
                 {"violation_counts", counts},
                 {"violations", violations},
                 {"expect_met", r.expect_met},
@@ -107,12 +111,31 @@ void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstr
         << ", not run " << m["smp_call.not_run"] << "), callers finished "
         << m["smp_call.callers_finished"] << ", completion latency ns p50/max "
         << val("smp_call.latency_ns.p50") << "/" << val("smp_call.latency_ns.max") << "\n";
+  if (m.contains("kvm.halt_wakeup_ns.count"))
+    out << "  halted vCPUs woken by a kick or IPI: " << m["kvm.halt_wakeup_ns.count"]
+        << ", latency to guest code ns p50/max " << m["kvm.halt_wakeup_ns.p50"] << "/"
+        << m["kvm.halt_wakeup_ns.max"] << "; halt-polling caught " << m["kvm.halt_poll_success"]
+        << ", slept after polling " << m["kvm.halt_poll_fail"] << "\n";
   if (m.contains("nmi.taken"))
     out << "  NMIs (" << s.guest.timekeeping.nmi_variant.value << "): " << m["nmi.taken"]
         << " taken, " << m["nmi.dropped"] << " dropped, handler ns p50/max "
         << val("nmi.handler_ns.p50") << "/" << val("nmi.handler_ns.max") << "; time reads "
         << val("nmi_time.reads") << " (" << val("nmi_time.shadow_reads") << " from the shadow)\n";
 }
+
+namespace {
+// Cacheline transfers by distance and the busiest lines (the result JSON has the rest).
+void summarize_coherence(const sim::Json& c, std::ostringstream& out) {
+  out << "  coherence: " << c["transfers"] << " cacheline transfers (same core " << c["same_core"]
+      << ", same socket " << c["same_socket"] << ", cross socket " << c["cross_socket"] << "), "
+      << c["invalidations"] << " invalidations, " << c["queued_ns"] << " ns queued";
+  const auto& lines = c["top_lines"];
+  for (std::size_t i = 0; i < lines.size() && i < 3; ++i)
+    out << (i == 0 ? "; busiest lines: " : ", ") << lines[i]["name"].get<std::string>() << " "
+        << lines[i]["transfers"];
+  out << "\n";
+}
+}  // namespace
 
 std::string summarize(const Scenario& s, const RunResult& r) {
   const sim::Json& m = r.document["metrics"];
@@ -143,6 +166,7 @@ std::string summarize(const Scenario& s, const RunResult& r) {
   out << "  timekeeping: " << m["timekeeping.updates"] << " updates, mult "
       << m["timekeeping.mult_initial"] << " -> " << m["timekeeping.mult_final"] << "\n";
   summarize_interrupts(s, m, out);
+  summarize_coherence(r.document["coherence"], out);
   const auto& counts = r.document["violation_counts"];
   out << "violations:";
   if (counts.empty()) out << " (no checks enabled)";
