@@ -35,6 +35,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   if (enabled(kNmiCompletes)) machine.set_nmi_check(&nmi_check);
   guest::GuestOs os(machine, s.guest, s.costs.timekeeping, monotonic_on ? &monotonic : nullptr,
                     enabled(guest::SmpCall::kMisuse));
+  os.set_checks(s.checks);
   machine.run(s.duration);
 
   sim::Metrics& metrics = machine.metrics();

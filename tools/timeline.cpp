@@ -147,7 +147,7 @@ class Renderer {
         if (any) rows.push_back(std::move(reads));
       }
     }
-    if (wants("timekeeping") || wants("lock") || wants("seqcount")) {
+    if (wants("timekeeping") || wants("lock") || wants("seqcount") || wants("rcu")) {
       std::map<std::string, Row> span_rows;
       for (const auto& s : v_.spans) {
         if (s.end < a || s.start > b || !wants(s.cat)) continue;
