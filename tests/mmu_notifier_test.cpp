@@ -100,7 +100,7 @@ TEST(MmuNotifierSleep, SeqlockFastPathWritesNoSharedWord) {
 
 // With unregisters, the writer side is what writes: two seqcount writes per unregister.
 TEST(MmuNotifierSleep, SeqlockWriterSideWritesTheSeqcountTwicePerUnregister) {
-  Built b({"guest.mmu_notifier.variant=rcu-seqlock", "duration=\"10ms\""});
+  Built b({"guest.mmu_notifier.variant=rcu-seqlock", "duration=\"30ms\""});
   guest::MmuNotifierList& list = b.os->rcu()->mmu_notifiers();
   sim::Metrics m;
   list.collect_metrics(m);
