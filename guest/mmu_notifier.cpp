@@ -5,7 +5,7 @@
 namespace vcpusim::guest {
 
 MmuNotifierList::MmuNotifierList(cpu::Machine& machine, GuestScheduler& sched,
-                                 GuestObjects& objects, Rcu& rcu, Srcu& srcu,
+                                 GuestObjects& objects, Rcu& rcu, Srcu* srcu,
                                  const MmuNotifierParams& params)
     : sched_(sched),
       objects_(objects),
@@ -63,7 +63,7 @@ void MmuNotifierList::unregister_and_free(cpu::GuestCpu& cpu, Handle h) {
   }
   lock_.unlock(cpu);
   if (variant_ == MmuNotifierVariant::kSrcu)
-    srcu_.synchronize(cpu);
+    srcu_->synchronize(cpu);
   else
     rcu_.synchronize(cpu);
   objects_.free(cpu, h, "mmu_notifier_unregister");
@@ -133,10 +133,10 @@ void MmuNotifierList::walk_rcu_seqlock(cpu::GuestCpu& cpu) {
 }
 
 void MmuNotifierList::walk_srcu(cpu::GuestCpu& cpu) {
-  const int idx = srcu_.read_lock(cpu);
+  const int idx = srcu_->read_lock(cpu);
   for (Handle h = cpu.load(head_); h != 0; h = objects_.load(cpu, h, kNext))
     if (objects_.load(cpu, h, kOps) != 0) method(cpu);
-  srcu_.read_unlock(cpu, idx);
+  srcu_->read_unlock(cpu, idx);
 }
 
 void MmuNotifierList::collect_metrics(sim::Metrics& out) const {

@@ -25,7 +25,7 @@ class MmuNotifierList {
   static constexpr int kNext = 1;
 
   MmuNotifierList(cpu::Machine& machine, GuestScheduler& sched, GuestObjects& objects, Rcu& rcu,
-                  Srcu& srcu, const MmuNotifierParams& params);
+                  Srcu* srcu, const MmuNotifierParams& params);
   Handle register_notifier(cpu::GuestCpu& cpu);
   void unregister_and_free(cpu::GuestCpu& cpu, Handle h);
   // __mmu_notifier_invalidate_range_start: every notifier's method, in list order.
@@ -48,7 +48,7 @@ class MmuNotifierList {
   GuestScheduler& sched_;
   GuestObjects& objects_;
   Rcu& rcu_;
-  Srcu& srcu_;
+  Srcu* srcu_;  // the mm's SRCU domain (variant srcu only)
   const MmuNotifierParams& params_;
   MmuNotifierVariant variant_;
   cpu::Word& head_;       // mm->mmu_notifier_list

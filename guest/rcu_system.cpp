@@ -23,8 +23,9 @@ Srcu& RcuSystem::srcu(int domain) {
 
 MmuNotifierList& RcuSystem::mmu_notifiers() {
   if (!mmu_) {
-    mm_srcu_ = std::make_unique<Srcu>(machine_, sched_, params_.rcu, "mmu_notifier");
-    mmu_ = std::make_unique<MmuNotifierList>(machine_, sched_, objects_, rcu_, *mm_srcu_,
+    if (params_.mmu_notifier.variant.as<MmuNotifierVariant>() == MmuNotifierVariant::kSrcu)
+      mm_srcu_ = std::make_unique<Srcu>(machine_, sched_, params_.rcu, "mmu_notifier");
+    mmu_ = std::make_unique<MmuNotifierList>(machine_, sched_, objects_, rcu_, mm_srcu_.get(),
                                              params_.mmu_notifier);
     // The boot-time notifiers (a KVM VM's own, say), registered by a task that then exits.
     const auto initial = params_.mmu_notifier.initial.value;
