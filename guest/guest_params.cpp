@@ -25,9 +25,9 @@ void WorkloadParams::load(const sim::Node& node) {
   vcpus.load(node.at("vcpus"));
   if (node.has("think")) think.load(node.at("think"));
   if (node.has("chunk")) chunk.load(node.at("chunk"));
-  for (sim::ParamBase* p : std::initializer_list<sim::ParamBase*>{
-           &targets, &irqs, &wait, &mode, &interval, &count, &work, &period, &section, &sleep,
-           &domain, &role})
+  for (sim::ParamBase* p :
+       std::initializer_list<sim::ParamBase*>{&targets, &irqs, &wait, &mode, &interval, &count,
+                                              &work, &period, &section, &sleep, &domain, &role})
     if (node.has(p->name())) p->load(node.at(p->name()));
   at.clear();
   if (node.has("at")) {
@@ -99,6 +99,10 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
         .at("cpu")
         .fail(std::to_string(timekeeping.cpu.value) + " is not a vCPU of this VM",
               "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
+  if (rcu.gp_cpu.value >= vcpus)
+    node.at("rcu").at("gp_cpu").fail(
+        std::to_string(rcu.gp_cpu.value) + " is not a vCPU of this VM",
+        "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
   workloads.clear();
   if (!node.has("workloads")) return;
   const sim::Node list = node.at("workloads");
@@ -119,6 +123,12 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
         list.at(i).at("targets").at(k).fail(
             std::to_string(w->targets.value[k]) + " is not a vCPU of this VM",
             "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
+    // The RCU model keeps the CPUs a grace period waits for in one 64-bit rcu_node mask.
+    if (!w->rcu_keys().empty() && vcpus > 64)
+      list.at(i).at("kind").fail(sim::quote(w->kind.value) + " needs the RCU model, which " +
+                                     "supports up to 64 vCPUs (vm.vcpus is " +
+                                     std::to_string(vcpus) + ")",
+                                 "a VM of at most 64 vCPUs for RCU workloads");
     workloads.push_back(std::move(w));
   }
 }
