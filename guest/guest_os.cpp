@@ -44,6 +44,16 @@ void GuestOs::register_workloads(const GuestParams& params, bool report_misuse) 
   kinds_["nmi_time_reader"] = [this](const WorkloadParams& p, int v) {
     install_nmi_reader(v, p);  // no task: the reads run in the NMI handler
   };
+  for (const char* kind :
+       {"rcu_reader", "rcu_updater", "srcu_reader", "srcu_updater", "mmu_notifier_torture"})
+    kinds_[kind] = [this, &params](const WorkloadParams& p, int v) {
+      if (!rcu_) rcu_ = std::make_unique<RcuSystem>(machine_, sched_, params);
+      rcu_->spawn(p, v);
+    };
+}
+
+void GuestOs::set_checks(const std::vector<std::string>& enabled) {
+  if (rcu_) rcu_->set_checks(enabled);
 }
 
 std::vector<std::string> GuestOs::workload_kinds() const {
@@ -129,6 +139,7 @@ void GuestOs::collect_metrics(sim::Metrics& out) const {
   }
   out.set("guest.context_switches", sched_.context_switches());
   out.set("guest.resched_ipis", sched_.resched_ipis());
+  if (rcu_) rcu_->collect_metrics(out);
   if (calls_) {
     ledger_.collect_metrics(out);
     out.set("smp_call.ipis_sent", calls_->ipis_sent());

@@ -9,6 +9,7 @@
 #include "cpu/machine.hpp"
 #include "guest/guest_params.hpp"
 #include "guest/ipi_storm.hpp"
+#include "guest/rcu_system.hpp"
 #include "guest/sched.hpp"
 #include "guest/smp_call.hpp"
 #include "guest/timekeeping.hpp"
@@ -28,6 +29,10 @@ class GuestOs {
   GuestScheduler& scheduler() { return sched_; }
   // Workload kinds this kernel can create (the registry's names).
   std::vector<std::string> workload_kinds() const;
+  // The checks enabled for the run, by name (the guest reports the ones it owns).
+  void set_checks(const std::vector<std::string>& enabled);
+  // Null unless an RCU, SRCU or mmu-notifier workload runs.
+  RcuSystem* rcu() { return rcu_.get(); }
 
  private:
   using WorkloadFactory = std::function<void(const WorkloadParams&, int vcpu)>;
@@ -52,6 +57,7 @@ class GuestOs {
   std::unique_ptr<SmpCall> calls_;  // only when an ipi_storm runs
   CallLedger ledger_;
   std::vector<std::unique_ptr<IpiStorm>> storms_;
+  std::unique_ptr<RcuSystem> rcu_;  // only when an RCU workload runs
   std::uint64_t nmi_reads_ = 0;
   // Keyed "vdso" / "ktime", and "vdso.vcpuN" per reader.
   std::map<std::string, sim::Samples> latency_ns_;

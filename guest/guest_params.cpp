@@ -8,8 +8,9 @@ void WorkloadParams::load(const sim::Node& node) {
   node.require_object();
   if (!node.has("kind"))
     node.fail("missing key \"kind\"",
-              "\"idle\", \"busy\", \"vdso_reader\", \"ktime_reader\", \"ipi_storm\" or "
-              "\"nmi_time_reader\"");
+              "\"idle\", \"busy\", \"vdso_reader\", \"ktime_reader\", \"ipi_storm\", "
+              "\"nmi_time_reader\", \"rcu_reader\", \"rcu_updater\", \"srcu_reader\", "
+              "\"srcu_updater\" or \"mmu_notifier_torture\"");
   kind.load(node.at("kind"));
   std::vector<std::string> allowed = {"kind", "vcpus"};
   if (kind.value == "busy") allowed.push_back("chunk");
@@ -18,13 +19,15 @@ void WorkloadParams::load(const sim::Node& node) {
     allowed.insert(allowed.end(),
                    {"targets", "irqs", "wait", "mode", "interval", "count", "work", "chunk"});
   if (kind.value == "nmi_time_reader") allowed.insert(allowed.end(), {"period", "at"});
+  for (const std::string& k : rcu_keys()) allowed.push_back(k);
   node.reject_unknown(allowed);
   if (!node.has("vcpus")) node.fail("missing key \"vcpus\"", "a list of vCPU numbers");
   vcpus.load(node.at("vcpus"));
   if (node.has("think")) think.load(node.at("think"));
   if (node.has("chunk")) chunk.load(node.at("chunk"));
-  for (sim::ParamBase* p : std::initializer_list<sim::ParamBase*>{
-           &targets, &irqs, &wait, &mode, &interval, &count, &work, &period})
+  for (sim::ParamBase* p :
+       std::initializer_list<sim::ParamBase*>{&targets, &irqs, &wait, &mode, &interval, &count,
+                                              &work, &period, &section, &sleep, &domain, &role})
     if (node.has(p->name())) p->load(node.at(p->name()));
   at.clear();
   if (node.has("at")) {
@@ -48,6 +51,16 @@ void WorkloadParams::load(const sim::Node& node) {
     node.fail("no NMI source", "a \"period\" > 0 and/or a non-empty \"at\" list");
 }
 
+std::vector<std::string> WorkloadParams::rcu_keys() const {
+  const std::string& k = kind.value;
+  if (k == "rcu_reader") return {"section", "interval", "chunk", "count"};
+  if (k == "rcu_updater") return {"interval", "chunk", "count", "irqs"};
+  if (k == "srcu_reader") return {"domain", "section", "sleep", "interval", "chunk", "count"};
+  if (k == "srcu_updater") return {"domain", "interval", "chunk", "count"};
+  if (k == "mmu_notifier_torture") return {"role", "interval", "chunk", "count"};
+  return {};
+}
+
 sim::Json WorkloadParams::to_json() const {
   sim::Json out = {{"kind", kind.value}, {"vcpus", vcpus.value}};
   if (kind.value == "busy" || kind.value == "ipi_storm") out["chunk"] = chunk.to_json();
@@ -56,6 +69,10 @@ sim::Json WorkloadParams::to_json() const {
     for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
              &targets, &irqs, &wait, &mode, &interval, &count, &work})
       out[p->name()] = p->to_json();
+  for (const std::string& k : rcu_keys())
+    for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
+             &chunk, &interval, &count, &irqs, &section, &sleep, &domain, &role})
+      if (p->name() == k) out[k] = p->to_json();
   if (kind.value == "nmi_time_reader") {
     out["period"] = period.to_json();
     out["at"] = sim::Json::array();
@@ -82,6 +99,10 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
         .at("cpu")
         .fail(std::to_string(timekeeping.cpu.value) + " is not a vCPU of this VM",
               "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
+  if (rcu.gp_cpu.value >= vcpus)
+    node.at("rcu").at("gp_cpu").fail(
+        std::to_string(rcu.gp_cpu.value) + " is not a vCPU of this VM",
+        "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
   workloads.clear();
   if (!node.has("workloads")) return;
   const sim::Node list = node.at("workloads");
@@ -102,6 +123,12 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
         list.at(i).at("targets").at(k).fail(
             std::to_string(w->targets.value[k]) + " is not a vCPU of this VM",
             "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
+    // The RCU model keeps the CPUs a grace period waits for in one 64-bit rcu_node mask.
+    if (!w->rcu_keys().empty() && vcpus > 64)
+      list.at(i).at("kind").fail(sim::quote(w->kind.value) + " needs the RCU model, which " +
+                                     "supports up to 64 vCPUs (vm.vcpus is " +
+                                     std::to_string(vcpus) + ")",
+                                 "a VM of at most 64 vCPUs for RCU workloads");
     workloads.push_back(std::move(w));
   }
 }

@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "guest/rcu_params.hpp"
 #include "guest/smp_call_params.hpp"
 #include "guest/timekeeping_params.hpp"
 #include "sim/config.hpp"
@@ -14,12 +15,19 @@ struct WorkloadParams : sim::ParamSet {
       *this,
       "kind",
       "idle",
-      {"idle", "busy", "vdso_reader", "ktime_reader", "ipi_storm", "nmi_time_reader"},
+      {"idle", "busy", "vdso_reader", "ktime_reader", "ipi_storm", "nmi_time_reader", "rcu_reader",
+       "rcu_updater", "srcu_reader", "srcu_updater", "mmu_notifier_torture"},
       "idle: halt until an interrupt, forever; busy: compute in chunks; "
       "vdso_reader: clock_gettime through the vDSO in a loop; ktime_reader: "
       "kernel ktime_get through tk_core's seqcount in a loop; ipi_storm: "
       "cross-CPU calls to `targets` at a rate; nmi_time_reader: idle, with NMIs "
-      "(every `period` and at the `at` times) whose handler reads time"};
+      "(every `period` and at the `at` times) whose handler reads time; rcu_reader: RCU read "
+      "sections of `section`, `interval` and cond_resched between them; rcu_updater: "
+      "synchronize_rcu every `interval` (irqs \"off\": call_rcu, then spin with irqs off until "
+      "the callback ran); srcu_reader: SRCU read sections in `domain` that compute `section` and "
+      "sleep `sleep`; srcu_updater: synchronize_srcu on `domain` every `interval`; "
+      "mmu_notifier_torture: invalidate walks (role \"invalidate\") or register / unregister / "
+      "free of a notifier (role \"churn\") every `interval`"};
   sim::IntListParam vcpus{*this, "vcpus", {}, 0, 1023, "vCPUs running this workload"};
   sim::DurationParam think{*this, "think",      100 * sim::kNanosecond,
                            0,     sim::kSecond, "readers: computation between two reads"};
@@ -28,8 +36,8 @@ struct WorkloadParams : sim::ParamSet {
                            100 * sim::kNanosecond,
                            sim::kNanosecond,
                            sim::kMillisecond,
-                           "busy, ipi_storm: length of one computation step (interrupts are "
-                           "taken between steps)"};
+                           "busy, ipi_storm, RCU workloads: length of one computation step "
+                           "(interrupts are taken between steps)"};
   sim::IntListParam targets{*this,
                             "targets",
                             {},
@@ -41,7 +49,8 @@ struct WorkloadParams : sim::ParamSet {
                       "irqs",
                       "on",
                       {"on", "off"},
-                      "ipi_storm: irqs while calling and waiting (off: local_irq_save around it)"};
+                      "ipi_storm: irqs while calling and waiting (off: local_irq_save around it); "
+                      "rcu_updater: off waits for its callback spinning with irqs off"};
   sim::BoolParam wait{*this, "wait", true,
                       "ipi_storm: wait until the function ran (synchronous call)"};
   sim::EnumParam mode{*this,
@@ -52,9 +61,10 @@ struct WorkloadParams : sim::ParamSet {
                       "smp_call_function_many to all targets"};
   sim::DurationParam interval{
       *this, "interval",   10 * sim::kMicrosecond,
-      0,     sim::kSecond, "ipi_storm: computation between two calls, in `chunk` steps"};
-  sim::IntParam count{*this, "count",   0,
-                      0,     100000000, "ipi_storm: calls per caller, then it idles (0: no limit)"};
+      0,     sim::kSecond, "ipi_storm, RCU workloads: computation between two calls, in `chunk` steps"};
+  sim::IntParam count{*this,     "count", 0, 0, 100000000,
+                      "ipi_storm, RCU workloads: calls (read sections, grace periods, rounds) per "
+                      "task, then it idles (0: no limit)"};
   sim::DurationParam work{*this,
                           "work",
                           100 * sim::kNanosecond,
@@ -64,11 +74,25 @@ struct WorkloadParams : sim::ParamSet {
   sim::DurationParam period{
       *this, "period",     0,
       0,     sim::kSecond, "nmi_time_reader: time between two NMIs (0: only the `at` times)"};
+  sim::DurationParam section{*this, "section", sim::kMicrosecond, 0, sim::kSecond,
+                             "rcu_reader, srcu_reader: computation inside one read section"};
+  sim::DurationParam sleep{*this, "sleep", 0, 0, sim::kSecond,
+                           "srcu_reader: sleep inside each read section (schedule_timeout)"};
+  sim::IntParam domain{*this, "domain", 0, 0, 7,
+                       "srcu_reader, srcu_updater: the SRCU domain (srcu_struct) used"};
+  sim::EnumParam role{*this,
+                      "role",
+                      "invalidate",
+                      {"invalidate", "churn"},
+                      "mmu_notifier_torture: run invalidate walks, or register / unregister / "
+                      "free notifiers"};
   // nmi_time_reader: scripted NMI times, read by load() since it is a list of durations.
   std::vector<sim::Tick> at;
   void load(const sim::Node& node) override;
   sim::Json to_json() const override;
   sim::Json schema() const override;
+  // The keys an RCU, SRCU or mmu-notifier workload of this kind takes.
+  std::vector<std::string> rcu_keys() const;
 };
 
 // Scenario section "guest.sched": the guest's scheduler and idle loop.
@@ -88,8 +112,12 @@ struct GuestParams : sim::ParamSet {
     add_section("timekeeping", timekeeping, "timekeeping and vDSO model");
     add_section("smp_call", smp_call, "cross-CPU function calls (ipi_storm workloads)");
     add_section("sched", sched, "guest tasks: scheduler and idle loop");
+    add_section("rcu", rcu, "RCU and SRCU (rcu_* and srcu_* workloads, mmu notifiers)");
+    add_section("mmu_notifier", mmu_notifier, "mmu notifiers (mmu_notifier_torture workloads)");
   }
   SchedParams sched;
+  RcuParams rcu;
+  MmuNotifierParams mmu_notifier;
   TimekeepingParams timekeeping;
   SmpCallParams smp_call;
   std::vector<std::unique_ptr<WorkloadParams>> workloads;

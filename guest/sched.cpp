@@ -42,6 +42,7 @@ Task& GuestScheduler::spawn(int vcpu, std::string name, std::function<void(cpu::
 // __schedule(): put the previous task back if it is still runnable, take the first queued one
 // (or the idle task) under the run queue's atomic, pay the switch, run the hooks.
 void GuestScheduler::schedule(cpu::GuestCpu& cpu) {
+  for (const Hook& h : switch_hooks_) h(cpu);
   RunQueue& q = rq(cpu.id());
   Task* prev = q.curr;
   Task* next = nullptr;
@@ -58,7 +59,6 @@ void GuestScheduler::schedule(cpu::GuestCpu& cpu) {
   next->state = Task::State::kRunning;
   if (next == prev) return;
   ++switches_;
-  for (const Hook& h : switch_hooks_) h(cpu);
   cpu.compute(machine_.costs().context_switch.value);
   cpu.trace("task.switch", prev->context, next->context);
   q.curr = next;
@@ -90,6 +90,7 @@ bool GuestScheduler::wake_up(cpu::GuestCpu& cpu, Task& task) {
 }
 
 void GuestScheduler::cond_resched(cpu::GuestCpu& cpu) {
+  for (const Hook& h : resched_hooks_) h(cpu);
   if (cpu.load(*rq(cpu.id()).nr_running) != 0) schedule(cpu);
 }
 
@@ -102,6 +103,33 @@ void GuestScheduler::sleep_for(cpu::GuestCpu& cpu, sim::Tick d) {
   q.sleepers.push_back(me);
   arm_next_timer(cpu);
   schedule(cpu);
+}
+
+bool GuestScheduler::wait_event(cpu::GuestCpu& cpu, const std::function<bool()>& cond,
+                                sim::Tick timeout) {
+  RunQueue& q = rq(cpu.id());
+  Task* me = q.curr;
+  if (me == q.idle.get()) throw sim::SimError("the idle task may not sleep");
+  const sim::Tick deadline = timeout == sim::kForever ? sim::kForever : cpu.now() + timeout;
+  for (;;) {
+    me->state = Task::State::kSleeping;
+    if (cond()) {
+      me->state = Task::State::kRunning;
+      return true;
+    }
+    if (cpu.now() >= deadline) {
+      me->state = Task::State::kRunning;
+      return false;
+    }
+    if (deadline != sim::kForever) {
+      me->wake_at = deadline;
+      q.sleepers.push_back(me);
+      arm_next_timer(cpu);
+    }
+    schedule(cpu);
+    q.sleepers.erase(std::remove(q.sleepers.begin(), q.sleepers.end(), me), q.sleepers.end());
+    me->wake_at = sim::kForever;
+  }
 }
 
 void GuestScheduler::arm_next_timer(cpu::GuestCpu& cpu) {
@@ -137,6 +165,8 @@ void GuestScheduler::idle_loop(cpu::GuestCpu& cpu) {
       continue;
     }
     for (const Hook& h : idle_hooks_) h(cpu);
+    // A hook may have woken a task here (an RCU callback's complete()): run it, never halt on it.
+    if (!idle_hooks_.empty() && cpu.load(*q.nr_running) != 0) continue;
     if (haltpoll_ > 0) {
       cpu.store(*q.polling, 1);
       cpu::WaitSpec poll = cpu::WaitSpec::spin();

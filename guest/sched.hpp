@@ -47,9 +47,16 @@ class GuestScheduler {
   void sleep_for(cpu::GuestCpu& cpu, sim::Tick d);
   // The timer interrupt's part: wakes the sleepers whose deadline passed and re-arms.
   void expire_timers(cpu::GuestCpu& cpu);
+  // wait_event_timeout(): sleeps until `cond` holds or `timeout` passed (sim::kForever: none).
+  // The task is marked sleeping before `cond` runs (prepare_to_wait), so a waker that changes
+  // the condition and calls wake_up() meanwhile is not lost. Returns the last `cond`.
+  bool wait_event(cpu::GuestCpu& cpu, const std::function<bool()>& cond, sim::Tick timeout);
 
+  // Run at the start of schedule() (rcu_note_context_switch: a wake-up from a hook still finds
+  // the caller on its CPU), at each idle-loop pass before halting, and in cond_resched().
   void on_context_switch(Hook h) { switch_hooks_.push_back(std::move(h)); }
   void on_idle(Hook h) { idle_hooks_.push_back(std::move(h)); }
+  void on_cond_resched(Hook h) { resched_hooks_.push_back(std::move(h)); }
 
   std::uint64_t context_switches() const { return switches_; }
   std::uint64_t resched_ipis() const { return resched_ipis_; }
@@ -74,6 +81,7 @@ class GuestScheduler {
   std::vector<std::unique_ptr<Task>> tasks_;
   std::vector<Hook> switch_hooks_;
   std::vector<Hook> idle_hooks_;
+  std::vector<Hook> resched_hooks_;
   std::uint64_t switches_ = 0;
   std::uint64_t resched_ipis_ = 0;
   std::uint64_t ipis_skipped_ = 0;

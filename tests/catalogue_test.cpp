@@ -20,7 +20,9 @@ namespace {
 // Update deliberately, with the reason in the commit message, when a model changes.
 const std::map<std::string, std::string> kPinned = {
     {"ipi-deadlock.json", "b9ca34658897636b"},
+    {"mmu-notifier-sleep.json", "618af082552135c1"},
     {"nmi-time-read.json", "b6b8e6d25d983e10"},
+    {"rcu-grace-period.json", "c5d4c027f74d26ef"},
     {"timekeeping-latency.json", "6c510982fbf5b57f"},
     {"vdso-time-backwards.json", "308a8b4add2e66d8"},
 };

@@ -103,7 +103,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "trace-to", po::value<std::string>(), "trace/VCD window end, e.g. 35ms")(
       "trace-kinds", po::value<std::string>(),
       "comma list of trace kinds to keep: sched,vcpu,irq,spin,read,timekeeping,lock,seqcount,"
-      "flow,counter,violation (default all)")(
+      "rcu,flow,counter,violation (default all)")(
       "max-wall", po::value<std::string>(),
       "wall-clock budget, e.g. 30s: then stop and write the partial result")(
       "no-expect", "exit 0 whether or not the run met the expect block (2 and 3 still apply)")(
@@ -212,7 +212,7 @@ int cmd_timeline(const std::vector<std::string>& args) {
                                                                   "window end, e.g. 35ms")(
       "cpu", po::value<std::string>(), "rows to show, e.g. pCPU0,vCPU1 (or p0,v1)")(
       "kinds", po::value<std::string>(),
-      "kinds to show: sched,vcpu,irq,spin,read,timekeeping,lock,seqcount,flow,violation")(
+      "kinds to show: sched,vcpu,irq,spin,read,timekeeping,lock,seqcount,rcu,flow,violation")(
       "width", po::value<int>()->default_value(100), "chart width in columns (20..1000)")(
       "around-violation", po::value<int>(),
       "window around violation K (0 = the first), with a zoom and the key events")(

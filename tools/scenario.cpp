@@ -1,5 +1,7 @@
 #include "tools/scenario.hpp"
 
+#include "guest/guest_objects.hpp"
+#include "guest/rcu_monitor.hpp"
 #include "guest/smp_call.hpp"
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
@@ -16,7 +18,10 @@ constexpr std::int64_t kMaxSeed = INT64_MAX;
 const std::vector<std::string>& known_checks() {
   static const std::vector<std::string> kChecks = {sim::MonotonicTimeCheck::kName,
                                                    sim::WaitGraph::kDeadlock, sim::WaitGraph::kHang,
-                                                   kNmiCompletes, guest::SmpCall::kMisuse};
+                                                   kNmiCompletes, guest::SmpCall::kMisuse,
+                                                   guest::RcuMonitor::kSpansGp,
+                                                   guest::RcuMonitor::kStall,
+                                                   guest::GuestObjects::kUseAfterFree};
   return kChecks;
 }
 

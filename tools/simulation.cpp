@@ -38,6 +38,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   if (enabled(kNmiCompletes)) machine.set_nmi_check(&nmi_check);
   guest::GuestOs os(machine, s.guest, s.costs.timekeeping, monotonic_on ? &monotonic : nullptr,
                     enabled(guest::SmpCall::kMisuse));
+  os.set_checks(s.checks);
   machine.run(s.duration);
 
   sim::Metrics& metrics = machine.metrics();
@@ -136,6 +137,43 @@ void summarize_coherence(const sim::Json& c, std::ostringstream& out) {
   out << "\n";
 }
 }  // namespace
+// RCU, SRCU domains and mmu notifiers, for the scenarios that have them.
+void summarize_rcu(const Scenario& s, const sim::Json& m, std::ostringstream& out) {
+  auto val = [&m](const std::string& k) { return m.contains(k) ? m[k].dump() : std::string("-"); };
+  if (!m.contains("rcu.grace_periods")) return;
+  out << "  RCU: " << m["rcu.grace_periods"] << " grace periods ("
+      << fmt("%.0f", m["rcu.grace_periods_per_sec"].get<double>())
+      << "/s), synchronize_rcu ns p50/p99/max " << val("rcu.sync_latency_ns.p50") << "/"
+      << val("rcu.sync_latency_ns.p99") << "/" << val("rcu.sync_latency_ns.max")
+      << ", callbacks pending p50/max " << val("rcu.callbacks_pending.p50") << "/"
+      << val("rcu.callbacks_pending.max") << "\n";
+  if (m.contains("rcu.longest_gp")) {
+    const sim::Json& g = m["rcu.longest_gp"];
+    out << "  longest grace period: #" << g["gp"] << ", " << g["duration_ns"].get<double>() / 1e6
+        << " ms from " << g["start_ns"].get<double>() / 1e6 << " ms, held by";
+    if (g["held_by"].empty()) out << " nobody past rcu.long_gp";
+    for (const auto& c : g["held_by"]) out << " vCPU" << c;
+    out << "\n";
+  }
+  for (auto it = m.begin(); it != m.end(); ++it) {
+    const std::string& k = it.key();
+    const std::string tail = ".grace_periods";
+    if (k.rfind("srcu.", 0) != 0 || k.size() < tail.size() ||
+        k.compare(k.size() - tail.size(), tail.size(), tail) != 0)
+      continue;
+    const std::string d = k.substr(0, k.size() - tail.size());
+    out << "  SRCU " << d.substr(5) << ": " << it.value() << " grace periods, synchronize_srcu ns "
+        << "p50/max " << val(d + ".sync_latency_ns.p50") << "/" << val(d + ".sync_latency_ns.max")
+        << "\n";
+  }
+  if (m.contains("mmu_notifier.invalidations"))
+    out << "  mmu notifiers (" << s.guest.mmu_notifier.variant.value
+        << "): " << m["mmu_notifier.invalidations"] << " invalidate walks ("
+        << m["mmu_notifier.walk_restarts"] << " restarts), " << m["mmu_notifier.methods_called"]
+        << " methods, " << m["mmu_notifier.registered"] << " registered, "
+        << m["mmu_notifier.unregistered"] << " unregistered and freed; freed objects accessed "
+        << m["objects.use_after_free"] << " times\n";
+}
 
 std::string summarize(const Scenario& s, const RunResult& r) {
   const sim::Json& m = r.document["metrics"];
@@ -167,6 +205,7 @@ std::string summarize(const Scenario& s, const RunResult& r) {
       << m["timekeeping.mult_initial"] << " -> " << m["timekeeping.mult_final"] << "\n";
   summarize_interrupts(s, m, out);
   summarize_coherence(r.document["coherence"], out);
+  summarize_rcu(s, m, out);
   const auto& counts = r.document["violation_counts"];
   out << "violations:";
   if (counts.empty()) out << " (no checks enabled)";

@@ -147,7 +147,7 @@ class Renderer {
         if (any) rows.push_back(std::move(reads));
       }
     }
-    if (wants("timekeeping") || wants("lock") || wants("seqcount")) {
+    if (wants("timekeeping") || wants("lock") || wants("seqcount") || wants("rcu")) {
       std::map<std::string, Row> span_rows;
       for (const auto& s : v_.spans) {
         if (s.end < a || s.start > b || !wants(s.cat)) continue;
@@ -333,7 +333,7 @@ std::string render_timeline(const std::string& text, const TimelineOptions& o) {
   if (o.width < 20 || o.width > 1000) throw sim::ConfigError("--width must be 20..1000");
   const std::set<std::string> known = {"sched", "vcpu",        "irq",      "spin",
                                        "read",  "timekeeping", "lock",     "seqcount",
-                                       "flow",  "counter",     "violation"};
+                                       "flow",  "counter",     "violation", "rcu"};
   {
     std::stringstream in(o.kinds);
     for (std::string k; std::getline(in, k, ',');)

@@ -1,0 +1,81 @@
+#include "guest/rcu_system.hpp"
+
+#include <algorithm>
+
+#include "guest/mmu_notifier_torture.hpp"
+#include "guest/rcu_workloads.hpp"
+
+namespace vcpusim::guest {
+
+RcuSystem::RcuSystem(cpu::Machine& machine, GuestScheduler& sched, const GuestParams& params)
+    : machine_(machine),
+      sched_(sched),
+      params_(params),
+      objects_(machine, sched),
+      rcu_(machine, sched, params.rcu) {}
+
+Srcu& RcuSystem::srcu(int domain) {
+  auto& d = domains_[domain];
+  if (!d)
+    d = std::make_unique<Srcu>(machine_, sched_, params_.rcu, "domain" + std::to_string(domain));
+  return *d;
+}
+
+MmuNotifierList& RcuSystem::mmu_notifiers() {
+  if (!mmu_) {
+    if (params_.mmu_notifier.variant.as<MmuNotifierVariant>() == MmuNotifierVariant::kSrcu)
+      mm_srcu_ = std::make_unique<Srcu>(machine_, sched_, params_.rcu, "mmu_notifier");
+    mmu_ = std::make_unique<MmuNotifierList>(machine_, sched_, objects_, rcu_, mm_srcu_.get(),
+                                             params_.mmu_notifier);
+    // The boot-time notifiers (a KVM VM's own, say), registered by a task that then exits.
+    const auto initial = params_.mmu_notifier.initial.value;
+    if (initial > 0)
+      sched_.spawn(0, "mmu_notifier_boot", [this, initial](cpu::GuestCpu& cpu) {
+        for (std::int64_t i = 0; i < initial; ++i) mmu_->register_notifier(cpu);
+      });
+  }
+  return *mmu_;
+}
+
+void RcuSystem::spawn(const WorkloadParams& p, int vcpu) {
+  const std::string name = p.kind.value + ".vcpu" + std::to_string(vcpu);
+  const std::string& k = p.kind.value;
+  std::function<void(cpu::GuestCpu&)> body;
+  if (k == "rcu_reader")
+    body = [this, &p](cpu::GuestCpu& cpu) { rcu_reader(cpu, sched_, rcu_, p); };
+  else if (k == "rcu_updater")
+    body = [this, &p](cpu::GuestCpu& cpu) { rcu_updater(cpu, sched_, rcu_, p); };
+  else if (k == "srcu_reader")
+    body = [this, &p, &s = srcu(static_cast<int>(p.domain.value))](cpu::GuestCpu& cpu) {
+      srcu_reader(cpu, sched_, s, p);
+    };
+  else if (k == "srcu_updater")
+    body = [this, &p, &s = srcu(static_cast<int>(p.domain.value))](cpu::GuestCpu& cpu) {
+      srcu_updater(cpu, sched_, s, p);
+    };
+  else
+    body = [this, &p, &l = mmu_notifiers()](cpu::GuestCpu& cpu) {
+      mmu_notifier_torture(cpu, sched_, l, p);
+    };
+  sched_.spawn(vcpu, name, std::move(body));
+}
+
+void RcuSystem::set_checks(const std::vector<std::string>& enabled) {
+  auto on = [&enabled](const char* c) {
+    return std::find(enabled.begin(), enabled.end(), c) != enabled.end();
+  };
+  objects_.set_reporting(on(GuestObjects::kUseAfterFree));
+  rcu_.monitor().set_reporting(on(RcuMonitor::kSpansGp), on(RcuMonitor::kStall));
+}
+
+void RcuSystem::collect_metrics(sim::Metrics& out) const {
+  rcu_.monitor().collect_metrics(out, machine_.kernel().now());
+  for (const auto& [n, d] : domains_) d->collect_metrics(out);
+  if (mm_srcu_) mm_srcu_->collect_metrics(out);
+  if (mmu_) mmu_->collect_metrics(out);
+  out.set("objects.allocated", objects_.allocated());
+  out.set("objects.freed", objects_.freed());
+  out.set("objects.use_after_free", objects_.use_after_free());
+}
+
+}  // namespace vcpusim::guest
