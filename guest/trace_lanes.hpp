@@ -1,7 +1,9 @@
 // The guest's trace vocabulary: the timekeeping update as an async span (from its c0 clock read to
-// the publish of the new values) with its VCD signal, and each clock read as an instant on the
-// reading vCPU's lane, translated from what the timekeeping model (group "timekeeping") and the
-// clock readers (group "clock", one per vCPU) record (docs/trace.md).
+// the publish of the new values) with its VCD signal, and the clock reads, translated from what
+// the timekeeping model (group "timekeeping") and the clock readers (group "clock", one per vCPU)
+// record (docs/trace.md). Reads are most of a run's events: by default each reader gets a counter
+// of its reads per 100 us and only the reads near a violation are drawn one by one; with `read`
+// in --trace-kinds every read is an instant.
 #pragma once
 #include <string>
 #include <vector>
@@ -20,10 +22,24 @@ class GuestTraceVocabulary final : public sim::TraceVocabulary {
   std::vector<std::string> groups() const override { return {"timekeeping", "clock"}; }
   void declare(sim::TraceBuilder& b) override;
   void handle(const sim::RecordedEvent& e, sim::TraceBuilder& b) override;
+  void finish(sim::TraceBuilder& b) override;
+
+  static constexpr sim::Tick kReadBin = 100 * sim::kMicrosecond;
+  // Reads this close to a violation are drawn one by one.
+  static constexpr sim::Tick kReadsAround = 50 * sim::kMicrosecond;
 
  private:
+  struct ReadBin {
+    sim::Tick start = -1;  // -1: no read yet
+    std::int64_t count = 0;
+  };
+  void read(int vcpu, const sim::RecordedEvent& e, sim::TraceBuilder& b);
+  void close_bin(int vcpu, sim::TraceBuilder& b, sim::Tick next);
+
   std::int64_t tsc_hz_;
   int tk_signal_ = -1;
+  bool every_read_ = false;
+  std::vector<ReadBin> bins_;  // per vCPU
 };
 
 }  // namespace vcpusim::guest

@@ -144,6 +144,12 @@ class Renderer {
           reads.cells[static_cast<std::size_t>(cell_of(it->t))] = kRead;
           any = true;
         }
+        for (const ViewReadBin& r : l.read_bins) {  // counted reads: every cell they cover
+          if (r.end <= a || r.start > b) continue;
+          for (int c = cell_of(std::max(r.start, a)); c <= cell_of(std::min(r.end, b)); ++c)
+            reads.cells[static_cast<std::size_t>(c)] = kRead;
+          any = true;
+        }
         if (any) rows.push_back(std::move(reads));
       }
     }
