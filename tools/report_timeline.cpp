@@ -201,8 +201,9 @@ std::string render_timeline_svg(const TraceView& v) {
               static_cast<std::size_t>((t - begin) * kDensityBins / (end - begin)),
               kDensityBins - 1);
         };
-        for (const auto& r : row.lane->reads)
-          if (r.t >= begin && r.t <= end) ++bins[bin_of(r.t)];
+        if (row.lane->read_bins.empty())  // else the counter holds these reads too
+          for (const auto& r : row.lane->reads)
+            if (r.t >= begin && r.t <= end) ++bins[bin_of(r.t)];
         // Counted reads (the default trace): spread evenly over the strip bins they cover.
         for (const auto& r : row.lane->read_bins) {
           const Tick a = std::max(r.start, begin), z = std::min(r.end, end);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "guest/trace_lanes.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::tools {
@@ -31,6 +32,9 @@ struct ViewRead {  // a clock read instant ("vdso read", "ktime read"), kept com
   std::int64_t latency_ns = 0;
   std::string name;
 };
+
+// Within this of a violation the default trace has every read one by one (besides the counter).
+constexpr sim::Tick kSingleReadsAround = guest::GuestTraceVocabulary::kReadsAround;
 
 struct ViewReadBin {  // from the "clock reads vCPUn" counter: reads between start and end
   sim::Tick start = 0;
