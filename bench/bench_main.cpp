@@ -1,11 +1,17 @@
-// Benchmarks, reported as ratios against a baseline measured in the same run.
-//   event_path:  every guest operation goes through the event queue and a coroutine switch
-//   decoupled:   the default, a running vCPU completes operations inline (Kernel::try_advance)
-//   million:     a 1.1M-event run without and with --trace (events kept, translated, written)
-// Run: build/vcpusim_bench [--benchmark_* options]
+// Benchmarks, reported as ratios against baselines measured in the same run (issue 12):
+//   raw_waits:  a plain SystemC thread doing timed waits, the yardstick for guest operations/s
+//   guest:      guest operations/s of the demo, timekeeping-latency and 16 vCPUs on 4 pCPUs all
+//               busy, each over the raw timed-wait rate; kernel events per simulated ms and guest
+//               operations per event
+//   event_path: every guest operation through the event queue (--no-decoupling) vs the default
+//   trace:      the 250 ms demo without and with the Chrome trace (written to a counting sink)
+//   scale:      N vCPUs on N/4 pCPUs, half busy, half vDSO readers (tests/scale_scenario.hpp)
+// Run: build/vcpusim_bench [--benchmark_* options]; tools/perf_table.sh prints the whole table.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -14,6 +20,7 @@
 #include <string>
 #include <systemc>
 
+#include "tests/scale_scenario.hpp"
 #include "tools/scenario.hpp"
 #include "tools/simulation.hpp"
 #include "tools/trace_io.hpp"
@@ -23,24 +30,88 @@ namespace {
 using vcpusim::tools::RunOptions;
 using vcpusim::tools::Scenario;
 
-const std::string kDemo = std::string(VCPUSIM_SOURCE_DIR) + "/scenarios/vdso-time-backwards.json";
+const std::string kScenarios = std::string(VCPUSIM_SOURCE_DIR) + "/scenarios/";
+const std::string kDemo = kScenarios + "vdso-time-backwards.json";
 
-void run_demo(benchmark::State& state, bool decoupled) {
-  auto scenario = Scenario::load(kDemo, {"duration=\"50ms\""});
+// What the summary table prints, by benchmark name.
+struct Measured {
+  double seconds = 0;  // wall time of one iteration
+  double rate = 0;     // guest operations (or raw waits) per second
+  double events_per_ms = 0;
+  double ops_per_event = 0;
+  double trace_bytes_per_ms = 0;
+};
+std::map<std::string, Measured> g_measured;
+
+// The yardstick: one SystemC thread waiting 10 ns at a time, in a fresh context as sim::Kernel
+// makes one per run.
+void BM_RawTimedWaits(benchmark::State& state) {
+  constexpr int kWaits = 200000;
+  for (auto _ : state) {
+    sc_core::sc_simcontext* previous = sc_core::sc_curr_simcontext;
+    auto* context = new sc_core::sc_simcontext;
+    sc_core::sc_curr_simcontext = context;
+    sc_core::sc_default_global_context = context;
+    sc_core::sc_spawn(
+        [] {
+          for (int i = 0; i < kWaits; ++i) sc_core::wait(10, sc_core::SC_NS);
+          sc_core::sc_stop();
+        },
+        "raw_waits");
+    sc_core::sc_start();
+    sc_core::sc_curr_simcontext = previous;
+    sc_core::sc_default_global_context = previous;
+    delete context;
+  }
+  state.counters["waits_per_s"] =
+      benchmark::Counter(kWaits, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void run_guest(benchmark::State& state, const std::string& name, std::unique_ptr<Scenario> s,
+               bool decoupled = true) {
   RunOptions options;
   options.temporal_decoupling = decoupled;
-  std::uint64_t steps = 0;
+  std::uint64_t steps = 0, events = 0;
   for (auto _ : state) {
-    const auto r = vcpusim::tools::run_scenario(*scenario, options);
+    const auto r = vcpusim::tools::run_scenario(*s, options);
     steps = r.document["metrics"]["sim.steps"].get<std::uint64_t>();
+    events = r.kernel_events;
   }
+  const double ms = static_cast<double>(s->duration) / vcpusim::sim::kMillisecond;
+  Measured& m = g_measured[name];
+  m.events_per_ms = static_cast<double>(events) / ms;
+  m.ops_per_event = events ? static_cast<double>(steps) / static_cast<double>(events) : 0;
   state.counters["guest_ops_per_s"] =
       benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["events_per_sim_ms"] = m.events_per_ms;
+}
+
+void BM_Demo(benchmark::State& s) {
+  run_guest(s, "demo", Scenario::load(kDemo, {"duration=\"50ms\""}));
+}
+void BM_Demo_EventPath(benchmark::State& s) {
+  run_guest(s, "demo_event_path", Scenario::load(kDemo, {"duration=\"50ms\""}), false);
+}
+void BM_TimekeepingLatency(benchmark::State& s) {
+  run_guest(s, "timekeeping-latency",
+            Scenario::load(kScenarios + "timekeeping-latency.json", {"duration=\"50ms\""}));
+}
+// 16 vCPUs on 4 pCPUs, every vCPU busy: the host scheduler switches them all the time.
+void BM_Busy16On4(benchmark::State& s) {
+  auto json = vcpusim::test::scale_scenario(16, "20ms");
+  json["guest"]["workloads"] = {
+      {{"kind", "busy"}, {"vcpus", json["guest"]["workloads"][0]["vcpus"]}},
+      {{"kind", "busy"}, {"vcpus", json["guest"]["workloads"][1]["vcpus"]}}};
+  run_guest(s, "16 vCPUs on 4 pCPUs busy", Scenario::from_json(json, "busy-16x4"));
+}
+void BM_Scale(benchmark::State& s) {
+  const int n = static_cast<int>(s.range(0));
+  run_guest(s, "scale " + std::to_string(n),
+            Scenario::from_json(vcpusim::test::scale_scenario(n, "10ms"), "scale"));
 }
 
 // The trace path: the same run keeping every event, translated and written as Chrome JSON (to a
-// counting sink: the disk is not what is measured). The demo's 50 ms make ~220k events; the
-// million-event case is the 250 ms catalogue run (1.1M events).
+// counting sink: the disk is not what is measured).
 class CountingBuf : public std::streambuf {
  public:
   std::uint64_t n = 0;
@@ -56,14 +127,13 @@ class CountingBuf : public std::streambuf {
   }
 };
 
-void run_traced(benchmark::State& state, const char* duration, bool trace) {
-  auto scenario = Scenario::load(kDemo, {std::string("duration=\"") + duration + "\""});
+void run_traced(benchmark::State& state, bool trace) {
+  auto scenario = Scenario::load(kDemo);
   RunOptions options;
   options.keep_events = trace;
-  std::uint64_t events = 0, bytes = 0;
+  std::uint64_t bytes = 0;
   for (auto _ : state) {
     auto r = vcpusim::tools::run_scenario(*scenario, options);
-    events = r.document["events"].get<std::uint64_t>();
     if (trace) {
       CountingBuf buf;
       std::ostream out(&buf);
@@ -71,51 +141,86 @@ void run_traced(benchmark::State& state, const char* duration, bool trace) {
       bytes = buf.n;
     }
   }
-  state.counters["events"] = static_cast<double>(events);
-  if (trace) state.counters["trace_MB"] = static_cast<double>(bytes) / 1e6;
+  if (trace) {
+    g_measured["trace"].trace_bytes_per_ms =
+        static_cast<double>(bytes) / (static_cast<double>(scenario->duration) / 1e9);
+    state.counters["trace_MB"] = static_cast<double>(bytes) / 1e6;
+  }
+}
+void BM_Demo250_NoTrace(benchmark::State& s) {
+  run_traced(s, false);
+}
+void BM_Demo250_Trace(benchmark::State& s) {
+  run_traced(s, true);
 }
 
-void BM_Demo_EventPath(benchmark::State& s) {
-  run_demo(s, false);
-}
-void BM_Demo_Decoupled(benchmark::State& s) {
-  run_demo(s, true);
-}
-BENCHMARK(BM_Demo_EventPath)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(BM_Demo_Decoupled)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-void BM_Million_NoTrace(benchmark::State& s) {
-  run_traced(s, "250ms", false);
-}
-void BM_Million_ChromeTrace(benchmark::State& s) {
-  run_traced(s, "250ms", true);
-}
-BENCHMARK(BM_Million_NoTrace)->Unit(benchmark::kMillisecond)->MinTime(2.0);
-BENCHMARK(BM_Million_ChromeTrace)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_RawTimedWaits)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_Demo)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_Demo_EventPath)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_TimekeepingLatency)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_Busy16On4)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_Demo250_NoTrace)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_Demo250_Trace)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_Scale)->Arg(16)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond)->Iterations(1);
 
-// Collects real time per iteration so the summary can print ratios to the baseline.
+// Collects the time per iteration, then prints the table of ratios to the same-run baselines.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
   RatioReporter() : ConsoleReporter(isatty(1) ? OO_Defaults : OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
-    for (const auto& r : runs) times_[r.run_name.function_name] = r.GetAdjustedRealTime();
+    for (const auto& r : runs) {
+      // By function name, or name/argument for the scale series (without the run options).
+      const std::string key =
+          r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args);
+      times_[key] = r.GetAdjustedRealTime();
+      const auto rate = r.counters.find("guest_ops_per_s");
+      const auto waits = r.counters.find("waits_per_s");
+      if (rate != r.counters.end()) rates_[key] = rate->second;
+      if (waits != r.counters.end()) raw_ = waits->second;
+    }
     ConsoleReporter::ReportRuns(runs);
   }
   void Finalize() override {
     ConsoleReporter::Finalize();
-    const auto base = times_.find("BM_Demo_EventPath");
-    const auto fast = times_.find("BM_Demo_Decoupled");
-    if (base != times_.end() && fast != times_.end() && fast->second > 0)
-      std::printf("speed-up of temporal decoupling over the event path (same run): %.2fx\n",
-                  base->second / fast->second);
-    const auto plain = times_.find("BM_Million_NoTrace");
-    const auto traced = times_.find("BM_Million_ChromeTrace");
+    std::printf("\n| measure | value |\n|---|---|\n");
+    std::printf("| raw SystemC timed waits/s (baseline) | %.3g |\n", raw_);
+    const std::pair<const char*, const char*> guests[] = {
+        {"BM_Demo", "demo"},
+        {"BM_TimekeepingLatency", "timekeeping-latency"},
+        {"BM_Busy16On4", "16 vCPUs on 4 pCPUs busy"},
+        {"BM_Demo_EventPath", "demo_event_path"}};
+    for (const auto& [bench, name] : guests) {
+      const auto it = rates_.find(bench);
+      if (it == rates_.end() || raw_ <= 0) continue;
+      const Measured& m = g_measured[name];
+      std::printf(
+          "| %s: guest ops/s over raw waits/s | %.2fx (%.0f events/sim ms, %.2f ops/event) |\n",
+          name, it->second / raw_, m.events_per_ms, m.ops_per_event);
+    }
+    const auto plain = times_.find("BM_Demo250_NoTrace");
+    const auto traced = times_.find("BM_Demo250_Trace");
     if (plain != times_.end() && traced != times_.end() && plain->second > 0)
-      std::printf("cost of --trace on a million-event run (same run): %.2fx the untraced time\n",
-                  traced->second / plain->second);
+      std::printf(
+          "| --trace run time over untraced (250 ms demo) | %.2fx, %.1f kB of trace/sim ms |\n",
+          traced->second / plain->second, g_measured["trace"].trace_bytes_per_ms / 1e3);
+    double prev_n = 0, prev_t = 0;
+    for (int n : {16, 64, 256, 1024}) {
+      const auto it = times_.find("BM_Scale/" + std::to_string(n));
+      if (it == times_.end()) continue;
+      std::printf("| scale %d vCPUs on %d pCPUs, 10 ms simulated | %.3f s wall", n, n / 4,
+                  it->second / 1e3);
+      if (prev_n > 0)
+        std::printf(", growth N^%.2f", std::log(it->second / prev_t) / std::log(n / prev_n));
+      std::printf(" |\n");
+      prev_n = n;
+      prev_t = it->second;
+    }
   }
 
  private:
   std::map<std::string, double> times_;
+  std::map<std::string, double> rates_;
+  double raw_ = 0;
 };
 
 }  // namespace

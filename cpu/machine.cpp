@@ -84,7 +84,7 @@ void Machine::collect_metrics(Tick end) {
                static_cast<std::int64_t>(coherence.queued() / sim::kNanosecond));
   // Events plus operations completed without a context switch: the same in both execution modes.
   metrics_.set("sim.steps", kernel_.events_processed() + kernel_.inline_advances());
-  metrics_.set("sim.decisions", static_cast<std::uint64_t>(decisions_.log().size()));
+  metrics_.set("sim.decisions", decisions_.count());
 }
 
 }  // namespace vcpusim::cpu

@@ -13,6 +13,48 @@ const std::vector<std::string>& GuestTraceVocabulary::categories() {
 
 void GuestTraceVocabulary::declare(sim::TraceBuilder& b) {
   tk_signal_ = b.add_signal("vm", "tk_update", 1, 0);
+  every_read_ = b.asked("read");
+}
+
+void GuestTraceVocabulary::read(int vcpu, const sim::RecordedEvent& e, sim::TraceBuilder& b) {
+  if (!b.wants("read")) return;
+  if (!every_read_) {
+    if (static_cast<std::size_t>(vcpu) >= bins_.size())
+      bins_.resize(static_cast<std::size_t>(vcpu) + 1);
+    ReadBin& bin = bins_[static_cast<std::size_t>(vcpu)];
+    const sim::Tick start = e.time - e.time % kReadBin;
+    if (bin.start != start) {
+      close_bin(vcpu, b, start);
+      bin.start = start;
+    }
+    ++bin.count;
+    if (!b.near_violation(e.time, kReadsAround)) return;
+  }
+  const std::string name = e.kind == "vdso" ? "vdso read" : e.kind + " read";
+  sim::TraceEvent* t = b.instant(b.find_lane(cpu::kVmPid, cpu::vcpu_tid(vcpu)), name, "read");
+  if (!t) return;
+  t->k1 = "value_ns";
+  t->v1 = e.a;
+  t->k2 = "latency_ns";
+  t->v2 = e.b;
+}
+
+// A bin's count is known when it closes: it is dated at the bin's start (or the window's, when
+// the window starts inside it), and a gap after it (no read: the reader preempted, halted, or
+// done) shows as zero.
+void GuestTraceVocabulary::close_bin(int vcpu, sim::TraceBuilder& b, sim::Tick next) {
+  ReadBin& bin = bins_[static_cast<std::size_t>(vcpu)];
+  if (bin.start < 0) return;
+  const std::string name = "clock reads vCPU" + std::to_string(vcpu);
+  const sim::Tick end = bin.start + kReadBin;
+  if (end > b.filter().from)
+    b.counter_at(std::max(bin.start, b.filter().from), cpu::kVmPid, name, "per_100us", bin.count);
+  if (next != end) b.counter_at(end, cpu::kVmPid, name, "per_100us", 0);
+  bin = ReadBin{};
+}
+
+void GuestTraceVocabulary::finish(sim::TraceBuilder& b) {
+  for (std::size_t v = 0; v < bins_.size(); ++v) close_bin(static_cast<int>(v), b, -1);
 }
 
 void GuestTraceVocabulary::handle(const sim::RecordedEvent& e, sim::TraceBuilder& b) {
@@ -20,13 +62,7 @@ void GuestTraceVocabulary::handle(const sim::RecordedEvent& e, sim::TraceBuilder
   if (c.group == "rcu") {
     handle_rcu(e, b);
   } else if (c.group == "clock") {
-    const std::string name = e.kind == "vdso" ? "vdso read" : e.kind + " read";
-    sim::TraceEvent* t = b.instant(b.find_lane(cpu::kVmPid, cpu::vcpu_tid(c.index)), name, "read");
-    if (!t) return;
-    t->k1 = "value_ns";
-    t->v1 = e.a;
-    t->k2 = "latency_ns";
-    t->v2 = e.b;
+    read(c.index, e, b);
   } else if (e.kind == "tk.update") {
     b.close_span("timekeeping", 0);
     // The update is based on the clock read at c0 (a, in TSC cycles): the span starts there.

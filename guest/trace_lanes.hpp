@@ -1,10 +1,12 @@
 // The guest's trace vocabulary: the timekeeping update as an async span (from its c0 clock read to
-// the publish of the new values) with its VCD signal, and each clock read as an instant on the
-// reading vCPU's lane, translated from what the timekeeping model (group "timekeeping") and the
-// clock readers (group "clock", one per vCPU) record (docs/trace.md). RCU (group "rcu"): each
-// grace period as an async span "RCU GP" on the grace-period kthread's vCPU, a mark on the lane of
-// the vCPU whose quiescent state ended it ("GP waited for this vCPU"), per-vCPU quiescent-state
-// marks, and read sections as spans "vCPUn rcu read".
+// the publish of the new values) with its VCD signal, and the clock reads, translated from what
+// the timekeeping model (group "timekeeping") and the clock readers (group "clock", one per vCPU)
+// record (docs/trace.md). Reads are most of a run's events: by default each reader gets a counter
+// of its reads per 100 us and only the reads near a violation are drawn one by one; with `read`
+// in --trace-kinds every read is an instant. RCU (group "rcu"): each grace period as an async
+// span "RCU GP" on the grace-period kthread's vCPU, a mark on the lane of the vCPU whose
+// quiescent state ended it ("GP waited for this vCPU"), per-vCPU quiescent-state marks, and read
+// sections as spans "vCPUn rcu read".
 #pragma once
 #include <map>
 #include <string>
@@ -24,12 +26,25 @@ class GuestTraceVocabulary final : public sim::TraceVocabulary {
   std::vector<std::string> groups() const override { return {"timekeeping", "clock", "rcu"}; }
   void declare(sim::TraceBuilder& b) override;
   void handle(const sim::RecordedEvent& e, sim::TraceBuilder& b) override;
+  void finish(sim::TraceBuilder& b) override;
+
+  static constexpr sim::Tick kReadBin = 100 * sim::kMicrosecond;
+  // Reads this close to a violation are drawn one by one.
+  static constexpr sim::Tick kReadsAround = 50 * sim::kMicrosecond;
 
  private:
+  struct ReadBin {
+    sim::Tick start = -1;  // -1: no read yet
+    std::int64_t count = 0;
+  };
   void handle_rcu(const sim::RecordedEvent& e, sim::TraceBuilder& b);
+  void read(int vcpu, const sim::RecordedEvent& e, sim::TraceBuilder& b);
+  void close_bin(int vcpu, sim::TraceBuilder& b, sim::Tick next);
 
   std::int64_t tsc_hz_;
   int tk_signal_ = -1;
+  bool every_read_ = false;
+  std::vector<ReadBin> bins_;  // per vCPU
   std::map<std::int64_t, int> rcu_readers_;  // open read-section spans per vCPU
 };
 

@@ -4,7 +4,8 @@ namespace vcpusim::sim {
 
 std::int64_t DecisionSource::record(Tick now, int component, const std::string& what,
                                     std::int64_t value) {
-  log_.push_back(Decision{now, component, what, value});
+  ++count_;
+  if (keep_log_) log_.push_back(Decision{now, component, what, value});
   return value;
 }
 

@@ -27,12 +27,17 @@ class DecisionSource {
   virtual Tick exponential(Tick now, int component, const std::string& what, Tick mean) = 0;
   // An integer in [0, n).
   virtual std::int64_t choose(Tick now, int component, const std::string& what, std::int64_t n) = 0;
+  std::uint64_t count() const { return count_; }
+  // The log of every decision grows with simulated time: kept only when asked (tests, replay).
+  void keep_log(bool keep) { keep_log_ = keep; }
   const std::vector<Decision>& log() const { return log_; }
 
  protected:
   std::int64_t record(Tick now, int component, const std::string& what, std::int64_t value);
 
  private:
+  std::uint64_t count_ = 0;
+  bool keep_log_ = false;
   std::vector<Decision> log_;
 };
 

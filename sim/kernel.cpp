@@ -84,13 +84,13 @@ Kernel::~Kernel() {
 EventKey Kernel::at(Tick when, Phase phase, int component, std::function<void()> fn) {
   if (when < now_) throw SimError("event scheduled in the past");
   EventKey key{when, static_cast<int>(phase), component, next_seq_++};
-  queue_.emplace(key, std::move(fn));
+  queue_.push(key, std::move(fn));
   return key;
 }
 
 bool Kernel::cancel(EventKey& key) {
   if (!key.valid()) return false;
-  const bool erased = queue_.erase(key) > 0;
+  const bool erased = queue_.cancel(key);
   key = EventKey{};
   return erased;
 }
@@ -156,7 +156,7 @@ void Kernel::yield() {
 
 bool Kernel::try_advance(Tick t) {
   if (!decoupling_ || t <= now_ || t > end_ || stopping_) return false;
-  if (!queue_.empty() && queue_.begin()->first.time <= t) return false;
+  if (!queue_.empty() && queue_.top().time <= t) return false;
   now_ = t;
   ++inline_advances_;
   return true;
@@ -166,14 +166,13 @@ void Kernel::drive() {
   sc_core::wait(sc_core::SC_ZERO_TIME);  // every coroutine thread reaches its first wait
   try {
     while (!queue_.empty()) {
-      auto it = queue_.begin();
-      if (it->first.time > end_) break;
-      if (it->first.time > synced_) {
-        sc_core::wait(
-            sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(it->first.time - synced_)));
-        synced_ = it->first.time;
+      const Tick next = queue_.top().time;
+      if (next > end_) break;
+      if (next > synced_) {
+        sc_core::wait(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(next - synced_)));
+        synced_ = next;
       }
-      events_at_instant_ = it->first.time == now_ ? events_at_instant_ + 1 : 0;
+      events_at_instant_ = next == now_ ? events_at_instant_ + 1 : 0;
       if (events_at_instant_ > kStuckEvents)
         throw SimError("the model is stuck in time at " + format_duration(now_) + ": " +
                        std::to_string(kStuckEvents) + " events without simulated time passing");
@@ -181,9 +180,8 @@ void Kernel::drive() {
         interrupted_ = true;
         break;
       }
-      now_ = it->first.time;
-      auto fn = std::move(it->second);
-      queue_.erase(it);
+      now_ = next;
+      auto fn = queue_.pop();
       ++events_processed_;
       fn();
     }

@@ -5,32 +5,19 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "sim/event_queue.hpp"
 #include "sim/recorder.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::sim {
 
-// Tie-break order at equal time (ns-3's EventKey): phase, then component id, then sequence.
+// The tie-break order at equal time is EventKey's (sim/event_queue.hpp): phase, component,
+// sequence.
 enum class Phase : int { kHost = 0, kInterrupt = 1, kWork = 2, kCheck = 3 };
-
-struct EventKey {
-  Tick time = 0;
-  int phase = 0;
-  int component = 0;
-  std::uint64_t seq = 0;
-  bool operator<(const EventKey& o) const {
-    if (time != o.time) return time < o.time;
-    if (phase != o.phase) return phase < o.phase;
-    if (component != o.component) return component < o.component;
-    return seq < o.seq;
-  }
-  bool valid() const { return seq != 0; }
-};
 
 class Kernel {
  public:
@@ -90,7 +77,7 @@ class Kernel {
   std::uint64_t inline_advances_ = 0;
   bool decoupling_ = true;
   Tick synced_ = 0;  // SystemC's time; trails now_ while coroutines run ahead
-  std::map<EventKey, std::function<void()>> queue_;
+  EventQueue queue_;
   std::vector<std::unique_ptr<Coroutine>> coroutines_;
   int current_ = -1;
   bool stopping_ = false;

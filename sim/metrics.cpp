@@ -5,18 +5,23 @@
 namespace vcpusim::sim {
 
 std::map<std::string, std::int64_t> Samples::summary() const {
-  if (values_.empty()) return {};
-  std::vector<std::int64_t> v = values_;
-  std::sort(v.begin(), v.end());
+  if (counts_.empty()) return {};
+  // The nearest-rank value: the smallest value whose cumulative count reaches the rank.
   auto rank = [&](int pct) {
-    std::size_t r = (v.size() * static_cast<std::size_t>(pct) + 99) / 100;
-    return v[std::max<std::size_t>(r, 1) - 1];
+    const std::size_t r =
+        std::max<std::size_t>((count_ * static_cast<std::size_t>(pct) + 99) / 100, 1);
+    std::size_t seen = 0;
+    for (const auto& [value, n] : counts_) {
+      seen += n;
+      if (seen >= r) return value;
+    }
+    return counts_.rbegin()->first;
   };
-  return {{"count", static_cast<std::int64_t>(v.size())},
-          {"min", v.front()},
+  return {{"count", static_cast<std::int64_t>(count_)},
+          {"min", counts_.begin()->first},
           {"p50", rank(50)},
           {"p99", rank(99)},
-          {"max", v.back()}};
+          {"max", counts_.rbegin()->first}};
 }
 
 void Metrics::set_summary(const std::string& name, const Samples& samples) {

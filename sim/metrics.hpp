@@ -4,20 +4,26 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 
 namespace vcpusim::sim {
 
-// Integer samples summarised as count/min/p50/p99/max (nearest-rank percentiles).
+// Integer samples summarised as count/min/p50/p99/max (nearest-rank percentiles). Kept as an
+// exact histogram (value -> count): the same percentiles as the sorted samples, in memory that
+// grows with the number of distinct values, not with the length of the run.
 class Samples {
  public:
-  void add(std::int64_t v) { values_.push_back(v); }
-  std::size_t count() const { return values_.size(); }
+  void add(std::int64_t v) {
+    ++counts_[v];
+    ++count_;
+  }
+  std::size_t count() const { return count_; }
+  std::size_t distinct() const { return counts_.size(); }
   // Empty when no sample was taken.
   std::map<std::string, std::int64_t> summary() const;
 
  private:
-  std::vector<std::int64_t> values_;
+  std::map<std::int64_t, std::uint64_t> counts_;
+  std::size_t count_ = 0;
 };
 
 class Metrics {

@@ -135,6 +135,7 @@ void TraceBuilder::run(const std::vector<RecordedEvent>& events,
     if (TraceVocabulary* v = owner_of(e.component)) v->scan(e);
   std::stable_sort(violations.begin(), violations.end(),
                    [](const auto& a, const auto& b) { return a.time < b.time; });
+  for (const auto& v : violations) violation_times_.push_back(v.time);
   std::size_t vi = 0;
   Tick last = 0;
   for (const auto& e : events) {
@@ -157,8 +158,9 @@ void TraceBuilder::run(const std::vector<RecordedEvent>& events,
   }
   const Tick end = std::min(std::max(info_.end, last), filter_.to);
   if (!entered_ && filter_.from <= end) enter(filter_.from);
-  if (entered_ && !exited_) leave(std::max(end, filter_.from));
+  // Before the window closes: a vocabulary may still flush what it summarised up to the end.
   for (TraceVocabulary* v : vocabularies) v->finish(*this);
+  if (entered_ && !exited_) leave(std::max(end, filter_.from));
   if (unsorted_)
     std::stable_sort(out_.events_.begin() + static_cast<std::ptrdiff_t>(meta_count_),
                      out_.events_.end(),
@@ -317,6 +319,23 @@ void TraceBuilder::set_counter(CounterKey key, int pid, const std::string& name,
   if (it == counters_.end()) it = counters_.emplace(key, Counter{pid, name, arg, value}).first;
   it->second.value = value;
   emit_counter(it->second);
+}
+
+void TraceBuilder::counter_at(Tick at, int pid, const std::string& name, const char* arg,
+                              std::int64_t value) {
+  if (!entered_ || at < filter_.from || at > filter_.to || !filter_.wants("counter")) return;
+  const Tick saved = now_;
+  now_ = at;
+  if (at < saved) unsorted_ = true;
+  TraceEvent& e = push('C', pid, 0, name, "counter");
+  e.k1 = arg;
+  e.v1 = value;
+  now_ = saved;
+}
+
+bool TraceBuilder::near_violation(Tick t, Tick radius) const {
+  const auto it = std::lower_bound(violation_times_.begin(), violation_times_.end(), t - radius);
+  return it != violation_times_.end() && *it <= t + radius;
 }
 
 TraceEvent* TraceBuilder::instant(int lane, std::string name, const char* cat) {

@@ -39,6 +39,8 @@ struct TraceFilter {
   Tick to = kForever;
   std::set<std::string> categories;  // empty: all of them
   bool wants(const char* category) const;
+  // The category was listed explicitly (a vocabulary may summarise a bulky category unless so).
+  bool asked(const char* category) const { return categories.count(category) > 0; }
   // The categories the engine itself emits; vocabularies declare the rest.
   static const std::vector<std::string>& engine_categories();  // flow counter violation
 };
@@ -162,6 +164,10 @@ class TraceBuilder {
   Tick now() const { return now_; }
   bool live() const { return entered_ && !exited_; }
   bool wants(const char* category) const { return filter_.wants(category); }
+  bool asked(const char* category) const { return filter_.asked(category); }
+  const TraceFilter& filter() const { return filter_; }
+  // Whether a violation lies within `radius` of t (the violations are known before translation).
+  bool near_violation(Tick t, Tick radius) const;
   std::string label(std::int64_t id) const;
   const Components& components() const { return components_; }
 
@@ -183,6 +189,9 @@ class TraceBuilder {
   // --- counters: emitted on every set (and at the window start) ---
   void set_counter(CounterKey key, int pid, const std::string& name, const char* arg,
                    std::int64_t value);
+  // A counter sample dated `at` (at most one bin back: the value of a bin that just closed),
+  // kept when `at` lies in the window; not re-emitted at the window start.
+  void counter_at(Tick at, int pid, const std::string& name, const char* arg, std::int64_t value);
 
   // --- instants: null when outside the window or filtered out ---
   TraceEvent* instant(int lane, std::string name, const char* cat);
@@ -232,6 +241,7 @@ class TraceBuilder {
   std::vector<int> process_sort_;
   std::vector<Lane> lanes_;
   std::vector<int> violation_lanes_;
+  std::vector<Tick> violation_times_;  // sorted
   std::string violation_scope_ = "checks";
   std::map<std::pair<std::string, std::int64_t>, Span> spans_;
   std::map<CounterKey, Counter> counters_;

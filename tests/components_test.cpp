@@ -59,6 +59,7 @@ LoadWindows run_with(int vcpus) {
   load.busy.value = 300 * sim::kMicrosecond;
   load.idle.value = 700 * sim::kMicrosecond;
   rig.kernel.recorder().keep_events(true);
+  rig.decisions.keep_log(true);
   auto& m = rig.build();
   rig.body(0, [](cpu::GuestCpu& c) {
     for (;;) c.compute(50 * sim::kMicrosecond);

@@ -70,6 +70,7 @@ TEST(DecisionSource, StreamsPerComponentAreIndependent) {
   comps.add("c1", "test");
   comps.add("c2", "test");
   RandomDecisionSource a(5, comps), b(5, comps);
+  b.keep_log(true);
   // Interleaving another component's draws must not change this component's sequence.
   const auto a1 = a.exponential(0, 1, "x", 1000);
   b.exponential(0, 2, "y", 1000);
@@ -77,4 +78,7 @@ TEST(DecisionSource, StreamsPerComponentAreIndependent) {
   EXPECT_EQ(a1, b1);
   EXPECT_EQ(b.log().size(), 2u);
   EXPECT_EQ(b.log()[1].component, 1);
+  EXPECT_EQ(b.count(), 2u);
+  EXPECT_EQ(a.count(), 1u);
+  EXPECT_TRUE(a.log().empty()) << "the log is kept only when asked";
 }

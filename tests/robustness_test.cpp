@@ -224,15 +224,18 @@ TEST(Outputs, APlantedLinkIsNeverFollowed) {
 // SIGKILL while the outputs are being written, at many points: the final names hold either the
 // old content or the whole new one, never a part.
 TEST(Outputs, KilledWhileWritingNeverLeavesAPartialFile) {
+  // Every read kept one by one: a trace big enough to be killed in the middle of writing it.
+  const std::string kEveryRead = "sched,vcpu,irq,read,timekeeping,violation";
   TempDir tmp;
   const fs::path json_out = tmp.path() / "r.json", trace_out = tmp.path() / "t.json";
   const std::vector<std::string> args = {VCPUSIM_BINARY, "run",
                                          kBase,          "--quiet",
                                          "--set",        "duration=60ms",
                                          "--json",       json_out.string(),
-                                         "--trace",      trace_out.string()};
+                                         "--trace",      trace_out.string(),
+                                         "--trace-kinds", kEveryRead};
   ASSERT_EQ(run_cli({"run", kBase, "--quiet", "--set", "duration=60ms", "--json", json_out.string(),
-                     "--trace", trace_out.string()})
+                     "--trace", trace_out.string(), "--trace-kinds", kEveryRead})
                 .status,
             0);
   const std::string full_json = read_file(json_out), full_trace = read_file(trace_out);

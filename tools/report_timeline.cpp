@@ -126,7 +126,8 @@ std::string render_timeline_svg(const TraceView& v) {
   std::vector<Row> rows;
   for (const auto& l : v.lanes) {
     rows.push_back({l.name, Row::kLane, &l});
-    if (!l.reads.empty()) rows.push_back({l.name + " reads", Row::kReads, &l});
+    if (!l.reads.empty() || !l.read_bins.empty())
+      rows.push_back({l.name + " reads", Row::kReads, &l});
   }
   if (!write_colour.empty()) rows.push_back({"seqcount writes", Row::kWrites});
   if (updates) rows.push_back({"timekeeping", Row::kUpdates});
@@ -194,21 +195,38 @@ std::string render_timeline_svg(const TraceView& v) {
         break;
       case Row::kReads: {
         // Density strip: reads per bin, darker where more; a bin with any read is visible.
-        std::vector<std::uint32_t> bins(kDensityBins, 0);
-        for (const auto& r : row.lane->reads) {
-          if (r.t < begin || r.t > end) continue;
-          const auto b = static_cast<std::size_t>((r.t - begin) * kDensityBins / (end - begin));
-          ++bins[std::min<std::size_t>(b, kDensityBins - 1)];
+        std::vector<std::uint64_t> bins(kDensityBins, 0);
+        auto bin_of = [&](Tick t) {
+          return std::min<std::size_t>(
+              static_cast<std::size_t>((t - begin) * kDensityBins / (end - begin)),
+              kDensityBins - 1);
+        };
+        if (row.lane->read_bins.empty())  // else the counter holds these reads too
+          for (const auto& r : row.lane->reads)
+            if (r.t >= begin && r.t <= end) ++bins[bin_of(r.t)];
+        // Counted reads (the default trace): spread evenly over the strip bins they cover.
+        for (const auto& r : row.lane->read_bins) {
+          const Tick a = std::max(r.start, begin), z = std::min(r.end, end);
+          if (z <= a || r.end <= r.start) continue;
+          for (std::size_t b = bin_of(a); b <= bin_of(z - 1); ++b) {
+            const Tick ba = begin + static_cast<Tick>(b) * (end - begin) / kDensityBins;
+            const Tick bz = begin + static_cast<Tick>(b + 1) * (end - begin) / kDensityBins;
+            const Tick overlap = std::min(bz, z) - std::max(ba, a);
+            bins[b] += static_cast<std::uint64_t>(
+                (static_cast<__int128>(r.count) * overlap + (r.end - r.start) - 1) /
+                (r.end - r.start));
+          }
         }
-        const std::uint32_t most = *std::max_element(bins.begin(), bins.end());
+        const std::uint64_t most =
+            std::max<std::uint64_t>(*std::max_element(bins.begin(), bins.end()), 1);
         for (std::size_t b = 0; b < bins.size(); ++b) {
           if (!bins[b]) continue;
           const Tick a = begin + static_cast<Tick>(b) * (end - begin) / kDensityBins;
           const Tick z = begin + static_cast<Tick>(b + 1) * (end - begin) / kDensityBins;
           h << "<rect class=\"read-density\" x=\"" << x_of(a) << "\" y=\"" << y + 3 << "\" width=\""
             << w_of(a, z) << "\" height=\"8\" fill=\"" << colour::kRead << "\" fill-opacity=\""
-            << num(0.2 + 0.8 * bins[b] / most) << "\"><title>" << bins[b]
-            << " reads</title></rect>\n";
+            << num(0.2 + 0.8 * static_cast<double>(bins[b]) / static_cast<double>(most))
+            << "\"><title>" << bins[b] << " reads</title></rect>\n";
         }
         // The reads around each violation, one mark each; the violating pair in red.
         for (const auto& viol : v.violations) {

@@ -55,6 +55,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
 
   RunResult r;
   r.complete = !kernel.interrupted();
+  r.kernel_events = kernel.events_processed();
   r.unmet = s.expect.evaluate(metrics, machine.violations());
   if (s.expect.empty() && machine.violations().total() > 0)
     r.unmet.push_back("violations occurred and the scenario expects none");

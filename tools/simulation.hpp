@@ -18,7 +18,8 @@ struct RunResult {
   // Only with RunOptions::keep_events: every recorded event and note, and the notes' labels.
   std::vector<sim::RecordedEvent> events;
   std::vector<std::pair<std::int64_t, std::string>> labels;
-  sim::Components components;  // who recorded: names and groups of the events' component ids
+  sim::Components components;       // who recorded: names and groups of the events' component ids
+  std::uint64_t kernel_events = 0;  // events the kernel ran (benchmarks: guest steps per event)
 };
 
 struct RunOptions {

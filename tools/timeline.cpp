@@ -144,6 +144,22 @@ class Renderer {
           reads.cells[static_cast<std::size_t>(cell_of(it->t))] = kRead;
           any = true;
         }
+        // Counted reads mark every cell they cover, but near a violation, where the trace has
+        // each read one by one, only those are drawn.
+        auto singles_only = [&](int c) {
+          const Tick ca = a + static_cast<Tick>(c * dt), cb = a + static_cast<Tick>((c + 1) * dt);
+          for (const auto& viol : v_.violations)
+            if (ca >= viol.t - kSingleReadsAround && cb <= viol.t + kSingleReadsAround) return true;
+          return false;
+        };
+        for (const ViewReadBin& r : l.read_bins) {
+          if (r.end <= a || r.start > b) continue;
+          for (int c = cell_of(std::max(r.start, a)); c <= cell_of(std::min(r.end, b)); ++c) {
+            if (singles_only(c)) continue;
+            reads.cells[static_cast<std::size_t>(c)] = kRead;
+            any = true;
+          }
+        }
         if (any) rows.push_back(std::move(reads));
       }
     }

@@ -28,6 +28,8 @@ namespace {
 constexpr double kMaxTraceUs = 1e9;
 constexpr std::int64_t kMaxTid = 1 << 30;
 constexpr std::int64_t kMaxNs = std::int64_t{1} << 62;
+// The guest vocabulary's per-reader read counter (guest/trace_lanes.hpp), then the lane name.
+constexpr const char* kReadCounter = "clock reads ";
 
 // Every "*_ns" member under a violation's details is a time the readers draw: a number within
 // the trace's range. Details nest a few levels (the two reads of a pair).
@@ -143,6 +145,7 @@ TraceView parse_trace(const std::string& text, const std::string& source) {
   std::map<int, std::vector<std::size_t>> open;                        // tid -> open slice indexes
   std::map<std::pair<std::string, std::string>, ViewSpan> open_spans;  // (cat, id)
   std::map<std::string, ViewFlow> open_flows;
+  std::map<std::string, std::vector<std::pair<sim::Tick, std::int64_t>>> read_counts;  // by lane
   bool first = true;
   const sim::Node events = root.at("traceEvents");
   for (std::size_t i = 0; i < events.size(); ++i) {
@@ -200,6 +203,9 @@ TraceView parse_trace(const std::string& text, const std::string& source) {
       ViewInstant in{t, name, cat, std::move(kept)};
       if (cat == "violation") v.violations.push_back(in);
       lanes[tid].instants.push_back(std::move(in));
+    } else if (ph == "C" && name.rfind(kReadCounter, 0) == 0) {
+      const std::int64_t n = args ? int_of(*args, "per_100us", 0, kMaxNs) : 0;
+      read_counts[name.substr(std::strlen(kReadCounter))].emplace_back(t, n);
     } else if (ph == "b" || ph == "e") {
       const auto key = std::make_pair(cat, id_of(e));
       if (ph == "b") {
@@ -235,8 +241,16 @@ TraceView parse_trace(const std::string& text, const std::string& source) {
       v.end = to;
     }
   }
-  for (auto& [tid, l] : lanes)
+  for (auto& [tid, l] : lanes) {
+    // A counter sample holds until the next one; the last holds to the end of the trace.
+    const auto& samples = read_counts[l.name];
+    for (std::size_t i = 0; i < samples.size(); ++i)
+      if (samples[i].second > 0)
+        l.read_bins.push_back({samples[i].first,
+                               i + 1 < samples.size() ? samples[i + 1].first : v.end,
+                               samples[i].second});
     if (!l.name.empty()) v.lanes.push_back(std::move(l));
+  }
   std::stable_sort(v.lanes.begin(), v.lanes.end(), [](const ViewLane& a, const ViewLane& b) {
     if (a.pcpu != b.pcpu) return a.pcpu;
     return a.sort < b.sort;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "guest/trace_lanes.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::tools {
@@ -32,15 +33,25 @@ struct ViewRead {  // a clock read instant ("vdso read", "ktime read"), kept com
   std::string name;
 };
 
+// Within this of a violation the default trace has every read one by one (besides the counter).
+constexpr sim::Tick kSingleReadsAround = guest::GuestTraceVocabulary::kReadsAround;
+
+struct ViewReadBin {  // from the "clock reads vCPUn" counter: reads between start and end
+  sim::Tick start = 0;
+  sim::Tick end = 0;
+  std::int64_t count = 0;
+};
+
 struct ViewLane {
   int pid = 0;
   int tid = 0;
   std::string name;  // pCPU0.., vCPU0..
   int sort = 0;
   bool pcpu = false;
-  std::vector<ViewSlice> slices;      // in start order
-  std::vector<ViewInstant> instants;  // all but the reads
-  std::vector<ViewRead> reads;
+  std::vector<ViewSlice> slices;       // in start order
+  std::vector<ViewInstant> instants;   // all but the reads
+  std::vector<ViewRead> reads;         // one by one (all, or those near a violation)
+  std::vector<ViewReadBin> read_bins;  // counted (the default trace, docs/trace.md)
 };
 
 struct ViewSpan {  // async span (timekeeping update, lock hold, seqcount write)
