@@ -16,7 +16,7 @@ Memory::Memory(const CostParams& costs, int pcpus, int sockets)
     : costs_(costs), pcpus_(pcpus), sockets_(std::min(sockets, pcpus)) {}
 
 int Memory::new_line() {
-  lines_.push_back(Line{-1, std::vector<bool>(static_cast<std::size_t>(pcpus_), false)});
+  lines_.push_back(Line{-1, std::vector<bool>(static_cast<std::size_t>(pcpus_), false), 0});
   return static_cast<int>(lines_.size()) - 1;
 }
 
@@ -48,6 +48,7 @@ Tick Memory::access(int pcpu, const Word& w, bool write) {
   line.sharers[me] = true;
   if (source < 0) return 0;
   ++transfers_;
+  ++line.transfers;
   return socket_of(source) == socket_of(pcpu) ? costs_.cacheline_same_socket.value
                                               : costs_.cacheline_cross_socket.value;
 }

@@ -67,12 +67,17 @@ class Memory {
   void unwatch(const WatchSet& ws, Vcpu& v);
 
   std::uint64_t transfers() const { return transfers_; }
+  // Transfers of one cacheline so far.
+  std::uint64_t line_transfers(int line) const {
+    return lines_[static_cast<std::size_t>(line)].transfers;
+  }
   const std::deque<Word>& words() const { return words_; }
 
  private:
   struct Line {
     int owner = -1;             // pCPU holding it modified, or -1
     std::vector<bool> sharers;  // pCPUs holding a copy
+    std::uint64_t transfers = 0;
   };
   int socket_of(int pcpu) const { return pcpu * sockets_ / pcpus_; }
   void notify(Word& w);

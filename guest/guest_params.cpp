@@ -8,8 +8,8 @@ void WorkloadParams::load(const sim::Node& node) {
   node.require_object();
   if (!node.has("kind"))
     node.fail("missing key \"kind\"",
-              "\"idle\", \"busy\", \"vdso_reader\", \"ktime_reader\", \"ipi_storm\" or "
-              "\"nmi_time_reader\"");
+              "\"idle\", \"busy\", \"vdso_reader\", \"ktime_reader\", \"ipi_storm\", "
+              "\"nmi_time_reader\" or \"lock_torture\"");
   kind.load(node.at("kind"));
   std::vector<std::string> allowed = {"kind", "vcpus"};
   if (kind.value == "busy") allowed.push_back("chunk");
@@ -18,13 +18,17 @@ void WorkloadParams::load(const sim::Node& node) {
     allowed.insert(allowed.end(),
                    {"targets", "irqs", "wait", "mode", "interval", "count", "work", "chunk"});
   if (kind.value == "nmi_time_reader") allowed.insert(allowed.end(), {"period", "at"});
+  if (kind.value == "lock_torture")
+    allowed.insert(allowed.end(), {"locks", "hold", "hold_dist", "think", "irqs", "count",
+                                   "long_hold", "long_hold_every"});
   node.reject_unknown(allowed);
   if (!node.has("vcpus")) node.fail("missing key \"vcpus\"", "a list of vCPU numbers");
   vcpus.load(node.at("vcpus"));
   if (node.has("think")) think.load(node.at("think"));
   if (node.has("chunk")) chunk.load(node.at("chunk"));
   for (sim::ParamBase* p : std::initializer_list<sim::ParamBase*>{
-           &targets, &irqs, &wait, &mode, &interval, &count, &work, &period})
+           &targets, &irqs, &wait, &mode, &interval, &count, &work, &period, &locks, &hold,
+           &hold_dist, &long_hold, &long_hold_every})
     if (node.has(p->name())) p->load(node.at(p->name()));
   at.clear();
   if (node.has("at")) {
@@ -55,6 +59,10 @@ sim::Json WorkloadParams::to_json() const {
   if (kind.value == "ipi_storm")
     for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
              &targets, &irqs, &wait, &mode, &interval, &count, &work})
+      out[p->name()] = p->to_json();
+  if (kind.value == "lock_torture")
+    for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
+             &locks, &hold, &hold_dist, &think, &irqs, &count, &long_hold, &long_hold_every})
       out[p->name()] = p->to_json();
   if (kind.value == "nmi_time_reader") {
     out["period"] = period.to_json();
@@ -102,6 +110,12 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
         list.at(i).at("targets").at(k).fail(
             std::to_string(w->targets.value[k]) + " is not a vCPU of this VM",
             "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
+    for (std::size_t k = 0; k < w->locks.value.size(); ++k)
+      if (w->locks.value[k] >= locks.count.value)
+        list.at(i).at("locks").at(k).fail(
+            std::to_string(w->locks.value[k]) + " is not a lock of this guest",
+            "0 to " + std::to_string(locks.count.value - 1) + " (guest.locks.count is " +
+                std::to_string(locks.count.value) + ")");
     workloads.push_back(std::move(w));
   }
 }

@@ -3,6 +3,7 @@
 #include <memory>
 #include <vector>
 
+#include "guest/locks/lock_params.hpp"
 #include "guest/smp_call_params.hpp"
 #include "guest/timekeeping_params.hpp"
 #include "sim/config.hpp"
@@ -14,15 +15,36 @@ struct WorkloadParams : sim::ParamSet {
       *this,
       "kind",
       "idle",
-      {"idle", "busy", "vdso_reader", "ktime_reader", "ipi_storm", "nmi_time_reader"},
+      {"idle", "busy", "vdso_reader", "ktime_reader", "ipi_storm", "nmi_time_reader",
+       "lock_torture"},
       "idle: halt until an interrupt, forever; busy: compute in chunks; "
       "vdso_reader: clock_gettime through the vDSO in a loop; ktime_reader: "
       "kernel ktime_get through tk_core's seqcount in a loop; ipi_storm: "
       "cross-CPU calls to `targets` at a rate; nmi_time_reader: idle, with NMIs "
-      "(every `period` and at the `at` times) whose handler reads time"};
+      "(every `period` and at the `at` times) whose handler reads time; lock_torture: take "
+      "the `locks` (guest.locks) in a loop, holding each for `hold` and thinking `think` "
+      "between (kernel/locking/locktorture.c)"};
   sim::IntListParam vcpus{*this, "vcpus", {}, 0, 1023, "vCPUs running this workload"};
-  sim::DurationParam think{*this, "think",      100 * sim::kNanosecond,
-                           0,     sim::kSecond, "readers: computation between two reads"};
+  sim::DurationParam think{
+      *this, "think",      100 * sim::kNanosecond,
+      0,     sim::kSecond, "readers: computation between two reads; lock_torture: between two "
+                           "acquisitions (mean, drawn as `hold_dist` says)"};
+  sim::IntListParam locks{*this, "locks", {}, 0, 4095,
+                          "lock_torture: indices of the locks it takes, one drawn uniformly per "
+                          "acquisition (empty: all of guest.locks)"};
+  sim::DurationParam hold{*this, "hold", sim::kMicrosecond, 0, sim::kSecond,
+                          "lock_torture: critical section length (mean)"};
+  sim::EnumParam hold_dist{*this,
+                           "hold_dist",
+                           "exponential",
+                           {"fixed", "exponential"},
+                           "lock_torture: distribution of `hold` and `think` around their means"};
+  sim::DurationParam long_hold{*this, "long_hold", 0, 0, sim::kSecond,
+                               "lock_torture: an occasional long critical section (locktorture's "
+                               "long delay; 0: none)"};
+  sim::IntParam long_hold_every{*this, "long_hold_every", 1000, 1, 1000000000,
+                                "lock_torture: one acquisition in this many (on average) holds "
+                                "`long_hold`"};
   sim::DurationParam chunk{*this,
                            "chunk",
                            100 * sim::kNanosecond,
@@ -41,7 +63,8 @@ struct WorkloadParams : sim::ParamSet {
                       "irqs",
                       "on",
                       {"on", "off"},
-                      "ipi_storm: irqs while calling and waiting (off: local_irq_save around it)"};
+                      "ipi_storm: irqs while calling and waiting; lock_torture: irqs while waiting "
+                      "for and holding a lock (off: spin_lock_irqsave)"};
   sim::BoolParam wait{*this, "wait", true,
                       "ipi_storm: wait until the function ran (synchronous call)"};
   sim::EnumParam mode{*this,
@@ -53,8 +76,10 @@ struct WorkloadParams : sim::ParamSet {
   sim::DurationParam interval{
       *this, "interval",   10 * sim::kMicrosecond,
       0,     sim::kSecond, "ipi_storm: computation between two calls, in `chunk` steps"};
-  sim::IntParam count{*this, "count",   0,
-                      0,     100000000, "ipi_storm: calls per caller, then it idles (0: no limit)"};
+  sim::IntParam count{*this,     "count",
+                      0,         0,
+                      100000000, "ipi_storm: calls per caller, lock_torture: acquisitions per "
+                                 "task, then it idles (0: no limit)"};
   sim::DurationParam work{*this,
                           "work",
                           100 * sim::kNanosecond,
@@ -88,8 +113,10 @@ struct GuestParams : sim::ParamSet {
     add_section("timekeeping", timekeeping, "timekeeping and vDSO model");
     add_section("smp_call", smp_call, "cross-CPU function calls (ipi_storm workloads)");
     add_section("sched", sched, "guest tasks: scheduler and idle loop");
+    add_section("locks", locks, "spinlocks taken by lock_torture workloads");
   }
   SchedParams sched;
+  LockParams locks;
   TimekeepingParams timekeeping;
   SmpCallParams smp_call;
   std::vector<std::unique_ptr<WorkloadParams>> workloads;

@@ -12,6 +12,9 @@ namespace vcpusim::sim {
 class Samples {
  public:
   void add(std::int64_t v) { values_.push_back(v); }
+  void merge(const Samples& other) {
+    values_.insert(values_.end(), other.values_.begin(), other.values_.end());
+  }
   std::size_t count() const { return values_.size(); }
   // Empty when no sample was taken.
   std::map<std::string, std::int64_t> summary() const;

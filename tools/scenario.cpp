@@ -1,7 +1,9 @@
 #include "tools/scenario.hpp"
 
+#include "guest/locks/pv_qspinlock.hpp"
 #include "guest/smp_call.hpp"
 #include "sim/error.hpp"
+#include "sim/lock_checks.hpp"
 #include "sim/scenario_file.hpp"
 #include "sim/wait_graph.hpp"
 
@@ -16,7 +18,10 @@ constexpr std::int64_t kMaxSeed = INT64_MAX;
 const std::vector<std::string>& known_checks() {
   static const std::vector<std::string> kChecks = {sim::MonotonicTimeCheck::kName,
                                                    sim::WaitGraph::kDeadlock, sim::WaitGraph::kHang,
-                                                   kNmiCompletes, guest::SmpCall::kMisuse};
+                                                   kNmiCompletes, guest::SmpCall::kMisuse,
+                                                   sim::MutualExclusionCheck::kName,
+                                                   sim::LostWakeupCheck::kName,
+                                                   guest::PvQspinlock::kHashLookup};
   return kChecks;
 }
 

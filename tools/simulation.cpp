@@ -33,8 +33,12 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   sim::DeadlineCheck nmi_check(kernel, machine.violations(), kNmiCompletes, "NMI handler",
                                s.limits.nmi_max.value);
   if (enabled(kNmiCompletes)) machine.set_nmi_check(&nmi_check);
+  sim::MutualExclusionCheck mutual_exclusion(machine.violations());
+  sim::LostWakeupCheck lost_wakeup(kernel, machine.violations(), s.limits.lost_wakeup_after.value);
+  if (enabled(sim::LostWakeupCheck::kName)) machine.set_lost_wakeup_check(&lost_wakeup);
   guest::GuestOs os(machine, s.guest, s.costs.timekeeping, monotonic_on ? &monotonic : nullptr,
-                    enabled(guest::SmpCall::kMisuse));
+                    enabled(guest::SmpCall::kMisuse),
+                    enabled(sim::MutualExclusionCheck::kName) ? &mutual_exclusion : nullptr);
   machine.run(s.duration);
 
   sim::Metrics& metrics = machine.metrics();

@@ -1,0 +1,15 @@
+#include "guest/locks/spinlock.hpp"
+
+namespace vcpusim::guest {
+
+cpu::Word& Spinlock::own_word(cpu::Machine& m, const std::string& field, std::uint64_t initial) {
+  lines_.push_back(m.memory().new_line());
+  return m.memory().word(name_ + "." + field, lines_.back(), initial);
+}
+
+cpu::Word& Spinlock::word_beside(cpu::Machine& m, const cpu::Word& on, const std::string& field,
+                                 std::uint64_t initial) {
+  return m.memory().word(name_ + "." + field, on.line, initial);
+}
+
+}  // namespace vcpusim::guest
