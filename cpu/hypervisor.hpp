@@ -32,7 +32,9 @@ class Hypervisor {
 
   // Called with the vCPU's index whenever the host preempts a runnable vCPU (instrumentation:
   // lock-holder preemption statistics).
-  void add_preempt_observer(std::function<void(int)> f) { preempt_observers_.push_back(std::move(f)); }
+  void add_preempt_observer(std::function<void(int)> f) {
+    preempt_observers_.push_back(std::move(f));
+  }
 
   // Host scheduler callbacks through the vCPU thread.
   void scheduled_out(Vcpu& v, bool runnable);

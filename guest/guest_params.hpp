@@ -25,24 +25,39 @@ struct WorkloadParams : sim::ParamSet {
       "the `locks` (guest.locks) in a loop, holding each for `hold` and thinking `think` "
       "between (kernel/locking/locktorture.c)"};
   sim::IntListParam vcpus{*this, "vcpus", {}, 0, 1023, "vCPUs running this workload"};
-  sim::DurationParam think{
-      *this, "think",      100 * sim::kNanosecond,
-      0,     sim::kSecond, "readers: computation between two reads; lock_torture: between two "
+  sim::DurationParam think{*this,
+                           "think",
+                           100 * sim::kNanosecond,
+                           0,
+                           sim::kSecond,
+                           "readers: computation between two reads; lock_torture: between two "
                            "acquisitions (mean, drawn as `hold_dist` says)"};
-  sim::IntListParam locks{*this, "locks", {}, 0, 4095,
+  sim::IntListParam locks{*this,
+                          "locks",
+                          {},
+                          0,
+                          4095,
                           "lock_torture: indices of the locks it takes, one drawn uniformly per "
                           "acquisition (empty: all of guest.locks)"};
-  sim::DurationParam hold{*this, "hold", sim::kMicrosecond, 0, sim::kSecond,
-                          "lock_torture: critical section length (mean)"};
+  sim::DurationParam hold{*this, "hold",       sim::kMicrosecond,
+                          0,     sim::kSecond, "lock_torture: critical section length (mean)"};
   sim::EnumParam hold_dist{*this,
                            "hold_dist",
                            "exponential",
                            {"fixed", "exponential"},
                            "lock_torture: distribution of `hold` and `think` around their means"};
-  sim::DurationParam long_hold{*this, "long_hold", 0, 0, sim::kSecond,
+  sim::DurationParam long_hold{*this,
+                               "long_hold",
+                               0,
+                               0,
+                               sim::kSecond,
                                "lock_torture: an occasional long critical section (locktorture's "
                                "long delay; 0: none)"};
-  sim::IntParam long_hold_every{*this, "long_hold_every", 1000, 1, 1000000000,
+  sim::IntParam long_hold_every{*this,
+                                "long_hold_every",
+                                1000,
+                                1,
+                                1000000000,
                                 "lock_torture: one acquisition in this many (on average) holds "
                                 "`long_hold`"};
   sim::DurationParam chunk{*this,
@@ -76,10 +91,13 @@ struct WorkloadParams : sim::ParamSet {
   sim::DurationParam interval{
       *this, "interval",   10 * sim::kMicrosecond,
       0,     sim::kSecond, "ipi_storm: computation between two calls, in `chunk` steps"};
-  sim::IntParam count{*this,     "count",
-                      0,         0,
-                      100000000, "ipi_storm: calls per caller, lock_torture: acquisitions per "
-                                 "task, then it idles (0: no limit)"};
+  sim::IntParam count{*this,
+                      "count",
+                      0,
+                      0,
+                      100000000,
+                      "ipi_storm: calls per caller, lock_torture: acquisitions per "
+                      "task, then it idles (0: no limit)"};
   sim::DurationParam work{*this,
                           "work",
                           100 * sim::kNanosecond,

@@ -51,14 +51,16 @@ void LockTorture::acquire(cpu::GuestCpu& cpu, int index) {
   const sim::Tick halted = cpu.halted_time();
   const cpu::Vcpu::Counters before = cpu.counters();
   s.waiters.push_back(cpu.id());
-  cpu.trace("lock.wait", index);
+  const int label = s.lock->label_id();
+  cpu.trace("spin.begin", label, s.holder);
   const int token = cpu.begin_wait({s.lock->name(), s.holder, sim::Needs::kProgress, false});
   s.lock->lock(cpu);
   cpu.end_wait(token);
+  cpu.trace("spin.end", label);
   s.waiters.erase(std::find(s.waiters.begin(), s.waiters.end(), cpu.id()));
   if (mutex_) mutex_->acquired(index, s.lock->name(), cpu.id(), cpu.now());
   s.holder = cpu.id();
-  cpu.trace("lock.acquired", index);
+  cpu.trace("lock.acquire", label);
   ++s.acquisitions;
   const sim::Tick waited = cpu.now() - start;
   const sim::Tick in_halt = cpu.halted_time() - halted;
@@ -73,7 +75,7 @@ void LockTorture::release(cpu::GuestCpu& cpu, int index) {
   Stats& s = locks_[static_cast<std::size_t>(index)];
   if (mutex_) mutex_->released(index, cpu.id());
   s.holder = -1;
-  cpu.trace("lock.release", index);
+  cpu.trace("lock.release", s.lock->label_id());
   const std::uint64_t kicks = cpu.counters().kicks_sent;
   s.lock->unlock(cpu);
   s.kicks += cpu.counters().kicks_sent - kicks;
@@ -93,8 +95,8 @@ void LockTorture::check_waiter_preemption(int index) {
   if (!stalled) return;
   ++s.waiter_preemptions;
   sim::Kernel& k = machine_.kernel();
-  k.recorder().note(k.now(), machine_.vcpu(s.waiters.front()).component(), "lock.lwp", index,
-                    static_cast<std::int64_t>(s.waiters.size()));
+  k.recorder().note(k.now(), machine_.vcpu(s.waiters.front()).component(), "lock.lwp",
+                    s.lock->label_id(), static_cast<std::int64_t>(s.waiters.size()));
 }
 
 void LockTorture::preempted(int v) {
@@ -103,7 +105,7 @@ void LockTorture::preempted(int v) {
     Stats& s = locks_[i];
     if (s.holder == v && !s.waiters.empty()) {
       ++s.holder_preemptions;
-      k.recorder().note(k.now(), machine_.vcpu(v).component(), "lock.lhp", static_cast<int>(i),
+      k.recorder().note(k.now(), machine_.vcpu(v).component(), "lock.lhp", s.lock->label_id(),
                         static_cast<std::int64_t>(s.waiters.size()));
     } else if (s.holder < 0 && !s.waiters.empty() &&
                (s.lock->fair()

@@ -93,6 +93,30 @@ std::string fmt(const char* f, double v) {
 }
 }  // namespace
 
+namespace {
+// lock_torture: the whole run, then each lock (up to eight of them).
+void summarize_locks(const sim::Json& m, std::ostringstream& out) {
+  auto line = [&](const std::string& p, const std::string& label) {
+    out << "  " << label << ": " << m[p + "acquisitions"] << " acquisitions ("
+        << fmt("%.0f", m[p + "acquisitions_per_s"].get<double>()) << "/s), wait ns p50/p99/max "
+        << m.value(p + "wait_ns.p50", 0) << "/" << m.value(p + "wait_ns.p99", 0) << "/"
+        << m.value(p + "wait_ns.max", 0) << ", spinning "
+        << m[p + "spin_ns"].get<std::int64_t>() / 1000 << " us, halted "
+        << m[p + "halted_ns"].get<std::int64_t>() / 1000 << " us\n    holder preemptions "
+        << m[p + "holder_preemptions"] << ", waiter preemptions " << m[p + "waiter_preemptions"]
+        << ", kicks " << m[p + "kicks"] << ", halts " << m[p + "halts"] << ", PLE exits "
+        << m[p + "ple_exits"];
+    if (m.contains(p + "transfers_per_acquisition"))
+      out << ", cacheline transfers per acquisition "
+          << fmt("%.1f", m[p + "transfers_per_acquisition"].get<double>());
+    out << "\n";
+  };
+  line("locks.", "locks (" + m["locks.kind"].get<std::string>() + ")");
+  for (int i = 0; i < 8 && m.contains("locks.lock" + std::to_string(i) + ".acquisitions"); ++i)
+    line("locks.lock" + std::to_string(i) + ".", "lock" + std::to_string(i));
+}
+}  // namespace
+
 // IPIs, cross-CPU calls and NMI time reads, for the scenarios that have them.
 void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstream& out) {
   auto val = [&m](const std::string& k) { return m.contains(k) ? m[k].dump() : std::string("-"); };
@@ -111,6 +135,7 @@ void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstr
         << ", not run " << m["smp_call.not_run"] << "), callers finished "
         << m["smp_call.callers_finished"] << ", completion latency ns p50/max "
         << val("smp_call.latency_ns.p50") << "/" << val("smp_call.latency_ns.max") << "\n";
+  if (m.contains("locks.acquisitions")) summarize_locks(m, out);
   if (m.contains("nmi.taken"))
     out << "  NMIs (" << s.guest.timekeeping.nmi_variant.value << "): " << m["nmi.taken"]
         << " taken, " << m["nmi.dropped"] << " dropped, handler ns p50/max "

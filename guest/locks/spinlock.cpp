@@ -4,7 +4,9 @@ namespace vcpusim::guest {
 
 cpu::Word& Spinlock::own_word(cpu::Machine& m, const std::string& field, std::uint64_t initial) {
   lines_.push_back(m.memory().new_line());
-  return m.memory().word(name_ + "." + field, lines_.back(), initial);
+  cpu::Word& w = m.memory().word(name_ + "." + field, lines_.back(), initial);
+  if (label_id_ < 0) label_id_ = w.id;
+  return w;
 }
 
 cpu::Word& Spinlock::word_beside(cpu::Machine& m, const cpu::Word& on, const std::string& field,

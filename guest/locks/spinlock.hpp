@@ -26,6 +26,8 @@ class Spinlock {
   const std::string& name() const { return name_; }
   // The cachelines of this lock's own words.
   const std::vector<int>& lines() const { return lines_; }
+  // Its first word's id: the label traces show it by.
+  int label_id() const { return label_id_; }
 
  protected:
   // A word on a new cacheline of this lock (name "<lock>.<field>").
@@ -37,6 +39,7 @@ class Spinlock {
  private:
   std::string name_;
   std::vector<int> lines_;
+  int label_id_ = -1;
 };
 
 // One per guest: what lock algorithms are built from.
