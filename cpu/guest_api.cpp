@@ -2,6 +2,7 @@
 
 #include "cpu/hypervisor.hpp"
 #include "cpu/machine.hpp"
+#include "sim/lock_checks.hpp"
 
 namespace vcpusim::cpu {
 
@@ -29,6 +30,12 @@ std::uint64_t GuestCpu::load(Word& w) {
 void GuestCpu::store(Word& w, std::uint64_t v) {
   op(machine_.costs().store.value + access(w, true));
   machine_.memory().write(w, v);
+  vcpu_.boundary();
+}
+
+void GuestCpu::store_field(Word& w, std::uint64_t mask, std::uint64_t v) {
+  op(machine_.costs().store.value + access(w, true));
+  machine_.memory().write(w, (w.value_ & ~mask) | (v & mask));
   vcpu_.boundary();
 }
 
@@ -77,12 +84,44 @@ void GuestCpu::halt() {
   wait([] { return false; }, WaitSpec::halt());
 }
 
-WakeReason GuestCpu::pv_wait(Word& w, std::uint64_t val) {
+WakeReason GuestCpu::pv_wait(Word& w, std::uint64_t val, std::uint64_t mask) {
   if (in_nmi()) return WakeReason::kCondition;  // kvm_wait returns at once in NMI context
-  return wait([&] { return load(w) != val; }, WaitSpec::halt());
+  return wait([&] { return (load(w) & mask) != val; }, WaitSpec::halt());
+}
+
+template <class Fn>
+WakeReason GuestCpu::probed_halt(const std::string& what, const WakeCondition& owed, Fn halt_fn) {
+  sim::LostWakeupCheck* check = machine_.lost_wakeup_check();
+  if (!check || !owed || in_nmi()) return halt_fn();
+  Peek peek;
+  vcpu_.set_halt_probe([&] {
+    machine_.memory().unwatch(peek.read, vcpu_);
+    peek.read.entries.clear();
+    const bool holds = owed(peek);
+    machine_.memory().watch(peek.read, vcpu_);
+    check->update(id(), what, holds && vcpu_.guest_state() == GuestState::kHalted);
+  });
+  const WakeReason why = halt_fn();
+  vcpu_.set_halt_probe(nullptr);
+  machine_.memory().unwatch(peek.read, vcpu_);
+  check->resumed(id());
+  return why;
+}
+
+WakeReason GuestCpu::pv_wait(Word& w, std::uint64_t val, std::uint64_t mask,
+                             const std::string& what, const WakeCondition& owed) {
+  return probed_halt(what, owed, [&] { return pv_wait(w, val, mask); });
+}
+
+void GuestCpu::halt(const std::string& what, const WakeCondition& owed) {
+  probed_halt(what, owed, [this] {
+    halt();
+    return WakeReason::kInterrupt;
+  });
 }
 
 void GuestCpu::pv_kick(int cpu) {
+  vcpu_.count_kick_sent();
   Hypervisor& hv = machine_.hypervisor();
   vcpu_.vm_exit(machine_.costs().hypercall.value, [&hv, this, cpu] { hv.kick_cpu(vcpu_, cpu); });
 }

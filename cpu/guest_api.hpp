@@ -16,7 +16,24 @@
 #include "sim/metrics.hpp"
 #include "sim/wait_graph.hpp"
 
+namespace vcpusim::sim {
+class LostWakeupCheck;
+}
+
 namespace vcpusim::cpu {
+
+// Host-side view of guest words for a check's predicate, never for guest code: each read is
+// recorded, so the check re-evaluates the predicate when one of the words is written.
+class Peek {
+ public:
+  std::uint64_t operator()(Word& w) {
+    read.add(w, MemoryInspector::writes(w));
+    return MemoryInspector::value(w);
+  }
+  WatchSet read;
+};
+// When it holds, a halted waiter is owed a wake-up (no_lost_wakeup).
+using WakeCondition = std::function<bool(Peek&)>;
 
 class GuestCpu {
  public:
@@ -28,6 +45,8 @@ class GuestCpu {
 
   std::uint64_t load(Word& w);
   void store(Word& w, std::uint64_t v);
+  // A plain store to part of a word (a byte or half-word store): only the bits in `mask` change.
+  void store_field(Word& w, std::uint64_t mask, std::uint64_t v);
   // Returns the old value; stores `desired` only if it equalled `expected`.
   std::uint64_t cmpxchg(Word& w, std::uint64_t expected, std::uint64_t desired);
   std::uint64_t xchg(Word& w, std::uint64_t v);
@@ -83,9 +102,16 @@ class GuestCpu {
   }
   // HLT: until an interrupt (or a pending kick).
   void halt();
+  // The same, telling the no_lost_wakeup check what should wake it (see pv_wait below).
+  void halt(const std::string& what, const WakeCondition& owed);
   // pv_wait(ptr, val) (arch/x86/kernel/kvm.c kvm_wait): halts only if `w` still holds `val`;
   // woken by a pv kick even with irqs off, or by a deliverable interrupt. May return spuriously.
-  WakeReason pv_wait(Word& w, std::uint64_t val);
+  // `mask` compares part of the word (pv_wait on a byte of it).
+  WakeReason pv_wait(Word& w, std::uint64_t val, std::uint64_t mask = ~0ULL);
+  // The same, telling the no_lost_wakeup check (when enabled) what should wake this halt: while
+  // halted, `owed` is re-evaluated whenever a word it read is written.
+  WakeReason pv_wait(Word& w, std::uint64_t val, std::uint64_t mask, const std::string& what,
+                     const WakeCondition& owed);
   // pv_kick(cpu): KVM_HC_KICK_CPU.
   void pv_kick(int cpu);
   // KVM_HC_SCHED_YIELD: ask the host to run `cpu` (when it is preempted) instead of us.
@@ -107,6 +133,14 @@ class GuestCpu {
   void switch_to(int context) { vcpu_.switch_to(context); }
   int current_context() const { return vcpu_.current_context(); }
 
+  // Declares a wait to the wait-for graph (no_deadlock, no_hang) for waits built on wait()
+  // directly; returns a token for end_wait (0 when no graph is enabled).
+  int begin_wait(sim::WaitOn on);
+  void end_wait(int token);
+  // Instrumentation: halted time, halts, kicks sent and pause-loop exits of this vCPU.
+  const Vcpu::Counters& counters() const { return vcpu_.counters(); }
+  Tick halted_time() const { return vcpu_.halted_time(); }
+
   // Trace-only event on this vCPU's lane, for --trace (never hashed: see sim::Recorder::note).
   void trace(const char* kind, std::int64_t a, std::int64_t b = 0);
 
@@ -127,10 +161,11 @@ class GuestCpu {
     return cond();
   }
   void op(Tick cost) { vcpu_.consume(cost); }
+  // Runs `halt_fn` with the no_lost_wakeup probe installed (when the check is enabled).
+  template <class Fn>
+  WakeReason probed_halt(const std::string& what, const WakeCondition& owed, Fn halt_fn);
   Tick access(Word& w, bool write);
   void read(Word& w);
-  int begin_wait(sim::WaitOn on);
-  void end_wait(int token);
 
   Vcpu& vcpu_;
   Machine& machine_;

@@ -22,8 +22,9 @@ sim::Tick Hypervisor::cycles(std::int64_t n) const {
 
 // kvm_arch_vcpu_put: a vCPU thread scheduled out while still runnable is marked preempted.
 void Hypervisor::scheduled_out(Vcpu& v, bool runnable) {
-  if (runnable)
-    machine_.memory().host_write(machine_.kernel().now(), v.pcpu(), preempted_word(v.index()), 1);
+  if (!runnable) return;
+  machine_.memory().host_write(machine_.kernel().now(), v.pcpu(), preempted_word(v.index()), 1);
+  for (const auto& f : preempt_observers_) f(v.index());
 }
 
 // record_steal_time on entry clears the flag; vmx_sched_in shrinks the pause-loop window.

@@ -10,6 +10,7 @@
 // arch/x86/kvm/vmx/vmx.c; MECHANISMS.md sections 3 and 6.)
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "cpu/memory.hpp"
@@ -30,6 +31,12 @@ class Hypervisor {
   bool pv_unhalt() const { return pv_unhalt_; }
   // KVM_VCPU_PREEMPTED of `vcpu`'s steal-time page (guest reads it with vcpu_is_preempted()).
   Word& preempted_word(int vcpu) { return *preempted_[static_cast<std::size_t>(vcpu)]; }
+
+  // Called with the vCPU's index whenever the host preempts a runnable vCPU (instrumentation:
+  // lock-holder preemption statistics).
+  void add_preempt_observer(std::function<void(int)> f) {
+    preempt_observers_.push_back(std::move(f));
+  }
 
   // Host scheduler callbacks through the vCPU thread.
   void scheduled_out(Vcpu& v, bool runnable);
@@ -75,6 +82,7 @@ class Hypervisor {
   const VmParams& vm_;
   bool pv_unhalt_;
   std::vector<Word*> preempted_;
+  std::vector<std::function<void(int)>> preempt_observers_;
   std::vector<PerVcpu> per_vcpu_;
   int last_boosted_ = -1;
   std::uint64_t kicks_ = 0;

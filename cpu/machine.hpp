@@ -16,6 +16,7 @@
 #include "sim/deadline_check.hpp"
 #include "sim/decision.hpp"
 #include "sim/kernel.hpp"
+#include "sim/lock_checks.hpp"
 #include "sim/metrics.hpp"
 #include "sim/wait_graph.hpp"
 
@@ -49,6 +50,8 @@ class Machine {
   sim::WaitGraph* wait_graph() { return waits_; }
   void set_nmi_check(sim::DeadlineCheck* c) { nmi_check_ = c; }
   sim::DeadlineCheck* nmi_check() { return nmi_check_; }
+  void set_lost_wakeup_check(sim::LostWakeupCheck* c) { lost_wakeup_ = c; }
+  sim::LostWakeupCheck* lost_wakeup_check() { return lost_wakeup_; }
   // An NMI handler returned after `duration` (entry to exit).
   void nmi_handled(Tick duration) { nmi_handler_ns_.add(duration / sim::kNanosecond); }
   // TSC value at simulated time t: floor(t * f / 1 s).
@@ -77,6 +80,7 @@ class Machine {
   Hypervisor hypervisor_;
   sim::WaitGraph* waits_ = nullptr;
   sim::DeadlineCheck* nmi_check_ = nullptr;
+  sim::LostWakeupCheck* lost_wakeup_ = nullptr;
   sim::Samples nmi_handler_ns_;
 };
 

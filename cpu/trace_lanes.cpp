@@ -349,6 +349,9 @@ void HostTraceVocabulary::vcpu_event(int v, const sim::RecordedEvent& e) {
                    e.a, "vcpu", v});
   } else if (k == "lock.release") {
     b_->close_span("lock", e.a);
+  } else if (k == "lock.lhp" || k == "lock.lwp") {  // lock_torture's preemption marks
+    const char* what = k == "lock.lhp" ? "lock holder preempted: " : "next waiter preempted: ";
+    b_->instant(vlane(v), what + b_->label(e.a) + " (" + std::to_string(e.b) + " waiting)", "lock");
   } else if (k == "seq.write_begin") {
     b_->open_span("seqcount", e.a, kVmPid, vcpu_tid(v),
                   {"write " + b_->label(e.a) + " by vCPU" + std::to_string(v), "seqcount", "id",

@@ -168,6 +168,8 @@ void Vcpu::note_wake_sent() {
 void Vcpu::watched_write() {
   if (guest_state_ == GuestState::kSpinning)
     end_spin(WakeReason::kWrite, machine_.costs().spin_recheck.value);
+  else if (guest_state_ == GuestState::kHalted && halt_probe_)
+    halt_probe_();
 }
 
 // --- host side -------------------------------------------------------------------------------
@@ -251,9 +253,11 @@ void Vcpu::apply_request() {
       halt_start_ = k.now();
       halt_host_running_ = true;
       k.recorder().note(halt_start_, component(), "halt.begin");
+      ++counters_.halts;
       exit_kind_ = ExitKind::kHalt;
       phase_ = HostPhase::kExit;
       s.set_work(*this, machine_.costs().vm_exit.value);
+      if (halt_probe_) halt_probe_();
       break;
     case Request::kVmExit:
       exit_kind_ = ExitKind::kCall;
@@ -341,6 +345,7 @@ void Vcpu::after_exit() {
       }
       break;
     case ExitKind::kPle:
+      ++counters_.ple_exits;
       machine_.hypervisor().pause_loop_exit(*this);
       enter_then(true);
       break;

@@ -49,6 +49,14 @@ class Vcpu final : public HostThread {
   std::uint64_t nmis_taken() const { return nmis_taken_; }
   // NMIs raised while one was already latched (a third NMI during a handler is lost).
   std::uint64_t nmis_dropped() const { return nmis_dropped_; }
+  // Instrumentation for guest-side statistics (a lock's halts, kicks and pause-loop exits).
+  struct Counters {
+    std::uint64_t halts = 0;
+    std::uint64_t ple_exits = 0;
+    std::uint64_t kicks_sent = 0;
+  };
+  const Counters& counters() const { return counters_; }
+  void count_kick_sent() { ++counters_.kicks_sent; }
   // Halted, but the host thread is still on its pCPU (exiting or halt-polling): an interrupt
   // arriving now needs no host wake-up.
   bool halt_polling() const { return guest_state_ == GuestState::kHalted && halt_host_running_; }
@@ -101,6 +109,9 @@ class Vcpu final : public HostThread {
   void set_recording(WatchSet* ws) { recording_ = ws; }
   // Memory notification for a watched word.
   void watched_write();
+  // Called when a halt begins and on each write to a word the vCPU watches while halted (the
+  // no_lost_wakeup check's probe); empty to remove.
+  void set_halt_probe(std::function<void()> probe) { halt_probe_ = std::move(probe); }
   Machine& machine() { return machine_; }
   GuestCpu& guest() { return *guest_; }
 
@@ -174,6 +185,8 @@ class Vcpu final : public HostThread {
   std::uint64_t interrupts_taken_ = 0;
   std::uint64_t nmis_taken_ = 0;
   std::uint64_t nmis_dropped_ = 0;
+  Counters counters_;
+  std::function<void()> halt_probe_;
   unsigned exit_pending_ = 0;  // vectors whose injection costs this vCPU an exit
   unsigned sent_pending_ = 0;  // vectors with a send time below
   Tick sent_at_[kVectors] = {0, 0, 0, 0};

@@ -3,7 +3,8 @@
 namespace vcpusim::guest {
 
 GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const TimekeepingCosts& tk_costs,
-                 sim::MonotonicTimeCheck* monotonic, bool report_misuse)
+                 sim::MonotonicTimeCheck* monotonic, bool report_misuse,
+                 sim::MutualExclusionCheck* mutual_exclusion)
     : machine_(machine),
       sched_(machine, params.sched.haltpoll.value),
       timekeeping_(machine, params.timekeeping, tk_costs),
@@ -16,12 +17,13 @@ GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const Timekee
   for (int v = 0; v < machine.vcpu_count(); ++v)
     machine.vcpu(v).set_handler(cpu::Vector::kTimer,
                                 [this](cpu::GuestCpu& cpu) { timer_interrupt(cpu); });
-  register_workloads(params, report_misuse);
+  register_workloads(params, report_misuse, mutual_exclusion);
   for (const auto& w : params.workloads)
     for (std::int64_t v : w->vcpus.value) kinds_.at(w->kind.value)(*w, static_cast<int>(v));
 }
 
-void GuestOs::register_workloads(const GuestParams& params, bool report_misuse) {
+void GuestOs::register_workloads(const GuestParams& params, bool report_misuse,
+                                 sim::MutualExclusionCheck* mutual_exclusion) {
   kinds_["idle"] = [](const WorkloadParams&, int) {};  // the idle task halts
   kinds_["busy"] = [this](const WorkloadParams& p, int v) {
     spawn(p, v, [this, &p](cpu::GuestCpu& cpu) {
@@ -40,6 +42,11 @@ void GuestOs::register_workloads(const GuestParams& params, bool report_misuse) 
     storms_.push_back(std::make_unique<IpiStorm>(*calls_, ledger_, p));
     IpiStorm* storm = storms_.back().get();
     spawn(p, v, [storm](cpu::GuestCpu& cpu) { storm->run(cpu); });
+  };
+  kinds_["lock_torture"] = [this, &params, mutual_exclusion](const WorkloadParams& p, int v) {
+    if (!torture_)
+      torture_ = std::make_unique<LockTorture>(machine_, params.locks, mutual_exclusion);
+    spawn(p, v, [this, &p](cpu::GuestCpu& cpu) { torture_->run(cpu, p); });
   };
   kinds_["nmi_time_reader"] = [this](const WorkloadParams& p, int v) {
     install_nmi_reader(v, p);  // no task: the reads run in the NMI handler
@@ -140,6 +147,7 @@ void GuestOs::collect_metrics(sim::Metrics& out) const {
   out.set("guest.context_switches", sched_.context_switches());
   out.set("guest.resched_ipis", sched_.resched_ipis());
   if (rcu_) rcu_->collect_metrics(out);
+  if (torture_) torture_->collect_metrics(out, machine_.kernel().now());
   if (calls_) {
     ledger_.collect_metrics(out);
     out.set("smp_call.ipis_sent", calls_->ipis_sent());

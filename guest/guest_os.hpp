@@ -10,6 +10,7 @@
 #include "guest/guest_params.hpp"
 #include "guest/ipi_storm.hpp"
 #include "guest/rcu_system.hpp"
+#include "guest/lock_torture.hpp"
 #include "guest/sched.hpp"
 #include "guest/smp_call.hpp"
 #include "guest/timekeeping.hpp"
@@ -22,7 +23,8 @@ class GuestOs {
  public:
   // `report_misuse`: the api_misuse check is enabled.
   GuestOs(cpu::Machine& machine, const GuestParams& params, const TimekeepingCosts& tk_costs,
-          sim::MonotonicTimeCheck* monotonic, bool report_misuse = false);
+          sim::MonotonicTimeCheck* monotonic, bool report_misuse = false,
+          sim::MutualExclusionCheck* mutual_exclusion = nullptr);
   // After the run: reader latencies, seqcount retries, timekeeping counters.
   void collect_metrics(sim::Metrics& out) const;
   Timekeeping& timekeeping() { return timekeeping_; }
@@ -36,7 +38,8 @@ class GuestOs {
 
  private:
   using WorkloadFactory = std::function<void(const WorkloadParams&, int vcpu)>;
-  void register_workloads(const GuestParams& params, bool report_misuse);
+  void register_workloads(const GuestParams& params, bool report_misuse,
+                          sim::MutualExclusionCheck* mutual_exclusion);
   // Spawns the task of a workload that runs `body` forever on `vcpu`.
   void spawn(const WorkloadParams& p, int vcpu, std::function<void(cpu::GuestCpu&)> body);
   // The timer interrupt: the tick's timekeeping update where it is due, then expired timers.
@@ -58,6 +61,7 @@ class GuestOs {
   CallLedger ledger_;
   std::vector<std::unique_ptr<IpiStorm>> storms_;
   std::unique_ptr<RcuSystem> rcu_;  // only when an RCU workload runs
+  std::unique_ptr<LockTorture> torture_;  // only when a lock_torture runs
   std::uint64_t nmi_reads_ = 0;
   // Keyed "vdso" / "ktime", and "vdso.vcpuN" per reader.
   std::map<std::string, sim::Samples> latency_ns_;

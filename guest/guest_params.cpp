@@ -10,7 +10,8 @@ void WorkloadParams::load(const sim::Node& node) {
     node.fail("missing key \"kind\"",
               "\"idle\", \"busy\", \"vdso_reader\", \"ktime_reader\", \"ipi_storm\", "
               "\"nmi_time_reader\", \"rcu_reader\", \"rcu_updater\", \"srcu_reader\", "
-              "\"srcu_updater\" or \"mmu_notifier_torture\"");
+              "\"srcu_updater\", \"mmu_notifier_torture\" "
+              "or \"lock_torture\"");
   kind.load(node.at("kind"));
   std::vector<std::string> allowed = {"kind", "vcpus"};
   if (kind.value == "busy") allowed.push_back("chunk");
@@ -20,14 +21,17 @@ void WorkloadParams::load(const sim::Node& node) {
                    {"targets", "irqs", "wait", "mode", "interval", "count", "work", "chunk"});
   if (kind.value == "nmi_time_reader") allowed.insert(allowed.end(), {"period", "at"});
   for (const std::string& k : rcu_keys()) allowed.push_back(k);
+  if (kind.value == "lock_torture")
+    allowed.insert(allowed.end(), {"locks", "hold", "hold_dist", "think", "irqs", "count",
+                                   "long_hold", "long_hold_every"});
   node.reject_unknown(allowed);
   if (!node.has("vcpus")) node.fail("missing key \"vcpus\"", "a list of vCPU numbers");
   vcpus.load(node.at("vcpus"));
   if (node.has("think")) think.load(node.at("think"));
   if (node.has("chunk")) chunk.load(node.at("chunk"));
-  for (sim::ParamBase* p :
-       std::initializer_list<sim::ParamBase*>{&targets, &irqs, &wait, &mode, &interval, &count,
-                                              &work, &period, &section, &sleep, &domain, &role})
+  for (sim::ParamBase* p : std::initializer_list<sim::ParamBase*>{
+           &targets, &irqs, &wait, &mode, &interval, &count, &work, &period, &section, &sleep,
+           &domain, &role, &locks, &hold, &hold_dist, &long_hold, &long_hold_every})
     if (node.has(p->name())) p->load(node.at(p->name()));
   at.clear();
   if (node.has("at")) {
@@ -73,6 +77,10 @@ sim::Json WorkloadParams::to_json() const {
     for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
              &chunk, &interval, &count, &irqs, &section, &sleep, &domain, &role})
       if (p->name() == k) out[k] = p->to_json();
+  if (kind.value == "lock_torture")
+    for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
+             &locks, &hold, &hold_dist, &think, &irqs, &count, &long_hold, &long_hold_every})
+      out[p->name()] = p->to_json();
   if (kind.value == "nmi_time_reader") {
     out["period"] = period.to_json();
     out["at"] = sim::Json::array();
@@ -129,6 +137,12 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
                                      "supports up to 64 vCPUs (vm.vcpus is " +
                                      std::to_string(vcpus) + ")",
                                  "a VM of at most 64 vCPUs for RCU workloads");
+    for (std::size_t k = 0; k < w->locks.value.size(); ++k)
+      if (w->locks.value[k] >= locks.count.value)
+        list.at(i).at("locks").at(k).fail(
+            std::to_string(w->locks.value[k]) + " is not a lock of this guest",
+            "0 to " + std::to_string(locks.count.value - 1) + " (guest.locks.count is " +
+                std::to_string(locks.count.value) + ")");
     workloads.push_back(std::move(w));
   }
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "guest/rcu_params.hpp"
+#include "guest/locks/lock_params.hpp"
 #include "guest/smp_call_params.hpp"
 #include "guest/timekeeping_params.hpp"
 #include "sim/config.hpp"
@@ -16,7 +17,7 @@ struct WorkloadParams : sim::ParamSet {
       "kind",
       "idle",
       {"idle", "busy", "vdso_reader", "ktime_reader", "ipi_storm", "nmi_time_reader", "rcu_reader",
-       "rcu_updater", "srcu_reader", "srcu_updater", "mmu_notifier_torture"},
+       "rcu_updater", "srcu_reader", "srcu_updater", "mmu_notifier_torture", "lock_torture"},
       "idle: halt until an interrupt, forever; busy: compute in chunks; "
       "vdso_reader: clock_gettime through the vDSO in a loop; ktime_reader: "
       "kernel ktime_get through tk_core's seqcount in a loop; ipi_storm: "
@@ -27,10 +28,45 @@ struct WorkloadParams : sim::ParamSet {
       "the callback ran); srcu_reader: SRCU read sections in `domain` that compute `section` and "
       "sleep `sleep`; srcu_updater: synchronize_srcu on `domain` every `interval`; "
       "mmu_notifier_torture: invalidate walks (role \"invalidate\") or register / unregister / "
-      "free of a notifier (role \"churn\") every `interval`"};
+      "free of a notifier (role \"churn\") every `interval`; lock_torture: take the `locks` "
+      "(guest.locks) in a loop, holding each for `hold` and thinking `think` between "
+      "(kernel/locking/locktorture.c)"};
   sim::IntListParam vcpus{*this, "vcpus", {}, 0, 1023, "vCPUs running this workload"};
-  sim::DurationParam think{*this, "think",      100 * sim::kNanosecond,
-                           0,     sim::kSecond, "readers: computation between two reads"};
+  sim::DurationParam think{*this,
+                           "think",
+                           100 * sim::kNanosecond,
+                           0,
+                           sim::kSecond,
+                           "readers: computation between two reads; lock_torture: between two "
+                           "acquisitions (mean, drawn as `hold_dist` says)"};
+  sim::IntListParam locks{*this,
+                          "locks",
+                          {},
+                          0,
+                          4095,
+                          "lock_torture: indices of the locks it takes, one drawn uniformly per "
+                          "acquisition (empty: all of guest.locks)"};
+  sim::DurationParam hold{*this, "hold",       sim::kMicrosecond,
+                          0,     sim::kSecond, "lock_torture: critical section length (mean)"};
+  sim::EnumParam hold_dist{*this,
+                           "hold_dist",
+                           "exponential",
+                           {"fixed", "exponential"},
+                           "lock_torture: distribution of `hold` and `think` around their means"};
+  sim::DurationParam long_hold{*this,
+                               "long_hold",
+                               0,
+                               0,
+                               sim::kSecond,
+                               "lock_torture: an occasional long critical section (locktorture's "
+                               "long delay; 0: none)"};
+  sim::IntParam long_hold_every{*this,
+                                "long_hold_every",
+                                1000,
+                                1,
+                                1000000000,
+                                "lock_torture: one acquisition in this many (on average) holds "
+                                "`long_hold`"};
   sim::DurationParam chunk{*this,
                            "chunk",
                            100 * sim::kNanosecond,
@@ -50,7 +86,8 @@ struct WorkloadParams : sim::ParamSet {
                       "on",
                       {"on", "off"},
                       "ipi_storm: irqs while calling and waiting (off: local_irq_save around it); "
-                      "rcu_updater: off waits for its callback spinning with irqs off"};
+                      "rcu_updater: off waits for its callback spinning with irqs off; lock_torture: irqs "
+                      "while waiting for and holding a lock (off: spin_lock_irqsave)"};
   sim::BoolParam wait{*this, "wait", true,
                       "ipi_storm: wait until the function ran (synchronous call)"};
   sim::EnumParam mode{*this,
@@ -63,7 +100,8 @@ struct WorkloadParams : sim::ParamSet {
       *this, "interval",   10 * sim::kMicrosecond,
       0,     sim::kSecond, "ipi_storm, RCU workloads: computation between two calls, in `chunk` steps"};
   sim::IntParam count{*this,     "count", 0, 0, 100000000,
-                      "ipi_storm, RCU workloads: calls (read sections, grace periods, rounds) per "
+                      "ipi_storm, RCU workloads, lock_torture: calls (read sections, grace periods, "
+                      "rounds, acquisitions) per "
                       "task, then it idles (0: no limit)"};
   sim::DurationParam work{*this,
                           "work",
@@ -114,8 +152,10 @@ struct GuestParams : sim::ParamSet {
     add_section("sched", sched, "guest tasks: scheduler and idle loop");
     add_section("rcu", rcu, "RCU and SRCU (rcu_* and srcu_* workloads, mmu notifiers)");
     add_section("mmu_notifier", mmu_notifier, "mmu notifiers (mmu_notifier_torture workloads)");
+    add_section("locks", locks, "spinlocks taken by lock_torture workloads");
   }
   SchedParams sched;
+  LockParams locks;
   RcuParams rcu;
   MmuNotifierParams mmu_notifier;
   TimekeepingParams timekeeping;

@@ -30,6 +30,9 @@ class DecisionSource {
   std::uint64_t count() const { return count_; }
   // The log of every decision grows with simulated time: kept only when asked (tests, replay).
   void keep_log(bool keep) { keep_log_ = keep; }
+  // A stream for the guest's own random choices (a workload's think times): guest behaviour, not
+  // a host decision, so its draws are not logged. Keyed by the name, seeded by the run's seed.
+  virtual Rng guest_stream(const std::string& name) const = 0;
   const std::vector<Decision>& log() const { return log_; }
 
  protected:
@@ -49,6 +52,9 @@ class RandomDecisionSource final : public DecisionSource {
       : seed_(seed), components_(components) {}
   Tick exponential(Tick now, int component, const std::string& what, Tick mean) override;
   std::int64_t choose(Tick now, int component, const std::string& what, std::int64_t n) override;
+  Rng guest_stream(const std::string& name) const override {
+    return Rng(seed_, stable_hash("guest/" + name));
+  }
 
  private:
   Rng& stream(int component);

@@ -18,6 +18,10 @@ class Samples {
   }
   std::size_t count() const { return count_; }
   std::size_t distinct() const { return counts_.size(); }
+  void merge(const Samples& other) {
+    for (const auto& [v, n] : other.counts_) counts_[v] += n;
+    count_ += other.count_;
+  }
   // Empty when no sample was taken.
   std::map<std::string, std::int64_t> summary() const;
 

@@ -2,8 +2,10 @@
 
 #include "guest/guest_objects.hpp"
 #include "guest/rcu_monitor.hpp"
+#include "guest/locks/pv_qspinlock.hpp"
 #include "guest/smp_call.hpp"
 #include "sim/error.hpp"
+#include "sim/lock_checks.hpp"
 #include "sim/scenario_file.hpp"
 #include "sim/wait_graph.hpp"
 
@@ -22,6 +24,9 @@ const std::vector<std::string>& known_checks() {
                                                    guest::RcuMonitor::kSpansGp,
                                                    guest::RcuMonitor::kStall,
                                                    guest::GuestObjects::kUseAfterFree};
+                                                   sim::MutualExclusionCheck::kName,
+                                                   sim::LostWakeupCheck::kName,
+                                                   guest::PvQspinlock::kHashLookup};
   return kChecks;
 }
 

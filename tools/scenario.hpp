@@ -39,6 +39,15 @@ struct Limits : sim::ParamSet {
                              sim::kNanosecond,
                              100 * sim::kSecond,
                              "nmi_completes: longest an NMI handler may run (entry to return)"};
+  sim::DurationParam lost_wakeup_after{
+      *this,
+      "lost_wakeup_after",
+      50 * sim::kMillisecond,
+      sim::kMicrosecond,
+      100 * sim::kSecond,
+      "no_lost_wakeup: longest a vCPU may stay halted in pv_wait after the condition that "
+      "should wake it holds (must exceed a host slice: an unlocker preempted between its "
+      "release and its kick delays the kick that long)"};
 };
 
 class Scenario {

@@ -46,6 +46,7 @@ test_packages=(
   gtkwave
   nodejs
   help2man
+  jq  # reads result JSON in the benchmark scripts (tools/lock_table.sh)
   # a real single-node Slurm for tests/slurm_sweep_test.cpp (the fixture in tests/slurm/)
   slurmctld
   slurmd

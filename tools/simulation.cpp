@@ -36,8 +36,12 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   sim::DeadlineCheck nmi_check(kernel, machine.violations(), kNmiCompletes, "NMI handler",
                                s.limits.nmi_max.value);
   if (enabled(kNmiCompletes)) machine.set_nmi_check(&nmi_check);
+  sim::MutualExclusionCheck mutual_exclusion(machine.violations());
+  sim::LostWakeupCheck lost_wakeup(kernel, machine.violations(), s.limits.lost_wakeup_after.value);
+  if (enabled(sim::LostWakeupCheck::kName)) machine.set_lost_wakeup_check(&lost_wakeup);
   guest::GuestOs os(machine, s.guest, s.costs.timekeeping, monotonic_on ? &monotonic : nullptr,
-                    enabled(guest::SmpCall::kMisuse));
+                    enabled(guest::SmpCall::kMisuse),
+                    enabled(sim::MutualExclusionCheck::kName) ? &mutual_exclusion : nullptr);
   os.set_checks(s.checks);
   machine.run(s.duration);
 
@@ -95,6 +99,30 @@ std::string fmt(const char* f, double v) {
 }
 }  // namespace
 
+namespace {
+// lock_torture: the whole run, then each lock (up to eight of them).
+void summarize_locks(const sim::Json& m, std::ostringstream& out) {
+  auto line = [&](const std::string& p, const std::string& label) {
+    out << "  " << label << ": " << m[p + "acquisitions"] << " acquisitions ("
+        << fmt("%.0f", m[p + "acquisitions_per_s"].get<double>()) << "/s), wait ns p50/p99/max "
+        << m.value(p + "wait_ns.p50", 0) << "/" << m.value(p + "wait_ns.p99", 0) << "/"
+        << m.value(p + "wait_ns.max", 0) << ", spinning "
+        << m[p + "spin_ns"].get<std::int64_t>() / 1000 << " us, halted "
+        << m[p + "halted_ns"].get<std::int64_t>() / 1000 << " us\n    holder preemptions "
+        << m[p + "holder_preemptions"] << ", waiter preemptions " << m[p + "waiter_preemptions"]
+        << ", kicks " << m[p + "kicks"] << ", halts " << m[p + "halts"] << ", PLE exits "
+        << m[p + "ple_exits"];
+    if (m.contains(p + "transfers_per_acquisition"))
+      out << ", cacheline transfers per acquisition "
+          << fmt("%.1f", m[p + "transfers_per_acquisition"].get<double>());
+    out << "\n";
+  };
+  line("locks.", "locks (" + m["locks.kind"].get<std::string>() + ")");
+  for (int i = 0; i < 8 && m.contains("locks.lock" + std::to_string(i) + ".acquisitions"); ++i)
+    line("locks.lock" + std::to_string(i) + ".", "lock" + std::to_string(i));
+}
+}  // namespace
+
 // IPIs, cross-CPU calls and NMI time reads, for the scenarios that have them.
 void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstream& out) {
   auto val = [&m](const std::string& k) { return m.contains(k) ? m[k].dump() : std::string("-"); };
@@ -118,6 +146,7 @@ void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstr
         << ", latency to guest code ns p50/max " << m["kvm.halt_wakeup_ns.p50"] << "/"
         << m["kvm.halt_wakeup_ns.max"] << "; halt-polling caught " << m["kvm.halt_poll_success"]
         << ", slept after polling " << m["kvm.halt_poll_fail"] << "\n";
+  if (m.contains("locks.acquisitions")) summarize_locks(m, out);
   if (m.contains("nmi.taken"))
     out << "  NMIs (" << s.guest.timekeeping.nmi_variant.value << "): " << m["nmi.taken"]
         << " taken, " << m["nmi.dropped"] << " dropped, handler ns p50/max "

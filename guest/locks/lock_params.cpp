@@ -1,0 +1,23 @@
+#include "guest/locks/lock_params.hpp"
+
+#include "guest/locks/lock_registry.hpp"
+
+namespace vcpusim::guest {
+
+namespace {
+const char* kind_doc() {
+  static const std::string doc = lock_algorithms_doc();
+  return doc.c_str();
+}
+}  // namespace
+
+LockParams::LockParams() : kind(*this, "kind", "pvqspinlock", lock_algorithm_names(), kind_doc()) {}
+
+void LockParams::validate(const sim::Node& node) const {
+  const std::int64_t n = pv_hash_entries.value;
+  if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
+    node.at("pv_hash_entries")
+        .fail("pv_hash_entries is " + std::to_string(n), "0 or a power of two >= 4");
+}
+
+}  // namespace vcpusim::guest

@@ -1,0 +1,53 @@
+// Scenario section "guest.locks": which spinlock algorithm the lock workloads use, how many locks
+// there are, and the knobs of the paravirt variants (seed 003).
+#pragma once
+#include "sim/config.hpp"
+
+namespace vcpusim::guest {
+
+// In the order of the choices of `pv_hash_order` and `pv_hash_lookup`.
+enum class PvHashOrder { kHashThenSlow, kSlowThenHash };
+enum class PvHashLookup { kProbeUntilFound, kStopAtEmpty };
+
+struct LockParams : sim::ParamSet {
+  LockParams();
+  sim::EnumParam kind;
+  sim::IntParam count{*this, "count", 1, 1, 4096, "number of locks (lock0, lock1, ...)"};
+  sim::IntParam spin_threshold{
+      *this,     "spin_threshold",
+      1 << 15,   1,
+      1LL << 30, "SPIN_THRESHOLD: cpu_relax() loops a pv waiter spins before it halts (x86: 2^15)"};
+  sim::DurationParam relax{*this,
+                           "relax",
+                           10 * sim::kNanosecond,
+                           sim::kPicosecond,
+                           sim::kMillisecond,
+                           "one spin-loop iteration, PAUSE plus the re-read: ~25 cycles on the "
+                           "2015-era parts of Long's table (PAUSE ~10 cycles), ~140 since "
+                           "Skylake (set 56ns for those); sets how long a spin threshold lasts"};
+  sim::EnumParam pv_hash_order{
+      *this,
+      "pv_hash_order",
+      "hash-then-slow",
+      {"hash-then-slow", "slow-then-hash"},
+      "pvqspinlock queue head before it halts: hash-then-slow (mainline) inserts lock -> node "
+      "into the hash table, then publishes _Q_SLOW_VAL; slow-then-hash publishes _Q_SLOW_VAL "
+      "first (seed 003: an unlocker that sees it may not find the entry)"};
+  sim::EnumParam pv_hash_lookup{
+      *this,
+      "pv_hash_lookup",
+      "probe-until-found",
+      {"probe-until-found", "stop-at-empty"},
+      "pv_unhash: probe-until-found (mainline: _Q_SLOW_VAL implies an entry exists) or "
+      "stop-at-empty (seed 003: broken once an earlier slot of the chain is emptied)"};
+  sim::IntParam pv_hash_entries{*this,
+                                "pv_hash_entries",
+                                0,
+                                0,
+                                1 << 20,
+                                "pv hash table size, a power of two >= 4 (0: the kernel's "
+                                "rule, 4 x vCPUs rounded up to a cacheline, at least 256)"};
+  void validate(const sim::Node& node) const override;
+};
+
+}  // namespace vcpusim::guest
