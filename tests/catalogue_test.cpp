@@ -20,9 +20,12 @@ namespace {
 // Update deliberately, with the reason in the commit message, when a model changes.
 const std::map<std::string, std::string> kPinned = {
     {"ipi-deadlock.json", "b9ca34658897636b"},
-    {"mmu-notifier-sleep.json", "618af082552135c1"},
+    {"lock-holder-preemption.json", "1cc306974c94ca38"},
+    {"mmu-notifier-sleep.json", "2839fac8903ffc04"},
     {"nmi-time-read.json", "b6b8e6d25d983e10"},
-    {"rcu-grace-period.json", "c5d4c027f74d26ef"},
+    {"pv-hash-race.json", "929fa69b6bea477b"},
+    {"pv-hash-stop-at-empty.json", "f7f2719453e433ba"},
+    {"rcu-grace-period.json", "5732c27e3b3a78e6"},
     {"timekeeping-latency.json", "6c510982fbf5b57f"},
     {"vdso-time-backwards.json", "308a8b4add2e66d8"},
 };

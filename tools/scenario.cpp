@@ -23,7 +23,7 @@ const std::vector<std::string>& known_checks() {
                                                    kNmiCompletes, guest::SmpCall::kMisuse,
                                                    guest::RcuMonitor::kSpansGp,
                                                    guest::RcuMonitor::kStall,
-                                                   guest::GuestObjects::kUseAfterFree};
+                                                   guest::GuestObjects::kUseAfterFree,
                                                    sim::MutualExclusionCheck::kName,
                                                    sim::LostWakeupCheck::kName,
                                                    guest::PvQspinlock::kHashLookup};
