@@ -49,7 +49,9 @@ void Apic::deliver(Vcpu& from, Vcpu& to, Vector v) {
   else if (st == TargetState::kRunning)
     to.exit_before(v);  // the target is kicked out of the guest and re-enters to inject
   else if (st == TargetState::kHalted && !to.halt_polling())
-    delay = machine_.costs().halt_wakeup.value;
+    delay = machine_.latency(machine_.costs().halt_wakeup.value,
+                             machine_.costs().halt_wakeup_jitter.value, to.irq_component(),
+                             "wakeup.latency");
   if (delay == 0) {
     to.raise(v);
     return;

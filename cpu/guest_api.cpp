@@ -11,6 +11,7 @@ Tick GuestCpu::now() const {
 }
 
 Tick GuestCpu::access(Word& w, bool write) {
+  if (const auto& observe = machine_.access_observer()) observe(vcpu_.index(), w, write);
   return machine_.memory().access(now(), vcpu_.pcpu(), w, write);
 }
 
@@ -120,15 +121,21 @@ void GuestCpu::halt(const std::string& what, const WakeCondition& owed) {
   });
 }
 
+Tick GuestCpu::hypercall_cost() {
+  const CostParams& c = machine_.costs();
+  return machine_.latency(c.hypercall.value, c.hypercall_jitter.value, vcpu_.component(),
+                          "hypercall.latency");
+}
+
 void GuestCpu::pv_kick(int cpu) {
   vcpu_.count_kick_sent();
   Hypervisor& hv = machine_.hypervisor();
-  vcpu_.vm_exit(machine_.costs().hypercall.value, [&hv, this, cpu] { hv.kick_cpu(vcpu_, cpu); });
+  vcpu_.vm_exit(hypercall_cost(), [&hv, this, cpu] { hv.kick_cpu(vcpu_, cpu); });
 }
 
 void GuestCpu::sched_yield(int cpu) {
   Hypervisor& hv = machine_.hypervisor();
-  vcpu_.vm_exit(machine_.costs().hypercall.value, [&hv, this, cpu] { hv.sched_yield(vcpu_, cpu); });
+  vcpu_.vm_exit(hypercall_cost(), [&hv, this, cpu] { hv.sched_yield(vcpu_, cpu); });
 }
 
 bool GuestCpu::vcpu_is_preempted(int cpu) {

@@ -27,6 +27,34 @@ void HostScheduler::record(int pcpu, const char* what, const HostThread* t) {
                             t ? t->id() : -1);
 }
 
+void HostScheduler::set_decisions(sim::DecisionSource* d) {
+  decisions_ = d;
+  policy_->set_tie_break([this](int pcpu, std::int64_t n) {
+    return decisions_
+               ? decisions_->nominal(
+                     kernel_.now(), pcpus_[static_cast<std::size_t>(pcpu)].component, "pick.tie", n)
+               : 0;
+  });
+}
+
+void HostScheduler::steal(int pcpu, Tick until) {
+  Pcpu& p = pcpus_[static_cast<std::size_t>(pcpu)];
+  settle_pcpu(pcpu);
+  if (until <= kernel_.now() || until <= p.stolen_until) return;
+  p.stolen_until = until;
+  if (HostThread* prev = p.current) {
+    deschedule_current(pcpu);
+    policy_->enqueue(pcpu, *prev, false);
+  }
+  record(pcpu, "steal", nullptr);
+  kernel_.cancel(p.slice_event);
+  kernel_.at(until, sim::Phase::kHost, p.component, [this, pcpu] {
+    if (stolen(pcpu)) return;  // a later steal extended it
+    record(pcpu, "steal_end", nullptr);
+    schedule_next(pcpu);
+  });
+}
+
 int HostScheduler::select_pcpu(const HostThread& t) const {
   // Previous pCPU if idle, else the lowest idle allowed pCPU, else the previous one if allowed,
   // else the allowed pCPU with the shortest queue (lowest number on ties).
@@ -35,9 +63,18 @@ int HostScheduler::select_pcpu(const HostThread& t) const {
       if (a == c) return true;
     return false;
   };
-  if (t.pcpu_ >= 0 && allowed(t.pcpu_) && !current(t.pcpu_)) return t.pcpu_;
+  if (t.pcpu_ >= 0 && allowed(t.pcpu_) && idle(t.pcpu_)) return t.pcpu_;
+  std::vector<int> idle_pcpus;
   for (int c : t.affinity())
-    if (!current(c)) return c;
+    if (idle(c)) idle_pcpus.push_back(c);
+  if (!idle_pcpus.empty()) {
+    // Any idle pCPU would do: the lowest one by default, a decision when explored.
+    const std::int64_t k = decisions_
+                               ? decisions_->nominal(kernel_.now(), t.component(), "wake.pcpu",
+                                                     static_cast<std::int64_t>(idle_pcpus.size()))
+                               : 0;
+    return idle_pcpus[static_cast<std::size_t>(k)];
+  }
   if (t.pcpu_ >= 0 && allowed(t.pcpu_)) return t.pcpu_;
   int best = t.affinity().front();
   for (int c : t.affinity())
@@ -128,7 +165,7 @@ void HostScheduler::dispatch(int pcpu, HostThread& next) {
 }
 
 void HostScheduler::schedule_next(int pcpu) {
-  if (current(pcpu)) return;
+  if (current(pcpu) || stolen(pcpu)) return;
   if (HostThread* next = policy_->pick_next(pcpu)) dispatch(pcpu, *next);
 }
 
@@ -213,7 +250,7 @@ int HostScheduler::yield_to(HostThread& curr, HostThread& target) {
     return 1;
   }
   HostThread* other = current(theirs);
-  if (!other || policy_->prefers_buddy(theirs, other, target)) {
+  if (!stolen(theirs) && (!other || policy_->prefers_buddy(theirs, other, target))) {
     policy_->dequeue(theirs, target);
     if (other) {
       deschedule_current(theirs);

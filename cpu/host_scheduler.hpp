@@ -7,6 +7,7 @@
 #include "cpu/host_thread.hpp"
 #include "cpu/params.hpp"
 #include "cpu/sched_policy.hpp"
+#include "sim/decision.hpp"
 #include "sim/kernel.hpp"
 
 namespace vcpusim::cpu {
@@ -16,6 +17,9 @@ class HostScheduler {
   HostScheduler(sim::Kernel& kernel, const SchedulerParams& params, int pcpus);
 
   void add(HostThread& t);
+  // Where the host could choose otherwise (which idle pCPU a waking thread takes, which of
+  // equally entitled threads runs next) it asks this source; the default run takes the first.
+  void set_decisions(sim::DecisionSource* d);
   // Sleeping -> runnable: placed on a pCPU of its affinity; may preempt the current thread.
   void wake(HostThread& t);
   // Running or runnable -> sleeping.
@@ -29,6 +33,10 @@ class HostScheduler {
   // the yielder steps aside if anything else waits on its own pCPU. Returns 1 when the target
   // was boosted, -1 when it cannot be (not runnable: running or asleep).
   int yield_to(HostThread& curr, HostThread& target);
+  // The host takes `pcpu` from its threads until `until` (an RT task or an interrupt storm: an
+  // explore preemption point). The running thread is preempted and stays runnable; nothing runs
+  // there until then.
+  void steal(int pcpu, Tick until);
   HostThread* current(int pcpu) const { return pcpus_[static_cast<std::size_t>(pcpu)].current; }
   int pcpus() const { return static_cast<int>(pcpus_.size()); }
   const SchedPolicy& policy() const { return *policy_; }
@@ -44,7 +52,12 @@ class HostScheduler {
     sim::EventKey slice_event;
     Tick busy[2] = {0, 0};  // by HostThread::Kind
     int component = -1;     // registered id (sim::Components)
+    Tick stolen_until = 0;  // see steal()
   };
+  bool stolen(int pcpu) const {
+    return pcpus_[static_cast<std::size_t>(pcpu)].stolen_until > kernel_.now();
+  }
+  bool idle(int pcpu) const { return !current(pcpu) && !stolen(pcpu); }
   void settle(HostThread& t);
   // Entry points settle the running thread of every pCPU they decide about first, so a decision
   // never depends on how often accounting was settled before (temporal decoupling settles less).
@@ -59,6 +72,7 @@ class HostScheduler {
   void record(int pcpu, const char* what, const HostThread* t);
 
   sim::Kernel& kernel_;
+  sim::DecisionSource* decisions_ = nullptr;
   std::unique_ptr<SchedPolicy> policy_;
   std::vector<Pcpu> pcpus_;
   std::vector<HostThread*> threads_;

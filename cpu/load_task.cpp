@@ -19,13 +19,22 @@ LoadTask::LoadTask(int id, std::string name, const LoadParams& params, sim::Kern
 
 void LoadTask::start() {
   if (kind_ == LoadKind::kDuty) {
-    const Tick start = params_.phase.value;
-    schedule_window(start, start + params_.busy.value);
+    phase_ = params_.phase.value;
+    if (params_.phase_max.value > phase_)
+      phase_ += decisions_.choose(kernel_.now(), component(), "load.phase",
+                                  params_.phase_max.value - phase_ + 1);
+    schedule_window(phase_, phase_ + duty_busy());
   } else if (kind_ == LoadKind::kPoisson) {
     next_random_window(0);
   } else if (!params_.windows.empty()) {
     schedule_window(params_.windows[0].first, params_.windows[0].second);
   }
+}
+
+Tick LoadTask::duty_busy() {
+  if (params_.busy_max.value <= params_.busy.value) return params_.busy.value;
+  return params_.busy.value + decisions_.choose(kernel_.now(), component(), "load.length",
+                                                params_.busy_max.value - params_.busy.value + 1);
 }
 
 void LoadTask::schedule_window(Tick start, Tick end) {
@@ -52,9 +61,8 @@ void LoadTask::end_busy() {
   const Tick now = kernel_.now();
   if (kind_ == LoadKind::kDuty) {
     ++period_index_;
-    const Tick start =
-        params_.phase.value + period_index_ * (params_.busy.value + params_.idle.value);
-    schedule_window(start, start + params_.busy.value);
+    const Tick start = phase_ + period_index_ * (params_.busy.value + params_.idle.value);
+    schedule_window(start, start + duty_busy());
   } else if (kind_ == LoadKind::kPoisson) {
     next_random_window(now);
   } else if (++script_index_ < params_.windows.size()) {

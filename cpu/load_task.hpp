@@ -20,6 +20,8 @@ class LoadTask final : public HostThread {
   void end_busy();
   void schedule_window(Tick start, Tick end);
   void next_random_window(Tick from);
+  // A duty window's length: busy, or a decision in [busy, busy_max].
+  Tick duty_busy();
 
   const LoadParams& params_;
   LoadKind kind_;
@@ -28,6 +30,7 @@ class LoadTask final : public HostThread {
   sim::DecisionSource& decisions_;
   std::size_t script_index_ = 0;
   std::int64_t period_index_ = 0;
+  Tick phase_ = 0;  // duty: the first window's start (decided when phase_max is set)
 };
 
 }  // namespace vcpusim::cpu

@@ -1,5 +1,9 @@
 #include "cpu/machine.hpp"
 
+#include <algorithm>
+
+#include "sim/error.hpp"
+
 namespace vcpusim::cpu {
 
 Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const HostParams& host,
@@ -16,6 +20,7 @@ Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const Host
                               static_cast<int>(host.threads_per_core.value),
                               static_cast<int>(host.sockets.value)}),
       hypervisor_(*this, vm) {
+  scheduler_.set_decisions(&decisions);
   for (int i = 0; i < vm.vcpus.value; ++i) {
     const auto& pins = vm.pinning[static_cast<std::size_t>(i)];
     vcpus_.push_back(std::make_unique<Vcpu>(i, std::vector<int>(pins.begin(), pins.end()),
@@ -36,6 +41,35 @@ Machine::~Machine() = default;
 std::uint64_t Machine::tsc_at(Tick t) const {
   return static_cast<std::uint64_t>(static_cast<unsigned __int128>(t) *
                                     static_cast<unsigned __int128>(tsc_hz_) / sim::kSecond);
+}
+
+Tick Machine::latency(Tick base, Tick jitter, int component, const char* what) {
+  if (jitter == 0) return base;
+  return base + decisions_.choose(kernel_.now(), component, what, jitter + 1);
+}
+
+void Machine::inject(const std::vector<sim::Injection>& injections) {
+  for (const sim::Injection& in : injections) {
+    if (in.vcpu < 0 || in.vcpu >= vcpu_count())
+      throw sim::SimError("injection for vCPU" + std::to_string(in.vcpu) + ": no such vCPU");
+    if (in.op > 0) {
+      vcpu(in.vcpu).stop_at_op(in);
+    } else {
+      const sim::Injection copy = in;
+      kernel_.at(in.at, sim::Phase::kHost, vcpu(in.vcpu).component(), [this, copy] { fire(copy); });
+    }
+  }
+}
+
+void Machine::fire(const sim::Injection& in) {
+  Vcpu& v = vcpu(in.vcpu);
+  if (in.kind == sim::Injection::Kind::kNmi) {
+    v.raise(Vector::kNmi);
+    return;
+  }
+  // The pCPU the vCPU runs on, or would run on next.
+  const int pcpu = v.pcpu() >= 0 ? v.pcpu() : v.affinity().front();
+  scheduler_.steal(pcpu, kernel_.now() + in.length);
 }
 
 void Machine::run(Tick end) {

@@ -1,6 +1,7 @@
 // The simulated host and VM: pCPUs, the host scheduler, load tasks, vCPUs and guest memory,
 // built from the scenario's host/vm/costs sections. Guest models attach to it.
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -54,6 +55,17 @@ class Machine {
   sim::LostWakeupCheck* lost_wakeup_check() { return lost_wakeup_; }
   // An NMI handler returned after `duration` (entry to exit).
   void nmi_handled(Tick duration) { nmi_handler_ns_.add(duration / sim::kNanosecond); }
+  // A host latency of `base` plus, when `jitter` is set, a decision in [0, jitter] by `component`.
+  Tick latency(Tick base, Tick jitter, int component, const char* what);
+  // Adds a schedule's host events (explore's preemption points, injected NMIs); before run().
+  void inject(const std::vector<sim::Injection>& injections);
+  // Fired by a vCPU as it starts a guest operation it was asked to stop at (Vcpu::on_op).
+  void fire(const sim::Injection& injection);
+  // Called on every guest access to shared memory (explore's interleaving coverage); empty to
+  // remove. Never part of the model: it must not change what happens.
+  using AccessObserver = std::function<void(int vcpu, const Word& w, bool write)>;
+  void set_access_observer(AccessObserver f) { access_observer_ = std::move(f); }
+  const AccessObserver& access_observer() const { return access_observer_; }
   // TSC value at simulated time t: floor(t * f / 1 s).
   std::uint64_t tsc_at(Tick t) const;
 
@@ -82,6 +94,7 @@ class Machine {
   sim::DeadlineCheck* nmi_check_ = nullptr;
   sim::LostWakeupCheck* lost_wakeup_ = nullptr;
   sim::Samples nmi_handler_ns_;
+  AccessObserver access_observer_;
 };
 
 }  // namespace vcpusim::cpu

@@ -7,7 +7,8 @@ void LoadParams::load(const sim::Node& node) {
   if (!node.has("kind")) node.fail("missing key \"kind\"", "\"duty\", \"poisson\" or \"script\"");
   kind.load(node.at("kind"));
   std::vector<std::string> allowed = {"kind", "cpus", "nice"};
-  if (kind.value == "duty") allowed.insert(allowed.end(), {"busy", "idle", "phase"});
+  if (kind.value == "duty")
+    allowed.insert(allowed.end(), {"busy", "idle", "phase", "phase_max", "busy_max"});
   if (kind.value == "poisson") allowed.insert(allowed.end(), {"busy", "idle"});
   if (kind.value == "script") allowed.push_back("windows");
   node.reject_unknown(allowed);
@@ -16,6 +17,18 @@ void LoadParams::load(const sim::Node& node) {
   if (node.has("busy")) busy.load(node.at("busy"));
   if (node.has("idle")) idle.load(node.at("idle"));
   if (node.has("phase")) phase.load(node.at("phase"));
+  if (node.has("phase_max")) phase_max.load(node.at("phase_max"));
+  if (node.has("busy_max")) busy_max.load(node.at("busy_max"));
+  if (phase_max.value != 0 && phase_max.value < phase.value)
+    node.at("phase_max").fail(sim::quote(sim::format_duration(phase_max.value)) +
+                                  " is below phase (" + sim::format_duration(phase.value) + ")",
+                              "0 (phase fixed) or at least phase");
+  if (busy_max.value != 0 &&
+      (busy_max.value < busy.value || busy_max.value > busy.value + idle.value))
+    node.at("busy_max").fail(sim::quote(sim::format_duration(busy_max.value)) +
+                                 " is outside [busy, busy + idle]",
+                             "0 (busy fixed) or from " + sim::format_duration(busy.value) +
+                                 " to " + sim::format_duration(busy.value + idle.value));
   if (cpus.value.empty()) node.at("cpus").fail("[] is empty", "a non-empty list of pCPU numbers");
   // A duty window shorter than 1 us is below any host timer's resolution (hrtimer slack is
   // 50 us by default) and only multiplies events.
@@ -52,6 +65,9 @@ sim::Json LoadParams::to_json() const {
     out["busy"] = busy.to_json();
     out["idle"] = idle.to_json();
     out["phase"] = phase.to_json();
+    // Only when set, so the resolved form of every fixed duty load stays as it was.
+    if (phase_max.value != 0) out["phase_max"] = phase_max.to_json();
+    if (busy_max.value != 0) out["busy_max"] = busy_max.to_json();
   } else if (kind.value == "poisson") {
     out["busy"] = busy.to_json();
     out["idle"] = idle.to_json();

@@ -70,6 +70,21 @@ struct LoadParams : sim::ParamSet {
       *this, "idle", 0, 0, 100 * sim::kSecond, "duty: idle window length; poisson: mean idle time"};
   sim::DurationParam phase{
       *this, "phase", 0, 0, 100 * sim::kSecond, "duty: start of the first busy window"};
+  // Left to the decision source: a duty load whose placement the scenario does not fix.
+  sim::DurationParam phase_max{*this,
+                               "phase_max",
+                               0,
+                               0,
+                               100 * sim::kSecond,
+                               "duty: when above phase, the first busy window starts at a "
+                               "decision uniform in [phase, phase_max] (explore picks it)"};
+  sim::DurationParam busy_max{*this,
+                              "busy_max",
+                              0,
+                              0,
+                              100 * sim::kSecond,
+                              "duty: when above busy, each busy window lasts a decision uniform "
+                              "in [busy, busy_max] (explore picks it); at most busy + idle"};
   // script: [[start, end], ...] read by validate() since it is a list of pairs.
   std::vector<std::pair<Tick, Tick>> windows;
   void load(const sim::Node& node) override;
@@ -303,6 +318,23 @@ struct CostParams : sim::ParamSet {
       sim::kMillisecond,
       "host wake-up of a halted (sleeping) vCPU thread for an IPI, before its VM entry "
       "(kvm_vcpu_kick + scheduler wake-up); halt-polling avoids it"};
+  // Latency ranges: the host takes each such latency within [value, value + jitter], a decision.
+  sim::DurationParam halt_wakeup_jitter{
+      *this,
+      "halt_wakeup_jitter",
+      0,
+      0,
+      sim::kMillisecond,
+      "each host wake-up of a sleeping vCPU takes costs.halt_wakeup plus a decision in [0, this] "
+      "(uniform in a plain run; explore picks it)"};
+  sim::DurationParam hypercall_jitter{
+      *this,
+      "hypercall_jitter",
+      0,
+      0,
+      sim::kMillisecond,
+      "each hypercall's host handling takes costs.hypercall plus a decision in [0, this] "
+      "(uniform in a plain run; explore picks it)"};
 };
 
 }  // namespace vcpusim::cpu

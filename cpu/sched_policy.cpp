@@ -64,7 +64,11 @@ void FairPolicy::dequeue(int pcpu, HostThread& t) {
 HostThread* FairPolicy::pick_next(int pcpu) {
   RunQueue& rq = rqs_[static_cast<std::size_t>(pcpu)];
   if (rq.order.empty()) return nullptr;
-  const int id = rq.order.begin()->second;
+  auto first = rq.order.begin();
+  std::int64_t ties = 0;
+  for (auto it = first; it != rq.order.end() && it->first == first->first; ++it) ++ties;
+  if (ties > 1) std::advance(first, tie_break(pcpu, ties));
+  const int id = first->second;
   HostThread* t = *std::find_if(rq.queue.begin(), rq.queue.end(),
                                 [id](const HostThread* q) { return q->id() == id; });
   dequeue(pcpu, *t);

@@ -2,6 +2,7 @@
 // waking thread preempts the current one. The HostScheduler owns dispatch and accounting.
 #pragma once
 #include <deque>
+#include <functional>
 #include <memory>
 #include <set>
 #include <utility>
@@ -30,6 +31,18 @@ class SchedPolicy {
   virtual bool prefers_buddy(int pcpu, const HostThread* curr, const HostThread& buddy) const = 0;
   // A migrating thread leaves one run queue for another (keeps vruntime relative).
   virtual void migrate(HostThread& /*t*/, int /*from*/, int /*to*/) {}
+  // Which of n equally entitled threads pick_next takes (0: the lowest id).
+  void set_tie_break(std::function<std::int64_t(int pcpu, std::int64_t n)> f) {
+    tie_break_ = std::move(f);
+  }
+
+ protected:
+  std::int64_t tie_break(int pcpu, std::int64_t n) const {
+    return n > 1 && tie_break_ ? tie_break_(pcpu, n) : 0;
+  }
+
+ private:
+  std::function<std::int64_t(int, std::int64_t)> tie_break_;
 };
 
 // Round-robin: FIFO per pCPU, fixed quantum, no wake-up preemption.

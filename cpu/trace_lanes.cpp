@@ -148,6 +148,11 @@ void HostTraceVocabulary::sched(int p, const sim::RecordedEvent& e) {
   } else if (e.kind == "wake") {
     move_thread(tid, p, 1);
     set_host(v, Host::kRunnable);
+  } else if (e.kind == "steal") {
+    b_->close_all(lane);
+    b_->open(lane, {"host preemption (explore)", "sched"});
+  } else if (e.kind == "steal_end") {
+    b_->close_all(lane);
   }
 }
 

@@ -149,7 +149,11 @@ void Vcpu::kick(Vcpu& from) {
   pv_unhalted_ = true;
   if (guest_state_ != GuestState::kHalted) return;
   note_wake_sent();
-  const Tick delay = halt_polling() ? 0 : machine_.costs().halt_wakeup.value;
+  const Tick delay =
+      halt_polling() ? 0
+                     : machine_.latency(machine_.costs().halt_wakeup.value,
+                                        machine_.costs().halt_wakeup_jitter.value, irq_component_,
+                                        "wakeup.latency");
   if (delay == 0) {
     end_halt(WakeReason::kKick);
     return;
@@ -381,6 +385,25 @@ void Vcpu::on_deschedule() {
 }
 
 // --- guest side ------------------------------------------------------------------------------
+
+void Vcpu::stop_at_op(const sim::Injection& in) {
+  stops_.push_back(in);
+  std::stable_sort(stops_.begin(), stops_.end(),
+                   [](const sim::Injection& a, const sim::Injection& b) { return a.op > b.op; });
+  next_stop_ = stops_.back().op;
+}
+
+// The host acts at this instant, before the operation's cost is consumed: through an event, so
+// the host side runs outside this coroutine and the operation then waits for it.
+void Vcpu::stop_reached() {
+  sim::Kernel& k = machine_.kernel();
+  while (!stops_.empty() && stops_.back().op == ops_) {
+    const sim::Injection in = stops_.back();
+    stops_.pop_back();
+    k.at(k.now(), sim::Phase::kHost, component(), [this, in] { machine_.fire(in); });
+  }
+  next_stop_ = stops_.empty() ? UINT64_MAX : stops_.back().op;
+}
 
 void Vcpu::consume(Tick cost) {
   // Running and nothing else due before this operation completes: the event path would resume

@@ -16,6 +16,7 @@
 #include "cpu/host_thread.hpp"
 #include "cpu/memory.hpp"
 #include "cpu/wait.hpp"
+#include "sim/decision.hpp"
 
 namespace vcpusim::cpu {
 
@@ -89,6 +90,14 @@ class Vcpu final : public HostThread {
   void on_dispatch() override;
   void on_deschedule() override;
 
+  // Guest operations started so far (GuestCpu counts each load, store, atomic and compute step).
+  std::uint64_t ops() const { return ops_; }
+  // Fires `in` (Machine::fire) when this vCPU starts its in.op-th guest operation.
+  void stop_at_op(const sim::Injection& in);
+  void on_op() {
+    if (++ops_ == next_stop_) stop_reached();
+  }
+
   // Coroutine side (used by GuestCpu).
   void consume(Tick cost);
   void boundary();
@@ -133,6 +142,7 @@ class Vcpu final : public HostThread {
   void arm_timer(Tick nominal, Tick period);
   // A kick or IPI is on its way to this halted vCPU: the start of its wake-up latency.
   void note_wake_sent();
+  void stop_reached();
 
   struct Context {
     std::string name;
@@ -192,6 +202,9 @@ class Vcpu final : public HostThread {
   Tick sent_at_[kVectors] = {0, 0, 0, 0};
   TargetState sent_state_[kVectors] = {};
   sim::EventKey oneshot_;
+  std::uint64_t ops_ = 0;
+  std::uint64_t next_stop_ = UINT64_MAX;
+  std::vector<sim::Injection> stops_;  // by op, latest first
 };
 
 }  // namespace vcpusim::cpu

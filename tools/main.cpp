@@ -10,6 +10,8 @@
 
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
+#include "tools/explore.hpp"
+#include "tools/explore_cli.hpp"
 #include "tools/output_files.hpp"
 #include "tools/report.hpp"
 #include "tools/run_control.hpp"
@@ -35,11 +37,13 @@ const char* const kUsage =
     "\n"
     "commands:\n"
     "  run FILE       run a scenario; exit 0 if it met its expect block, 1 if not\n"
-    "                 (--no-expect: 0 whatever the violations)\n"
+    "                 (--no-expect: 0 whatever the violations); run --replay R repeats a\n"
+    "                 schedule found by explore or shrink, byte for byte\n"
     "  validate FILE  check a scenario file without running it\n"
     "  schema         print the JSON Schema of the scenario format\n"
     "  timeline TRACE show a --trace file as a Gantt chart in the terminal\n"
     "  report RESULT  write a self-contained HTML report of a --json result (and its trace)\n"
+    "  explore FILE   search host schedules for failures; one replay file per failure\n"
     "  sweep SPEC     run a sweep spec (points x seeds, in parallel, resumable); also\n"
     "                 sweep merge, sweep slurm, sweep schema\n"
     "\n"
@@ -81,17 +85,22 @@ po::variables_map parse(const std::vector<std::string>& args,
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description opts(
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
+      "       vcpusim run --replay REPLAY.json [--json OUT] [--trace OUT.json] ...\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
       "                        [--max-wall T] [--no-expect] [--no-decoupling] [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
       "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
       "simulation error. With --no-expect, 0 whatever the violations (for loops and scripts).\n"
-      "Outputs are written all-or-nothing. Ctrl-C (or --max-wall) stops the run where it is and\n"
+      "With --replay, the scenario and schedule (decisions and host events) come from a replay\n"
+      "file written by explore or shrink; the run must reproduce the recorded fingerprint (exit 3\n"
+      "if it does not). Outputs are written all-or-nothing. Ctrl-C (or --max-wall) stops the run where it is and\n"
       "writes the partial result, marked \"complete\": false (exit 1).\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
       "seed", po::value<std::string>(), "seed for every random host choice (overrides the file)")(
+      "replay", po::value<std::string>(),
+      "a replay file (explore -o, shrink -o) instead of FILE: its scenario and schedule")(
       "set", po::value<std::vector<std::string>>()->composing(),
       "override a scenario value, e.g. --set guest.timekeeping.variant=reanchor or "
       "--set host.load[0].busy=5ms (VALUE is JSON, or else a string)")(
@@ -116,7 +125,12 @@ int cmd_run(const std::vector<std::string>& args) {
     std::cout << opts << "\n";
     return kExitMet;
   }
-  if (!vm.count("file")) throw po::error("run needs a scenario FILE");
+  const bool replay = vm.count("replay") > 0;
+  if (replay && (vm.count("file") || vm.count("seed") || vm.count("set")))
+    throw sim::ConfigError(
+        "--replay takes the scenario, seed and schedule from the replay file; allowed: --replay "
+        "without FILE, --seed or --set");
+  if (!replay && !vm.count("file")) throw po::error("run needs a scenario FILE");
   std::optional<std::uint64_t> seed;
   if (vm.count("seed")) seed = parse_seed(vm["seed"].as<std::string>());
   std::vector<std::string> sets;
@@ -124,7 +138,7 @@ int cmd_run(const std::vector<std::string>& args) {
   auto opt = [&vm](const char* name) {
     return vm.count(name) ? vm[name].as<std::string>() : std::string();
   };
-  const std::string file = vm["file"].as<std::string>();
+  const std::string file = replay ? vm["replay"].as<std::string>() : vm["file"].as<std::string>();
   tools::OutputFiles outputs({file});
   for (const char* o : {"json", "trace", "vcd"})
     if (vm.count(o)) outputs.declare(std::string("--") + o, opt(o));
@@ -139,13 +153,28 @@ int cmd_run(const std::vector<std::string>& args) {
                              ": is not a duration; allowed: a positive duration, e.g. 30s");
     max_wall = *t;
   }
-  auto scenario = tools::Scenario::load(file, sets, seed);
+  std::optional<tools::ReplayFile> replay_file;
+  if (replay) replay_file = tools::ReplayFile::load(file);
+  auto scenario = replay ? tools::Scenario::from_json(replay_file->scenario, file)
+                         : tools::Scenario::load(file, sets, seed);
   tools::RunOptions run_options;
   run_options.keep_events = tracing;
   run_options.temporal_decoupling = !vm.count("no-decoupling");
   tools::RunControl control(scenario->duration, max_wall, !vm.count("quiet"));
   run_options.poll = [&control](sim::Tick now) { return control.poll(now); };
+  std::optional<tools::ReplaySteer> steer;
+  if (replay) {
+    steer.emplace(replay_file->schedule);
+    run_options.steer = &*steer;
+    run_options.injections = replay_file->schedule.injections;
+  }
   tools::RunResult result = tools::run_scenario(*scenario, run_options);
+  const std::string fingerprint = result.document["fingerprint"];
+  if (replay && result.complete && !replay_file->fingerprint.empty() &&
+      fingerprint != replay_file->fingerprint)
+    throw sim::SimError("replay " + file + " did not reproduce its run: fingerprint " +
+                        fingerprint + ", recorded " + replay_file->fingerprint +
+                        " (another vcpusim version, or an edited file)");
   if (!result.complete) std::cerr << "vcpusim: stopped by " << control.stop_reason() << "\n";
   if (vm.count("json"))
     outputs.write(opt("json"), [&](std::ostream& o) { o << result.document.dump(2) << "\n"; });
@@ -300,6 +329,7 @@ int sc_main(int argc, char* argv[]) {
     if (cmd == "timeline") return cmd_timeline(args);
     if (cmd == "report") return cmd_report(args);
     if (cmd == "sweep") return tools::cmd_sweep(args);
+    if (cmd == "explore") return tools::cmd_explore(args);
     std::cerr << "vcpusim: unknown command '" << sim::printable(cmd) << "'\n\n" << kUsage;
     return kExitUsage;
   } catch (const po::error& e) {

@@ -13,7 +13,7 @@ namespace vcpusim::tools {
 namespace {
 const std::vector<std::string> kTopLevel = {"name",   "description", "seed",  "duration",
                                             "host",   "vm",          "costs", "guest",
-                                            "checks", "limits",      "expect"};
+                                            "checks", "limits",      "expect", "explore"};
 constexpr std::int64_t kMaxSeed = INT64_MAX;
 }  // namespace
 
@@ -109,11 +109,39 @@ std::unique_ptr<Scenario> Scenario::from_json(sim::Json raw, const std::string& 
               .fail("expects check \"" + it.key() + "\" which is not enabled",
                     "checks listed in $.checks");
   }
+  if (root.has("explore")) {
+    s->has_explore = true;
+    const sim::Node e = root.at("explore");
+    s->explore.load(e);
+    for (const char* list : {"vcpus", "nmi_vcpus"})
+      if (e.has(list))
+        for (std::size_t i = 0; i < e.at(list).size(); ++i)
+          if (e.at(list).at(i).as_int(0, 1023) >= s->vm.vcpus.value)
+            e.at(list).at(i).fail(e.at(list).at(i).json().dump() + " is not a vCPU of this VM",
+                                  "0 to " + std::to_string(s->vm.vcpus.value - 1));
+    if (s->explore.length_max.value < s->explore.length_min.value)
+      e.at("length_max").fail(sim::quote(sim::format_duration(s->explore.length_max.value)) +
+                                  " is below length_min",
+                              "at least " + sim::format_duration(s->explore.length_min.value));
+  }
   check_ntp_range(*s, root);
   return s;
 }
 
+std::vector<int> Scenario::preemptible_vcpus() const {
+  std::vector<int> out(explore.vcpus.value.begin(), explore.vcpus.value.end());
+  if (out.empty())
+    for (int v = 0; v < vm.vcpus.value; ++v) out.push_back(v);
+  return out;
+}
+
 sim::Json Scenario::resolved() const {
+  sim::Json r = resolved_core();
+  if (has_explore) r["explore"] = explore.to_json();
+  return r;
+}
+
+sim::Json Scenario::resolved_core() const {
   return {{"name", name},
           {"description", description},
           {"seed", seed},
@@ -160,6 +188,7 @@ sim::Json Scenario::schema() {
               {"items", {{"enum", known_checks()}}},
               {"description", "invariants to evaluate (default: all)"}}},
             {"limits", s.limits.schema()},
+            {"explore", s.explore.schema()},
             {"expect",
              {{"type", "object"},
               {"additionalProperties", false},

@@ -50,6 +50,30 @@ struct Limits : sim::ParamSet {
       "release and its kick delays the kick that long)"};
 };
 
+// Scenario section "explore": the host events `vcpusim explore` may add to a schedule (preemption
+// points and NMIs), beyond the decisions the scenario's own ranges leave open.
+struct ExploreParams : sim::ParamSet {
+  sim::IntListParam vcpus{*this, "vcpus", {}, 0, 1023,
+                          "vCPUs explore may preempt (default: every vCPU)"};
+  sim::IntParam preemptions{*this, "preemptions", 2, 0, 16,
+                            "most preemption points one schedule adds"};
+  sim::DurationParam length_min{*this,
+                                "length_min",
+                                sim::kMicrosecond,
+                                sim::kNanosecond,
+                                100 * sim::kSecond,
+                                "shortest preemption explore adds"};
+  sim::DurationParam length_max{*this,
+                                "length_max",
+                                10 * sim::kMillisecond,
+                                sim::kNanosecond,
+                                100 * sim::kSecond,
+                                "longest preemption explore adds"};
+  sim::IntListParam nmi_vcpus{*this, "nmi_vcpus", {}, 0, 1023,
+                              "vCPUs explore may send an NMI (perf-like; needs an NMI handler)"};
+  sim::IntParam nmis{*this, "nmis", 0, 0, 16, "most NMIs one schedule adds"};
+};
+
 class Scenario {
  public:
   // Reads, overrides and validates; throws sim::ConfigError on any bad input.
@@ -77,6 +101,13 @@ class Scenario {
   std::vector<std::string> checks;
   Limits limits;
   sim::Expect expect;
+  ExploreParams explore;
+  bool has_explore = false;  // echoed in resolved() only when the file has the section
+  // explore.vcpus, or every vCPU when it is empty.
+  std::vector<int> preemptible_vcpus() const;
+
+ private:
+  sim::Json resolved_core() const;
 };
 
 }  // namespace vcpusim::tools

@@ -22,7 +22,9 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   kernel.recorder().keep_events(options.keep_events);
   if (options.poll) kernel.set_poll(options.poll);
   sim::RandomDecisionSource decisions(s.seed, kernel.components());
+  decisions.set_steer(options.steer);
   cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
+  if (options.access_observer) machine.set_access_observer(options.access_observer);
   auto enabled = [&s](const char* check) {
     return std::find(s.checks.begin(), s.checks.end(), check) != s.checks.end();
   };
@@ -43,6 +45,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
                     enabled(guest::SmpCall::kMisuse),
                     enabled(sim::MutualExclusionCheck::kName) ? &mutual_exclusion : nullptr);
   os.set_checks(s.checks);
+  machine.inject(options.injections);
   machine.run(s.duration);
 
   sim::Metrics& metrics = machine.metrics();
@@ -60,6 +63,15 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   RunResult r;
   r.complete = !kernel.interrupted();
   r.kernel_events = kernel.events_processed();
+  for (int v = 0; v < machine.vcpu_count(); ++v) r.guest_ops.push_back(machine.vcpu(v).ops());
+  if (!machine.violations().list().empty()) {
+    const auto& list = machine.violations().list();
+    const sim::Violation& first = *std::min_element(
+        list.begin(), list.end(),
+        [](const sim::Violation& a, const sim::Violation& b) { return a.time < b.time; });
+    r.failure = {failure_signature(first.check, first.message), first.check, first.time,
+                 first.message};
+  }
   r.unmet = s.expect.evaluate(metrics, machine.violations());
   if (s.expect.empty() && machine.violations().total() > 0)
     r.unmet.push_back("violations occurred and the scenario expects none");

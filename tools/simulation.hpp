@@ -4,9 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "cpu/machine.hpp"
 #include "sim/config.hpp"
+#include "sim/decision.hpp"
 #include "sim/recorder.hpp"
 #include "tools/scenario.hpp"
+#include "tools/schedule.hpp"
 
 namespace vcpusim::tools {
 
@@ -20,6 +23,8 @@ struct RunResult {
   std::vector<std::pair<std::int64_t, std::string>> labels;
   sim::Components components;       // who recorded: names and groups of the events' component ids
   std::uint64_t kernel_events = 0;  // events the kernel ran (benchmarks: guest steps per event)
+  std::vector<std::uint64_t> guest_ops;  // guest operations each vCPU started
+  Failure failure;                       // the run's first violation, if any
 };
 
 struct RunOptions {
@@ -27,6 +32,10 @@ struct RunOptions {
   bool keep_events = false;         // keep the event stream for --trace/--vcd (sim/trace.hpp)
   // See sim::Kernel::set_poll: false stops the run there, and the result is partial.
   std::function<bool(sim::Tick)> poll;
+  // A schedule (explore, replay): a steer for the decisions and host events to add.
+  sim::Steer* steer = nullptr;
+  std::vector<sim::Injection> injections;
+  cpu::Machine::AccessObserver access_observer;  // explore's coverage; never changes the run
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});

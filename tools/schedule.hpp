@@ -1,0 +1,58 @@
+// A schedule: what one run varies beyond its scenario (the decisions a steer took other than
+// the default, and the host events it added), and the replay file that pairs it with the
+// scenario so `vcpusim run --replay` repeats the run byte for byte.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/config.hpp"
+#include "sim/decision.hpp"
+
+namespace vcpusim::tools {
+
+struct Schedule {
+  std::map<sim::DecisionKey, std::int64_t> decisions;  // only those off their default
+  std::vector<sim::Injection> injections;
+  std::size_t size() const { return decisions.size() + injections.size(); }
+  sim::Json to_json() const;
+  // Strict: throws sim::ConfigError naming `file` and the JSON path.
+  static Schedule from_json(const sim::Node& node);
+};
+
+// Replays a schedule's decisions: takes the recorded value of a decision with the same key
+// (checked against the decision's range), and the default for every other one.
+class ReplaySteer final : public sim::Steer {
+ public:
+  explicit ReplaySteer(const Schedule& s) : schedule_(s) {}
+  std::int64_t decide(const sim::DecisionPoint& p) override;
+
+ private:
+  const Schedule& schedule_;
+};
+
+// The failure a run shows, by signature: the check and where (its message with the numbers
+// that vary between runs, such as times and magnitudes, blanked out; vCPU and lock names kept).
+struct Failure {
+  std::string signature;  // empty: the run passed
+  std::string check;
+  sim::Tick time = 0;
+  std::string message;
+  sim::Json to_json() const;
+  static Failure from_json(const sim::Node& node);
+};
+std::string failure_signature(const std::string& check, const std::string& message);
+
+struct ReplayFile {
+  sim::Json scenario;  // resolved, seed included
+  Schedule schedule;
+  Failure failure;
+  std::string fingerprint;  // of the run the file was written from
+  std::string origin;       // e.g. "explore pct schedule 17"
+  sim::Json to_json() const;
+  // Strict reading; the scenario inside is checked when it is loaded (tools::Scenario).
+  static ReplayFile load(const std::string& path);
+};
+
+}  // namespace vcpusim::tools
