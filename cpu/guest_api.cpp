@@ -11,6 +11,7 @@ Tick GuestCpu::now() const {
 }
 
 Tick GuestCpu::access(Word& w, bool write) {
+  if (machine_.counted(w)) vcpu_.on_access();
   if (const auto& observe = machine_.access_observer()) observe(vcpu_.index(), w, write);
   return machine_.memory().access(now(), vcpu_.pcpu(), w, write);
 }

@@ -160,10 +160,7 @@ class GuestCpu {
     } restore{vcpu_, outer};
     return cond();
   }
-  void op(Tick cost) {
-    vcpu_.on_op();
-    vcpu_.consume(cost);
-  }
+  void op(Tick cost) { vcpu_.consume(cost); }
   // Runs `halt_fn` with the no_lost_wakeup probe installed (when the check is enabled).
   template <class Fn>
   WakeReason probed_halt(const std::string& what, const WakeCondition& owed, Fn halt_fn);

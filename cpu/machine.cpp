@@ -52,13 +52,22 @@ void Machine::inject(const std::vector<sim::Injection>& injections) {
   for (const sim::Injection& in : injections) {
     if (in.vcpu < 0 || in.vcpu >= vcpu_count())
       throw sim::SimError("injection for vCPU" + std::to_string(in.vcpu) + ": no such vCPU");
-    if (in.op > 0) {
-      vcpu(in.vcpu).stop_at_op(in);
+    if (in.access > 0) {
+      vcpu(in.vcpu).stop_at_access(in);
     } else {
       const sim::Injection copy = in;
       kernel_.at(in.at, sim::Phase::kHost, vcpu(in.vcpu).component(), [this, copy] { fire(copy); });
     }
   }
+}
+
+void Machine::count_accesses_to(const std::vector<std::string>& names) {
+  counted_.clear();
+  if (names.empty()) return;
+  counted_.assign(memory_.words().size(), false);
+  for (const Word& w : memory_.words())
+    if (std::binary_search(names.begin(), names.end(), w.name))
+      counted_[static_cast<std::size_t>(w.id)] = true;
 }
 
 void Machine::fire(const sim::Injection& in) {

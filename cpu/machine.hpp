@@ -59,7 +59,14 @@ class Machine {
   Tick latency(Tick base, Tick jitter, int component, const char* what);
   // Adds a schedule's host events (explore's preemption points, injected NMIs); before run().
   void inject(const std::vector<sim::Injection>& injections);
-  // Fired by a vCPU as it starts a guest operation it was asked to stop at (Vcpu::on_op).
+  // Injections placed by access count only accesses to these words (by name; empty: every
+  // word). Explore counts the words more than one vCPU touched: where interleavings happen.
+  void count_accesses_to(const std::vector<std::string>& names);
+  bool counted(const Word& w) const {
+    return counted_.empty() || (static_cast<std::size_t>(w.id) < counted_.size() &&
+                                counted_[static_cast<std::size_t>(w.id)]);
+  }
+  // Fired by a vCPU as it starts an access it was asked to stop at (Vcpu::on_access).
   void fire(const sim::Injection& injection);
   // Called on every guest access to shared memory (explore's interleaving coverage); empty to
   // remove. Never part of the model: it must not change what happens.
@@ -95,6 +102,7 @@ class Machine {
   sim::LostWakeupCheck* lost_wakeup_ = nullptr;
   sim::Samples nmi_handler_ns_;
   AccessObserver access_observer_;
+  std::vector<bool> counted_;  // by word id; empty: every word counts
 };
 
 }  // namespace vcpusim::cpu

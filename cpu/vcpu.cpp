@@ -386,23 +386,23 @@ void Vcpu::on_deschedule() {
 
 // --- guest side ------------------------------------------------------------------------------
 
-void Vcpu::stop_at_op(const sim::Injection& in) {
+void Vcpu::stop_at_access(const sim::Injection& in) {
   stops_.push_back(in);
   std::stable_sort(stops_.begin(), stops_.end(),
-                   [](const sim::Injection& a, const sim::Injection& b) { return a.op > b.op; });
-  next_stop_ = stops_.back().op;
+                   [](const sim::Injection& a, const sim::Injection& b) { return a.access > b.access; });
+  next_stop_ = stops_.back().access;
 }
 
-// The host acts at this instant, before the operation's cost is consumed: through an event, so
+// The host acts at this instant, before the access's operation is paid: through an event, so
 // the host side runs outside this coroutine and the operation then waits for it.
 void Vcpu::stop_reached() {
   sim::Kernel& k = machine_.kernel();
-  while (!stops_.empty() && stops_.back().op == ops_) {
+  while (!stops_.empty() && stops_.back().access == accesses_) {
     const sim::Injection in = stops_.back();
     stops_.pop_back();
     k.at(k.now(), sim::Phase::kHost, component(), [this, in] { machine_.fire(in); });
   }
-  next_stop_ = stops_.empty() ? UINT64_MAX : stops_.back().op;
+  next_stop_ = stops_.empty() ? UINT64_MAX : stops_.back().access;
 }
 
 void Vcpu::consume(Tick cost) {

@@ -90,12 +90,13 @@ class Vcpu final : public HostThread {
   void on_dispatch() override;
   void on_deschedule() override;
 
-  // Guest operations started so far (GuestCpu counts each load, store, atomic and compute step).
-  std::uint64_t ops() const { return ops_; }
-  // Fires `in` (Machine::fire) when this vCPU starts its in.op-th guest operation.
-  void stop_at_op(const sim::Injection& in);
-  void on_op() {
-    if (++ops_ == next_stop_) stop_reached();
+  // Accesses to shared memory started so far (GuestCpu counts each load, store and atomic to a
+  // word Machine::counted()).
+  std::uint64_t accesses() const { return accesses_; }
+  // Fires `in` (Machine::fire) when this vCPU starts its in.access-th access.
+  void stop_at_access(const sim::Injection& in);
+  void on_access() {
+    if (++accesses_ == next_stop_) stop_reached();
   }
 
   // Coroutine side (used by GuestCpu).
@@ -202,9 +203,9 @@ class Vcpu final : public HostThread {
   Tick sent_at_[kVectors] = {0, 0, 0, 0};
   TargetState sent_state_[kVectors] = {};
   sim::EventKey oneshot_;
-  std::uint64_t ops_ = 0;
+  std::uint64_t accesses_ = 0;
   std::uint64_t next_stop_ = UINT64_MAX;
-  std::vector<sim::Injection> stops_;  // by op, latest first
+  std::vector<sim::Injection> stops_;  // by access, latest first
 };
 
 }  // namespace vcpusim::cpu

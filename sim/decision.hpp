@@ -120,16 +120,17 @@ class RandomDecisionSource final : public DecisionSource {
 };
 
 // A host event a schedule adds to the scenario (explore's preemption points, injected NMIs):
-// at a time, or when the vCPU starts its op-th guest operation (op counts from 1).
+// at a time, or as the vCPU starts its access-th access to shared memory (counting from 1: the
+// loads, stores and atomics PCT counts as steps, where another CPU can observe an interleaving).
 struct Injection {
   enum class Kind { kPreempt, kNmi };
   Kind kind = Kind::kPreempt;
   int vcpu = 0;
-  Tick at = -1;          // a time, or -1 when placed by `op`
-  std::uint64_t op = 0;  // a guest operation of `vcpu`, or 0 when placed by `at`
+  Tick at = -1;              // a time, or -1 when placed by `access`
+  std::uint64_t access = 0;  // a shared-memory access of `vcpu`, or 0 when placed by `at`
   Tick length = 0;       // kPreempt: how long the host keeps the vCPU's pCPU
   bool operator==(const Injection& o) const {
-    return kind == o.kind && vcpu == o.vcpu && at == o.at && op == o.op && length == o.length;
+    return kind == o.kind && vcpu == o.vcpu && at == o.at && access == o.access && length == o.length;
   }
 };
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include "sim/error.hpp"
@@ -37,6 +38,28 @@ class Interleavings {
     }
     prev = vcpu;
     prev_write = write;
+    auto& who = by_word_[w.name];
+    if (static_cast<std::size_t>(vcpu) >= who.size())
+      who.resize(static_cast<std::size_t>(vcpu) + 1, 0);
+    ++who[static_cast<std::size_t>(vcpu)];
+  }
+  // Words more than one vCPU accessed (sorted by name).
+  std::vector<std::string> shared_words() const {
+    std::vector<std::string> out;
+    for (const auto& [name, who] : by_word_)
+      if (std::count_if(who.begin(), who.end(), [](std::uint64_t n) { return n > 0; }) > 1)
+        out.push_back(name);
+    return out;
+  }
+  // Per vCPU, its accesses to those words.
+  std::vector<std::uint64_t> accesses_to(const std::vector<std::string>& names,
+                                         std::size_t vcpus) const {
+    std::vector<std::uint64_t> out(vcpus, 0);
+    for (const std::string& n : names) {
+      const auto& who = by_word_.at(n);
+      for (std::size_t v = 0; v < who.size() && v < vcpus; ++v) out[v] += who[v];
+    }
+    return out;
   }
   std::vector<std::uint64_t> reached() const { return {reached_.begin(), reached_.end()}; }
 
@@ -44,6 +67,7 @@ class Interleavings {
   std::vector<std::pair<int, bool>> last_;
   std::vector<std::uint64_t> names_;
   std::set<std::uint64_t> reached_;
+  std::map<std::string, std::vector<std::uint64_t>> by_word_;  // accesses per vCPU
 };
 
 sim::Json outcome_json(const Outcome& o) {
@@ -53,7 +77,7 @@ sim::Json outcome_json(const Outcome& o) {
           {"failure", o.failure.to_json()},
           {"fingerprint", o.fingerprint},
           {"coverage", o.coverage},
-          {"guest_ops", o.guest_ops}};
+          {"guest_accesses", o.guest_accesses}};
 }
 
 Outcome outcome_from(const sim::Json& j) {
@@ -64,7 +88,7 @@ Outcome outcome_from(const sim::Json& j) {
   o.failure = Failure::from_json(sim::Node(j["failure"], "explore worker", "$.failure"));
   o.fingerprint = j["fingerprint"];
   o.coverage = j["coverage"].get<std::vector<std::uint64_t>>();
-  o.guest_ops = j["guest_ops"].get<std::vector<std::uint64_t>>();
+  o.guest_accesses = j["guest_accesses"].get<std::vector<std::uint64_t>>();
   return o;
 }
 
@@ -159,16 +183,21 @@ Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage) {
   ExploreSteer steer(o.schedule, sim::Rng(plan.seed ^ 0x5bd1e995ULL, plan.index), plan.redraw);
   if (plan.steered) options.steer = &steer;
   options.injections = plan.schedule.injections;
+  options.counted_words = plan.schedule.counted_words;
   Interleavings seen;
-  if (coverage)
+  if (coverage || plan.index == 0)
     options.access_observer = [&seen](int v, const cpu::Word& w, bool write) {
       seen.access(v, w, write);
     };
   const RunResult r = run_scenario(*s, options);
   o.failure = r.failure;
   o.fingerprint = r.document["fingerprint"];
-  o.guest_ops = r.guest_ops;
+  o.guest_accesses = r.guest_accesses;
   if (coverage) o.coverage = seen.reached();
+  if (plan.index == 0) {
+    o.shared_words = seen.shared_words();
+    o.guest_accesses = seen.accesses_to(o.shared_words, r.guest_accesses.size());
+  }
   return o;
 }
 
@@ -189,6 +218,7 @@ Replayed run_replay(const ReplayFile& r, const std::string& file, RunOptions opt
   ReplaySteer steer(r.schedule);
   options.steer = &steer;
   options.injections = r.schedule.injections;
+  options.counted_words = r.schedule.counted_words;
   out.result = run_scenario(*out.scenario, options);
   return out;
 }
@@ -232,7 +262,8 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
     return true;
   };
   const Outcome profile = run_plan(s, strategy.plan(0), strategy.wants_coverage());
-  strategy.set_profile(profile.guest_ops);
+  strategy.set_profile(profile.guest_accesses, profile.shared_words);
+  report.profile = profile.guest_accesses;
   bool stop = take(profile) && o.first;
   for (std::uint64_t next = 1; !stop && next < o.schedules; next += kBatch) {
     if (o.max_wall.count() > 0 && Clock::now() - start >= o.max_wall) {

@@ -41,6 +41,7 @@ struct ExploreReport {
   std::int64_t first_failure = -1;     // index of the first failing schedule, -1 if none
   std::vector<FoundFailure> failures;  // by signature, in the order found
   std::size_t coverage = 0;            // `cover`: interleavings reached
+  std::vector<std::uint64_t> profile;  // shared-memory accesses per vCPU in schedule 0
   double wall_seconds = 0;
   bool stopped_by_wall = false;
   sim::Json to_json() const;  // without wall time: byte-identical for one command

@@ -142,6 +142,10 @@ int cmd_explore(const std::vector<std::string>& args) {
               << rate(static_cast<double>(report.schedules), report.wall_seconds)
               << " schedules/s with " << o.jobs << (o.jobs == 1 ? " process" : " processes")
               << (report.stopped_by_wall ? "; stopped by --max-wall" : "") << ")\n";
+    std::cout << "  shared-memory accesses in the scenario's own run:";
+    for (std::size_t v = 0; v < report.profile.size(); ++v)
+      std::cout << " vCPU" << v << " " << report.profile[v];
+    std::cout << "\n";
     if (report.first_failure >= 0)
       std::cout << "  first failure: schedule " << report.first_failure << " ("
                 << report.first_failure + 1 << " schedules to the first failure)\n";

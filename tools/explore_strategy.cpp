@@ -44,14 +44,14 @@ sim::Tick Strategy::length(sim::Rng& rng, bool log_spread) const {
   return from + static_cast<sim::Tick>(rng.below(static_cast<std::uint64_t>(to - from) + 1));
 }
 
-sim::Injection Strategy::op_point(sim::Rng& rng, sim::Injection::Kind kind,
-                                  const std::vector<int>& vcpus) const {
+sim::Injection Strategy::access_point(sim::Rng& rng, sim::Injection::Kind kind,
+                                      const std::vector<int>& vcpus) const {
   sim::Injection in;
   in.kind = kind;
   in.vcpu = vcpus[rng.below(vcpus.size())];
   const std::uint64_t ops =
       static_cast<std::size_t>(in.vcpu) < ops_.size() ? ops_[static_cast<std::size_t>(in.vcpu)] : 0;
-  in.op = 1 + rng.below(std::max<std::uint64_t>(ops, 1));
+  in.access = 1 + rng.below(std::max<std::uint64_t>(ops, 1));
   if (kind == sim::Injection::Kind::kPreempt) in.length = length(rng, true);
   return in;
 }
@@ -86,12 +86,13 @@ void Strategy::add_pct(Plan& p, sim::Rng& rng) const {
   if (!preemptible_.empty()) {
     const auto n = 1 + rng.below(static_cast<std::uint64_t>(scenario_.explore.preemptions.value));
     for (std::uint64_t i = 0; i < n; ++i)
-      p.schedule.injections.push_back(op_point(rng, sim::Injection::Kind::kPreempt, preemptible_));
+      p.schedule.injections.push_back(
+          access_point(rng, sim::Injection::Kind::kPreempt, preemptible_));
   }
   if (!nmi_vcpus_.empty()) {
     const auto n = 1 + rng.below(static_cast<std::uint64_t>(scenario_.explore.nmis.value));
     for (std::uint64_t i = 0; i < n; ++i)
-      p.schedule.injections.push_back(op_point(rng, sim::Injection::Kind::kNmi, nmi_vcpus_));
+      p.schedule.injections.push_back(access_point(rng, sim::Injection::Kind::kNmi, nmi_vcpus_));
   }
 }
 
@@ -102,18 +103,19 @@ void Strategy::mutate(Plan& p, sim::Rng& rng) const {
     const auto what = rng.below(5);
     if (what == 0 || in.empty()) {
       if (!preemptible_.empty())
-        in.push_back(op_point(rng, sim::Injection::Kind::kPreempt, preemptible_));
+        in.push_back(access_point(rng, sim::Injection::Kind::kPreempt, preemptible_));
       else if (!nmi_vcpus_.empty())
-        in.push_back(op_point(rng, sim::Injection::Kind::kNmi, nmi_vcpus_));
+        in.push_back(access_point(rng, sim::Injection::Kind::kNmi, nmi_vcpus_));
       continue;
     }
     sim::Injection& x = in[rng.below(in.size())];
     if (what == 1) {
       in.erase(in.begin() + static_cast<std::ptrdiff_t>(&x - in.data()));
     } else if (what == 2) {  // move it a little
-      if (x.op > 0) {
-        const std::uint64_t step = 1 + rng.below(std::max<std::uint64_t>(1, x.op / 16));
-        x.op = rng.below(2) ? x.op + step : std::max<std::uint64_t>(1, x.op - std::min(x.op, step));
+      if (x.access > 0) {
+        const std::uint64_t step = 1 + rng.below(std::max<std::uint64_t>(1, x.access / 16));
+        x.access = rng.below(2) ? x.access + step
+                                : std::max<std::uint64_t>(1, x.access - std::min(x.access, step));
       } else {
         const sim::Tick step = 1 + static_cast<sim::Tick>(rng.below(sim::kMicrosecond * 10));
         x.at = rng.below(2) ? x.at + step : std::max<sim::Tick>(0, x.at - step);
@@ -141,6 +143,7 @@ Plan Strategy::plan(std::uint64_t index) const {
   }
   p.steered = true;
   p.redraw = 1024;
+  p.schedule.counted_words = shared_;
   if (name_ == "random") {
     add_random(p, rng);
   } else if (name_ == "pct" || corpus_.empty() || rng.below(4) == 0) {

@@ -1,6 +1,7 @@
 // explore's strategies: how schedule i of an exploration is drawn. `random` takes every
 // decision uniformly within its range and adds preemptions at uniform times; `pct` places a few
-// preemption points at uniformly chosen guest operations (probabilistic concurrency testing:
+// preemption points at uniformly chosen shared-memory accesses
+// of a vCPU (probabilistic concurrency testing:
 // Burckhardt et al., ASPLOS 2010) with lengths spread over orders of magnitude; `cover` keeps
 // the schedules that reached a new interleaving of shared words or a new failure and mutates
 // them (coverage feedback, as fuzzers do); `seeds` is the baseline: plain runs with seeds
@@ -51,8 +52,9 @@ struct Outcome {
   Schedule schedule;  // as run: the plan's plus the decisions the steer took
   Failure failure;
   std::string fingerprint;
-  std::vector<std::uint64_t> coverage;   // `cover` only: interleaving hashes reached
-  std::vector<std::uint64_t> guest_ops;  // per vCPU (schedule 0's are the profile)
+  std::vector<std::uint64_t> coverage;        // `cover` only: interleaving hashes reached
+  std::vector<std::uint64_t> guest_accesses;  // per vCPU (schedule 0: to shared words)
+  std::vector<std::string> shared_words;      // schedule 0: words more than one vCPU accessed
 };
 
 class Strategy {
@@ -60,8 +62,13 @@ class Strategy {
   Strategy(std::string name, const Scenario& s, std::uint64_t seed);
   const std::string& name() const { return name_; }
   bool wants_coverage() const { return name_ == "cover"; }
-  // The profile: guest operations per vCPU in the scenario's own run (schedule 0).
-  void set_profile(const std::vector<std::uint64_t>& ops) { ops_ = ops; }
+  // The profile: shared-memory accesses per vCPU in the scenario's own run (schedule 0).
+  // Preemption points go to accesses of words more than one vCPU touched (PCT's steps: where
+  // another CPU can observe the difference), counted per vCPU.
+  void set_profile(const std::vector<std::uint64_t>& accesses, std::vector<std::string> shared) {
+    ops_ = accesses;
+    shared_ = std::move(shared);
+  }
   // Schedule i; for `cover`, from the corpus as of the last feedback().
   Plan plan(std::uint64_t index) const;
   // Results in index order; `cover` keeps those that reached something new.
@@ -69,8 +76,8 @@ class Strategy {
   std::size_t coverage() const { return seen_.size(); }
 
  private:
-  sim::Injection op_point(sim::Rng& rng, sim::Injection::Kind kind,
-                          const std::vector<int>& vcpus) const;
+  sim::Injection access_point(sim::Rng& rng, sim::Injection::Kind kind,
+                              const std::vector<int>& vcpus) const;
   sim::Tick length(sim::Rng& rng, bool log_spread) const;
   void add_random(Plan& p, sim::Rng& rng) const;
   void add_pct(Plan& p, sim::Rng& rng) const;
@@ -82,6 +89,7 @@ class Strategy {
   std::vector<int> preemptible_;
   std::vector<int> nmi_vcpus_;
   std::vector<std::uint64_t> ops_;
+  std::vector<std::string> shared_;
   std::vector<Schedule> corpus_;
   std::set<std::uint64_t> seen_;
 };

@@ -167,6 +167,7 @@ int cmd_run(const std::vector<std::string>& args) {
     steer.emplace(replay_file->schedule);
     run_options.steer = &*steer;
     run_options.injections = replay_file->schedule.injections;
+    run_options.counted_words = replay_file->schedule.counted_words;
   }
   tools::RunResult result = tools::run_scenario(*scenario, run_options);
   const std::string fingerprint = result.document["fingerprint"];

@@ -1,5 +1,6 @@
 #include "tools/schedule.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "sim/error.hpp"
@@ -23,19 +24,21 @@ sim::Json Schedule::to_json() const {
   sim::Json in = sim::Json::array();
   for (const sim::Injection& i : injections) {
     sim::Json j = {{"kind", kind_name(i.kind)}, {"vcpu", i.vcpu}};
-    if (i.op > 0)
-      j["op"] = i.op;
+    if (i.access > 0)
+      j["access"] = i.access;
     else
       j["at"] = sim::format_duration(i.at);
     if (i.kind == sim::Injection::Kind::kPreempt) j["length"] = sim::format_duration(i.length);
     in.push_back(j);
   }
-  return {{"decisions", d}, {"injections", in}};
+  sim::Json out = {{"decisions", d}, {"injections", in}};
+  if (!counted_words.empty()) out["counted_words"] = counted_words;
+  return out;
 }
 
 Schedule Schedule::from_json(const sim::Node& node) {
   node.require_object();
-  node.reject_unknown({"decisions", "injections"});
+  node.reject_unknown({"decisions", "injections", "counted_words"});
   Schedule s;
   if (node.has("decisions")) {
     const sim::Node list = node.at("decisions");
@@ -53,23 +56,31 @@ Schedule Schedule::from_json(const sim::Node& node) {
         d.fail("decision " + sim::quote(key.str()) + " is listed twice", "each key once");
     }
   }
+  if (node.has("counted_words")) {
+    const sim::Node list = node.at("counted_words");
+    list.require_array();
+    for (std::size_t i = 0; i < list.size(); ++i) s.counted_words.push_back(list.at(i).as_string());
+    std::sort(s.counted_words.begin(), s.counted_words.end());
+  }
   if (node.has("injections")) {
     const sim::Node list = node.at("injections");
     list.require_array();
     for (std::size_t i = 0; i < list.size(); ++i) {
       const sim::Node j = list.at(i);
       j.require_object();
-      j.reject_unknown({"kind", "vcpu", "at", "op", "length"});
+      j.reject_unknown({"kind", "vcpu", "at", "access", "length"});
       sim::Injection in;
       if (!j.has("kind")) j.fail("missing key \"kind\"", "\"preempt\" or \"nmi\"");
       in.kind = j.at("kind").as_enum({"preempt", "nmi"}) == "nmi" ? sim::Injection::Kind::kNmi
                                                                   : sim::Injection::Kind::kPreempt;
       if (!j.has("vcpu")) j.fail("missing key \"vcpu\"", "a vCPU number");
       in.vcpu = static_cast<int>(j.at("vcpu").as_int(0, 1023));
-      if (j.has("at") == j.has("op"))
-        j.fail("needs exactly one of \"at\" and \"op\"", "\"at\": a time, or \"op\": an operation");
+      if (j.has("at") == j.has("access"))
+        j.fail("needs exactly one of \"at\" and \"access\"",
+               "\"at\": a time, or \"access\": the vCPU's n-th shared-memory access");
       if (j.has("at")) in.at = j.at("at").as_duration(0, sim::kForever / 2);
-      if (j.has("op")) in.op = static_cast<std::uint64_t>(j.at("op").as_int(1, INT64_MAX));
+      if (j.has("access"))
+        in.access = static_cast<std::uint64_t>(j.at("access").as_int(1, INT64_MAX));
       if (in.kind == sim::Injection::Kind::kPreempt) {
         if (!j.has("length")) j.fail("missing key \"length\"", "a duration");
         in.length = j.at("length").as_duration(sim::kNanosecond, 1000 * sim::kSecond);
@@ -102,6 +113,16 @@ std::string failure_signature(const std::string& check, const std::string& messa
       while (i < message.size() &&
              (std::isdigit(static_cast<unsigned char>(message[i])) || message[i] == '.'))
         ++i;
+      // A time's unit goes with it: "45284.6us" and "45284646.9ns" are the same place.
+      for (const char* unit : {"ps", "ns", "us", "ms", "s"}) {
+        const std::size_t n = std::char_traits<char>::length(unit);
+        if (message.compare(i, n, unit) == 0 &&
+            (i + n == message.size() ||
+             !std::isalpha(static_cast<unsigned char>(message[i + n])))) {
+          i += n;
+          break;
+        }
+      }
       out += '#';
     } else {
       out += message[i++];
@@ -142,6 +163,7 @@ sim::Json ReplayFile::to_json() const {
   const sim::Json s = schedule.to_json();
   j["decisions"] = s["decisions"];
   j["injections"] = s["injections"];
+  if (s.contains("counted_words")) j["counted_words"] = s["counted_words"];
   return j;
 }
 
@@ -150,7 +172,7 @@ ReplayFile ReplayFile::load(const std::string& path) {
   const sim::Node root(raw, path, "$");
   root.require_object();
   root.reject_unknown({"vcpusim_replay", "origin", "failure", "fingerprint", "scenario",
-                       "decisions", "injections"});
+                       "decisions", "injections", "counted_words"});
   if (!root.has("vcpusim_replay"))
     root.fail("missing key \"vcpusim_replay\" (not a replay file)",
               "a file written by vcpusim explore or shrink");
@@ -162,7 +184,7 @@ ReplayFile ReplayFile::load(const std::string& path) {
   if (root.has("fingerprint")) r.fingerprint = root.at("fingerprint").as_string();
   if (root.has("failure")) r.failure = Failure::from_json(root.at("failure"));
   sim::Json rest = sim::Json::object();
-  for (const char* k : {"decisions", "injections"})
+  for (const char* k : {"decisions", "injections", "counted_words"})
     if (raw.contains(k)) rest[k] = raw[k];
   r.schedule = Schedule::from_json(sim::Node(rest, path, "$"));
   return r;

@@ -15,6 +15,8 @@ namespace vcpusim::tools {
 struct Schedule {
   std::map<sim::DecisionKey, std::int64_t> decisions;  // only those off their default
   std::vector<sim::Injection> injections;
+  // The words whose accesses an injection's `access` counts (sorted; empty: every word).
+  std::vector<std::string> counted_words;
   std::size_t size() const { return decisions.size() + injections.size(); }
   sim::Json to_json() const;
   // Strict: throws sim::ConfigError naming `file` and the JSON path.

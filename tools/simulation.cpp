@@ -45,6 +45,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
                     enabled(guest::SmpCall::kMisuse),
                     enabled(sim::MutualExclusionCheck::kName) ? &mutual_exclusion : nullptr);
   os.set_checks(s.checks);
+  machine.count_accesses_to(options.counted_words);
   machine.inject(options.injections);
   machine.run(s.duration);
 
@@ -63,7 +64,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   RunResult r;
   r.complete = !kernel.interrupted();
   r.kernel_events = kernel.events_processed();
-  for (int v = 0; v < machine.vcpu_count(); ++v) r.guest_ops.push_back(machine.vcpu(v).ops());
+  for (int v = 0; v < machine.vcpu_count(); ++v) r.guest_accesses.push_back(machine.vcpu(v).accesses());
   if (!machine.violations().list().empty()) {
     const auto& list = machine.violations().list();
     const sim::Violation& first = *std::min_element(

@@ -23,7 +23,7 @@ struct RunResult {
   std::vector<std::pair<std::int64_t, std::string>> labels;
   sim::Components components;       // who recorded: names and groups of the events' component ids
   std::uint64_t kernel_events = 0;  // events the kernel ran (benchmarks: guest steps per event)
-  std::vector<std::uint64_t> guest_ops;  // guest operations each vCPU started
+  std::vector<std::uint64_t> guest_accesses;  // shared-memory accesses each vCPU started
   Failure failure;                       // the run's first violation, if any
 };
 
@@ -35,6 +35,7 @@ struct RunOptions {
   // A schedule (explore, replay): a steer for the decisions and host events to add.
   sim::Steer* steer = nullptr;
   std::vector<sim::Injection> injections;
+  std::vector<std::string> counted_words;  // see cpu::Machine::count_accesses_to
   cpu::Machine::AccessObserver access_observer;  // explore's coverage; never changes the run
 };
 

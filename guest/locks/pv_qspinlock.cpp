@@ -134,6 +134,10 @@ void PvQspinlock::unlock_slowpath(cpu::GuestCpu& cpu, std::uint64_t locked) {
   cpu.smp_rmb();
   const std::optional<std::uint64_t> node_code = hash_.remove(cpu, id_);
   if (!node_code) return fail("_Q_SLOW_VAL is set but the hash table has no entry for the lock");
+  // The head stored the entry's lock and not yet its node: the kernel follows a NULL pv_node.
+  const std::int64_t node_cpu = Q::tail_cpu(*node_code);
+  if (node_cpu < 0 || node_cpu >= static_cast<std::int64_t>(qnodes_.cpus.size()))
+    return fail("the hash entry for the lock has no node yet (a NULL pv_node)");
   cpu.store_field(val_, Q::kLockedMask, 0);
   cpu.pv_kick(static_cast<int>(cpu.load(*qnodes_.by_tail(*node_code).cpu)));
 }
