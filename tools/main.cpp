@@ -1,6 +1,7 @@
 // The vcpusim command line: run, validate, schema, timeline, report, sweep (tools/sweep_cli.cpp).
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "tools/report.hpp"
 #include "tools/run_control.hpp"
 #include "tools/scenario.hpp"
+#include "tools/shrink_cli.hpp"
 #include "tools/simulation.hpp"
 #include "tools/sweep_cli.hpp"
 #include "tools/timeline.hpp"
@@ -41,9 +43,12 @@ const char* const kUsage =
     "                 schedule found by explore or shrink, byte for byte\n"
     "  validate FILE  check a scenario file without running it\n"
     "  schema         print the JSON Schema of the scenario format\n"
-    "  timeline TRACE show a --trace file as a Gantt chart in the terminal\n"
-    "  report RESULT  write a self-contained HTML report of a --json result (and its trace)\n"
+    "  timeline TRACE show a --trace file as a Gantt chart in the terminal; timeline --diff\n"
+    "                 PASSING FAILING shows two replays around their first divergence\n"
+    "  report RESULT  write a self-contained HTML report of a --json result (and its trace);\n"
+    "                 report --diff PASSING FAILING -o OUT.html compares two replays\n"
     "  explore FILE   search host schedules for failures; one replay file per failure\n"
+    "  shrink REPLAY  reduce a failing replay to its essence (-o MIN), say what happened\n"
     "  sweep SPEC     run a sweep spec (points x seeds, in parallel, resumable); also\n"
     "                 sweep merge, sweep slurm, sweep schema\n"
     "\n"
@@ -232,9 +237,12 @@ int cmd_schema(const std::vector<std::string>& args) {
 }
 
 int cmd_timeline(const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--diff") != args.end())
+    return tools::cmd_timeline_diff(args);
   po::options_description opts(
       "usage: vcpusim timeline TRACE.json [--from T] [--to T] [--cpu LIST] [--kinds LIST]\n"
-      "                        [--width N] [--around-violation K] [--color auto|always|never]\n\n"
+      "                        [--width N] [--around-violation K] [--color auto|always|never]\n"
+      "       vcpusim timeline --diff PASSING FAILING [--width N]   (see timeline --diff --help)\n\n"
       "Shows a --trace file as a Gantt chart: one row per pCPU and vCPU, a legend and a time\n"
       "axis. Colour when stdout is a terminal.\n\noptions");
   opts.add_options()("help,h", "show this help")(
@@ -278,8 +286,11 @@ int cmd_timeline(const std::vector<std::string>& args) {
 }
 
 int cmd_report(const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--diff") != args.end())
+    return tools::cmd_report_diff(args);
   po::options_description opts(
-      "usage: vcpusim report RESULT.json [--trace TRACE.json] -o report.html\n\n"
+      "usage: vcpusim report RESULT.json [--trace TRACE.json] -o report.html\n"
+      "       vcpusim report --diff PASSING FAILING -o diff.html   (see report --diff --help)\n\n"
       "Writes one self-contained HTML file (no network fetches): the scenario, metrics, the\n"
       "violations and a zoomable SVG timeline of the trace.\n\noptions");
   opts.add_options()("help,h", "show this help")("trace", po::value<std::string>(),
@@ -331,6 +342,7 @@ int sc_main(int argc, char* argv[]) {
     if (cmd == "report") return cmd_report(args);
     if (cmd == "sweep") return tools::cmd_sweep(args);
     if (cmd == "explore") return tools::cmd_explore(args);
+    if (cmd == "shrink") return tools::cmd_shrink(args);
     std::cerr << "vcpusim: unknown command '" << sim::printable(cmd) << "'\n\n" << kUsage;
     return kExitUsage;
   } catch (const po::error& e) {

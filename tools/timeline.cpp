@@ -43,6 +43,7 @@ Glyph glyph_for(const ViewSlice& s, bool pcpu) {
       const int k = std::atoi(s.name.c_str() + 4);
       return {static_cast<char>('A' + k % 26), "44;97", ""};
     }
+    if (s.name == "host preemption (explore)") return {'*', "41;97", ""};
     return {'?', "", ""};
   }
   if (s.name == "running") return kRunning;
@@ -221,7 +222,7 @@ class Renderer {
   std::string legend() const {
     std::ostringstream out;
     out << "legend: pCPU rows show which host thread runs: 0-9 vCPU n, A.. load task 0.. "
-           "(load0 = A), . idle\n";
+           "(load0 = A), * injected host preemption, . idle\n";
     for (const Glyph* g : {&kRunning, &kPreempted, &kRunnable, &kHalted, &kIrq, &kNmi, &kSpin,
                            &kRead, &kSpan, &kViolation})
       out << "  " << g->c << " " << g->meaning << "\n";
