@@ -18,7 +18,7 @@ void WorkloadParams::load(const sim::Node& node) {
   if (kind.value == "vdso_reader" || kind.value == "ktime_reader") allowed.push_back("think");
   if (kind.value == "ipi_storm")
     allowed.insert(allowed.end(),
-                   {"targets", "irqs", "wait", "mode", "interval", "count", "work", "chunk"});
+                   {"targets", "irqs", "wait", "mode", "interval", "count", "work", "chunk", "start"});
   if (kind.value == "nmi_time_reader") allowed.insert(allowed.end(), {"period", "at"});
   for (const std::string& k : rcu_keys()) allowed.push_back(k);
   if (kind.value == "lock_torture")
@@ -30,7 +30,7 @@ void WorkloadParams::load(const sim::Node& node) {
   if (node.has("think")) think.load(node.at("think"));
   if (node.has("chunk")) chunk.load(node.at("chunk"));
   for (sim::ParamBase* p : std::initializer_list<sim::ParamBase*>{
-           &targets, &irqs, &wait, &mode, &interval, &count, &work, &period, &section, &sleep,
+           &targets, &irqs, &wait, &mode, &interval, &count, &work, &start, &period, &section, &sleep,
            &domain, &role, &locks, &hold, &hold_dist, &long_hold, &long_hold_every})
     if (node.has(p->name())) p->load(node.at(p->name()));
   at.clear();
@@ -73,6 +73,8 @@ sim::Json WorkloadParams::to_json() const {
     for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
              &targets, &irqs, &wait, &mode, &interval, &count, &work})
       out[p->name()] = p->to_json();
+  // Only when set, so the resolved form of the existing storms stays as it was.
+  if (kind.value == "ipi_storm" && start.value != 0) out["start"] = start.to_json();
   for (const std::string& k : rcu_keys())
     for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
              &chunk, &interval, &count, &irqs, &section, &sleep, &domain, &role})

@@ -103,6 +103,8 @@ struct WorkloadParams : sim::ParamSet {
                       "ipi_storm, RCU workloads, lock_torture: calls (read sections, grace periods, "
                       "rounds, acquisitions) per "
                       "task, then it idles (0: no limit)"};
+  sim::DurationParam start{*this, "start", 0, 0, sim::kSecond,
+                           "ipi_storm: computation before the first call, in `chunk` steps"};
   sim::DurationParam work{*this,
                           "work",
                           100 * sim::kNanosecond,

@@ -44,6 +44,8 @@ void IpiStorm::run(cpu::GuestCpu& cpu) {
   const bool irqs_off = p_.irqs.value == "off";
   const bool wait = p_.wait.value;
   const sim::Tick work = p_.work.value;
+  for (sim::Tick left = p_.start.value; left > 0; left -= p_.chunk.value)
+    cpu.compute(std::min(left, p_.chunk.value));
   for (std::int64_t i = 0; !targets.empty() && (p_.count.value == 0 || i < p_.count.value); ++i) {
     const bool flags = irqs_off ? cpu.local_irq_save() : true;
     const int single = targets[static_cast<std::size_t>(i) % targets.size()];

@@ -180,7 +180,10 @@ Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage) {
     s = reseeded.get();
   }
   RunOptions options;
-  ExploreSteer steer(o.schedule, sim::Rng(plan.seed ^ 0x5bd1e995ULL, plan.index), plan.redraw);
+  ExploreSteer steer(
+      o.schedule,
+      sim::Rng(sim::stable_hash("explore-steer/" + std::to_string(plan.steer_seed)), plan.index),
+      plan.redraw);
   if (plan.steered) options.steer = &steer;
   options.injections = plan.schedule.injections;
   options.counted_words = plan.schedule.counted_words;

@@ -47,7 +47,8 @@ struct ExploreReport {
   sim::Json to_json() const;  // without wall time: byte-identical for one command
 };
 
-constexpr std::uint64_t kBatch = 32;
+// Small, so `cover` learns from the first schedules early; large enough to amortise a fork.
+constexpr std::uint64_t kBatch = 8;
 
 // Runs one plan (in this process) and says what it found.
 Outcome run_plan(const Scenario& s, const Plan& plan, bool coverage);

@@ -142,6 +142,7 @@ Plan Strategy::plan(std::uint64_t index) const {
     return p;
   }
   p.steered = true;
+  p.steer_seed = seed_;
   p.redraw = 1024;
   p.schedule.counted_words = shared_;
   if (name_ == "random") {

@@ -39,10 +39,11 @@ class ExploreSteer final : public sim::Steer {
 // What to run as schedule i.
 struct Plan {
   std::uint64_t index = 0;
-  std::uint64_t seed = 0;  // the scenario's seed for this run (only `seeds` changes it)
-  Schedule schedule;       // injections, and decisions fixed before the run
-  unsigned redraw = 0;     // ExploreSteer's redraw probability, in 1/1024
-  bool steered = false;    // run with an ExploreSteer (else: no steer at all)
+  std::uint64_t seed = 0;        // the scenario's seed for this run (only `seeds` changes it)
+  std::uint64_t steer_seed = 0;  // the explore seed: ExploreSteer draws from (steer_seed, index)
+  Schedule schedule;             // injections, and decisions fixed before the run
+  unsigned redraw = 0;           // ExploreSteer's redraw probability, in 1/1024
+  bool steered = false;          // run with an ExploreSteer (else: no steer at all)
 };
 
 // What a run of a plan found, as explore keeps it.

@@ -171,11 +171,11 @@ ReplayFile ReplayFile::load(const std::string& path) {
   const sim::Json raw = sim::load_json_file(path);
   const sim::Node root(raw, path, "$");
   root.require_object();
-  root.reject_unknown({"vcpusim_replay", "origin", "failure", "fingerprint", "scenario",
-                       "decisions", "injections", "counted_words"});
   if (!root.has("vcpusim_replay"))
     root.fail("missing key \"vcpusim_replay\" (not a replay file)",
               "a file written by vcpusim explore or shrink");
+  root.reject_unknown({"vcpusim_replay", "origin", "failure", "fingerprint", "scenario",
+                       "decisions", "injections", "counted_words"});
   root.at("vcpusim_replay").as_int(kReplayFormat, kReplayFormat);
   if (!root.has("scenario")) root.fail("missing key \"scenario\"", "the scenario of the run");
   ReplayFile r;

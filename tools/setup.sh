@@ -46,7 +46,8 @@ test_packages=(
   gtkwave
   nodejs
   help2man
-  jq  # reads result JSON in the benchmark scripts (tools/lock_table.sh)
+  jq  # reads result JSON in the benchmark scripts (tools/lock_table.sh, tools/explore_table.sh)
+  bc  # rates in tools/explore_table.sh
   # a real single-node Slurm for tests/slurm_sweep_test.cpp (the fixture in tests/slurm/)
   slurmctld
   slurmd
