@@ -65,7 +65,10 @@ constexpr const char* kWrites[] = {"#9e9d24", "#00796b", "#f06292", "#5c6bc0"};
 }  // namespace colour
 
 const char* fill(const ViewSlice& s, bool pcpu) {
-  if (pcpu) return s.name.rfind("load", 0) == 0 ? colour::kLoad : colour::kRunning;
+  // A load task or an injected host preemption (explore, shrink): the host, not a vCPU, runs.
+  if (pcpu)
+    return s.name.rfind("load", 0) == 0 || s.name == "host preemption (explore)" ? colour::kLoad
+                                                                                 : colour::kRunning;
   if (s.name == "running") return colour::kRunning;
   if (s.name == "preempted") return colour::kPreempted;
   if (s.name == "runnable") return colour::kRunnable;
@@ -136,7 +139,7 @@ std::string render_timeline_svg(const TraceView& v) {
   h << "<p class=\"legend\">";
   std::vector<std::pair<std::string, const char*>> legend{
       {"running / vCPU on pCPU", colour::kRunning},
-      {"load task", colour::kLoad},
+      {"load task / host preemption", colour::kLoad},
       {"preempted", colour::kPreempted},
       {"runnable", colour::kRunnable},
       {"halted", colour::kHalted},

@@ -1,0 +1,61 @@
+// The diff page (vcpusim report --diff) renders in headless Debian Chromium: both timelines drawn,
+// the divergence marked on each, one zoom for both, and no fetch besides the page itself.
+// Usage: node diff_test.mjs VCPUSIM_BINARY SCENARIO.json [--screenshot OUT.png]
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { launch, deadline } from './browser.mjs';
+
+deadline(150000);
+const [binary, scenario, flag, shotOut] = process.argv.slice(2);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vcpusim-diff-'));
+const min = path.join(dir, 'min.json'), passing = path.join(dir, 'min.passing.json');
+const html = path.join(dir, 'diff.html');
+const run = (args, ok = [0]) => {
+  try {
+    execFileSync(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (e) {
+    if (!ok.includes(e.status)) throw e;
+  }
+};
+run(['explore', scenario, '--first', '--schedules', '200', '-q', '-o', dir], [1]);
+run(['shrink', path.join(dir, 'failure-1.replay.json'), '-o', min, '-q']);
+run(['report', '--diff', passing, min, '-o', html]);
+
+let failed = 0, passed = 0;
+const check = (ok, what) => { console.log(`${ok ? 'ok' : 'FAIL'}: ${what}`); ok ? passed++ : failed++; };
+const browser = await launch();
+try {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const url = pathToFileURL(html).href;
+  const foreign = [];
+  page.on('request', (r) => { if (r.url() !== url && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url, { waitUntil: 'load', timeout: 60000 });
+  check(foreign.length === 0, `no fetch besides the page itself (${JSON.stringify(foreign)})`);
+  check(errors.length === 0, `no script error (${errors.join('; ')})`);
+  for (const side of ['passing', 'failing']) {
+    const box = await page.locator(`#${side}-timeline`).boundingBox();
+    check(box && box.height > 50 && box.width > 500, `${side} timeline drawn (${JSON.stringify(box)})`);
+    check(await page.locator(`#${side}-chart line.divergence-mark`).count() === 1, `${side} timeline marks the divergence`);
+    check(await page.locator(`#${side}-axis text`).count() > 0, `${side} time axis drawn`);
+  }
+  const cause = await page.locator('#cause').textContent();
+  check(/only in the failing run|default draw/.test(cause), `the cause is named (${cause})`);
+  // One zoom for both: zooming to the divergence narrows both charts alike.
+  const before = await page.getAttribute('#failing-chart', 'viewBox');
+  await page.locator('#zoom-divergence').click();
+  const p = await page.getAttribute('#passing-chart', 'viewBox');
+  const f = await page.getAttribute('#failing-chart', 'viewBox');
+  check(f !== before && +f.split(' ')[2] < +before.split(' ')[2], `zoom to the divergence narrows the view (${before} -> ${f})`);
+  check(p === f, `both timelines share the time axis (${p} vs ${f})`);
+  if (flag === '--screenshot' && shotOut) await page.screenshot({ path: shotOut, fullPage: true });
+} finally {
+  await browser.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
