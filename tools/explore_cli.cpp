@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -114,11 +115,20 @@ int cmd_explore(const std::vector<std::string>& args) {
   }
   auto scenario = Scenario::load(file, sets);
   const bool terminal = !quiet && isatty(2);
-  if (!quiet)
+  const auto started = std::chrono::steady_clock::now();
+  if (terminal)
     o.progress = [&](std::uint64_t done, std::uint64_t failing) {
-      if (!terminal) return;
-      std::cerr << "\r\033[K[explore " << o.strategy << "] " << done << "/" << o.schedules
-                << " schedules, " << failing << " failing" << std::flush;
+      constexpr std::uint64_t kWidth = 30;
+      const std::uint64_t fill = std::min(kWidth, done * kWidth / o.schedules);
+      const double spent =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const auto eta = static_cast<long long>(
+          spent / static_cast<double>(std::max<std::uint64_t>(done, 1)) *
+              static_cast<double>(o.schedules - std::min(done, o.schedules)) +
+          0.5);
+      std::cerr << "\r\033[K[" << std::string(fill, '#') << std::string(kWidth - fill, '.')
+                << "] " << done << "/" << o.schedules << " schedules (" << o.strategy << "), "
+                << failing << " failing, ETA " << eta << "s" << std::flush;
     };
   const ExploreReport report = explore(*scenario, o);
   if (terminal) std::cerr << "\r\033[K" << std::flush;

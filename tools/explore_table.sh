@@ -3,13 +3,14 @@
 # strategy on each unplaced scenario (the median over explore seeds 1..K; "-" when none of them
 # found it within the budget), against the baseline of plain runs with seeds seed, seed+1, ...
 # (`--strategy seeds`, checked against a real `vcpusim run --seed` of the seed it reports); then
-# schedules/s on one core for a 100 us pv-hash-race run, with the same runs as a shell loop of
+# schedules per CPU second for a 100 us pv-hash-race run, with the same runs as a shell loop of
 # `vcpusim run --seed` processes measured in the same invocation for the ratio.
-# Usage: tools/explore_table.sh [BUILD_DIR] [K]
+# Usage: tools/explore_table.sh [BUILD_DIR] [K] [--rate-only]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
 k=${2:-3}
+rate_only=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bin="$build/vcpusim"
@@ -31,6 +32,7 @@ median() {  # values (some "-") -> median of the numbers, or "-" if fewer than h
   echo "$(printf '%s\n' "$nums" | sed -n "$(((found + 1) / 2))p") ($found/$total)"
 }
 
+[ "$rate_only" = --rate-only ] || {
 echo "| scenario | budget | seeds (plain runs) | random | pct | cover |"
 echo "|---|---|---|---|---|---|"
 for f in "$here"/scenarios/explore/*.json; do
@@ -54,19 +56,23 @@ for f in "$here"/scenarios/explore/*.json; do
   done
   echo "$row"
 done
+}
 
-# Schedules/s on one core, 100 us of the pv hash race, against a loop of processes.
+# Schedules per CPU second (user + sys: "per core", whatever else loads the machine) for 100 us
+# of the pv hash race, against a loop of `vcpusim run --seed` processes measured here too.
+cpu_seconds() {  # command... -> user+sys seconds of it and its children
+  local TIMEFORMAT='%U %S'
+  { time "$@" >/dev/null 2>&1; } 2>"$tmp/t" || true
+  awk '{print $1 + $2}' "$tmp/t"
+}
 pv="$here/scenarios/explore/pv-hash-race-unplaced.json"
 n=5000
-start=$(date +%s.%N)
-"$bin" explore "$pv" --set duration=100us --schedules $n -q -o "$tmp/rate" >/dev/null || true
-end=$(date +%s.%N)
-explore_rate=$(echo "$n / ($end - $start)" | bc -l)
+explore_cpu=$(cpu_seconds "$bin" explore "$pv" --set duration=100us --schedules $n -q)
 m=200
 jq '.duration = "100us"' "$pv" >"$tmp/pv100.json"
-start=$(date +%s.%N)
-for i in $(seq 1 $m); do "$bin" run "$tmp/pv100.json" --seed "$i" -q --no-expect; done
-end=$(date +%s.%N)
-loop_rate=$(echo "$m / ($end - $start)" | bc -l)
-printf '\n100 us pv-hash-race run, one core: explore %.0f schedules/s; a loop of `run --seed` processes %.0f runs/s; ratio %.1fx\n' \
+loop() { for i in $(seq 1 $m); do "$bin" run "$tmp/pv100.json" --seed "$i" -q --no-expect; done; }
+loop_cpu=$(cpu_seconds loop)
+explore_rate=$(echo "$n / $explore_cpu" | bc -l)
+loop_rate=$(echo "$m / $loop_cpu" | bc -l)
+printf '\n100 us pv-hash-race run: explore %.0f schedules per CPU second; a loop of `run --seed` processes %.0f runs per CPU second; ratio %.1fx\n' \
   "$explore_rate" "$loop_rate" "$(echo "$explore_rate / $loop_rate" | bc -l)"
