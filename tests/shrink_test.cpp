@@ -82,6 +82,11 @@ TEST(Shrink, PvHashRaceKeepsItsSignature) {
   EXPECT_EQ(again.result.failure.signature, found.failure.signature);
   ASSERT_TRUE(r.passing.has_value());
   EXPECT_TRUE(r.passing->failure.signature.empty());
+  // Deterministic: the same input shrinks to the same files.
+  const tools::ShrinkResult again_shrunk = tools::shrink(found, "pv-hash-race", o);
+  EXPECT_EQ(again_shrunk.min.to_json(), r.min.to_json());
+  EXPECT_EQ(again_shrunk.passing->to_json(), r.passing->to_json());
+  EXPECT_EQ(again_shrunk.runs, r.runs);
 }
 
 // Bad input: one clear message on stderr, exit 2, no output file.
