@@ -52,6 +52,9 @@ void Apic::deliver(Vcpu& from, Vcpu& to, Vector v) {
     delay = machine_.latency(machine_.costs().halt_wakeup.value,
                              machine_.costs().halt_wakeup_jitter.value, to.irq_component(),
                              "wakeup.latency");
+  // Host-side delivery variation (the sender's exit handling, the target's posting): a decision.
+  delay = machine_.latency(delay, machine_.costs().ipi_jitter.value, to.irq_component(),
+                           "ipi.delivery");
   if (delay == 0) {
     to.raise(v);
     return;

@@ -327,6 +327,14 @@ struct CostParams : sim::ParamSet {
       sim::kMillisecond,
       "each host wake-up of a sleeping vCPU takes costs.halt_wakeup plus a decision in [0, this] "
       "(uniform in a plain run; explore picks it)"};
+  sim::DurationParam ipi_jitter{
+      *this,
+      "ipi_jitter",
+      0,
+      0,
+      sim::kMillisecond,
+      "each IPI or NMI delivery is delayed by a decision in [0, this] more (uniform in a plain "
+      "run; explore picks it)"};
   sim::DurationParam hypercall_jitter{
       *this,
       "hypercall_jitter",

@@ -194,7 +194,11 @@ class RandomSteer final : public sim::Steer {
 // steered decisions: generated scenarios, both ways, byte-identical result JSON.
 TEST(Injection, DecouplingIsInvisibleWithInjectionsAndSteeredDecisions) {
   for (std::uint64_t index = 0; index < 40; ++index) {
-    const sim::Json j = test::RandomScenario(1000 + index).make();
+    sim::Json j = test::RandomScenario(1000 + index).make();
+    // The latency ranges are decisions too.
+    sim::Rng ranges(11, index);
+    for (const char* k : {"ipi_jitter", "halt_wakeup_jitter", "hypercall_jitter"})
+      if (ranges.below(2)) j["costs"][k] = std::to_string(1 + ranges.below(3000)) + "ns";
     std::unique_ptr<tools::Scenario> s;
     ASSERT_NO_THROW(s = tools::Scenario::from_json(j, "random.json")) << j.dump(2);
     sim::Rng rng(7, index);
