@@ -8,43 +8,12 @@
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "sim/time.hpp"
+#include "tools/html_text.hpp"
 #include "tools/report_timeline.hpp"
 #include "tools/trace_view.hpp"
 
 namespace vcpusim::tools {
 namespace {
-
-std::string esc(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        r += "&amp;";
-        break;
-      case '<':
-        r += "&lt;";
-        break;
-      case '>':
-        r += "&gt;";
-        break;
-      case '"':
-        r += "&quot;";
-        break;
-      default:
-        r += c;
-    }
-  }
-  return r;
-}
-
-std::string num(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  std::string s = buf;
-  while (!s.empty() && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
 
 // The measured backward step and the model's predictions (closed form, and corrected for the
 // time between the two reads), when the check and the model gave them.
@@ -65,7 +34,7 @@ std::string step_cells(const nlohmann::json& v) {
     predicted += "; " + ns("predicted_step_at_reads_ns") + " at the reads (" +
                  ns("read_spacing_ns") + " apart)";
   return "<td class=\"step\">" + ns("backward_step_ns") + "</td><td class=\"predicted\">" +
-         esc(predicted) + "</td>";
+         html_escape(predicted) + "</td>";
 }
 
 const char* const kStyle = R"(
@@ -169,9 +138,10 @@ struct ResultView {
                       bool numbers) {
       n.require_object();
       for (auto it = n.json().begin(); it != n.json().end(); ++it)
-        out.emplace_back(it.key(), numbers ? describe_number(n.at(it.key()))
-                                           : it.value().dump(-1, ' ', false,
-                                                             nlohmann::json::error_handler_t::replace));
+        out.emplace_back(
+            it.key(),
+            numbers ? describe_number(n.at(it.key()))
+                    : it.value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     };
     if (const auto n = r.find("violation_counts")) entries(*n, v.counts, true);
     entries(r.at("metrics"), v.metrics, false);  // numbers, or objects such as per-reader counts
@@ -188,8 +158,9 @@ struct ResultView {
         }
         if (const auto d = e.find("details")) {
           d->require_object();
-          for (const char* k : {"predicted_step_ns", "publish_delay_ns", "predicted_step_at_reads_ns",
-                                "read_spacing_ns", "backward_step_ns"})
+          for (const char* k :
+               {"predicted_step_ns", "publish_delay_ns", "predicted_step_at_reads_ns",
+                "read_spacing_ns", "backward_step_ns"})
             if (const auto n = d->find(k)) n->as_real(-1e15, 1e15);
           for (const char* k : {"mult_old", "mult_new"})
             if (const auto n = d->find(k)) n->as_int(0, std::int64_t{1} << 40);
@@ -217,17 +188,18 @@ std::string render_report(const std::string& result_text, const std::string& tra
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
     << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
        "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
-    << "<title>vcpusim report: " << esc(name) << "</title>\n<style>" << kStyle << "</style>\n"
+    << "<title>vcpusim report: " << html_escape(name) << "</title>\n<style>" << kStyle
+    << "</style>\n"
     << "</head><body>\n";
-  h << "<h1>vcpusim report: " << esc(name) << "</h1>\n";
-  if (!r.description.empty()) h << "<p>" << esc(r.description) << "</p>\n";
+  h << "<h1>vcpusim report: " << html_escape(name) << "</h1>\n";
+  if (!r.description.empty()) h << "<p>" << html_escape(r.description) << "</p>\n";
   const bool met = r.met;
-  h << "<p>Seed " << r.seed << ", fingerprint <code>" << esc(r.fingerprint) << "</code>, "
+  h << "<p>Seed " << r.seed << ", fingerprint <code>" << html_escape(r.fingerprint) << "</code>, "
     << r.events << " events. Expectations: <span class=\"" << (met ? "ok\">met" : "bad\">NOT met")
     << "</span></p>\n";
   if (!r.unmet.empty()) {
     h << "<ul>";
-    for (const auto& u : r.unmet) h << "<li>" << esc(u) << "</li>";
+    for (const auto& u : r.unmet) h << "<li>" << html_escape(u) << "</li>";
     h << "</ul>\n";
   }
 
@@ -235,7 +207,7 @@ std::string render_report(const std::string& result_text, const std::string& tra
   h << "<h2>Violations</h2>\n";
   if (!r.counts.empty()) {
     h << "<p>";
-    for (const auto& [k, n] : r.counts) h << esc(k) << ": " << n << " &nbsp; ";
+    for (const auto& [k, n] : r.counts) h << html_escape(k) << ": " << n << " &nbsp; ";
     h << "</p>\n";
   }
   if (r.violations.empty()) {
@@ -247,11 +219,12 @@ std::string render_report(const std::string& result_text, const std::string& tra
     for (const auto& v : r.violations) {
       const double t_ns = v.time_ns;
       const std::string id = "violation-" + std::to_string(k);
-      h << "<tr class=\"violation\" id=\"" << id << "\"><td>" << k << "</td><td>" << num(t_ns / 1e6)
-        << " ms</td><td>" << esc(v.check) << "</td><td>" << esc(v.cpus) << "</td><td>"
-        << esc(v.message) << "</td>" << step_cells(v.raw) << "<td><a href=\"#t=" << num(t_ns)
-        << "\" onclick=\"return window.focusTime&amp;&amp;focusTime(" << num(t_ns) << ",0,'" << id
-        << "')\">show in timeline</a></td></tr>\n";
+      h << "<tr class=\"violation\" id=\"" << id << "\"><td>" << k << "</td><td>"
+        << html_number(t_ns / 1e6) << " ms</td><td>" << html_escape(v.check) << "</td><td>"
+        << html_escape(v.cpus) << "</td><td>" << html_escape(v.message) << "</td>"
+        << step_cells(v.raw) << "<td><a href=\"#t=" << html_number(t_ns)
+        << "\" onclick=\"return window.focusTime&amp;&amp;focusTime(" << html_number(t_ns) << ",0,'"
+        << id << "')\">show in timeline</a></td></tr>\n";
       ++k;
     }
     h << "</table>\n";
@@ -268,8 +241,8 @@ std::string render_report(const std::string& result_text, const std::string& tra
   // Metrics and the resolved scenario.
   h << "<h2>Metrics</h2>\n<table class=\"metrics\">\n";
   for (const auto& [k, value] : r.metrics)
-    h << "<tr><td>" << esc(k) << "</td><td>" << esc(value) << "</td></tr>\n";
-  h << "</table>\n<h2>Scenario</h2>\n<pre>" << esc(r.scenario) << "</pre>\n";
+    h << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(value) << "</td></tr>\n";
+  h << "</table>\n<h2>Scenario</h2>\n<pre>" << html_escape(r.scenario) << "</pre>\n";
   h << "<script>" << kScript << "</script>\n</body></html>\n";
   return h.str();
 }

@@ -8,37 +8,12 @@
 #include <vector>
 
 #include "sim/time.hpp"
+#include "tools/html_text.hpp"
 
 namespace vcpusim::tools {
 namespace {
 
 using sim::Tick;
-
-std::string esc(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    if (c == '&')
-      r += "&amp;";
-    else if (c == '<')
-      r += "&lt;";
-    else if (c == '>')
-      r += "&gt;";
-    else if (c == '"')
-      r += "&quot;";
-    else
-      r += c;
-  }
-  return r;
-}
-
-std::string num(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  std::string s = buf;
-  while (!s.empty() && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
 
 std::string precise(double v) {
   char buf[40];
@@ -93,7 +68,7 @@ std::string seqcount_of(const std::string& span) {
   return a == std::string::npos ? span : span.substr(a + 1, b == std::string::npos ? b : b - a - 1);
 }
 
-struct Row {
+struct SvgRow {
   std::string label;
   enum Kind { kLane, kReads, kWrites, kUpdates, kLocks } kind = kLane;
   const ViewLane* lane = nullptr;
@@ -107,10 +82,10 @@ std::string render_timeline_svg(const TraceView& v) {
   const double span_ns = static_cast<double>(end - begin) / sim::kNanosecond;
   const double scale = kUnits / span_ns;  // chart units per ns
   auto x_of = [&](Tick t) {
-    return num(static_cast<double>(t - begin) / sim::kNanosecond * scale);
+    return html_number(static_cast<double>(t - begin) / sim::kNanosecond * scale);
   };
   auto w_of = [&](Tick a, Tick b) {
-    return num(std::max(static_cast<double>(b - a) / sim::kNanosecond * scale, 0.001));
+    return html_number(std::max(static_cast<double>(b - a) / sim::kNanosecond * scale, 0.001));
   };
   std::size_t total = 0;
   for (const auto& l : v.lanes) total += l.slices.size();
@@ -126,15 +101,15 @@ std::string render_timeline_svg(const TraceView& v) {
     updates = updates || s.cat == "timekeeping";
     locks = locks || s.cat == "lock";
   }
-  std::vector<Row> rows;
+  std::vector<SvgRow> rows;
   for (const auto& l : v.lanes) {
-    rows.push_back({l.name, Row::kLane, &l});
+    rows.push_back({l.name, SvgRow::kLane, &l});
     if (!l.reads.empty() || !l.read_bins.empty())
-      rows.push_back({l.name + " reads", Row::kReads, &l});
+      rows.push_back({l.name + " reads", SvgRow::kReads, &l});
   }
-  if (!write_colour.empty()) rows.push_back({"seqcount writes", Row::kWrites});
-  if (updates) rows.push_back({"timekeeping", Row::kUpdates});
-  if (locks) rows.push_back({"locks", Row::kLocks});
+  if (!write_colour.empty()) rows.push_back({"seqcount writes", SvgRow::kWrites});
+  if (updates) rows.push_back({"timekeeping", SvgRow::kUpdates});
+  if (locks) rows.push_back({"locks", SvgRow::kLocks});
 
   h << "<p class=\"legend\">";
   std::vector<std::pair<std::string, const char*>> legend{
@@ -152,7 +127,7 @@ std::string render_timeline_svg(const TraceView& v) {
   if (locks) legend.push_back({"lock held", colour::kLock});
   legend.push_back({"violation", colour::kViolation});
   for (const auto& [what, c] : legend)
-    h << "<span><i style=\"background:" << c << "\"></i>" << esc(what) << "</span>";
+    h << "<span><i style=\"background:" << c << "\"></i>" << html_escape(what) << "</span>";
   h << "</p>\n<p><button id=\"zoom-in\">zoom in</button> <button id=\"zoom-out\">zoom out"
        "</button> <button id=\"zoom-reset\">reset</button> (mouse wheel zooms, drag pans; the "
        "guest's handlers are the thin bars under a vCPU's host state)</p>\n";
@@ -167,24 +142,24 @@ std::string render_timeline_svg(const TraceView& v) {
     << "\" data-scale=\"" << precise(scale) << "\">\n<g id=\"axis\"></g>\n";
   for (int i = 0; i < n; ++i)
     h << "<text x=\"4\" y=\"" << kTop + i * kLaneH + 16 << "\" font-size=\"12\">"
-      << esc(rows[static_cast<std::size_t>(i)].label) << "</text>\n";
+      << html_escape(rows[static_cast<std::size_t>(i)].label) << "</text>\n";
   // Chart units: the whole window is kUnits wide (browsers clamp SVG lengths near 2^25).
   h << "<svg id=\"chart\" x=\"" << label_w << "\" y=\"" << kTop << "\" width=\"" << chart_w
-    << "\" height=\"" << n * kLaneH << "\" viewBox=\"0 0 " << num(kUnits) << " " << n * kLaneH
-    << "\" preserveAspectRatio=\"none\">\n";
+    << "\" height=\"" << n * kLaneH << "\" viewBox=\"0 0 " << html_number(kUnits) << " "
+    << n * kLaneH << "\" preserveAspectRatio=\"none\">\n";
 
   auto rect = [&](Tick a, Tick b, int y, int hgt, const char* c, const std::string& title,
                   const char* cls = nullptr) {
     h << "<rect";
     if (cls) h << " class=\"" << cls << "\"";
     h << " x=\"" << x_of(a) << "\" y=\"" << y << "\" width=\"" << w_of(a, b) << "\" height=\""
-      << hgt << "\" fill=\"" << c << "\"><title>" << esc(title) << "</title></rect>\n";
+      << hgt << "\" fill=\"" << c << "\"><title>" << html_escape(title) << "</title></rect>\n";
   };
   for (int i = 0; i < n; ++i) {
-    const Row& row = rows[static_cast<std::size_t>(i)];
+    const SvgRow& row = rows[static_cast<std::size_t>(i)];
     const int y = i * kLaneH;
     switch (row.kind) {
-      case Row::kLane:
+      case SvgRow::kLane:
         // The host state fills the upper part; the guest's handlers, spins and halts nested in it
         // go in a strip below it, so a handler interrupted by preemption stays visible.
         for (const auto& s : row.lane->slices) {
@@ -196,7 +171,7 @@ std::string render_timeline_svg(const TraceView& v) {
           rect(s.start, s.end, top, hgt, fill(s, row.lane->pcpu), row.lane->name + ": " + s.name);
         }
         break;
-      case Row::kReads: {
+      case SvgRow::kReads: {
         // Density strip: reads per bin, darker where more; a bin with any read is visible.
         std::vector<std::uint64_t> bins(kDensityBins, 0);
         auto bin_of = [&](Tick t) {
@@ -228,7 +203,7 @@ std::string render_timeline_svg(const TraceView& v) {
           const Tick z = begin + static_cast<Tick>(b + 1) * (end - begin) / kDensityBins;
           h << "<rect class=\"read-density\" x=\"" << x_of(a) << "\" y=\"" << y + 3 << "\" width=\""
             << w_of(a, z) << "\" height=\"8\" fill=\"" << colour::kRead << "\" fill-opacity=\""
-            << num(0.2 + 0.8 * static_cast<double>(bins[b]) / static_cast<double>(most))
+            << html_number(0.2 + 0.8 * static_cast<double>(bins[b]) / static_cast<double>(most))
             << "\"><title>" << bins[b] << " reads</title></rect>\n";
         }
         // The reads around each violation, one mark each; the violating pair in red.
@@ -245,20 +220,20 @@ std::string render_timeline_svg(const TraceView& v) {
             h << "<line class=\"read-mark\" x1=\"" << x_of(r.t) << "\" x2=\"" << x_of(r.t)
               << "\" y1=\"" << y + 12 << "\" y2=\"" << y + kLaneH - 2 << "\" stroke=\""
               << (bad ? colour::kViolation : colour::kRead)
-              << "\" stroke-width=\"1\" vector-effect=\"non-scaling-stroke\"><title>" << esc(r.name)
-              << " at " << esc(sim::format_duration(r.t)) << ": " << r.value_ns
-              << " ns</title></line>\n";
+              << "\" stroke-width=\"1\" vector-effect=\"non-scaling-stroke\"><title>"
+              << html_escape(r.name) << " at " << html_escape(sim::format_duration(r.t)) << ": "
+              << r.value_ns << " ns</title></line>\n";
           }
         }
         break;
       }
-      case Row::kWrites:
+      case SvgRow::kWrites:
         for (const auto& s : v.spans)
           if (s.cat == "seqcount")
             rect(s.start, s.end, y + 4, kLaneH - 8, write_colour[seqcount_of(s.name)],
                  s.name + " (" + sim::format_duration(s.end - s.start) + ")");
         break;
-      case Row::kUpdates:
+      case SvgRow::kUpdates:
         for (const auto& s : v.spans)
           if (s.cat == "timekeeping")
             rect(s.start, s.end, y + 4, kLaneH - 8, colour::kUpdate,
@@ -267,7 +242,7 @@ std::string render_timeline_svg(const TraceView& v) {
                      sim::format_duration(s.end - s.start) + " later)",
                  "update-span");
         break;
-      case Row::kLocks:
+      case SvgRow::kLocks:
         for (const auto& s : v.spans)
           if (s.cat == "lock") rect(s.start, s.end, y + 4, kLaneH - 8, colour::kLock, s.name);
         break;
@@ -278,7 +253,7 @@ std::string render_timeline_svg(const TraceView& v) {
     h << "<line class=\"violation-mark\" x1=\"" << x_of(in.t) << "\" x2=\"" << x_of(in.t)
       << "\" y1=\"0\" y2=\"" << n * kLaneH << "\" stroke=\"" << colour::kViolation
       << "\" stroke-width=\"2\" vector-effect=\"non-scaling-stroke\">"
-      << "<title>violation " << k++ << ": " << esc(in.args.value("message", std::string()))
+      << "<title>violation " << k++ << ": " << html_escape(in.args.value("message", std::string()))
       << "</title></line>\n";
   }
   h << "</svg></svg></div>\n";

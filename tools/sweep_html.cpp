@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tools/html_text.hpp"
 #include "tools/slurm.hpp"
 #include "tools/sweep_report.hpp"
 
@@ -13,7 +14,7 @@ using sim::Json;
 
 namespace {
 
-const char* const kStyle = R"(
+const char* const kSweepStyle = R"(
 body{font-family:system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:1.5em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}
@@ -21,29 +22,6 @@ table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ccc;paddi
 code{font-size:.8em;background:#f6f6f6;padding:1px 3px;user-select:all}
 pre{background:#f6f6f6;padding:.5em;overflow:auto;max-height:30em;font-size:.8em}
 )";
-
-std::string esc(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string read_svg(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -66,36 +44,37 @@ std::string render_sweep_html(const std::string& dir, const Json& plan,
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
     << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
        "style-src 'unsafe-inline'; img-src data:\">\n"
-    << "<title>vcpusim sweep: " << esc(name) << "</title>\n<style>" << kStyle << "</style>\n"
-    << "</head><body>\n<h1>vcpusim sweep: " << esc(name) << "</h1>\n<p>"
-    << esc(plan.at("description").get<std::string>()) << "</p>\n<p>Base scenario <code>"
-    << esc(plan.at("scenario").get<std::string>()) << "</code>, " << points.size() << " points x "
-    << plan.at("seeds").size()
+    << "<title>vcpusim sweep: " << html_escape(name) << "</title>\n<style>" << kSweepStyle
+    << "</style>\n"
+    << "</head><body>\n<h1>vcpusim sweep: " << html_escape(name) << "</h1>\n<p>"
+    << html_escape(plan.at("description").get<std::string>()) << "</p>\n<p>Base scenario <code>"
+    << html_escape(plan.at("scenario").get<std::string>()) << "</code>, " << points.size()
+    << " points x " << plan.at("seeds").size()
     << " seeds. Files: runs.csv (one row per run), summary.csv (per point), timings.csv (wall "
        "time per run), plots/, sweep.json (the resolved spec).</p>\n";
   h << "<h2>Plots</h2>\n";
   for (const auto& p : plots) {
-    h << "<div class=\"plot\"><h3>" << esc(p.title) << "</h3>\n";
+    h << "<div class=\"plot\"><h3>" << html_escape(p.title) << "</h3>\n";
     if (p.drawn)
       h << read_svg(fs::path(dir) / p.svg) << "\n";
     else
-      h << "<p>(not drawn: gnuplot was not available or failed; the script is " << esc(p.svg)
-        << " with .gp)</p>\n";
+      h << "<p>(not drawn: gnuplot was not available or failed; the script is "
+        << html_escape(p.svg) << " with .gp)</p>\n";
     h << "</div>\n";
   }
   h << "<h2>Points</h2>\n<table><tr><th>point</th>";
   for (const auto& a : plan.at("axes"))
-    h << "<th>" << esc(a.at("name").get<std::string>()) << "</th>";
+    h << "<th>" << html_escape(a.at("name").get<std::string>()) << "</th>";
   h << "<th>runs</th><th>failed</th>";
-  for (const auto& c : checks) h << "<th>" << esc(c) << ": P(violation) [95%]</th>";
+  for (const auto& c : checks) h << "<th>" << html_escape(c) << ": P(violation) [95%]</th>";
   if (!plan.at("model").get<std::string>().empty()) h << "<th>closed form</th>";
-  for (const auto& m : metrics) h << "<th>" << esc(m) << " mean &plusmn; 95%</th>";
+  for (const auto& m : metrics) h << "<th>" << html_escape(m) << " mean &plusmn; 95%</th>";
   h << "<th>re-run one seed</th></tr>\n";
   const std::uint64_t first_seed = plan.at("seeds").at(0).get<std::uint64_t>();
   for (const auto& p : points) {
     h << "<tr id=\"point-" << p.index << "\"><td><a href=\"#point-" << p.index << "\">" << p.index
       << "</a></td>";
-    for (const auto& l : p.labels) h << "<td>" << esc(l) << "</td>";
+    for (const auto& l : p.labels) h << "<td>" << html_escape(l) << "</td>";
     h << "<td>" << p.runs << (p.missing ? " (" + std::to_string(p.missing) + " missing)" : "")
       << "</td><td>" << p.failed << "</td>";
     for (const auto& c : checks) {
@@ -115,12 +94,12 @@ std::string render_sweep_html(const std::string& dir, const Json& plan,
                       " --seed " + std::to_string(first_seed);
     for (const auto& s : plan.at("points").at(p.index).at("set"))
       cmd += " --set " + shell_quote(s.get<std::string>());
-    h << "<td><code>" << esc(cmd) << "</code></td></tr>\n";
+    h << "<td><code>" << html_escape(cmd) << "</code></td></tr>\n";
   }
   h << "</table>\n<h2>Resolved spec</h2>\n<pre>";
   Json spec = plan;
   spec.erase("points");
-  h << esc(spec.dump(2)) << "</pre>\n</body></html>\n";
+  h << html_escape(spec.dump(2)) << "</pre>\n</body></html>\n";
   return h.str();
 }
 

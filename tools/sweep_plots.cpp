@@ -19,7 +19,7 @@ using sim::Json;
 
 namespace {
 
-struct Row {
+struct PlotRow {
   double x, y, lo, hi;
 };
 
@@ -74,12 +74,13 @@ bool run_gnuplot(const std::string& cwd, const std::string& script, std::string&
 // One plot: `value` gives (y, lo, hi) of a point, or nothing; `model` an optional second line.
 PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointSummary>& points,
               const std::string& file, const std::string& title, const std::string& ylabel,
-              bool probability, const std::function<std::optional<Row>(const PointSummary&)>& value,
+              bool probability,
+              const std::function<std::optional<PlotRow>(const PointSummary&)>& value,
               bool with_model, std::string& warnings) {
   const Json& axes = plan.at("axes");
   // Series: points grouped by their labels on the other axes, in point order.
   std::vector<std::string> series_names;
-  std::map<std::string, std::vector<Row>> series, model;
+  std::map<std::string, std::vector<PlotRow>> series, model;
   bool numeric = true;
   for (const auto& p : points) numeric = numeric && p.x[0].has_value();
   std::map<std::string, double> category;  // first-axis label -> position, when not numeric
@@ -120,7 +121,7 @@ PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointS
   for (const auto& name : series_names) {
     const std::string id = "$s" + std::to_string(block);
     g << id << " << EOD\n";
-    for (const Row& r : series[name])
+    for (const PlotRow& r : series[name])
       g << format_number(r.x) << " " << format_number(r.y) << " " << format_number(r.lo) << " "
         << format_number(r.hi) << "\n";
     g << "EOD\n";
@@ -130,7 +131,8 @@ PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointS
     if (model.count(name)) {
       const std::string mid = "$m" + std::to_string(block);
       g << mid << " << EOD\n";
-      for (const Row& r : model[name]) g << format_number(r.x) << " " << format_number(r.y) << "\n";
+      for (const PlotRow& r : model[name])
+        g << format_number(r.x) << " " << format_number(r.y) << "\n";
       g << "EOD\n";
       plot_cmd += ", " + mid + " using 1:2 with lines dt 2 lw 2 title " +
                   gp_string("closed form (" + plan.at("model").get<std::string>() + ")" +
@@ -159,10 +161,10 @@ std::vector<PlotFile> write_plots(const std::string& dir, const Json& plan,
         dir, plan, points, "violations-" + safe_name(check),
         "probability of a " + check + " violation per run", "P(run has a violation), Wilson 95%",
         true,
-        [&check](const PointSummary& p) -> std::optional<Row> {
+        [&check](const PointSummary& p) -> std::optional<PlotRow> {
           if (p.runs == p.failed) return std::nullopt;
           const Proportion& w = p.violation.at(check);
-          return Row{0, w.p, w.lo, w.hi};
+          return PlotRow{0, w.p, w.lo, w.hi};
         },
         model, warnings));
   }
@@ -171,11 +173,11 @@ std::vector<PlotFile> write_plots(const std::string& dir, const Json& plan,
     out.push_back(plot(
         dir, plan, points, "metric-" + safe_name(metric), metric + " (mean, 95% interval)", metric,
         false,
-        [&metric](const PointSummary& p) -> std::optional<Row> {
+        [&metric](const PointSummary& p) -> std::optional<PlotRow> {
           const auto it = p.metrics.find(metric);
           if (it == p.metrics.end() || it->second.n == 0) return std::nullopt;
           const MetricStats& s = it->second;
-          return Row{0, s.mean, s.mean - s.ci95, s.mean + s.ci95};
+          return PlotRow{0, s.mean, s.mean - s.ci95, s.mean + s.ci95};
         },
         false, warnings));
   }

@@ -19,7 +19,7 @@ using sim::Json;
 using sim::Node;
 using sim::Tick;
 
-const std::vector<std::string> kTopLevel = {"name",   "description", "scenario", "set",
+const std::vector<std::string> kSpecKeys = {"name",   "description", "scenario", "set",
                                             "axes",   "combine",     "seeds",    "metrics",
                                             "checks", "plots",       "model"};
 const std::vector<std::string> kAxisKeys = {"name",  "unit", "path",  "values",
@@ -240,7 +240,7 @@ SweepSpec SweepSpec::load(const std::string& file) {
   const Json raw = sim::load_json_file(file);
   const Node root(raw, file, "$");
   root.require_object();
-  root.reject_unknown(kTopLevel);
+  root.reject_unknown(kSpecKeys);
   SweepSpec s;
   s.file = file;
   if (!root.has("name")) root.fail("missing key \"name\"", "a sweep name");
