@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "sim/error.hpp"
+#include "tools/html_text.hpp"
 #include "tools/report_timeline.hpp"
 #include "tools/shrink.hpp"
 #include "tools/timeline.hpp"
@@ -15,23 +16,6 @@ namespace vcpusim::tools {
 namespace {
 
 using sim::Tick;
-
-std::string esc(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    if (c == '&')
-      r += "&amp;";
-    else if (c == '<')
-      r += "&lt;";
-    else if (c == '>')
-      r += "&gt;";
-    else if (c == '"')
-      r += "&quot;";
-    else
-      r += c;
-  }
-  return r;
-}
 
 DiffSide run_side(const std::string& file) {
   DiffSide side;
@@ -136,7 +120,7 @@ std::string side_svg(const DiffSide& s, const std::string& prefix, const RunDiff
         std::string("<line class=\"divergence-mark\" x1=\"") + x + "\" x2=\"" + x +
         "\" y1=\"0\" y2=\"10000\" stroke=\"#ff7f00\" stroke-width=\"3\" stroke-dasharray=\"6 3\" "
         "vector-effect=\"non-scaling-stroke\"><title>first divergence at " +
-        esc(readable_time(d.time)) + ", caused by " + esc(d.cause()) + "</title></line>\n";
+        html_escape(readable_time(d.time)) + ", caused by " + html_escape(d.cause()) + "</title></line>\n";
     const auto close = svg.rfind("</svg></svg>");
     if (close != std::string::npos) svg.insert(close, marker);
   }
@@ -211,7 +195,7 @@ std::string render_diff_html(const RunDiff& d) {
                          ? d.failing.run.scenario->duration
                          : d.failing.run.result.failure.time;
   h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>vcpusim diff: "
-    << esc(d.passing.file) << " vs " << esc(d.failing.file) << "</title>\n<style>\n"
+    << html_escape(d.passing.file) << " vs " << html_escape(d.failing.file) << "</title>\n<style>\n"
     << "body{font-family:system-ui,-apple-system,\"DejaVu Sans\",sans-serif;margin:1.5em;"
        "color:#222}h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.4em}\n"
        ".timeline-box{border:1px solid #999;background:#fff}svg{display:block;width:100%}\n"
@@ -222,21 +206,21 @@ std::string render_diff_html(const RunDiff& d) {
     << "<h1>vcpusim diff: the nearest passing run beside the failing one</h1>\n"
     << "<div class=\"divergence\" id=\"divergence\">";
   if (d.diverged)
-    h << "<p><b>first divergence at " << esc(readable_time(d.time)) << "</b>: passing <code>"
-      << esc(d.passing_event) << "</code>, failing <code>" << esc(d.failing_event)
+    h << "<p><b>first divergence at " << html_escape(readable_time(d.time)) << "</b>: passing <code>"
+      << html_escape(d.passing_event) << "</code>, failing <code>" << html_escape(d.failing_event)
       << "</code></p>\n";
   else
     h << "<p><b>no divergence</b>: both runs recorded the same events</p>\n";
-  h << "<p>caused by: <span id=\"cause\">" << esc(d.cause()) << "</span></p></div>\n"
+  h << "<p>caused by: <span id=\"cause\">" << html_escape(d.cause()) << "</span></p></div>\n"
     << "<p><button id=\"zoom-divergence\">zoom to the divergence</button> <button "
        "id=\"zoom-reset\">whole run</button> (mouse wheel zooms both timelines; the dashed "
        "orange line is the divergence, red lines are violations)</p>\n";
   for (const DiffSide* side : {&d.passing, &d.failing}) {
     const char* prefix = side == &d.passing ? "passing" : "failing";
-    h << "<h2>" << prefix << ": " << esc(side->file) << " &mdash; "
-      << esc(failure_words(side->replay, side->run.result))
-      << "</h2>\n<p>origin: " << esc(side->replay.origin) << ", fingerprint "
-      << esc(side->run.result.document.value("fingerprint", std::string())) << "</p>\n"
+    h << "<h2>" << prefix << ": " << html_escape(side->file) << " &mdash; "
+      << html_escape(failure_words(side->replay, side->run.result))
+      << "</h2>\n<p>origin: " << html_escape(side->replay.origin) << ", fingerprint "
+      << html_escape(side->run.result.document.value("fingerprint", std::string())) << "</p>\n"
       << side_svg(*side, prefix, d);
   }
   h << "<script>" << kDiffScript << "</script>\n</body></html>\n";
