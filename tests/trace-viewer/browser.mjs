@@ -4,6 +4,7 @@ import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export const CHROMIUM = process.env.VCPUSIM_CHROMIUM || '/usr/bin/chromium';
 
@@ -51,4 +52,19 @@ export function serve(routes) {
 // Fails the whole process after `ms` whatever happens (bounded time in ctest).
 export function deadline(ms) {
   setTimeout(() => { console.error(`timed out after ${ms} ms`); process.exit(1); }, ms).unref();
+}
+
+// Opens a self-contained HTML file (report, diff) and checks, through `check(ok, what)`, that it
+// fetched nothing besides itself and threw no script error; returns { page, url }.
+export async function openSelfContained(browser, html, check) {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const url = pathToFileURL(html).href;
+  const foreign = [];
+  page.on('request', (r) => { if (r.url() !== url && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url, { waitUntil: 'load', timeout: 60000 });
+  check(foreign.length === 0, `no fetch besides the page itself (${JSON.stringify(foreign)})`);
+  check(errors.length === 0, `no script error (${errors.join('; ')})`);
+  return { page, url };
 }

@@ -5,8 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { launch, deadline } from './browser.mjs';
+import { launch, deadline, openSelfContained } from './browser.mjs';
 
 deadline(150000);
 const [binary, scenario, flag, shotOut] = process.argv.slice(2);
@@ -28,15 +27,7 @@ let failed = 0, passed = 0;
 const check = (ok, what) => { console.log(`${ok ? 'ok' : 'FAIL'}: ${what}`); ok ? passed++ : failed++; };
 const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-  const url = pathToFileURL(html).href;
-  const foreign = [];
-  page.on('request', (r) => { if (r.url() !== url && !r.url().startsWith('data:')) foreign.push(r.url()); });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(url, { waitUntil: 'load', timeout: 60000 });
-  check(foreign.length === 0, `no fetch besides the page itself (${JSON.stringify(foreign)})`);
-  check(errors.length === 0, `no script error (${errors.join('; ')})`);
+  const { page, url } = await openSelfContained(browser, html, check);
   for (const side of ['passing', 'failing']) {
     const box = await page.locator(`#${side}-timeline`).boundingBox();
     check(box && box.height > 50 && box.width > 500, `${side} timeline drawn (${JSON.stringify(box)})`);
