@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -100,7 +101,7 @@ const char* const kScript = R"(
 )";
 
 std::string describe_number(const sim::Node& n) {
-  n.as_real(-1.8e308, 1.8e308);
+  n.as_real(std::numeric_limits<double>::lowest(), std::numeric_limits<double>::max());
   return n.json().dump();
 }
 
