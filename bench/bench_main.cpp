@@ -110,8 +110,8 @@ void BM_Scale(benchmark::State& s) {
             Scenario::from_json(vcpusim::test::scale_scenario(n, "10ms"), "scale"));
 }
 
-// The trace path: the same run keeping every event, translated and written as Chrome JSON (to a
-// counting sink: the disk is not what is measured).
+// The trace path: the same run with its trace streamed as Chrome JSON (to a counting sink: the
+// disk is not what is measured).
 class CountingBuf : public std::streambuf {
  public:
   std::uint64_t n = 0;
@@ -129,17 +129,20 @@ class CountingBuf : public std::streambuf {
 
 void run_traced(benchmark::State& state, bool trace) {
   auto scenario = Scenario::load(kDemo);
-  RunOptions options;
-  options.keep_events = trace;
   std::uint64_t bytes = 0;
   for (auto _ : state) {
-    auto r = vcpusim::tools::run_scenario(*scenario, options);
-    if (trace) {
-      CountingBuf buf;
-      std::ostream out(&buf);
-      vcpusim::tools::make_trace(*scenario, r, {}).write_chrome_json(out);
-      bytes = buf.n;
-    }
+    CountingBuf buf;
+    std::ostream out(&buf);
+    std::unique_ptr<vcpusim::tools::TraceStream> stream;
+    RunOptions options;
+    if (trace)
+      options.trace = [&](const vcpusim::sim::Components& components) {
+        stream = std::make_unique<vcpusim::tools::TraceStream>(
+            *scenario, components, vcpusim::sim::TraceFilter{}, &out, nullptr);
+        return &stream->builder();
+      };
+    vcpusim::tools::run_scenario(*scenario, options);
+    bytes = buf.n;
   }
   if (trace) {
     g_measured["trace"].trace_bytes_per_ms =

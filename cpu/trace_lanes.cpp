@@ -1,6 +1,8 @@
 #include "cpu/trace_lanes.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <string_view>
 
 namespace vcpusim::cpu {
 namespace {
@@ -10,10 +12,10 @@ constexpr int kVectorIpi = 1;
 constexpr int kVectorNmi = 2;
 const char* const kFlowNames[3] = {"timer", "IPI", "NMI"};
 
-int vector_of(const std::string& kind) {
-  if (kind == "irq.timer") return kVectorTimer;
-  if (kind == "irq.ipi") return kVectorIpi;
-  if (kind == "nmi") return kVectorNmi;
+int vector_of(const char* kind) {
+  if (std::strcmp(kind, "irq.timer") == 0) return kVectorTimer;
+  if (std::strcmp(kind, "irq.ipi") == 0) return kVectorIpi;
+  if (std::strcmp(kind, "nmi") == 0) return kVectorNmi;
   return -1;
 }
 
@@ -64,12 +66,6 @@ void HostTraceVocabulary::declare(sim::TraceBuilder& b) {
     b.set_counter({0, p}, kHostPid, "runnable vCPUs pCPU" + std::to_string(p), "vcpus", 0);
 }
 
-// Traces recorded with explicit IPI deliveries draw flows from them; older event streams
-// attribute each raise to the latest send of its vector.
-void HostTraceVocabulary::scan(const sim::RecordedEvent& e) {
-  if (e.kind == "ipi.deliver") explicit_ipis_ = true;
-}
-
 void HostTraceVocabulary::finish(sim::TraceBuilder& b) {
   for (auto& per_target : pending_)
     for (auto& q : per_target)
@@ -85,7 +81,7 @@ std::string HostTraceVocabulary::thread_name(std::int64_t tid) const {
   return "thread" + std::to_string(tid);
 }
 
-void HostTraceVocabulary::handle(const sim::RecordedEvent& e, sim::TraceBuilder& b) {
+void HostTraceVocabulary::handle(const sim::EventView& e, sim::TraceBuilder& b) {
   const auto& c = b.components().at(e.component);
   if (c.group == "pcpu") {
     sched(c.index, e);
@@ -124,34 +120,34 @@ void HostTraceVocabulary::move_thread(std::int64_t tid, int pcpu, int state) {
   }
 }
 
-void HostTraceVocabulary::sched(int p, const sim::RecordedEvent& e) {
+void HostTraceVocabulary::sched(int p, const sim::EventView& e) {
   const int lane = p;
   const std::int64_t tid = e.a;
   const int v = tid >= 0 && tid < vcpus_ ? static_cast<int>(tid) : -1;
   const auto pi = static_cast<std::size_t>(p);
-  if (e.kind == "dispatch") {
+  if (sim::kind_is(e, "dispatch")) {
     b_->close_all(lane);
     b_->open(lane, {thread_name(tid), "sched", "thread", tid});
     current_[pi] = tid;
     b_->set_signal(owner_signal_[pi], tid);
     move_thread(tid, p, 2);
     set_host(v, Host::kRunning);
-  } else if (e.kind == "deschedule" || e.kind == "sleep") {
+  } else if (sim::kind_is(e, "deschedule") || sim::kind_is(e, "sleep")) {
     if (current_[pi] == tid) {
       b_->close_all(lane);
       current_[pi] = -1;
       b_->set_signal(owner_signal_[pi], -1);
     }
-    const bool sleep = e.kind == "sleep";
+    const bool sleep = sim::kind_is(e, "sleep");
     move_thread(tid, p, sleep ? 0 : 1);
     set_host(v, sleep ? Host::kSleeping : Host::kPreempted);
-  } else if (e.kind == "wake") {
+  } else if (sim::kind_is(e, "wake")) {
     move_thread(tid, p, 1);
     set_host(v, Host::kRunnable);
-  } else if (e.kind == "steal") {
+  } else if (sim::kind_is(e, "steal")) {
     b_->close_all(lane);
     b_->open(lane, {"host preemption (explore)", "sched"});
-  } else if (e.kind == "steal_end") {
+  } else if (sim::kind_is(e, "steal_end")) {
     b_->close_all(lane);
   }
 }
@@ -278,48 +274,22 @@ void HostTraceVocabulary::finish_kicks(int v) {
 }
 
 // --- vCPU events -------------------------------------------------------------------------------
-void HostTraceVocabulary::vcpu_event(int v, const sim::RecordedEvent& e) {
-  const std::string& k = e.kind;
-  const int vec = vector_of(k);
+// IPIs and NMIs sent by another vCPU are recorded at delivery (ipi.deliver, by the sender): an
+// arrow from there to the target's handler entry.
+void HostTraceVocabulary::vcpu_event(int v, const sim::EventView& e) {
+  const std::string_view k = e.kind;
+  const int vec = vector_of(e.kind);
   if (vec >= 0) {
     if (e.a == 1) {
-      Frame f{vec == kVectorNmi ? FrameKind::kNmi : FrameKind::kIrq, {k, "irq"}};
+      Frame f{vec == kVectorNmi ? FrameKind::kNmi : FrameKind::kIrq, {e.kind, "irq"}};
       push_frame(v, std::move(f));
       auto& q = pending_[static_cast<std::size_t>(v)][static_cast<std::size_t>(vec)];
       for (const auto& fl : q) b_->finish_flow(fl, vlane(v));
       q.clear();
     } else {
-      pop_frame(v, vec == kVectorNmi ? FrameKind::kNmi : FrameKind::kIrq, &k, 0, false);
+      const std::string name = e.kind;
+      pop_frame(v, vec == kVectorNmi ? FrameKind::kNmi : FrameKind::kIrq, &name, 0, false);
     }
-  } else if (k == "raise") {
-    const int rv = static_cast<int>(e.a);
-    if (!explicit_ipis_ && (rv == kVectorIpi || rv == kVectorNmi)) {
-      auto& out = outstanding_[rv];
-      if (!out.empty()) {  // a delayed delivery of an IPI whose send was recorded already
-        Outstanding& o = out.front();
-        pending_[static_cast<std::size_t>(v)][static_cast<std::size_t>(rv)].push_back(
-            start_flow(o.sender, kFlowNames[rv], o.at));
-        if (--o.remaining == 0) out.pop_front();
-      } else {
-        unattributed_.push_back({rv, v, e.time});
-      }
-    }
-  } else if (k == "ipi.sent") {
-    if (explicit_ipis_) return;
-    const int rv = static_cast<int>(e.a);
-    std::int64_t n = e.b;
-    // Immediate deliveries were raised before the send was recorded: the latest ones of
-    // this vector belong to this send.
-    for (std::size_t i = unattributed_.size(); i-- > 0 && n > 0;) {
-      const Raise r = unattributed_[i];
-      if (r.vector != rv) continue;
-      pending_[static_cast<std::size_t>(r.target)][static_cast<std::size_t>(rv)].push_back(
-          start_flow(v, kFlowNames[rv], r.at));
-      unattributed_.erase(unattributed_.begin() + static_cast<std::ptrdiff_t>(i));
-      --n;
-    }
-    if (n > 0 && rv >= 0 && rv < 3) outstanding_[rv].push_back({v, e.time, n});
-    if (unattributed_.size() > 64) unattributed_.erase(unattributed_.begin());
   } else if (k == "ipi.deliver") {
     const int rv = static_cast<int>(e.a);
     const auto target = e.b;

@@ -4,7 +4,6 @@
 // from what the scheduler (group "pcpu") and the vCPUs (group "vcpu") record (docs/trace.md).
 #pragma once
 #include <array>
-#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,8 +43,7 @@ class HostTraceVocabulary final : public sim::TraceVocabulary {
 
   std::vector<std::string> groups() const override { return {"pcpu", "vcpu"}; }
   void declare(sim::TraceBuilder& b) override;
-  void scan(const sim::RecordedEvent& e) override;
-  void handle(const sim::RecordedEvent& e, sim::TraceBuilder& b) override;
+  void handle(const sim::EventView& e, sim::TraceBuilder& b) override;
   void finish(sim::TraceBuilder& b) override;
 
  private:
@@ -56,21 +54,11 @@ class HostTraceVocabulary final : public sim::TraceVocabulary {
     sim::TraceSlice slice;
     std::int64_t id = 0;  // spun-on id
   };
-  struct Raise {
-    int vector;
-    int target;
-    sim::Tick at;
-  };
-  struct Outstanding {
-    int sender;
-    sim::Tick at;
-    std::int64_t remaining;
-  };
 
   std::string thread_name(std::int64_t tid) const;
   int vlane(int v) const { return pcpus_ + v; }
-  void sched(int p, const sim::RecordedEvent& e);
-  void vcpu_event(int v, const sim::RecordedEvent& e);
+  void sched(int p, const sim::EventView& e);
+  void vcpu_event(int v, const sim::EventView& e);
   void move_thread(std::int64_t tid, int pcpu, int state);
   void emit_runnable(int p);
   void emit_waiters(std::int64_t id);
@@ -92,8 +80,6 @@ class HostTraceVocabulary final : public sim::TraceVocabulary {
   std::vector<std::vector<Frame>> frames_;
   std::vector<std::array<std::vector<sim::TraceFlow>, 3>> pending_;
   std::vector<std::vector<sim::TraceFlow>> kicks_;
-  std::map<int, std::deque<Outstanding>> outstanding_;
-  std::vector<Raise> unattributed_;
   std::vector<std::int64_t> current_;
   std::vector<int> thread_pcpu_;
   std::vector<int> thread_state_;
@@ -101,7 +87,6 @@ class HostTraceVocabulary final : public sim::TraceVocabulary {
   std::map<std::int64_t, std::int64_t> waiters_;
   std::vector<int> owner_signal_;  // per pCPU
   std::vector<int> state_signal_;  // per vCPU
-  bool explicit_ipis_ = false;
 };
 
 }  // namespace vcpusim::cpu

@@ -114,6 +114,8 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
     return;
   }
   ++updates_;
+  // Trace-only: the update's span starts at this read (guest/trace_lanes.hpp).
+  k.recorder().note(c0_time, component_, "tk.read", static_cast<std::int64_t>(c0));
   cpu.compute(costs_.accumulate.value);
   accumulate(c0);
   cpu.compute(costs_.ntp_adjust.value);

@@ -13,11 +13,20 @@ const std::vector<std::string>& GuestTraceVocabulary::categories() {
 
 void GuestTraceVocabulary::declare(sim::TraceBuilder& b) {
   tk_signal_ = b.add_signal("vm", "tk_update", 1, 0);
+  reads_ = b.wants("read");
   every_read_ = b.asked("read");
+  from_ = b.filter().from;
 }
 
-void GuestTraceVocabulary::read(int vcpu, const sim::RecordedEvent& e, sim::TraceBuilder& b) {
-  if (!b.wants("read")) return;
+sim::Tick GuestTraceVocabulary::hold() const {
+  sim::Tick h = update_begin_;
+  for (const ReadBin& bin : bins_)
+    if (bin.start >= 0) h = std::min(h, std::max(bin.start, from_));
+  return h;
+}
+
+void GuestTraceVocabulary::read(int vcpu, const sim::EventView& e, sim::TraceBuilder& b) {
+  if (!reads_) return;
   if (!every_read_) {
     if (static_cast<std::size_t>(vcpu) >= bins_.size())
       bins_.resize(static_cast<std::size_t>(vcpu) + 1);
@@ -28,10 +37,12 @@ void GuestTraceVocabulary::read(int vcpu, const sim::RecordedEvent& e, sim::Trac
       bin.start = start;
     }
     ++bin.count;
-    if (!b.near_violation(e.time, kReadsAround)) return;
   }
-  const std::string name = e.kind == "vdso" ? "vdso read" : e.kind + " read";
-  sim::TraceEvent* t = b.instant(b.find_lane(cpu::kVmPid, cpu::vcpu_tid(vcpu)), name, "read");
+  const int lane = b.find_lane(cpu::kVmPid, cpu::vcpu_tid(vcpu));
+  std::string name = std::string(e.kind) + " read";
+  sim::TraceEvent* t = every_read_
+                           ? b.instant(lane, std::move(name), "read")
+                           : b.instant_near_violation(lane, std::move(name), "read", kReadsAround);
   if (!t) return;
   t->k1 = "value_ns";
   t->v1 = e.a;
@@ -57,37 +68,44 @@ void GuestTraceVocabulary::finish(sim::TraceBuilder& b) {
   for (std::size_t v = 0; v < bins_.size(); ++v) close_bin(static_cast<int>(v), b, -1);
 }
 
-void GuestTraceVocabulary::handle(const sim::RecordedEvent& e, sim::TraceBuilder& b) {
+// The time of the TSC value c0 (rounded up), not after `now`.
+sim::Tick GuestTraceVocabulary::c0_time(std::int64_t c0, sim::Tick now) const {
+  if (tsc_hz_ <= 0 || c0 < 0) return now;
+  const auto c = static_cast<unsigned __int128>(c0) * sim::kSecond;
+  const auto hz = static_cast<unsigned __int128>(tsc_hz_);
+  return std::min<sim::Tick>(now, static_cast<sim::Tick>((c + hz - 1) / hz));
+}
+
+void GuestTraceVocabulary::handle(const sim::EventView& e, sim::TraceBuilder& b) {
   const auto& c = b.components().at(e.component);
   if (c.group == "rcu") {
     handle_rcu(e, b);
   } else if (c.group == "clock") {
     read(c.index, e, b);
-  } else if (e.kind == "tk.update") {
+  } else if (sim::kind_is(e, "tk.read")) {
+    // The update's clock read (a = c0): its span will start there, so nothing later is final.
+    update_begin_ = std::max(c0_time(e.a, b.now()), from_);
+  } else if (sim::kind_is(e, "tk.update")) {
+    update_begin_ = sim::kForever;
     b.close_span("timekeeping", 0);
     // The update is based on the clock read at c0 (a, in TSC cycles): the span starts there.
-    sim::Tick begin = b.now();
-    if (tsc_hz_ > 0 && e.a >= 0) {
-      const auto c0 = static_cast<unsigned __int128>(e.a) * sim::kSecond;
-      const auto hz = static_cast<unsigned __int128>(tsc_hz_);
-      begin = std::min<sim::Tick>(b.now(), static_cast<sim::Tick>((c0 + hz - 1) / hz));
-    }
+    const sim::Tick begin = c0_time(e.a, b.now());
     b.open_span("timekeeping", 0, cpu::kVmPid, cpu::vcpu_tid(0),
                 {"timekeeping update", "timekeeping", "c0", e.a, "mult_adjust", e.b}, begin);
     b.set_signal(tk_signal_, 1);
-  } else if (e.kind == "tk.published") {
+  } else if (sim::kind_is(e, "tk.published")) {
     b.close_span("timekeeping", 0);
     b.set_signal(tk_signal_, 0);
   }
 }
 
-void GuestTraceVocabulary::handle_rcu(const sim::RecordedEvent& e, sim::TraceBuilder& b) {
+void GuestTraceVocabulary::handle_rcu(const sim::EventView& e, sim::TraceBuilder& b) {
   static const char* const kQsReason[] = {"context switch", "idle", "cond_resched", "fqs: idle"};
   const int lane = b.find_lane(cpu::kVmPid, cpu::vcpu_tid(static_cast<int>(e.a)));
-  if (e.kind == "rcu.gp.start") {
+  if (sim::kind_is(e, "rcu.gp.start")) {
     b.open_span("rcu.gp", 0, cpu::kVmPid, cpu::vcpu_tid(static_cast<int>(e.b)),
                 {"RCU GP", "rcu", "gp", e.a});
-  } else if (e.kind == "rcu.gp.end") {
+  } else if (sim::kind_is(e, "rcu.gp.end")) {
     b.close_span("rcu.gp", 0);
     const int holder = b.find_lane(cpu::kVmPid, cpu::vcpu_tid(static_cast<int>(e.b)));
     if (e.b < 0 || holder < 0) return;
@@ -95,17 +113,17 @@ void GuestTraceVocabulary::handle_rcu(const sim::RecordedEvent& e, sim::TraceBui
       t->k1 = "gp";
       t->v1 = e.a;
     }
-  } else if (e.kind == "rcu.qs") {
+  } else if (sim::kind_is(e, "rcu.qs")) {
     if (lane < 0) return;
     if (sim::TraceEvent* t = b.instant(lane, std::string("rcu qs (") + kQsReason[e.b & 3] + ")", "rcu")) {
       t->k1 = "reason";
       t->v1 = e.b;
     }
-  } else if (e.kind == "rcu.read.begin") {
+  } else if (sim::kind_is(e, "rcu.read.begin")) {
     const int depth = rcu_readers_[e.a]++;
     b.open_span("rcu.read", e.a * 1024 + depth, cpu::kVmPid, cpu::vcpu_tid(static_cast<int>(e.a)),
                 {"vCPU" + std::to_string(e.a) + " rcu read", "rcu"});
-  } else if (e.kind == "rcu.read.end") {
+  } else if (sim::kind_is(e, "rcu.read.end")) {
     int& depth = rcu_readers_[e.a];
     if (depth > 0) b.close_span("rcu.read", e.a * 1024 + --depth);
   }

@@ -25,8 +25,10 @@ class GuestTraceVocabulary final : public sim::TraceVocabulary {
 
   std::vector<std::string> groups() const override { return {"timekeeping", "clock", "rcu"}; }
   void declare(sim::TraceBuilder& b) override;
-  void handle(const sim::RecordedEvent& e, sim::TraceBuilder& b) override;
+  void handle(const sim::EventView& e, sim::TraceBuilder& b) override;
   void finish(sim::TraceBuilder& b) override;
+  // An open bin's counter is dated at its start, and an update's span at its c0 read.
+  sim::Tick hold() const override;
 
   static constexpr sim::Tick kReadBin = 100 * sim::kMicrosecond;
   // Reads this close to a violation are drawn one by one.
@@ -37,14 +39,18 @@ class GuestTraceVocabulary final : public sim::TraceVocabulary {
     sim::Tick start = -1;  // -1: no read yet
     std::int64_t count = 0;
   };
-  void handle_rcu(const sim::RecordedEvent& e, sim::TraceBuilder& b);
-  void read(int vcpu, const sim::RecordedEvent& e, sim::TraceBuilder& b);
+  void handle_rcu(const sim::EventView& e, sim::TraceBuilder& b);
+  void read(int vcpu, const sim::EventView& e, sim::TraceBuilder& b);
   void close_bin(int vcpu, sim::TraceBuilder& b, sim::Tick next);
+  sim::Tick c0_time(std::int64_t c0, sim::Tick now) const;
 
   std::int64_t tsc_hz_;
   int tk_signal_ = -1;
+  bool reads_ = false;  // the read category is wanted
   bool every_read_ = false;
-  std::vector<ReadBin> bins_;  // per vCPU
+  sim::Tick from_ = 0;                       // the window start
+  sim::Tick update_begin_ = sim::kForever;   // the start of the update being computed (tk.read)
+  std::vector<ReadBin> bins_;                // per vCPU
   std::map<std::int64_t, int> rcu_readers_;  // open read-section spans per vCPU
 };
 

@@ -12,7 +12,9 @@ nlohmann::json Violation::to_json() const {
 }
 
 void Violations::report(Violation v) {
-  if (++counts_[v.check] <= kKept) list_.push_back(std::move(v));
+  if (++counts_[v.check] > kKept) return;
+  list_.push_back(std::move(v));
+  if (observer_) observer_(list_.back());
 }
 
 std::size_t Violations::count(const std::string& check) const {

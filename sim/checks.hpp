@@ -27,6 +27,10 @@ class Violations {
  public:
   static constexpr std::size_t kKept = 1000;
   void report(Violation v);
+  // Sees each kept violation as it is reported (the streamed trace draws them).
+  void set_observer(std::function<void(const Violation&)> observer) {
+    observer_ = std::move(observer);
+  }
   const std::vector<Violation>& list() const { return list_; }
   std::size_t count(const std::string& check) const;
   std::size_t total() const;
@@ -35,6 +39,7 @@ class Violations {
  private:
   std::vector<Violation> list_;
   std::map<std::string, std::size_t> counts_;
+  std::function<void(const Violation&)> observer_;
 };
 
 // monotonic_time: per reader, and across CPUs in real-time order: a read that starts after

@@ -19,6 +19,7 @@ void Recorder::record(Tick time, int component, const char* kind, std::int64_t a
   mix(static_cast<std::uint64_t>(b));
   ++count_;
   if (keep_) events_.push_back(RecordedEvent{time, component, kind, a, b});
+  if (sink_) sink_->event(EventView{time, component, kind, a, b});
 }
 
 std::string Recorder::fingerprint() const {

@@ -1,7 +1,9 @@
 // Every observable step goes through here: it feeds the run's fingerprint (a hash of the event
-// stream, pinned per catalogue scenario in the tests) and, when asked, keeps the events.
-// note() is the trace-only path: kept with the events (for --trace/--vcd, see docs/trace.md) but
-// neither hashed nor counted, so adding notes never changes a fingerprint or a result.
+// stream, pinned per catalogue scenario in the tests) and, when asked, keeps the events or hands
+// each one to a sink as it happens (the streamed trace, sim/trace.hpp).
+// note() is the trace-only path: kept with the events and handed to the sink (for --trace/--vcd,
+// see docs/trace.md) but neither hashed nor counted, so adding notes never changes a fingerprint
+// or a result.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -21,19 +23,45 @@ struct RecordedEvent {
   std::int64_t b;
 };
 
+// One event as handed to a sink: `kind` is valid for the duration of the call only.
+struct EventView {
+  Tick time;
+  int component;
+  const char* kind;
+  std::int64_t a;
+  std::int64_t b;
+};
+
+// Sees every event and note as it is recorded, and every label.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void event(const EventView& e) = 0;
+  virtual void label(std::int64_t id, const std::string& name) = 0;
+};
+
 class Recorder {
  public:
   void record(Tick time, int component, const char* kind, std::int64_t a = 0, std::int64_t b = 0);
-  // Trace-only event: kept when keep_events is on, otherwise dropped; never hashed or counted.
+  // Trace-only event: kept when keep_events is on and handed to the sink; never hashed or counted.
   void note(Tick time, int component, const char* kind, std::int64_t a = 0, std::int64_t b = 0) {
     if (keep_) events_.push_back(RecordedEvent{time, component, kind, a, b});
+    if (sink_) sink_->event(EventView{time, component, kind, a, b});
   }
-  // Trace-only name for an id used in notes (a lock, a seqcount, a memory word): kept when
-  // keep_events is on. The id must be deterministic (an index, never an address).
+  // Trace-only name for an id used in notes (a lock, a seqcount, a memory word): always kept (one
+  // per named object) and handed to the sink. The id must be deterministic (an index, never an
+  // address).
   void label(std::int64_t id, const std::string& name) {
-    if (keep_) labels_.emplace_back(id, name);
+    labels_.emplace_back(id, name);
+    if (sink_) sink_->label(id, name);
   }
   void keep_events(bool keep) { keep_ = keep; }
+  // Hands every later event and note to `sink` (null: none), and the labels so far at once.
+  void set_sink(EventSink* sink) {
+    sink_ = sink;
+    if (sink_)
+      for (const auto& [id, name] : labels_) sink_->label(id, name);
+  }
   // Who records: an event's component is an id from here. The fingerprint hashes the
   // component's stable name key, not its id, so it does not depend on registration order.
   Components& components() { return components_; }
@@ -50,6 +78,7 @@ class Recorder {
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
   std::uint64_t count_ = 0;
   bool keep_ = false;
+  EventSink* sink_ = nullptr;
   Components components_;
   std::vector<RecordedEvent> events_;
   std::vector<std::pair<std::int64_t, std::string>> labels_;

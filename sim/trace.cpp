@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+
+#include "sim/trace_writers.hpp"
 
 namespace vcpusim::sim {
 
@@ -45,16 +48,29 @@ std::string json_string(const std::string& s) {
   return r + "\"";
 }
 
-constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
-
 }  // namespace
 
-TraceBuilder::TraceBuilder(Trace& out, const TraceInfo& info, const Components& components,
-                           const std::vector<std::pair<std::int64_t, std::string>>& labels,
-                           const TraceFilter& filter)
-    : out_(out), info_(info), components_(components), filter_(filter) {
-  for (const auto& [id, name] : labels) labels_[id] = name;
+TraceBuilder::TraceBuilder(const TraceInfo& info, const Components& components,
+                           const TraceFilter& filter, std::vector<TraceVocabulary*> vocabularies,
+                           TraceTargets targets)
+    : info_(info),
+      components_(components),
+      filter_(filter),
+      vocabularies_(std::move(vocabularies)),
+      targets_(targets),
+      draws_(targets.chrome || targets.keep) {
+  // Which vocabulary reads each component's events.
+  owner_.assign(static_cast<std::size_t>(components_.size()), nullptr);
+  for (TraceVocabulary* v : vocabularies_)
+    for (const std::string& g : v->groups())
+      for (int c = 0; c < components_.size(); ++c)
+        if (components_.at(c).group == g) owner_[static_cast<std::size_t>(c)] = v;
+  for (TraceVocabulary* v : vocabularies_) v->declare(*this);
+  violation_signal_ = add_signal(violation_scope_, "violations", 16, 0);
+  begin_output();
 }
+
+TraceBuilder::~TraceBuilder() = default;
 
 void TraceBuilder::add_process(int pid, const std::string& name, int sort) {
   processes_.emplace_back(pid, name);
@@ -74,22 +90,45 @@ int TraceBuilder::find_lane(int pid, int tid) const {
 
 int TraceBuilder::add_signal(const std::string& scope, const std::string& name, int width,
                              std::int64_t initial) {
-  out_.signals_.push_back({scope, name, width});
+  signals_.push_back({scope, name, width});
   signal_value_.push_back(initial);
-  return static_cast<int>(out_.signals_.size()) - 1;
+  return static_cast<int>(signals_.size()) - 1;
 }
 
 void TraceBuilder::add_other_data(const std::string& key, std::int64_t value) {
-  out_.other_data_.emplace_back(key, value);
+  other_data_.emplace_back(key, value);
 }
 
 void TraceBuilder::add_vcd_note(const std::string& text) {
-  out_.vcd_notes_.push_back(text);
+  vcd_notes_.push_back(text);
+}
+
+void TraceBuilder::label(std::int64_t id, const std::string& name) {
+  labels_[id] = name;
 }
 
 std::string TraceBuilder::label(std::int64_t id) const {
   auto it = labels_.find(id);
   return it != labels_.end() ? it->second : "#" + std::to_string(id);
+}
+
+// The headers and the lanes' metadata: everything is declared before the first event.
+void TraceBuilder::begin_output() {
+  if (Trace* k = targets_.keep) {
+    k->info_ = info_;
+    k->other_data_ = other_data_;
+    k->vcd_notes_ = vcd_notes_;
+    k->signals_ = signals_;
+  }
+  if (targets_.chrome) {
+    chrome_ = std::make_unique<ChromeWriter>(*targets_.chrome);
+    chrome_->begin(info_, other_data_);
+  }
+  if (targets_.vcd) {
+    vcd_ = std::make_unique<VcdWriter>(*targets_.vcd);
+    vcd_->begin(info_.title, vcd_notes_, signals_);
+  }
+  if (draws_) metadata();
 }
 
 void TraceBuilder::metadata() {
@@ -105,7 +144,7 @@ void TraceBuilder::metadata() {
     } else {
       e.args = "\"name\":" + json_string(name);
     }
-    out_.events_.push_back(std::move(e));
+    write(e);
   };
   for (std::size_t p = 0; p < processes_.size(); ++p) {
     meta(processes_[p].first, 0, "process_name", processes_[p].second, 0);
@@ -115,56 +154,143 @@ void TraceBuilder::metadata() {
     meta(l.pid, l.tid, "thread_name", l.name, 0);
     meta(l.pid, l.tid, "thread_sort_index", "", l.sort);
   }
-  meta_count_ = out_.events_.size();
 }
 
-void TraceBuilder::run(const std::vector<RecordedEvent>& events,
-                       std::vector<TraceViolation> violations,
-                       const std::vector<TraceVocabulary*>& vocabularies) {
-  // Which vocabulary reads each component's events.
-  std::vector<TraceVocabulary*> owner(static_cast<std::size_t>(components_.size()), nullptr);
-  for (TraceVocabulary* v : vocabularies)
-    for (const std::string& g : v->groups())
-      for (int c = 0; c < components_.size(); ++c)
-        if (components_.at(c).group == g) owner[static_cast<std::size_t>(c)] = v;
-  auto owner_of = [&](int c) -> TraceVocabulary* {
-    return c >= 0 && static_cast<std::size_t>(c) < owner.size() ? owner[static_cast<std::size_t>(c)]
-                                                                : nullptr;
-  };
-  for (const auto& e : events)
-    if (TraceVocabulary* v = owner_of(e.component)) v->scan(e);
-  std::stable_sort(violations.begin(), violations.end(),
-                   [](const auto& a, const auto& b) { return a.time < b.time; });
-  for (const auto& v : violations) violation_times_.push_back(v.time);
-  std::size_t vi = 0;
-  Tick last = 0;
-  for (const auto& e : events) {
-    while (vi < violations.size() && violations[vi].time <= e.time) {
-      advance(violations[vi].time);
-      if (exited_) break;
-      violation(violations[vi], vi);
-      ++vi;
+// --- input -------------------------------------------------------------------------------------
+// The events of one instant are handled when time moves on, after the violations reported at
+// that instant (a check reports while the events of its instant are being recorded).
+void TraceBuilder::event(const EventView& e) {
+  if (finished_) return;
+  if (e.time != instant_) {
+    if (e.time < instant_) {
+      ++stats_.late_inputs;
+    } else {
+      settle_instant();
+      instant_ = e.time;
     }
-    advance(e.time);
-    if (exited_) break;
-    last = e.time;
-    if (TraceVocabulary* v = owner_of(e.component)) v->handle(e, *this);
   }
-  while (!exited_ && vi < violations.size()) {
-    advance(violations[vi].time);
-    if (exited_) break;
-    violation(violations[vi], vi);
-    ++vi;
+  const bool owned = e.component >= 0 && static_cast<std::size_t>(e.component) < owner_.size();
+  TraceVocabulary* owner = owned ? owner_[static_cast<std::size_t>(e.component)] : nullptr;
+  instant_events_.push_back(
+      Input{EventView{e.time, e.component, owner ? intern(e.kind) : "", e.a, e.b}, owner});
+}
+
+void TraceBuilder::violation(const TraceViolation& v) {
+  if (finished_) return;
+  if (v.time <= settled_) ++stats_.late_inputs;
+  auto at = violations_in_.end();
+  while (at != violations_in_.begin() && std::prev(at)->time > v.time) --at;
+  violations_in_.insert(at, v);
+}
+
+const char* TraceBuilder::intern(const char* kind) {
+  auto cached = kind_cache_.find(kind);
+  if (cached != kind_cache_.end() && std::strcmp(cached->second, kind) == 0) return cached->second;
+  auto it = kinds_.find(kind);
+  if (it == kinds_.end()) {
+    auto copy = std::make_unique<char[]>(std::strlen(kind) + 1);
+    std::strcpy(copy.get(), kind);
+    it = kinds_.emplace(kind, std::move(copy)).first;
   }
-  const Tick end = std::min(std::max(info_.end, last), filter_.to);
+  kind_cache_[kind] = it->second.get();
+  return it->second.get();
+}
+
+void TraceBuilder::settle_instant() {
+  while (!violations_in_.empty() && violations_in_.front().time <= instant_) {
+    process_violation(violations_in_.front());
+    violations_in_.pop_front();
+  }
+  for (const Input& in : instant_events_) process_event(in);
+  instant_events_.clear();
+  if (instant_ > settled_) settled_ = instant_;
+  if (held_.size() >= flush_at_) flush(false);
+}
+
+void TraceBuilder::process_violation(const TraceViolation& v) {
+  last_violation_ = v.time;
+  // Every instant still waiting for a violation learns its fate (violations come in time order).
+  for (Tentative& t : tentative_)
+    if (t.until >= v.time) held_.push_back(std::move(t.e));
+  tentative_.clear();
+  if (stopped_) return;
+  advance(v.time);
+  if (exited_) {
+    stopped_ = true;
+    return;
+  }
+  draw_violation(v, violation_index_++);
+}
+
+void TraceBuilder::process_event(const Input& in) {
+  const EventView& e = in.e;
+  expire_tentative(e.time);
+  if (stopped_) return;
+  advance(e.time);
+  if (exited_) {
+    stopped_ = true;
+    return;
+  }
+  last_event_ = e.time;
+  if (in.owner) in.owner->handle(e, *this);
+}
+
+void TraceBuilder::expire_tentative(Tick t) {
+  while (!tentative_.empty() && tentative_.front().until < t) tentative_.pop_front();
+}
+
+void TraceBuilder::finish() {
+  if (finished_) return;
+  settle_instant();
+  while (!violations_in_.empty()) {
+    process_violation(violations_in_.front());
+    violations_in_.pop_front();
+  }
+  tentative_.clear();
+  const Tick end = std::min(std::max(info_.end, last_event_), filter_.to);
   if (!entered_ && filter_.from <= end) enter(filter_.from);
   // Before the window closes: a vocabulary may still flush what it summarised up to the end.
-  for (TraceVocabulary* v : vocabularies) v->finish(*this);
+  for (TraceVocabulary* v : vocabularies_) v->finish(*this);
   if (entered_ && !exited_) leave(std::max(end, filter_.from));
-  if (unsorted_)
-    std::stable_sort(out_.events_.begin() + static_cast<std::ptrdiff_t>(meta_count_),
-                     out_.events_.end(),
-                     [](const TraceEvent& a, const TraceEvent& b) { return a.ts < b.ts; });
+  for (auto& [seq, e] : pending_) held_.push_back(std::move(e));  // never finished nor dropped
+  pending_.clear();
+  flush(true);
+  if (chrome_) chrome_->end();
+  if (vcd_) vcd_->end();
+  finished_ = true;
+}
+
+// --- output ------------------------------------------------------------------------------------
+void TraceBuilder::write(const TraceEvent& e) {
+  ++stats_.written;
+  if (chrome_) chrome_->event(e);
+  if (targets_.keep) targets_.keep->events_.push_back(e);
+}
+
+void TraceBuilder::write_change(Tick t, int signal, std::int64_t value) {
+  if (vcd_) vcd_->change(t, signal, value);
+  if (targets_.keep) targets_.keep->changes_.push_back({t, signal, value});
+}
+
+// Writes the held events that nothing can precede any more: the output is sorted by time (ties
+// in drawing order), and nothing is drawn before now, a pending flow start or tentative instant,
+// or a vocabulary's hold.
+void TraceBuilder::flush(bool all) {
+  stats_.peak_held = std::max(stats_.peak_held, held_.size());
+  Tick until = kForever;
+  if (!all) {
+    until = now_;
+    for (const auto& [seq, e] : pending_) until = std::min(until, e.ts);
+    if (!tentative_.empty()) until = std::min(until, tentative_.front().e.ts);
+    for (const TraceVocabulary* v : vocabularies_) until = std::min(until, v->hold());
+  }
+  std::sort(held_.begin(), held_.end(), [](const TraceEvent& a, const TraceEvent& b) {
+    return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
+  });
+  std::size_t n = 0;
+  while (n < held_.size() && (all || held_[n].ts < until)) write(held_[n++]);
+  held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
+  flush_at_ = std::max<std::size_t>(4096, 2 * held_.size());
 }
 
 // --- window ------------------------------------------------------------------------------------
@@ -183,8 +309,7 @@ void TraceBuilder::enter(Tick from) {
   for (const auto& [key, span] : spans_) emit_span('b', span);
   for (const auto& [key, c] : counters_) emit_counter(c);
   for (std::size_t s = 0; s < signal_value_.size(); ++s)
-    out_.changes_.push_back({from, static_cast<int>(s), signal_value_[s]});
-  out_.vcd_from_ = from;
+    write_change(from, static_cast<int>(s), signal_value_[s]);
 }
 
 void TraceBuilder::leave(Tick to) {
@@ -196,7 +321,8 @@ void TraceBuilder::leave(Tick to) {
 }
 
 // --- emission ----------------------------------------------------------------------------------
-TraceEvent& TraceBuilder::push(char ph, int pid, int tid, std::string name, const char* cat) {
+TraceEvent& TraceBuilder::push(char ph, int pid, int tid, std::string name, const char* cat,
+                               bool pending) {
   TraceEvent e;
   e.ts = now_;
   e.ph = ph;
@@ -204,12 +330,22 @@ TraceEvent& TraceBuilder::push(char ph, int pid, int tid, std::string name, cons
   e.tid = tid;
   e.name = std::move(name);
   e.cat = cat;
-  out_.events_.push_back(std::move(e));
-  return out_.events_.back();
+  e.seq = next_seq_++;
+  if (!draws_) {
+    scratch_ = std::move(e);
+    return scratch_;
+  }
+  if (pending) {
+    TraceEvent& p = pending_.emplace(e.seq, std::move(e)).first->second;
+    stats_.peak_pending = std::max(stats_.peak_pending, pending_.size());
+    return p;
+  }
+  held_.push_back(std::move(e));
+  return held_.back();
 }
 
 void TraceBuilder::emit_slice(char ph, const Lane& lane, const TraceSlice& s) {
-  if (!live() || !filter_.wants(s.cat)) return;
+  if (!draws_ || !live() || !filter_.wants(s.cat)) return;
   TraceEvent& e = push(ph, lane.pid, lane.tid, s.name, s.cat);
   if (ph == 'B') {
     e.k1 = s.k1;
@@ -220,7 +356,7 @@ void TraceBuilder::emit_slice(char ph, const Lane& lane, const TraceSlice& s) {
 }
 
 void TraceBuilder::emit_span(char ph, const Span& s) {
-  if (!live() || !filter_.wants(s.slice.cat)) return;
+  if (!draws_ || !live() || !filter_.wants(s.slice.cat)) return;
   TraceEvent& e = push(ph, s.pid, s.tid, s.slice.name, s.slice.cat);
   e.id = s.id;
   if (ph == 'b') {
@@ -232,7 +368,7 @@ void TraceBuilder::emit_span(char ph, const Span& s) {
 }
 
 void TraceBuilder::emit_counter(const Counter& c) {
-  if (!live() || !filter_.wants("counter")) return;
+  if (!draws_ || !live() || !filter_.wants("counter")) return;
   TraceEvent& e = push('C', c.pid, 0, c.name, "counter");
   e.k1 = c.arg;
   e.v1 = c.value;
@@ -262,10 +398,9 @@ void TraceBuilder::open_span(const char* kind, std::int64_t key, int pid, int ti
   auto [it, fresh] =
       spans_.emplace(std::make_pair(std::string(kind), key), Span{std::move(s), id, pid, tid});
   if (!fresh) return;
-  if (begin >= 0 && begin < now_) {  // back-dated: the final sort puts it in place
+  if (begin >= 0 && begin < now_) {  // back-dated: the vocabulary's hold() kept its place free
     const Tick saved = now_;
     now_ = std::max(begin, filter_.from);
-    unsorted_ = true;
     emit_span('b', it->second);
     now_ = saved;
   } else {
@@ -281,26 +416,31 @@ void TraceBuilder::close_span(const char* kind, std::int64_t key) {
 }
 
 // --- flows -------------------------------------------------------------------------------------
+// A flow start is held until the flow finishes (then written) or is dropped.
 TraceFlow TraceBuilder::start_flow(int lane, const std::string& name, Tick at) {
-  TraceFlow f{next_flow_++, kNoIndex, name};
-  if (live() && at >= filter_.from && filter_.wants("flow") && lane >= 0) {
+  TraceFlow f{next_flow_++, TraceFlow::kNone, name};
+  if (draws_ && live() && at >= filter_.from && filter_.wants("flow") && lane >= 0) {
     const Lane& l = lanes_[static_cast<std::size_t>(lane)];
     const Tick saved = now_;
     now_ = at;
-    if (at < saved) unsorted_ = true;
-    TraceEvent& e = push('s', l.pid, l.tid, name, "flow");
+    TraceEvent& e = push('s', l.pid, l.tid, name, "flow", true);
     e.id = f.id;
     now_ = saved;
-    f.start_index = out_.events_.size() - 1;
+    f.start = e.seq;
   }
   return f;
 }
 
 void TraceBuilder::finish_flow(const TraceFlow& f, int lane) {
-  if (f.start_index == kNoIndex) return;
+  if (f.start == TraceFlow::kNone) return;
   if (!live()) {
     drop(f);
     return;
+  }
+  auto it = pending_.find(f.start);
+  if (it != pending_.end()) {
+    held_.push_back(std::move(it->second));
+    pending_.erase(it);
   }
   const Lane& l = lanes_[static_cast<std::size_t>(lane)];
   TraceEvent& e = push('f', l.pid, l.tid, f.name, "flow");
@@ -309,7 +449,7 @@ void TraceBuilder::finish_flow(const TraceFlow& f, int lane) {
 }
 
 void TraceBuilder::drop(const TraceFlow& f) {
-  if (f.start_index != kNoIndex) out_.events_[f.start_index].dropped = true;
+  if (f.start != TraceFlow::kNone) pending_.erase(f.start);
 }
 
 // --- counters, instants, signals ---------------------------------------------------------------
@@ -323,37 +463,54 @@ void TraceBuilder::set_counter(CounterKey key, int pid, const std::string& name,
 
 void TraceBuilder::counter_at(Tick at, int pid, const std::string& name, const char* arg,
                               std::int64_t value) {
-  if (!entered_ || at < filter_.from || at > filter_.to || !filter_.wants("counter")) return;
+  if (!draws_ || !entered_ || at < filter_.from || at > filter_.to || !filter_.wants("counter"))
+    return;
   const Tick saved = now_;
   now_ = at;
-  if (at < saved) unsorted_ = true;
   TraceEvent& e = push('C', pid, 0, name, "counter");
   e.k1 = arg;
   e.v1 = value;
   now_ = saved;
 }
 
-bool TraceBuilder::near_violation(Tick t, Tick radius) const {
-  const auto it = std::lower_bound(violation_times_.begin(), violation_times_.end(), t - radius);
-  return it != violation_times_.end() && *it <= t + radius;
-}
-
 TraceEvent* TraceBuilder::instant(int lane, std::string name, const char* cat) {
-  if (!live() || !filter_.wants(cat) || lane < 0) return nullptr;
+  if (!draws_ || !live() || !filter_.wants(cat) || lane < 0) return nullptr;
   const Lane& l = lanes_[static_cast<std::size_t>(lane)];
   TraceEvent& e = push('i', l.pid, l.tid, std::move(name), cat);
   e.top = "\"s\":\"t\"";
   return &e;
 }
 
+TraceEvent* TraceBuilder::instant_near_violation(int lane, std::string name, const char* cat,
+                                                 Tick radius) {
+  // Violations are handled in time order, so the last one is the nearest before now.
+  if (last_violation_ >= 0 && last_violation_ >= now_ - radius)
+    return instant(lane, std::move(name), cat);
+  if (!draws_ || !live() || !filter_.wants(cat) || lane < 0) return nullptr;
+  const Lane& l = lanes_[static_cast<std::size_t>(lane)];
+  Tentative t{TraceEvent{}, now_ + radius};
+  TraceEvent& e = t.e;
+  e.ts = now_;
+  e.ph = 'i';
+  e.pid = l.pid;
+  e.tid = l.tid;
+  e.name = std::move(name);
+  e.cat = cat;
+  e.seq = next_seq_++;
+  e.top = "\"s\":\"t\"";
+  tentative_.push_back(std::move(t));
+  stats_.peak_pending = std::max(stats_.peak_pending, pending_.size() + tentative_.size());
+  return &tentative_.back().e;
+}
+
 void TraceBuilder::set_signal(int s, std::int64_t v) {
   auto& cur = signal_value_[static_cast<std::size_t>(s)];
   if (cur == v) return;
   cur = v;
-  if (live()) out_.changes_.push_back({now_, s, v});
+  if (live()) write_change(now_, s, v);
 }
 
-void TraceBuilder::violation(const TraceViolation& v, std::size_t index) {
+void TraceBuilder::draw_violation(const TraceViolation& v, std::size_t index) {
   set_signal(violation_signal_, static_cast<std::int64_t>(++violations_) & 0xffff);
   if (violation_lanes_.empty()) return;
   const int cpu = v.cpus.empty() ? 0 : v.cpus.front();
@@ -368,27 +525,48 @@ void TraceBuilder::violation(const TraceViolation& v, std::size_t index) {
             ",\"cpus\":" + cpus.dump() + ",\"details\":" + v.details.dump();
 }
 
+// --- a trace kept in memory --------------------------------------------------------------------
 Trace Trace::build(const TraceInfo& info, const Components& components,
                    const std::vector<RecordedEvent>& events,
                    const std::vector<std::pair<std::int64_t, std::string>>& labels,
                    const std::vector<TraceViolation>& violations, const TraceFilter& filter,
                    const std::vector<TraceVocabulary*>& vocabularies) {
   Trace t;
-  t.info_ = info;
-  t.events_.reserve(events.size() + 64);
-  TraceBuilder b(t, t.info_, components, labels, filter);
-  for (TraceVocabulary* v : vocabularies) v->declare(b);
-  b.violation_signal_ = b.add_signal(b.violation_scope_, "violations", 16, 0);
-  b.metadata();
-  auto by_time = [](const RecordedEvent& x, const RecordedEvent& y) { return x.time < y.time; };
-  if (std::is_sorted(events.begin(), events.end(), by_time)) {
-    b.run(events, violations, vocabularies);
-  } else {
-    std::vector<RecordedEvent> sorted = events;
-    std::stable_sort(sorted.begin(), sorted.end(), by_time);
-    b.run(sorted, violations, vocabularies);
+  TraceBuilder b(info, components, filter, vocabularies, TraceTargets{nullptr, nullptr, &t});
+  for (const auto& [id, name] : labels) b.label(id, name);
+  std::vector<const RecordedEvent*> sorted;
+  sorted.reserve(events.size());
+  for (const auto& e : events) sorted.push_back(&e);
+  std::stable_sort(
+      sorted.begin(), sorted.end(),
+      [](const RecordedEvent* x, const RecordedEvent* y) { return x->time < y->time; });
+  std::vector<const TraceViolation*> vs;
+  for (const auto& v : violations) vs.push_back(&v);
+  std::stable_sort(vs.begin(), vs.end(), [](const TraceViolation* x, const TraceViolation* y) {
+    return x->time < y->time;
+  });
+  std::size_t vi = 0;
+  for (const RecordedEvent* e : sorted) {
+    while (vi < vs.size() && vs[vi]->time <= e->time) b.violation(*vs[vi++]);
+    b.event(EventView{e->time, e->component, e->kind.c_str(), e->a, e->b});
   }
+  while (vi < vs.size()) b.violation(*vs[vi++]);
+  b.finish();
   return t;
+}
+
+void Trace::write_chrome_json(std::ostream& out) const {
+  ChromeWriter w(out);
+  w.begin(info_, other_data_);
+  for (const TraceEvent& e : events_) w.event(e);
+  w.end();
+}
+
+void Trace::write_vcd(std::ostream& out) const {
+  VcdWriter w(out);
+  w.begin(info_.title, vcd_notes_, signals_);
+  for (const TraceChange& c : changes_) w.change(c.t, c.signal, c.value);
+  w.end();
 }
 
 }  // namespace vcpusim::sim

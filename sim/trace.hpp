@@ -3,14 +3,21 @@
 // and a set of categories, written as Chrome Trace Event JSON (Perfetto, chrome://tracing) or as
 // a VCD (GTKWave). It knows no event kind: each component family declares a TraceVocabulary that
 // turns the events its components recorded into these calls (see docs/trace.md).
-// Pure post-processing of a finished run: it never feeds back into the simulation.
+// Streamed: the engine is the recorder's sink (sim/recorder.hpp) during the run and writes each
+// piece of output once its place in the file is settled, keeping only open state (open slices
+// and spans, pending flows, counter values, a vocabulary's open bins). It never feeds back into
+// the simulation. The output is the events sorted by time, ties in the order they were drawn.
 #pragma once
 #include <cstdint>
+#include <cstring>
+#include <deque>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -57,9 +64,9 @@ struct TraceEvent {
   std::int64_t v1 = 0;
   const char* k2 = nullptr;
   std::int64_t v2 = 0;
-  std::string args;      // ... and pre-rendered JSON members of "args" ("\"k\":v,...")
-  std::string top;       // pre-rendered top-level members ("s" scope, "bp" binding)
-  bool dropped = false;  // a flow start whose end never came
+  std::string args;       // ... and pre-rendered JSON members of "args" ("\"k\":v,...")
+  std::string top;        // pre-rendered top-level members ("s" scope, "bp" binding)
+  std::uint64_t seq = 0;  // drawing order: the tie-break at equal ts
 };
 
 // A slice on a lane, or an async span: a name, a category and up to two integer args.
@@ -74,12 +81,17 @@ struct TraceSlice {
 
 // A flow arrow started on one lane, to be finished on another (or dropped).
 struct TraceFlow {
+  static constexpr std::uint64_t kNone = 0;
   std::int64_t id = 0;
-  std::size_t start_index = static_cast<std::size_t>(-1);  // its "s" event, or none
+  std::uint64_t start = kNone;  // its "s" event (held until the flow finishes or is dropped)
   std::string name;
 };
 
 class TraceBuilder;
+
+inline bool kind_is(const EventView& e, const char* kind) {
+  return std::strcmp(e.kind, kind) == 0;
+}
 
 // The trace vocabulary of one component family, declared by the code that records the events.
 class TraceVocabulary {
@@ -89,61 +101,69 @@ class TraceVocabulary {
   virtual std::vector<std::string> groups() const = 0;
   // Declares processes, lanes, counters and signals, before the first event.
   virtual void declare(TraceBuilder& b) = 0;
-  // Sees each of its events once before the translation starts.
-  virtual void scan(const RecordedEvent&) {}
-  virtual void handle(const RecordedEvent& e, TraceBuilder& b) = 0;
+  virtual void handle(const EventView& e, TraceBuilder& b) = 0;
   // After the last event (pending flows are dropped here).
   virtual void finish(TraceBuilder&) {}
+  // The earliest time it may still draw at, before now (a back-dated counter of a bin still open,
+  // a span whose start is known only later); kForever when none. Output before it is final.
+  virtual Tick hold() const { return kForever; }
 };
 
-class Trace {
- public:
-  // Vocabularies declare in the order given; each event goes to the one owning its group.
-  static Trace build(const TraceInfo& info, const Components& components,
-                     const std::vector<RecordedEvent>& events,
-                     const std::vector<std::pair<std::int64_t, std::string>>& labels,
-                     const std::vector<TraceViolation>& violations, const TraceFilter& filter,
-                     const std::vector<TraceVocabulary*>& vocabularies);
-
-  void write_chrome_json(std::ostream& out) const;
-  void write_vcd(std::ostream& out) const;
-
-  const std::vector<TraceEvent>& events() const { return events_; }
-
-  struct Signal {
-    std::string scope;
-    std::string name;
-    int width = 1;
-  };
-  struct Change {
-    Tick t;
-    int signal;
-    std::int64_t value;  // -1: high impedance (idle)
-  };
-  const std::vector<Signal>& signals() const { return signals_; }
-  const std::vector<Change>& changes() const { return changes_; }
-
- private:
-  friend class TraceBuilder;
-  TraceInfo info_;
-  std::vector<std::pair<std::string, std::int64_t>> other_data_;  // Chrome "otherData" members
-  std::vector<std::string> vcd_notes_;                            // VCD $comment, after the title
-  std::vector<TraceEvent> events_;
-  std::vector<Signal> signals_;
-  std::vector<Change> changes_;
-  Tick vcd_from_ = 0;
+struct TraceSignal {
+  std::string scope;
+  std::string name;
+  int width = 1;
 };
 
-// What a vocabulary draws with. Emission outside the window or of a filtered category is a no-op.
-class TraceBuilder {
+struct TraceChange {
+  Tick t;
+  int signal;
+  std::int64_t value;  // -1: high impedance (idle)
+};
+
+class ChromeWriter;
+class VcdWriter;
+class Trace;
+
+// Where the engine writes: streams (the files of a run) and/or a Trace kept in memory.
+struct TraceTargets {
+  std::ostream* chrome = nullptr;  // Chrome Trace Event JSON
+  std::ostream* vcd = nullptr;
+  Trace* keep = nullptr;
+};
+
+// What the engine held at most: its memory, independent of the run's length.
+struct TraceStats {
+  std::size_t peak_held = 0;     // drawn events waiting for their place in the output
+  std::size_t peak_pending = 0;  // flow starts and reads whose fate is not known yet
+  std::size_t late_inputs = 0;   // events or violations that came after a later one (none)
+  std::uint64_t written = 0;     // events written
+};
+
+// The engine, and what a vocabulary draws with. Emission outside the window or of a filtered
+// category is a no-op. Feed it events (as the recorder's sink, in time order) and violations
+// (as they are reported), then finish().
+class TraceBuilder final : public EventSink {
  public:
   using CounterKey = std::pair<int, std::int64_t>;  // counters are re-emitted in this order
 
-  TraceBuilder(Trace& out, const TraceInfo& info, const Components& components,
-               const std::vector<std::pair<std::int64_t, std::string>>& labels,
-               const TraceFilter& filter);
+  // Vocabularies declare in the order given; each event goes to the one owning its group.
+  // `components` must be complete and outlive the builder.
+  TraceBuilder(const TraceInfo& info, const Components& components, const TraceFilter& filter,
+               std::vector<TraceVocabulary*> vocabularies, TraceTargets targets);
+  ~TraceBuilder() override;
+  TraceBuilder(const TraceBuilder&) = delete;
+  TraceBuilder& operator=(const TraceBuilder&) = delete;
 
-  // --- declarations (before the first event) ---
+  // --- input ---
+  void event(const EventView& e) override;
+  void label(std::int64_t id, const std::string& name) override;
+  void violation(const TraceViolation& v);
+  // After the last event: closes what is open and writes the rest.
+  void finish();
+  const TraceStats& stats() const { return stats_; }
+
+  // --- declarations (in TraceVocabulary::declare) ---
   void add_process(int pid, const std::string& name, int sort);
   // Returns the lane number used by open(), flows and instants.
   int add_lane(int pid, int tid, const std::string& name, int sort);
@@ -166,8 +186,6 @@ class TraceBuilder {
   bool wants(const char* category) const { return filter_.wants(category); }
   bool asked(const char* category) const { return filter_.asked(category); }
   const TraceFilter& filter() const { return filter_; }
-  // Whether a violation lies within `radius` of t (the violations are known before translation).
-  bool near_violation(Tick t, Tick radius) const;
   std::string label(std::int64_t id) const;
   const Components& components() const { return components_; }
 
@@ -189,17 +207,19 @@ class TraceBuilder {
   // --- counters: emitted on every set (and at the window start) ---
   void set_counter(CounterKey key, int pid, const std::string& name, const char* arg,
                    std::int64_t value);
-  // A counter sample dated `at` (at most one bin back: the value of a bin that just closed),
-  // kept when `at` lies in the window; not re-emitted at the window start.
+  // A counter sample dated `at` (back-dated by at most the vocabulary's hold()), kept when `at`
+  // lies in the window; not re-emitted at the window start.
   void counter_at(Tick at, int pid, const std::string& name, const char* arg, std::int64_t value);
 
   // --- instants: null when outside the window or filtered out ---
   TraceEvent* instant(int lane, std::string name, const char* cat);
+  // An instant kept only when a violation lies within `radius` of now (one at most `radius`
+  // later is awaited: the instant is held until then).
+  TraceEvent* instant_near_violation(int lane, std::string name, const char* cat, Tick radius);
 
   void set_signal(int signal, std::int64_t value);
 
  private:
-  friend class Trace;
   struct Lane {
     int pid;
     int tid;
@@ -219,29 +239,53 @@ class TraceBuilder {
     const char* arg;
     std::int64_t value;
   };
+  struct Input {  // an event of the current instant, its kind interned
+    EventView e;
+    TraceVocabulary* owner;
+  };
+  struct Tentative {  // an instant kept if a violation comes by `until`
+    TraceEvent e;
+    Tick until;
+  };
 
+  void begin_output();
   void metadata();
-  void run(const std::vector<RecordedEvent>& events, std::vector<TraceViolation> violations,
-           const std::vector<TraceVocabulary*>& vocabularies);
+  void settle_instant();
+  void process_violation(const TraceViolation& v);
+  void process_event(const Input& in);
+  void expire_tentative(Tick t);
+  const char* intern(const char* kind);
   void advance(Tick t);
   void enter(Tick from);
   void leave(Tick to);
-  TraceEvent& push(char ph, int pid, int tid, std::string name, const char* cat);
+  TraceEvent& push(char ph, int pid, int tid, std::string name, const char* cat,
+                   bool pending = false);
   void emit_slice(char ph, const Lane& lane, const TraceSlice& s);
   void emit_span(char ph, const Span& s);
   void emit_counter(const Counter& c);
-  void violation(const TraceViolation& v, std::size_t index);
+  void draw_violation(const TraceViolation& v, std::size_t index);
+  void write_change(Tick t, int signal, std::int64_t value);
+  void flush(bool all);
+  void write(const TraceEvent& e);
 
-  Trace& out_;
-  const TraceInfo& info_;
+  TraceInfo info_;
   const Components& components_;
-  const TraceFilter& filter_;
+  TraceFilter filter_;
+  std::vector<TraceVocabulary*> vocabularies_;
+  std::vector<TraceVocabulary*> owner_;  // per component id
+  TraceTargets targets_;
+  std::unique_ptr<ChromeWriter> chrome_;
+  std::unique_ptr<VcdWriter> vcd_;
+  bool draws_ = false;  // Chrome events are wanted (a VCD alone needs the state changes only)
+
+  std::vector<std::pair<std::string, std::int64_t>> other_data_;  // Chrome "otherData" members
+  std::vector<std::string> vcd_notes_;                            // VCD $comment, after the title
+  std::vector<TraceSignal> signals_;
   std::map<std::int64_t, std::string> labels_;
   std::vector<std::pair<int, std::string>> processes_;  // pid, name; sort in process_sort_
   std::vector<int> process_sort_;
   std::vector<Lane> lanes_;
   std::vector<int> violation_lanes_;
-  std::vector<Tick> violation_times_;  // sorted
   std::string violation_scope_ = "checks";
   std::map<std::pair<std::string, std::int64_t>, Span> spans_;
   std::map<CounterKey, Counter> counters_;
@@ -252,9 +296,55 @@ class TraceBuilder {
   std::int64_t next_flow_ = 1;
   bool entered_ = false;
   bool exited_ = false;
-  bool unsorted_ = false;
-  std::size_t meta_count_ = 0;
+  bool finished_ = false;
   Tick now_ = 0;
+
+  // Input: the events of the current instant wait for the violations reported at it.
+  Tick instant_ = -1;
+  Tick settled_ = -1;  // the last instant whose events were handled
+  std::vector<Input> instant_events_;
+  std::deque<TraceViolation> violations_in_;  // reported, not yet processed (time order)
+  std::size_t violation_index_ = 0;
+  Tick last_violation_ = -1;
+  Tick last_event_ = 0;
+  bool stopped_ = false;  // past the window: events are no longer handled
+  std::unordered_map<std::string, std::unique_ptr<char[]>> kinds_;
+  std::unordered_map<const char*, const char*> kind_cache_;  // by the recorder's pointer
+
+  // Output held back until no earlier event can be drawn any more.
+  std::uint64_t next_seq_ = 1;
+  TraceEvent scratch_;                           // drawn when no Chrome output is wanted
+  std::vector<TraceEvent> held_;                 // settled, waiting for their turn
+  std::map<std::uint64_t, TraceEvent> pending_;  // flow starts and tentative instants
+  std::deque<Tentative> tentative_;              // in drawing order
+  std::size_t flush_at_ = 4096;
+  TraceStats stats_;
+};
+
+// A trace kept whole in memory (tests, and runs made with RunOptions::keep_events).
+class Trace {
+ public:
+  static Trace build(const TraceInfo& info, const Components& components,
+                     const std::vector<RecordedEvent>& events,
+                     const std::vector<std::pair<std::int64_t, std::string>>& labels,
+                     const std::vector<TraceViolation>& violations, const TraceFilter& filter,
+                     const std::vector<TraceVocabulary*>& vocabularies);
+
+  void write_chrome_json(std::ostream& out) const;
+  void write_vcd(std::ostream& out) const;
+
+  const std::vector<TraceEvent>& events() const { return events_; }
+  const std::vector<TraceSignal>& signals() const { return signals_; }
+  const std::vector<TraceChange>& changes() const { return changes_; }
+
+ private:
+  friend class TraceBuilder;
+  TraceInfo info_;
+  std::vector<std::pair<std::string, std::int64_t>> other_data_;
+  std::vector<std::string> vcd_notes_;
+  std::vector<TraceEvent> events_;  // in output order, the metadata first
+  std::vector<TraceSignal> signals_;
+  std::vector<TraceChange> changes_;
 };
 
 }  // namespace vcpusim::sim

@@ -163,7 +163,6 @@ int cmd_run(const std::vector<std::string>& args) {
   auto scenario = replay ? tools::Scenario::from_json(replay_file->scenario, file)
                          : tools::Scenario::load(file, sets, seed);
   tools::RunOptions run_options;
-  run_options.keep_events = tracing;
   run_options.temporal_decoupling = !vm.count("no-decoupling");
   tools::RunControl control(scenario->duration, max_wall, !vm.count("quiet"));
   run_options.poll = [&control](sim::Tick now) { return control.poll(now); };
@@ -174,7 +173,18 @@ int cmd_run(const std::vector<std::string>& args) {
     run_options.injections = replay_file->schedule.injections;
     run_options.counted_words = replay_file->schedule.counted_words;
   }
+  // The trace is streamed to its files during the run (memory flat in simulated time).
+  std::unique_ptr<tools::TraceStream> trace;
+  if (tracing) {
+    std::ostream* chrome = vm.count("trace") ? &outputs.open(opt("trace")) : nullptr;
+    std::ostream* vcd = vm.count("vcd") ? &outputs.open(opt("vcd")) : nullptr;
+    run_options.trace = [&](const sim::Components& components) {
+      trace = std::make_unique<tools::TraceStream>(*scenario, components, filter, chrome, vcd);
+      return &trace->builder();
+    };
+  }
   tools::RunResult result = tools::run_scenario(*scenario, run_options);
+  trace.reset();  // finished by the run; its streams are the outputs'
   const std::string fingerprint = result.document["fingerprint"];
   if (replay && result.complete && !replay_file->fingerprint.empty() &&
       fingerprint != replay_file->fingerprint)
@@ -184,16 +194,6 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!result.complete) std::cerr << "vcpusim: stopped by " << control.stop_reason() << "\n";
   if (vm.count("json"))
     outputs.write(opt("json"), [&](std::ostream& o) { o << result.document.dump(2) << "\n"; });
-  if (tracing) {
-    const sim::Trace trace = tools::make_trace(*scenario, result, filter);
-    result.events.clear();
-    result.events.shrink_to_fit();
-    if (vm.count("trace"))
-      outputs.write(opt("trace"), [&](std::ostream& o) {
-        tools::write_chrome_trace(o, trace, filter, scenario->duration);
-      });
-    if (vm.count("vcd")) outputs.write(opt("vcd"), [&](std::ostream& o) { trace.write_vcd(o); });
-  }
   outputs.commit();
   if (!vm.count("quiet")) std::cout << tools::summarize(*scenario, result);
   return result.expect_met || vm.count("no-expect") ? kExitMet : kExitNotMet;

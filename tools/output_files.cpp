@@ -18,41 +18,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// An ostream buffer over a file descriptor that remembers a failed write.
-class FdBuffer final : public std::streambuf {
- public:
-  explicit FdBuffer(int fd) : fd_(fd) { setp(buf_, buf_ + sizeof buf_); }
-  bool failed() const { return failed_; }
-
- protected:
-  int_type overflow(int_type c) override {
-    if (sync() != 0) return traits_type::eof();
-    if (!traits_type::eq_int_type(c, traits_type::eof())) {
-      *pptr() = traits_type::to_char_type(c);
-      pbump(1);
-    }
-    return traits_type::not_eof(c);
-  }
-  int sync() override {
-    const char* p = pbase();
-    while (!failed_ && p < pptr()) {
-      const ssize_t n = ::write(fd_, p, static_cast<std::size_t>(pptr() - p));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0)
-        failed_ = true;
-      else
-        p += n;
-    }
-    setp(buf_, buf_ + sizeof buf_);
-    return failed_ ? -1 : 0;
-  }
-
- private:
-  int fd_;
-  bool failed_ = false;
-  char buf_[1 << 16];
-};
-
 std::string canonical(const std::string& path) {
   std::error_code ec;
   const fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
@@ -74,11 +39,55 @@ bool same_file(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+struct OutputFiles::Stream {
+  // An ostream buffer over a file descriptor that remembers a failed write.
+  class FdBuffer final : public std::streambuf {
+   public:
+    explicit FdBuffer(int fd) : fd_(fd) { setp(buf_, buf_ + sizeof buf_); }
+    bool failed() const { return failed_; }
+
+   protected:
+    int_type overflow(int_type c) override {
+      if (sync() != 0) return traits_type::eof();
+      if (!traits_type::eq_int_type(c, traits_type::eof())) {
+        *pptr() = traits_type::to_char_type(c);
+        pbump(1);
+      }
+      return traits_type::not_eof(c);
+    }
+    int sync() override {
+      const char* p = pbase();
+      while (!failed_ && p < pptr()) {
+        const ssize_t n = ::write(fd_, p, static_cast<std::size_t>(pptr() - p));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+          failed_ = true;
+        else
+          p += n;
+      }
+      setp(buf_, buf_ + sizeof buf_);
+      return failed_ ? -1 : 0;
+    }
+
+   private:
+    int fd_;
+    bool failed_ = false;
+    char buf_[1 << 16];
+  };
+
+  explicit Stream(int fd) : fd(fd), buf(fd), out(&buf) {}
+  int fd;
+  FdBuffer buf;
+  std::ostream out;
+};
+
 OutputFiles::OutputFiles(std::vector<std::string> inputs) : inputs_(std::move(inputs)) {}
 
 OutputFiles::~OutputFiles() {
-  for (const auto& o : outputs_)
+  for (auto& o : outputs_) {
+    if (o.stream) ::close(o.stream->fd);
     if (!o.tmp.empty()) ::unlink(o.tmp.c_str());
+  }
 }
 
 void OutputFiles::declare(const std::string& option, const std::string& path) {
@@ -92,15 +101,17 @@ void OutputFiles::declare(const std::string& option, const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     fail(option, path, "is a directory; allowed: a file name");
-  outputs_.push_back({option, path, ""});
+  outputs_.push_back({option, path, "", nullptr});
 }
 
-void OutputFiles::write(const std::string& path,
-                        const std::function<void(std::ostream&)>& content) {
-  Output* out = nullptr;
+OutputFiles::Output& OutputFiles::find(const std::string& path) {
   for (auto& o : outputs_)
-    if (o.path == path) out = &o;
-  if (!out) throw sim::SimError("output " + path + " was not declared");
+    if (o.path == path) return o;
+  throw sim::SimError("output " + path + " was not declared");
+}
+
+std::ostream& OutputFiles::open(const std::string& path) {
+  Output* out = &find(path);
   const fs::path dir = fs::path(path).parent_path();
   std::string tmpl =
       ((dir.empty() ? fs::path(".") : dir) / ("." + fs::path(path).filename().string() + ".XXXXXX"))
@@ -113,17 +124,28 @@ void OutputFiles::write(const std::string& path,
   const mode_t mask = ::umask(0);
   ::umask(mask);
   ::fchmod(fd, 0666 & ~mask);
-  FdBuffer buf(fd);
-  std::ostream stream(&buf);
-  content(stream);
-  stream.flush();
-  const bool ok = !buf.failed() && stream.good() && ::fsync(fd) == 0;
+  out->stream = std::make_shared<Stream>(fd);
+  return out->stream->out;
+}
+
+void OutputFiles::close(Output& out) {
+  if (!out.stream) return;
+  const std::shared_ptr<Stream> s = std::move(out.stream);
+  s->out.flush();
+  const bool ok = !s->buf.failed() && s->out.good() && ::fsync(s->fd) == 0;
   const int saved = errno;
-  ::close(fd);
-  if (!ok) fail(out->option, path, std::string("cannot write: ") + std::strerror(saved));
+  ::close(s->fd);
+  if (!ok) fail(out.option, out.path, std::string("cannot write: ") + std::strerror(saved));
+}
+
+void OutputFiles::write(const std::string& path,
+                        const std::function<void(std::ostream&)>& content) {
+  content(open(path));
+  close(find(path));
 }
 
 void OutputFiles::commit() {
+  for (auto& o : outputs_) close(o);
   for (auto& o : outputs_) {
     if (o.tmp.empty()) continue;
     if (std::rename(o.tmp.c_str(), o.path.c_str()) != 0)

@@ -4,6 +4,7 @@
 // failure or an interruption never leaves a partial file under a final name.
 #pragma once
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -23,16 +24,23 @@ class OutputFiles {
   void declare(const std::string& option, const std::string& path);
   // Writes a declared output into its temporary file.
   void write(const std::string& path, const std::function<void(std::ostream&)>& content);
-  // Renames every written temporary file over its final name. A symlink at a final name is
-  // replaced by the file, not followed.
+  // Opens a declared output's temporary file for writing as the command goes (a streamed
+  // trace); it is completed by commit().
+  std::ostream& open(const std::string& path);
+  // Completes the opened outputs, then renames every written temporary file over its final name.
+  // A symlink at a final name is replaced by the file, not followed.
   void commit();
 
  private:
+  struct Stream;
   struct Output {
     std::string option;
     std::string path;
     std::string tmp;
+    std::shared_ptr<Stream> stream;  // while open
   };
+  Output& find(const std::string& path);
+  void close(Output& out);
   std::vector<std::string> inputs_;
   std::vector<Output> outputs_;
 };

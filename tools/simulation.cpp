@@ -10,6 +10,7 @@
 #include "sim/decision.hpp"
 #include "sim/kernel.hpp"
 #include "sim/wait_graph.hpp"
+#include "tools/trace_io.hpp"
 
 namespace vcpusim::tools {
 namespace {
@@ -47,7 +48,18 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   os.set_checks(s.checks);
   machine.count_accesses_to(options.counted_words);
   machine.inject(options.injections);
+  sim::TraceBuilder* trace = options.trace ? options.trace(kernel.components()) : nullptr;
+  if (trace) {
+    kernel.recorder().set_sink(trace);
+    machine.violations().set_observer(
+        [trace](const sim::Violation& v) { trace->violation(trace_violation(v)); });
+  }
   machine.run(s.duration);
+  if (trace) {
+    kernel.recorder().set_sink(nullptr);
+    machine.violations().set_observer(nullptr);
+    trace->finish();
+  }
 
   sim::Metrics& metrics = machine.metrics();
   os.collect_metrics(metrics);

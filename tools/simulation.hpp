@@ -8,6 +8,7 @@
 #include "sim/config.hpp"
 #include "sim/decision.hpp"
 #include "sim/recorder.hpp"
+#include "sim/trace.hpp"
 #include "tools/scenario.hpp"
 #include "tools/schedule.hpp"
 
@@ -29,7 +30,11 @@ struct RunResult {
 
 struct RunOptions {
   bool temporal_decoupling = true;  // see sim::Kernel::try_advance
-  bool keep_events = false;         // keep the event stream for --trace/--vcd (sim/trace.hpp)
+  bool keep_events = false;  // keep the event stream (report --diff, shrink, tests)
+  // Streams the trace as the run goes (tools/trace_io.hpp TraceStream): called once the machine
+  // and the guest exist, returns the sink for every event and reported violation; finished
+  // after the run.
+  std::function<sim::TraceBuilder*(const sim::Components&)> trace;
   // See sim::Kernel::set_poll: false stops the run there, and the result is partial.
   std::function<bool(sim::Tick)> poll;
   // A schedule (explore, replay): a steer for the decisions and host events to add.

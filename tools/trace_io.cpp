@@ -6,8 +6,6 @@
 #include <sstream>
 #include <streambuf>
 
-#include "cpu/trace_lanes.hpp"
-#include "guest/trace_lanes.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::tools {
@@ -78,13 +76,49 @@ class DropFirstChar : public std::streambuf {
   bool dropped_ = false;
 };
 
-}  // namespace
-
-void write_chrome_trace(std::ostream& out, const sim::Trace& trace, const sim::TraceFilter& filter,
-                        sim::Tick duration) {
+void write_window(std::ostream& out, const sim::TraceFilter& filter, sim::Tick duration) {
   const sim::Tick from = std::min(filter.from, duration);
   const sim::Tick to = std::min(filter.to, duration);
   out << "{\"window_ps\":{\"from\":" << from << ",\"to\":" << to << "},";
+}
+
+sim::TraceInfo trace_info(const Scenario& s) {
+  sim::TraceInfo info;
+  info.title = s.name;
+  info.end = s.duration;
+  return info;
+}
+
+}  // namespace
+
+sim::TraceViolation trace_violation(const sim::Violation& v) {
+  sim::TraceViolation tv;
+  tv.time = static_cast<sim::Tick>(std::llround(sim::to_ns(v.time) * sim::kNanosecond));
+  tv.check = v.check;
+  tv.cpus = v.cpus;
+  tv.message = v.message;
+  tv.details = v.details;
+  return tv;
+}
+
+TraceStream::TraceStream(const Scenario& s, const sim::Components& components,
+                         const sim::TraceFilter& filter, std::ostream* chrome, std::ostream* vcd)
+    : host_(components), guest_(s.vm.tsc_frequency.value) {
+  if (chrome) {
+    write_window(*chrome, filter, s.duration);
+    rest_ = std::make_unique<DropFirstChar>(chrome->rdbuf());
+    body_ = std::make_unique<std::ostream>(rest_.get());
+  }
+  builder_ = std::make_unique<sim::TraceBuilder>(
+      trace_info(s), components, filter, std::vector<sim::TraceVocabulary*>{&host_, &guest_},
+      sim::TraceTargets{body_.get(), vcd, nullptr});
+}
+
+TraceStream::~TraceStream() = default;
+
+void write_chrome_trace(std::ostream& out, const sim::Trace& trace, const sim::TraceFilter& filter,
+                        sim::Tick duration) {
+  write_window(out, filter, duration);
   DropFirstChar rest(out.rdbuf());
   std::ostream body(&rest);
   trace.write_chrome_json(body);
@@ -93,9 +127,7 @@ void write_chrome_trace(std::ostream& out, const sim::Trace& trace, const sim::T
 }
 
 sim::Trace make_trace(const Scenario& s, const RunResult& r, const sim::TraceFilter& filter) {
-  sim::TraceInfo info;
-  info.title = s.name;
-  info.end = s.duration;
+  const sim::TraceInfo info = trace_info(s);
   std::vector<sim::TraceViolation> violations;
   for (const auto& v : r.document["violations"]) {
     sim::TraceViolation tv;
