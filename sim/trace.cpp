@@ -290,6 +290,7 @@ void TraceBuilder::flush(bool all) {
   std::size_t n = 0;
   while (n < held_.size() && (all || held_[n].ts < until)) write(held_[n++]);
   held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
+  stats_.peak_retained = std::max(stats_.peak_retained, held_.size());
   flush_at_ = std::max<std::size_t>(4096, 2 * held_.size());
 }
 

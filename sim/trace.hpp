@@ -134,10 +134,11 @@ struct TraceTargets {
 
 // What the engine held at most: its memory, independent of the run's length.
 struct TraceStats {
-  std::size_t peak_held = 0;     // drawn events waiting for their place in the output
-  std::size_t peak_pending = 0;  // flow starts and reads whose fate is not known yet
-  std::size_t late_inputs = 0;   // events or violations that came after a later one (none)
-  std::uint64_t written = 0;     // events written
+  std::size_t peak_held = 0;      // drawn events waiting for their place in the output
+  std::size_t peak_retained = 0;  // of those, what a flush could not write yet
+  std::size_t peak_pending = 0;   // flow starts and reads whose fate is not known yet
+  std::size_t late_inputs = 0;    // events or violations that came after a later one (none)
+  std::uint64_t written = 0;      // events written
 };
 
 // The engine, and what a vocabulary draws with. Emission outside the window or of a filtered
