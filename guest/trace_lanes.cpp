@@ -16,6 +16,25 @@ void GuestTraceVocabulary::declare(sim::TraceBuilder& b) {
   reads_ = b.wants("read");
   every_read_ = b.asked("read");
   from_ = b.filter().from;
+  const sim::Components& components = b.components();
+  for (int c = 0; c < components.size(); ++c) {
+    const std::string& g = components.at(c).group;
+    group_.push_back(g == "clock" ? Group::kClock : g == "rcu" ? Group::kRcu : Group::kOther);
+    if (g == "clock") {
+      const int v = components.at(c).index;
+      if (static_cast<std::size_t>(v) >= lane_.size())
+        lane_.resize(static_cast<std::size_t>(v) + 1);
+      lane_[static_cast<std::size_t>(v)] = b.find_lane(cpu::kVmPid, cpu::vcpu_tid(v));
+    }
+  }
+}
+
+// A read's name ("vdso read"), kept for the builder's lifetime (kinds are interned).
+const std::string& GuestTraceVocabulary::read_name(const char* kind) {
+  for (const auto& [k, name] : read_names_)
+    if (k == kind) return name;
+  read_names_.emplace_back(kind, std::string(kind) + " read");
+  return read_names_.back().second;
 }
 
 sim::Tick GuestTraceVocabulary::hold() const {
@@ -38,11 +57,13 @@ void GuestTraceVocabulary::read(int vcpu, const sim::EventView& e, sim::TraceBui
     }
     ++bin.count;
   }
-  const int lane = b.find_lane(cpu::kVmPid, cpu::vcpu_tid(vcpu));
-  std::string name = std::string(e.kind) + " read";
-  sim::TraceEvent* t = every_read_
-                           ? b.instant(lane, std::move(name), "read")
-                           : b.instant_near_violation(lane, std::move(name), "read", kReadsAround);
+  const int lane = lane_[static_cast<std::size_t>(vcpu)];
+  if (!every_read_) {
+    b.instant_near_violation(
+        {lane, &read_name(e.kind), "read", kReadsAround, "value_ns", e.a, "latency_ns", e.b});
+    return;
+  }
+  sim::TraceEvent* t = b.instant(lane, read_name(e.kind), "read");
   if (!t) return;
   t->k1 = "value_ns";
   t->v1 = e.a;
@@ -77,11 +98,11 @@ sim::Tick GuestTraceVocabulary::c0_time(std::int64_t c0, sim::Tick now) const {
 }
 
 void GuestTraceVocabulary::handle(const sim::EventView& e, sim::TraceBuilder& b) {
-  const auto& c = b.components().at(e.component);
-  if (c.group == "rcu") {
+  const Group g = group_[static_cast<std::size_t>(e.component)];
+  if (g == Group::kRcu) {
     handle_rcu(e, b);
-  } else if (c.group == "clock") {
-    read(c.index, e, b);
+  } else if (g == Group::kClock) {
+    read(b.components().at(e.component).index, e, b);
   } else if (sim::kind_is(e, "tk.read")) {
     // The update's clock read (a = c0): its span will start there, so nothing later is final.
     update_begin_ = std::max(c0_time(e.a, b.now()), from_);

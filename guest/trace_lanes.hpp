@@ -8,6 +8,7 @@
 // quiescent state ended it ("GP waited for this vCPU"), per-vCPU quiescent-state marks, and read
 // sections as spans "vCPUn rcu read".
 #pragma once
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,16 +43,21 @@ class GuestTraceVocabulary final : public sim::TraceVocabulary {
   void handle_rcu(const sim::EventView& e, sim::TraceBuilder& b);
   void read(int vcpu, const sim::EventView& e, sim::TraceBuilder& b);
   void close_bin(int vcpu, sim::TraceBuilder& b, sim::Tick next);
+  const std::string& read_name(const char* kind);
   sim::Tick c0_time(std::int64_t c0, sim::Tick now) const;
 
   std::int64_t tsc_hz_;
   int tk_signal_ = -1;
   bool reads_ = false;  // the read category is wanted
   bool every_read_ = false;
-  sim::Tick from_ = 0;                       // the window start
-  sim::Tick update_begin_ = sim::kForever;   // the start of the update being computed (tk.read)
-  std::vector<ReadBin> bins_;                // per vCPU
-  std::map<std::int64_t, int> rcu_readers_;  // open read-section spans per vCPU
+  sim::Tick from_ = 0;                      // the window start
+  sim::Tick update_begin_ = sim::kForever;  // the start of the update being computed (tk.read)
+  enum class Group { kOther, kClock, kRcu };
+  std::vector<Group> group_;                                    // per component id
+  std::vector<int> lane_;                                       // per vCPU
+  std::deque<std::pair<const char*, std::string>> read_names_;  // by interned kind (stable)
+  std::vector<ReadBin> bins_;                                   // per vCPU
+  std::map<std::int64_t, int> rcu_readers_;                     // open read-section spans per vCPU
 };
 
 }  // namespace vcpusim::guest

@@ -210,8 +210,8 @@ void TraceBuilder::settle_instant() {
 void TraceBuilder::process_violation(const TraceViolation& v) {
   last_violation_ = v.time;
   // Every instant still waiting for a violation learns its fate (violations come in time order).
-  for (Tentative& t : tentative_)
-    if (t.until >= v.time) held_.push_back(std::move(t.e));
+  for (const Tentative& t : tentative_)
+    if (t.until >= v.time) keep_tentative(t);
   tentative_.clear();
   if (stopped_) return;
   advance(v.time);
@@ -281,7 +281,7 @@ void TraceBuilder::flush(bool all) {
   if (!all) {
     until = now_;
     for (const auto& [seq, e] : pending_) until = std::min(until, e.ts);
-    if (!tentative_.empty()) until = std::min(until, tentative_.front().e.ts);
+    if (!tentative_.empty()) until = std::min(until, tentative_.front().ts);
     for (const TraceVocabulary* v : vocabularies_) until = std::min(until, v->hold());
   }
   std::sort(held_.begin(), held_.end(), [](const TraceEvent& a, const TraceEvent& b) {
@@ -482,26 +482,34 @@ TraceEvent* TraceBuilder::instant(int lane, std::string name, const char* cat) {
   return &e;
 }
 
-TraceEvent* TraceBuilder::instant_near_violation(int lane, std::string name, const char* cat,
-                                                 Tick radius) {
+void TraceBuilder::instant_near_violation(const NearViolation& i) {
+  if (!draws_ || !live() || !filter_.wants(i.cat) || i.lane < 0) return;
+  Tentative t{i, now_, now_ + i.radius, next_seq_++};
   // Violations are handled in time order, so the last one is the nearest before now.
-  if (last_violation_ >= 0 && last_violation_ >= now_ - radius)
-    return instant(lane, std::move(name), cat);
-  if (!draws_ || !live() || !filter_.wants(cat) || lane < 0) return nullptr;
-  const Lane& l = lanes_[static_cast<std::size_t>(lane)];
-  Tentative t{TraceEvent{}, now_ + radius};
-  TraceEvent& e = t.e;
-  e.ts = now_;
+  if (last_violation_ >= 0 && last_violation_ >= now_ - i.radius) {
+    keep_tentative(t);
+    return;
+  }
+  tentative_.push_back(t);
+  stats_.peak_pending = std::max(stats_.peak_pending, pending_.size() + tentative_.size());
+}
+
+void TraceBuilder::keep_tentative(const Tentative& t) {
+  const Lane& l = lanes_[static_cast<std::size_t>(t.i.lane)];
+  TraceEvent e;
+  e.ts = t.ts;
   e.ph = 'i';
   e.pid = l.pid;
   e.tid = l.tid;
-  e.name = std::move(name);
-  e.cat = cat;
-  e.seq = next_seq_++;
+  e.name = *t.i.name;
+  e.cat = t.i.cat;
+  e.seq = t.seq;
   e.top = "\"s\":\"t\"";
-  tentative_.push_back(std::move(t));
-  stats_.peak_pending = std::max(stats_.peak_pending, pending_.size() + tentative_.size());
-  return &tentative_.back().e;
+  e.k1 = t.i.k1;
+  e.v1 = t.i.v1;
+  e.k2 = t.i.k2;
+  e.v2 = t.i.v2;
+  held_.push_back(std::move(e));
 }
 
 void TraceBuilder::set_signal(int s, std::int64_t v) {

@@ -214,9 +214,20 @@ class TraceBuilder final : public EventSink {
 
   // --- instants: null when outside the window or filtered out ---
   TraceEvent* instant(int lane, std::string name, const char* cat);
-  // An instant kept only when a violation lies within `radius` of now (one at most `radius`
-  // later is awaited: the instant is held until then).
-  TraceEvent* instant_near_violation(int lane, std::string name, const char* cat, Tick radius);
+  // An instant with up to two integer args, kept only when a violation lies within `radius` of
+  // now (one at most `radius` later is awaited: the instant is held until then). Cheap when it
+  // is not kept (most clock reads): `name` must outlive the builder.
+  struct NearViolation {
+    int lane;
+    const std::string* name;
+    const char* cat;
+    Tick radius;
+    const char* k1;
+    std::int64_t v1;
+    const char* k2;
+    std::int64_t v2;
+  };
+  void instant_near_violation(const NearViolation& i);
 
   void set_signal(int signal, std::int64_t value);
 
@@ -245,8 +256,10 @@ class TraceBuilder final : public EventSink {
     TraceVocabulary* owner;
   };
   struct Tentative {  // an instant kept if a violation comes by `until`
-    TraceEvent e;
+    NearViolation i;
+    Tick ts;
     Tick until;
+    std::uint64_t seq;
   };
 
   void begin_output();
@@ -255,6 +268,7 @@ class TraceBuilder final : public EventSink {
   void process_violation(const TraceViolation& v);
   void process_event(const Input& in);
   void expire_tentative(Tick t);
+  void keep_tentative(const Tentative& t);
   const char* intern(const char* kind);
   void advance(Tick t);
   void enter(Tick from);
