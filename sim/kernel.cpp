@@ -1,7 +1,17 @@
 #include "sim/kernel.hpp"
 
+// Guest coroutines are Boost.Context fibers switched directly by resume()/yield(): a hand-off is
+// a register swap, not a trip through SystemC's scheduler (two event notifications and a crunch).
+// Under AddressSanitizer they use the ucontext flavour, whose switches carry ASan's fiber
+// annotations (the default fcontext flavour has none, and ASan would lose track of the stack).
+#if defined(__SANITIZE_ADDRESS__)
+#define BOOST_USE_UCONTEXT
+#define BOOST_USE_ASAN
+#endif
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+
 #define SC_INCLUDE_DYNAMIC_PROCESSES
-#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <systemc>
@@ -20,9 +30,15 @@ namespace {
 // Thrown inside a coroutine to unwind its stack when the run ends; never escapes the wrapper.
 struct CoroutineExit {};
 
-// SystemC threads get generous stacks: guest handlers nest on the same stack, and sanitizers
-// multiply frame sizes.
-constexpr int kCoroutineStackBytes = 1 << 20;
+// Generous stacks (guest handlers nest on the same stack, and sanitizers multiply frame sizes),
+// with a guard page below each: an overflow faults instead of corrupting a neighbour. Pages are
+// committed only when touched, so a thousand vCPUs cost address space, not memory.
+constexpr std::size_t kCoroutineStackBytes = 1 << 20;
+
+// SystemC time trails the model's time by at most this much: the driver advances it in quanta, as
+// a TLM quantum keeper does, instead of one timed wait per distinct event time. Nothing in the
+// model reads SystemC's clock, so the quantum changes no result; it only bounds the lag.
+constexpr Tick kSyncQuantum = 1'000'000;  // 1 us
 
 // SystemC annotates its QuickThreads stack switches for AddressSanitizer, but not every one: after
 // sc_start returns, ASan can still believe this thread runs on a coroutine stack, ignore the stack
@@ -52,7 +68,8 @@ void restore_sanitizer_stack() {
 struct Kernel::Coroutine {
   std::string name;
   std::function<void()> body;
-  std::unique_ptr<sc_core::sc_event> resume_ev;
+  boost::context::fiber self;    // where resume() continues this coroutine
+  boost::context::fiber caller;  // where yield() returns to: the driver
   bool finished = false;
   Tick last_resume = -1;
   std::uint64_t resumes_at_instant = 0;
@@ -62,8 +79,7 @@ struct Kernel::Coroutine {
 struct Kernel::SystemC {
   sc_core::sc_simcontext* context = nullptr;
   sc_core::sc_simcontext* previous = nullptr;  // restored afterwards: SystemC owns that one
-  std::unique_ptr<sc_core::sc_event> driver_ev;
-  std::unique_ptr<sc_core::sc_event> never;  // parked threads wait on it
+  std::unique_ptr<sc_core::sc_event> never;  // the driver parks on it once the run is over
 };
 
 Kernel::Kernel() = default;
@@ -71,7 +87,6 @@ Kernel::Kernel() = default;
 Kernel::~Kernel() {
   coroutines_.clear();
   if (sc_) {
-    sc_->driver_ev.reset();
     sc_->never.reset();
     if (sc_core::sc_curr_simcontext == sc_->context) {
       sc_core::sc_curr_simcontext = sc_->previous;
@@ -103,22 +118,26 @@ int Kernel::spawn(std::string name, std::function<void()> body) {
   return static_cast<int>(coroutines_.size()) - 1;
 }
 
-void Kernel::coroutine_main(Coroutine& co) {
-  sc_core::wait(*co.resume_ev);
-  try {
-    if (!stopping_) co.body();
-  } catch (const CoroutineExit&) {
-  } catch (...) {
-    error_ = std::current_exception();
-  }
-  co.finished = true;
-  sc_->driver_ev->notify();
-  park();
+// A coroutine's fiber: runs the body on its first resume and returns to the driver when the body
+// ends (the run finishing unwinds every body, so no fiber is ever destroyed suspended).
+void Kernel::start_fiber(Coroutine& co) {
+  co.self = boost::context::fiber(
+      std::allocator_arg, boost::context::protected_fixedsize_stack(kCoroutineStackBytes),
+      [this, &co](boost::context::fiber&& caller) {
+        co.caller = std::move(caller);
+        try {
+          if (!stopping_) co.body();
+        } catch (const CoroutineExit&) {
+        } catch (...) {
+          error_ = std::current_exception();
+        }
+        co.finished = true;
+        return std::move(co.caller);
+      });
 }
 
-// SystemC threads never return: a terminating QuickThreads thread leaves AddressSanitizer with
-// the wrong stack bounds (its fiber annotations miss that switch). A parked thread is freed with
-// its context.
+// The SystemC driver thread never returns: a terminating QuickThreads thread leaves
+// AddressSanitizer with the wrong stack bounds. It is freed with its context.
 void Kernel::park() {
   sc_core::wait(*sc_->never);
 }
@@ -136,8 +155,7 @@ void Kernel::resume(int id) {
     co.resumes_at_instant = 0;
   }
   current_ = id;
-  co.resume_ev->notify();
-  sc_core::wait(*sc_->driver_ev);
+  co.self = std::move(co.self).resume();
   current_ = -1;
   if (error_) {
     auto e = error_;
@@ -149,8 +167,7 @@ void Kernel::resume(int id) {
 void Kernel::yield() {
   if (current_ == -1) throw SimError("yield() called outside a coroutine");
   Coroutine& co = *coroutines_[static_cast<std::size_t>(current_)];
-  sc_->driver_ev->notify();
-  sc_core::wait(*co.resume_ev);
+  co.caller = std::move(co.caller).resume();
   if (stopping_) throw CoroutineExit{};
 }
 
@@ -163,12 +180,11 @@ bool Kernel::try_advance(Tick t) {
 }
 
 void Kernel::drive() {
-  sc_core::wait(sc_core::SC_ZERO_TIME);  // every coroutine thread reaches its first wait
   try {
     while (!queue_.empty()) {
       const Tick next = queue_.top().time;
       if (next > end_) break;
-      if (next > synced_) {
+      if (next >= synced_ + kSyncQuantum) {
         sc_core::wait(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(next - synced_)));
         synced_ = next;
       }
@@ -199,8 +215,7 @@ void Kernel::drive() {
     Coroutine& co = *coroutines_[i];
     if (co.finished) continue;
     current_ = static_cast<int>(i);
-    co.resume_ev->notify();
-    sc_core::wait(*sc_->driver_ev);
+    co.self = std::move(co.self).resume();
     current_ = -1;
   }
   sc_core::sc_stop();
@@ -217,19 +232,10 @@ void Kernel::run(Tick end) {
   sc_core::sc_curr_simcontext = sc_->context;
   sc_core::sc_default_global_context = sc_->context;
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  sc_->driver_ev = std::make_unique<sc_core::sc_event>();
   sc_->never = std::make_unique<sc_core::sc_event>();
   sc_core::sc_spawn_options options;
-  options.set_stack_size(kCoroutineStackBytes);
-  for (std::size_t i = 0; i < coroutines_.size(); ++i) {
-    Coroutine* raw = coroutines_[i].get();
-    raw->resume_ev = std::make_unique<sc_core::sc_event>();
-    // SystemC object names allow no '.' (its hierarchy separator) and must be unique.
-    std::string sc_name = raw->name + "_" + std::to_string(i);
-    for (char& c : sc_name)
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
-    sc_core::sc_spawn([this, raw] { coroutine_main(*raw); }, sc_name.c_str(), &options);
-  }
+  options.set_stack_size(static_cast<int>(kCoroutineStackBytes));
+  for (auto& co : coroutines_) start_fiber(*co);
   sc_core::sc_spawn([this] { drive(); }, "vcpusim_driver", &options);
   sc_core::sc_start();
   restore_sanitizer_stack();

@@ -1,6 +1,8 @@
 // The simulation core's choke point: one ordered event queue, simulated time, and guest
-// coroutines run on SystemC threads. Only one coroutine runs at a time, and only when the driver
-// hands control to it, so SystemC's own same-delta ordering never decides an observable result.
+// coroutines. The driver is a SystemC thread that runs the queue's events and advances SystemC's
+// clock; guest coroutines are fibers it switches to directly. Only one coroutine runs at a time,
+// and only when the driver hands control to it, so no scheduler's own ordering (SystemC's
+// same-delta order included) ever decides an observable result.
 #pragma once
 #include <cstdint>
 #include <exception>
@@ -67,7 +69,7 @@ class Kernel {
  private:
   struct Coroutine;
   void drive();
-  void coroutine_main(Coroutine& co);
+  void start_fiber(Coroutine& co);
   void park();
 
   Tick now_ = 0;

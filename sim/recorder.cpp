@@ -4,17 +4,29 @@
 
 namespace vcpusim::sim {
 
+// One round per 64-bit word: xor in, multiply by an odd constant (carries move low bits up), fold
+// the high half down (so high input bits reach the low ones). Byte-wise FNV-1a cost eight
+// dependent multiplies per word and per character: 10% of a run that records every clock read.
 void Recorder::mix(std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) {
-    hash_ ^= (v >> (8 * i)) & 0xff;
-    hash_ *= 0x100000001b3ULL;
-  }
+  hash_ = (hash_ ^ v) * 0xff51afd7ed558ccdULL;
+  hash_ ^= hash_ >> 33;
 }
 
 void Recorder::record(Tick time, int component, const char* kind, std::int64_t a, std::int64_t b) {
   mix(static_cast<std::uint64_t>(time));
   mix(components_.key(component));
-  for (const char* p = kind; *p; ++p) mix(static_cast<unsigned char>(*p));
+  // The kind eight characters to a word, then its length (so no two kinds hash alike by padding).
+  std::uint64_t word = 0;
+  std::uint64_t length = 0;
+  for (const char* p = kind; *p; ++p) {
+    word = word << 8 | static_cast<unsigned char>(*p);
+    if (++length % 8 == 0) {
+      mix(word);
+      word = 0;
+    }
+  }
+  if (length % 8 != 0) mix(word);
+  mix(length);
   mix(static_cast<std::uint64_t>(a));
   mix(static_cast<std::uint64_t>(b));
   ++count_;

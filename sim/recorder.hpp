@@ -70,7 +70,8 @@ class Recorder {
   std::vector<RecordedEvent> take_events() { return std::move(events_); }
   const std::vector<std::pair<std::int64_t, std::string>>& labels() const { return labels_; }
   std::uint64_t count() const { return count_; }
-  // 16 hex digits of the FNV-1a 64 hash over every recorded event.
+  // 16 hex digits of a 64-bit hash over every recorded event (one multiply-xorshift round per
+  // word: time, component key, kind, a, b).
   std::string fingerprint() const;
 
  private:

@@ -19,15 +19,15 @@ namespace {
 
 // Update deliberately, with the reason in the commit message, when a model changes.
 const std::map<std::string, std::string> kPinned = {
-    {"ipi-deadlock.json", "b9ca34658897636b"},
-    {"lock-holder-preemption.json", "1cc306974c94ca38"},
-    {"mmu-notifier-sleep.json", "2839fac8903ffc04"},
-    {"nmi-time-read.json", "b6b8e6d25d983e10"},
-    {"pv-hash-race.json", "929fa69b6bea477b"},
-    {"pv-hash-stop-at-empty.json", "f7f2719453e433ba"},
-    {"rcu-grace-period.json", "5732c27e3b3a78e6"},
-    {"timekeeping-latency.json", "6c510982fbf5b57f"},
-    {"vdso-time-backwards.json", "308a8b4add2e66d8"},
+    {"ipi-deadlock.json", "8ebdc2c83c834ff5"},
+    {"lock-holder-preemption.json", "b2ce92cd43950c83"},
+    {"mmu-notifier-sleep.json", "5446fcb1ab3ba368"},
+    {"nmi-time-read.json", "7ff106bb5cb211eb"},
+    {"pv-hash-race.json", "6d5e256c8dfbf406"},
+    {"pv-hash-stop-at-empty.json", "7103372edfa4900d"},
+    {"rcu-grace-period.json", "7f65117af15def80"},
+    {"timekeeping-latency.json", "f9adbe888b4e79eb"},
+    {"vdso-time-backwards.json", "90c02736272efe6f"},
 };
 
 std::vector<std::string> catalogue() {

@@ -75,9 +75,10 @@ TEST(LongTable, WithoutPauseLoopExitingTicketCollapsesAndPvLocksStayAhead) {
     const Point pvq = run("pvqspinlock", v, false);
     EXPECT_GT(ticket.max_wait, 10 * ticket1x.max_wait) << v;
     EXPECT_GT(pvq.throughput, 1.25 * ticket.throughput) << v;
-    if (v == 48)
+    if (v == 48) {
       EXPECT_GT(run("pvqspinlock", v, false, {"costs.halt_wakeup=0ns"}).throughput,
                 2 * ticket.throughput);
+    }
     EXPECT_GT(pvticket.throughput, ticket.throughput) << v;
     EXPECT_LT(pvticket.throughput, pvq.throughput) << v;
     EXPECT_GT(run("ticket", v, true).throughput, ticket.throughput) << "PLE at " << v;

@@ -52,7 +52,9 @@ TEST_P(SafeVariant, CleanOverAHundredSeeds) {
   }
   EXPECT_GT(unregistered, 500);
   // The seqlock variant's protection is exercised, not idle: walks did restart.
-  if (GetParam() == "rcu-seqlock") EXPECT_GT(restarts, 0);
+  if (GetParam() == "rcu-seqlock") {
+    EXPECT_GT(restarts, 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, SafeVariant, ::testing::Values("rcu-seqlock", "srcu"),

@@ -311,7 +311,9 @@ TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
   EXPECT_EQ(seen.count("C:waiters demo_lock"), 2u);
   // A kick is recorded by the kicked vCPU (a = sender): the arrow runs from vCPU0 to vCPU1.
   for (const auto& e : doc["traceEvents"])
-    if (e["name"] == "pv kick") EXPECT_EQ(e["tid"], e["ph"] == "s" ? 20000 : 20001) << e.dump();
+    if (e["name"] == "pv kick") {
+      EXPECT_EQ(e["tid"], e["ph"] == "s" ? 20000 : 20001) << e.dump();
+    }
   EXPECT_GE(seen.count("B:halted (polling)"), 1u);
 }
 

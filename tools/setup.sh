@@ -35,6 +35,7 @@ runtime_packages=(
   pkg-config
   libsystemc-dev
   libboost-program-options-dev
+  libboost-context-dev  # the guest coroutines' stack switches (sim/kernel.cpp)
   nlohmann-json3-dev
   gnuplot-nox  # draws the plots of `vcpusim sweep` (its SVG terminal; README "Sweeps")
 )
