@@ -8,10 +8,13 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cli_util.hpp"
 #include "scenario_util.hpp"
+#include "tools/schedule.hpp"
 #include "tools/trace_io.hpp"
 
 using namespace vcpusim;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -152,4 +155,36 @@ TEST(TraceStream, HeldOutputDoesNotGrowWithSimulatedTime) {
   // The buffer between flushes is a fixed size above that.
   EXPECT_LE(four.peak_held, 2 * one.peak_held) << one.peak_held << " " << four.peak_held;
   EXPECT_LE(four.peak_pending, 2 * one.peak_pending + 64);
+}
+
+// The trace files are open during the run; a run that fails after it (here a replay that does
+// not reproduce its fingerprint) leaves neither them nor their temporary files behind.
+TEST(TraceStream, AFailedRunLeavesNoTraceFile) {
+  test::TempDir tmp;
+  const auto s =
+      tools::Scenario::load(test::scenario_path("vdso-time-backwards.json"), {"duration=5ms"});
+  tools::ReplayFile replay;
+  replay.scenario = s->resolved();
+  replay.fingerprint = "0000000000000000";
+  const fs::path file = tmp.path() / "wrong.replay.json";
+  std::ofstream(file) << replay.to_json().dump(2) << "\n";
+  const fs::path out = tmp.path() / "out";
+  fs::create_directories(out);
+  const test::CliResult r =
+      test::run_cli({"run", "-q", "--replay", file.string(), "--trace", (out / "t.json").string(),
+                     "--vcd", (out / "t.vcd").string()});
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.err.find("did not reproduce its run"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(out)) << "a trace or a temporary file was left behind";
+  // The control: the same replay with its true fingerprint writes both files.
+  const tools::RunResult run = tools::run_scenario(*s);
+  replay.fingerprint = run.document["fingerprint"].get<std::string>();
+  std::ofstream(file) << replay.to_json().dump(2) << "\n";
+  const test::CliResult ok =
+      test::run_cli({"run", "-q", "--no-expect", "--replay", file.string(), "--trace",
+                     (out / "t.json").string(), "--vcd", (out / "t.vcd").string()});
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_TRUE(fs::exists(out / "t.json"));
+  EXPECT_TRUE(fs::exists(out / "t.vcd"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(out), fs::directory_iterator()), 2);
 }
