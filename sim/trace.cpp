@@ -157,7 +157,10 @@ void TraceBuilder::metadata() {
 }
 
 // --- window ------------------------------------------------------------------------------------
+// Time never goes back: a late input (TraceStats::late_inputs, none in the catalogue) is drawn at
+// the time the trace has reached, so the output stays in time order.
 void TraceBuilder::advance(Tick t) {
+  t = std::max(t, now_);
   if (!entered_ && t >= filter_.from) enter(filter_.from);
   if (entered_ && !exited_ && t > filter_.to) leave(filter_.to);
   now_ = t;
