@@ -1,22 +1,12 @@
 #include "sim/kernel.hpp"
 
-// Guest coroutines are Boost.Context fibers switched directly by resume()/yield(): a hand-off is
-// a register swap, not a trip through SystemC's scheduler (two event notifications and a crunch).
-// Under AddressSanitizer they use the ucontext flavour, whose switches carry ASan's fiber
-// annotations (the default fcontext flavour has none, and ASan would lose track of the stack).
-#if defined(__SANITIZE_ADDRESS__)
-#define BOOST_USE_UCONTEXT
-#define BOOST_USE_ASAN
-#endif
-#include <boost/context/fiber.hpp>
-#include <boost/context/protected_fixedsize_stack.hpp>
-
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <cstdint>
 #include <cstdlib>
 #include <systemc>
 
 #include "sim/error.hpp"
+#include "sim/fiber.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <pthread.h>
@@ -30,9 +20,7 @@ namespace {
 // Thrown inside a coroutine to unwind its stack when the run ends; never escapes the wrapper.
 struct CoroutineExit {};
 
-// Generous stacks (guest handlers nest on the same stack, and sanitizers multiply frame sizes),
-// with a guard page below each: an overflow faults instead of corrupting a neighbour. Pages are
-// committed only when touched, so a thousand vCPUs cost address space, not memory.
+// Generous stacks: guest handlers nest on the same stack, and sanitizers multiply frame sizes.
 constexpr std::size_t kCoroutineStackBytes = 1 << 20;
 
 // SystemC time trails the model's time by at most this much: the driver advances it in quanta, as
@@ -68,9 +56,9 @@ void restore_sanitizer_stack() {
 struct Kernel::Coroutine {
   std::string name;
   std::function<void()> body;
-  boost::context::fiber self;    // where resume() continues this coroutine
-  boost::context::fiber caller;  // where yield() returns to: the driver
-  bool finished = false;
+  // Guest code runs on a fiber the driver switches to directly: a hand-off is a register swap,
+  // not a trip through SystemC's scheduler (two event notifications and a crunch each way).
+  std::unique_ptr<Fiber> fiber;
   Tick last_resume = -1;
   std::uint64_t resumes_at_instant = 0;
 };
@@ -79,7 +67,7 @@ struct Kernel::Coroutine {
 struct Kernel::SystemC {
   sc_core::sc_simcontext* context = nullptr;
   sc_core::sc_simcontext* previous = nullptr;  // restored afterwards: SystemC owns that one
-  std::unique_ptr<sc_core::sc_event> never;  // the driver parks on it once the run is over
+  std::unique_ptr<sc_core::sc_event> never;    // the driver parks on it once the run is over
 };
 
 Kernel::Kernel() = default;
@@ -118,22 +106,19 @@ int Kernel::spawn(std::string name, std::function<void()> body) {
   return static_cast<int>(coroutines_.size()) - 1;
 }
 
-// A coroutine's fiber: runs the body on its first resume and returns to the driver when the body
-// ends (the run finishing unwinds every body, so no fiber is ever destroyed suspended).
+// A coroutine's fiber runs the body on its first resume and ends with it (the run finishing
+// unwinds every body, so no fiber is ever let go of with frames on its stack).
 void Kernel::start_fiber(Coroutine& co) {
-  co.self = boost::context::fiber(
-      std::allocator_arg, boost::context::protected_fixedsize_stack(kCoroutineStackBytes),
-      [this, &co](boost::context::fiber&& caller) {
-        co.caller = std::move(caller);
+  co.fiber = std::make_unique<Fiber>(
+      [this, &co] {
         try {
           if (!stopping_) co.body();
         } catch (const CoroutineExit&) {
         } catch (...) {
           error_ = std::current_exception();
         }
-        co.finished = true;
-        return std::move(co.caller);
-      });
+      },
+      kCoroutineStackBytes);
 }
 
 // The SystemC driver thread never returns: a terminating QuickThreads thread leaves
@@ -145,7 +130,8 @@ void Kernel::park() {
 void Kernel::resume(int id) {
   Coroutine& co = *coroutines_.at(static_cast<std::size_t>(id));
   if (current_ != -1) throw SimError("resume() called from inside coroutine " + co.name);
-  if (co.finished) return;
+  if (!co.fiber) throw SimError(co.name + " was spawned after the run started");
+  if (co.fiber->finished()) return;
   if (co.last_resume == now_) {
     if (++co.resumes_at_instant > kStuckLimit)
       throw SimError(co.name + " is stuck in time at " + format_duration(now_) + ": resumed " +
@@ -155,7 +141,7 @@ void Kernel::resume(int id) {
     co.resumes_at_instant = 0;
   }
   current_ = id;
-  co.self = std::move(co.self).resume();
+  co.fiber->resume();
   current_ = -1;
   if (error_) {
     auto e = error_;
@@ -167,7 +153,7 @@ void Kernel::resume(int id) {
 void Kernel::yield() {
   if (current_ == -1) throw SimError("yield() called outside a coroutine");
   Coroutine& co = *coroutines_[static_cast<std::size_t>(current_)];
-  co.caller = std::move(co.caller).resume();
+  co.fiber->suspend();
   if (stopping_) throw CoroutineExit{};
 }
 
@@ -213,9 +199,9 @@ void Kernel::drive() {
   stopping_ = true;
   for (std::size_t i = 0; i < coroutines_.size(); ++i) {
     Coroutine& co = *coroutines_[i];
-    if (co.finished) continue;
+    if (co.fiber->finished()) continue;
     current_ = static_cast<int>(i);
-    co.self = std::move(co.self).resume();
+    co.fiber->resume();
     current_ = -1;
   }
   sc_core::sc_stop();

@@ -1,0 +1,76 @@
+#include "sim/fiber.hpp"
+
+// The fcontext primitives themselves, not boost::context::fiber: that class switches stacks
+// inside its constructor and on exit where no AddressSanitizer annotation can go, and its ucontext
+// flavour (which annotates) needs a library Debian does not build. Here every switch is ours.
+#include <boost/context/detail/fcontext.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define VCPUSIM_ASAN_START(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
+#define VCPUSIM_ASAN_FINISH(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
+#else
+#define VCPUSIM_ASAN_START(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define VCPUSIM_ASAN_FINISH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#endif
+
+namespace vcpusim::sim {
+
+struct FiberEntry {
+  static void start(boost::context::detail::transfer_t t) noexcept {
+    static_cast<Fiber*>(t.data)->run(t.fctx);
+  }
+};
+
+Fiber::Fiber(std::function<void()> body, std::size_t stack_bytes) : body_(std::move(body)) {
+  // A guard page below the stack: an overflow faults instead of corrupting a neighbour. Pages
+  // are committed only when touched, so a thousand fibers cost address space, not memory.
+  boost::context::stack_context stack =
+      boost::context::protected_fixedsize_stack(stack_bytes).allocate();
+  stack_sp_ = stack.sp;
+  stack_size_ = stack.size;
+  self_ = boost::context::detail::make_fcontext(stack_sp_, stack_size_, &FiberEntry::start);
+}
+
+Fiber::~Fiber() {
+  // A fiber that started and did not finish still has frames on its stack: the kernel unwinds
+  // every body before it lets go of its fibers, so only never-started or finished ones get here.
+  boost::context::stack_context stack;
+  stack.sp = stack_sp_;
+  stack.size = stack_size_;
+  boost::context::protected_fixedsize_stack(stack_size_).deallocate(stack);
+}
+
+void Fiber::resume() {
+  void* fake = nullptr;
+  VCPUSIM_ASAN_START(&fake, static_cast<char*>(stack_sp_) - stack_size_, stack_size_);
+  const boost::context::detail::transfer_t back =
+      boost::context::detail::jump_fcontext(self_, this);
+  VCPUSIM_ASAN_FINISH(fake, nullptr, nullptr);
+  self_ = back.fctx;
+}
+
+void Fiber::suspend() {
+  switch_to_caller(false);
+}
+
+void Fiber::switch_to_caller(bool dying) {
+  // A dying fiber passes no fake-stack slot: ASan then frees its fake stack.
+  VCPUSIM_ASAN_START(dying ? nullptr : &fake_stack_, caller_bottom_, caller_size_);
+  const boost::context::detail::transfer_t back =
+      boost::context::detail::jump_fcontext(caller_, nullptr);
+  VCPUSIM_ASAN_FINISH(fake_stack_, &caller_bottom_, &caller_size_);
+  caller_ = back.fctx;
+}
+
+// The first code on the fiber's stack.
+void Fiber::run(void* caller) {
+  caller_ = caller;
+  VCPUSIM_ASAN_FINISH(nullptr, &caller_bottom_, &caller_size_);
+  body_();
+  finished_ = true;
+  switch_to_caller(true);  // never resumed again
+}
+
+}  // namespace vcpusim::sim

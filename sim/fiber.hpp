@@ -1,0 +1,41 @@
+// A stackful coroutine switched by hand, for the kernel's guest coroutines: the driver resume()s
+// it, the code running on it suspend()s back. A switch is a register swap (Boost.Context's
+// fcontext), with AddressSanitizer told of every stack change when it is on.
+#pragma once
+#include <cstddef>
+#include <functional>
+
+namespace vcpusim::sim {
+
+class Fiber {
+ public:
+  // `body` runs on the fiber's own stack from the first resume(); it must not throw.
+  Fiber(std::function<void()> body, std::size_t stack_bytes);
+  ~Fiber();
+  Fiber(const Fiber&) = delete;
+  Fiber& operator=(const Fiber&) = delete;
+
+  // Driver side: runs the fiber until it suspends or its body returns. Not once it finished.
+  void resume();
+  // Fiber side: gives control back to the resume() that ran it.
+  void suspend();
+  bool finished() const { return finished_; }
+
+ private:
+  friend struct FiberEntry;  // the function the fiber's stack starts in (fiber.cpp)
+  void run(void* caller);
+  void switch_to_caller(bool dying);
+
+  std::function<void()> body_;
+  void* stack_sp_ = nullptr;  // the top of the stack, as allocated
+  std::size_t stack_size_ = 0;
+  void* self_ = nullptr;    // where resume() continues the fiber
+  void* caller_ = nullptr;  // where suspend() returns to
+  bool finished_ = false;
+  // AddressSanitizer's bookkeeping: the fake stacks of each side and the caller's stack bounds.
+  void* fake_stack_ = nullptr;
+  const void* caller_bottom_ = nullptr;
+  std::size_t caller_size_ = 0;
+};
+
+}  // namespace vcpusim::sim
