@@ -7,10 +7,13 @@
 #include <boost/context/protected_fixedsize_stack.hpp>
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+#define VCPUSIM_ASAN_UNPOISON(bottom, size) ASAN_UNPOISON_MEMORY_REGION(bottom, size)
 #define VCPUSIM_ASAN_START(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
 #define VCPUSIM_ASAN_FINISH(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
 #else
+#define VCPUSIM_ASAN_UNPOISON(bottom, size) ((void)(bottom), (void)(size))
 #define VCPUSIM_ASAN_START(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
 #define VCPUSIM_ASAN_FINISH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
 #endif
@@ -30,12 +33,16 @@ Fiber::Fiber(std::function<void()> body, std::size_t stack_bytes) : body_(std::m
       boost::context::protected_fixedsize_stack(stack_bytes).allocate();
   stack_sp_ = stack.sp;
   stack_size_ = stack.size;
+  // The kernel may hand back the pages of a finished fiber, whose last frames never returned:
+  // their redzones would still be poisoned in ASan's shadow.
+  VCPUSIM_ASAN_UNPOISON(static_cast<char*>(stack_sp_) - stack_size_, stack_size_);
   self_ = boost::context::detail::make_fcontext(stack_sp_, stack_size_, &FiberEntry::start);
 }
 
 Fiber::~Fiber() {
   // A fiber that started and did not finish still has frames on its stack: the kernel unwinds
   // every body before it lets go of its fibers, so only never-started or finished ones get here.
+  VCPUSIM_ASAN_UNPOISON(static_cast<char*>(stack_sp_) - stack_size_, stack_size_);
   boost::context::stack_context stack;
   stack.sp = stack_sp_;
   stack.size = stack_size_;
