@@ -178,7 +178,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (tracing) {
     std::ostream* chrome = vm.count("trace") ? &outputs.open(opt("trace")) : nullptr;
     std::ostream* vcd = vm.count("vcd") ? &outputs.open(opt("vcd")) : nullptr;
-    run_options.trace = [&](const sim::Components& components) {
+    run_options.trace = [&, chrome, vcd](const sim::Components& components) {
       trace = std::make_unique<tools::TraceStream>(*scenario, components, filter, chrome, vcd);
       return &trace->builder();
     };
