@@ -1,6 +1,7 @@
 // vcpusim sweep: statistics, strict specs, identical results serial / parallel / sharded, no run
 // lost or duplicated when killed, failed runs as rows, and the host-load closed form.
 #include <gtest/gtest.h>
+#include <sys/file.h>
 
 #include <algorithm>
 #include <chrono>
@@ -134,7 +135,7 @@ TEST(Sweep, SigkillAtRandomMomentsThenResumeEqualsAnUninterruptedSweep) {
     ::kill(pid, SIGKILL);
     const auto e = test::wait_vcpusim(pid, t / "k.log");
     if (e.code == 0) break;  // it finished before the kill: nothing left to interrupt
-    EXPECT_EQ(e.signal, SIGKILL);
+    EXPECT_EQ(e.signal, SIGKILL) << "exit " << e.code << ": " << e.err;
     // Whatever moment it died (maybe before it made its directories), the records are whole
     // runs, each once.
     if (!fs::exists(fs::path(dir) / "runs")) continue;
@@ -144,6 +145,22 @@ TEST(Sweep, SigkillAtRandomMomentsThenResumeEqualsAnUninterruptedSweep) {
   }
   EXPECT_GE(kills, 10);
   EXPECT_EQ(sweep(t, "killed", {"-j", "2"}), expected);
+}
+
+// The directory's lock is held (here by the test, as by another sweep): the sweep waits its two
+// seconds for a dying sweep's runs to let go, then refuses, having written nothing.
+TEST(Sweep, ADirectoryAnotherSweepIsWritingIsRefused) {
+  TempDir t;
+  const fs::path dir = t / "taken";
+  fs::create_directories(dir);
+  const int fd = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  const auto e = run_vcpusim({"sweep", sweep_spec("small.json"), "-o", dir}, t / "l.log");
+  ::close(fd);
+  EXPECT_EQ(e.code, 2) << e.err;
+  EXPECT_NE(e.err.find("another sweep is writing into this directory"), std::string::npos) << e.err;
+  EXPECT_FALSE(fs::exists(dir / "runs"));
 }
 
 TEST(Sweep, SigintStopsCleanlyKeepingFinishedRuns) {

@@ -3,7 +3,8 @@
 # build/vcpusim_bench (guest ops/s over raw SystemC timed waits, events per simulated ms, guest
 # ops per event, --trace time over untraced), then, one process per point so peak RSS is the
 # point's own, the scale series (N vCPUs on N/4 pCPUs, half busy, half vDSO readers) and the
-# demo's peak RSS without and with --trace.
+# demo's peak RSS without and with --trace, and the wall time of every catalogue scenario and of
+# the demo's timekeeping variants without host load (median of three runs each).
 # Usage: tools/perf_table.sh [BUILD_DIR] [SCALE_DURATION] [SCALE_SIZES]
 #   defaults: build, 100ms, "16 64 256 1024"
 set -euo pipefail
@@ -47,7 +48,24 @@ for n in $sizes; do
   prev_n=$n prev_t=$wall
 done
 
+# Median wall seconds of three runs.
+median3() { for _ in 1 2 3; do measure "$@"; done | awk '{ print $1 }' | sort -n | sed -n 2p; }
 demo=$here/scenarios/vdso-time-backwards.json
+slowest=0 slowest_name="" count=0
+while IFS='|' read -r name args; do
+  # shellcheck disable=SC2086  # args are --set pairs without spaces
+  wall=$(median3 $args)
+  count=$((count + 1))
+  if awk -v a="$wall" -v b="$slowest" 'BEGIN { exit !(a > b) }'; then slowest=$wall slowest_name=$name; fi
+done < <(for f in "$here"/scenarios/*.json "$here"/scenarios/explore/*.json; do
+           [ "$(basename "$f")" = scenario.schema.json ] || echo "$(basename "$f" .json)|$f"
+         done
+         for v in legacy split-publish shadow reanchor; do
+           echo "vdso-time-backwards, $v, no host load|$demo --set guest.timekeeping.variant=\"$v\" --set host.load=[]"
+         done)
+printf '| catalogue: %d scenarios and variants, slowest run (median of 3) | %.2f s (%s) |\n' \
+  "$count" "$slowest" "$slowest_name"
+
 read -r wall_plain rss_plain < <(measure "$demo")
 read -r wall_trace rss_trace < <(measure "$demo" --trace "$tmp/trace.json")
 bytes=$(stat -c %s "$tmp/trace.json")

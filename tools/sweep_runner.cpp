@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -53,13 +54,22 @@ std::string last_line(const std::string& text) {
 }
 
 // One lock per sweep directory, held while the sweep writes: two sweeps into one DIR would
-// race on its work files.
+// race on its work files. A sweep killed a moment ago may still have a run child between fork and
+// exec holding the lock's file (it dies with its parent, but not at once): resuming right after a
+// kill waits up to two seconds for it before calling the directory taken.
 int lock_dir(const std::string& dir) {
   const std::string path = (fs::path(dir) / ".lock").string();
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw sim::ConfigError(dir + ": cannot create " + path);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0)
-    throw sim::ConfigError(dir + ": another sweep is writing into this directory");
+  const auto give_up = Clock::now() + std::chrono::seconds(2);
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (Clock::now() >= give_up) {
+      ::close(fd);
+      throw sim::ConfigError(dir + ": another sweep is writing into this directory");
+    }
+    const timespec pause{0, 20'000'000};
+    ::nanosleep(&pause, nullptr);
+  }
   return fd;
 }
 
@@ -133,7 +143,7 @@ RunRecord finish_run(const Child& c, int status) {
 }
 
 pid_t spawn_run(const SweepSpec& spec, const SweepOptions& o, const Child& c,
-                const sigset_t& parent_mask) {
+                const sigset_t& parent_mask, int lock) {
   std::vector<std::string> args = {o.self, "run", spec.scenario, "--seed", std::to_string(c.seed)};
   for (const auto& s : spec.sets_of(spec.points[c.point])) {
     args.push_back("--set");
@@ -147,6 +157,7 @@ pid_t spawn_run(const SweepSpec& spec, const SweepOptions& o, const Child& c,
   const pid_t pid = ::fork();
   if (pid < 0) throw sim::ConfigError(std::string("cannot start a run: ") + std::strerror(errno));
   if (pid == 0) {
+    ::close(lock);  // the run never holds the directory's lock, even before exec
     // Its own process group, so a terminal's ^C reaches only the sweep, which then decides; and
     // it dies with the sweep, so a killed sweep leaves no run writing into DIR.
     ::setpgid(0, 0);
@@ -208,7 +219,7 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
     while (next < todo.size() && running.size() < o.jobs) {
       Child c = todo[next++];
       c.start = Clock::now();
-      const pid_t pid = spawn_run(spec, o, c, old);
+      const pid_t pid = spawn_run(spec, o, c, old, lock);
       running.emplace(pid, std::move(c));
     }
     progress.update(done, running.size(), failed);
