@@ -2,6 +2,7 @@
 #pragma once
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,21 @@ inline std::int64_t metric(const tools::RunResult& r, const std::string& name) {
 
 inline std::size_t violations(const tools::RunResult& r, const std::string& check) {
   return r.document["violation_counts"].at(check).get<std::size_t>();
+}
+
+// A catalogue scenario run in-process with its recorded events kept (for trace tests).
+struct Traced {
+  std::unique_ptr<tools::Scenario> scenario;
+  tools::RunResult result;
+};
+
+inline Traced run_traced(const std::string& name, const std::vector<std::string>& sets = {}) {
+  Traced t;
+  t.scenario = tools::Scenario::load(scenario_path(name), sets);
+  tools::RunOptions o;
+  o.keep_events = true;
+  t.result = tools::run_scenario(*t.scenario, o);
+  return t;
 }
 
 }  // namespace vcpusim::test

@@ -23,26 +23,14 @@
 #include "tools/trace_io.hpp"
 
 using namespace vcpusim;
+using test::run_traced;
+using test::Traced;
 using nlohmann::json;
 
 namespace {
 
 std::vector<std::string> catalogue() {
   return test::catalogue_files();
-}
-
-struct Traced {
-  std::unique_ptr<tools::Scenario> scenario;
-  tools::RunResult result;
-};
-
-Traced run_traced(const std::string& name, const std::vector<std::string>& sets = {}) {
-  Traced t;
-  t.scenario = tools::Scenario::load(test::scenario_path(name), sets);
-  tools::RunOptions o;
-  o.keep_events = true;
-  t.result = tools::run_scenario(*t.scenario, o);
-  return t;
 }
 
 std::string chrome(const Traced& t, const sim::TraceFilter& f = {}) {
