@@ -20,6 +20,7 @@
 #include <string>
 #include <systemc>
 
+#include "tests/counting_buf.hpp"
 #include "tests/scale_scenario.hpp"
 #include "tools/scenario.hpp"
 #include "tools/simulation.hpp"
@@ -112,20 +113,7 @@ void BM_Scale(benchmark::State& s) {
 
 // The trace path: the same run with its trace streamed as Chrome JSON (to a counting sink: the
 // disk is not what is measured).
-class CountingBuf : public std::streambuf {
- public:
-  std::uint64_t n = 0;
-
- protected:
-  std::streamsize xsputn(const char*, std::streamsize k) override {
-    n += static_cast<std::uint64_t>(k);
-    return k;
-  }
-  int overflow(int c) override {
-    ++n;
-    return c;
-  }
-};
+using vcpusim::test::CountingBuf;
 
 void run_traced(benchmark::State& state, bool trace) {
   auto scenario = Scenario::load(kDemo);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli_util.hpp"
+#include "counting_buf.hpp"
 #include "scenario_util.hpp"
 #include "tools/schedule.hpp"
 #include "tools/trace_io.hpp"
@@ -34,21 +35,7 @@ std::string digest(const std::string& bytes) {
   return buf;
 }
 
-// Counts what it is given: the trace's size without keeping it.
-class CountingBuf : public std::streambuf {
- public:
-  std::uint64_t n = 0;
-
- protected:
-  std::streamsize xsputn(const char*, std::streamsize k) override {
-    n += static_cast<std::uint64_t>(k);
-    return k;
-  }
-  int overflow(int c) override {
-    ++n;
-    return c;
-  }
-};
+using test::CountingBuf;
 
 struct Streamed {
   tools::RunResult result;
