@@ -78,7 +78,7 @@ class Kernel {
   std::uint64_t events_processed_ = 0;
   std::uint64_t inline_advances_ = 0;
   bool decoupling_ = true;
-  Tick synced_ = 0;  // SystemC's time; trails now_ while coroutines run ahead
+  Tick synced_ = 0;  // SystemC's time: trails now_ by under one sync quantum (kernel.cpp)
   EventQueue queue_;
   std::vector<std::unique_ptr<Coroutine>> coroutines_;
   int current_ = -1;
