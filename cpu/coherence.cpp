@@ -34,30 +34,27 @@ Tick Coherence::cost(Distance d) const {
   return 0;
 }
 
-Tick Coherence::access(Tick now, int pcpu, int line, bool write) {
-  Line& l = lines_[static_cast<std::size_t>(line)];
-  if (l.owner == pcpu) return 0;  // modified here: the only copy, read or written in place
+// A write, or a read of a line not held here: the line moves.
+Tick Coherence::miss(Tick now, int pcpu, Line& l, bool write) {
   const auto me = static_cast<std::size_t>(pcpu);
   // The copy the request needs: for a write the farthest other copy (all must go), for a read
   // that misses the nearest one; kHere when no transfer is needed.
   Distance need = Distance::kHere;
   bool found = false;
   int others = 0;
-  if (write || !l.holders[me]) {
-    for (std::size_t c = 0; c < l.holders.size(); ++c) {
-      if (!l.holders[c] || c == me) continue;
-      ++others;
-      const Distance d = topology_.distance(pcpu, static_cast<int>(c));
-      if (!found || (write ? d > need : d < need)) need = d;
-      found = true;
-    }
+  for (std::size_t c = 0; c < l.holders.size(); ++c) {
+    if (!l.holders[c] || c == me) continue;
+    ++others;
+    const Distance d = topology_.distance(pcpu, static_cast<int>(c));
+    if (!found || (write ? d > need : d < need)) need = d;
+    found = true;
   }
   if (write) {
     std::fill(l.holders.begin(), l.holders.end(), false);
     l.owner = pcpu;
     invalidations_ += static_cast<std::uint64_t>(others);
-  } else if (l.owner != pcpu) {
-    l.owner = -1;  // a read downgrades a modified copy to shared
+  } else {
+    l.owner = -1;  // a read downgrades a modified copy elsewhere to shared
   }
   l.holders[me] = true;
   if (need == Distance::kHere) return 0;

@@ -32,8 +32,17 @@ class Coherence {
   int add_line();
   // The line's name in reports: the name of the first word placed on it.
   void name_line(int line, const std::string& word_name);
-  // Cost (waiting for the line included) of an access by `pcpu` issued at `now`.
-  Tick access(Tick now, int pcpu, int line, bool write);
+  // Cost (waiting for the line included) of an access by `pcpu` issued at `now`. Hits are
+  // decided inline (most accesses are): modified here, or a read of a copy held here.
+  Tick access(Tick now, int pcpu, int line, bool write) {
+    Line& l = lines_[static_cast<std::size_t>(line)];
+    if (l.owner == pcpu) return 0;
+    if (!write && l.holders[static_cast<std::size_t>(pcpu)]) {
+      l.owner = -1;  // a shared copy here means no other pCPU holds it modified
+      return 0;
+    }
+    return miss(now, pcpu, l, write);
+  }
 
   const Topology& topology() const { return topology_; }
   std::uint64_t transfers() const { return transfers_; }
@@ -57,6 +66,7 @@ class Coherence {
     Tick free_at = 0;           // end of the last transfer: the next one starts no earlier
     std::uint64_t transfers = 0;
   };
+  Tick miss(Tick now, int pcpu, Line& l, bool write);
   Tick cost(Distance d) const;
 
   const CostParams& costs_;

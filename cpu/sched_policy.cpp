@@ -78,9 +78,17 @@ HostThread* FairPolicy::pick_next(int pcpu) {
 
 void FairPolicy::account(int pcpu, HostThread& t, Tick ran) {
   // The remainder is carried, so settling in one piece or in many gives the same vruntime.
-  const __int128 scaled = static_cast<__int128>(ran) * 1024 + t.vruntime_rem_;
-  t.vruntime_ += static_cast<std::int64_t>(scaled / t.weight());
-  t.vruntime_rem_ = static_cast<std::int64_t>(scaled % t.weight());
+  // Settles are short: 64-bit arithmetic gives the same quotient and remainder without the
+  // 128-bit division routine (a tenth of a run that settles at every operation).
+  if (ran < (std::int64_t{1} << 52)) {
+    const std::int64_t scaled = ran * 1024 + t.vruntime_rem_;
+    t.vruntime_ += scaled / t.weight();
+    t.vruntime_rem_ = scaled % t.weight();
+  } else {
+    const __int128 scaled = static_cast<__int128>(ran) * 1024 + t.vruntime_rem_;
+    t.vruntime_ += static_cast<std::int64_t>(scaled / t.weight());
+    t.vruntime_rem_ = static_cast<std::int64_t>(scaled % t.weight());
+  }
   update_min(rqs_[static_cast<std::size_t>(pcpu)], t.vruntime_);
 }
 

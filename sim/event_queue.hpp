@@ -60,7 +60,7 @@ class EventQueue {
   bool empty() const { return live_ == 0; }
   // The earliest live event; the queue must not be empty.
   const EventKey& top() {
-    drop_stale();
+    if (stale(heap_.front())) drop_stale();  // rare: a cancelled event reached the top
     return heap_.front();
   }
   // Removes the earliest live event and hands back its callback.
@@ -87,7 +87,7 @@ class EventQueue {
     free_.push_back(s);
   }
   bool stale(const EventKey& k) const { return slots_[k.slot].seq != k.seq; }
-  void drop_stale() {
+  __attribute__((noinline)) void drop_stale() {
     while (stale(heap_.front())) remove_top();
   }
   void remove_top() {

@@ -157,14 +157,6 @@ void Kernel::yield() {
   if (stopping_) throw CoroutineExit{};
 }
 
-bool Kernel::try_advance(Tick t) {
-  if (!decoupling_ || t <= now_ || t > end_ || stopping_) return false;
-  if (!queue_.empty() && queue_.top().time <= t) return false;
-  now_ = t;
-  ++inline_advances_;
-  return true;
-}
-
 void Kernel::drive() {
   try {
     while (!queue_.empty()) {
