@@ -108,7 +108,7 @@ int Kernel::spawn(std::string name, std::function<void()> body) {
 
 // A coroutine's fiber runs the body on its first resume and ends with it (the run finishing
 // unwinds every body, so no fiber is ever let go of with frames on its stack).
-void Kernel::start_fiber(Coroutine& co) {
+void Kernel::start_fiber(Coroutine& co, std::size_t index) {
   co.fiber = std::make_unique<Fiber>(
       [this, &co] {
         try {
@@ -118,7 +118,7 @@ void Kernel::start_fiber(Coroutine& co) {
           error_ = std::current_exception();
         }
       },
-      kCoroutineStackBytes);
+      kCoroutineStackBytes, index);
 }
 
 // The SystemC driver thread never returns: a terminating QuickThreads thread leaves
@@ -213,7 +213,7 @@ void Kernel::run(Tick end) {
   sc_->never = std::make_unique<sc_core::sc_event>();
   sc_core::sc_spawn_options options;
   options.set_stack_size(static_cast<int>(kCoroutineStackBytes));
-  for (auto& co : coroutines_) start_fiber(*co);
+  for (std::size_t i = 0; i < coroutines_.size(); ++i) start_fiber(*coroutines_[i], i);
   sc_core::sc_spawn([this] { drive(); }, "vcpusim_driver", &options);
   sc_core::sc_start();
   restore_sanitizer_stack();

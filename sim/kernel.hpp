@@ -76,7 +76,7 @@ class Kernel {
  private:
   struct Coroutine;
   void drive();
-  void start_fiber(Coroutine& co);
+  void start_fiber(Coroutine& co, std::size_t index);
   void park();
 
   Tick now_ = 0;
