@@ -79,7 +79,7 @@ HostThread* FairPolicy::pick_next(int pcpu) {
 void FairPolicy::account(int pcpu, HostThread& t, Tick ran) {
   // The remainder is carried, so settling in one piece or in many gives the same vruntime.
   // Settles are short: 64-bit arithmetic gives the same quotient and remainder without the
-  // 128-bit division routine (a tenth of a run that settles at every operation).
+  // 128-bit division routine (4.5% of a run that settles at every operation, on its own).
   if (ran < (std::int64_t{1} << 52)) {
     const std::int64_t scaled = ran * 1024 + t.vruntime_rem_;
     t.vruntime_ += scaled / t.weight();

@@ -87,6 +87,7 @@ class EventQueue {
     free_.push_back(s);
   }
   bool stale(const EventKey& k) const { return slots_[k.slot].seq != k.seq; }
+  // Out of line, so that top() stays small enough to inline into Kernel::try_advance.
   __attribute__((noinline)) void drop_stale() {
     while (stale(heap_.front())) remove_top();
   }

@@ -28,9 +28,11 @@ struct FiberEntry {
 
 // Stacks are allocated a page-aligned megabyte apart, so without a shift the hot top frames of
 // every fiber would fall into the same few cache sets and evict each other (a run of a thousand
-// vCPUs switches between them at every event). The shift spreads them over 64 lines x 4 pages.
-static std::size_t stack_shift(std::size_t color) {
-  return (color % 64) * 64 + (color / 64 % 4) * 4096;
+// vCPUs switches between them at every event). The shift spreads them over 64 lines x 4 pages,
+// and never takes more than a quarter of a small stack.
+static std::size_t stack_shift(std::size_t color, std::size_t stack_size) {
+  const std::size_t shift = (color % 64) * 64 + (color / 64 % 4) * 4096;
+  return shift % (stack_size / 4) / 64 * 64;
 }
 
 Fiber::Fiber(std::function<void()> body, std::size_t stack_bytes, std::size_t color)
@@ -44,7 +46,7 @@ Fiber::Fiber(std::function<void()> body, std::size_t stack_bytes, std::size_t co
   // The kernel may hand back the pages of a finished fiber, whose last frames never returned:
   // their redzones would still be poisoned in ASan's shadow.
   VCPUSIM_ASAN_UNPOISON(static_cast<char*>(stack_sp_) - stack_size_, stack_size_);
-  const std::size_t shift = stack_shift(color);
+  const std::size_t shift = stack_shift(color, stack_size_);
   self_ = boost::context::detail::make_fcontext(static_cast<char*>(stack_sp_) - shift,
                                                 stack_size_ - shift, &FiberEntry::start);
 }

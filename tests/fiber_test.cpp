@@ -52,7 +52,7 @@ TEST(Fiber, AThousandFibersKeepTheirOwnLocals) {
             fibers[static_cast<std::size_t>(i)]->suspend();
           }
         },
-        64 * 1024));
+        64 * 1024, static_cast<std::size_t>(i)));  // each stack shifted by its own colour
   }
   for (int r = 0; r <= kRounds; ++r)
     for (auto& f : fibers) f->resume();
