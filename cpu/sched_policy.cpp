@@ -80,15 +80,15 @@ void FairPolicy::account(int pcpu, HostThread& t, Tick ran) {
   // The remainder is carried, so settling in one piece or in many gives the same vruntime.
   // Settles are short: 64-bit arithmetic gives the same quotient and remainder without the
   // 128-bit division routine (4.5% of a run that settles at every operation, on its own).
-  if (ran < (std::int64_t{1} << 52)) {
-    const std::int64_t scaled = ran * 1024 + t.vruntime_rem_;
-    t.vruntime_ += scaled / t.weight();
-    t.vruntime_rem_ = scaled % t.weight();
-  } else {
-    const __int128 scaled = static_cast<__int128>(ran) * 1024 + t.vruntime_rem_;
+  const auto step = [&t, ran](auto wide) {
+    const decltype(wide) scaled = static_cast<decltype(wide)>(ran) * 1024 + t.vruntime_rem_;
     t.vruntime_ += static_cast<std::int64_t>(scaled / t.weight());
     t.vruntime_rem_ = static_cast<std::int64_t>(scaled % t.weight());
-  }
+  };
+  if (ran < (std::int64_t{1} << 52))
+    step(std::int64_t{0});
+  else
+    step(__int128{0});
   update_min(rqs_[static_cast<std::size_t>(pcpu)], t.vruntime_);
 }
 
