@@ -6,7 +6,7 @@
 //   event_path: every guest operation through the event queue (--no-decoupling) vs the default
 //   trace:      the 250 ms demo without and with the Chrome trace (written to a counting sink)
 //   scale:      N vCPUs on N/4 pCPUs, half busy, half vDSO readers (tests/scale_scenario.hpp)
-// Run: build/vcpusim_bench [--benchmark_* options]; tools/perf_table.sh prints the whole table.
+// Run: build/vcpusim_bench [--benchmark_* options]; tools/scripts/perf_table.sh prints the whole table.
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -22,9 +22,9 @@
 
 #include "tests/counting_buf.hpp"
 #include "tests/scale_scenario.hpp"
-#include "tools/scenario.hpp"
-#include "tools/simulation.hpp"
-#include "tools/trace_io.hpp"
+#include "tools/run/scenario.hpp"
+#include "tools/run/simulation.hpp"
+#include "tools/run/trace_io.hpp"
 
 namespace {
 

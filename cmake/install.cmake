@@ -15,13 +15,13 @@ if(HELP2MAN)
   set(_man ${CMAKE_BINARY_DIR}/vcpusim.1.gz)
   add_custom_command(
     OUTPUT ${_man}
-    COMMAND ${CMAKE_SOURCE_DIR}/tools/make_man.sh $<TARGET_FILE:vcpusim> ${_man}
-    DEPENDS vcpusim ${CMAKE_SOURCE_DIR}/tools/make_man.sh
+    COMMAND ${CMAKE_SOURCE_DIR}/tools/scripts/make_man.sh $<TARGET_FILE:vcpusim> ${_man}
+    DEPENDS vcpusim ${CMAKE_SOURCE_DIR}/tools/scripts/make_man.sh
     COMMENT "Writing the man page from vcpusim --help")
   add_custom_target(vcpusim_man ALL DEPENDS ${_man})
   install(FILES ${_man} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 else()
-  install(CODE "message(STATUS \"help2man is missing (tools/setup.sh --tests): no man page\")")
+  install(CODE "message(STATUS \"help2man is missing (tools/scripts/setup.sh --tests): no man page\")")
 endif()
 
 file(STRINGS ${CMAKE_SOURCE_DIR}/tools/version.hpp _version REGEX "kVersion = ")

@@ -7,9 +7,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 out="$here/build-fuzz"
-[ -n "${FUZZ_NO_BUILD:-}" ] || "$here/tools/setup.sh" --fuzz --build-dir "$out"
+[ -n "${FUZZ_NO_BUILD:-}" ] || "$here/tools/scripts/setup.sh" --fuzz --build-dir "$out"
 vcpusim="$here/build/vcpusim"
-[ -x "$vcpusim" ] || { echo "fuzz/run.sh: build/vcpusim is missing: run tools/setup.sh" >&2; exit 2; }
+[ -x "$vcpusim" ] || { echo "fuzz/run.sh: build/vcpusim is missing: run tools/scripts/setup.sh" >&2; exit 2; }
 
 seeds="$out/seeds"
 rm -rf "$seeds" "$out/findings"

@@ -10,7 +10,7 @@
 
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
-#include "tools/scenario.hpp"
+#include "tools/run/scenario.hpp"
 
 // libsystemc.so refers to sc_main; these targets never start SystemC.
 extern "C" int sc_main(int, char**) {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "sim/error.hpp"
-#include "tools/timeline.hpp"
+#include "tools/view/timeline.hpp"
 
 // libsystemc.so refers to sc_main; these targets never start SystemC.
 extern "C" int sc_main(int, char**) {

@@ -1,11 +1,11 @@
-// The differential view (tools/report_diff.hpp) of shrink's minimal replay and its nearest
+// The differential view (tools/explore/report_diff.hpp) of shrink's minimal replay and its nearest
 // passing run: the first divergence comes no later than the failure and is blamed on the one
 // schedule item between them; the HTML page and the terminal charts mark it.
 #include <gtest/gtest.h>
 
 #include "shrink_util.hpp"
-#include "tools/report_diff.hpp"
-#include "tools/shrink.hpp"
+#include "tools/explore/report_diff.hpp"
+#include "tools/explore/shrink.hpp"
 
 namespace vcpusim::test {
 namespace {

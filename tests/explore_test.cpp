@@ -2,7 +2,7 @@
 // on its own and fails on a schedule explore finds; a replay repeats its run byte for byte; the
 // default decision source is today's run; -j changes only the speed; injected preemptions are
 // invisible to temporal decoupling.
-#include "tools/explore.hpp"
+#include "tools/explore/explore.hpp"
 
 #include <gtest/gtest.h>
 

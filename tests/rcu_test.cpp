@@ -11,7 +11,7 @@
 #include "guest/sched.hpp"
 #include "rig.hpp"
 #include "scenario_util.hpp"
-#include "tools/trace_io.hpp"
+#include "tools/run/trace_io.hpp"
 
 using namespace vcpusim;
 

@@ -20,9 +20,9 @@
 #include "sim/error.hpp"
 #include "sim/kernel.hpp"
 #include "sim/scenario_file.hpp"
-#include "tools/report.hpp"
-#include "tools/run_control.hpp"
-#include "tools/timeline.hpp"
+#include "tools/view/report.hpp"
+#include "tools/run/run_control.hpp"
+#include "tools/view/timeline.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // The scale scenario of issue 12's benchmark: N vCPUs on N/4 pCPUs, half of them vDSO readers
 // (vCPUs 0..N/2-1, so each pCPU's first vCPU reads), half busy; the timekeeper is vCPU0. Used by
-// bench/, tools/perf_table.sh (the same, written in bash) and the 1024-vCPU test.
+// bench/, tools/scripts/perf_table.sh (the same, written in bash) and the 1024-vCPU test.
 #pragma once
 #include <string>
 

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "tests/scale_scenario.hpp"
-#include "tools/scenario.hpp"
-#include "tools/simulation.hpp"
+#include "tools/run/scenario.hpp"
+#include "tools/run/simulation.hpp"
 
 namespace vcpusim {
 namespace {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "tools/scenario.hpp"
-#include "tools/simulation.hpp"
+#include "tools/run/scenario.hpp"
+#include "tools/run/simulation.hpp"
 
 namespace vcpusim::test {
 

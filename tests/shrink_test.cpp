@@ -1,6 +1,6 @@
-// vcpusim shrink (tools/shrink.hpp): the minimal replay still fails with the same signature,
+// vcpusim shrink (tools/explore/shrink.hpp): the minimal replay still fails with the same signature,
 // replays byte for byte and is no larger than its input; bad input gets one clear message.
-#include "tools/shrink.hpp"
+#include "tools/explore/shrink.hpp"
 
 #include <gtest/gtest.h>
 

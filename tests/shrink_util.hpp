@@ -9,9 +9,9 @@
 
 #include "cli_util.hpp"
 #include "scenario_util.hpp"
-#include "tools/explore.hpp"
-#include "tools/trace_io.hpp"
-#include "tools/trace_view.hpp"
+#include "tools/explore/explore.hpp"
+#include "tools/run/trace_io.hpp"
+#include "tools/view/trace_view.hpp"
 
 namespace vcpusim::test {
 

@@ -1,6 +1,6 @@
 // Sweep specs: the shipped ones load, the schema file is current, and bad specs get one message
 // naming file, JSON path, value and what is allowed (exit 2, nothing written).
-#include "tools/sweep_spec.hpp"
+#include "tools/sweep/sweep_spec.hpp"
 
 #include <gtest/gtest.h>
 

@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "sweep_util.hpp"
-#include "tools/sweep_runner.hpp"
-#include "tools/sweep_spec.hpp"
-#include "tools/sweep_stats.hpp"
+#include "tools/sweep/sweep_runner.hpp"
+#include "tools/sweep/sweep_spec.hpp"
+#include "tools/sweep/sweep_stats.hpp"
 
 namespace fs = std::filesystem;
 using namespace vcpusim;
@@ -227,7 +227,7 @@ TEST(Sweep, FailedAndCrashedRunsAreRowsWithTheirError) {
 }
 
 // scenarios/sweeps/vdso-host-load.json reduced: no violation without load, and the closed form
-// of the mechanism (tools/sweep_model.cpp) inside the Wilson interval at every point.
+// of the mechanism (tools/sweep/sweep_model.cpp) inside the Wilson interval at every point.
 TEST(Sweep, HostLoadClosedFormAgreesWithinWilsonIntervals) {
   TempDir t;
   const auto e = run_vcpusim(

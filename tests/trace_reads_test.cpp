@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "scenario_util.hpp"
-#include "tools/trace_io.hpp"
-#include "tools/trace_view.hpp"
+#include "tools/run/trace_io.hpp"
+#include "tools/view/trace_view.hpp"
 
 using namespace vcpusim;
 using test::run_traced;

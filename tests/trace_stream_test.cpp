@@ -1,4 +1,4 @@
-// Issue 12: the trace is streamed during the run (sim/trace.hpp, tools/trace_io.hpp TraceStream).
+// Issue 12: the trace is streamed during the run (sim/trace.hpp, tools/run/trace_io.hpp TraceStream).
 // Its output is byte-identical to the whole-trace engine it replaced (the hashes below were
 // written by that engine, `vcpusim run --trace --vcd` at commit ccafc51), and what the engine
 // holds does not grow with simulated time.
@@ -11,8 +11,8 @@
 #include "cli_util.hpp"
 #include "counting_buf.hpp"
 #include "scenario_util.hpp"
-#include "tools/schedule.hpp"
-#include "tools/trace_io.hpp"
+#include "tools/run/schedule.hpp"
+#include "tools/run/trace_io.hpp"
 
 using namespace vcpusim;
 namespace fs = std::filesystem;

@@ -18,9 +18,9 @@
 #include "cpu/trace_lanes.hpp"
 #include "scenario_util.hpp"
 #include "sim/error.hpp"
-#include "tools/report.hpp"
-#include "tools/timeline.hpp"
-#include "tools/trace_io.hpp"
+#include "tools/view/report.hpp"
+#include "tools/view/timeline.hpp"
+#include "tools/run/trace_io.hpp"
 
 using namespace vcpusim;
 using test::run_traced;
@@ -400,11 +400,11 @@ TEST(Timeline, FiltersRowsKindsAndWindow) {
   EXPECT_THROW(tools::render_timeline(trace, o), sim::ConfigError);
 }
 
-// Acceptance: the VCD survives vcd2fst and fst2vcd (GTKWave, installed by tools/setup.sh) with
+// Acceptance: the VCD survives vcd2fst and fst2vcd (GTKWave, installed by tools/scripts/setup.sh) with
 // the same value changes.
 TEST(Vcd, RoundTripsThroughGtkwave) {
   ASSERT_EQ(shell("command -v vcd2fst >/dev/null && command -v fst2vcd >/dev/null"), 0)
-      << "GTKWave's vcd2fst/fst2vcd are missing: run tools/setup.sh --tests";
+      << "GTKWave's vcd2fst/fst2vcd are missing: run tools/scripts/setup.sh --tests";
   const Traced t = run_traced("vdso-time-backwards.json", {"duration=\"80ms\""});
   const std::string vcd = temp_path("a.vcd"), fst = temp_path("a.fst"), back = temp_path("b.vcd");
   {

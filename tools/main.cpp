@@ -1,4 +1,4 @@
-// The vcpusim command line: run, validate, schema, timeline, report, sweep (tools/sweep_cli.cpp).
+// The vcpusim command line: run, validate, schema, timeline, report, sweep (tools/sweep/sweep_cli.cpp).
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,17 +11,17 @@
 
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
-#include "tools/explore.hpp"
-#include "tools/explore_cli.hpp"
-#include "tools/output_files.hpp"
-#include "tools/report.hpp"
-#include "tools/run_control.hpp"
-#include "tools/scenario.hpp"
-#include "tools/shrink_cli.hpp"
-#include "tools/simulation.hpp"
-#include "tools/sweep_cli.hpp"
-#include "tools/timeline.hpp"
-#include "tools/trace_io.hpp"
+#include "tools/explore/explore.hpp"
+#include "tools/explore/explore_cli.hpp"
+#include "tools/run/output_files.hpp"
+#include "tools/view/report.hpp"
+#include "tools/run/run_control.hpp"
+#include "tools/run/scenario.hpp"
+#include "tools/explore/shrink_cli.hpp"
+#include "tools/run/simulation.hpp"
+#include "tools/sweep/sweep_cli.hpp"
+#include "tools/view/timeline.hpp"
+#include "tools/run/trace_io.hpp"
 #include "tools/version.hpp"
 
 namespace po = boost::program_options;

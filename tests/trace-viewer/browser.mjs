@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 export const CHROMIUM = process.env.VCPUSIM_CHROMIUM || '/usr/bin/chromium';
 
 export async function launch() {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run tools/setup.sh --tests`);
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run tools/scripts/setup.sh --tests`);
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

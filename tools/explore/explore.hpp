@@ -1,0 +1,66 @@
+// `vcpusim explore`: runs many schedules of one scenario (tools/explore/explore_strategy.hpp), groups the
+// failures by signature and keeps one replay file per signature. Deterministic: schedules are
+// run in batches of kBatch whose plans depend only on the explore seed and the results of the
+// batches before, so -j changes only the speed.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tools/explore/explore_strategy.hpp"
+#include "tools/run/scenario.hpp"
+#include "tools/run/schedule.hpp"
+#include "tools/run/simulation.hpp"
+
+namespace vcpusim::tools {
+
+struct ExploreOptions {
+  std::string strategy = "pct";
+  std::uint64_t schedules = 1000;
+  std::chrono::milliseconds max_wall{0};  // 0: no wall-clock budget
+  bool first = false;                     // stop at the first failing schedule
+  int jobs = 1;
+  std::uint64_t seed = 1;  // the strategy's own stream (not the scenario's seed)
+  // Called after each batch with (schedules done, failing schedules so far).
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+};
+
+struct FoundFailure {
+  Failure failure;
+  std::uint64_t first_schedule = 0;  // index of the first schedule that showed it
+  std::uint64_t schedules = 0;       // how many schedules showed it
+  ReplayFile replay;
+};
+
+struct ExploreReport {
+  std::string strategy;
+  std::uint64_t schedules = 0;  // run
+  std::uint64_t failing_schedules = 0;
+  std::int64_t first_failure = -1;     // index of the first failing schedule, -1 if none
+  std::vector<FoundFailure> failures;  // by signature, in the order found
+  std::size_t coverage = 0;            // `cover`: interleavings reached
+  std::vector<std::uint64_t> profile;  // shared-memory accesses per vCPU in schedule 0
+  double wall_seconds = 0;
+  bool stopped_by_wall = false;
+  sim::Json to_json() const;  // without wall time: byte-identical for one command
+};
+
+// Small, so `cover` learns from the first schedules early; large enough to amortise a fork.
+constexpr std::uint64_t kBatch = 8;
+
+// Runs one plan (in this process) and says what it found.
+Outcome run_plan(const Scenario& s, const Plan& plan, bool coverage);
+// The replay file of an outcome.
+ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& strategy);
+// Loads a replay's scenario and runs it with its schedule.
+struct Replayed {
+  std::unique_ptr<Scenario> scenario;
+  RunResult result;
+};
+Replayed run_replay(const ReplayFile& r, const std::string& file, RunOptions options = {});
+
+ExploreReport explore(const Scenario& s, const ExploreOptions& o);
+
+}  // namespace vcpusim::tools

@@ -1,0 +1,178 @@
+#include "tools/explore/explore_cli.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "sim/error.hpp"
+#include "tools/explore/explore.hpp"
+#include "tools/run/output_files.hpp"
+
+namespace po = boost::program_options;
+
+namespace vcpusim::tools {
+namespace {
+
+std::uint64_t parse_count(const std::string& option, const std::string& text, std::uint64_t lo,
+                          std::uint64_t hi) {
+  std::uint64_t v = 0;
+  bool ok = !text.empty() && text.size() <= 19;
+  for (char c : text) ok = ok && c >= '0' && c <= '9';
+  if (ok) v = std::stoull(text);
+  if (!ok || v < lo || v > hi)
+    throw sim::ConfigError(option + " " + sim::quote(text) + ": allowed: an integer from " +
+                           std::to_string(lo) + " to " + std::to_string(hi));
+  return v;
+}
+
+std::string rate(double n, double seconds) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f", seconds > 0 ? n / seconds : 0.0);
+  return buf;
+}
+
+}  // namespace
+
+int cmd_explore(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "usage: vcpusim explore SCENARIO [--strategy pct|random|cover|seeds] [--schedules N]\n"
+      "                        [--max-wall T] [--first] [-j N] [--explore-seed N]\n"
+      "                        [--set PATH=VALUE]... [-o DIR] [--quiet]\n\n"
+      "Runs many host schedules of SCENARIO (schedule 0 is the scenario's own run), each a set\n"
+      "of decisions drawn by a strategy: pct places a few preemption points at random guest\n"
+      "operations with lengths over orders of magnitude; random takes every decision uniformly\n"
+      "within its range and preempts at uniform times; cover mutates the schedules that reached\n"
+      "a new interleaving of shared words or a new failure; seeds is the baseline, plain runs\n"
+      "with seeds seed, seed+1, ... The scenario's \"explore\" section says which vCPUs may be\n"
+      "preempted or sent NMIs, how often and how long. Failures are grouped by signature (check\n"
+      "and where); with -o, one replay file per signature (vcpusim run --replay, vcpusim shrink)\n"
+      "and explore.json. The same command finds the same failures in the same order, whatever\n"
+      "-j. Exit 1 when a failure was found, 0 when none, 2 bad input, 3 simulation error.\n"
+      "\noptions");
+  opts.add_options()("help,h", "show this help")(
+      "strategy", po::value<std::string>()->default_value("pct"), "pct, random, cover or seeds")(
+      "schedules", po::value<std::string>()->default_value("1000"),
+      "how many schedules to run (the budget), 1 to 10^9")(
+      "max-wall", po::value<std::string>(), "wall-clock budget, e.g. 60s (stops between batches)")(
+      "first", "stop at the first failing schedule")(
+      "jobs,j", po::value<std::string>()->default_value("1"), "worker processes, 1 to 256")(
+      "explore-seed", po::value<std::string>()->default_value("1"),
+      "seed of the strategy's own choices (the scenario's seed stays)")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override a scenario value, as for run")("output,o", po::value<std::string>(),
+                                               "directory for explore.json and the replay files")(
+      "quiet,q", "print nothing on stdout (nor progress)");
+  po::options_description all;
+  all.add(opts);
+  all.add_options()("file", po::value<std::string>(), "");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  if (!vm.count("file")) throw po::error("explore needs a SCENARIO file");
+  ExploreOptions o;
+  o.strategy = vm["strategy"].as<std::string>();
+  const auto& names = explore_strategies();
+  if (std::find(names.begin(), names.end(), o.strategy) == names.end())
+    throw sim::ConfigError("--strategy " + sim::quote(o.strategy) +
+                           ": allowed: pct, random, cover or seeds");
+  o.schedules = parse_count("--schedules", vm["schedules"].as<std::string>(), 1, 1000000000);
+  o.jobs = static_cast<int>(parse_count("-j", vm["jobs"].as<std::string>(), 1, 256));
+  o.seed = parse_count("--explore-seed", vm["explore-seed"].as<std::string>(), 0,
+                       9999999999999999999ULL);
+  o.first = vm.count("first") > 0;
+  if (vm.count("max-wall")) {
+    const std::string text = vm["max-wall"].as<std::string>();
+    const auto t = sim::parse_duration(text);
+    if (!t || *t <= 0)
+      throw sim::ConfigError("--max-wall " + sim::quote(text) +
+                             ": is not a duration; allowed: a positive duration, e.g. 60s");
+    o.max_wall = std::chrono::milliseconds(std::max<sim::Tick>(1, *t / sim::kMillisecond));
+  }
+  const bool quiet = vm.count("quiet") > 0;
+  std::vector<std::string> sets;
+  if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
+  const std::string file = vm["file"].as<std::string>();
+  const std::string dir = vm.count("output") ? vm["output"].as<std::string>() : "";
+  OutputFiles outputs({file});
+  if (!dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir))
+      throw sim::ConfigError("-o " + sim::quote(dir) + ": cannot create the directory; allowed: " +
+                             "a writable directory path");
+    outputs.declare("-o", dir + "/explore.json");
+  }
+  auto scenario = Scenario::load(file, sets);
+  const bool terminal = !quiet && isatty(2);
+  const auto started = std::chrono::steady_clock::now();
+  if (terminal)
+    o.progress = [&](std::uint64_t done, std::uint64_t failing) {
+      constexpr std::uint64_t kWidth = 30;
+      const std::uint64_t fill = std::min(kWidth, done * kWidth / o.schedules);
+      const double spent =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const auto eta = static_cast<long long>(
+          spent / static_cast<double>(std::max<std::uint64_t>(done, 1)) *
+              static_cast<double>(o.schedules - std::min(done, o.schedules)) +
+          0.5);
+      std::cerr << "\r\033[K[" << std::string(fill, '#') << std::string(kWidth - fill, '.')
+                << "] " << done << "/" << o.schedules << " schedules (" << o.strategy << "), "
+                << failing << " failing, ETA " << eta << "s" << std::flush;
+    };
+  const ExploreReport report = explore(*scenario, o);
+  if (terminal) std::cerr << "\r\033[K" << std::flush;
+  if (!dir.empty()) {
+    for (std::size_t i = 0; i < report.failures.size(); ++i) {
+      const std::string path = dir + "/failure-" + std::to_string(i + 1) + ".replay.json";
+      outputs.declare("-o", path);
+      outputs.write(path, [&](std::ostream& out) {
+        out << report.failures[i].replay.to_json().dump(2) << "\n";
+      });
+    }
+    outputs.write(dir + "/explore.json",
+                  [&](std::ostream& out) { out << report.to_json().dump(2) << "\n"; });
+    outputs.commit();
+  }
+  if (!quiet) {
+    char wall[32];
+    std::snprintf(wall, sizeof wall, "%.2f", report.wall_seconds);
+    std::cout << "explore " << sim::printable(scenario->name) << ": strategy " << o.strategy << ", "
+              << report.schedules << " schedules in " << wall << " s ("
+              << rate(static_cast<double>(report.schedules), report.wall_seconds)
+              << " schedules/s with " << o.jobs << (o.jobs == 1 ? " process" : " processes")
+              << (report.stopped_by_wall ? "; stopped by --max-wall" : "") << ")\n";
+    std::cout << "  shared-memory accesses in the scenario's own run:";
+    for (std::size_t v = 0; v < report.profile.size(); ++v)
+      std::cout << " vCPU" << v << " " << report.profile[v];
+    std::cout << "\n";
+    if (report.first_failure >= 0)
+      std::cout << "  first failure: schedule " << report.first_failure << " ("
+                << report.first_failure + 1 << " schedules to the first failure)\n";
+    else
+      std::cout << "  no failure found\n";
+    if (o.strategy == "cover") std::cout << "  interleavings reached: " << report.coverage << "\n";
+    for (std::size_t i = 0; i < report.failures.size(); ++i) {
+      const FoundFailure& f = report.failures[i];
+      std::cout << "  " << sim::printable(f.failure.signature) << "\n    " << f.schedules
+                << " schedule(s), first #" << f.first_schedule << ": "
+                << sim::printable(f.failure.message);
+      if (!dir.empty())
+        std::cout << "\n    replay: " << dir << "/failure-" << (i + 1) << ".replay.json";
+      std::cout << "\n";
+    }
+  }
+  return report.failures.empty() ? 0 : 1;
+}
+
+}  // namespace vcpusim::tools

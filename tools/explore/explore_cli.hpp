@@ -1,0 +1,11 @@
+// `vcpusim explore`: search host schedules of a scenario for failures (tools/explore/explore.hpp).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace vcpusim::tools {
+
+// Throws boost::program_options::error for usage errors and sim::ConfigError for bad input.
+int cmd_explore(const std::vector<std::string>& args);
+
+}  // namespace vcpusim::tools

@@ -1,0 +1,169 @@
+#include "tools/explore/explore_strategy.hpp"
+
+#include <algorithm>
+
+namespace vcpusim::tools {
+
+const std::vector<std::string>& explore_strategies() {
+  static const std::vector<std::string> names = {"pct", "random", "cover", "seeds"};
+  return names;
+}
+
+std::int64_t ExploreSteer::decide(const sim::DecisionPoint& p) {
+  const auto it = schedule_.decisions.find(p.key);
+  if (it != schedule_.decisions.end() && it->second >= p.lo && it->second <= p.hi)
+    return it->second;
+  if (rng_.below(1024) >= redraw_) return p.default_value;
+  const std::int64_t v = p.kind == sim::DecisionKind::kExponential
+                             ? rng_.exponential(p.mean)
+                             : p.lo + static_cast<std::int64_t>(
+                                          rng_.below(static_cast<std::uint64_t>(p.hi - p.lo) + 1));
+  if (v != p.default_value) schedule_.decisions[p.key] = v;
+  return v;
+}
+
+Strategy::Strategy(std::string name, const Scenario& s, std::uint64_t seed)
+    : name_(std::move(name)), scenario_(s), seed_(seed), preemptible_(s.preemptible_vcpus()) {
+  if (s.explore.preemptions.value == 0) preemptible_.clear();
+  for (auto v : s.explore.nmi_vcpus.value) nmi_vcpus_.push_back(static_cast<int>(v));
+  if (s.explore.nmis.value == 0) nmi_vcpus_.clear();
+}
+
+// Lengths from length_min to length_max; spread over the doublings between them (each order of
+// magnitude as likely: a 2 us and a 20 ms preemption find different bugs), or uniform.
+sim::Tick Strategy::length(sim::Rng& rng, bool log_spread) const {
+  const sim::Tick lo = scenario_.explore.length_min.value;
+  const sim::Tick hi = scenario_.explore.length_max.value;
+  if (!log_spread)
+    return lo + static_cast<sim::Tick>(rng.below(static_cast<std::uint64_t>(hi - lo) + 1));
+  int doublings = 0;
+  while (doublings < 62 && (lo << (doublings + 1)) <= hi) ++doublings;
+  const sim::Tick from =
+      lo << static_cast<int>(rng.below(static_cast<std::uint64_t>(doublings) + 1));
+  const sim::Tick to = std::min(hi, from * 2);
+  return from + static_cast<sim::Tick>(rng.below(static_cast<std::uint64_t>(to - from) + 1));
+}
+
+sim::Injection Strategy::access_point(sim::Rng& rng, sim::Injection::Kind kind,
+                                      const std::vector<int>& vcpus) const {
+  sim::Injection in;
+  in.kind = kind;
+  in.vcpu = vcpus[rng.below(vcpus.size())];
+  const std::uint64_t ops =
+      static_cast<std::size_t>(in.vcpu) < ops_.size() ? ops_[static_cast<std::size_t>(in.vcpu)] : 0;
+  in.access = 1 + rng.below(std::max<std::uint64_t>(ops, 1));
+  if (kind == sim::Injection::Kind::kPreempt) in.length = length(rng, true);
+  return in;
+}
+
+void Strategy::add_random(Plan& p, sim::Rng& rng) const {
+  auto at = [&] {
+    return static_cast<sim::Tick>(rng.below(static_cast<std::uint64_t>(scenario_.duration)));
+  };
+  if (!preemptible_.empty()) {
+    const auto n = rng.below(static_cast<std::uint64_t>(scenario_.explore.preemptions.value) + 1);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      sim::Injection in;
+      in.vcpu = preemptible_[rng.below(preemptible_.size())];
+      in.at = at();
+      in.length = length(rng, false);
+      p.schedule.injections.push_back(in);
+    }
+  }
+  if (!nmi_vcpus_.empty()) {
+    const auto n = rng.below(static_cast<std::uint64_t>(scenario_.explore.nmis.value) + 1);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      sim::Injection in;
+      in.kind = sim::Injection::Kind::kNmi;
+      in.vcpu = nmi_vcpus_[rng.below(nmi_vcpus_.size())];
+      in.at = at();
+      p.schedule.injections.push_back(in);
+    }
+  }
+}
+
+void Strategy::add_pct(Plan& p, sim::Rng& rng) const {
+  if (!preemptible_.empty()) {
+    const auto n = 1 + rng.below(static_cast<std::uint64_t>(scenario_.explore.preemptions.value));
+    for (std::uint64_t i = 0; i < n; ++i)
+      p.schedule.injections.push_back(
+          access_point(rng, sim::Injection::Kind::kPreempt, preemptible_));
+  }
+  if (!nmi_vcpus_.empty()) {
+    const auto n = 1 + rng.below(static_cast<std::uint64_t>(scenario_.explore.nmis.value));
+    for (std::uint64_t i = 0; i < n; ++i)
+      p.schedule.injections.push_back(access_point(rng, sim::Injection::Kind::kNmi, nmi_vcpus_));
+  }
+}
+
+void Strategy::mutate(Plan& p, sim::Rng& rng) const {
+  auto& in = p.schedule.injections;
+  const int mutations = 1 + static_cast<int>(rng.below(2));
+  for (int m = 0; m < mutations; ++m) {
+    const auto what = rng.below(5);
+    if (what == 0 || in.empty()) {
+      if (!preemptible_.empty())
+        in.push_back(access_point(rng, sim::Injection::Kind::kPreempt, preemptible_));
+      else if (!nmi_vcpus_.empty())
+        in.push_back(access_point(rng, sim::Injection::Kind::kNmi, nmi_vcpus_));
+      continue;
+    }
+    sim::Injection& x = in[rng.below(in.size())];
+    if (what == 1) {
+      in.erase(in.begin() + static_cast<std::ptrdiff_t>(&x - in.data()));
+    } else if (what == 2) {  // move it a little
+      if (x.access > 0) {
+        const std::uint64_t step = 1 + rng.below(std::max<std::uint64_t>(1, x.access / 16));
+        x.access = rng.below(2) ? x.access + step
+                                : std::max<std::uint64_t>(1, x.access - std::min(x.access, step));
+      } else {
+        const sim::Tick step = 1 + static_cast<sim::Tick>(rng.below(sim::kMicrosecond * 10));
+        x.at = rng.below(2) ? x.at + step : std::max<sim::Tick>(0, x.at - step);
+      }
+    } else if (what == 3 && x.kind == sim::Injection::Kind::kPreempt) {
+      x.length = rng.below(2) ? std::min(x.length * 2, scenario_.explore.length_max.value)
+                              : std::max(x.length / 2, scenario_.explore.length_min.value);
+    } else if (!p.schedule.decisions.empty()) {  // undo one decision
+      auto it = p.schedule.decisions.begin();
+      std::advance(it, static_cast<std::ptrdiff_t>(rng.below(p.schedule.decisions.size())));
+      p.schedule.decisions.erase(it);
+    }
+  }
+}
+
+Plan Strategy::plan(std::uint64_t index) const {
+  Plan p;
+  p.index = index;
+  p.seed = scenario_.seed;
+  if (index == 0) return p;  // the scenario's own run, also the profile
+  sim::Rng rng(seed_, index);
+  if (name_ == "seeds") {
+    p.seed = scenario_.seed + index;
+    return p;
+  }
+  p.steered = true;
+  p.steer_seed = seed_;
+  p.redraw = 1024;
+  p.schedule.counted_words = shared_;
+  if (name_ == "random") {
+    add_random(p, rng);
+  } else if (name_ == "pct" || corpus_.empty() || rng.below(4) == 0) {
+    add_pct(p, rng);
+  } else {
+    p.schedule = corpus_[rng.below(corpus_.size())];
+    p.redraw = 32;
+    mutate(p, rng);
+  }
+  return p;
+}
+
+void Strategy::feedback(const Outcome& o) {
+  if (!wants_coverage()) return;
+  bool fresh = false;
+  for (std::uint64_t h : o.coverage) fresh |= seen_.insert(h).second;
+  if (!o.failure.signature.empty())
+    fresh |= seen_.insert(sim::stable_hash("failure/" + o.failure.signature)).second;
+  if (fresh && o.index > 0) corpus_.push_back(o.schedule);
+}
+
+}  // namespace vcpusim::tools

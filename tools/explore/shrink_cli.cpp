@@ -1,0 +1,170 @@
+#include "tools/explore/shrink_cli.hpp"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "sim/error.hpp"
+#include "tools/run/output_files.hpp"
+#include "tools/explore/report_diff.hpp"
+#include "tools/explore/shrink.hpp"
+
+namespace po = boost::program_options;
+
+namespace vcpusim::tools {
+namespace {
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
+                        int positionals) {
+  po::options_description all;
+  all.add(opts);
+  all.add_options()("file", po::value<std::vector<std::string>>(), "");
+  po::positional_options_description pos;
+  pos.add("file", positionals);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+std::vector<std::string> files(const po::variables_map& vm) {
+  return vm.count("file") ? vm["file"].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+// "min.json" -> "min.passing.json"
+std::string passing_path(const std::string& min) {
+  const std::string ext = ".json";
+  const bool json =
+      min.size() > ext.size() && min.compare(min.size() - ext.size(), ext.size(), ext) == 0;
+  return (json ? min.substr(0, min.size() - ext.size()) : min) + ".passing.json";
+}
+
+}  // namespace
+
+int cmd_shrink(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "usage: vcpusim shrink REPLAY -o MIN [--max-runs N] [--quiet]\n\n"
+      "Reduces a failing replay file (explore -o) to the smallest one that still fails with the\n"
+      "same signature, by delta debugging: over the schedule (drop decisions, which then take\n"
+      "their default draw, and injected host events; shorten each preemption; move each\n"
+      "access-placed one to the earliest access that still fails) and over the scenario\n"
+      "(shorter duration, fewer load tasks, workloads and vCPUs, halved workload counts). Writes\n"
+      "MIN (vcpusim run --replay MIN repeats it byte for byte) and beside it the nearest passing\n"
+      "run, MIN with one schedule item undone, as <MIN without .json>.passing.json (for\n"
+      "vcpusim report --diff and timeline --diff), then prints what happened in kernel terms.\n"
+      "Exit 0 when MIN was written, 2 for bad input (including a replay that does not fail as\n"
+      "recorded), 3 for a simulation error.\n\noptions");
+  opts.add_options()("help,h", "show this help")("output,o", po::value<std::string>(),
+                                                 "the minimal replay file to write")(
+      "max-runs", po::value<std::string>()->default_value("2000"),
+      "most candidate runs (1 to 10^7); shrink stops there with the smallest failing one")(
+      "quiet,q", "print nothing on stdout (nor progress)");
+  const auto vm = parse(args, opts, 1);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  const auto in = files(vm);
+  if (in.size() != 1) throw po::error("shrink needs one REPLAY file");
+  if (!vm.count("output")) throw po::error("shrink needs -o MIN.json");
+  const std::string max_text = vm["max-runs"].as<std::string>();
+  bool ok = !max_text.empty() && max_text.size() <= 8;
+  for (char c : max_text) ok = ok && c >= '0' && c <= '9';
+  const std::uint64_t max_runs = ok ? std::stoull(max_text) : 0;
+  if (max_runs < 1 || max_runs > 10000000)
+    throw sim::ConfigError("--max-runs " + sim::quote(max_text) +
+                           ": allowed: an integer from 1 to 10000000");
+  const std::string file = in.front(), min = vm["output"].as<std::string>();
+  const std::string passing = passing_path(min);
+  OutputFiles outputs({file});
+  outputs.declare("-o", min);
+  outputs.declare("-o (the passing run beside it)", passing);
+  const ReplayFile replay = ReplayFile::load(file);
+  const bool quiet = vm.count("quiet") > 0, terminal = !quiet && isatty(2);
+  ShrinkOptions o;
+  o.max_runs = max_runs;
+  if (terminal)
+    o.progress = [&](std::uint64_t runs, const ShrinkSize& size) {
+      std::cerr << "\r\033[K[shrink] " << runs << "/" << max_runs << " runs, " << size.str()
+                << std::flush;
+    };
+  const auto start = std::chrono::steady_clock::now();
+  const ShrinkResult r = shrink(replay, file, o);
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (terminal) std::cerr << "\r\033[K" << std::flush;
+  outputs.write(min, [&](std::ostream& out) { out << r.min.to_json().dump(2) << "\n"; });
+  if (r.passing)
+    outputs.write(passing, [&](std::ostream& out) { out << r.passing->to_json().dump(2) << "\n"; });
+  outputs.commit();
+  if (!quiet) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f", wall);
+    std::cout << "shrink " << file << ": " << r.runs << " runs in " << secs << " s"
+              << (r.budget_exhausted ? " (stopped by --max-runs)" : "") << "\n"
+              << "  before: " << r.before.str() << "\n"
+              << "  after:  " << r.after.str() << "\n"
+              << "  failure: " << sim::printable(r.min.failure.signature) << "\n"
+              << "  minimal replay: " << min << "\n";
+    if (r.passing)
+      std::cout << "  nearest passing run: " << passing << " (" << r.undone << " undone)\n";
+    else
+      std::cout << "  no nearest passing run: undoing any one schedule item still fails\n";
+    std::cout << "what happened:\n";
+    for (const std::string& line : r.explanation) std::cout << "  " << sim::printable(line) << "\n";
+  }
+  return 0;
+}
+
+int cmd_report_diff(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "usage: vcpusim report --diff PASSING FAILING -o diff.html\n\n"
+      "Runs two replay files (shrink's MIN.passing.json and MIN, say) with traces and writes one\n"
+      "self-contained HTML page: both timelines one above the other on the same time axis, the\n"
+      "first divergence (the first recorded event that differs) marked on both, and the schedule\n"
+      "items that differ between the files named as its cause.\n\noptions");
+  opts.add_options()("help,h", "show this help")("diff", "compare two replay files")(
+      "output,o", po::value<std::string>(), "the HTML file to write");
+  const auto vm = parse(args, opts, 2);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  const auto in = files(vm);
+  if (in.size() != 2) throw po::error("report --diff needs two replay files, PASSING and FAILING");
+  if (!vm.count("output")) throw po::error("report --diff needs -o OUT.html");
+  OutputFiles outputs(in);
+  outputs.declare("-o", vm["output"].as<std::string>());
+  const RunDiff d = diff_replays(in[0], in[1]);
+  const std::string html = render_diff_html(d);
+  outputs.write(vm["output"].as<std::string>(), [&html](std::ostream& o) { o << html; });
+  outputs.commit();
+  return 0;
+}
+
+int cmd_timeline_diff(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "usage: vcpusim timeline --diff PASSING FAILING [--width N]\n\n"
+      "Runs two replay files with traces and shows both Gantt charts around their first\n"
+      "divergence, with a marker column there and a line naming the event and the schedule item\n"
+      "that caused it.\n\noptions");
+  opts.add_options()("help,h", "show this help")("diff", "compare two replay files")(
+      "width", po::value<int>()->default_value(100), "chart width in columns (20..1000)");
+  const auto vm = parse(args, opts, 2);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  const auto in = files(vm);
+  if (in.size() != 2)
+    throw po::error("timeline --diff needs two replay files, PASSING and FAILING");
+  const int width = vm["width"].as<int>();
+  if (width < 20 || width > 1000) throw sim::ConfigError("--width must be 20..1000");
+  std::cout << render_diff_timeline(diff_replays(in[0], in[1]), width);
+  return 0;
+}
+
+}  // namespace vcpusim::tools

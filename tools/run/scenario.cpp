@@ -1,0 +1,203 @@
+#include "tools/run/scenario.hpp"
+
+#include "guest/guest_objects.hpp"
+#include "guest/rcu_monitor.hpp"
+#include "guest/locks/pv_qspinlock.hpp"
+#include "guest/smp_call.hpp"
+#include "sim/error.hpp"
+#include "sim/lock_checks.hpp"
+#include "sim/scenario_file.hpp"
+#include "sim/wait_graph.hpp"
+
+namespace vcpusim::tools {
+namespace {
+const std::vector<std::string> kTopLevel = {"name",   "description", "seed",  "duration",
+                                            "host",   "vm",          "costs", "guest",
+                                            "checks", "limits",      "expect", "explore"};
+constexpr std::int64_t kMaxSeed = INT64_MAX;
+}  // namespace
+
+const std::vector<std::string>& known_checks() {
+  static const std::vector<std::string> kChecks = {sim::MonotonicTimeCheck::kName,
+                                                   sim::WaitGraph::kDeadlock, sim::WaitGraph::kHang,
+                                                   kNmiCompletes, guest::SmpCall::kMisuse,
+                                                   guest::RcuMonitor::kSpansGp,
+                                                   guest::RcuMonitor::kStall,
+                                                   guest::GuestObjects::kUseAfterFree,
+                                                   sim::MutualExclusionCheck::kName,
+                                                   sim::LostWakeupCheck::kName,
+                                                   guest::PvQspinlock::kHashLookup};
+  return kChecks;
+}
+
+namespace {
+
+// NTP moves mult by a fixed step per adjustment (guest/timekeeping.cpp); refuse a run that would
+// drive it out of the u32 of struct tk_read_base (zero or below breaks every clock read).
+void check_ntp_range(const Scenario& s, const sim::Node& root) {
+  const guest::NtpParams& ntp = s.guest.timekeeping.ntp;
+  if (ntp.direction.value == "none") return;
+  using i128 = __int128;
+  const i128 freq = s.vm.tsc_frequency.value;
+  const i128 mult0 = ((i128{1000000000} << s.guest.timekeeping.shift.value) + freq / 2) / freq;
+  i128 step = ntp.mult_steps.value;
+  if (step == 0)
+    step = std::max<i128>(1, std::llround(static_cast<double>(mult0) * ntp.ppm.value / 1e6));
+  const i128 ticks = s.duration / (sim::kSecond / s.guest.timekeeping.hz.value) + 1;
+  const i128 adjustments =
+      ntp.direction.value == "alternating" ? 1 : ticks / ntp.every_ticks.value + 1;
+  const i128 lowest = ntp.direction.value == "up" ? mult0 : mult0 - adjustments * step;
+  const i128 highest = ntp.direction.value == "up" ? mult0 + adjustments * step : mult0;
+  if (lowest < 1 || highest > i128{UINT32_MAX})
+    root.at("guest")
+        .at("timekeeping")
+        .at("ntp")
+        .fail("the adjustments would move mult from " +
+                  std::to_string(static_cast<long long>(mult0)) + " to " +
+                  std::to_string(static_cast<long long>(lowest < 1 ? lowest : highest)) +
+                  " within the run",
+              "a step, direction and duration that keep mult in 1..4294967295");
+}
+
+}  // namespace
+
+std::unique_ptr<Scenario> Scenario::load(const std::string& file,
+                                         const std::vector<std::string>& overrides,
+                                         std::optional<std::uint64_t> seed) {
+  return from_json(sim::load_json_file(file), file, overrides, seed);
+}
+
+std::unique_ptr<Scenario> Scenario::from_json(sim::Json raw, const std::string& file,
+                                              const std::vector<std::string>& overrides,
+                                              std::optional<std::uint64_t> seed) {
+  for (const auto& o : overrides) sim::apply_override(raw, o, file);
+  const sim::Node root(raw, file, "$");
+  root.reject_unknown(kTopLevel);
+  auto s = std::make_unique<Scenario>();
+  s->file = file;
+  if (!root.has("name")) root.fail("missing key \"name\"", "a scenario name");
+  s->name = root.at("name").as_string();
+  if (root.has("description")) s->description = root.at("description").as_string();
+  if (root.has("seed")) s->seed = static_cast<std::uint64_t>(root.at("seed").as_int(0, kMaxSeed));
+  if (seed) s->seed = *seed;
+  if (!root.has("duration")) root.fail("missing key \"duration\"", "a duration such as \"100ms\"");
+  s->duration = root.at("duration").as_duration(sim::kNanosecond, 1000 * sim::kSecond);
+  const sim::Json empty = sim::Json::object();
+  s->host.load_from(root.has("host") ? root.at("host") : sim::Node(empty, file, "$.host"));
+  s->vm.load_from(root.has("vm") ? root.at("vm") : sim::Node(empty, file, "$.vm"),
+                  s->host.pcpus.value);
+  if (root.has("costs")) static_cast<sim::ParamSet&>(s->costs).load(root.at("costs"));
+  s->guest.load_from(root.has("guest") ? root.at("guest") : sim::Node(empty, file, "$.guest"),
+                     s->vm.vcpus.value);
+  s->checks = known_checks();
+  if (root.has("checks")) {
+    const sim::Node c = root.at("checks");
+    c.require_array();
+    s->checks.clear();
+    for (std::size_t i = 0; i < c.size(); ++i) s->checks.push_back(c.at(i).as_enum(known_checks()));
+  }
+  if (root.has("limits")) s->limits.load(root.at("limits"));
+  if (root.has("expect")) {
+    s->expect.load(root.at("expect"), known_checks());
+    const sim::Node ev = root.at("expect");
+    if (ev.has("violations"))
+      for (auto it = ev.at("violations").json().begin(); it != ev.at("violations").json().end();
+           ++it)
+        if (std::find(s->checks.begin(), s->checks.end(), it.key()) == s->checks.end())
+          ev.at("violations")
+              .at(it.key())
+              .fail("expects check \"" + it.key() + "\" which is not enabled",
+                    "checks listed in $.checks");
+  }
+  if (root.has("explore")) {
+    s->has_explore = true;
+    const sim::Node e = root.at("explore");
+    s->explore.load(e);
+    for (const char* list : {"vcpus", "nmi_vcpus"})
+      if (e.has(list))
+        for (std::size_t i = 0; i < e.at(list).size(); ++i)
+          if (e.at(list).at(i).as_int(0, 1023) >= s->vm.vcpus.value)
+            e.at(list).at(i).fail(e.at(list).at(i).json().dump() + " is not a vCPU of this VM",
+                                  "0 to " + std::to_string(s->vm.vcpus.value - 1));
+    if (s->explore.length_max.value < s->explore.length_min.value)
+      e.at("length_max").fail(sim::quote(sim::format_duration(s->explore.length_max.value)) +
+                                  " is below length_min",
+                              "at least " + sim::format_duration(s->explore.length_min.value));
+  }
+  check_ntp_range(*s, root);
+  return s;
+}
+
+std::vector<int> Scenario::preemptible_vcpus() const {
+  std::vector<int> out(explore.vcpus.value.begin(), explore.vcpus.value.end());
+  if (out.empty())
+    for (int v = 0; v < vm.vcpus.value; ++v) out.push_back(v);
+  return out;
+}
+
+sim::Json Scenario::resolved() const {
+  sim::Json r = resolved_core();
+  if (has_explore) r["explore"] = explore.to_json();
+  return r;
+}
+
+sim::Json Scenario::resolved_core() const {
+  return {{"name", name},
+          {"description", description},
+          {"seed", seed},
+          {"duration", sim::format_duration(duration)},
+          {"host", host.to_json()},
+          {"vm", vm.to_json()},
+          {"costs", costs.to_json()},
+          {"guest", guest.to_json()},
+          {"checks", checks},
+          {"limits", limits.to_json()},
+          {"expect", expect.to_json()}};
+}
+
+sim::Json Scenario::schema() {
+  Scenario s;
+  sim::Json bound = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"properties", {{"min", {{"type", "number"}}}, {"max", {{"type", "number"}}}}}};
+  sim::Json violation_props = sim::Json::object();
+  for (const auto& c : known_checks()) violation_props[c] = bound;
+  return {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+          {"title", "vcpusim scenario"},
+          {"type", "object"},
+          {"additionalProperties", false},
+          {"required", {"name", "duration"}},
+          {"properties",
+           {{"name", {{"type", "string"}, {"description", "scenario name"}}},
+            {"description", {{"type", "string"}, {"description", "what the scenario shows"}}},
+            {"seed",
+             {{"type", "integer"},
+              {"minimum", 0},
+              {"description", "seed of every random host choice"}}},
+            {"duration",
+             {{"type", "string"},
+              {"pattern", "^[0-9]+(\\.[0-9]+)?(ps|ns|us|ms|s)$"},
+              {"description", "simulated time"}}},
+            {"host", s.host.schema()},
+            {"vm", s.vm.schema()},
+            {"costs", s.costs.schema()},
+            {"guest", s.guest.schema()},
+            {"checks",
+             {{"type", "array"},
+              {"items", {{"enum", known_checks()}}},
+              {"description", "invariants to evaluate (default: all)"}}},
+            {"limits", s.limits.schema()},
+            {"explore", s.explore.schema()},
+            {"expect",
+             {{"type", "object"},
+              {"additionalProperties", false},
+              {"properties",
+               {{"violations",
+                 {{"type", "object"},
+                  {"additionalProperties", false},
+                  {"properties", violation_props}}},
+                {"metrics", {{"type", "object"}, {"additionalProperties", bound}}}}}}}}}};
+}
+
+}  // namespace vcpusim::tools

@@ -1,0 +1,193 @@
+#include "tools/run/schedule.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "sim/error.hpp"
+#include "sim/scenario_file.hpp"
+
+namespace vcpusim::tools {
+
+namespace {
+constexpr int kReplayFormat = 1;
+
+const char* kind_name(sim::Injection::Kind k) {
+  return k == sim::Injection::Kind::kNmi ? "nmi" : "preempt";
+}
+}  // namespace
+
+sim::Json Schedule::to_json() const {
+  sim::Json d = sim::Json::array();
+  for (const auto& [key, value] : decisions)
+    d.push_back(
+        {{"component", key.component}, {"what", key.what}, {"index", key.index}, {"value", value}});
+  sim::Json in = sim::Json::array();
+  for (const sim::Injection& i : injections) {
+    sim::Json j = {{"kind", kind_name(i.kind)}, {"vcpu", i.vcpu}};
+    if (i.access > 0)
+      j["access"] = i.access;
+    else
+      j["at"] = sim::format_duration(i.at);
+    if (i.kind == sim::Injection::Kind::kPreempt) j["length"] = sim::format_duration(i.length);
+    in.push_back(j);
+  }
+  sim::Json out = {{"decisions", d}, {"injections", in}};
+  if (!counted_words.empty()) out["counted_words"] = counted_words;
+  return out;
+}
+
+Schedule Schedule::from_json(const sim::Node& node) {
+  node.require_object();
+  node.reject_unknown({"decisions", "injections", "counted_words"});
+  Schedule s;
+  if (node.has("decisions")) {
+    const sim::Node list = node.at("decisions");
+    list.require_array();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const sim::Node d = list.at(i);
+      d.require_object();
+      d.reject_unknown({"component", "what", "index", "value"});
+      for (const char* k : {"component", "what", "index", "value"})
+        if (!d.has(k))
+          d.fail(std::string("missing key \"") + k + "\"", "component, what, index, value");
+      sim::DecisionKey key{d.at("component").as_string(), d.at("what").as_string(),
+                           static_cast<std::uint64_t>(d.at("index").as_int(0, INT64_MAX))};
+      if (!s.decisions.emplace(key, d.at("value").as_int(INT64_MIN, INT64_MAX)).second)
+        d.fail("decision " + sim::quote(key.str()) + " is listed twice", "each key once");
+    }
+  }
+  if (node.has("counted_words")) {
+    const sim::Node list = node.at("counted_words");
+    list.require_array();
+    for (std::size_t i = 0; i < list.size(); ++i) s.counted_words.push_back(list.at(i).as_string());
+    std::sort(s.counted_words.begin(), s.counted_words.end());
+  }
+  if (node.has("injections")) {
+    const sim::Node list = node.at("injections");
+    list.require_array();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const sim::Node j = list.at(i);
+      j.require_object();
+      j.reject_unknown({"kind", "vcpu", "at", "access", "length"});
+      sim::Injection in;
+      if (!j.has("kind")) j.fail("missing key \"kind\"", "\"preempt\" or \"nmi\"");
+      in.kind = j.at("kind").as_enum({"preempt", "nmi"}) == "nmi" ? sim::Injection::Kind::kNmi
+                                                                  : sim::Injection::Kind::kPreempt;
+      if (!j.has("vcpu")) j.fail("missing key \"vcpu\"", "a vCPU number");
+      in.vcpu = static_cast<int>(j.at("vcpu").as_int(0, 1023));
+      if (j.has("at") == j.has("access"))
+        j.fail("needs exactly one of \"at\" and \"access\"",
+               "\"at\": a time, or \"access\": the vCPU's n-th shared-memory access");
+      if (j.has("at")) in.at = j.at("at").as_duration(0, sim::kForever / 2);
+      if (j.has("access"))
+        in.access = static_cast<std::uint64_t>(j.at("access").as_int(1, INT64_MAX));
+      if (in.kind == sim::Injection::Kind::kPreempt) {
+        if (!j.has("length")) j.fail("missing key \"length\"", "a duration");
+        in.length = j.at("length").as_duration(sim::kNanosecond, 1000 * sim::kSecond);
+      } else if (j.has("length")) {
+        j.at("length").fail("an nmi has no length", "no \"length\" key");
+      }
+      s.injections.push_back(in);
+    }
+  }
+  return s;
+}
+
+std::int64_t ReplaySteer::decide(const sim::DecisionPoint& p) {
+  const auto it = schedule_.decisions.find(p.key);
+  if (it == schedule_.decisions.end()) return p.default_value;
+  if (it->second < p.lo || it->second > p.hi)
+    throw sim::ConfigError(
+        "replay decision " + sim::quote(p.key.str()) + ": " + std::to_string(it->second) +
+        " is outside its range; allowed: " + std::to_string(p.lo) + " to " + std::to_string(p.hi));
+  return it->second;
+}
+
+std::string failure_signature(const std::string& check, const std::string& message) {
+  std::string out = check + ": ";
+  for (std::size_t i = 0; i < message.size();) {
+    const unsigned char c = static_cast<unsigned char>(message[i]);
+    const bool named = i > 0 && (std::isalpha(static_cast<unsigned char>(message[i - 1])) ||
+                                 message[i - 1] == '_');
+    if (std::isdigit(c) && !named) {
+      while (i < message.size() &&
+             (std::isdigit(static_cast<unsigned char>(message[i])) || message[i] == '.'))
+        ++i;
+      // A time's unit goes with it: "45284.6us" and "45284646.9ns" are the same place.
+      for (const char* unit : {"ps", "ns", "us", "ms", "s"}) {
+        const std::size_t n = std::char_traits<char>::length(unit);
+        if (message.compare(i, n, unit) == 0 &&
+            (i + n == message.size() ||
+             !std::isalpha(static_cast<unsigned char>(message[i + n])))) {
+          i += n;
+          break;
+        }
+      }
+      out += '#';
+    } else {
+      out += message[i++];
+    }
+  }
+  return out;
+}
+
+sim::Json Failure::to_json() const {
+  if (signature.empty()) return nullptr;
+  return {{"signature", signature},
+          {"check", check},
+          {"time", sim::format_duration(time)},
+          {"message", message}};
+}
+
+Failure Failure::from_json(const sim::Node& node) {
+  Failure f;
+  if (node.json().is_null()) return f;
+  node.require_object();
+  node.reject_unknown({"signature", "check", "time", "message"});
+  for (const char* k : {"signature", "check", "time", "message"})
+    if (!node.has(k))
+      node.fail(std::string("missing key \"") + k + "\"", "signature, check, time, message");
+  f.signature = node.at("signature").as_string();
+  f.check = node.at("check").as_string();
+  f.time = node.at("time").as_duration(0, sim::kForever / 2);
+  f.message = node.at("message").as_string();
+  return f;
+}
+
+sim::Json ReplayFile::to_json() const {
+  sim::Json j = {{"vcpusim_replay", kReplayFormat},
+                 {"origin", origin},
+                 {"failure", failure.to_json()},
+                 {"fingerprint", fingerprint},
+                 {"scenario", scenario}};
+  const sim::Json s = schedule.to_json();
+  j["decisions"] = s["decisions"];
+  j["injections"] = s["injections"];
+  if (s.contains("counted_words")) j["counted_words"] = s["counted_words"];
+  return j;
+}
+
+ReplayFile ReplayFile::load(const std::string& path) {
+  const sim::Json raw = sim::load_json_file(path);
+  const sim::Node root(raw, path, "$");
+  root.require_object();
+  if (!root.has("vcpusim_replay"))
+    root.fail("missing key \"vcpusim_replay\" (not a replay file)",
+              "a file written by vcpusim explore or shrink");
+  root.reject_unknown({"vcpusim_replay", "origin", "failure", "fingerprint", "scenario",
+                       "decisions", "injections", "counted_words"});
+  root.at("vcpusim_replay").as_int(kReplayFormat, kReplayFormat);
+  if (!root.has("scenario")) root.fail("missing key \"scenario\"", "the scenario of the run");
+  ReplayFile r;
+  r.scenario = raw["scenario"];
+  if (root.has("origin")) r.origin = root.at("origin").as_string();
+  if (root.has("fingerprint")) r.fingerprint = root.at("fingerprint").as_string();
+  if (root.has("failure")) r.failure = Failure::from_json(root.at("failure"));
+  sim::Json rest = sim::Json::object();
+  for (const char* k : {"decisions", "injections", "counted_words"})
+    if (raw.contains(k)) rest[k] = raw[k];
+  r.schedule = Schedule::from_json(sim::Node(rest, path, "$"));
+  return r;
+}
+
+}  // namespace vcpusim::tools

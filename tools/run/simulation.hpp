@@ -1,0 +1,52 @@
+// Runs a loaded scenario: builds the machine and the guest, runs, evaluates checks and expect.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cpu/machine.hpp"
+#include "sim/config.hpp"
+#include "sim/decision.hpp"
+#include "sim/recorder.hpp"
+#include "sim/trace.hpp"
+#include "tools/run/scenario.hpp"
+#include "tools/run/schedule.hpp"
+
+namespace vcpusim::tools {
+
+struct RunResult {
+  sim::Json document;  // the result JSON (byte-identical for the same binary, scenario and seed)
+  bool expect_met = false;
+  bool complete = true;  // false when RunOptions::poll stopped the run early
+  std::vector<std::string> unmet;
+  // Only with RunOptions::keep_events: every recorded event and note, and the notes' labels.
+  std::vector<sim::RecordedEvent> events;
+  std::vector<std::pair<std::int64_t, std::string>> labels;
+  sim::Components components;       // who recorded: names and groups of the events' component ids
+  std::uint64_t kernel_events = 0;  // events the kernel ran (benchmarks: guest steps per event)
+  std::vector<std::uint64_t> guest_accesses;  // shared-memory accesses each vCPU started
+  Failure failure;                       // the run's first violation, if any
+};
+
+struct RunOptions {
+  bool temporal_decoupling = true;  // see sim::Kernel::try_advance
+  bool keep_events = false;  // keep the event stream (report --diff, shrink, tests)
+  // Streams the trace as the run goes (tools/run/trace_io.hpp TraceStream): called once the machine
+  // and the guest exist, returns the sink for every event and reported violation; finished
+  // after the run.
+  std::function<sim::TraceBuilder*(const sim::Components&)> trace;
+  // See sim::Kernel::set_poll: false stops the run there, and the result is partial.
+  std::function<bool(sim::Tick)> poll;
+  // A schedule (explore, replay): a steer for the decisions and host events to add.
+  sim::Steer* steer = nullptr;
+  std::vector<sim::Injection> injections;
+  std::vector<std::string> counted_words;  // see cpu::Machine::count_accesses_to
+  cpu::Machine::AccessObserver access_observer;  // explore's coverage; never changes the run
+};
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
+
+// The human summary printed on stdout.
+std::string summarize(const Scenario& scenario, const RunResult& result);
+
+}  // namespace vcpusim::tools

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Prints issue 15's explore table (README "Explore"): schedules to the first failure of each
+# strategy on each unplaced scenario (the median over explore seeds 1..K; "-" when none of them
+# found it within the budget), against the baseline of plain runs with seeds seed, seed+1, ...
+# (`--strategy seeds`, checked against a real `vcpusim run --seed` of the seed it reports); then
+# schedules per CPU second for a 100 us pv-hash-race run, with the same runs as a shell loop of
+# `vcpusim run --seed` processes measured in the same invocation for the ratio.
+# Usage: tools/scripts/explore_table.sh [BUILD_DIR] [K] [--rate-only]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-$here/build}
+k=${2:-3}
+rate_only=${3:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+bin="$build/vcpusim"
+
+first_failure() {  # scenario strategy budget explore-seed -> index or -
+  "$bin" explore "$1" --strategy "$2" --schedules "$3" --first --explore-seed "$4" -q -o "$tmp/x" \
+    >/dev/null || true
+  local i
+  i=$(jq -r '.first_failure_schedule' "$tmp/x/explore.json")
+  if [ "$i" = "-1" ]; then echo "-"; else echo $((i + 1)); fi
+}
+
+median() {  # values (some "-") -> median of the numbers, or "-" if fewer than half found it
+  local nums found total
+  nums=$(printf '%s\n' "$@" | grep -v '^-$' | sort -n || true)
+  found=$(printf '%s\n' "$nums" | grep -c . || true)
+  total=$#
+  if [ "$found" -eq 0 ] || [ $((found * 2)) -lt "$total" ]; then echo "- ($found/$total)"; return; fi
+  echo "$(printf '%s\n' "$nums" | sed -n "$(((found + 1) / 2))p") ($found/$total)"
+}
+
+[ "$rate_only" = --rate-only ] || {
+echo "| scenario | budget | seeds (plain runs) | random | pct | cover |"
+echo "|---|---|---|---|---|---|"
+for f in "$here"/scenarios/explore/*.json; do
+  name=$(basename "$f" .json)
+  budget=500
+  [ "$name" = vdso-unplaced ] && budget=60  # ~0.5 s per 50 ms run
+  row="| $name | $budget |"
+  s=$(first_failure "$f" seeds "$budget" 1)
+  if [ "$s" != "-" ]; then  # the same run as a plain `vcpusim run --seed`
+    seed=$(jq -r '.seed' "$f")
+    if "$bin" run "$f" --seed $((seed + s - 1)) -q; then
+      echo "explore_table: seeds reported schedule $s but run --seed $((seed + s - 1)) passed" >&2
+      exit 1
+    fi
+  fi
+  row="$row $s |"
+  for strategy in random pct cover; do
+    vals=()
+    for e in $(seq 1 "$k"); do vals+=("$(first_failure "$f" "$strategy" "$budget" "$e")"); done
+    row="$row $(median "${vals[@]}") |"
+  done
+  echo "$row"
+done
+}
+
+# Schedules per CPU second (user + sys: "per core", whatever else loads the machine) for 100 us
+# of the pv hash race, against a loop of `vcpusim run --seed` processes measured here too.
+cpu_seconds() {  # command... -> user+sys seconds of it and its children
+  local TIMEFORMAT='%U %S'
+  { time "$@" >/dev/null 2>&1; } 2>"$tmp/t" || true
+  awk '{print $1 + $2}' "$tmp/t"
+}
+pv="$here/scenarios/explore/pv-hash-race-unplaced.json"
+n=5000
+explore_cpu=$(cpu_seconds "$bin" explore "$pv" --set duration=100us --schedules $n -q)
+m=200
+jq '.duration = "100us"' "$pv" >"$tmp/pv100.json"
+loop() { for i in $(seq 1 $m); do "$bin" run "$tmp/pv100.json" --seed "$i" -q --no-expect; done; }
+loop_cpu=$(cpu_seconds loop)
+explore_rate=$(echo "$n / $explore_cpu" | bc -l)
+loop_rate=$(echo "$m / $loop_cpu" | bc -l)
+printf '\n100 us pv-hash-race run: explore %.0f schedules per CPU second; a loop of `run --seed` processes %.0f runs per CPU second; ratio %.1fx\n' \
+  "$explore_rate" "$loop_rate" "$(echo "$explore_rate / $loop_rate" | bc -l)"

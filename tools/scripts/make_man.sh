@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Writes vcpusim's man page from its --help texts: the general one, then each command's.
+# Usage: tools/scripts/make_man.sh path/to/vcpusim OUT.1.gz   (run by the build when help2man is installed)
+set -euo pipefail
+bin=$1 out=$2
+include=$(mktemp)
+trap 'rm -f "$include"' EXIT
+{
+  echo "[COMMANDS]"
+  for cmd in run validate schema timeline report; do
+    echo ".SS $cmd"
+    echo ".nf"
+    "$bin" "$cmd" --help | sed 's/\\/\\e/g; s/^\./\\\&./'
+    echo ".fi"
+  done
+  echo "[FILES]"
+  echo ".TP"
+  echo "/usr/share/vcpusim/scenarios"
+  echo "the catalogue scenarios and scenario.schema.json, the scenario format's JSON Schema"
+  echo "[SEE ALSO]"
+  echo "The README and docs/ of the vcpusim source tree."
+} >"$include"
+help2man --no-info --no-discard-stderr --section 1 \
+  --name "deterministic simulator of multi-vCPU VM hosts" --include "$include" \
+  --output "${out%.gz}" "$bin"
+gzip -9nf "${out%.gz}"

@@ -1,0 +1,187 @@
+#include "tools/sweep/sweep_plots.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "tools/sweep/sweep_report.hpp"
+
+extern char** environ;
+
+namespace vcpusim::tools {
+namespace fs = std::filesystem;
+using sim::Json;
+
+namespace {
+
+struct PlotRow {
+  double x, y, lo, hi;
+};
+
+std::string gp_string(const std::string& s) {  // a gnuplot double-quoted string
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string safe_name(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
+  return out;
+}
+
+std::string axis_label(const Json& axis) {
+  const std::string unit = axis.at("unit").get<std::string>();
+  return axis.at("name").get<std::string>() + (unit.empty() ? "" : " (" + unit + ")");
+}
+
+// Runs gnuplot on `script`; false (and a warning) when it is missing or fails.
+// gnuplot writes the SVG relative to its working directory: it runs in `cwd`.
+bool run_gnuplot(const std::string& cwd, const std::string& script, std::string& warnings) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  const std::string err = script + ".log";
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<char*> argv = {const_cast<char*>("gnuplot"), const_cast<char*>(script.c_str()),
+                             nullptr};
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, "gnuplot", &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  int status = 0;
+  if (rc != 0) {
+    fs::remove(fs::path(cwd) / err);
+    warnings += "gnuplot not found (tools/scripts/setup.sh installs it): plots not drawn\n";
+    return false;
+  }
+  if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    warnings += "gnuplot failed on " + cwd + "/" + script + " (see " + err + ")\n";
+    return false;
+  }
+  fs::remove(fs::path(cwd) / err);
+  return true;
+}
+
+// One plot: `value` gives (y, lo, hi) of a point, or nothing; `model` an optional second line.
+PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointSummary>& points,
+              const std::string& file, const std::string& title, const std::string& ylabel,
+              bool probability,
+              const std::function<std::optional<PlotRow>(const PointSummary&)>& value,
+              bool with_model, std::string& warnings) {
+  const Json& axes = plan.at("axes");
+  // Series: points grouped by their labels on the other axes, in point order.
+  std::vector<std::string> series_names;
+  std::map<std::string, std::vector<PlotRow>> series, model;
+  bool numeric = true;
+  for (const auto& p : points) numeric = numeric && p.x[0].has_value();
+  std::map<std::string, double> category;  // first-axis label -> position, when not numeric
+  for (const auto& p : points) {
+    std::string name;
+    for (std::size_t i = 1; i < p.labels.size(); ++i)
+      name += (i > 1 ? ", " : "") + axes[i].at("name").get<std::string>() + "=" + p.labels[i];
+    if (!series.count(name)) series_names.push_back(name);
+    auto& rows = series[name];
+    const double x =
+        numeric ? *p.x[0]
+                : category.emplace(p.labels[0], static_cast<double>(category.size())).first->second;
+    if (auto r = value(p)) rows.push_back({x, r->y, r->lo, r->hi});
+    if (with_model && p.predicted) model[name].push_back({x, *p.predicted, 0, 0});
+  }
+  std::ostringstream g;
+  const std::string svg = "plots/" + file + ".svg";
+  g << "# vcpusim sweep plot; re-draw with: gnuplot " << file << ".gp (in " << dir << "/plots)\n"
+    << "set terminal svg size 760,460 dynamic font \"sans,11\" background rgb \"white\"\n"
+    << "set output " << gp_string(file + ".svg") << "\n"
+    << "set title " << gp_string(plan.at("name").get<std::string>() + ": " + title)
+    << " noenhanced\n"
+    << "set xlabel " << gp_string(axis_label(axes[0])) << " noenhanced\n"
+    << "set ylabel " << gp_string(ylabel) << " noenhanced\n"
+    << "set grid\nset key top left noenhanced\nset offsets graph 0.03, graph 0.03, 0, 0\n";
+  if (probability) g << "set yrange [-0.02:1.02]\n";
+  if (!numeric) {
+    g << "set xtics (";
+    bool first = true;
+    for (const auto& [label, pos] : category) {
+      g << (first ? "" : ", ") << gp_string(label) << " " << pos;
+      first = false;
+    }
+    g << ")\n";
+  }
+  std::string plot_cmd;
+  std::size_t block = 0;
+  for (const auto& name : series_names) {
+    const std::string id = "$s" + std::to_string(block);
+    g << id << " << EOD\n";
+    for (const PlotRow& r : series[name])
+      g << format_number(r.x) << " " << format_number(r.y) << " " << format_number(r.lo) << " "
+        << format_number(r.hi) << "\n";
+    g << "EOD\n";
+    plot_cmd += std::string(plot_cmd.empty() ? "" : ", ") + id +
+                " using 1:2:3:4 with yerrorlines lw 1.5 pt 7 ps 0.6 title " +
+                gp_string(name.empty() ? "measured" : name);
+    if (model.count(name)) {
+      const std::string mid = "$m" + std::to_string(block);
+      g << mid << " << EOD\n";
+      for (const PlotRow& r : model[name])
+        g << format_number(r.x) << " " << format_number(r.y) << "\n";
+      g << "EOD\n";
+      plot_cmd += ", " + mid + " using 1:2 with lines dt 2 lw 2 title " +
+                  gp_string("closed form (" + plan.at("model").get<std::string>() + ")" +
+                            (name.empty() ? "" : " " + name));
+    }
+    ++block;
+  }
+  if (plot_cmd.empty()) return {title, svg, false};
+  g << "plot " << plot_cmd << "\n";
+  const std::string script = (fs::path(dir) / "plots" / (file + ".gp")).string();
+  write_file_durably(script, g.str());
+  const bool drawn = run_gnuplot((fs::path(dir) / "plots").string(), file + ".gp", warnings);
+  return {title, svg, drawn};
+}
+
+}  // namespace
+
+std::vector<PlotFile> write_plots(const std::string& dir, const Json& plan,
+                                  const std::vector<PointSummary>& points, std::string& warnings) {
+  fs::create_directories(fs::path(dir) / "plots");
+  std::vector<PlotFile> out;
+  const bool model = !plan.at("model").get<std::string>().empty();
+  for (const auto& c : plan.at("checks")) {
+    const std::string check = c.get<std::string>();
+    out.push_back(plot(
+        dir, plan, points, "violations-" + safe_name(check),
+        "probability of a " + check + " violation per run", "P(run has a violation), Wilson 95%",
+        true,
+        [&check](const PointSummary& p) -> std::optional<PlotRow> {
+          if (p.runs == p.failed) return std::nullopt;
+          const Proportion& w = p.violation.at(check);
+          return PlotRow{0, w.p, w.lo, w.hi};
+        },
+        model, warnings));
+  }
+  for (const auto& m : plan.at("plots")) {
+    const std::string metric = m.get<std::string>();
+    out.push_back(plot(
+        dir, plan, points, "metric-" + safe_name(metric), metric + " (mean, 95% interval)", metric,
+        false,
+        [&metric](const PointSummary& p) -> std::optional<PlotRow> {
+          const auto it = p.metrics.find(metric);
+          if (it == p.metrics.end() || it->second.n == 0) return std::nullopt;
+          const MetricStats& s = it->second;
+          return PlotRow{0, s.mean, s.mean - s.ci95, s.mean + s.ci95};
+        },
+        false, warnings));
+  }
+  return out;
+}
+
+}  // namespace vcpusim::tools
