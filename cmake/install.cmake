@@ -4,7 +4,15 @@
 include(GNUInstallDirs)
 
 install(TARGETS vcpusim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(FILES ${CMAKE_SOURCE_DIR}/tools/vcpusim.bash-completion
+# The completion is generated from the command table (`vcpusim completion`), like the man page.
+set(_completion ${CMAKE_BINARY_DIR}/vcpusim.bash-completion)
+add_custom_command(
+  OUTPUT ${_completion}
+  COMMAND $<TARGET_FILE:vcpusim> completion > ${_completion}
+  DEPENDS vcpusim
+  COMMENT "Writing the bash completion from the command table")
+add_custom_target(vcpusim_completion ALL DEPENDS ${_completion})
+install(FILES ${_completion}
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME vcpusim)
 file(GLOB VCPUSIM_CATALOGUE CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/*.json)
 install(FILES ${VCPUSIM_CATALOGUE} ${CMAKE_SOURCE_DIR}/scenarios/README.md

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "sim/error.hpp"
+#include "tools/cli_args.hpp"
 #include "tools/explore/explore.hpp"
 #include "tools/run/output_files.hpp"
 
@@ -67,14 +68,7 @@ int cmd_explore(const std::vector<std::string>& args) {
       "override a scenario value, as for run")("output,o", po::value<std::string>(),
                                                "directory for explore.json and the replay files")(
       "quiet,q", "print nothing on stdout (nor progress)");
-  po::options_description all;
-  all.add(opts);
-  all.add_options()("file", po::value<std::string>(), "");
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const auto vm = cli::parse(args, opts, "file");
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return 0;

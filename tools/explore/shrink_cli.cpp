@@ -8,31 +8,14 @@
 #include <iostream>
 
 #include "sim/error.hpp"
+#include "tools/cli_args.hpp"
 #include "tools/run/output_files.hpp"
-#include "tools/explore/report_diff.hpp"
 #include "tools/explore/shrink.hpp"
 
 namespace po = boost::program_options;
 
 namespace vcpusim::tools {
 namespace {
-
-po::variables_map parse(const std::vector<std::string>& args, const po::options_description& opts,
-                        int positionals) {
-  po::options_description all;
-  all.add(opts);
-  all.add_options()("file", po::value<std::vector<std::string>>(), "");
-  po::positional_options_description pos;
-  pos.add("file", positionals);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  return vm;
-}
-
-std::vector<std::string> files(const po::variables_map& vm) {
-  return vm.count("file") ? vm["file"].as<std::vector<std::string>>() : std::vector<std::string>{};
-}
 
 // "min.json" -> "min.passing.json"
 std::string passing_path(const std::string& min) {
@@ -62,12 +45,12 @@ int cmd_shrink(const std::vector<std::string>& args) {
       "max-runs", po::value<std::string>()->default_value("2000"),
       "most candidate runs (1 to 10^7); shrink stops there with the smallest failing one")(
       "quiet,q", "print nothing on stdout (nor progress)");
-  const auto vm = parse(args, opts, 1);
+  const auto vm = cli::parse(args, opts, "file", -1);
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return 0;
   }
-  const auto in = files(vm);
+  const auto in = cli::values(vm, "file");
   if (in.size() != 1) throw po::error("shrink needs one REPLAY file");
   if (!vm.count("output")) throw po::error("shrink needs -o MIN.json");
   const std::string max_text = vm["max-runs"].as<std::string>();
@@ -116,54 +99,6 @@ int cmd_shrink(const std::vector<std::string>& args) {
     std::cout << "what happened:\n";
     for (const std::string& line : r.explanation) std::cout << "  " << sim::printable(line) << "\n";
   }
-  return 0;
-}
-
-int cmd_report_diff(const std::vector<std::string>& args) {
-  po::options_description opts(
-      "usage: vcpusim report --diff PASSING FAILING -o diff.html\n\n"
-      "Runs two replay files (shrink's MIN.passing.json and MIN, say) with traces and writes one\n"
-      "self-contained HTML page: both timelines one above the other on the same time axis, the\n"
-      "first divergence (the first recorded event that differs) marked on both, and the schedule\n"
-      "items that differ between the files named as its cause.\n\noptions");
-  opts.add_options()("help,h", "show this help")("diff", "compare two replay files")(
-      "output,o", po::value<std::string>(), "the HTML file to write");
-  const auto vm = parse(args, opts, 2);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
-  const auto in = files(vm);
-  if (in.size() != 2) throw po::error("report --diff needs two replay files, PASSING and FAILING");
-  if (!vm.count("output")) throw po::error("report --diff needs -o OUT.html");
-  OutputFiles outputs(in);
-  outputs.declare("-o", vm["output"].as<std::string>());
-  const RunDiff d = diff_replays(in[0], in[1]);
-  const std::string html = render_diff_html(d);
-  outputs.write(vm["output"].as<std::string>(), [&html](std::ostream& o) { o << html; });
-  outputs.commit();
-  return 0;
-}
-
-int cmd_timeline_diff(const std::vector<std::string>& args) {
-  po::options_description opts(
-      "usage: vcpusim timeline --diff PASSING FAILING [--width N]\n\n"
-      "Runs two replay files with traces and shows both Gantt charts around their first\n"
-      "divergence, with a marker column there and a line naming the event and the schedule item\n"
-      "that caused it.\n\noptions");
-  opts.add_options()("help,h", "show this help")("diff", "compare two replay files")(
-      "width", po::value<int>()->default_value(100), "chart width in columns (20..1000)");
-  const auto vm = parse(args, opts, 2);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
-  const auto in = files(vm);
-  if (in.size() != 2)
-    throw po::error("timeline --diff needs two replay files, PASSING and FAILING");
-  const int width = vm["width"].as<int>();
-  if (width < 20 || width > 1000) throw sim::ConfigError("--width must be 20..1000");
-  std::cout << render_diff_timeline(diff_replays(in[0], in[1]), width);
   return 0;
 }
 

@@ -7,7 +7,7 @@ include=$(mktemp)
 trap 'rm -f "$include"' EXIT
 {
   echo "[COMMANDS]"
-  for cmd in run validate schema timeline report; do
+  for cmd in $("$bin" help --list); do  # the command table (tools/commands.cpp)
     echo ".SS $cmd"
     echo ".nf"
     "$bin" "$cmd" --help | sed 's/\\/\\e/g; s/^\./\\\&./'

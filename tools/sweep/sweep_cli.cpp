@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "sim/error.hpp"
+#include "tools/cli_args.hpp"
 #include "tools/sweep/slurm.hpp"
 #include "tools/sweep/sweep_runner.hpp"
 #include "tools/sweep/sweep_spec.hpp"
@@ -17,21 +18,6 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace {
-
-po::variables_map parse(const std::vector<std::string>& args,
-                        const po::options_description& visible, const char* positional, int count) {
-  po::options_description all;
-  all.add(visible);
-  if (positional && count == 1) all.add_options()(positional, po::value<std::string>(), "");
-  if (positional && count != 1)
-    all.add_options()(positional, po::value<std::vector<std::string>>(), "");
-  po::positional_options_description pos;
-  if (positional) pos.add(positional, count);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  return vm;
-}
 
 std::size_t parse_count(const std::string& option, const std::string& text, std::size_t hi) {
   std::size_t used = 0;
@@ -67,7 +53,7 @@ int cmd_run_sweep(const std::vector<std::string>& args) {
       "output,o", po::value<std::string>(), "the sweep directory (created; resumed if it exists)")(
       "shard", po::value<std::string>(),
       "I/N: run only runs whose index is I modulo N (0 <= I < N), e.g. on a cluster");
-  const auto vm = parse(args, opts, "spec", 1);
+  const auto vm = cli::parse(args, opts, "spec", 1);
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return 0;
@@ -103,7 +89,7 @@ int cmd_merge(const std::vector<std::string>& args) {
       "when runs are missing.\n\noptions");
   opts.add_options()("help,h", "show this help")("output,o", po::value<std::string>(),
                                                  "the merged sweep directory");
-  const auto vm = parse(args, opts, "dirs", -1);
+  const auto vm = cli::parse(args, opts, "dirs", -1);
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return 0;
@@ -127,7 +113,7 @@ int cmd_slurm(const std::vector<std::string>& args) {
       "cpus-per-task", po::value<std::string>()->default_value("1"),
       "CPUs of each array task (its -j)")("partition", po::value<std::string>(), "Slurm partition")(
       "time", po::value<std::string>(), "time limit of each task, e.g. 1:00:00");
-  const auto vm = parse(args, opts, "spec", 1);
+  const auto vm = cli::parse(args, opts, "spec", 1);
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return 0;

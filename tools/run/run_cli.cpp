@@ -1,0 +1,188 @@
+// The `run`, `validate` and `schema` commands.
+#include "tools/run/run_cli.hpp"
+
+#include <iostream>
+#include <optional>
+
+#include "sim/error.hpp"
+#include "sim/scenario_file.hpp"
+#include "tools/cli_args.hpp"
+#include "tools/run/output_files.hpp"
+#include "tools/run/run_control.hpp"
+#include "tools/run/scenario.hpp"
+#include "tools/run/schedule.hpp"
+#include "tools/run/simulation.hpp"
+#include "tools/run/trace_io.hpp"
+
+namespace po = boost::program_options;
+
+namespace vcpusim::tools {
+namespace {
+
+// --seed: a decimal integer in [0, 2^64-1]; Boost would wrap "-1" to 2^64-1.
+std::uint64_t parse_seed(const std::string& text) {
+  std::uint64_t v = 0;
+  bool ok = !text.empty() && text.size() <= 20;
+  for (char c : text) {
+    if (c < '0' || c > '9' || v > (UINT64_MAX - static_cast<unsigned>(c - '0')) / 10) ok = false;
+    if (!ok) break;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (!ok)
+    throw sim::ConfigError("--seed " + sim::quote(text) +
+                           ": is not a seed; allowed: an integer from 0 to 18446744073709551615");
+  return v;
+}
+
+}  // namespace
+
+int cmd_run(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
+      "       vcpusim run --replay REPLAY.json [--json OUT] [--trace OUT.json] ...\n"
+      "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
+      "LIST]\n"
+      "                        [--max-wall T] [--no-expect] [--no-decoupling] [--quiet]\n\n"
+      "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
+      "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
+      "simulation error. With --no-expect, 0 whatever the violations (for loops and scripts).\n"
+      "With --replay, the scenario and schedule (decisions and host events) come from a replay\n"
+      "file written by explore or shrink; the run must reproduce the recorded fingerprint (exit 3\n"
+      "if it does not). Outputs are written all-or-nothing. Ctrl-C (or --max-wall) stops the run where it is and\n"
+      "writes the partial result, marked \"complete\": false (exit 1).\n"
+      "\noptions");
+  opts.add_options()("help,h", "show this help")(
+      "seed", po::value<std::string>(), "seed for every random host choice (overrides the file)")(
+      "replay", po::value<std::string>(),
+      "a replay file (explore -o, shrink -o) instead of FILE: its scenario and schedule")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override a scenario value, e.g. --set guest.timekeeping.variant=reanchor or "
+      "--set host.load[0].busy=5ms (VALUE is JSON, or else a string)")(
+      "json", po::value<std::string>(), "write the result JSON to this file")(
+      "trace", po::value<std::string>(),
+      "write a Chrome Trace Event JSON (Perfetto, chrome://tracing; see docs/trace.md)")(
+      "vcd", po::value<std::string>(), "write a value-change dump of vCPU states and pCPU owners")(
+      "trace-from", po::value<std::string>(), "trace/VCD window start, e.g. 30ms")(
+      "trace-to", po::value<std::string>(), "trace/VCD window end, e.g. 35ms")(
+      "trace-kinds", po::value<std::string>(),
+      "comma list of trace kinds to keep: sched,vcpu,irq,spin,read,timekeeping,lock,seqcount,"
+      "rcu,flow,counter,violation (default all)")(
+      "max-wall", po::value<std::string>(),
+      "wall-clock budget, e.g. 30s: then stop and write the partial result")(
+      "no-expect", "exit 0 whether or not the run met the expect block (2 and 3 still apply)")(
+      "no-decoupling",
+      "a checking aid: run every guest operation on the event path (no temporal decoupling); "
+      "the result must be byte-identical to a normal run, only slower")(
+      "quiet,q", "print nothing on stdout (nor the progress line)");
+  const auto vm = cli::parse(args, opts, "file");
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return cli::kExitMet;
+  }
+  const bool replay = vm.count("replay") > 0;
+  if (replay && (vm.count("file") || vm.count("seed") || vm.count("set")))
+    throw sim::ConfigError(
+        "--replay takes the scenario, seed and schedule from the replay file; allowed: --replay "
+        "without FILE, --seed or --set");
+  if (!replay && !vm.count("file")) throw po::error("run needs a scenario FILE");
+  std::optional<std::uint64_t> seed;
+  if (vm.count("seed")) seed = parse_seed(vm["seed"].as<std::string>());
+  std::vector<std::string> sets;
+  if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
+  auto opt = [&vm](const char* name) {
+    return vm.count(name) ? vm[name].as<std::string>() : std::string();
+  };
+  const std::string file = replay ? vm["replay"].as<std::string>() : vm["file"].as<std::string>();
+  OutputFiles outputs({file});
+  for (const char* o : {"json", "trace", "vcd"})
+    if (vm.count(o)) outputs.declare(std::string("--") + o, opt(o));
+  const bool tracing = vm.count("trace") || vm.count("vcd");
+  const sim::TraceFilter filter =
+      parse_trace_filter(opt("trace-from"), opt("trace-to"), opt("trace-kinds"));
+  sim::Tick max_wall = 0;
+  if (vm.count("max-wall")) {
+    const auto t = sim::parse_duration(opt("max-wall"));
+    if (!t || *t <= 0)
+      throw sim::ConfigError("--max-wall " + sim::quote(opt("max-wall")) +
+                             ": is not a duration; allowed: a positive duration, e.g. 30s");
+    max_wall = *t;
+  }
+  std::optional<ReplayFile> replay_file;
+  if (replay) replay_file = ReplayFile::load(file);
+  auto scenario = replay ? Scenario::from_json(replay_file->scenario, file)
+                         : Scenario::load(file, sets, seed);
+  RunOptions run_options;
+  run_options.temporal_decoupling = !vm.count("no-decoupling");
+  RunControl control(scenario->duration, max_wall, !vm.count("quiet"));
+  run_options.poll = [&control](sim::Tick now) { return control.poll(now); };
+  std::optional<ReplaySteer> steer;
+  if (replay) {
+    steer.emplace(replay_file->schedule);
+    run_options.steer = &*steer;
+    run_options.injections = replay_file->schedule.injections;
+    run_options.counted_words = replay_file->schedule.counted_words;
+  }
+  // The trace is streamed to its files during the run (memory flat in simulated time).
+  std::unique_ptr<TraceStream> trace;
+  if (tracing) {
+    std::ostream* chrome = vm.count("trace") ? &outputs.open(opt("trace")) : nullptr;
+    std::ostream* vcd = vm.count("vcd") ? &outputs.open(opt("vcd")) : nullptr;
+    run_options.trace = [&, chrome, vcd](const sim::Components& components) {
+      trace = std::make_unique<TraceStream>(*scenario, components, filter, chrome, vcd);
+      return &trace->builder();
+    };
+  }
+  RunResult result = run_scenario(*scenario, run_options);
+  trace.reset();  // finished by the run; its streams are the outputs'
+  const std::string fingerprint = result.document["fingerprint"];
+  if (replay && result.complete && !replay_file->fingerprint.empty() &&
+      fingerprint != replay_file->fingerprint)
+    throw sim::SimError("replay " + file + " did not reproduce its run: fingerprint " +
+                        fingerprint + ", recorded " + replay_file->fingerprint +
+                        " (another vcpusim version, or an edited file)");
+  if (!result.complete) std::cerr << "vcpusim: stopped by " << control.stop_reason() << "\n";
+  if (vm.count("json"))
+    outputs.write(opt("json"), [&](std::ostream& o) { o << result.document.dump(2) << "\n"; });
+  outputs.commit();
+  if (!vm.count("quiet")) std::cout << summarize(*scenario, result);
+  return result.expect_met || vm.count("no-expect") ? cli::kExitMet : cli::kExitNotMet;
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "usage: vcpusim validate FILE [--set PATH=VALUE]... [--resolved]\n\n"
+      "Checks FILE strictly (unknown keys, types, units, ranges) without running it.\n\noptions");
+  opts.add_options()("help,h", "show this help")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override a value, as for run")(
+      "resolved", "print the scenario with every default filled in");
+  const auto vm = cli::parse(args, opts, "file");
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return cli::kExitMet;
+  }
+  if (!vm.count("file")) throw po::error("validate needs a scenario FILE");
+  std::vector<std::string> sets;
+  if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
+  auto scenario = Scenario::load(vm["file"].as<std::string>(), sets);
+  if (vm.count("resolved"))
+    std::cout << scenario->resolved().dump(2) << "\n";
+  else
+    std::cout << sim::printable(scenario->file) << ": valid scenario \""
+              << sim::printable(scenario->name) << "\"\n";
+  return cli::kExitMet;
+}
+
+int cmd_schema(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "usage: vcpusim schema\n\nPrints the scenario JSON Schema.\n\noptions");
+  opts.add_options()("help,h", "show this help");
+  const auto vm = cli::parse(args, opts);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return cli::kExitMet;
+  }
+  std::cout << Scenario::schema().dump(2) << "\n";
+  return cli::kExitMet;
+}
+
+}  // namespace vcpusim::tools
