@@ -5,10 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <regex>
 #include <sstream>
 
-#include "tests/cli_util.hpp"
+#include "cli_util.hpp"
 
 using vcpusim::test::run_cli;
 using vcpusim::test::TempDir;
