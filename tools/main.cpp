@@ -7,6 +7,7 @@
 #include <systemc>
 #include <vector>
 
+#include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/commands.hpp"
