@@ -13,6 +13,7 @@
 #include "sim/scenario_file.hpp"
 #include "tools/explore.hpp"
 #include "tools/explore_cli.hpp"
+#include "tools/names_help.hpp"
 #include "tools/output_files.hpp"
 #include "tools/report.hpp"
 #include "tools/run_control.hpp"
@@ -208,7 +209,7 @@ int cmd_validate(const std::vector<std::string>& args) {
       "resolved", "print the scenario with every default filled in");
   const auto vm = parse(args, opts, "file");
   if (vm.count("help")) {
-    std::cout << opts << "\n";
+    std::cout << opts << "\n" << tools::names_help(guest::builtin_registries());
     return kExitMet;
   }
   if (!vm.count("file")) throw po::error("validate needs a scenario FILE");
