@@ -3,13 +3,14 @@
 namespace vcpusim::guest {
 
 GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const TimekeepingCosts& tk_costs,
-                 sim::MonotonicTimeCheck* monotonic, bool report_misuse,
-                 sim::MutualExclusionCheck* mutual_exclusion)
+                 const sim::CheckSet& checks)
     : machine_(machine),
+      params_(params),
+      checks_(checks),
       sched_(machine, params.sched.haltpoll.value),
       timekeeping_(machine, params.timekeeping, tk_costs),
-      monotonic_(monotonic) {
-  timekeeping_.install(monotonic);
+      monotonic_(checks.find<sim::MonotonicTimeCheck>(sim::MonotonicTimeCheck::kName)) {
+  timekeeping_.install(monotonic_);
   next_tick_ = timekeeping_.tick_period();
   for (int v = 0; v < machine.vcpu_count(); ++v)
     clock_components_.push_back(machine.kernel().components().add(
@@ -17,56 +18,29 @@ GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const Timekee
   for (int v = 0; v < machine.vcpu_count(); ++v)
     machine.vcpu(v).set_handler(cpu::Vector::kTimer,
                                 [this](cpu::GuestCpu& cpu) { timer_interrupt(cpu); });
-  register_workloads(params, report_misuse, mutual_exclusion);
   for (const auto& w : params.workloads)
-    for (std::int64_t v : w->vcpus.value) kinds_.at(w->kind.value)(*w, static_cast<int>(v));
+    for (std::int64_t v : w->vcpus.value) w->spec().spawn(*this, *w, static_cast<int>(v));
 }
 
-void GuestOs::register_workloads(const GuestParams& params, bool report_misuse,
-                                 sim::MutualExclusionCheck* mutual_exclusion) {
-  kinds_["idle"] = [](const WorkloadParams&, int) {};  // the idle task halts
-  kinds_["busy"] = [this](const WorkloadParams& p, int v) {
-    spawn(p, v, [this, &p](cpu::GuestCpu& cpu) {
-      for (;;) {
-        cpu.compute(p.chunk.value);
-        sched_.cond_resched(cpu);
-      }
-    });
-  };
-  for (const char* kind : {"vdso_reader", "ktime_reader"})
-    kinds_[kind] = [this, vdso = kind[0] == 'v'](const WorkloadParams& p, int v) {
-      spawn(p, v, [this, &p, vdso](cpu::GuestCpu& cpu) { read_loop(cpu, p, vdso); });
-    };
-  kinds_["ipi_storm"] = [this, &params, report_misuse](const WorkloadParams& p, int v) {
-    if (!calls_) calls_ = std::make_unique<SmpCall>(machine_, params.smp_call, report_misuse);
-    storms_.push_back(std::make_unique<IpiStorm>(*calls_, ledger_, p));
-    IpiStorm* storm = storms_.back().get();
-    spawn(p, v, [storm](cpu::GuestCpu& cpu) { storm->run(cpu); });
-  };
-  kinds_["lock_torture"] = [this, &params, mutual_exclusion](const WorkloadParams& p, int v) {
-    if (!torture_)
-      torture_ = std::make_unique<LockTorture>(machine_, params.locks, mutual_exclusion);
-    spawn(p, v, [this, &p](cpu::GuestCpu& cpu) { torture_->run(cpu, p); });
-  };
-  kinds_["nmi_time_reader"] = [this](const WorkloadParams& p, int v) {
-    install_nmi_reader(v, p);  // no task: the reads run in the NMI handler
-  };
-  for (const char* kind :
-       {"rcu_reader", "rcu_updater", "srcu_reader", "srcu_updater", "mmu_notifier_torture"})
-    kinds_[kind] = [this, &params](const WorkloadParams& p, int v) {
-      if (!rcu_) rcu_ = std::make_unique<RcuSystem>(machine_, sched_, params);
-      rcu_->spawn(p, v);
-    };
+IpiStorm& GuestOs::add_ipi_storm(const WorkloadParams& p) {
+  if (!calls_)
+    calls_ =
+        std::make_unique<SmpCall>(machine_, params_.smp_call, checks_.enabled(SmpCall::kMisuse));
+  storms_.push_back(std::make_unique<IpiStorm>(*calls_, ledger_, p));
+  return *storms_.back();
 }
 
-void GuestOs::set_checks(const std::vector<std::string>& enabled) {
-  if (rcu_) rcu_->set_checks(enabled);
+LockTorture& GuestOs::lock_torture() {
+  if (!torture_)
+    torture_ = std::make_unique<LockTorture>(
+        machine_, params_.locks,
+        checks_.find<sim::MutualExclusionCheck>(sim::MutualExclusionCheck::kName));
+  return *torture_;
 }
 
-std::vector<std::string> GuestOs::workload_kinds() const {
-  std::vector<std::string> names;
-  for (const auto& [name, factory] : kinds_) names.push_back(name);
-  return names;
+RcuSystem& GuestOs::rcu_system() {
+  if (!rcu_) rcu_ = std::make_unique<RcuSystem>(machine_, sched_, params_, checks_);
+  return *rcu_;
 }
 
 void GuestOs::spawn(const WorkloadParams& p, int vcpu, std::function<void(cpu::GuestCpu&)> body) {
@@ -81,7 +55,8 @@ void GuestOs::timer_interrupt(cpu::GuestCpu& cpu) {
   sched_.expire_timers(cpu);
 }
 
-void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, bool vdso) {
+void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock which) {
+  const bool vdso = which == ReadClock::kVdso;
   const char* clock = vdso ? "vdso" : "ktime";
   const std::string own = std::string(clock) + ".vcpu" + std::to_string(cpu.id());
   sim::Samples& all = latency_ns_[clock];

@@ -1,6 +1,7 @@
 // The guest kernel: builds the configured kernel models on a machine, the guest scheduler with
 // an idle task per vCPU, the timer interrupt handler, and one task per workload and vCPU (a vCPU
-// may run several). Workload kinds are created by name from a registry.
+// may run several). Each workload starts as its kind's declaration says (GuestParams::kinds());
+// the models read the checks they feed or report from the run's sim::CheckSet.
 #pragma once
 #include <map>
 #include <memory>
@@ -14,48 +15,55 @@
 #include "guest/sched.hpp"
 #include "guest/smp_call.hpp"
 #include "guest/timekeeping.hpp"
+#include "sim/check_set.hpp"
 #include "sim/checks.hpp"
 #include "sim/metrics.hpp"
 
 namespace vcpusim::guest {
 
+// The clock a reader workload reads.
+enum class ReadClock { kVdso, kKtime };
+
 class GuestOs {
  public:
-  // `report_misuse`: the api_misuse check is enabled.
+  // `checks`: the run's checks, attached before (cpu::attach_checks); it outlives the guest.
   GuestOs(cpu::Machine& machine, const GuestParams& params, const TimekeepingCosts& tk_costs,
-          sim::MonotonicTimeCheck* monotonic, bool report_misuse = false,
-          sim::MutualExclusionCheck* mutual_exclusion = nullptr);
+          const sim::CheckSet& checks);
   // After the run: reader latencies, seqcount retries, timekeeping counters.
   void collect_metrics(sim::Metrics& out) const;
   Timekeeping& timekeeping() { return timekeeping_; }
   GuestScheduler& scheduler() { return sched_; }
-  // Workload kinds this kernel can create (the registry's names).
-  std::vector<std::string> workload_kinds() const;
-  // The checks enabled for the run, by name (the guest reports the ones it owns).
-  void set_checks(const std::vector<std::string>& enabled);
   // Null unless an RCU, SRCU or mmu-notifier workload runs.
   RcuSystem* rcu() { return rcu_.get(); }
 
- private:
-  using WorkloadFactory = std::function<void(const WorkloadParams&, int vcpu)>;
-  void register_workloads(const GuestParams& params, bool report_misuse,
-                          sim::MutualExclusionCheck* mutual_exclusion);
-  // Spawns the task of a workload that runs `body` forever on `vcpu`.
+  // What a workload kind's spawn uses (guest/workload_kinds.cpp). Spawns the task
+  // "<kind>.vcpuN" of workload `p`, which runs `body` on `vcpu`.
   void spawn(const WorkloadParams& p, int vcpu, std::function<void(cpu::GuestCpu&)> body);
+  // Reads `clock` forever, timing each read (the readers' latencies, the monotonic_time check).
+  void read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock clock);
+  // NMI sources on vCPU `v` and the handler that reads time.
+  void install_nmi_reader(int v, const WorkloadParams& p);
+  // A new storm of cross-CPU calls for workload `p`, through the guest's smp_call (built at the
+  // first storm).
+  IpiStorm& add_ipi_storm(const WorkloadParams& p);
+  // The locks of guest.locks and their torture state, built on first use.
+  LockTorture& lock_torture();
+  // The RCU side, built on first use.
+  RcuSystem& rcu_system();
+
+ private:
   // The timer interrupt: the tick's timekeeping update where it is due, then expired timers.
   void timer_interrupt(cpu::GuestCpu& cpu);
-  void read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, bool vdso);
-  // nmi_time_reader: NMI sources on vCPU `v` and the handler that reads time.
-  void install_nmi_reader(int v, const WorkloadParams& p);
   void arm_periodic_nmi(int v, sim::Tick when, sim::Tick period);
   void nmi_read(cpu::GuestCpu& cpu);
 
   cpu::Machine& machine_;
+  const GuestParams& params_;
+  const sim::CheckSet& checks_;
   GuestScheduler sched_;
   Timekeeping timekeeping_;
   sim::Tick next_tick_ = 0;
-  std::map<std::string, WorkloadFactory> kinds_;
-  sim::MonotonicTimeCheck* monotonic_;
+  sim::MonotonicTimeCheck* monotonic_;  // null unless monotonic_time is on
   std::vector<int> clock_components_;  // per vCPU: its clock reads
   std::unique_ptr<SmpCall> calls_;  // only when an ipi_storm runs
   CallLedger ledger_;

@@ -1,36 +1,29 @@
 // Scenario section "guest": the kernel models and the workload on each vCPU.
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "guest/rcu_params.hpp"
 #include "guest/locks/lock_params.hpp"
 #include "guest/smp_call_params.hpp"
 #include "guest/timekeeping_params.hpp"
+#include "guest/workload_registry.hpp"
 #include "sim/config.hpp"
 
 namespace vcpusim::guest {
 
+// One entry of guest.workloads: a kind of the workload registry and the keys that kind takes
+// (each member below serves the kinds whose WorkloadKind::keys name it).
 struct WorkloadParams : sim::ParamSet {
-  sim::EnumParam kind{
-      *this,
-      "kind",
-      "idle",
-      {"idle", "busy", "vdso_reader", "ktime_reader", "ipi_storm", "nmi_time_reader", "rcu_reader",
-       "rcu_updater", "srcu_reader", "srcu_updater", "mmu_notifier_torture", "lock_torture"},
-      "idle: halt until an interrupt, forever; busy: compute in chunks; "
-      "vdso_reader: clock_gettime through the vDSO in a loop; ktime_reader: "
-      "kernel ktime_get through tk_core's seqcount in a loop; ipi_storm: "
-      "cross-CPU calls to `targets` at a rate; nmi_time_reader: idle, with NMIs "
-      "(every `period` and at the `at` times) whose handler reads time; rcu_reader: RCU read "
-      "sections of `section`, `interval` and cond_resched between them; rcu_updater: "
-      "synchronize_rcu every `interval` (irqs \"off\": call_rcu, then spin with irqs off until "
-      "the callback ran); srcu_reader: SRCU read sections in `domain` that compute `section` and "
-      "sleep `sleep`; srcu_updater: synchronize_srcu on `domain` every `interval`; "
-      "mmu_notifier_torture: invalidate walks (role \"invalidate\") or register / unregister / "
-      "free of a notifier (role \"churn\") every `interval`; lock_torture: take the `locks` "
-      "(guest.locks) in a loop, holding each for `hold` and thinking `think` between "
-      "(kernel/locking/locktorture.c)"};
+  explicit WorkloadParams(const WorkloadRegistry& kinds);
+
+ private:
+  const WorkloadRegistry& kinds_;
+  std::string kind_doc_;  // "name: doc; ..." of every kind (before `kind`, which points into it)
+
+ public:
+  sim::EnumParam kind;
   sim::IntListParam vcpus{*this, "vcpus", {}, 0, 1023, "vCPUs running this workload"};
   sim::DurationParam think{*this,
                            "think",
@@ -131,8 +124,13 @@ struct WorkloadParams : sim::ParamSet {
   void load(const sim::Node& node) override;
   sim::Json to_json() const override;
   sim::Json schema() const override;
-  // The keys an RCU, SRCU or mmu-notifier workload of this kind takes.
-  std::vector<std::string> rcu_keys() const;
+  // The declaration of this workload's kind.
+  const WorkloadKind& spec() const { return kinds_.at(kind.value); }
+
+ private:
+  // The member named `key`; SimError (a kind declaring a key workloads lack) when none is.
+  const sim::ParamBase& member(const std::string& key) const;
+  std::vector<sim::ParamBase*> keyed_;  // every member but kind and vcpus, in load() order
 };
 
 // Scenario section "guest.sched": the guest's scheduler and idle loop.
@@ -148,7 +146,8 @@ struct SchedParams : sim::ParamSet {
 };
 
 struct GuestParams : sim::ParamSet {
-  GuestParams() {
+  // `kinds`: the workload kinds guest.workloads may name; it outlives the parameters.
+  explicit GuestParams(const WorkloadRegistry& kinds) : kinds_(kinds) {
     add_section("timekeeping", timekeeping, "timekeeping and vDSO model");
     add_section("smp_call", smp_call, "cross-CPU function calls (ipi_storm workloads)");
     add_section("sched", sched, "guest tasks: scheduler and idle loop");
@@ -166,6 +165,10 @@ struct GuestParams : sim::ParamSet {
   void load_from(const sim::Node& node, std::int64_t vcpus);
   sim::Json to_json() const override;
   sim::Json schema() const override;
+  const WorkloadRegistry& kinds() const { return kinds_; }
+
+ private:
+  const WorkloadRegistry& kinds_;
 };
 
 }  // namespace vcpusim::guest

@@ -1,18 +1,18 @@
 #include "guest/rcu_system.hpp"
 
-#include <algorithm>
-
-#include "guest/mmu_notifier_torture.hpp"
-#include "guest/rcu_workloads.hpp"
-
 namespace vcpusim::guest {
 
-RcuSystem::RcuSystem(cpu::Machine& machine, GuestScheduler& sched, const GuestParams& params)
+RcuSystem::RcuSystem(cpu::Machine& machine, GuestScheduler& sched, const GuestParams& params,
+                     const sim::CheckSet& checks)
     : machine_(machine),
       sched_(sched),
       params_(params),
       objects_(machine, sched),
-      rcu_(machine, sched, params.rcu) {}
+      rcu_(machine, sched, params.rcu) {
+  objects_.set_reporting(checks.enabled(GuestObjects::kUseAfterFree));
+  rcu_.monitor().set_reporting(checks.enabled(RcuMonitor::kSpansGp),
+                               checks.enabled(RcuMonitor::kStall));
+}
 
 Srcu& RcuSystem::srcu(int domain) {
   auto& d = domains_[domain];
@@ -35,37 +35,6 @@ MmuNotifierList& RcuSystem::mmu_notifiers() {
       });
   }
   return *mmu_;
-}
-
-void RcuSystem::spawn(const WorkloadParams& p, int vcpu) {
-  const std::string name = p.kind.value + ".vcpu" + std::to_string(vcpu);
-  const std::string& k = p.kind.value;
-  std::function<void(cpu::GuestCpu&)> body;
-  if (k == "rcu_reader")
-    body = [this, &p](cpu::GuestCpu& cpu) { rcu_reader(cpu, sched_, rcu_, p); };
-  else if (k == "rcu_updater")
-    body = [this, &p](cpu::GuestCpu& cpu) { rcu_updater(cpu, sched_, rcu_, p); };
-  else if (k == "srcu_reader")
-    body = [this, &p, &s = srcu(static_cast<int>(p.domain.value))](cpu::GuestCpu& cpu) {
-      srcu_reader(cpu, sched_, s, p);
-    };
-  else if (k == "srcu_updater")
-    body = [this, &p, &s = srcu(static_cast<int>(p.domain.value))](cpu::GuestCpu& cpu) {
-      srcu_updater(cpu, sched_, s, p);
-    };
-  else
-    body = [this, &p, &l = mmu_notifiers()](cpu::GuestCpu& cpu) {
-      mmu_notifier_torture(cpu, sched_, l, p);
-    };
-  sched_.spawn(vcpu, name, std::move(body));
-}
-
-void RcuSystem::set_checks(const std::vector<std::string>& enabled) {
-  auto on = [&enabled](const char* c) {
-    return std::find(enabled.begin(), enabled.end(), c) != enabled.end();
-  };
-  objects_.set_reporting(on(GuestObjects::kUseAfterFree));
-  rcu_.monitor().set_reporting(on(RcuMonitor::kSpansGp), on(RcuMonitor::kStall));
 }
 
 void RcuSystem::collect_metrics(sim::Metrics& out) const {

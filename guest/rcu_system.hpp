@@ -12,16 +12,15 @@
 #include "guest/mmu_notifier.hpp"
 #include "guest/rcu.hpp"
 #include "guest/srcu.hpp"
+#include "sim/check_set.hpp"
 
 namespace vcpusim::guest {
 
 class RcuSystem {
  public:
-  RcuSystem(cpu::Machine& machine, GuestScheduler& sched, const GuestParams& params);
-  // Spawns the task of workload `p` (an RCU, SRCU or mmu-notifier kind) on `vcpu`.
-  void spawn(const WorkloadParams& p, int vcpu);
-  // The enabled checks, by name (rcu_reader_spans_gp, rcu_stall, use_after_free).
-  void set_checks(const std::vector<std::string>& enabled);
+  // Reports rcu_reader_spans_gp, rcu_stall and use_after_free where `checks` enables them.
+  RcuSystem(cpu::Machine& machine, GuestScheduler& sched, const GuestParams& params,
+            const sim::CheckSet& checks);
   void collect_metrics(sim::Metrics& out) const;
 
   Rcu& rcu() { return rcu_; }

@@ -11,12 +11,9 @@ std::string cpu_name(int cpu) {
 }
 }  // namespace
 
-WaitGraph::WaitGraph(Kernel& kernel, Violations& out, bool deadlock, bool hang, Tick hang_after)
+WaitGraph::WaitGraph(Kernel& kernel, Violations& out)
     : kernel_(kernel),
       out_(out),
-      deadlock_(deadlock),
-      hang_(hang),
-      hang_after_(hang_after),
       component_(kernel.components().add("check.wait_graph", "check")) {}
 
 const char* WaitGraph::describe(Needs n) {

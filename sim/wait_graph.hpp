@@ -31,8 +31,15 @@ class WaitGraph {
   static constexpr const char* kDeadlock = "no_deadlock";
   static constexpr const char* kHang = "no_hang";
 
-  // Either check may be off; a hang is a wait open for longer than `hang_after`.
-  WaitGraph(Kernel& kernel, Violations& out, bool deadlock, bool hang, Tick hang_after);
+  // Both checks start off; turn them on before the first wait.
+  WaitGraph(Kernel& kernel, Violations& out);
+  // no_deadlock: report a wait that closes a cycle.
+  void check_deadlocks() { deadlock_ = true; }
+  // no_hang: report a wait open for longer than `after`.
+  void check_hangs(Tick after) {
+    hang_ = true;
+    hang_after_ = after;
+  }
   // Opens a wait on top of `cpu`'s stack; returns the token end() takes.
   int begin(int cpu, WaitOn on);
   // Closes the innermost wait of `cpu` (waits nest, so they end in reverse order).
@@ -53,9 +60,9 @@ class WaitGraph {
 
   Kernel& kernel_;
   Violations& out_;
-  bool deadlock_;
-  bool hang_;
-  Tick hang_after_;
+  bool deadlock_ = false;
+  bool hang_ = false;
+  Tick hang_after_ = 0;
   int component_;  // its watchdog timers' tie-break
   int next_token_ = 1;
   std::uint64_t waits_ = 0;

@@ -6,6 +6,7 @@
 #include "cpu/machine.hpp"
 #include "guest/guest_os.hpp"
 #include "scenario_util.hpp"
+#include "sim/check_set.hpp"
 #include "sim/decision.hpp"
 
 using namespace vcpusim;
@@ -68,13 +69,14 @@ struct Built {
   explicit Built(const std::vector<std::string>& sets) {
     s = tools::Scenario::load(test::scenario_path(kFile), sets);
     machine = std::make_unique<cpu::Machine>(kernel, decisions, s->host, s->vm, s->costs);
-    os = std::make_unique<guest::GuestOs>(*machine, s->guest, s->costs.timekeeping, nullptr);
+    os = std::make_unique<guest::GuestOs>(*machine, s->guest, s->costs.timekeeping, no_checks);
     machine->run(s->duration);
   }
   std::unique_ptr<tools::Scenario> s;
   sim::Kernel kernel;
   sim::RandomDecisionSource decisions{1, kernel.components()};
   std::unique_ptr<cpu::Machine> machine;
+  sim::CheckSet no_checks{{}, {}};
   std::unique_ptr<guest::GuestOs> os;
 };
 

@@ -6,7 +6,9 @@
 
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
+#include "guest/registries.hpp"
 #include "tools/cli_args.hpp"
+#include "tools/run/names_help.hpp"
 #include "tools/run/output_files.hpp"
 #include "tools/run/run_control.hpp"
 #include "tools/run/scenario.hpp"
@@ -157,7 +159,7 @@ int cmd_validate(const std::vector<std::string>& args) {
       "resolved", "print the scenario with every default filled in");
   const auto vm = cli::parse(args, opts, "file");
   if (vm.count("help")) {
-    std::cout << opts << "\n";
+    std::cout << opts << "\n" << names_help(guest::builtin_registries());
     return cli::kExitMet;
   }
   if (!vm.count("file")) throw po::error("validate needs a scenario FILE");

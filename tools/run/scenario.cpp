@@ -1,13 +1,7 @@
 #include "tools/run/scenario.hpp"
 
-#include "guest/guest_objects.hpp"
-#include "guest/rcu_monitor.hpp"
-#include "guest/locks/pv_qspinlock.hpp"
-#include "guest/smp_call.hpp"
 #include "sim/error.hpp"
-#include "sim/lock_checks.hpp"
 #include "sim/scenario_file.hpp"
-#include "sim/wait_graph.hpp"
 
 namespace vcpusim::tools {
 namespace {
@@ -16,19 +10,6 @@ const std::vector<std::string> kTopLevel = {"name",   "description", "seed",  "d
                                             "checks", "limits",      "expect", "explore"};
 constexpr std::int64_t kMaxSeed = INT64_MAX;
 }  // namespace
-
-const std::vector<std::string>& known_checks() {
-  static const std::vector<std::string> kChecks = {sim::MonotonicTimeCheck::kName,
-                                                   sim::WaitGraph::kDeadlock, sim::WaitGraph::kHang,
-                                                   kNmiCompletes, guest::SmpCall::kMisuse,
-                                                   guest::RcuMonitor::kSpansGp,
-                                                   guest::RcuMonitor::kStall,
-                                                   guest::GuestObjects::kUseAfterFree,
-                                                   sim::MutualExclusionCheck::kName,
-                                                   sim::LostWakeupCheck::kName,
-                                                   guest::PvQspinlock::kHashLookup};
-  return kChecks;
-}
 
 namespace {
 
@@ -63,17 +44,20 @@ void check_ntp_range(const Scenario& s, const sim::Node& root) {
 
 std::unique_ptr<Scenario> Scenario::load(const std::string& file,
                                          const std::vector<std::string>& overrides,
-                                         std::optional<std::uint64_t> seed) {
-  return from_json(sim::load_json_file(file), file, overrides, seed);
+                                         std::optional<std::uint64_t> seed,
+                                         const guest::Registries& registries) {
+  return from_json(sim::load_json_file(file), file, overrides, seed, registries);
 }
 
 std::unique_ptr<Scenario> Scenario::from_json(sim::Json raw, const std::string& file,
                                               const std::vector<std::string>& overrides,
-                                              std::optional<std::uint64_t> seed) {
+                                              std::optional<std::uint64_t> seed,
+                                              const guest::Registries& registries) {
   for (const auto& o : overrides) sim::apply_override(raw, o, file);
   const sim::Node root(raw, file, "$");
   root.reject_unknown(kTopLevel);
-  auto s = std::make_unique<Scenario>();
+  auto s = std::make_unique<Scenario>(registries);
+  const std::vector<std::string> known_checks = registries.checks.names();
   s->file = file;
   if (!root.has("name")) root.fail("missing key \"name\"", "a scenario name");
   s->name = root.at("name").as_string();
@@ -89,16 +73,16 @@ std::unique_ptr<Scenario> Scenario::from_json(sim::Json raw, const std::string& 
   if (root.has("costs")) static_cast<sim::ParamSet&>(s->costs).load(root.at("costs"));
   s->guest.load_from(root.has("guest") ? root.at("guest") : sim::Node(empty, file, "$.guest"),
                      s->vm.vcpus.value);
-  s->checks = known_checks();
+  s->checks = known_checks;
   if (root.has("checks")) {
     const sim::Node c = root.at("checks");
     c.require_array();
     s->checks.clear();
-    for (std::size_t i = 0; i < c.size(); ++i) s->checks.push_back(c.at(i).as_enum(known_checks()));
+    for (std::size_t i = 0; i < c.size(); ++i) s->checks.push_back(c.at(i).as_enum(known_checks));
   }
   if (root.has("limits")) s->limits.load(root.at("limits"));
   if (root.has("expect")) {
-    s->expect.load(root.at("expect"), known_checks());
+    s->expect.load(root.at("expect"), known_checks);
     const sim::Node ev = root.at("expect");
     if (ev.has("violations"))
       for (auto it = ev.at("violations").json().begin(); it != ev.at("violations").json().end();
@@ -155,14 +139,15 @@ sim::Json Scenario::resolved_core() const {
           {"expect", expect.to_json()}};
 }
 
-sim::Json Scenario::schema() {
-  Scenario s;
+sim::Json Scenario::schema(const guest::Registries& registries) {
+  Scenario s(registries);
+  const std::vector<std::string> known_checks = registries.checks.names();
   sim::Json bound = {
       {"type", "object"},
       {"additionalProperties", false},
       {"properties", {{"min", {{"type", "number"}}}, {"max", {{"type", "number"}}}}}};
   sim::Json violation_props = sim::Json::object();
-  for (const auto& c : known_checks()) violation_props[c] = bound;
+  for (const auto& c : known_checks) violation_props[c] = bound;
   return {{"$schema", "https://json-schema.org/draft/2020-12/schema"},
           {"title", "vcpusim scenario"},
           {"type", "object"},
@@ -185,7 +170,7 @@ sim::Json Scenario::schema() {
             {"guest", s.guest.schema()},
             {"checks",
              {{"type", "array"},
-              {"items", {{"enum", known_checks()}}},
+              {"items", {{"enum", known_checks}}},
               {"description", "invariants to evaluate (default: all)"}}},
             {"limits", s.limits.schema()},
             {"explore", s.explore.schema()},

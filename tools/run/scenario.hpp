@@ -1,4 +1,5 @@
-// A whole scenario file, strictly loaded: metadata, host, vm, costs, guest, checks, expect.
+// A whole scenario file, strictly loaded: metadata, host, vm, costs, guest, checks, expect. The
+// checks and workload kinds it may name, and the bounds of "limits", come from guest::Registries.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -6,48 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "cpu/check_registry.hpp"
 #include "cpu/params.hpp"
 #include "guest/guest_params.hpp"
+#include "guest/registries.hpp"
 #include "guest/timekeeping_params.hpp"
 #include "sim/config.hpp"
 #include "sim/expect.hpp"
 
 namespace vcpusim::tools {
 
-// nmi_completes: every NMI handler returns within limits.nmi_max.
-constexpr const char* kNmiCompletes = "nmi_completes";
-
-// Checks a scenario can enable, by name.
-const std::vector<std::string>& known_checks();
-
 struct Costs : cpu::CostParams {
   Costs() { add_section("timekeeping", timekeeping, "costs of the timekeeping model's steps"); }
   guest::TimekeepingCosts timekeeping;
-};
-
-// Scenario section "limits": the bounds of the progress checks.
-struct Limits : sim::ParamSet {
-  sim::DurationParam hang_after{*this,
-                                "hang_after",
-                                10 * sim::kMillisecond,
-                                sim::kNanosecond,
-                                100 * sim::kSecond,
-                                "no_hang: longest a CPU may spin in one wait"};
-  sim::DurationParam nmi_max{*this,
-                             "nmi_max",
-                             sim::kMillisecond,
-                             sim::kNanosecond,
-                             100 * sim::kSecond,
-                             "nmi_completes: longest an NMI handler may run (entry to return)"};
-  sim::DurationParam lost_wakeup_after{
-      *this,
-      "lost_wakeup_after",
-      50 * sim::kMillisecond,
-      sim::kMicrosecond,
-      100 * sim::kSecond,
-      "no_lost_wakeup: longest a vCPU may stay halted in pv_wait after the condition that "
-      "should wake it holds (must exceed a host slice: an unlocker preempted between its "
-      "release and its kick delays the kick that long)"};
 };
 
 // Scenario section "explore": the host events `vcpusim explore` may add to a schedule (preemption
@@ -76,19 +48,25 @@ struct ExploreParams : sim::ParamSet {
 
 class Scenario {
  public:
+  // `registries`: the checks and workload kinds it may name; they outlive the scenario.
+  explicit Scenario(const guest::Registries& registries = guest::builtin_registries())
+      : registries(registries) {}
   // Reads, overrides and validates; throws sim::ConfigError on any bad input.
-  static std::unique_ptr<Scenario> load(const std::string& file,
-                                        const std::vector<std::string>& overrides = {},
-                                        std::optional<std::uint64_t> seed = std::nullopt);
+  static std::unique_ptr<Scenario> load(
+      const std::string& file, const std::vector<std::string>& overrides = {},
+      std::optional<std::uint64_t> seed = std::nullopt,
+      const guest::Registries& registries = guest::builtin_registries());
   // The same from a parsed document (sim::parse_json_text); `file` names it in messages.
-  static std::unique_ptr<Scenario> from_json(sim::Json raw, const std::string& file,
-                                             const std::vector<std::string>& overrides = {},
-                                             std::optional<std::uint64_t> seed = std::nullopt);
+  static std::unique_ptr<Scenario> from_json(
+      sim::Json raw, const std::string& file, const std::vector<std::string>& overrides = {},
+      std::optional<std::uint64_t> seed = std::nullopt,
+      const guest::Registries& registries = guest::builtin_registries());
   // The scenario with every default filled in.
   sim::Json resolved() const;
   // JSON Schema of the scenario format.
-  static sim::Json schema();
+  static sim::Json schema(const guest::Registries& registries = guest::builtin_registries());
 
+  const guest::Registries& registries;
   std::string file;
   std::string name;
   std::string description;
@@ -97,9 +75,9 @@ class Scenario {
   cpu::HostParams host;
   cpu::VmParams vm;
   Costs costs;
-  guest::GuestParams guest;
+  guest::GuestParams guest{registries.workloads};
   std::vector<std::string> checks;
-  Limits limits;
+  cpu::CheckLimits limits{registries.checks};  // section "limits": the checks' bounds
   sim::Expect expect;
   ExploreParams explore;
   bool has_explore = false;  // echoed in resolved() only when the file has the section

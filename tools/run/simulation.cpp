@@ -4,12 +4,12 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cpu/check_registry.hpp"
 #include "cpu/machine.hpp"
 #include "guest/guest_os.hpp"
-#include "sim/deadline_check.hpp"
+#include "sim/check_set.hpp"
 #include "sim/decision.hpp"
 #include "sim/kernel.hpp"
-#include "sim/wait_graph.hpp"
 #include "tools/run/trace_io.hpp"
 
 namespace vcpusim::tools {
@@ -26,26 +26,9 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   decisions.set_steer(options.steer);
   cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
   if (options.access_observer) machine.set_access_observer(options.access_observer);
-  auto enabled = [&s](const char* check) {
-    return std::find(s.checks.begin(), s.checks.end(), check) != s.checks.end();
-  };
-  const bool monotonic_on = enabled(sim::MonotonicTimeCheck::kName);
-  sim::MonotonicTimeCheck monotonic(machine.violations());
-  const bool deadlock_on = enabled(sim::WaitGraph::kDeadlock);
-  const bool hang_on = enabled(sim::WaitGraph::kHang);
-  sim::WaitGraph waits(kernel, machine.violations(), deadlock_on, hang_on,
-                       s.limits.hang_after.value);
-  if (deadlock_on || hang_on) machine.set_wait_graph(&waits);
-  sim::DeadlineCheck nmi_check(kernel, machine.violations(), kNmiCompletes, "NMI handler",
-                               s.limits.nmi_max.value);
-  if (enabled(kNmiCompletes)) machine.set_nmi_check(&nmi_check);
-  sim::MutualExclusionCheck mutual_exclusion(machine.violations());
-  sim::LostWakeupCheck lost_wakeup(kernel, machine.violations(), s.limits.lost_wakeup_after.value);
-  if (enabled(sim::LostWakeupCheck::kName)) machine.set_lost_wakeup_check(&lost_wakeup);
-  guest::GuestOs os(machine, s.guest, s.costs.timekeeping, monotonic_on ? &monotonic : nullptr,
-                    enabled(guest::SmpCall::kMisuse),
-                    enabled(sim::MutualExclusionCheck::kName) ? &mutual_exclusion : nullptr);
-  os.set_checks(s.checks);
+  sim::CheckSet checks(s.checks, s.limits.values());
+  cpu::attach_checks(s.registries.checks, machine, checks);
+  guest::GuestOs os(machine, s.guest, s.costs.timekeeping, checks);
   machine.count_accesses_to(options.counted_words);
   machine.inject(options.injections);
   sim::TraceBuilder* trace = options.trace ? options.trace(kernel.components()) : nullptr;
@@ -63,15 +46,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
 
   sim::Metrics& metrics = machine.metrics();
   os.collect_metrics(metrics);
-  if (monotonic_on) {
-    metrics.set("checks.monotonic_time.reads", monotonic.reads());
-    metrics.set("checks.monotonic_time.backward_reads", monotonic.backward_reads());
-    nlohmann::json by_reader = nlohmann::json::object();
-    const auto& episodes = monotonic.episodes_by_reader();
-    for (std::size_t cpu = 0; cpu < episodes.size(); ++cpu)
-      if (episodes[cpu] > 0) by_reader["vCPU" + std::to_string(cpu)] = episodes[cpu];
-    metrics.set("checks.monotonic_time.episodes_by_reader", by_reader);
-  }
+  checks.collect_metrics(metrics);
 
   RunResult r;
   r.complete = !kernel.interrupted();

@@ -1,0 +1,39 @@
+#include "guest/registries.hpp"
+
+#include "cpu/machine_checks.hpp"
+#include "guest/guest_checks.hpp"
+#include "guest/workload_kinds.hpp"
+
+namespace vcpusim::guest {
+namespace {
+
+// The order is the default "checks" list a resolved scenario echoes: it stays as published.
+void add_builtin_checks(cpu::CheckRegistry& checks) {
+  checks.add(monotonic_time_check());
+  checks.add(cpu::no_deadlock_check());
+  checks.add(cpu::no_hang_check());
+  checks.add(cpu::nmi_completes_check());
+  checks.add(api_misuse_check());
+  checks.add(rcu_reader_spans_gp_check());
+  checks.add(rcu_stall_check());
+  checks.add(use_after_free_check());
+  checks.add(mutual_exclusion_check());
+  checks.add(cpu::no_lost_wakeup_check());
+  checks.add(hash_lookup_check());
+}
+
+Registries make_builtin() {
+  Registries r;
+  add_builtin_checks(r.checks);
+  add_builtin_workloads(r.workloads);
+  return r;
+}
+
+}  // namespace
+
+const Registries& builtin_registries() {
+  static const Registries builtin = make_builtin();
+  return builtin;
+}
+
+}  // namespace vcpusim::guest
