@@ -125,10 +125,23 @@ void RcuMonitor::stall_check(std::uint64_t gp) {
   v.message = "grace period " + std::to_string(gp) + " started at " +
               sim::format_duration(gp_start_) + " has lasted " +
               sim::format_duration(now - gp_start_) + "; it waits for " + vcpu_list(pending_cpus_);
+  // Every CPU reported and still no end: nothing in the guest holds it, so the model lost the
+  // grace-period kthread's wake-up (or its fqs timer). Said as what it is, never as a stall.
+  const bool nobody = pending_cpus_.empty();
+  if (nobody)
+    v.message = "grace period " + std::to_string(gp) + " started at " +
+                sim::format_duration(gp_start_) + " has lasted " +
+                sim::format_duration(now - gp_start_) +
+                " although every vCPU reported its quiescent state (the last, vCPU" +
+                std::to_string(last_cpu_) + ", at " +
+                sim::format_duration(reported_at_[static_cast<std::size_t>(last_cpu_)]) +
+                "): it waits for nobody, a model error (the grace-period kthread was not woken or "
+                "never ran)";
   v.details = {{"gp", gp},
                {"gp_start_ns", sim::to_ns(gp_start_)},
                {"timeout_ns", sim::to_ns(params_.stall_timeout.value)},
                {"waiting_for", waits}};
+  if (nobody) v.details["model_error"] = true;
   machine_.violations().report(std::move(v));
 }
 

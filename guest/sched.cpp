@@ -49,6 +49,7 @@ void GuestScheduler::schedule(cpu::GuestCpu& cpu) {
   cpu.rmw(*q.nr_running, [&](std::uint64_t) {
     if (prev->state == Task::State::kRunning) prev->state = Task::State::kRunnable;
     if (prev->state == Task::State::kRunnable && prev != q.idle.get()) q.queue.push_back(prev);
+    if (prev->state == Task::State::kSleeping) prev->on_rq = false;  // deactivate_task()
     if (!q.queue.empty()) {
       next = q.queue.front();
       q.queue.pop_front();
@@ -68,12 +69,17 @@ void GuestScheduler::schedule(cpu::GuestCpu& cpu) {
 bool GuestScheduler::wake_up(cpu::GuestCpu& cpu, Task& task) {
   if (task.state != Task::State::kSleeping) return false;
   RunQueue& q = rq(task.vcpu);
-  if (q.curr == &task) {  // still on its CPU, between deciding to sleep and schedule() (on_cpu)
+  // Still on its CPU and not yet taken off it by schedule() (between deciding to sleep and
+  // __schedule's deactivate_task): it only has to keep running. Once schedule() took it off, it
+  // is queued like any sleeper, even while its CPU is still finishing the switch away from it
+  // (the kernel's waker waits for on_cpu to clear, then enqueues).
+  if (q.curr == &task && task.on_rq) {
     task.state = Task::State::kRunning;
     return true;
   }
   cpu.rmw(*q.nr_running, [&](std::uint64_t) {
     task.state = Task::State::kRunnable;
+    task.on_rq = true;
     q.queue.push_back(&task);
     return q.queue.size();
   });

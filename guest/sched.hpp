@@ -21,6 +21,9 @@ struct Task {
   int vcpu = 0;
   int context = 0;
   State state = State::kRunnable;
+  // p->on_rq: queued or running. __schedule() clears it when it takes a sleeping task off its
+  // CPU; until then a wake-up only sets the state back to running (ttwu_runnable).
+  bool on_rq = true;
   sim::Tick wake_at = sim::kForever;  // schedule_timeout's deadline
 };
 

@@ -116,3 +116,49 @@ TEST(GuestTasks, WakingATaskOnAHaltedVcpuCostsAnIpi) {
   EXPECT_EQ(p.skipped, 1u);
   EXPECT_LT(p.resumed - p.completed, c.halt_wakeup.value);
 }
+
+namespace {
+cpu::Word& named_word(cpu::Machine& m, const std::string& name) {
+  for (const cpu::Word& w : m.memory().words())
+    if (w.name == name) return const_cast<cpu::Word&>(w);
+  throw std::runtime_error("no word " + name);
+}
+}  // namespace
+
+// try_to_wake_up() against a task that schedule() already took off its CPU but whose CPU is still
+// switching away from it (the context switch's cost): the wake-up must enqueue it. Setup: on
+// vCPU1 a sleeper waits for `flag`, with another task to switch to; on vCPU0 a waker spins until
+// vCPU1's run queue shrinks to 0 (schedule() has just dequeued the sleeper), sets the flag and
+// wakes it. Invariant: the sleeper runs again. It was lost before the fix (issue 25: the RCU
+// grace-period kthread slept for good this way).
+TEST(GuestTasks, AWakeUpWhileTheSleeperIsStillSwitchingAwayIsNotLost) {
+  TaskRig t(2, 2);
+  cpu::Word& flag = t.m->memory().word("flag");
+  cpu::Word& nr_running1 = named_word(*t.m, "rq.vcpu1.nr_running");
+  sim::Tick woke = -1, woken_at = -1;
+  bool in_window = false;
+  guest::Task& sleeper = t.sched->spawn(1, "sleeper", [&](cpu::GuestCpu& c) {
+    t.sched->wait_event(c, [&] { return c.load(flag) != 0; }, sim::kForever);
+    woke = c.now();
+  });
+  t.sched->spawn(1, "other", [&](cpu::GuestCpu& c) {
+    for (;;) {
+      c.compute(10 * us);
+      t.sched->cond_resched(c);
+    }
+  });
+  t.sched->spawn(0, "waker", [&](cpu::GuestCpu& c) {
+    c.spin_until([&] { return c.load(nr_running1) == 0; });
+    // The premise: the sleeper is off its run queue but its vCPU has not switched away yet.
+    in_window = &t.sched->current(1) == &sleeper && !sleeper.on_rq;
+    c.store(flag, 1);
+    woken_at = c.now();
+    t.sched->wake_up(c, sleeper);
+  });
+  t.rig.run(1 * ms);
+  ASSERT_TRUE(in_window) << "the wake-up did not land in the switch window";
+  ASSERT_GT(woken_at, 0);
+  // Queued behind `other`, it runs at other's next cond_resched (10 us steps).
+  EXPECT_GT(woke, woken_at);
+  EXPECT_LT(woke, woken_at + 25 * us);
+}
