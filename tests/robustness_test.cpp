@@ -11,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -384,30 +385,73 @@ TEST(Escaping, NamesReachNeitherTheTerminalNorTheVcdRaw) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\x1b'), 0);
 }
 
-// Inputs the fuzzers once crashed on (fuzz/regressions/TARGET/*) end in a ConfigError at most.
-TEST(FuzzRegressions, EveryFindingIsHandled) {
-  const fs::path dir = kSource + "/fuzz/regressions";
-  std::size_t n = 0;
-  for (const char* target : {"scenario_fuzzer", "trace_fuzzer", "result_fuzzer"}) {
-    if (!fs::exists(dir / target)) continue;
-    for (const auto& e : fs::directory_iterator(dir / target)) {
-      SCOPED_TRACE(e.path().string());
-      const std::string text = read_file(e.path());
-      ++n;
-      try {
-        if (std::string(target) == "scenario_fuzzer")
-          (void)vcpusim::tools::Scenario::from_json(
-              vcpusim::sim::parse_json_text(text.substr(0, text.find("\n#set\n")), "f.json"),
-              "f.json");
-        else if (std::string(target) == "trace_fuzzer")
-          (void)vcpusim::tools::render_timeline(text, {});
-        else
-          (void)vcpusim::tools::render_report(text, "");
-      } catch (const vcpusim::sim::ConfigError&) {
-      }
+// Each fuzz target (fuzz/TARGET.cpp) replayed on one input as its harness does: success or
+// sim::ConfigError, anything else fails. A new target adds its replay here; its directory
+// fuzz/regressions/TARGET/ must then hold at least one input (fuzz/regressions/README.md).
+void replay_scenario_fuzzer(const std::string& input) {
+  const auto marker = input.find("\n#set\n");
+  std::vector<std::string> sets;
+  if (marker != std::string::npos) {
+    const std::string rest = input.substr(marker + 6);
+    for (std::size_t at = 0; at <= rest.size();) {
+      const auto eol = std::min(rest.find('\n', at), rest.size());
+      sets.push_back(rest.substr(at, eol - at));
+      at = eol + 1;
     }
   }
-  SUCCEED() << n << " findings replayed";
+  const auto s = vcpusim::tools::Scenario::from_json(
+      vcpusim::sim::parse_json_text(input.substr(0, marker), "fuzz.json"), "fuzz.json", sets);
+  // The replay property: a loaded scenario's resolved form loads to the same resolved form.
+  const auto resolved = s->resolved();
+  const auto again = vcpusim::tools::Scenario::from_json(
+      vcpusim::sim::parse_json_text(resolved.dump(2), "resolved.json"), "resolved.json");
+  EXPECT_EQ(again->resolved(), resolved) << "the resolved form does not replay";
+}
+
+void replay_trace_fuzzer(const std::string& input) {
+  vcpusim::tools::TimelineOptions options;
+  (void)vcpusim::tools::render_timeline(input, options);
+  options.around_violation = 0;
+  (void)vcpusim::tools::render_timeline(input, options);
+}
+
+void replay_result_fuzzer(const std::string& input) {
+  (void)vcpusim::tools::render_report(input, "");
+}
+
+const std::map<std::string, void (*)(const std::string&)> kFuzzTargets = {
+    {"scenario_fuzzer", replay_scenario_fuzzer},
+    {"trace_fuzzer", replay_trace_fuzzer},
+    {"result_fuzzer", replay_result_fuzzer},
+};
+
+// Every input under fuzz/regressions/TARGET/ (the fuzzers' findings and hand-made inputs on
+// their bug-prone paths) is handled; every directory there is a known target, and every known
+// target has inputs, so a misnamed or emptied directory fails instead of replaying nothing.
+TEST(FuzzRegressions, EveryFindingIsHandled) {
+  const fs::path dir = kSource + "/fuzz/regressions";
+  ASSERT_TRUE(fs::is_directory(dir)) << dir;
+  std::map<std::string, std::size_t> replayed;
+  for (const auto& target : fs::directory_iterator(dir)) {
+    if (!target.is_directory()) continue;  // the README
+    const std::string name = target.path().filename().string();
+    const auto replay = kFuzzTargets.find(name);
+    if (replay == kFuzzTargets.end()) {
+      ADD_FAILURE() << target.path() << ": no fuzz target of that name here (kFuzzTargets)";
+      continue;
+    }
+    for (const auto& e : fs::directory_iterator(target.path())) {
+      if (!e.is_regular_file()) continue;
+      SCOPED_TRACE(e.path().string());
+      try {
+        replay->second(read_file(e.path()));
+      } catch (const vcpusim::sim::ConfigError&) {
+      }
+      ++replayed[name];
+    }
+  }
+  for (const auto& [name, replay] : kFuzzTargets)
+    EXPECT_GE(replayed[name], 1u) << "fuzz/regressions/" << name << "/ holds no input";
 }
 
 }  // namespace

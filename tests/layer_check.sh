@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The layers point one way (DESIGN "Architecture", each folder's README): guest/ -> cpu/ -> sim/,
+# and tools/ drives all three. Fails, printing every offending line, when sim/ includes anything
+# of cpu/, guest/ or tools/; cpu/ anything of guest/ or tools/; guest/ anything of tools/; and
+# between the rooms of tools/ (tools/README.md): run/ includes no other room, view/ only run/,
+# explore/ and sweep/ not each other; a room includes of tools/ itself only cli_args.hpp and
+# version.hpp (the command table and main.cpp sit above the rooms).
+# An include is resolved as the compiler finds it: next to the including file first ("x.hpp",
+# "../tools/x.hpp"), then from the source root ("tools/x.hpp", <tools/x.hpp>); blanks around
+# the # and comments after the name do not hide it.
+# Usage: tests/layer_check.sh [SOURCE_DIR]   (default: this checkout)
+set -euo pipefail
+root=$(cd "${1:-$(dirname "$0")/..}" && pwd)
+for layer in sim cpu guest; do
+  [ -d "$root/$layer" ] || { echo "layer_check: $root/$layer is missing" >&2; exit 2; }
+done
+
+cd "$root"
+mapfile -d '' sources < <(find sim cpu guest tools -type f \( -name '*.hpp' -o -name '*.cpp' \
+  -o -name '*.h' -o -name '*.inc' \) -print0 | sort -z)
+awk '
+  # A path relative to the root, "." and ".." folded; "" when it leaves the root.
+  function fold(p,    n, i, part, out, depth) {
+    n = split(p, part, "/"); depth = 0
+    for (i = 1; i <= n; i++) {
+      if (part[i] == "" || part[i] == ".") continue
+      if (part[i] == "..") { if (depth == 0) return ""; depth--; continue }
+      out[++depth] = part[i]
+    }
+    p = ""
+    for (i = 1; i <= depth; i++) p = p (i > 1 ? "/" : "") out[i]
+    return p
+  }
+  function exists(p,    line) {
+    if (p == "" || (getline line < p) < 0) return 0
+    close(p); return 1
+  }
+  function layer_name(p) { sub(/\/.*/, "", p); return p ~ /^(sim|cpu|guest|tools)$/ }
+  # The unit a path belongs to: its top folder, or for tools/ its room ("tools/run"), or "tools"
+  # for the files of tools/ itself.
+  function unit(p,    part) {
+    split(p, part, "/")
+    if (part[1] == "tools" && part[2] ~ /^(run|view|explore|sweep|scripts)$/)
+      return "tools/" part[2]
+    return part[1]
+  }
+  BEGIN {
+    deny["sim"] = " cpu guest tools "; deny["cpu"] = " guest tools "; deny["guest"] = " tools "
+    deny["tools/run"] = " tools/view tools/explore tools/sweep tools "
+    deny["tools/view"] = " tools/explore tools/sweep tools "
+    deny["tools/explore"] = " tools/sweep tools "
+    deny["tools/sweep"] = " tools/explore tools "
+    shared["tools/cli_args.hpp"] = 1; shared["tools/version.hpp"] = 1
+  }
+  FNR == 1 {
+    files++
+    layer = unit(FILENAME)
+    dir = FILENAME; sub(/\/[^\/]*$/, "", dir)
+  }
+  /^[ \t]*#[ \t]*include[ \t]*[<"]/ {
+    target = $0
+    sub(/^[ \t]*#[ \t]*include[ \t]*[<"]/, "", target)
+    sub(/[">].*/, "", target)
+    # The quoted form looks next to the including file first; either form then from the root.
+    near = fold(dir "/" target); top = fold(target)
+    # Neither there (a file being moved): the one that names a layer, the root-relative first.
+    path = exists(near) ? near : exists(top) ? top : layer_name(top) ? top : near
+    to = unit(path)
+    # The tools/ layer (sim, cpu and guest deny it whole) is one unit seen from below.
+    if (to ~ /^tools\// && layer !~ /^tools/) to = "tools"
+    if (path ~ /\// && !(path in shared && layer ~ /^tools\//) && index(deny[layer], " " to " ")) {
+      printf "%s:%d: %s/ must not include %s/: %s\n", FILENAME, FNR, layer, to, $0
+      bad = 1
+    }
+  }
+  END {
+    if (bad) {
+      print "layer_check: includes against the layering (guest/ -> cpu/ -> sim/; tools/ on top)" \
+        > "/dev/stderr"
+      exit 1
+    }
+    printf "layer_check: %d files of sim/, cpu/, guest/ and tools/ include only what their layer may\n", \
+      files
+  }' "${sources[@]}"

@@ -1,0 +1,101 @@
+// tests/layer_check.sh (run by .ci/run and as the ctest LayerCheck.SourcesKeepTheirLayers) catches
+// an include against the layering in every spelling the compiler accepts, and names the line.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "cli_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using vcpusim::test::read_file;
+using vcpusim::test::shell_quote;
+using vcpusim::test::TempDir;
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+struct Check {
+  int status = -1;
+  std::string out;
+};
+
+Check layer_check(const fs::path& root, const fs::path& out) {
+  const std::string cmd = shell_quote(std::string(VCPUSIM_SOURCE_DIR) + "/tests/layer_check.sh") +
+                          " " + shell_quote(root.string()) + " >" + shell_quote(out.string()) +
+                          " 2>&1";
+  const int raw = std::system(cmd.c_str());
+  return {raw != -1 && WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(out)};
+}
+
+}  // namespace
+
+TEST(LayerCheck, FlagsEachIncludeAgainstTheLayersAndPassesTheAllowedOnes) {
+  TempDir tmp;
+  const fs::path root = tmp.path() / "src";
+  for (const char* f : {"sim/time.hpp", "cpu/machine.hpp", "guest/rcu.hpp", "tools/scenario.hpp"})
+    write(root / f, "");
+  write(root / "sim/ok.cpp",
+        "#include <vector>\n#include \"time.hpp\"\n#include \"sim/time.hpp\"\n");
+  write(root / "cpu/ok.cpp", "#include \"sim/time.hpp\"\n#include \"../sim/time.hpp\"\n");
+  write(root / "guest/locks/ok.cpp",
+        "#include \"cpu/machine.hpp\"\n#include \"../../sim/time.hpp\"\n");
+  const fs::path out = tmp.path() / "out";
+  const Check clean = layer_check(root, out);
+  EXPECT_EQ(clean.status, 0) << clean.out;
+
+  write(root / "sim/a.hpp", "#include <vector>\n#  include   \"../tools/scenario.hpp\" // why\n");
+  write(root / "sim/b.cpp", "#include <cpu/machine.hpp>\n");
+  write(root / "cpu/c.cpp", "#include \"sim/time.hpp\"\n #include \"guest/rcu.hpp\"\n");
+  write(root / "guest/locks/d.cpp", "#include \"../../tools/scenario.hpp\"\n");
+  write(root / "guest/e.hpp", "#include \"tools/moved_away.hpp\"\n");
+  const Check bad = layer_check(root, out);
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  for (const char* line :
+       {"sim/a.hpp:2: sim/ must not include tools/: #  include   \"../tools/scenario.hpp\" // why",
+        "sim/b.cpp:1: sim/ must not include cpu/: #include <cpu/machine.hpp>",
+        "cpu/c.cpp:2: cpu/ must not include guest/:  #include \"guest/rcu.hpp\"",
+        "guest/locks/d.cpp:1: guest/ must not include tools/: #include "
+        "\"../../tools/scenario.hpp\"",
+        "guest/e.hpp:1: guest/ must not include tools/: #include \"tools/moved_away.hpp\""})
+    EXPECT_NE(bad.out.find(line), std::string::npos) << line << "\n" << bad.out;
+  // The five lines and the verdict, nothing else.
+  EXPECT_EQ(std::count(bad.out.begin(), bad.out.end(), '\n'), 6) << bad.out;
+}
+
+// The rooms of tools/ (tools/README.md): run/ below view/, both below explore/ and sweep/, which
+// do not include each other; a room takes of tools/ itself only the argument parser.
+TEST(LayerCheck, FlagsAnIncludeBetweenRoomsOfToolsAgainstTheirOrder) {
+  TempDir tmp;
+  const fs::path root = tmp.path() / "src";
+  for (const char* f : {"sim/time.hpp", "cpu/machine.hpp", "guest/rcu.hpp", "tools/cli_args.hpp",
+                        "tools/commands.hpp", "tools/run/scenario.hpp", "tools/view/report.hpp",
+                        "tools/explore/explore.hpp", "tools/sweep/sweep_spec.hpp"})
+    write(root / f, "");
+  write(root / "tools/explore/ok.cpp",
+        "#include \"tools/cli_args.hpp\"\n#include \"tools/run/scenario.hpp\"\n"
+        "#include \"tools/view/report.hpp\"\n#include \"guest/rcu.hpp\"\n");
+  write(root / "tools/commands.cpp",
+        "#include \"tools/explore/explore.hpp\"\n#include \"tools/sweep/sweep_spec.hpp\"\n");
+  const fs::path out = tmp.path() / "out";
+  const Check clean = layer_check(root, out);
+  EXPECT_EQ(clean.status, 0) << clean.out;
+
+  write(root / "tools/run/a.cpp", "#include \"../view/report.hpp\"\n");
+  write(root / "tools/view/b.cpp", "#include \"tools/explore/explore.hpp\"\n");
+  write(root / "tools/sweep/c.cpp", "#include \"tools/explore/explore.hpp\"\n");
+  write(root / "tools/explore/d.cpp", "#include \"tools/commands.hpp\"\n");
+  const Check bad = layer_check(root, out);
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  for (const char* line :
+       {"tools/run/a.cpp:1: tools/run/ must not include tools/view/",
+        "tools/view/b.cpp:1: tools/view/ must not include tools/explore/",
+        "tools/sweep/c.cpp:1: tools/sweep/ must not include tools/explore/",
+        "tools/explore/d.cpp:1: tools/explore/ must not include tools/"})
+    EXPECT_NE(bad.out.find(line), std::string::npos) << line << "\n" << bad.out;
+  EXPECT_EQ(std::count(bad.out.begin(), bad.out.end(), '\n'), 5) << bad.out;
+}
