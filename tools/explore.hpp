@@ -54,12 +54,19 @@ constexpr std::uint64_t kBatch = 8;
 Outcome run_plan(const Scenario& s, const Plan& plan, bool coverage);
 // The replay file of an outcome.
 ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& strategy);
+// Loads a replay's scenario, its errors naming their path in the replay file ($.scenario...),
+// and checks the schedule against it (Schedule::check_vcpus): sim::ConfigError, never a
+// simulation error, for anything wrong in the file.
+std::unique_ptr<Scenario> replay_scenario(const ReplayFile& r, const std::string& file);
 // Loads a replay's scenario and runs it with its schedule.
 struct Replayed {
   std::unique_ptr<Scenario> scenario;
   RunResult result;
 };
 Replayed run_replay(const ReplayFile& r, const std::string& file, RunOptions options = {});
+// After a complete run of a replay: throws sim::SimError (exit 3) when the run's fingerprint is
+// not the recorded one (another vcpusim, or an edited file).
+void check_reproduced(const ReplayFile& r, const std::string& file, const RunResult& run);
 
 ExploreReport explore(const Scenario& s, const ExploreOptions& o);
 

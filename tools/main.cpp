@@ -99,13 +99,16 @@ int cmd_run(const std::vector<std::string>& args) {
       "simulation error. With --no-expect, 0 whatever the violations (for loops and scripts).\n"
       "With --replay, the scenario and schedule (decisions and host events) come from a replay\n"
       "file written by explore or shrink; the run must reproduce the recorded fingerprint (exit 3\n"
-      "if it does not). Outputs are written all-or-nothing. Ctrl-C (or --max-wall) stops the run where it is and\n"
-      "writes the partial result, marked \"complete\": false (exit 1).\n"
+      "if it does not; a file without one is bad input unless --no-fingerprint-check). Outputs\n"
+      "are written all-or-nothing. Ctrl-C (or --max-wall) stops the run where it is and writes\n"
+      "the partial result, marked \"complete\": false (exit 1).\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
       "seed", po::value<std::string>(), "seed for every random host choice (overrides the file)")(
       "replay", po::value<std::string>(),
       "a replay file (explore -o, shrink -o) instead of FILE: its scenario and schedule")(
+      "no-fingerprint-check",
+      "with --replay: run a file without a fingerprint (hand-made), or whatever its fingerprint")(
       "set", po::value<std::vector<std::string>>()->composing(),
       "override a scenario value, e.g. --set guest.timekeeping.variant=reanchor or "
       "--set host.load[0].busy=5ms (VALUE is JSON, or else a string)")(
@@ -136,6 +139,9 @@ int cmd_run(const std::vector<std::string>& args) {
         "--replay takes the scenario, seed and schedule from the replay file; allowed: --replay "
         "without FILE, --seed or --set");
   if (!replay && !vm.count("file")) throw po::error("run needs a scenario FILE");
+  const bool check_fingerprint = !vm.count("no-fingerprint-check");
+  if (!replay && !check_fingerprint)
+    throw sim::ConfigError("--no-fingerprint-check: allowed: only with --replay");
   std::optional<std::uint64_t> seed;
   if (vm.count("seed")) seed = parse_seed(vm["seed"].as<std::string>());
   std::vector<std::string> sets;
@@ -160,7 +166,8 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   std::optional<tools::ReplayFile> replay_file;
   if (replay) replay_file = tools::ReplayFile::load(file);
-  auto scenario = replay ? tools::Scenario::from_json(replay_file->scenario, file)
+  if (replay && check_fingerprint) replay_file->require_fingerprint(file);
+  auto scenario = replay ? tools::replay_scenario(*replay_file, file)
                          : tools::Scenario::load(file, sets, seed);
   tools::RunOptions run_options;
   run_options.temporal_decoupling = !vm.count("no-decoupling");
@@ -168,7 +175,7 @@ int cmd_run(const std::vector<std::string>& args) {
   run_options.poll = [&control](sim::Tick now) { return control.poll(now); };
   std::optional<tools::ReplaySteer> steer;
   if (replay) {
-    steer.emplace(replay_file->schedule);
+    steer.emplace(replay_file->schedule, file);
     run_options.steer = &*steer;
     run_options.injections = replay_file->schedule.injections;
     run_options.counted_words = replay_file->schedule.counted_words;
@@ -185,12 +192,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   tools::RunResult result = tools::run_scenario(*scenario, run_options);
   trace.reset();  // finished by the run; its streams are the outputs'
-  const std::string fingerprint = result.document["fingerprint"];
-  if (replay && result.complete && !replay_file->fingerprint.empty() &&
-      fingerprint != replay_file->fingerprint)
-    throw sim::SimError("replay " + file + " did not reproduce its run: fingerprint " +
-                        fingerprint + ", recorded " + replay_file->fingerprint +
-                        " (another vcpusim version, or an edited file)");
+  if (replay && check_fingerprint) tools::check_reproduced(*replay_file, file, result);
   if (!result.complete) std::cerr << "vcpusim: stopped by " << control.stop_reason() << "\n";
   if (vm.count("json"))
     outputs.write(opt("json"), [&](std::ostream& o) { o << result.document.dump(2) << "\n"; });
