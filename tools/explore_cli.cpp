@@ -79,8 +79,10 @@ int cmd_explore(const std::vector<std::string>& args) {
       "explore-seed", po::value<std::string>()->default_value("1"),
       "seed of the strategy's own choices (the scenario's seed stays)")(
       "set", po::value<std::vector<std::string>>()->composing(),
-      "override a scenario value, as for run")("output,o", po::value<std::string>(),
-                                               "directory for explore.json and the replay files")(
+      "override a scenario value, as for run")(
+      "output,o", po::value<std::string>(),
+      "directory for explore.json and the replay files: a new or empty one, or an earlier "
+      "explore's (it holds .vcpusim-explore)")(
       "quiet,q", "print nothing on stdout (nor progress)");
   po::options_description all;
   all.add(opts);

@@ -90,7 +90,7 @@ po::variables_map parse(const std::vector<std::string>& args,
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description opts(
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
-      "       vcpusim run --replay REPLAY.json [--json OUT] [--trace OUT.json] ...\n"
+      "       vcpusim run --replay REPLAY.json [--no-fingerprint-check] [--json OUT] ...\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
       "                        [--max-wall T] [--no-expect] [--no-decoupling] [--quiet]\n\n"
