@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (ASan+UBSan) and runs each for a bounded time on its seed corpus.
 # Usage: fuzz/run.sh [SECONDS_PER_TARGET]   (default 60; needs build/vcpusim for the seed traces)
 # A finding leaves crash-*/leak-*/timeout-* in build-fuzz/findings/TARGET and fails the script:
-# copy the input to fuzz/regressions/TARGET/ (tests/fuzz_regression_test.cpp replays it), fix.
+# copy the input to fuzz/regressions/TARGET/ (tests/robustness_test.cpp replays it), fix.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
@@ -24,14 +24,24 @@ for s in "$here"/scenarios/*.json; do
   "$vcpusim" run "$s" --quiet --json "$seeds/result_fuzzer/$n.json" \
     --trace "$seeds/trace_fuzzer/$n.json" --trace-to 50us >/dev/null || true
 done
-for t in scenario_fuzzer trace_fuzzer result_fuzzer; do
+# Replay files: what a short explore of each unplaced scenario keeps.
+mkdir -p "$seeds/replay_fuzzer"
+for s in "$here"/scenarios/explore/*.json; do
+  n=$(basename "$s" .json)
+  "$vcpusim" explore "$s" --schedules 60 --first -q -o "$seeds/explore-$n" >/dev/null || true
+  for f in "$seeds/explore-$n"/failure-*.replay.json; do
+    if [ -f "$f" ]; then cp "$f" "$seeds/replay_fuzzer/$n-$(basename "$f")"; fi
+  done
+  rm -rf "$seeds/explore-$n"
+done
+for t in scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer; do
   [ -d "$here/fuzz/regressions/$t" ] && cp "$here/fuzz/regressions/$t"/* "$seeds/$t/" 2>/dev/null || true
 done
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-for t in scenario_fuzzer trace_fuzzer result_fuzzer; do
+for t in scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer; do
   mkdir -p "$out/findings/$t" "$out/corpus/$t"
   echo "fuzz: $t for ${seconds}s"
   if ! "$out/$t" "$out/corpus/$t" "$seeds/$t" -max_total_time="$seconds" -max_len=65536 \

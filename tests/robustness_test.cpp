@@ -21,8 +21,9 @@
 #include "sim/error.hpp"
 #include "sim/kernel.hpp"
 #include "sim/scenario_file.hpp"
-#include "tools/view/report.hpp"
+#include "tools/explore/explore.hpp"
 #include "tools/run/run_control.hpp"
+#include "tools/view/report.hpp"
 #include "tools/view/timeline.hpp"
 
 namespace {
@@ -419,10 +420,16 @@ void replay_result_fuzzer(const std::string& input) {
   (void)vcpusim::tools::render_report(input, "");
 }
 
+void replay_replay_fuzzer(const std::string& input) {
+  (void)vcpusim::tools::replay_scenario(vcpusim::tools::ReplayFile::parse(input, "f.json"),
+                                        "f.json");
+}
+
 const std::map<std::string, void (*)(const std::string&)> kFuzzTargets = {
     {"scenario_fuzzer", replay_scenario_fuzzer},
     {"trace_fuzzer", replay_trace_fuzzer},
     {"result_fuzzer", replay_result_fuzzer},
+    {"replay_fuzzer", replay_replay_fuzzer},
 };
 
 // Every input under fuzz/regressions/TARGET/ (the fuzzers' findings and hand-made inputs on

@@ -215,17 +215,6 @@ ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& str
   return r;
 }
 
-Replayed run_replay(const ReplayFile& r, const std::string& file, RunOptions options) {
-  Replayed out;
-  out.scenario = Scenario::from_json(r.scenario, file);
-  ReplaySteer steer(r.schedule);
-  options.steer = &steer;
-  options.injections = r.schedule.injections;
-  options.counted_words = r.schedule.counted_words;
-  out.result = run_scenario(*out.scenario, options);
-  return out;
-}
-
 sim::Json ExploreReport::to_json() const {
   sim::Json f = sim::Json::array();
   for (const FoundFailure& x : failures)

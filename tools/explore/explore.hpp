@@ -11,6 +11,7 @@
 
 #include "tools/explore/explore_strategy.hpp"
 #include "tools/run/scenario.hpp"
+#include "tools/run/replay.hpp"
 #include "tools/run/schedule.hpp"
 #include "tools/run/simulation.hpp"
 
@@ -54,12 +55,6 @@ constexpr std::uint64_t kBatch = 8;
 Outcome run_plan(const Scenario& s, const Plan& plan, bool coverage);
 // The replay file of an outcome.
 ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& strategy);
-// Loads a replay's scenario and runs it with its schedule.
-struct Replayed {
-  std::unique_ptr<Scenario> scenario;
-  RunResult result;
-};
-Replayed run_replay(const ReplayFile& r, const std::string& file, RunOptions options = {});
 
 ExploreReport explore(const Scenario& s, const ExploreOptions& o);
 

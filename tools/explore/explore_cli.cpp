@@ -6,12 +6,13 @@
 #include <chrono>
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/explore/explore.hpp"
+#include "tools/run/output_dir.hpp"
 #include "tools/run/output_files.hpp"
 
 namespace po = boost::program_options;
@@ -29,6 +30,20 @@ std::uint64_t parse_count(const std::string& option, const std::string& text, st
     throw sim::ConfigError(option + " " + sim::quote(text) + ": allowed: an integer from " +
                            std::to_string(lo) + " to " + std::to_string(hi));
   return v;
+}
+
+// The replay file of the k-th signature in -o DIR, and the test for that name.
+std::string replay_name(std::size_t k) {
+  return "failure-" + std::to_string(k) + ".replay.json";
+}
+
+bool is_replay_name(const std::string& name) {
+  const std::string head = "failure-", tail = ".replay.json";
+  if (name.size() <= head.size() + tail.size() || name.rfind(head, 0) != 0 ||
+      name.compare(name.size() - tail.size(), tail.size(), tail) != 0)
+    return false;
+  const std::string k = name.substr(head.size(), name.size() - head.size() - tail.size());
+  return std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string rate(double n, double seconds) {
@@ -65,8 +80,10 @@ int cmd_explore(const std::vector<std::string>& args) {
       "explore-seed", po::value<std::string>()->default_value("1"),
       "seed of the strategy's own choices (the scenario's seed stays)")(
       "set", po::value<std::vector<std::string>>()->composing(),
-      "override a scenario value, as for run")("output,o", po::value<std::string>(),
-                                               "directory for explore.json and the replay files")(
+      "override a scenario value, as for run")(
+      "output,o", po::value<std::string>(),
+      "directory for explore.json and the replay files: a new or empty one, or an earlier "
+      "explore's (it holds .vcpusim-explore)")(
       "quiet,q", "print nothing on stdout (nor progress)");
   const auto vm = cli::parse(args, opts, "file");
   if (vm.count("help")) {
@@ -97,17 +114,14 @@ int cmd_explore(const std::vector<std::string>& args) {
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   const std::string file = vm["file"].as<std::string>();
-  const std::string dir = vm.count("output") ? vm["output"].as<std::string>() : "";
-  OutputFiles outputs({file});
-  if (!dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec || !std::filesystem::is_directory(dir))
-      throw sim::ConfigError("-o " + sim::quote(dir) + ": cannot create the directory; allowed: " +
-                             "a writable directory path");
-    outputs.declare("-o", dir + "/explore.json");
-  }
   auto scenario = Scenario::load(file, sets);
+  // The directory is made (or checked and locked) only once the scenario is known to be good.
+  std::optional<OutputDir> out_dir;
+  OutputFiles outputs({file});
+  if (vm.count("output")) {
+    out_dir.emplace("-o", vm["output"].as<std::string>(), "explore");
+    outputs.declare("-o", out_dir->file("explore.json"));
+  }
   const bool terminal = !quiet && isatty(2);
   const auto started = std::chrono::steady_clock::now();
   if (terminal)
@@ -126,17 +140,21 @@ int cmd_explore(const std::vector<std::string>& args) {
     };
   const ExploreReport report = explore(*scenario, o);
   if (terminal) std::cerr << "\r\033[K" << std::flush;
-  if (!dir.empty()) {
+  if (out_dir) {
+    std::vector<std::string> written = {"explore.json"};
     for (std::size_t i = 0; i < report.failures.size(); ++i) {
-      const std::string path = dir + "/failure-" + std::to_string(i + 1) + ".replay.json";
+      written.push_back(replay_name(i + 1));
+      const std::string path = out_dir->file(written.back());
       outputs.declare("-o", path);
       outputs.write(path, [&](std::ostream& out) {
         out << report.failures[i].replay.to_json().dump(2) << "\n";
       });
     }
-    outputs.write(dir + "/explore.json",
+    outputs.write(out_dir->file("explore.json"),
                   [&](std::ostream& out) { out << report.to_json().dump(2) << "\n"; });
     outputs.commit();
+    // An earlier explore's failure-K files beyond this one's K would pass for its findings.
+    out_dir->committed(is_replay_name, written);
   }
   if (!quiet) {
     char wall[32];
@@ -161,8 +179,8 @@ int cmd_explore(const std::vector<std::string>& args) {
       std::cout << "  " << sim::printable(f.failure.signature) << "\n    " << f.schedules
                 << " schedule(s), first #" << f.first_schedule << ": "
                 << sim::printable(f.failure.message);
-      if (!dir.empty())
-        std::cout << "\n    replay: " << dir << "/failure-" << (i + 1) << ".replay.json";
+      if (out_dir)
+        std::cout << "\n    replay: " << out_dir->file(replay_name(i + 1));
       std::cout << "\n";
     }
   }

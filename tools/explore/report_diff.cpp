@@ -21,13 +21,11 @@ DiffSide run_side(const std::string& file) {
   DiffSide side;
   side.file = file;
   side.replay = ReplayFile::load(file);
+  side.replay.require_fingerprint(file);
   RunOptions o;
   o.keep_events = true;
   side.run = run_replay(side.replay, file, o);
-  const std::string fp = side.run.result.document["fingerprint"];
-  if (!side.replay.fingerprint.empty() && fp != side.replay.fingerprint)
-    throw sim::SimError("replay " + file + " did not reproduce its run: fingerprint " + fp +
-                        ", recorded " + side.replay.fingerprint);
+  check_reproduced(side.replay, file, side.run.result);
   std::ostringstream trace;
   write_chrome_trace(trace, make_trace(*side.run.scenario, side.run.result, sim::TraceFilter{}),
                      sim::TraceFilter{}, side.run.scenario->duration);

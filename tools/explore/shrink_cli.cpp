@@ -1,5 +1,6 @@
 #include "tools/explore/shrink_cli.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -23,6 +24,18 @@ std::string passing_path(const std::string& min) {
   const bool json =
       min.size() > ext.size() && min.compare(min.size() - ext.size(), ext.size(), ext) == 0;
   return (json ? min.substr(0, min.size() - ext.size()) : min) + ".passing.json";
+}
+
+// The passing file is a name the user did not give: shrink replaces or removes only a regular
+// file holding a replay an earlier shrink wrote there.
+bool written_by_shrink(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  try {
+    return ReplayFile::load(path).origin.rfind("shrink of ", 0) == 0;
+  } catch (const sim::ConfigError&) {
+    return false;
+  }
 }
 
 }  // namespace
@@ -65,6 +78,11 @@ int cmd_shrink(const std::vector<std::string>& args) {
   OutputFiles outputs({file});
   outputs.declare("-o", min);
   outputs.declare("-o (the passing run beside it)", passing);
+  struct stat st {};
+  if (::lstat(passing.c_str(), &st) == 0 && !written_by_shrink(passing))
+    throw sim::ConfigError("-o (the passing run beside it) " + sim::quote(passing) +
+                           ": exists and is not a replay vcpusim shrink wrote; allowed: a name "
+                           "that does not exist yet (remove the file, or choose another -o)");
   const ReplayFile replay = ReplayFile::load(file);
   const bool quiet = vm.count("quiet") > 0, terminal = !quiet && isatty(2);
   ShrinkOptions o;
@@ -83,6 +101,8 @@ int cmd_shrink(const std::vector<std::string>& args) {
   if (r.passing)
     outputs.write(passing, [&](std::ostream& out) { out << r.passing->to_json().dump(2) << "\n"; });
   outputs.commit();
+  // An earlier shrink's passing run would pass for the nearest passing run of this MIN.
+  if (!r.passing && written_by_shrink(passing)) ::unlink(passing.c_str());
   if (!quiet) {
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f", wall);

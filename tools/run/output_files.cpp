@@ -37,6 +37,28 @@ bool same_file(const std::string& a, const std::string& b) {
   throw sim::ConfigError(option + " " + sim::quote(path) + ": " + why);
 }
 
+const char* kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
+// An output may only replace a regular file (or a symlink to one, which is replaced, not
+// followed) or take a free name: renaming over a device node would replace the device itself
+// (as root, --json /dev/null would leave /dev/null a regular file).
+void require_replaceable(const std::string& option, const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return;
+  const bool link = S_ISLNK(st.st_mode);
+  if (link && (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode))) return;
+  fail(option, path,
+       std::string("is ") + (link ? "a symlink to " : "") + kind_of(st.st_mode) +
+           "; allowed: a regular file or a name that does not exist yet");
+}
+
 }  // namespace
 
 struct OutputFiles::Stream {
@@ -98,9 +120,7 @@ void OutputFiles::declare(const std::string& option, const std::string& path) {
   for (const auto& o : outputs_)
     if (same_file(path, o.path))
       fail(option, path, "is also the file of " + o.option + "; allowed: one file per output");
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    fail(option, path, "is a directory; allowed: a file name");
+  require_replaceable(option, path);
   outputs_.push_back({option, path, "", nullptr});
 }
 
@@ -146,6 +166,8 @@ void OutputFiles::write(const std::string& path,
 
 void OutputFiles::commit() {
   for (auto& o : outputs_) close(o);
+  for (const auto& o : outputs_)
+    if (!o.tmp.empty()) require_replaceable(o.option, o.path);  // still so after the run
   for (auto& o : outputs_) {
     if (o.tmp.empty()) continue;
     if (std::rename(o.tmp.c_str(), o.path.c_str()) != 0)

@@ -20,7 +20,9 @@ class OutputFiles {
   OutputFiles& operator=(const OutputFiles&) = delete;
 
   // Registers an output before any work is done; throws sim::ConfigError when `path` names an
-  // input or another output (same resolved path, or the same file through another link).
+  // input or another output (same resolved path, or the same file through another link), or
+  // anything but a regular file, a symlink to one or a free name (a directory, a device, a FIFO,
+  // a socket, or a symlink to one of those).
   void declare(const std::string& option, const std::string& path);
   // Writes a declared output into its temporary file.
   void write(const std::string& path, const std::function<void(std::ostream&)>& content);
@@ -28,7 +30,8 @@ class OutputFiles {
   // trace); it is completed by commit().
   std::ostream& open(const std::string& path);
   // Completes the opened outputs, then renames every written temporary file over its final name.
-  // A symlink at a final name is replaced by the file, not followed.
+  // A symlink at a final name is replaced by the file, not followed. Each final name is checked
+  // again as declare() does, in case it became a device or a FIFO during the run.
   void commit();
 
  private:

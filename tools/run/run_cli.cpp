@@ -10,6 +10,7 @@
 #include "tools/cli_args.hpp"
 #include "tools/run/names_help.hpp"
 #include "tools/run/output_files.hpp"
+#include "tools/run/replay.hpp"
 #include "tools/run/run_control.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/run/schedule.hpp"
@@ -41,7 +42,7 @@ std::uint64_t parse_seed(const std::string& text) {
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description opts(
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
-      "       vcpusim run --replay REPLAY.json [--json OUT] [--trace OUT.json] ...\n"
+      "       vcpusim run --replay REPLAY.json [--no-fingerprint-check] [--json OUT] ...\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
       "                        [--max-wall T] [--no-expect] [--no-decoupling] [--quiet]\n\n"
@@ -50,13 +51,16 @@ int cmd_run(const std::vector<std::string>& args) {
       "simulation error. With --no-expect, 0 whatever the violations (for loops and scripts).\n"
       "With --replay, the scenario and schedule (decisions and host events) come from a replay\n"
       "file written by explore or shrink; the run must reproduce the recorded fingerprint (exit 3\n"
-      "if it does not). Outputs are written all-or-nothing. Ctrl-C (or --max-wall) stops the run where it is and\n"
-      "writes the partial result, marked \"complete\": false (exit 1).\n"
+      "if it does not; a file without one is bad input unless --no-fingerprint-check). Outputs\n"
+      "are written all-or-nothing. Ctrl-C (or --max-wall) stops the run where it is and writes\n"
+      "the partial result, marked \"complete\": false (exit 1).\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
       "seed", po::value<std::string>(), "seed for every random host choice (overrides the file)")(
       "replay", po::value<std::string>(),
       "a replay file (explore -o, shrink -o) instead of FILE: its scenario and schedule")(
+      "no-fingerprint-check",
+      "with --replay: run a file without a fingerprint (hand-made), or whatever its fingerprint")(
       "set", po::value<std::vector<std::string>>()->composing(),
       "override a scenario value, e.g. --set guest.timekeeping.variant=reanchor or "
       "--set host.load[0].busy=5ms (VALUE is JSON, or else a string)")(
@@ -87,6 +91,9 @@ int cmd_run(const std::vector<std::string>& args) {
         "--replay takes the scenario, seed and schedule from the replay file; allowed: --replay "
         "without FILE, --seed or --set");
   if (!replay && !vm.count("file")) throw po::error("run needs a scenario FILE");
+  const bool check_fingerprint = !vm.count("no-fingerprint-check");
+  if (!replay && !check_fingerprint)
+    throw sim::ConfigError("--no-fingerprint-check: allowed: only with --replay");
   std::optional<std::uint64_t> seed;
   if (vm.count("seed")) seed = parse_seed(vm["seed"].as<std::string>());
   std::vector<std::string> sets;
@@ -111,7 +118,8 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   std::optional<ReplayFile> replay_file;
   if (replay) replay_file = ReplayFile::load(file);
-  auto scenario = replay ? Scenario::from_json(replay_file->scenario, file)
+  if (replay && check_fingerprint) replay_file->require_fingerprint(file);
+  auto scenario = replay ? replay_scenario(*replay_file, file)
                          : Scenario::load(file, sets, seed);
   RunOptions run_options;
   run_options.temporal_decoupling = !vm.count("no-decoupling");
@@ -119,7 +127,7 @@ int cmd_run(const std::vector<std::string>& args) {
   run_options.poll = [&control](sim::Tick now) { return control.poll(now); };
   std::optional<ReplaySteer> steer;
   if (replay) {
-    steer.emplace(replay_file->schedule);
+    steer.emplace(replay_file->schedule, file);
     run_options.steer = &*steer;
     run_options.injections = replay_file->schedule.injections;
     run_options.counted_words = replay_file->schedule.counted_words;
@@ -136,12 +144,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   RunResult result = run_scenario(*scenario, run_options);
   trace.reset();  // finished by the run; its streams are the outputs'
-  const std::string fingerprint = result.document["fingerprint"];
-  if (replay && result.complete && !replay_file->fingerprint.empty() &&
-      fingerprint != replay_file->fingerprint)
-    throw sim::SimError("replay " + file + " did not reproduce its run: fingerprint " +
-                        fingerprint + ", recorded " + replay_file->fingerprint +
-                        " (another vcpusim version, or an edited file)");
+  if (replay && check_fingerprint) check_reproduced(*replay_file, file, result);
   if (!result.complete) std::cerr << "vcpusim: stopped by " << control.stop_reason() << "\n";
   if (vm.count("json"))
     outputs.write(opt("json"), [&](std::ostream& o) { o << result.document.dump(2) << "\n"; });

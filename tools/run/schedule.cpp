@@ -93,13 +93,23 @@ Schedule Schedule::from_json(const sim::Node& node) {
   return s;
 }
 
+void Schedule::check_vcpus(int vcpus, const std::string& file) const {
+  for (std::size_t i = 0; i < injections.size(); ++i)
+    if (injections[i].vcpu < 0 || injections[i].vcpu >= vcpus)
+      throw sim::ConfigError(file + ": $.injections[" + std::to_string(i) +
+                             "].vcpu: " + std::to_string(injections[i].vcpu) +
+                             " is out of range; allowed: an integer from 0 to " +
+                             std::to_string(vcpus - 1) + " (the vCPUs of the scenario)");
+}
+
 std::int64_t ReplaySteer::decide(const sim::DecisionPoint& p) {
   const auto it = schedule_.decisions.find(p.key);
   if (it == schedule_.decisions.end()) return p.default_value;
   if (it->second < p.lo || it->second > p.hi)
-    throw sim::ConfigError(
-        "replay decision " + sim::quote(p.key.str()) + ": " + std::to_string(it->second) +
-        " is outside its range; allowed: " + std::to_string(p.lo) + " to " + std::to_string(p.hi));
+    throw sim::ConfigError(file_ + ": $.decisions: the value of decision " +
+                           sim::quote(p.key.str()) + ", " + std::to_string(it->second) +
+                           ", is outside its range; allowed: an integer from " +
+                           std::to_string(p.lo) + " to " + std::to_string(p.hi));
   return it->second;
 }
 
@@ -158,8 +168,8 @@ sim::Json ReplayFile::to_json() const {
   sim::Json j = {{"vcpusim_replay", kReplayFormat},
                  {"origin", origin},
                  {"failure", failure.to_json()},
-                 {"fingerprint", fingerprint},
                  {"scenario", scenario}};
+  if (!fingerprint.empty()) j["fingerprint"] = fingerprint;  // "" would not read back
   const sim::Json s = schedule.to_json();
   j["decisions"] = s["decisions"];
   j["injections"] = s["injections"];
@@ -168,7 +178,11 @@ sim::Json ReplayFile::to_json() const {
 }
 
 ReplayFile ReplayFile::load(const std::string& path) {
-  const sim::Json raw = sim::load_json_file(path);
+  return parse(sim::read_input_file(path, "replay"), path);
+}
+
+ReplayFile ReplayFile::parse(const std::string& text, const std::string& path) {
+  const sim::Json raw = sim::parse_json_text(text, path);
   const sim::Node root(raw, path, "$");
   root.require_object();
   if (!root.has("vcpusim_replay"))
@@ -181,13 +195,28 @@ ReplayFile ReplayFile::load(const std::string& path) {
   ReplayFile r;
   r.scenario = raw["scenario"];
   if (root.has("origin")) r.origin = root.at("origin").as_string();
-  if (root.has("fingerprint")) r.fingerprint = root.at("fingerprint").as_string();
+  if (root.has("fingerprint")) {
+    const sim::Node f = root.at("fingerprint");
+    r.fingerprint = f.as_string();
+    if (r.fingerprint.size() != 16 ||
+        r.fingerprint.find_first_not_of("0123456789abcdef") != std::string::npos)
+      f.fail(sim::quote(r.fingerprint) + " is not a fingerprint",
+             "16 lowercase hexadecimal digits, as vcpusim run prints");
+  }
   if (root.has("failure")) r.failure = Failure::from_json(root.at("failure"));
   sim::Json rest = sim::Json::object();
   for (const char* k : {"decisions", "injections", "counted_words"})
     if (raw.contains(k)) rest[k] = raw[k];
   r.schedule = Schedule::from_json(sim::Node(rest, path, "$"));
   return r;
+}
+
+void ReplayFile::require_fingerprint(const std::string& file) const {
+  if (fingerprint.empty())
+    throw sim::ConfigError(file +
+                           ": $: missing key \"fingerprint\" (nothing would check that the run "
+                           "is the recorded one); allowed: a replay written by vcpusim explore or "
+                           "shrink (run --replay --no-fingerprint-check runs one without)");
 }
 
 }  // namespace vcpusim::tools

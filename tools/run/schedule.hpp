@@ -21,17 +21,23 @@ struct Schedule {
   sim::Json to_json() const;
   // Strict: throws sim::ConfigError naming `file` and the JSON path.
   static Schedule from_json(const sim::Node& node);
+  // Against the scenario it runs with: throws sim::ConfigError naming `file`, the JSON path
+  // ($.injections[i].vcpu), the value and what is allowed when an injection names a vCPU the
+  // scenario does not have.
+  void check_vcpus(int vcpus, const std::string& file) const;
 };
 
 // Replays a schedule's decisions: takes the recorded value of a decision with the same key
 // (checked against the decision's range), and the default for every other one.
 class ReplaySteer final : public sim::Steer {
  public:
-  explicit ReplaySteer(const Schedule& s) : schedule_(s) {}
+  // `file` names the replay in the message about a value outside its decision's range.
+  ReplaySteer(const Schedule& s, std::string file) : schedule_(s), file_(std::move(file)) {}
   std::int64_t decide(const sim::DecisionPoint& p) override;
 
  private:
   const Schedule& schedule_;
+  std::string file_;
 };
 
 // The failure a run shows, by signature: the check and where (its message with the numbers
@@ -55,6 +61,11 @@ struct ReplayFile {
   sim::Json to_json() const;
   // Strict reading; the scenario inside is checked when it is loaded (tools::Scenario).
   static ReplayFile load(const std::string& path);
+  // The same on text already read (the fuzz target); `path` names it in messages.
+  static ReplayFile parse(const std::string& text, const std::string& path);
+  // A replay must carry the fingerprint of its run, so that a run that does not reproduce it is
+  // caught: throws sim::ConfigError naming `file` and $.fingerprint when it does not.
+  void require_fingerprint(const std::string& file) const;
 };
 
 }  // namespace vcpusim::tools

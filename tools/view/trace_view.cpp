@@ -49,16 +49,30 @@ void check_times(const sim::Node& n, int depth) {
   }
 }
 
+// Where the events of a trace vcpusim wrote begin, one per line after it.
+constexpr const char* kEventsLine = "\n\"traceEvents\":[";
+
+// A trace in vcpusim's own layout (with or without the window it was written with).
+bool written_by_vcpusim(const std::string& text) {
+  return (text.rfind("{\"displayTimeUnit\"", 0) == 0 || text.rfind("{\"window_ps\"", 0) == 0) &&
+         text.find(kEventsLine) != std::string::npos;
+}
+
+// vcpusim's writer ends the document with a line "]}" (sim/trace_writers.cpp); a trace cut
+// short (a full disk, a copy interrupted) lacks it, even when it ends between two whole events.
+bool ends_with_closing_line(const std::string& text) {
+  const std::size_t last = text.find_last_not_of(" \t\r\n");
+  return last != std::string::npos && last >= 2 && text.compare(last - 2, 3, "\n]}") == 0;
+}
+
 // vcpusim writes one event per line; reading it line by line keeps a 100 MB trace from turning
 // into a multi-GB document, and the clock reads (most of the lines) skip the JSON parser.
 bool parse_lines(const std::string& text, nlohmann::json& header,
                  std::vector<nlohmann::json>& events,
                  std::vector<std::pair<int, ViewRead>>& reads) {
-  const std::string marker = "\n\"traceEvents\":[";
+  const std::string marker = kEventsLine;
+  if (!written_by_vcpusim(text)) return false;
   const auto start = text.find(marker);
-  if ((text.rfind("{\"displayTimeUnit\"", 0) != 0 && text.rfind("{\"window_ps\"", 0) != 0) ||
-      start == std::string::npos)
-    return false;
   header = nlohmann::json::parse(text.substr(0, start) + "\"traceEvents\":[]}", nullptr, false);
   if (header.is_discarded()) return false;
   std::size_t pos = start + marker.size();
@@ -103,6 +117,10 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
 
 TraceView parse_trace(const std::string& text, const std::string& source) {
   const std::string file = source.empty() ? "trace" : source;
+  if (written_by_vcpusim(text) && !ends_with_closing_line(text))
+    throw sim::ConfigError(file +
+                           ": $: the trace is truncated: it ends before the line \"]}\" that "
+                           "closes it; allowed: a whole trace written by vcpusim run --trace");
   nlohmann::json doc;
   std::vector<nlohmann::json> line_events;
   std::vector<std::pair<int, ViewRead>> reads;

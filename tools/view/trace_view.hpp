@@ -84,7 +84,8 @@ struct TraceView {
 // Throws sim::ConfigError when the text is not a trace from vcpusim run --trace; the message
 // starts with `source` (the file name) when given. Every field is checked (sim::Node: JSON
 // path, value, what is allowed); times lie within 0..1000 s; names come back with terminal
-// control characters escaped (sim::printable).
+// control characters escaped (sim::printable). A trace must be whole: the JSON document complete,
+// and one in vcpusim's layout must end with its closing line, else it is truncated (an error).
 TraceView parse_trace(const std::string& text, const std::string& source = "");
 
 // Microseconds (a trace timestamp) to integer picoseconds.
