@@ -156,6 +156,26 @@ TEST(Security, TerminalEchoEscapesControlAndBidiCharacters) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("\"\\u202eevil\\u2066x\\u2069\\x1b[2J\""), std::string::npos) << r.out;
   EXPECT_TRUE(shows_no_control(r.out));
+  // The violation check and message of a trace as vcpusim timeline echoes them.
+  const Cli run =
+      vcpusim_cli(t, {"run", t / "s.json", "--set", "duration=40ms", "--trace", t / "trace.json"});
+  ASSERT_EQ(run.status, 0) << run.err;  // its expected violation found
+  Json trace = Json::parse(slurp(t / "trace.json"));
+  int planted = 0;
+  for (auto& e : trace["traceEvents"])
+    if (e.value("cat", "") == "violation") {
+      e["args"]["check"] = "\u202echeck\x1b[2J";
+      e["args"]["message"] = "\u2066message\x07\u2069";
+      ++planted;
+    }
+  ASSERT_GT(planted, 0);
+  std::ofstream(t / "trace.json") << trace.dump();
+  const Cli timeline = vcpusim_cli(t, {"timeline", t / "trace.json", "--around-violation", "0"});
+  EXPECT_EQ(timeline.status, 0) << timeline.err;
+  EXPECT_NE(timeline.out.find("\\u202echeck\\x1b[2J: \\u2066message\\x07\\u2069"),
+            std::string::npos)
+      << timeline.out;
+  EXPECT_TRUE(shows_no_control(timeline.out));
 }
 
 TEST(Security, HtmlEscapeLeavesNoMarkupControlOrBidiCharacter) {
