@@ -60,16 +60,26 @@ std::string quote(const std::string& s) {
 
 std::string printable(const std::string& s) {
   static const char* const kHex = "0123456789abcdef";
+  auto byte = [&s](std::size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0u; };
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const bool c1 = c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-                    static_cast<unsigned char>(s[i + 1]) <= 0x9f;
+    const unsigned c = byte(i);
+    // C1 (U+0080-U+009F) is C2 80..9F. The bidi embeddings and overrides (U+202A-U+202E) and
+    // isolates (U+2066-U+2069), E2 8x xx, reorder what follows them on the line: a name holding
+    // one could show as something other than what it is.
+    const bool c1 = c == 0xc2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9f;
+    const unsigned cp = 0x2000u | (byte(i + 1) & 0x3fu) << 6 | (byte(i + 2) & 0x3fu);
+    const bool bidi = c == 0xe2 && byte(i + 1) >> 6 == 2 && byte(i + 2) >> 6 == 2 &&
+                      ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069));
     if (c < 0x20 || c == 0x7f) {
       out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
     } else if (c1) {
-      const auto d = static_cast<unsigned char>(s[++i]);
+      const unsigned d = byte(++i);
       out += std::string("\\u00") + kHex[d >> 4] + kHex[d & 15];
+    } else if (bidi) {
+      i += 2;
+      out += std::string("\\u") + kHex[cp >> 12] + kHex[(cp >> 8) & 15] + kHex[(cp >> 4) & 15] +
+             kHex[cp & 15];
     } else {
       out += s[i];
     }

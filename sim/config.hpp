@@ -216,8 +216,9 @@ std::string describe(const Json& value);
 // invalid UTF-8 shows as U+FFFD.
 std::string quote(const std::string& s);
 
-// `s` with terminal control characters (C0, DEL, C1) shown as \xNN / \u00NN escapes, for
-// human output that carries names and paths from the input.
+// `s` with terminal control characters (C0, DEL, C1) and the bidi overrides and isolates
+// (U+202A-U+202E, U+2066-U+2069) shown as \xNN / \uNNNN escapes, for human output (terminal,
+// pages, plots) that carries names and paths from the input (docs/security-checklist.md).
 std::string printable(const std::string& s);
 
 }  // namespace vcpusim::sim

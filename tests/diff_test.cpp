@@ -47,7 +47,7 @@ TEST(Diff, NamesTheUndoneDecisionAndMarksTheDivergence) {
   EXPECT_EQ(count(html, ">pCPU0</text>"), 2u);
   EXPECT_NE(html.find(s.undone), std::string::npos);
   EXPECT_EQ(count(html, " id=\"timeline\""), 0u);   // no id twice on the page
-  EXPECT_EQ(html.find("http"), std::string::npos);  // self-contained
+  EXPECT_EQ(html.find("://"), std::string::npos);  // self-contained: no URL
 
   // Terminal: the line naming the divergence and its cause, a marker over both charts.
   const std::string text = tools::render_diff_timeline(d, 80);

@@ -37,7 +37,7 @@ Check layer_check(const fs::path& root, const fs::path& out) {
 TEST(LayerCheck, FlagsEachIncludeAgainstTheLayersAndPassesTheAllowedOnes) {
   TempDir tmp;
   const fs::path root = tmp.path() / "src";
-  for (const char* f : {"sim/time.hpp", "cpu/machine.hpp", "guest/rcu.hpp", "tools/scenario.hpp"})
+  for (const char* f : {"sim/time.hpp", "cpu/machine.hpp", "guest/rcu.hpp", "tools/run/scenario.hpp"})
     write(root / f, "");
   write(root / "sim/ok.cpp",
         "#include <vector>\n#include \"time.hpp\"\n#include \"sim/time.hpp\"\n");
@@ -48,19 +48,19 @@ TEST(LayerCheck, FlagsEachIncludeAgainstTheLayersAndPassesTheAllowedOnes) {
   const Check clean = layer_check(root, out);
   EXPECT_EQ(clean.status, 0) << clean.out;
 
-  write(root / "sim/a.hpp", "#include <vector>\n#  include   \"../tools/scenario.hpp\" // why\n");
+  write(root / "sim/a.hpp", "#include <vector>\n#  include   \"../tools/run/scenario.hpp\" // why\n");
   write(root / "sim/b.cpp", "#include <cpu/machine.hpp>\n");
   write(root / "cpu/c.cpp", "#include \"sim/time.hpp\"\n #include \"guest/rcu.hpp\"\n");
-  write(root / "guest/locks/d.cpp", "#include \"../../tools/scenario.hpp\"\n");
+  write(root / "guest/locks/d.cpp", "#include \"../../tools/run/scenario.hpp\"\n");
   write(root / "guest/e.hpp", "#include \"tools/moved_away.hpp\"\n");
   const Check bad = layer_check(root, out);
   EXPECT_EQ(bad.status, 1) << bad.out;
   for (const char* line :
-       {"sim/a.hpp:2: sim/ must not include tools/: #  include   \"../tools/scenario.hpp\" // why",
+       {"sim/a.hpp:2: sim/ must not include tools/: #  include   \"../tools/run/scenario.hpp\" // why",
         "sim/b.cpp:1: sim/ must not include cpu/: #include <cpu/machine.hpp>",
         "cpu/c.cpp:2: cpu/ must not include guest/:  #include \"guest/rcu.hpp\"",
         "guest/locks/d.cpp:1: guest/ must not include tools/: #include "
-        "\"../../tools/scenario.hpp\"",
+        "\"../../tools/run/scenario.hpp\"",
         "guest/e.hpp:1: guest/ must not include tools/: #include \"tools/moved_away.hpp\""})
     EXPECT_NE(bad.out.find(line), std::string::npos) << line << "\n" << bad.out;
   // The five lines and the verdict, nothing else.

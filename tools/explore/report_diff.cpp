@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "tools/view/html_text.hpp"
 #include "tools/view/report_timeline.hpp"
@@ -192,8 +193,12 @@ std::string render_diff_html(const RunDiff& d) {
   const Tick until = d.failing.run.result.failure.signature.empty()
                          ? d.failing.run.scenario->duration
                          : d.failing.run.result.failure.time;
-  h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>vcpusim diff: "
-    << html_escape(d.passing.file) << " vs " << html_escape(d.failing.file) << "</title>\n<style>\n"
+  // Scripts: only the page's own inline one (input text is escaped into element text only).
+  h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+       "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
+    << "<title>vcpusim diff: " << html_escape(d.passing.file) << " vs "
+    << html_escape(d.failing.file) << "</title>\n<style>\n"
     << "body{font-family:system-ui,-apple-system,\"DejaVu Sans\",sans-serif;margin:1.5em;"
        "color:#222}h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.4em}\n"
        ".timeline-box{border:1px solid #999;background:#fff}svg{display:block;width:100%}\n"
@@ -227,11 +232,15 @@ std::string render_diff_html(const RunDiff& d) {
 
 std::string render_diff_timeline(const RunDiff& d, int width) {
   std::ostringstream out;
+  // For the terminal: file names, events and causes carry input text (sim::printable).
+  using sim::printable;
   if (d.diverged)
-    out << "first divergence at " << readable_time(d.time) << ": passing " << d.passing_event
-        << ", failing " << d.failing_event << ", caused by " << d.cause() << "\n";
+    out << "first divergence at " << readable_time(d.time) << ": passing "
+        << printable(d.passing_event) << ", failing " << printable(d.failing_event)
+        << ", caused by " << printable(d.cause()) << "\n";
   else
-    out << "no divergence: both runs recorded the same events (differences: " << d.cause() << ")\n";
+    out << "no divergence: both runs recorded the same events (differences: "
+        << printable(d.cause()) << ")\n";
   const auto [a, b] = window(d);
   const int col = static_cast<int>(
       std::min<__int128>(width - 1, static_cast<__int128>(d.time - a) * width / (b - a)));
@@ -247,8 +256,8 @@ std::string render_diff_timeline(const RunDiff& d, int width) {
     const std::string tail = legend == std::string::npos ? "" : chart.substr(legend);
     if (legend != std::string::npos) chart.resize(legend);
     out << "\n"
-        << (s == &d.passing ? "passing" : "failing") << " run " << s->file << ": "
-        << failure_words(s->replay, s->run.result) << "\n";
+        << (s == &d.passing ? "passing" : "failing") << " run " << printable(s->file) << ": "
+        << printable(failure_words(s->replay, s->run.result)) << "\n";
     std::istringstream lines(chart);
     bool marked = false;
     for (std::string line; std::getline(lines, line);) {

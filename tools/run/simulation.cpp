@@ -250,7 +250,7 @@ std::string summarize(const Scenario& s, const RunResult& r) {
     }
     out << "  at "
         << sim::format_duration(static_cast<sim::Tick>(v["time_ns"].get<double>() * 1000)) << ": "
-        << v["message"].get<std::string>();
+        << sim::printable(v["message"].get<std::string>());
     const auto& d = v["details"];
     if (d.contains("predicted_step_ns"))
       out << "; model predicts " << d["predicted_step_ns"] << " ns (publish delay "
@@ -263,7 +263,7 @@ std::string summarize(const Scenario& s, const RunResult& r) {
     out << "\n";
   }
   out << "expect: " << (r.expect_met ? "met" : "NOT met") << "\n";
-  for (const auto& u : r.unmet) out << "  - " << u << "\n";
+  for (const auto& u : r.unmet) out << "  - " << sim::printable(u) << "\n";
   out << "fingerprint: " << r.document["fingerprint"].get<std::string>() << "\n";
   return out.str();
 }

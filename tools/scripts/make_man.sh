@@ -5,12 +5,16 @@ set -euo pipefail
 bin=$1 out=$2
 include=$(mktemp)
 trap 'rm -f "$include"' EXIT
+# Help text as roff text (docs/security-checklist.md): backslashes become \e, and a line that
+# roff would read as a request (. or ') or help2man as an include section ([name]) or pattern
+# (/re/) gets a leading \& (zero width), so no text can become a command.
+roff_text() { sed -e 's/\\/\\e/g' -e "s|^[.'[/]|\\\\\\&&|"; }
 {
   echo "[COMMANDS]"
   for cmd in $("$bin" help --list); do  # the command table (tools/commands.cpp)
     echo ".SS $cmd"
     echo ".nf"
-    "$bin" "$cmd" --help | sed 's/\\/\\e/g; s/^\./\\\&./'
+    "$bin" "$cmd" --help | roff_text
     echo ".fi"
   done
   echo "[FILES]"

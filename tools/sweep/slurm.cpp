@@ -5,14 +5,20 @@
 #include <filesystem>
 #include <sstream>
 
+#include "sim/config.hpp"
+#include "sim/error.hpp"
 #include "tools/sweep/sweep_results.hpp"
 
 namespace vcpusim::tools {
 namespace fs = std::filesystem;
 
+// Inside single quotes sh reads every byte (newline included) literally until the next single
+// quote, which is written '\''. Bare words: only characters no shell expands ('=' first is
+// zsh's command-path expansion, so it is quoted too).
 std::string shell_quote(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                        "0123456789_-./=:@%+,") == std::string::npos)
+  if (!s.empty() && s[0] != '=' &&
+      s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "0123456789_-./=:@%+,") == std::string::npos)
     return s;
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -21,9 +27,21 @@ std::string shell_quote(const std::string& s) {
 
 namespace {
 // #SBATCH lines are read by sbatch, not sh: values there cannot be quoted, so they must not
-// need it.
+// need it (a newline would start a shell command line; sweep_cli refuses such values first).
 void sbatch_option(std::ostringstream& o, const std::string& name, const std::string& value) {
+  if (value.empty() ||
+      value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              "0123456789_-:,.") != std::string::npos)
+    throw sim::ConfigError("--" + name + " " + sim::quote(value) +
+                           " has characters a #SBATCH line cannot hold");
   o << "#SBATCH --" << name << "=" << value << "\n";
+}
+
+// sbatch replaces %a, %j, ... in --output; a '%' of the directory's own is written %%.
+std::string sbatch_path(const std::string& path) {
+  std::string out;
+  for (char c : path) out += c == '%' ? std::string("%%") : std::string(1, c);
+  return out;
 }
 
 void header(std::ostringstream& o, const SlurmOptions& opt, const std::string& job,
@@ -66,17 +84,18 @@ std::string write_slurm_scripts(const SlurmOptions& opt) {
   write_file_durably((slurm / "merge.sbatch").string(), merge.str());
 
   const std::string s = shell_quote(slurm.string());
+  const std::string logs = shell_quote(sbatch_path(slurm.string()));
   std::ostringstream submit;
   submit
       << "#!/bin/sh\n"
       << "# Submits the shard array and the merge job that depends on it; prints their job ids.\n"
       << "# Extra arguments go to the merge job's sbatch (e.g. --wait to block until it ends).\n"
       << "set -eu\n"
-      << "array=$(sbatch --parsable --chdir=" << shell_quote(opt.dir) << " --output=" << s
+      << "array=$(sbatch --parsable --chdir=" << shell_quote(opt.dir) << " --output=" << logs
       << "/shard-%a.out " << s << "/shard.sbatch)\n"
       << "array=${array%%;*}\n"
       << "echo \"shard array job $array\"\n"
-      << "sbatch --parsable --chdir=" << shell_quote(opt.dir) << " --output=" << s
+      << "sbatch --parsable --chdir=" << shell_quote(opt.dir) << " --output=" << logs
       << "/merge.out --dependency=afterany:\"$array\" \"$@\" " << s << "/merge.sbatch\n";
   const std::string path = (slurm / "submit.sh").string();
   write_file_durably(path, submit.str());

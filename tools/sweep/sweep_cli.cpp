@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/sweep/slurm.hpp"
@@ -139,9 +140,10 @@ int cmd_slurm(const std::vector<std::string>& args) {
   const std::size_t runs = spec.points.size() * spec.seeds.size();
   if (o.array_size > runs) o.array_size = runs;
   const std::string submit = write_slurm_scripts(o);
-  std::cout << "wrote " << o.dir << "/slurm/{shard.sbatch,merge.sbatch,submit.sh}: " << runs
-            << " runs in " << o.array_size << " array tasks\nsubmit with: sh "
-            << shell_quote(submit) << "\n";
+  std::cout << "wrote " << sim::printable(o.dir)
+            << "/slurm/{shard.sbatch,merge.sbatch,submit.sh}: " << runs << " runs in "
+            << o.array_size << " array tasks\nsubmit with: sh "
+            << sim::printable(shell_quote(submit)) << "\n";
   return 0;
 }
 

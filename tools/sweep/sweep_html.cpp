@@ -34,6 +34,9 @@ std::string read_svg(const fs::path& p) {
 
 }  // namespace
 
+// Input text (names, labels, paths, the re-run commands) goes through html_escape into element
+// text only; the page has no script (its Content-Security-Policy allows none), and the inlined
+// SVGs are gnuplot's, whose text it escapes itself, drawn from strings sweep_plots.cpp cleaned.
 std::string render_sweep_html(const std::string& dir, const Json& plan,
                               const std::vector<PointSummary>& points,
                               const std::vector<std::string>& metrics,
@@ -99,7 +102,8 @@ std::string render_sweep_html(const std::string& dir, const Json& plan,
   h << "</table>\n<h2>Resolved spec</h2>\n<pre>";
   Json spec = plan;
   spec.erase("points");
-  h << html_escape(spec.dump(2)) << "</pre>\n</body></html>\n";
+  h << html_escape(spec.dump(2, ' ', false, Json::error_handler_t::replace))
+    << "</pre>\n</body></html>\n";
   return h.str();
 }
 

@@ -2,13 +2,17 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <sstream>
 
+#include "sim/config.hpp"
 #include "tools/sweep/sweep_report.hpp"
 
 extern char** environ;
@@ -23,13 +27,19 @@ struct PlotRow {
   double x, y, lo, hi;
 };
 
-std::string gp_string(const std::string& s) {  // a gnuplot double-quoted string
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
+// Text from the input (sweep name, axis names and units, point labels, check and metric names)
+// reaches gnuplot only as this: a single-quoted string, the one gnuplot form with no escapes, no
+// `backquote` command substitution and no @macro expansion; '' is its only escape. Control
+// characters, which could end the command line, and the bidi overrides become visible escapes
+// (sim::printable), so nothing can close the string or the line; the terminal is noenhanced, so
+// no markup is read either. gnuplot has no switch that turns off `system` and `!`: this quoting
+// is what keeps a name from running a command. Drawing the SVG here instead would need axes,
+// tics, error bars and a legend of our own; the .gp scripts are kept, so that a plot can be
+// edited and re-drawn in gnuplot.
+std::string gp_string(const std::string& s) {
+  std::string out = "'";
+  for (char c : sim::printable(s)) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
 }
 
 std::string safe_name(const std::string& s) {
@@ -43,32 +53,54 @@ std::string axis_label(const Json& axis) {
   return axis.at("name").get<std::string>() + (unit.empty() ? "" : " (" + unit + ")");
 }
 
-// Runs gnuplot on `script`; false (and a warning) when it is missing or fails.
-// gnuplot writes the SVG relative to its working directory: it runs in `cwd`.
-bool run_gnuplot(const std::string& cwd, const std::string& script, std::string& warnings) {
+// Runs gnuplot on `script` (in `plots`); false (and a warning) when it is missing or fails.
+// gnuplot writes the SVG into its working directory, a fresh private one (mkdtemp) inside
+// `plots`: it never opens a file something else put there (a link to follow). The SVG is then
+// renamed over `svg`, which replaces a link rather than following it. -d: no gnuplotrc nor
+// ~/.gnuplot, so the plot is the script's alone.
+bool run_gnuplot(const fs::path& plots, const std::string& script, const std::string& svg,
+                 std::string& warnings) {
+  std::string tmpl = (plots / ".gnuplot-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) {
+    warnings +=
+        "cannot create a directory in " + sim::printable(plots.string()) + ": plots not drawn\n";
+    return false;
+  }
+  const fs::path work = fs::absolute(tmpl);  // the file actions below run after the chdir
+  const std::string err = (work / "gnuplot.log").string();
+  const std::string path = fs::absolute(plots / script).string();
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+  posix_spawn_file_actions_addchdir_np(&fa, work.c_str());
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  const std::string err = script + ".log";
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> argv = {const_cast<char*>("gnuplot"), const_cast<char*>(script.c_str()),
-                             nullptr};
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  std::vector<char*> argv = {const_cast<char*>("gnuplot"), const_cast<char*>("-d"),
+                             const_cast<char*>(path.c_str()), nullptr};
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, "gnuplot", &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   int status = 0;
-  if (rc != 0) {
-    fs::remove(fs::path(cwd) / err);
+  bool drawn = false;
+  std::error_code ec;
+  const fs::path log = plots / (script + ".log");
+  if (rc == ENOENT) {
     warnings += "gnuplot not found (tools/scripts/setup.sh installs it): plots not drawn\n";
-    return false;
+  } else if (rc != 0) {
+    warnings += std::string("cannot start gnuplot: ") + std::strerror(rc) + "\n";
+  } else if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+             !fs::is_regular_file(work / svg)) {
+    fs::rename(err, log, ec);
+    warnings += "gnuplot failed on " + sim::printable(path) + " (see " +
+                sim::printable(log.string()) + ")\n";
+  } else {
+    fs::rename(work / svg, plots / svg, ec);
+    drawn = !ec;
+    if (ec) warnings += "cannot write " + sim::printable((plots / svg).string()) + "\n";
+    fs::remove(log, ec);  // a failed earlier drawing's (a link is removed, not followed)
   }
-  if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    warnings += "gnuplot failed on " + cwd + "/" + script + " (see " + err + ")\n";
-    return false;
-  }
-  fs::remove(fs::path(cwd) / err);
-  return true;
+  fs::remove_all(work, ec);
+  return drawn;
 }
 
 // One plot: `value` gives (y, lo, hi) of a point, or nothing; `model` an optional second line.
@@ -98,8 +130,9 @@ PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointS
   }
   std::ostringstream g;
   const std::string svg = "plots/" + file + ".svg";
-  g << "# vcpusim sweep plot; re-draw with: gnuplot " << file << ".gp (in " << dir << "/plots)\n"
-    << "set terminal svg size 760,460 dynamic font \"sans,11\" background rgb \"white\"\n"
+  // Input text goes in gp_string only; everything else on these lines is fixed or a number.
+  g << "# vcpusim sweep plot; re-draw with: gnuplot " << file << ".gp (in this directory)\n"
+    << "set terminal svg size 760,460 dynamic noenhanced font 'sans,11' background rgb 'white'\n"
     << "set output " << gp_string(file + ".svg") << "\n"
     << "set title " << gp_string(plan.at("name").get<std::string>() + ": " + title)
     << " noenhanced\n"
@@ -144,7 +177,7 @@ PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointS
   g << "plot " << plot_cmd << "\n";
   const std::string script = (fs::path(dir) / "plots" / (file + ".gp")).string();
   write_file_durably(script, g.str());
-  const bool drawn = run_gnuplot((fs::path(dir) / "plots").string(), file + ".gp", warnings);
+  const bool drawn = run_gnuplot(fs::path(dir) / "plots", file + ".gp", file + ".svg", warnings);
   return {title, svg, drawn};
 }
 

@@ -4,12 +4,27 @@
 #include <cstdio>
 #include <string>
 
+#include "sim/config.hpp"
+
 namespace vcpusim::tools {
 
-// Escapes & < > " for element text and double-quoted attribute values.
+// Text from an input (names, labels, paths, messages) for element text and quoted attribute
+// values: & < > " ' become entities, so nothing in it can open or close a tag, an attribute or
+// a script; the other control characters and the bidi overrides and isolates show as visible
+// escapes (sim::printable), line breaks and tabs stay (the <pre> blocks need them). The pages
+// never put input text into a script, a URL, an event handler or a style: only numbers and
+// fixed words go there (docs/security-checklist.md).
 inline std::string html_escape(const std::string& s) {
+  std::string shown;
+  std::size_t from = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == '\n' || s[i] == '\t') {
+      shown += sim::printable(s.substr(from, i - from));
+      if (i < s.size()) shown += s[i];
+      from = i + 1;
+    }
   std::string r;
-  for (char c : s) {
+  for (char c : shown) {
     if (c == '&')
       r += "&amp;";
     else if (c == '<')
@@ -18,6 +33,8 @@ inline std::string html_escape(const std::string& s) {
       r += "&gt;";
     else if (c == '"')
       r += "&quot;";
+    else if (c == '\'')
+      r += "&#39;";
     else
       r += c;
   }
