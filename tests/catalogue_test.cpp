@@ -27,7 +27,7 @@ const std::map<std::string, std::string> kPinned = {
     {"nmi-time-read.json", "7ff106bb5cb211eb"},
     {"pv-hash-race.json", "6d5e256c8dfbf406"},
     {"pv-hash-stop-at-empty.json", "7103372edfa4900d"},
-    {"rcu-grace-period.json", "7f65117af15def80"},
+    {"rcu-grace-period.json", "4171f4ea98b945f2"},
     {"timekeeping-latency.json", "f9adbe888b4e79eb"},
     {"vdso-time-backwards.json", "90c02736272efe6f"},
 };

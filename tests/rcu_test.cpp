@@ -170,3 +170,52 @@ TEST(GuestObjects, AccessAfterFreeIsReportedWithWhoAndWhere) {
   EXPECT_EQ(v.details["freed_in"], "widget_release");
   EXPECT_LT(v.details["freed_at_ns"].get<double>(), sim::to_ns(v.time));
 }
+
+// Issue 25's reproducer: without host load, every vCPU reports its quiescent state within a
+// microsecond of each grace period's start, so no grace period may stall. Before the fix the
+// grace-period kthread's wake-up landed while its vCPU was still switching away from it and was
+// lost (tests/guest_tasks_test.cpp: GuestTasks.AWakeUpWhileTheSleeperIsStillSwitchingAwayIsNotLost):
+// grace period 935 never ended, at 199.9 ms.
+TEST(RcuGracePeriod, UnloadedGracePeriodsNeverStall) {
+  const auto r =
+      test::run_file(kGp, {"duration=300ms", "host.load=[]", "guest.rcu.stall_timeout=10ms"});
+  EXPECT_EQ(test::violations(r, "rcu_stall"), 0u) << r.document["violations"].dump();
+  // One grace period per updater interval (200 us), each ~10 us: ~1,500 in 300 ms.
+  EXPECT_GE(at(r, "rcu.grace_periods"), 1000);
+}
+
+// A grid over where the grace-period kthread runs, how often readers and the updater run, host
+// load on vCPU2 or none, and the seed (72 runs): no stall ever waits for nobody (a model error),
+// and without load no grace period stalls at all; grace periods keep ending to the run's end.
+TEST(RcuGracePeriod, EveryGracePeriodEndsOverAGrid) {
+  int runs = 0;
+  for (int gp_cpu = 0; gp_cpu < 4; ++gp_cpu)
+    for (const char* reader_interval : {"1us", "3us", "10us"})
+      for (const bool loaded : {false, true})
+        for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+          std::vector<std::string> sets = {
+              "duration=100ms", "guest.rcu.stall_timeout=10ms",
+              "guest.rcu.gp_cpu=" + std::to_string(gp_cpu),
+              std::string("guest.workloads[1].interval=") + reader_interval,
+              std::string("guest.workloads[0].interval=") + (seed == 2 ? "100us" : "200us")};
+          if (!loaded) sets.push_back("host.load=[]");
+          if (loaded)
+            sets.push_back("host.load=[{\"kind\":\"duty\",\"cpus\":[2],\"busy\":\"5ms\","
+                           "\"idle\":\"5ms\"}]");
+          const auto r = test::run_file(kGp, sets, seed);
+          ++runs;
+          const std::string where = "gp_cpu " + std::to_string(gp_cpu) + ", readers every " +
+                                    reader_interval + (loaded ? ", loaded" : ", unloaded") +
+                                    ", seed " + std::to_string(seed);
+          for (const auto& v : r.document["violations"]) {
+            if (v["check"] != "rcu_stall") continue;
+            EXPECT_FALSE(v["details"].contains("model_error")) << where << ": " << v["message"];
+            EXPECT_FALSE(v["details"]["waiting_for"].empty()) << where;
+          }
+          if (!loaded) EXPECT_EQ(test::violations(r, "rcu_stall"), 0u) << where;
+          // Grace periods end until the end: at least one per 2 ms of the run (an updater
+          // interval of 200 us asks for one every 200 us; load stretches some to its 5 ms).
+          EXPECT_GE(at(r, "rcu.grace_periods"), 50) << where;
+        }
+  EXPECT_EQ(runs, 72);
+}

@@ -346,8 +346,11 @@ TEST(Security, DiffPageAndTerminalGetNoScriptOrControlFromReplayFiles) {
   TempDir t;
   const auto a = attacks(t / "canary");
   tools::ReplayFile r;
-  r.scenario = tools::Scenario::load(kSource + "/tests/inputs/escape-name.json", {"duration=2ms"})
-                   ->resolved();
+  const auto scenario =
+      tools::Scenario::load(kSource + "/tests/inputs/escape-name.json", {"duration=2ms"});
+  r.scenario = scenario->resolved();
+  // A replay carries the fingerprint its run reproduces (the diffs require one).
+  r.fingerprint = tools::run_scenario(*scenario).document["fingerprint"].get<std::string>();
   r.origin = a[6] + a[7];
   const std::string passing = t / "p<img src=x onerror=alert(1)>.json";
   const std::string failing = t / (a[7] + "\n.json");
