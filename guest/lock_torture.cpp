@@ -26,8 +26,8 @@ void LockTorture::run(cpu::GuestCpu& cpu, const WorkloadParams& p) {
   for (std::int64_t l : p.locks.value) mine.push_back(static_cast<int>(l));
   if (mine.empty())
     for (std::size_t l = 0; l < locks_.size(); ++l) mine.push_back(static_cast<int>(l));
-  const bool exp = p.hold_dist.value == "exponential";
-  const bool irqs_off = p.irqs.value == "off";
+  const bool exp = p.hold_dist.value == HoldDist::kExponential;
+  const bool irqs_off = p.irqs.value == IrqState::kOff;
   for (std::int64_t n = 0; p.count.value == 0 || n < p.count.value; ++n) {
     const int index = mine[static_cast<std::size_t>(rng.below(mine.size()))];
     const bool flags = irqs_off ? cpu.local_irq_save() : true;

@@ -10,13 +10,13 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
       params_(params),
       costs_(costs),
       component_(machine.kernel().components().add("timekeeping", "timekeeping")),
-      variant_(params.variant.as<TkVariant>()),
-      direction_(params.ntp.direction.as<NtpDirection>()),
+      variant_(params.variant.value),
+      direction_(params.ntp.direction.value),
       tk_seq_(machine.memory().word("tk_core.seq")),
       vdso_seq_(machine.memory().word("vdso.seq")),
       tk_(make_clock_words(machine.memory(), "tk_core.timekeeper", tk_seq_.word().line)),
       vdso_(make_clock_words(machine.memory(), "vdso.data", vdso_seq_.word().line)),
-      nmi_(machine, params.nmi_variant.as<NmiVariant>(), tk_seq_, tk_, costs.read_compute.value) {
+      nmi_(machine, params.nmi_variant.value, tk_seq_, tk_, costs.read_compute.value) {
   tk_seq_.set_writer(static_cast<int>(params.cpu.value));
   const auto shift = static_cast<std::uint64_t>(params.shift.value);
   const auto hz = static_cast<std::uint64_t>(params.hz.value);

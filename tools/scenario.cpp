@@ -36,7 +36,7 @@ namespace {
 // drive it out of the u32 of struct tk_read_base (zero or below breaks every clock read).
 void check_ntp_range(const Scenario& s, const sim::Node& root) {
   const guest::NtpParams& ntp = s.guest.timekeeping.ntp;
-  if (ntp.direction.value == "none") return;
+  if (ntp.direction.value == guest::NtpDirection::kNone) return;
   using i128 = __int128;
   const i128 freq = s.vm.tsc_frequency.value;
   const i128 mult0 = ((i128{1000000000} << s.guest.timekeeping.shift.value) + freq / 2) / freq;
@@ -45,9 +45,9 @@ void check_ntp_range(const Scenario& s, const sim::Node& root) {
     step = std::max<i128>(1, std::llround(static_cast<double>(mult0) * ntp.ppm.value / 1e6));
   const i128 ticks = s.duration / (sim::kSecond / s.guest.timekeeping.hz.value) + 1;
   const i128 adjustments =
-      ntp.direction.value == "alternating" ? 1 : ticks / ntp.every_ticks.value + 1;
-  const i128 lowest = ntp.direction.value == "up" ? mult0 : mult0 - adjustments * step;
-  const i128 highest = ntp.direction.value == "up" ? mult0 + adjustments * step : mult0;
+      ntp.direction.value == guest::NtpDirection::kAlternating ? 1 : ticks / ntp.every_ticks.value + 1;
+  const i128 lowest = ntp.direction.value == guest::NtpDirection::kUp ? mult0 : mult0 - adjustments * step;
+  const i128 highest = ntp.direction.value == guest::NtpDirection::kUp ? mult0 + adjustments * step : mult0;
   if (lowest < 1 || highest > i128{UINT32_MAX})
     root.at("guest")
         .at("timekeeping")

@@ -36,7 +36,7 @@ std::optional<double> vdso_preemption(const Scenario& s) {
   if (s.host.load.size() != 1) return std::nullopt;
   const cpu::LoadParams& load = *s.host.load[0];
   const auto cpu = static_cast<std::size_t>(tk.cpu.value);
-  if (load.kind.value != "poisson" || cpu >= s.vm.pinning.size() || s.vm.pinning[cpu].size() != 1 ||
+  if (load.kind.value != cpu::LoadKind::kPoisson || cpu >= s.vm.pinning.size() || s.vm.pinning[cpu].size() != 1 ||
       load.cpus.value.size() != 1 || load.cpus.value[0] != s.vm.pinning[cpu][0])
     return std::nullopt;
   double window_ns = 0;  // c0 to the vDSO seqcount going odd
@@ -44,16 +44,16 @@ std::optional<double> vdso_preemption(const Scenario& s) {
   // write_begin or write_end of an unshared seqcount: the writer's load and store, a barrier.
   const double seq_write = ns(c.load.value) + local_store + barrier;
   const double words = 5 * local_store;  // ClockWords::store
-  const std::string& v = tk.variant.value;
-  if (v == "reanchor") return 0.0;  // the new line is anchored inside the vDSO write section
+  const guest::TkVariant v = tk.variant.value;
+  if (v == guest::TkVariant::kReanchor) return 0.0;  // the new line is anchored inside the vDSO write section
   window_ns = ns(ct.accumulate.value) + ns(ct.ntp_adjust.value);
-  if (v == "shadow") window_ns += seq_write;
-  if (v == "split-publish") window_ns += 2 * seq_write + ns(ct.copy.value) + words;
+  if (v == guest::TkVariant::kShadow) window_ns += seq_write;
+  if (v == guest::TkVariant::kSplitPublish) window_ns += 2 * seq_write + ns(ct.copy.value) + words;
   // Fraction of updates that lower mult.
   double lowering = 0;
-  const std::string& dir = tk.ntp.direction.value;
-  if (dir == "down") lowering = 1;
-  if (dir == "alternating") lowering = 0.5;
+  const guest::NtpDirection dir = tk.ntp.direction.value;
+  if (dir == guest::NtpDirection::kDown) lowering = 1;
+  if (dir == guest::NtpDirection::kAlternating) lowering = 0.5;
   if (lowering == 0) return 0.0;
   lowering /= static_cast<double>(tk.ntp.every_ticks.value);
   const double freq = static_cast<double>(s.vm.tsc_frequency.value);
