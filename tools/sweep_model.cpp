@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "guest/timekeeping_laws.hpp"
 #include "tools/scenario.hpp"
 
 namespace vcpusim::tools {
@@ -36,8 +37,9 @@ std::optional<double> vdso_preemption(const Scenario& s) {
   if (s.host.load.size() != 1) return std::nullopt;
   const cpu::LoadParams& load = *s.host.load[0];
   const auto cpu = static_cast<std::size_t>(tk.cpu.value);
-  if (load.kind.value != cpu::LoadKind::kPoisson || cpu >= s.vm.pinning.size() || s.vm.pinning[cpu].size() != 1 ||
-      load.cpus.value.size() != 1 || load.cpus.value[0] != s.vm.pinning[cpu][0])
+  if (load.kind.value != cpu::LoadKind::kPoisson || cpu >= s.vm.pinning.size() ||
+      s.vm.pinning[cpu].size() != 1 || load.cpus.value.size() != 1 ||
+      load.cpus.value[0] != s.vm.pinning[cpu][0])
     return std::nullopt;
   double window_ns = 0;  // c0 to the vDSO seqcount going odd
   const double local_store = ns(c.store.value), barrier = ns(c.barrier.value);
@@ -45,22 +47,20 @@ std::optional<double> vdso_preemption(const Scenario& s) {
   const double seq_write = ns(c.load.value) + local_store + barrier;
   const double words = 5 * local_store;  // ClockWords::store
   const guest::TkVariant v = tk.variant.value;
-  if (v == guest::TkVariant::kReanchor) return 0.0;  // the new line is anchored inside the vDSO write section
+  // reanchor anchors the new line inside the vDSO write section: no window.
+  if (v == guest::TkVariant::kReanchor) return 0.0;
   window_ns = ns(ct.accumulate.value) + ns(ct.ntp_adjust.value);
   if (v == guest::TkVariant::kShadow) window_ns += seq_write;
   if (v == guest::TkVariant::kSplitPublish) window_ns += 2 * seq_write + ns(ct.copy.value) + words;
   // Fraction of updates that lower mult.
-  double lowering = 0;
-  const guest::NtpDirection dir = tk.ntp.direction.value;
-  if (dir == guest::NtpDirection::kDown) lowering = 1;
-  if (dir == guest::NtpDirection::kAlternating) lowering = 0.5;
+  namespace law = guest::tk_law;
+  double lowering = static_cast<double>(law::lowering_per_period(tk.ntp.direction.value)) /
+                    static_cast<double>(law::kNtpPeriod);
   if (lowering == 0) return 0.0;
   lowering /= static_cast<double>(tk.ntp.every_ticks.value);
-  const double freq = static_cast<double>(s.vm.tsc_frequency.value);
-  const double mult = std::round(1e9 * std::ldexp(1.0, static_cast<int>(tk.shift.value)) / freq);
-  const double step = tk.ntp.mult_steps.value
-                          ? static_cast<double>(tk.ntp.mult_steps.value)
-                          : std::max(1.0, std::round(mult * tk.ntp.ppm.value / 1e6));
+  const std::int64_t mult0 = law::initial_mult(s.vm.tsc_frequency.value, tk.shift.value);
+  const double mult = static_cast<double>(mult0);
+  const double step = static_cast<double>(law::ntp_step(tk.ntp, mult0));
   // R: a vDSO reader's period (think time, then read_begin, five words, rdtsc, the multiply and
   // read_retry); W: the vDSO write section (the seqcount's two stores and barriers, vsyscall work,
   // five words).
