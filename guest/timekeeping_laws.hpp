@@ -1,13 +1,14 @@
 // The timekeeping model's laws, stated once: the model (timekeeping.cpp) computes with them, the
 // scenario's NTP range check (tools/scenario.cpp) and the sweep's closed form
 // (tools/sweep_model.cpp) predict with them, and tests/timekeeping_laws_test.cpp measures the
-// model against them. Integer arithmetic throughout (mult, steps, counts); the ppm parameter is
-// the one real input, rounded once into a step.
+// model against them. Integer arithmetic throughout (mult, steps, counts, picosecond costs); the
+// ppm parameter is the one real input, rounded once into a step.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
+#include "cpu/params.hpp"
 #include "guest/timekeeping_params.hpp"
 #include "sim/time.hpp"
 
@@ -61,7 +62,8 @@ inline std::int64_t lowering_per_period(NtpDirection d) {
 
 // At most how many adjustments a run of `duration` makes: an update per tick (one more for the
 // tick at the start), one adjustment per every_ticks updates (one more for the rounding).
-inline std::int64_t most_adjustments(sim::Tick duration, std::int64_t hz, std::int64_t every_ticks) {
+inline std::int64_t most_adjustments(sim::Tick duration, std::int64_t hz,
+                                     std::int64_t every_ticks) {
   const std::int64_t ticks = duration / (sim::kSecond / hz) + 1;
   return ticks / every_ticks + 1;
 }
@@ -86,6 +88,48 @@ inline MultRange mult_range(NtpDirection d, std::int64_t mult0, std::int64_t ste
       return {adjustments > 0 ? m - step : m, m};
   }
   return {m, m};
+}
+
+// --- What an update and a read take (timekeeping.cpp, seqcount.hpp, clock_base.cpp), with every
+// line they touch in the accessing CPU's cache (a reader holding the vDSO line adds a transfer to
+// the writer's stores on it) and naive NMI readers (the other NMI variants add steps to tk_core's
+// write section). ---
+
+// One seqcount write_begin or write_end: a load and a store (smp_wmb costs nothing on x86).
+inline sim::Tick seq_write(const cpu::CostParams& c) {
+  return c.load.value + c.store.value;
+}
+
+// ClockWords::store: a clock's five words.
+inline sim::Tick clock_words_store(const cpu::CostParams& c) {
+  return 5 * c.store.value;
+}
+
+// From c0, the update's clock read, until the vDSO sequence turns odd and vDSO readers stop
+// reading the old line: the vCPU preempted inside this window publishes the new line late
+// (seed 001). accumulate and ntp_adjust, then shadow and reanchor open tk_core's write section
+// (legacy opened it before c0) and split-publish runs all of it (the copy, the words, the end),
+// then the vDSO's write_begin.
+inline sim::Tick vdso_publish_window(TkVariant v, const TimekeepingCosts& t,
+                                     const cpu::CostParams& c) {
+  sim::Tick window = t.accumulate.value + t.ntp_adjust.value;
+  if (v == TkVariant::kShadow || v == TkVariant::kReanchor) window += seq_write(c);
+  if (v == TkVariant::kSplitPublish)
+    window += 2 * seq_write(c) + t.copy.value + clock_words_store(c);
+  return window + seq_write(c);
+}
+
+// How long the vDSO sequence stays odd (vDSO readers wait): reanchor reads the clock again, then
+// the vsyscall work, the five words and write_end.
+inline sim::Tick vdso_odd_time(TkVariant v, const TimekeepingCosts& t, const cpu::CostParams& c) {
+  const sim::Tick reread = v == TkVariant::kReanchor ? c.rdtsc.value : 0;
+  return reread + t.vsyscall.value + clock_words_store(c) + seq_write(c);
+}
+
+// One vDSO read (do_hres): read_begin's load, the five words, rdtsc, the multiply and shift, and
+// read_retry's load.
+inline sim::Tick vdso_read(const TimekeepingCosts& t, const cpu::CostParams& c) {
+  return 7 * c.load.value + c.rdtsc.value + t.read_compute.value;
 }
 
 }  // namespace vcpusim::guest::tk_law
