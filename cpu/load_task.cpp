@@ -12,7 +12,7 @@ LoadTask::LoadTask(int id, std::string name, const LoadParams& params, sim::Kern
     : HostThread(id, Kind::kLoad, std::move(name), to_int(params.cpus.value),
                  static_cast<int>(params.nice.value)),
       params_(params),
-      kind_(params.kind.as<LoadKind>()),
+      kind_(params.kind.value),
       kernel_(kernel),
       scheduler_(scheduler),
       decisions_(decisions) {}

@@ -14,6 +14,7 @@
 
 namespace vcpusim::cpu {
 
+class GuestCpu;
 class Vcpu;
 
 class Word {
@@ -64,8 +65,6 @@ class Memory {
   // A write by the host (the hypervisor on `pcpu` at `now`, e.g. the steal-time page): lands at
   // once, moves the line (occupying it for the transfer) and wakes the word's watchers.
   void host_write(Tick now, int pcpu, Word& w, std::uint64_t v);
-  // Stores `v` and wakes the watchers (a guest store, after its cost was paid).
-  void write(Word& w, std::uint64_t v);
   // True when a word of the set was written after it was read.
   static bool changed(const WatchSet& ws);
   void watch(const WatchSet& ws, Vcpu& v);
@@ -80,6 +79,10 @@ class Memory {
   const std::deque<Word>& words() const { return words_; }
 
  private:
+  // A guest store lands only through GuestCpu, which pays its cost first.
+  friend class GuestCpu;
+  // Stores `v` and wakes the watchers.
+  void write(Word& w, std::uint64_t v);
   void notify(Word& w);
 
   Coherence coherence_;

@@ -7,10 +7,10 @@ void LoadParams::load(const sim::Node& node) {
   if (!node.has("kind")) node.fail("missing key \"kind\"", "\"duty\", \"poisson\" or \"script\"");
   kind.load(node.at("kind"));
   std::vector<std::string> allowed = {"kind", "cpus", "nice"};
-  if (kind.value == "duty")
+  if (kind.value == LoadKind::kDuty)
     allowed.insert(allowed.end(), {"busy", "idle", "phase", "phase_max", "busy_max"});
-  if (kind.value == "poisson") allowed.insert(allowed.end(), {"busy", "idle"});
-  if (kind.value == "script") allowed.push_back("windows");
+  if (kind.value == LoadKind::kPoisson) allowed.insert(allowed.end(), {"busy", "idle"});
+  if (kind.value == LoadKind::kScript) allowed.push_back("windows");
   node.reject_unknown(allowed);
   if (node.has("cpus")) cpus.load(node.at("cpus"));
   if (node.has("nice")) nice.load(node.at("nice"));
@@ -32,14 +32,14 @@ void LoadParams::load(const sim::Node& node) {
   if (cpus.value.empty()) node.at("cpus").fail("[] is empty", "a non-empty list of pCPU numbers");
   // A duty window shorter than 1 us is below any host timer's resolution (hrtimer slack is
   // 50 us by default) and only multiplies events.
-  if (kind.value == "duty")
+  if (kind.value == LoadKind::kDuty)
     for (const sim::DurationParam* w : {&busy, &idle})
       if (w->value != 0 && w->value < sim::kMicrosecond)
         node.at(w->name()).fail(sim::quote(sim::format_duration(w->value)) + " is too short",
                                 std::string(w == &idle ? "0 or " : "") + "at least 1us");
-  if (kind.value == "poisson" && idle.value == 0)
+  if (kind.value == LoadKind::kPoisson && idle.value == 0)
     node.at("idle").fail("\"0\" is not a mean idle time", "a positive duration");
-  if (kind.value == "script") {
+  if (kind.value == LoadKind::kScript) {
     const sim::Node w = node.at("windows");
     w.require_array();
     Tick last_end = 0;
@@ -60,15 +60,15 @@ void LoadParams::load(const sim::Node& node) {
 }
 
 sim::Json LoadParams::to_json() const {
-  sim::Json out = {{"kind", kind.value}, {"cpus", cpus.value}, {"nice", nice.value}};
-  if (kind.value == "duty") {
+  sim::Json out = {{"kind", kind.to_json()}, {"cpus", cpus.value}, {"nice", nice.value}};
+  if (kind.value == LoadKind::kDuty) {
     out["busy"] = busy.to_json();
     out["idle"] = idle.to_json();
     out["phase"] = phase.to_json();
     // Only when set, so the resolved form of every fixed duty load stays as it was.
     if (phase_max.value != 0) out["phase_max"] = phase_max.to_json();
     if (busy_max.value != 0) out["busy_max"] = busy_max.to_json();
-  } else if (kind.value == "poisson") {
+  } else if (kind.value == LoadKind::kPoisson) {
     out["busy"] = busy.to_json();
     out["idle"] = idle.to_json();
   } else {

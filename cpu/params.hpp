@@ -30,13 +30,15 @@ struct FairParams : sim::ParamSet {
       "multiply the three tunables by 1 + log2(min(pcpus, 8)) as Linux does"};
 };
 
+enum class SchedulerKind { kFair, kRr };
+
 struct SchedulerParams : sim::ParamSet {
   SchedulerParams() { add_section("fair", fair, "tunables of the fair policy"); }
-  sim::EnumParam policy{
+  sim::EnumParam<SchedulerKind> policy{
       *this,
       "policy",
-      "fair",
-      {"fair", "rr"},
+      SchedulerKind::kFair,
+      {{"fair", SchedulerKind::kFair}, {"rr", SchedulerKind::kRr}},
       "host scheduler: CFS-like fair scheduler, or round-robin with a fixed quantum"};
   sim::DurationParam rr_quantum{*this,
                                 "rr_quantum",
@@ -47,17 +49,17 @@ struct SchedulerParams : sim::ParamSet {
   FairParams fair;
 };
 
-// In the order of LoadParams::kind's choices (sim::EnumParam::as).
 enum class LoadKind { kDuty, kPoisson, kScript };
 
 // One host load generator: a host thread that wants a CPU during its busy windows.
 struct LoadParams : sim::ParamSet {
-  sim::EnumParam kind{*this,
-                      "kind",
-                      "duty",
-                      {"duty", "poisson", "script"},
-                      "duty: periodic busy/idle windows; poisson: exponential busy and idle times; "
-                      "script: explicit busy windows"};
+  sim::EnumParam<LoadKind> kind{
+      *this,
+      "kind",
+      LoadKind::kDuty,
+      {{"duty", LoadKind::kDuty}, {"poisson", LoadKind::kPoisson}, {"script", LoadKind::kScript}},
+      "duty: periodic busy/idle windows; poisson: exponential busy and idle times; "
+      "script: explicit busy windows"};
   sim::IntListParam cpus{*this, "cpus", {0}, 0, 1023, "pCPUs the load thread may run on"};
   sim::IntParam nice{*this, "nice", 0, -20, 19, "host nice value (weight in the fair policy)"};
   sim::DurationParam busy{*this,

@@ -131,7 +131,7 @@ void FairPolicy::migrate(HostThread& t, int from, int to) {
 }
 
 std::unique_ptr<SchedPolicy> make_policy(const SchedulerParams& p, int pcpus) {
-  if (p.policy.value == "rr") return std::make_unique<RrPolicy>(pcpus, p.rr_quantum.value);
+  if (p.policy.value == SchedulerKind::kRr) return std::make_unique<RrPolicy>(pcpus, p.rr_quantum.value);
   return std::make_unique<FairPolicy>(pcpus, p.fair);
 }
 

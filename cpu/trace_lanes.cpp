@@ -22,7 +22,7 @@ int vector_of(const char* kind) {
 }  // namespace
 
 const std::vector<std::string>& HostTraceVocabulary::categories() {
-  static const std::vector<std::string> all = {"sched", "vcpu", "irq", "spin", "lock", "seqcount"};
+  static const std::vector<std::string> all = {"sched", "vcpu", "irq", "spin"};
   return all;
 }
 
@@ -318,21 +318,6 @@ void HostTraceVocabulary::vcpu_event(int v, const sim::EventView& e) {
   } else if (k == "halt.end") {
     pop_frame(v, FrameKind::kHalt, nullptr, 0, false);
     finish_kicks(v);
-  } else if (k == "lock.acquire") {
-    b_->open_span("lock", e.a, kVmPid, vcpu_tid(v),
-                  {"lock " + b_->label(e.a) + " held by vCPU" + std::to_string(v), "lock", "id",
-                   e.a, "vcpu", v});
-  } else if (k == "lock.release") {
-    b_->close_span("lock", e.a);
-  } else if (k == "lock.lhp" || k == "lock.lwp") {  // lock_torture's preemption marks
-    const char* what = k == "lock.lhp" ? "lock holder preempted: " : "next waiter preempted: ";
-    b_->instant(vlane(v), what + b_->label(e.a) + " (" + std::to_string(e.b) + " waiting)", "lock");
-  } else if (k == "seq.write_begin") {
-    b_->open_span("seqcount", e.a, kVmPid, vcpu_tid(v),
-                  {"write " + b_->label(e.a) + " by vCPU" + std::to_string(v), "seqcount", "id",
-                   e.a, "vcpu", v});
-  } else if (k == "seq.write_end") {
-    b_->close_span("seqcount", e.a);
   }
 }
 

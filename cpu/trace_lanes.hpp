@@ -1,7 +1,8 @@
 // The host's and the vCPUs' trace vocabulary: pCPU lanes (which host thread runs), vCPU lanes
 // (host state with the guest's interrupt, spin and halt frames nested inside), IPI and pv-kick
-// flows, lock and seqcount spans, runnable and waiter counters, and their VCD signals, translated
-// from what the scheduler (group "pcpu") and the vCPUs (group "vcpu") record (docs/trace.md).
+// flows, runnable and waiter counters, and their VCD signals, translated from what the scheduler
+// (group "pcpu") and the vCPUs (group "vcpu") record (docs/trace.md). Notes a guest model records
+// on a vCPU (lock holds, seqcount writes) are claimed by the guest's vocabulary.
 #pragma once
 #include <array>
 #include <map>

@@ -13,6 +13,11 @@
 
 namespace vcpusim::guest {
 
+enum class HoldDist { kFixed, kExponential };
+enum class IrqState { kOn, kOff };
+enum class CallMode { kSingle, kMany };
+enum class NotifierRole { kInvalidate, kChurn };
+
 // One entry of guest.workloads: a kind of the workload registry and the keys that kind takes
 // (each member below serves the kinds whose WorkloadKind::keys name it).
 struct WorkloadParams : sim::ParamSet {
@@ -23,7 +28,7 @@ struct WorkloadParams : sim::ParamSet {
   std::string kind_doc_;  // "name: doc; ..." of every kind (before `kind`, which points into it)
 
  public:
-  sim::EnumParam kind;
+  sim::ChoiceParam kind;
   sim::IntListParam vcpus{*this, "vcpus", {}, 0, 1023, "vCPUs running this workload"};
   sim::DurationParam think{*this,
                            "think",
@@ -41,11 +46,12 @@ struct WorkloadParams : sim::ParamSet {
                           "acquisition (empty: all of guest.locks)"};
   sim::DurationParam hold{*this, "hold",       sim::kMicrosecond,
                           0,     sim::kSecond, "lock_torture: critical section length (mean)"};
-  sim::EnumParam hold_dist{*this,
-                           "hold_dist",
-                           "exponential",
-                           {"fixed", "exponential"},
-                           "lock_torture: distribution of `hold` and `think` around their means"};
+  sim::EnumParam<HoldDist> hold_dist{
+      *this,
+      "hold_dist",
+      HoldDist::kExponential,
+      {{"fixed", HoldDist::kFixed}, {"exponential", HoldDist::kExponential}},
+      "lock_torture: distribution of `hold` and `think` around their means"};
   sim::DurationParam long_hold{*this,
                                "long_hold",
                                0,
@@ -74,21 +80,22 @@ struct WorkloadParams : sim::ParamSet {
                             1023,
                             "ipi_storm: vCPUs the calls go to (a caller skips itself); single "
                             "calls go round-robin over them, many calls to all at once"};
-  sim::EnumParam irqs{*this,
-                      "irqs",
-                      "on",
-                      {"on", "off"},
-                      "ipi_storm: irqs while calling and waiting (off: local_irq_save around it); "
-                      "rcu_updater: off waits for its callback spinning with irqs off; lock_torture: irqs "
-                      "while waiting for and holding a lock (off: spin_lock_irqsave)"};
+  sim::EnumParam<IrqState> irqs{
+      *this,
+      "irqs",
+      IrqState::kOn,
+      {{"on", IrqState::kOn}, {"off", IrqState::kOff}},
+      "ipi_storm: irqs while calling and waiting (off: local_irq_save around it); "
+      "rcu_updater: off waits for its callback spinning with irqs off; lock_torture: irqs "
+      "while waiting for and holding a lock (off: spin_lock_irqsave)"};
   sim::BoolParam wait{*this, "wait", true,
                       "ipi_storm: wait until the function ran (synchronous call)"};
-  sim::EnumParam mode{*this,
-                      "mode",
-                      "single",
-                      {"single", "many"},
-                      "ipi_storm: smp_call_function_single to one target per call, or "
-                      "smp_call_function_many to all targets"};
+  sim::EnumParam<CallMode> mode{*this,
+                                "mode",
+                                CallMode::kSingle,
+                                {{"single", CallMode::kSingle}, {"many", CallMode::kMany}},
+                                "ipi_storm: smp_call_function_single to one target per call, or "
+                                "smp_call_function_many to all targets"};
   sim::DurationParam interval{
       *this, "interval",   10 * sim::kMicrosecond,
       0,     sim::kSecond, "ipi_storm, RCU workloads: computation between two calls, in `chunk` steps"};
@@ -113,12 +120,12 @@ struct WorkloadParams : sim::ParamSet {
                            "srcu_reader: sleep inside each read section (schedule_timeout)"};
   sim::IntParam domain{*this, "domain", 0, 0, 7,
                        "srcu_reader, srcu_updater: the SRCU domain (srcu_struct) used"};
-  sim::EnumParam role{*this,
-                      "role",
-                      "invalidate",
-                      {"invalidate", "churn"},
-                      "mmu_notifier_torture: run invalidate walks, or register / unregister / "
-                      "free notifiers"};
+  sim::EnumParam<NotifierRole> role{
+      *this,
+      "role",
+      NotifierRole::kInvalidate,
+      {{"invalidate", NotifierRole::kInvalidate}, {"churn", NotifierRole::kChurn}},
+      "mmu_notifier_torture: run invalidate walks, or register / unregister / free notifiers"};
   // nmi_time_reader: scripted NMI times, read by load() since it is a list of durations.
   std::vector<sim::Tick> at;
   void load(const sim::Node& node) override;

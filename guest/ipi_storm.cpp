@@ -40,8 +40,8 @@ void IpiStorm::run(cpu::GuestCpu& cpu) {
   std::vector<int> targets;
   for (std::int64_t t : p_.targets.value)
     if (t != cpu.id()) targets.push_back(static_cast<int>(t));
-  const bool many = p_.mode.value == "many";
-  const bool irqs_off = p_.irqs.value == "off";
+  const bool many = p_.mode.value == CallMode::kMany;
+  const bool irqs_off = p_.irqs.value == IrqState::kOff;
   const bool wait = p_.wait.value;
   const sim::Tick work = p_.work.value;
   for (sim::Tick left = p_.start.value; left > 0; left -= p_.chunk.value)

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "guest/locks/lock_registry.hpp"
+#include "guest/trace_kinds.hpp"
 
 namespace vcpusim::guest {
 
@@ -26,8 +27,8 @@ void LockTorture::run(cpu::GuestCpu& cpu, const WorkloadParams& p) {
   for (std::int64_t l : p.locks.value) mine.push_back(static_cast<int>(l));
   if (mine.empty())
     for (std::size_t l = 0; l < locks_.size(); ++l) mine.push_back(static_cast<int>(l));
-  const bool exp = p.hold_dist.value == "exponential";
-  const bool irqs_off = p.irqs.value == "off";
+  const bool exp = p.hold_dist.value == HoldDist::kExponential;
+  const bool irqs_off = p.irqs.value == IrqState::kOff;
   for (std::int64_t n = 0; p.count.value == 0 || n < p.count.value; ++n) {
     const int index = mine[static_cast<std::size_t>(rng.below(mine.size()))];
     const bool flags = irqs_off ? cpu.local_irq_save() : true;
@@ -60,7 +61,7 @@ void LockTorture::acquire(cpu::GuestCpu& cpu, int index) {
   s.waiters.erase(std::find(s.waiters.begin(), s.waiters.end(), cpu.id()));
   if (mutex_) mutex_->acquired(index, s.lock->name(), cpu.id(), cpu.now());
   s.holder = cpu.id();
-  cpu.trace("lock.acquire", label);
+  cpu.trace(trace_kind::kLockAcquire, label);
   ++s.acquisitions;
   const sim::Tick waited = cpu.now() - start;
   const sim::Tick in_halt = cpu.halted_time() - halted;
@@ -75,7 +76,7 @@ void LockTorture::release(cpu::GuestCpu& cpu, int index) {
   Stats& s = locks_[static_cast<std::size_t>(index)];
   if (mutex_) mutex_->released(index, cpu.id());
   s.holder = -1;
-  cpu.trace("lock.release", s.lock->label_id());
+  cpu.trace(trace_kind::kLockRelease, s.lock->label_id());
   const std::uint64_t kicks = cpu.counters().kicks_sent;
   s.lock->unlock(cpu);
   s.kicks += cpu.counters().kicks_sent - kicks;
@@ -95,8 +96,9 @@ void LockTorture::check_waiter_preemption(int index) {
   if (!stalled) return;
   ++s.waiter_preemptions;
   sim::Kernel& k = machine_.kernel();
-  k.recorder().note(k.now(), machine_.vcpu(s.waiters.front()).component(), "lock.lwp",
-                    s.lock->label_id(), static_cast<std::int64_t>(s.waiters.size()));
+  k.recorder().note(k.now(), machine_.vcpu(s.waiters.front()).component(),
+                    trace_kind::kLockWaiterPreempted, s.lock->label_id(),
+                    static_cast<std::int64_t>(s.waiters.size()));
 }
 
 void LockTorture::preempted(int v) {
@@ -105,8 +107,8 @@ void LockTorture::preempted(int v) {
     Stats& s = locks_[i];
     if (s.holder == v && !s.waiters.empty()) {
       ++s.holder_preemptions;
-      k.recorder().note(k.now(), machine_.vcpu(v).component(), "lock.lhp", s.lock->label_id(),
-                        static_cast<std::int64_t>(s.waiters.size()));
+      k.recorder().note(k.now(), machine_.vcpu(v).component(), trace_kind::kLockHolderPreempted,
+                        s.lock->label_id(), static_cast<std::int64_t>(s.waiters.size()));
     } else if (s.holder < 0 && !s.waiters.empty() &&
                (s.lock->fair()
                     ? s.waiters.front() == v

@@ -13,7 +13,7 @@ void pause(cpu::GuestCpu& cpu, GuestScheduler& sched, const WorkloadParams& p) {
 
 void mmu_notifier_torture(cpu::GuestCpu& cpu, GuestScheduler& sched, MmuNotifierList& list,
                           const WorkloadParams& p) {
-  const bool churn = p.role.value == "churn";
+  const bool churn = p.role.value == NotifierRole::kChurn;
   for (std::int64_t i = 0; p.count.value == 0 || i < p.count.value; ++i) {
     if (churn) {
       const MmuNotifierList::Handle h = list.register_notifier(cpu);

@@ -41,15 +41,16 @@ struct RcuParams : sim::ParamSet {
                                    "re-checks (srcu_retry_check_delay, 5us apart) failed"};
 };
 
-// In the order of `variant`'s choices (sim::EnumParam::as).
 enum class MmuNotifierVariant { kRcu, kRcuSeqlock, kSrcu };
 
 struct MmuNotifierParams : sim::ParamSet {
-  sim::EnumParam variant{
+  sim::EnumParam<MmuNotifierVariant> variant{
       *this,
       "variant",
-      "srcu",
-      {"rcu", "rcu-seqlock", "srcu"},
+      MmuNotifierVariant::kSrcu,
+      {{"rcu", MmuNotifierVariant::kRcu},
+       {"rcu-seqlock", MmuNotifierVariant::kRcuSeqlock},
+       {"srcu", MmuNotifierVariant::kSrcu}},
       "rcu: walk the list under rcu_read_lock while a method sleeps (broken: unregister's grace "
       "period can end under the walker); rcu-seqlock: drop the RCU read lock around each method "
       "and restart the walk when the list's seqcount moved (seed 004); srcu: walk inside an SRCU "

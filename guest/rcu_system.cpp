@@ -23,7 +23,7 @@ Srcu& RcuSystem::srcu(int domain) {
 
 MmuNotifierList& RcuSystem::mmu_notifiers() {
   if (!mmu_) {
-    if (params_.mmu_notifier.variant.as<MmuNotifierVariant>() == MmuNotifierVariant::kSrcu)
+    if (params_.mmu_notifier.variant.value == MmuNotifierVariant::kSrcu)
       mm_srcu_ = std::make_unique<Srcu>(machine_, sched_, params_.rcu, "mmu_notifier");
     mmu_ = std::make_unique<MmuNotifierList>(machine_, sched_, objects_, rcu_, mm_srcu_.get(),
                                              params_.mmu_notifier);

@@ -29,7 +29,7 @@ void rcu_updater(cpu::GuestCpu& cpu, GuestScheduler& sched, Rcu& rcu, const Work
   cpu::Word& ran =
       cpu.machine().memory().word("rcu_updater.vcpu" + std::to_string(cpu.id()) + ".callback_ran");
   for (std::int64_t i = 0; more(p, i); ++i) {
-    if (p.irqs.value == "on") {
+    if (p.irqs.value == IrqState::kOn) {
       rcu.synchronize(cpu);
     } else {
       // The mistake seed 002 warns about: this CPU's own quiescent state can never come.

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "cpu/guest_api.hpp"
+#include "guest/trace_kinds.hpp"
 
 namespace vcpusim::guest {
 
@@ -30,13 +31,13 @@ class Seqcount {
   // The sole writer's increment: a load and a store (not atomic: writers are serialised).
   void write_begin(cpu::GuestCpu& cpu) {
     cpu.store(seq_, cpu.load(seq_) + 1);
-    cpu.trace("seq.write_begin", seq_.id);
+    cpu.trace(trace_kind::kSeqWriteBegin, seq_.id);
     cpu.smp_wmb();
   }
   void write_end(cpu::GuestCpu& cpu) {
     cpu.smp_wmb();
     cpu.store(seq_, cpu.load(seq_) + 1);
-    cpu.trace("seq.write_end", seq_.id);
+    cpu.trace(trace_kind::kSeqWriteEnd, seq_.id);
   }
   cpu::Word& word() { return seq_; }
 

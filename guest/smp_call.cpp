@@ -13,7 +13,7 @@ std::string vcpu(int c) {
 
 SmpCall::SmpCall(cpu::Machine& machine, const SmpCallParams& params, bool report_misuse)
     : machine_(machine), report_misuse_(report_misuse) {
-  variant_ = params.variant.as<Variant>();
+  variant_ = params.variant.value;
   const int n = machine.vcpu_count();
   cpu::Memory& mem = machine.memory();
   for (int c = 0; c < n; ++c) {

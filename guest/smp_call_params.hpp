@@ -4,15 +4,17 @@
 
 namespace vcpusim::guest {
 
-// In the order of `variant`'s choices (sim::EnumParam::as).
 enum class SmpCallVariant { kIrqsOffAllowed, kAssert, kPollOwnQueue, kGlobalLock };
 
 struct SmpCallParams : sim::ParamSet {
-  sim::EnumParam variant{
+  sim::EnumParam<SmpCallVariant> variant{
       *this,
       "variant",
-      "assert-irqs-enabled",
-      {"irqs-off-allowed", "assert-irqs-enabled", "poll-own-queue", "global-lock"},
+      SmpCallVariant::kAssert,
+      {{"irqs-off-allowed", SmpCallVariant::kIrqsOffAllowed},
+       {"assert-irqs-enabled", SmpCallVariant::kAssert},
+       {"poll-own-queue", SmpCallVariant::kPollOwnQueue},
+       {"global-lock", SmpCallVariant::kGlobalLock}},
       "irqs-off-allowed: callers may wait with irqs off (two such callers can deadlock); "
       "assert-irqs-enabled: mainline, a call with irqs off is reported (api_misuse) and not "
       "made; poll-own-queue: a waiting caller runs its own call queue (seed 002 idea #5); "

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "guest/timekeeping_laws.hpp"
+
 namespace vcpusim::guest {
 
 Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
@@ -10,20 +12,19 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
       params_(params),
       costs_(costs),
       component_(machine.kernel().components().add("timekeeping", "timekeeping")),
-      variant_(params.variant.as<TkVariant>()),
-      direction_(params.ntp.direction.as<NtpDirection>()),
+      variant_(params.variant.value),
+      direction_(params.ntp.direction.value),
       tk_seq_(machine.memory().word("tk_core.seq")),
       vdso_seq_(machine.memory().word("vdso.seq")),
       tk_(make_clock_words(machine.memory(), "tk_core.timekeeper", tk_seq_.word().line)),
       vdso_(make_clock_words(machine.memory(), "vdso.data", vdso_seq_.word().line)),
-      nmi_(machine, params.nmi_variant.as<NmiVariant>(), tk_seq_, tk_, costs.read_compute.value) {
+      nmi_(machine, params.nmi_variant.value, tk_seq_, tk_, costs.read_compute.value) {
   tk_seq_.set_writer(static_cast<int>(params.cpu.value));
   const auto shift = static_cast<std::uint64_t>(params.shift.value);
   const auto hz = static_cast<std::uint64_t>(params.hz.value);
   const auto freq = static_cast<std::uint64_t>(machine.tsc_frequency());
-  // mult so that cycles * mult >> shift is nanoseconds, rounded to nearest.
-  initial_mult_ =
-      static_cast<std::uint64_t>(((static_cast<u128>(kNsecPerSec) << shift) + freq / 2) / freq);
+  initial_mult_ = static_cast<std::uint64_t>(
+      tk_law::initial_mult(machine.tsc_frequency(), params.shift.value));
   shadow_ = ClockBase{0, initial_mult_, shift, 0, 0};
   cycle_interval_ = freq / hz;
   xtime_interval_ = cycle_interval_ * initial_mult_;
@@ -43,15 +44,9 @@ void Timekeeping::install(sim::MonotonicTimeCheck* monotonic) {
 std::int64_t Timekeeping::ntp_adjustment() {
   const NtpParams& ntp = params_.ntp;
   if (direction_ == NtpDirection::kNone) return 0;
-  if (updates_ % static_cast<std::uint64_t>(ntp.every_ticks.value) != 0) return 0;
-  std::int64_t step = ntp.mult_steps.value;
-  if (step == 0)
-    step = std::max<std::int64_t>(
-        1, std::llround(static_cast<double>(initial_mult_) * ntp.ppm.value / 1e6));
-  const std::int64_t n = adjustments_++;
-  if (direction_ == NtpDirection::kUp) return step;
-  if (direction_ == NtpDirection::kAlternating && n % 2 == 1) return step;
-  return -step;
+  if (!tk_law::ntp_adjusts(updates_, ntp.every_ticks.value)) return 0;
+  const std::int64_t step = tk_law::ntp_step(ntp, static_cast<std::int64_t>(initial_mult_));
+  return tk_law::ntp_adjustment(direction_, adjustments_++, step);
 }
 
 void Timekeeping::accumulate(std::uint64_t c0) {

@@ -4,17 +4,19 @@
 
 namespace vcpusim::guest {
 
-// In the order of the choices of the parameters they resolve (sim::EnumParam::as).
 enum class NtpDirection { kNone, kDown, kUp, kAlternating };
 enum class TkVariant { kLegacy, kSplitPublish, kShadow, kReanchor };
 enum class NmiVariant { kNaive, kOwnerShadow, kNoBarrier, kLatch };
 
 struct NtpParams : sim::ParamSet {
-  sim::EnumParam direction{
+  sim::EnumParam<NtpDirection> direction{
       *this,
       "direction",
-      "none",
-      {"none", "down", "up", "alternating"},
+      NtpDirection::kNone,
+      {{"none", NtpDirection::kNone},
+       {"down", NtpDirection::kDown},
+       {"up", NtpDirection::kUp},
+       {"alternating", NtpDirection::kAlternating}},
       "how NTP moves mult at each adjustment: lower it (slew the clock slower, "
       "cumulative), raise it, alternate down/up, or leave it"};
   sim::RealParam ppm{*this, "ppm",
@@ -32,20 +34,26 @@ struct NtpParams : sim::ParamSet {
 
 struct TimekeepingParams : sim::ParamSet {
   TimekeepingParams() { add_section("ntp", ntp, "NTP frequency adjustment"); }
-  sim::EnumParam variant{
+  sim::EnumParam<TkVariant> variant{
       *this,
       "variant",
-      "shadow",
-      {"legacy", "split-publish", "shadow", "reanchor"},
+      TkVariant::kShadow,
+      {{"legacy", TkVariant::kLegacy},
+       {"split-publish", TkVariant::kSplitPublish},
+       {"shadow", TkVariant::kShadow},
+       {"reanchor", TkVariant::kReanchor}},
       "legacy: whole update under the write seqcount; split-publish: vDSO page "
       "published after the seqcount is released; shadow: mainline shadow "
       "timekeeper, vDSO and copy inside one write section; reanchor: the clock is "
       "read again inside the write section and the new line anchored there"};
-  sim::EnumParam nmi_variant{
+  sim::EnumParam<NmiVariant> nmi_variant{
       *this,
       "nmi_variant",
-      "naive",
-      {"naive", "owner-shadow", "owner-shadow-no-barrier", "latch"},
+      NmiVariant::kNaive,
+      {{"naive", NmiVariant::kNaive},
+       {"owner-shadow", NmiVariant::kOwnerShadow},
+       {"owner-shadow-no-barrier", NmiVariant::kNoBarrier},
+       {"latch", NmiVariant::kLatch}},
       "how NMI handlers read time (seed 000): naive: through tk_core's seqcount; owner-shadow: "
       "the writer records its CPU and a copy of the old timekeeper, with barriers, and an NMI on "
       "that CPU reads the copy; owner-shadow-no-barrier: the same without the barriers (the owner "

@@ -3,12 +3,19 @@
 #include <algorithm>
 
 #include "cpu/trace_lanes.hpp"
+#include "guest/trace_kinds.hpp"
 
 namespace vcpusim::guest {
 
 const std::vector<std::string>& GuestTraceVocabulary::categories() {
-  static const std::vector<std::string> all = {"read", "timekeeping", "rcu"};
+  static const std::vector<std::string> all = {"lock", "seqcount", "read", "timekeeping", "rcu"};
   return all;
+}
+
+std::vector<std::string> GuestTraceVocabulary::kinds() const {
+  using namespace trace_kind;
+  return {kLockAcquire,         kLockRelease,   kLockHolderPreempted,
+          kLockWaiterPreempted, kSeqWriteBegin, kSeqWriteEnd};
 }
 
 void GuestTraceVocabulary::declare(sim::TraceBuilder& b) {
@@ -19,7 +26,10 @@ void GuestTraceVocabulary::declare(sim::TraceBuilder& b) {
   const sim::Components& components = b.components();
   for (int c = 0; c < components.size(); ++c) {
     const std::string& g = components.at(c).group;
-    group_.push_back(g == "clock" ? Group::kClock : g == "rcu" ? Group::kRcu : Group::kOther);
+    group_.push_back(g == "clock"  ? Group::kClock
+                     : g == "rcu"  ? Group::kRcu
+                     : g == "vcpu" ? Group::kVcpu
+                                   : Group::kOther);
     if (g == "clock") {
       const int v = components.at(c).index;
       if (static_cast<std::size_t>(v) >= lane_.size())
@@ -101,6 +111,8 @@ void GuestTraceVocabulary::handle(const sim::EventView& e, sim::TraceBuilder& b)
   const Group g = group_[static_cast<std::size_t>(e.component)];
   if (g == Group::kRcu) {
     handle_rcu(e, b);
+  } else if (g == Group::kVcpu) {
+    vcpu_note(e, b);
   } else if (g == Group::kClock) {
     read(b.components().at(e.component).index, e, b);
   } else if (sim::kind_is(e, "tk.read")) {
@@ -117,6 +129,30 @@ void GuestTraceVocabulary::handle(const sim::EventView& e, sim::TraceBuilder& b)
   } else if (sim::kind_is(e, "tk.published")) {
     b.close_span("timekeeping", 0);
     b.set_signal(tk_signal_, 0);
+  }
+}
+
+// A note a guest model recorded on vCPU v's lane (trace_kinds.hpp).
+void GuestTraceVocabulary::vcpu_note(const sim::EventView& e, sim::TraceBuilder& b) {
+  using namespace trace_kind;
+  const int v = b.components().at(e.component).index;
+  if (sim::kind_is(e, kLockAcquire)) {
+    b.open_span("lock", e.a, cpu::kVmPid, cpu::vcpu_tid(v),
+                {"lock " + b.label(e.a) + " held by vCPU" + std::to_string(v), "lock", "id", e.a,
+                 "vcpu", v});
+  } else if (sim::kind_is(e, kLockRelease)) {
+    b.close_span("lock", e.a);
+  } else if (sim::kind_is(e, kLockHolderPreempted) || sim::kind_is(e, kLockWaiterPreempted)) {
+    const char* what = sim::kind_is(e, kLockHolderPreempted) ? "lock holder preempted: "
+                                                             : "next waiter preempted: ";
+    b.instant(b.find_lane(cpu::kVmPid, cpu::vcpu_tid(v)),
+              what + b.label(e.a) + " (" + std::to_string(e.b) + " waiting)", "lock");
+  } else if (sim::kind_is(e, kSeqWriteBegin)) {
+    b.open_span("seqcount", e.a, cpu::kVmPid, cpu::vcpu_tid(v),
+                {"write " + b.label(e.a) + " by vCPU" + std::to_string(v), "seqcount", "id", e.a,
+                 "vcpu", v});
+  } else if (sim::kind_is(e, kSeqWriteEnd)) {
+    b.close_span("seqcount", e.a);
   }
 }
 

@@ -6,7 +6,9 @@
 // in --trace-kinds every read is an instant. RCU (group "rcu"): each grace period as an async
 // span "RCU GP" on the grace-period kthread's vCPU, a mark on the lane of the vCPU whose
 // quiescent state ended it ("GP waited for this vCPU"), per-vCPU quiescent-state marks, and read
-// sections as spans "vCPUn rcu read".
+// sections as spans "vCPUn rcu read". The notes guest models record on a vCPU's lane
+// (trace_kinds.hpp), claimed by kind: lock holds and seqcount write sections as async spans, and
+// lock_torture's holder and waiter preemptions as marks.
 #pragma once
 #include <deque>
 #include <map>
@@ -25,6 +27,7 @@ class GuestTraceVocabulary final : public sim::TraceVocabulary {
   static const std::vector<std::string>& categories();
 
   std::vector<std::string> groups() const override { return {"timekeeping", "clock", "rcu"}; }
+  std::vector<std::string> kinds() const override;
   void declare(sim::TraceBuilder& b) override;
   void handle(const sim::EventView& e, sim::TraceBuilder& b) override;
   void finish(sim::TraceBuilder& b) override;
@@ -41,6 +44,7 @@ class GuestTraceVocabulary final : public sim::TraceVocabulary {
     std::int64_t count = 0;
   };
   void handle_rcu(const sim::EventView& e, sim::TraceBuilder& b);
+  void vcpu_note(const sim::EventView& e, sim::TraceBuilder& b);
   void read(int vcpu, const sim::EventView& e, sim::TraceBuilder& b);
   void close_bin(int vcpu, sim::TraceBuilder& b, sim::Tick next);
   const std::string& read_name(const char* kind);
@@ -52,7 +56,7 @@ class GuestTraceVocabulary final : public sim::TraceVocabulary {
   bool every_read_ = false;
   sim::Tick from_ = 0;                      // the window start
   sim::Tick update_begin_ = sim::kForever;  // the start of the update being computed (tk.read)
-  enum class Group { kOther, kClock, kRcu };
+  enum class Group { kOther, kClock, kRcu, kVcpu };
   std::vector<Group> group_;                                    // per component id
   std::vector<int> lane_;                                       // per vCPU
   std::deque<std::pair<const char*, std::string>> read_names_;  // by interned kind (stable)

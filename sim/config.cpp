@@ -235,14 +235,7 @@ Json BoolParam::schema() const {
 Json StringParam::schema() const {
   return {{"type", "string"}, {"default", value}, {"description", doc()}};
 }
-int EnumParam::index() const {
-  const auto it = std::find(choices_.begin(), choices_.end(), value);
-  if (it == choices_.end())
-    throw SimError(std::string(name()) + ": '" + value + "' is not one of its choices");
-  return static_cast<int>(it - choices_.begin());
-}
-
-Json EnumParam::schema() const {
+Json ChoiceParam::schema() const {
   return {{"enum", choices_}, {"default", value}, {"description", doc()}};
 }
 Json DurationParam::schema() const {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/error.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::sim {
@@ -118,26 +119,67 @@ class StringParam final : public ParamBase {
   std::string value;
 };
 
-class EnumParam final : public ParamBase {
+// A string among fixed choices, read by name (a workload kind or lock algorithm is looked up in
+// a registry by its name). A choice the model branches on is an EnumParam.
+class ChoiceParam final : public ParamBase {
  public:
-  EnumParam(ParamSet& o, const char* name, std::string def, std::vector<std::string> choices,
-            const char* doc)
+  ChoiceParam(ParamSet& o, const char* name, std::string def, std::vector<std::string> choices,
+              const char* doc)
       : ParamBase(o, name, doc), value(std::move(def)), choices_(std::move(choices)) {}
   void load(const Node& n) override { value = n.as_enum(choices_); }
   Json to_json() const override { return value; }
   Json schema() const override;
-  // The chosen value's position among the choices (SimError when `value` is not one). A model
-  // resolves it once, at construction, into an enum declared next to the parameter in the order
-  // of the choices: as<Variant>().
-  int index() const;
-  template <class E>
-  E as() const {
-    return static_cast<E>(index());
-  }
   std::string value;
 
  private:
   std::vector<std::string> choices_;
+};
+
+// A choice among values of the model's enum E: each name is mapped to its value explicitly, so
+// the order of the list means nothing to the model. The scenario reads and writes the name.
+template <class E>
+class EnumParam final : public ParamBase {
+ public:
+  struct Choice {
+    const char* name;
+    E value;
+  };
+  // SimError when two choices share a name or a value, or `def` is not among them.
+  EnumParam(ParamSet& o, const char* name, E def, std::vector<Choice> choices, const char* doc)
+      : ParamBase(o, name, doc), value(def), choices_(std::move(choices)) {
+    for (std::size_t i = 0; i < choices_.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (std::string(choices_[i].name) == choices_[j].name ||
+            choices_[i].value == choices_[j].value)
+          throw SimError(std::string(name) + ": choice \"" + choices_[i].name +
+                         "\" repeats a name or a value");
+    text();  // throws when `def` is none of the choices
+  }
+  void load(const Node& n) override {
+    const std::string chosen = n.as_enum(names());
+    for (const Choice& c : choices_)
+      if (chosen == c.name) value = c.value;
+  }
+  Json to_json() const override { return text(); }
+  Json schema() const override {
+    return {{"enum", names()}, {"default", text()}, {"description", doc()}};
+  }
+  // The name of `value` (SimError when no choice maps to it).
+  const char* text() const {
+    for (const Choice& c : choices_)
+      if (c.value == value) return c.name;
+    throw SimError(std::string(name()) + ": the value is none of its choices");
+  }
+  const std::vector<Choice>& choices() const { return choices_; }
+  E value;
+
+ private:
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const Choice& c : choices_) out.emplace_back(c.name);
+    return out;
+  }
+  std::vector<Choice> choices_;
 };
 
 class DurationParam final : public ParamBase {

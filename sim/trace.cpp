@@ -65,6 +65,14 @@ TraceBuilder::TraceBuilder(const TraceInfo& info, const Components& components,
     for (const std::string& g : v->groups())
       for (int c = 0; c < components_.size(); ++c)
         if (components_.at(c).group == g) owner_[static_cast<std::size_t>(c)] = v;
+  for (TraceVocabulary* v : vocabularies_)
+    for (const std::string& k : v->kinds()) {
+      Kind& kind = kinds_[k];
+      kind.text = std::make_unique<char[]>(k.size() + 1);
+      std::strcpy(kind.text.get(), k.c_str());
+      kind.claimed_by = v;
+      claims_ = true;
+    }
   for (TraceVocabulary* v : vocabularies_) v->declare(*this);
   violation_signal_ = add_signal(violation_scope_, "violations", 16, 0);
   begin_output();

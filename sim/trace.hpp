@@ -99,6 +99,9 @@ class TraceVocabulary {
   virtual ~TraceVocabulary() = default;
   // Component groups (sim::Components::Entry::group) whose events this vocabulary translates.
   virtual std::vector<std::string> groups() const = 0;
+  // Event kinds it translates whichever component recorded them (a guest model's notes on a
+  // vCPU's lane): such an event goes to it, not to the vocabulary of the recorder's group.
+  virtual std::vector<std::string> kinds() const { return {}; }
   // Declares processes, lanes, counters and signals, before the first event.
   virtual void declare(TraceBuilder& b) = 0;
   virtual void handle(const EventView& e, TraceBuilder& b) = 0;
@@ -148,7 +151,8 @@ class TraceBuilder final : public EventSink {
  public:
   using CounterKey = std::pair<int, std::int64_t>;  // counters are re-emitted in this order
 
-  // Vocabularies declare in the order given; each event goes to the one owning its group.
+  // Vocabularies declare in the order given; each event goes to the one claiming its kind, else
+  // to the one owning its group.
   // `components` must be complete and outlive the builder.
   TraceBuilder(const TraceInfo& info, const Components& components, const TraceFilter& filter,
                std::vector<TraceVocabulary*> vocabularies, TraceTargets targets);
@@ -255,6 +259,10 @@ class TraceBuilder final : public EventSink {
     EventView e;
     TraceVocabulary* owner;
   };
+  struct Kind {  // an interned event kind
+    std::unique_ptr<char[]> text;
+    TraceVocabulary* claimed_by = nullptr;
+  };
   struct Tentative {  // an instant kept if a violation comes by `until`
     NearViolation i;
     Tick ts;
@@ -269,7 +277,7 @@ class TraceBuilder final : public EventSink {
   void process_event(const Input& in);
   void expire_tentative(Tick t);
   void keep_tentative(const Tentative& t);
-  const char* intern(const char* kind);
+  const Kind& intern(const char* kind);
   void advance(Tick t);
   void enter(Tick from);
   void leave(Tick to);
@@ -323,8 +331,9 @@ class TraceBuilder final : public EventSink {
   Tick last_violation_ = -1;
   Tick last_event_ = 0;
   bool stopped_ = false;  // past the window: events are no longer handled
-  std::unordered_map<std::string, std::unique_ptr<char[]>> kinds_;
-  std::unordered_map<const char*, const char*> kind_cache_;  // by the recorder's pointer
+  std::unordered_map<std::string, Kind> kinds_;
+  std::unordered_map<const char*, const Kind*> kind_cache_;  // by the recorder's pointer
+  bool claims_ = false;  // some vocabulary claims kinds
 
   // Output held back until no earlier event can be drawn any more.
   std::uint64_t next_seq_ = 1;

@@ -22,8 +22,13 @@ void TraceBuilder::event(const EventView& e) {
   }
   const bool owned = e.component >= 0 && static_cast<std::size_t>(e.component) < owner_.size();
   TraceVocabulary* owner = owned ? owner_[static_cast<std::size_t>(e.component)] : nullptr;
-  instant_events_.push_back(
-      Input{EventView{e.time, e.component, owner ? intern(e.kind) : "", e.a, e.b}, owner});
+  const char* kind = "";
+  if (owner || claims_) {
+    const Kind& k = intern(e.kind);
+    kind = k.text.get();
+    if (k.claimed_by) owner = k.claimed_by;
+  }
+  instant_events_.push_back(Input{EventView{e.time, e.component, kind, e.a, e.b}, owner});
 }
 
 void TraceBuilder::violation(const TraceViolation& v) {
@@ -34,17 +39,19 @@ void TraceBuilder::violation(const TraceViolation& v) {
   violations_in_.insert(at, v);
 }
 
-const char* TraceBuilder::intern(const char* kind) {
+const TraceBuilder::Kind& TraceBuilder::intern(const char* kind) {
   auto cached = kind_cache_.find(kind);
-  if (cached != kind_cache_.end() && std::strcmp(cached->second, kind) == 0) return cached->second;
+  if (cached != kind_cache_.end() && std::strcmp(cached->second->text.get(), kind) == 0)
+    return *cached->second;
   auto it = kinds_.find(kind);
   if (it == kinds_.end()) {
-    auto copy = std::make_unique<char[]>(std::strlen(kind) + 1);
-    std::strcpy(copy.get(), kind);
-    it = kinds_.emplace(kind, std::move(copy)).first;
+    Kind k;
+    k.text = std::make_unique<char[]>(std::strlen(kind) + 1);
+    std::strcpy(k.text.get(), kind);
+    it = kinds_.emplace(kind, std::move(k)).first;
   }
-  kind_cache_[kind] = it->second.get();
-  return it->second.get();
+  kind_cache_[kind] = &it->second;
+  return it->second;
 }
 
 void TraceBuilder::settle_instant() {

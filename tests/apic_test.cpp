@@ -22,9 +22,9 @@ double metric(cpu::Machine& m, const std::string& name) {
 // vCPU0 sends an IPI to vCPU1 every `gap`; vCPU1 computes in 100 ns steps with irqs on and shares
 // pCPU1 with an always-busy host task under round-robin with `quantum`.
 double preempted_latency_p50(sim::Tick quantum, double* running_p50) {
-  Rig rig(2, 2, "rr");
+  Rig rig(2, 2, cpu::SchedulerKind::kRr);
   rig.host.scheduler.rr_quantum.value = quantum;
-  auto& load = rig.add_load("duty", {1});
+  auto& load = rig.add_load(cpu::LoadKind::kDuty, {1});
   load.busy.value = 10 * sim::kSecond;
   auto& m = rig.build();
   m.vcpu(1).set_handler(cpu::Vector::kIpi, [](cpu::GuestCpu&) {});

@@ -55,7 +55,7 @@ struct LoadWindows {
 // 2 pCPUs, a poisson load on pCPU 0, `vcpus` vCPUs of which vCPU0 computes and the rest halt.
 LoadWindows run_with(int vcpus) {
   test::Rig rig(2, vcpus);
-  auto& load = rig.add_load("poisson", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kPoisson, {0});
   load.busy.value = 300 * sim::kMicrosecond;
   load.idle.value = 700 * sim::kMicrosecond;
   rig.kernel.recorder().keep_events(true);

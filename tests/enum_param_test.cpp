@@ -1,55 +1,195 @@
-// A variant string is resolved once, at load, into the model's enum (sim::EnumParam::as): each
-// enum follows its parameter's choices, checked here choice by choice.
+// A choice the model branches on is a sim::EnumParam: each name is mapped to the model's enum
+// value explicitly (sim/config.hpp). Per enum: every choice, set in a catalogue scenario, loads as
+// the value intended for it, the resolved scenario writes the name back, and that resolved
+// scenario loads as the same value again.
 #include <gtest/gtest.h>
 
-#include "cpu/params.hpp"
-#include "guest/smp_call_params.hpp"
-#include "guest/timekeeping_params.hpp"
+#include <functional>
+
+#include "scenario_util.hpp"
 #include "sim/error.hpp"
 
 using namespace vcpusim;
 
 namespace {
+
 template <class E>
-void expect_choices(sim::EnumParam& p, std::vector<std::pair<const char*, E>> expected) {
-  ASSERT_EQ(p.schema()["enum"].size(), expected.size()) << p.name();
-  for (const auto& [name, value] : expected) {
-    p.value = name;
-    EXPECT_EQ(p.as<E>(), value) << p.name() << " = " << name;
+struct Case {
+  const char* name;
+  E value;
+};
+
+// "host.load[0].kind" -> "/host/load/0/kind".
+sim::Json::json_pointer pointer(const std::string& path) {
+  std::string p = "/";
+  for (char c : path) {
+    if (c == '.' || c == '[') {
+      if (p.back() != '/') p += '/';
+    } else if (c != ']') {
+      p += c;
+    }
+  }
+  return sim::Json::json_pointer(p);
+}
+
+// `path` set to each case's name in `file`, after `sets` (each may depend on the name, for a
+// choice that needs its own keys). `param` finds the parameter in a loaded scenario.
+template <class E>
+void expect_round_trips(
+    const std::string& file, const std::string& path, const std::vector<Case<E>>& cases,
+    const std::function<const sim::EnumParam<E>&(const tools::Scenario&)>& param,
+    const std::function<std::vector<std::string>(const std::string&)>& sets =
+        [](const std::string&) { return std::vector<std::string>{}; }) {
+  const auto defaults = tools::Scenario::load(test::scenario_path(file));
+  ASSERT_EQ(param(*defaults).choices().size(), cases.size()) << path << ": a choice is untested";
+  for (const auto& c : cases) {
+    std::vector<std::string> all = sets(c.name);
+    all.push_back(path + "=" + c.name);
+    const auto s = tools::Scenario::load(test::scenario_path(file), all);
+    EXPECT_EQ(param(*s).value, c.value) << path << " = " << c.name;
+    const sim::Json resolved = s->resolved();
+    EXPECT_EQ(resolved.at(pointer(path)), c.name) << path;
+    const auto again = tools::Scenario::from_json(resolved, "resolved " + file);
+    EXPECT_EQ(param(*again).value, c.value) << path << " = " << c.name << ", resolved";
   }
 }
+
 }  // namespace
 
-TEST(EnumParam, ModelEnumsFollowTheChoices) {
-  guest::TimekeepingParams tk;
-  expect_choices<guest::TkVariant>(tk.variant, {{"legacy", guest::TkVariant::kLegacy},
-                                                {"split-publish", guest::TkVariant::kSplitPublish},
-                                                {"shadow", guest::TkVariant::kShadow},
-                                                {"reanchor", guest::TkVariant::kReanchor}});
-  expect_choices<guest::NmiVariant>(tk.nmi_variant,
-                                    {{"naive", guest::NmiVariant::kNaive},
-                                     {"owner-shadow", guest::NmiVariant::kOwnerShadow},
-                                     {"owner-shadow-no-barrier", guest::NmiVariant::kNoBarrier},
-                                     {"latch", guest::NmiVariant::kLatch}});
-  expect_choices<guest::NtpDirection>(tk.ntp.direction,
-                                      {{"none", guest::NtpDirection::kNone},
-                                       {"down", guest::NtpDirection::kDown},
-                                       {"up", guest::NtpDirection::kUp},
-                                       {"alternating", guest::NtpDirection::kAlternating}});
-  guest::SmpCallParams calls;
-  expect_choices<guest::SmpCallVariant>(
-      calls.variant, {{"irqs-off-allowed", guest::SmpCallVariant::kIrqsOffAllowed},
-                      {"assert-irqs-enabled", guest::SmpCallVariant::kAssert},
-                      {"poll-own-queue", guest::SmpCallVariant::kPollOwnQueue},
-                      {"global-lock", guest::SmpCallVariant::kGlobalLock}});
-  cpu::LoadParams load;
-  expect_choices<cpu::LoadKind>(load.kind, {{"duty", cpu::LoadKind::kDuty},
-                                            {"poisson", cpu::LoadKind::kPoisson},
-                                            {"script", cpu::LoadKind::kScript}});
+TEST(EnumParam, TimekeepingVariantRoundTrips) {
+  using V = guest::TkVariant;
+  expect_round_trips<V>(
+      "vdso-time-backwards.json", "guest.timekeeping.variant",
+      {{"legacy", V::kLegacy},
+       {"split-publish", V::kSplitPublish},
+       {"shadow", V::kShadow},
+       {"reanchor", V::kReanchor}},
+      [](const tools::Scenario& s) -> auto& { return s.guest.timekeeping.variant; });
 }
 
-TEST(EnumParam, AValueOutsideTheChoicesIsAnError) {
-  cpu::LoadParams load;
-  load.kind.value = "bursty";
-  EXPECT_THROW(load.kind.index(), sim::SimError);
+TEST(EnumParam, NmiVariantRoundTrips) {
+  using V = guest::NmiVariant;
+  expect_round_trips<V>(
+      "nmi-time-read.json", "guest.timekeeping.nmi_variant",
+      {{"naive", V::kNaive},
+       {"owner-shadow", V::kOwnerShadow},
+       {"owner-shadow-no-barrier", V::kNoBarrier},
+       {"latch", V::kLatch}},
+      [](const tools::Scenario& s) -> auto& { return s.guest.timekeeping.nmi_variant; });
+}
+
+TEST(EnumParam, NtpDirectionRoundTrips) {
+  using V = guest::NtpDirection;
+  expect_round_trips<V>(
+      "vdso-time-backwards.json", "guest.timekeeping.ntp.direction",
+      {{"none", V::kNone}, {"down", V::kDown}, {"up", V::kUp}, {"alternating", V::kAlternating}},
+      [](const tools::Scenario& s) -> auto& { return s.guest.timekeeping.ntp.direction; });
+}
+
+TEST(EnumParam, SmpCallVariantRoundTrips) {
+  using V = guest::SmpCallVariant;
+  expect_round_trips<V>("ipi-deadlock.json", "guest.smp_call.variant",
+                        {{"irqs-off-allowed", V::kIrqsOffAllowed},
+                         {"assert-irqs-enabled", V::kAssert},
+                         {"poll-own-queue", V::kPollOwnQueue},
+                         {"global-lock", V::kGlobalLock}},
+                        [](const tools::Scenario& s) -> auto& { return s.guest.smp_call.variant; });
+}
+
+TEST(EnumParam, MmuNotifierVariantRoundTrips) {
+  using V = guest::MmuNotifierVariant;
+  expect_round_trips<V>(
+      "mmu-notifier-sleep.json", "guest.mmu_notifier.variant",
+      {{"rcu", V::kRcu}, {"rcu-seqlock", V::kRcuSeqlock}, {"srcu", V::kSrcu}},
+      [](const tools::Scenario& s) -> auto& { return s.guest.mmu_notifier.variant; });
+}
+
+TEST(EnumParam, PvHashOrderRoundTrips) {
+  using V = guest::PvHashOrder;
+  expect_round_trips<V>(
+      "pv-hash-race.json", "guest.locks.pv_hash_order",
+      {{"hash-then-slow", V::kHashThenSlow}, {"slow-then-hash", V::kSlowThenHash}},
+      [](const tools::Scenario& s) -> auto& { return s.guest.locks.pv_hash_order; });
+}
+
+TEST(EnumParam, PvHashLookupRoundTrips) {
+  using V = guest::PvHashLookup;
+  expect_round_trips<V>(
+      "pv-hash-race.json", "guest.locks.pv_hash_lookup",
+      {{"probe-until-found", V::kProbeUntilFound}, {"stop-at-empty", V::kStopAtEmpty}},
+      [](const tools::Scenario& s) -> auto& { return s.guest.locks.pv_hash_lookup; });
+}
+
+TEST(EnumParam, SchedulerPolicyRoundTrips) {
+  using V = cpu::SchedulerKind;
+  expect_round_trips<V>("vdso-time-backwards.json", "host.scheduler.policy",
+                        {{"fair", V::kFair}, {"rr", V::kRr}},
+                        [](const tools::Scenario& s) -> auto& { return s.host.scheduler.policy; });
+}
+
+TEST(EnumParam, LoadKindRoundTrips) {
+  using V = cpu::LoadKind;
+  // Each kind takes its own keys: the load is replaced by one of that kind.
+  expect_round_trips<V>(
+      "vdso-time-backwards.json", "host.load[0].kind",
+      {{"duty", V::kDuty}, {"poisson", V::kPoisson}, {"script", V::kScript}},
+      [](const tools::Scenario& s) -> auto& { return s.host.load.at(0)->kind; },
+      [](const std::string& kind) {
+        const std::string keys = kind == "script" ? R"("windows": [["1ms", "2ms"]])"
+                                                  : R"("busy": "1ms", "idle": "3ms")";
+        return std::vector<std::string>{R"(host.load=[{"kind": ")" + kind +
+                                        R"(", "cpus": [0], )" + keys + "}]"};
+      });
+}
+
+TEST(EnumParam, HoldDistRoundTrips) {
+  using V = guest::HoldDist;
+  expect_round_trips<V>(
+      "lock-holder-preemption.json", "guest.workloads[0].hold_dist",
+      {{"fixed", V::kFixed}, {"exponential", V::kExponential}},
+      [](const tools::Scenario& s) -> auto& { return s.guest.workloads.at(0)->hold_dist; });
+}
+
+TEST(EnumParam, IrqStateRoundTrips) {
+  using V = guest::IrqState;
+  expect_round_trips<V>(
+      "ipi-deadlock.json", "guest.workloads[0].irqs", {{"on", V::kOn}, {"off", V::kOff}},
+      [](const tools::Scenario& s) -> auto& { return s.guest.workloads.at(0)->irqs; });
+}
+
+TEST(EnumParam, CallModeRoundTrips) {
+  using V = guest::CallMode;
+  expect_round_trips<V>(
+      "ipi-deadlock.json", "guest.workloads[0].mode", {{"single", V::kSingle}, {"many", V::kMany}},
+      [](const tools::Scenario& s) -> auto& { return s.guest.workloads.at(0)->mode; });
+}
+
+TEST(EnumParam, NotifierRoleRoundTrips) {
+  using V = guest::NotifierRole;
+  expect_round_trips<V>(
+      "mmu-notifier-sleep.json", "guest.workloads[0].role",
+      {{"invalidate", V::kInvalidate}, {"churn", V::kChurn}},
+      [](const tools::Scenario& s) -> auto& { return s.guest.workloads.at(0)->role; });
+}
+
+namespace {
+enum class Colour { kRed, kGreen, kBlue };
+struct Palette : sim::ParamSet {};
+}  // namespace
+
+// The mapping is checked where it is written: two names for one value (or one name twice) would
+// resolve a scenario to a name other than the one it was given, and a default outside the choices
+// could not be written back.
+TEST(EnumParam, AmbiguousOrIncompleteChoicesAreAModelError) {
+  Palette p;
+  using C = sim::EnumParam<Colour>;
+  EXPECT_THROW(C(p, "c", Colour::kRed, {{"red", Colour::kRed}, {"rouge", Colour::kRed}}, ""),
+               sim::SimError);
+  EXPECT_THROW(C(p, "c", Colour::kRed, {{"red", Colour::kRed}, {"red", Colour::kGreen}}, ""),
+               sim::SimError);
+  EXPECT_THROW(C(p, "c", Colour::kBlue, {{"red", Colour::kRed}, {"green", Colour::kGreen}}, ""),
+               sim::SimError);
+  C ok(p, "c", Colour::kRed, {{"red", Colour::kRed}, {"green", Colour::kGreen}}, "");
+  ok.value = Colour::kBlue;
+  EXPECT_THROW(ok.text(), sim::SimError);
 }

@@ -1,6 +1,8 @@
 // The kernel-like guest API: atomics, seqcount read/retry against a concurrent writer.
 #include <gtest/gtest.h>
 
+#include <type_traits>
+
 #include "guest/seqcount.hpp"
 #include "rig.hpp"
 
@@ -23,6 +25,32 @@ TEST(GuestApi, AtomicsReturnTheOldValue) {
   });
   rig.run(1 * sim::kMillisecond);
   EXPECT_EQ(seen, (std::vector<std::uint64_t>{0, 5, 5, 7, 10}));
+}
+
+namespace {
+// Whether `M::write(Word&, value)` can be called from here (an inaccessible member is a
+// substitution failure).
+template <class M, class = void>
+struct CanWrite : std::false_type {};
+template <class M>
+struct CanWrite<M, std::void_t<decltype(std::declval<M&>().write(std::declval<cpu::Word&>(), 0))>>
+    : std::true_type {};
+}  // namespace
+
+// A store that skipped GuestCpu would land without its cost and unseen by the wait that read the
+// word: guest code (and anything outside cpu/) cannot call Memory::write.
+TEST(GuestApi, OnlyGuestCpuWritesGuestMemory) {
+  static_assert(!CanWrite<cpu::Memory>::value, "Memory::write is reachable outside GuestCpu");
+  Rig rig(1, 1);
+  auto& m = rig.build();
+  cpu::Word& w = m.memory().word("w");
+  rig.body(0, [&](cpu::GuestCpu& c) {
+    c.store(w, 3);
+    for (;;) c.halt();
+  });
+  rig.run(1 * sim::kMillisecond);
+  EXPECT_EQ(cpu::MemoryInspector::value(w), 3u);
+  EXPECT_EQ(cpu::MemoryInspector::writes(w), 1u);
 }
 
 TEST(GuestApi, RdtscFollowsSimulatedTimeAtTheConfiguredFrequency) {

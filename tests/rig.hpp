@@ -11,13 +11,13 @@
 namespace vcpusim::test {
 
 struct Rig {
-  Rig(int pcpus, int vcpus, const char* policy = "fair") {
+  Rig(int pcpus, int vcpus, cpu::SchedulerKind policy = cpu::SchedulerKind::kFair) {
     host.pcpus.value = pcpus;
     host.scheduler.policy.value = policy;
     vm.vcpus.value = vcpus;
     for (int v = 0; v < vcpus; ++v) vm.pinning.push_back({v % pcpus});
   }
-  cpu::LoadParams& add_load(const char* kind, std::vector<std::int64_t> cpus) {
+  cpu::LoadParams& add_load(cpu::LoadKind kind, std::vector<std::int64_t> cpus) {
     host.load.push_back(std::make_unique<cpu::LoadParams>());
     host.load.back()->kind.value = kind;
     host.load.back()->cpus.value = std::move(cpus);

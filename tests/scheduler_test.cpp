@@ -10,7 +10,7 @@ constexpr sim::Tick ms = sim::kMillisecond;
 
 TEST(FairScheduler, EqualWeightsShareEqually) {
   Rig rig(1, 1);
-  auto& load = rig.add_load("duty", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kDuty, {0});
   load.busy.value = 10 * ms;  // idle 0: always busy
   auto& m = rig.build();
   rig.body(0, [](cpu::GuestCpu& c) {
@@ -25,7 +25,7 @@ TEST(FairScheduler, EqualWeightsShareEqually) {
 
 TEST(FairScheduler, NiceWeightsSetTheShare) {
   Rig rig(1, 1);
-  auto& load = rig.add_load("duty", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kDuty, {0});
   load.busy.value = 10 * ms;
   load.nice.value = -5;  // weight 3121 against the vCPU's 1024
   auto& m = rig.build();
@@ -38,7 +38,7 @@ TEST(FairScheduler, NiceWeightsSetTheShare) {
 
 TEST(FairScheduler, WakingSleeperPreemptsAtOnce) {
   Rig rig(1, 1);
-  auto& load = rig.add_load("script", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kScript, {0});
   load.windows = {{50 * ms, 60 * ms}};
   load.nice.value = -20;
   auto& m = rig.build();
@@ -53,9 +53,9 @@ TEST(FairScheduler, WakingSleeperPreemptsAtOnce) {
 }
 
 TEST(RrScheduler, QuantumAlternatesThreads) {
-  Rig rig(1, 1, "rr");
+  Rig rig(1, 1, cpu::SchedulerKind::kRr);
   rig.host.scheduler.rr_quantum.value = 2 * ms;
-  auto& load = rig.add_load("duty", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kDuty, {0});
   load.busy.value = 10 * ms;
   auto& m = rig.build();
   rig.body(0, [](cpu::GuestCpu& c) {
@@ -80,7 +80,7 @@ TEST(HostScheduler, AffinityIsRespected) {
 
 TEST(LoadTask, DutyWindowsAreWallClock) {
   Rig rig(1, 1);
-  auto& load = rig.add_load("duty", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kDuty, {0});
   load.busy.value = 3 * ms;
   load.idle.value = 7 * ms;
   load.phase.value = 1 * ms;
@@ -91,7 +91,7 @@ TEST(LoadTask, DutyWindowsAreWallClock) {
 
 TEST(LoadTask, PoissonLoadMatchesItsMeans) {
   Rig rig(1, 1);
-  auto& load = rig.add_load("poisson", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kPoisson, {0});
   load.busy.value = 2 * ms;
   load.idle.value = 6 * ms;
   auto& m = rig.build();
@@ -103,7 +103,7 @@ TEST(LoadTask, PoissonLoadMatchesItsMeans) {
 
 TEST(FairScheduler, EqualWeightSleeperGetsHalfALatencyOfCredit) {
   Rig rig(1, 1);
-  auto& load = rig.add_load("script", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kScript, {0});
   load.windows = {{50 * ms, 60 * ms}};
   auto& m = rig.build();
   rig.body(0, [](cpu::GuestCpu& c) {

@@ -16,6 +16,8 @@
 #include <sstream>
 
 #include "cpu/trace_lanes.hpp"
+#include "guest/trace_kinds.hpp"
+#include "guest/trace_lanes.hpp"
 #include "scenario_util.hpp"
 #include "sim/error.hpp"
 #include "tools/view/report.hpp"
@@ -252,7 +254,8 @@ TEST(Trace, NotesAreKeptButNeverHashed) {
   EXPECT_EQ(b.events().size(), 2u);
 }
 
-// The translator understands the documented trace-only notes (docs/trace.md).
+// The translators understand the documented trace-only notes (docs/trace.md): the vCPUs' own
+// (cpu/) and those guest models record on a vCPU's lane, which guest/ claims.
 TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
   sim::TraceInfo info;
   info.title = "notes";
@@ -262,11 +265,12 @@ TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
   const int v0 = comps.add("vcpu0", "vcpu", 0), v1 = comps.add("vcpu1", "vcpu", 1);
   std::vector<sim::RecordedEvent> ev = {{0, p0, "dispatch", 0, 0},
                                         {0, p1, "dispatch", 1, 0},
-                                        {10, v0, "lock.acquire", 5, 0},
+                                        {10, v0, guest::trace_kind::kLockAcquire, 5, 0},
                                         {12, v1, "spin.begin", 5, 0},
-                                        {14, v0, "seq.write_begin", 6, 0},
-                                        {16, v0, "seq.write_end", 6, 0},
-                                        {20, v0, "lock.release", 5, 0},
+                                        {14, v0, guest::trace_kind::kSeqWriteBegin, 6, 0},
+                                        {16, v0, guest::trace_kind::kSeqWriteEnd, 6, 0},
+                                        {20, v0, guest::trace_kind::kLockRelease, 5, 0},
+                                        {20, v0, guest::trace_kind::kLockHolderPreempted, 5, 1},
                                         {20, v1, "kick", 0, 0},
                                         {22, v1, "spin.end", 5, 0},
                                         {30, v0, "ipi.deliver", 1, 1},
@@ -280,8 +284,9 @@ TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
                                         {70, p1, "dispatch", 1, 0},
                                         {71, v1, "halt.end", 0, 0}};
   cpu::HostTraceVocabulary host(comps);
-  const auto trace =
-      sim::Trace::build(info, comps, ev, {{5, "demo_lock"}, {6, "tk_core.seq"}}, {}, {}, {&host});
+  guest::GuestTraceVocabulary guest(0);
+  const auto trace = sim::Trace::build(info, comps, ev, {{5, "demo_lock"}, {6, "tk_core.seq"}}, {},
+                                       {}, {&host, &guest});
   std::ostringstream out;
   trace.write_chrome_json(out);
   const json doc = json::parse(out.str());
@@ -292,6 +297,7 @@ TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
   EXPECT_EQ(seen.count("B:spin on demo_lock"), 1u);
   EXPECT_EQ(seen.count("b:lock demo_lock held by vCPU0"), 1u);
   EXPECT_EQ(seen.count("b:write tk_core.seq by vCPU0"), 1u);
+  EXPECT_EQ(seen.count("i:lock holder preempted: demo_lock (1 waiting)"), 1u);
   EXPECT_EQ(seen.count("s:IPI"), 1u);
   EXPECT_EQ(seen.count("f:IPI"), 1u);
   EXPECT_EQ(seen.count("s:pv kick"), 2u);
@@ -303,6 +309,37 @@ TEST(Trace, NotesBecomeSpinSlicesLockSpansAndFlows) {
       EXPECT_EQ(e["tid"], e["ph"] == "s" ? 20000 : 20001) << e.dump();
     }
   EXPECT_GE(seen.count("B:halted (polling)"), 1u);
+}
+
+namespace {
+
+// A vocabulary that writes down the kinds it was handed.
+struct Listener final : sim::TraceVocabulary {
+  Listener(std::vector<std::string> groups, std::vector<std::string> kinds)
+      : groups_(std::move(groups)), kinds_(std::move(kinds)) {}
+  std::vector<std::string> groups() const override { return groups_; }
+  std::vector<std::string> kinds() const override { return kinds_; }
+  void declare(sim::TraceBuilder&) override {}
+  void handle(const sim::EventView& e, sim::TraceBuilder&) override { seen.emplace_back(e.kind); }
+  std::vector<std::string> groups_, kinds_;
+  std::vector<std::string> seen;
+};
+
+}  // namespace
+
+// cpu/ draws a vCPU's lane without knowing what a lock is: a kind a vocabulary claims goes to it
+// whichever group recorded it, every other kind to the vocabulary of the recorder's group.
+TEST(Trace, AClaimedKindGoesToItsClaimantNotToTheRecordersGroup) {
+  sim::Components comps;
+  const int v0 = comps.add("vcpu0", "vcpu", 0), load = comps.add("load0", "load", 0);
+  Listener host({"vcpu"}, {}), guest({"timekeeping"}, {"lock.acquire"});
+  const std::vector<sim::RecordedEvent> ev = {
+      {1, v0, "halt.begin", 0, 0}, {2, v0, "lock.acquire", 5, 0}, {3, load, "lock.acquire", 5, 0}};
+  sim::TraceInfo info;
+  info.end = 10;
+  sim::Trace::build(info, comps, ev, {}, {}, {}, {&host, &guest});
+  EXPECT_EQ(host.seen, (std::vector<std::string>{"halt.begin"}));
+  EXPECT_EQ(guest.seen, (std::vector<std::string>{"lock.acquire", "lock.acquire"}));
 }
 
 namespace {

@@ -12,7 +12,7 @@ constexpr sim::Tick ms = sim::kMillisecond;
 
 TEST(Vcpu, CostIsConsumedOnlyWhileRunning) {
   Rig rig(1, 1);
-  auto& load = rig.add_load("script", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kScript, {0});
   const sim::Tick start = rig.costs.vm_entry.value + 5 * ms;
   load.windows = {{start + 5 * us, 6 * ms}};
   load.nice.value = -20;
@@ -101,7 +101,7 @@ TEST(Vcpu, HaltedVcpuWakesOnInterruptAfterVmEntry) {
 TEST(Vcpu, StealTimeAndPreemptedFlagFollowTheHost) {
   Rig rig(1, 2);
   rig.vm.pinning = {{0}, {0}};
-  auto& load = rig.add_load("script", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kScript, {0});
   load.windows = {{1 * ms, 3 * ms}};
   load.nice.value = -20;
   auto& m = rig.build();

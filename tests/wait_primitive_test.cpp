@@ -146,7 +146,7 @@ struct LockHolderRun {
   sim::Tick acquired = -1;
 };
 LockHolderRun lock_holder_preempted(std::int64_t ple_gap) {
-  Rig rig(1, 2, "rr");
+  Rig rig(1, 2, cpu::SchedulerKind::kRr);
   rig.vm.pinning = {{0}, {0}};
   rig.vm.ple_gap.value = ple_gap;
   rig.host.scheduler.rr_quantum.value = 1 * ms;
@@ -188,7 +188,7 @@ TEST(WaitPrimitive, APauseLoopExitYieldsToThePreemptedLockHolder) {
 
 TEST(WaitPrimitive, PreemptedFlagIsSetAtDescheduleAndClearedAtEntry) {
   Rig rig(1, 1);
-  auto& load = rig.add_load("script", {0});
+  auto& load = rig.add_load(cpu::LoadKind::kScript, {0});
   load.windows = {{1 * ms, 3 * ms}};
   load.nice.value = -20;
   auto& m = rig.build();

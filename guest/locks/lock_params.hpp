@@ -5,13 +5,12 @@
 
 namespace vcpusim::guest {
 
-// In the order of the choices of `pv_hash_order` and `pv_hash_lookup`.
 enum class PvHashOrder { kHashThenSlow, kSlowThenHash };
 enum class PvHashLookup { kProbeUntilFound, kStopAtEmpty };
 
 struct LockParams : sim::ParamSet {
   LockParams();
-  sim::EnumParam kind;
+  sim::ChoiceParam kind;  // a name in the lock registry (lock_registry.hpp)
   sim::IntParam count{*this, "count", 1, 1, 4096, "number of locks (lock0, lock1, ...)"};
   sim::IntParam spin_threshold{
       *this,     "spin_threshold",
@@ -25,19 +24,21 @@ struct LockParams : sim::ParamSet {
                            "one spin-loop iteration, PAUSE plus the re-read: ~25 cycles on the "
                            "2015-era parts of Long's table (PAUSE ~10 cycles), ~140 since "
                            "Skylake (set 56ns for those); sets how long a spin threshold lasts"};
-  sim::EnumParam pv_hash_order{
+  sim::EnumParam<PvHashOrder> pv_hash_order{
       *this,
       "pv_hash_order",
-      "hash-then-slow",
-      {"hash-then-slow", "slow-then-hash"},
+      PvHashOrder::kHashThenSlow,
+      {{"hash-then-slow", PvHashOrder::kHashThenSlow},
+       {"slow-then-hash", PvHashOrder::kSlowThenHash}},
       "pvqspinlock queue head before it halts: hash-then-slow (mainline) inserts lock -> node "
       "into the hash table, then publishes _Q_SLOW_VAL; slow-then-hash publishes _Q_SLOW_VAL "
       "first (seed 003: an unlocker that sees it may not find the entry)"};
-  sim::EnumParam pv_hash_lookup{
+  sim::EnumParam<PvHashLookup> pv_hash_lookup{
       *this,
       "pv_hash_lookup",
-      "probe-until-found",
-      {"probe-until-found", "stop-at-empty"},
+      PvHashLookup::kProbeUntilFound,
+      {{"probe-until-found", PvHashLookup::kProbeUntilFound},
+       {"stop-at-empty", PvHashLookup::kStopAtEmpty}},
       "pv_unhash: probe-until-found (mainline: _Q_SLOW_VAL implies an entry exists) or "
       "stop-at-empty (seed 003: broken once an earlier slot of the chain is emptied)"};
   sim::IntParam pv_hash_entries{*this,

@@ -14,7 +14,7 @@ int default_entries(int cpus) {
 }  // namespace
 
 PvHash::PvHash(LockKit& kit)
-    : stop_at_empty_(kit.params().pv_hash_lookup.as<PvHashLookup>() == PvHashLookup::kStopAtEmpty) {
+    : stop_at_empty_(kit.params().pv_hash_lookup.value == PvHashLookup::kStopAtEmpty) {
   int n = static_cast<int>(kit.params().pv_hash_entries.value);
   if (n == 0) n = default_entries(kit.cpus());
   while ((1 << bits_) < n) ++bits_;  // alloc_large_system_hash rounds up to a power of two

@@ -8,7 +8,7 @@ PvQspinlock::PvQspinlock(LockKit& kit, const std::string& name)
     : Qspinlock(kit, name),
       hash_(kit.shared<PvHash>()),
       id_(static_cast<std::uint64_t>(val_.id) + 1),
-      hash_first_(kit.params().pv_hash_order.as<PvHashOrder>() == PvHashOrder::kHashThenSlow) {}
+      hash_first_(kit.params().pv_hash_order.value == PvHashOrder::kHashThenSlow) {}
 
 std::uint64_t PvQspinlock::node_id(const Node& node) const {
   return node.tail;

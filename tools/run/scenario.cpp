@@ -1,5 +1,6 @@
 #include "tools/run/scenario.hpp"
 
+#include "guest/timekeeping_laws.hpp"
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
 
@@ -13,23 +14,17 @@ constexpr std::int64_t kMaxSeed = INT64_MAX;
 
 namespace {
 
-// NTP moves mult by a fixed step per adjustment (guest/timekeeping.cpp); refuse a run that would
-// drive it out of the u32 of struct tk_read_base (zero or below breaks every clock read).
+// NTP moves mult by a fixed step per adjustment (guest/timekeeping_laws.hpp); refuse a run that
+// would drive it out of the u32 of struct tk_read_base (zero or below breaks every clock read).
 void check_ntp_range(const Scenario& s, const sim::Node& root) {
-  const guest::NtpParams& ntp = s.guest.timekeeping.ntp;
-  if (ntp.direction.value == "none") return;
-  using i128 = __int128;
-  const i128 freq = s.vm.tsc_frequency.value;
-  const i128 mult0 = ((i128{1000000000} << s.guest.timekeeping.shift.value) + freq / 2) / freq;
-  i128 step = ntp.mult_steps.value;
-  if (step == 0)
-    step = std::max<i128>(1, std::llround(static_cast<double>(mult0) * ntp.ppm.value / 1e6));
-  const i128 ticks = s.duration / (sim::kSecond / s.guest.timekeeping.hz.value) + 1;
-  const i128 adjustments =
-      ntp.direction.value == "alternating" ? 1 : ticks / ntp.every_ticks.value + 1;
-  const i128 lowest = ntp.direction.value == "up" ? mult0 : mult0 - adjustments * step;
-  const i128 highest = ntp.direction.value == "up" ? mult0 + adjustments * step : mult0;
-  if (lowest < 1 || highest > i128{UINT32_MAX})
+  namespace law = guest::tk_law;
+  const guest::TimekeepingParams& tk = s.guest.timekeeping;
+  if (tk.ntp.direction.value == guest::NtpDirection::kNone) return;
+  const std::int64_t mult0 = law::initial_mult(s.vm.tsc_frequency.value, tk.shift.value);
+  const auto [lowest, highest] =
+      law::mult_range(tk.ntp.direction.value, mult0, law::ntp_step(tk.ntp, mult0),
+                      law::most_adjustments(s.duration, tk.hz.value, tk.ntp.every_ticks.value));
+  if (lowest < 1 || highest > __int128{UINT32_MAX})
     root.at("guest")
         .at("timekeeping")
         .at("ntp")

@@ -135,7 +135,7 @@ void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstr
     out << "\n";
   }
   if (m.contains("smp_call.calls"))
-    out << "  cross-CPU calls (" << s.guest.smp_call.variant.value << "): " << m["smp_call.calls"]
+    out << "  cross-CPU calls (" << s.guest.smp_call.variant.text() << "): " << m["smp_call.calls"]
         << " made, " << m["smp_call.refused"] << " refused, function runs " << m["smp_call.runs"]
         << "/" << m["smp_call.expected_runs"] << " (duplicates " << m["smp_call.duplicate_runs"]
         << ", not run " << m["smp_call.not_run"] << "), callers finished "
@@ -148,7 +148,7 @@ void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstr
         << ", slept after polling " << m["kvm.halt_poll_fail"] << "\n";
   if (m.contains("locks.acquisitions")) summarize_locks(m, out);
   if (m.contains("nmi.taken"))
-    out << "  NMIs (" << s.guest.timekeeping.nmi_variant.value << "): " << m["nmi.taken"]
+    out << "  NMIs (" << s.guest.timekeeping.nmi_variant.text() << "): " << m["nmi.taken"]
         << " taken, " << m["nmi.dropped"] << " dropped, handler ns p50/max "
         << val("nmi.handler_ns.p50") << "/" << val("nmi.handler_ns.max") << "; time reads "
         << val("nmi_time.reads") << " (" << val("nmi_time.shadow_reads") << " from the shadow)\n";
@@ -197,7 +197,7 @@ void summarize_rcu(const Scenario& s, const sim::Json& m, std::ostringstream& ou
         << "\n";
   }
   if (m.contains("mmu_notifier.invalidations"))
-    out << "  mmu notifiers (" << s.guest.mmu_notifier.variant.value
+    out << "  mmu notifiers (" << s.guest.mmu_notifier.variant.text()
         << "): " << m["mmu_notifier.invalidations"] << " invalidate walks ("
         << m["mmu_notifier.walk_restarts"] << " restarts), " << m["mmu_notifier.methods_called"]
         << " methods, " << m["mmu_notifier.registered"] << " registered, "
@@ -210,9 +210,9 @@ std::string summarize(const Scenario& s, const RunResult& r) {
   std::ostringstream out;
   out << "scenario " << sim::printable(s.name) << " (seed " << s.seed << ", "
       << sim::format_duration(s.duration) << " simulated)\n";
-  out << "  host: " << s.host.pcpus.value << " pCPUs, " << s.host.scheduler.policy.value
+  out << "  host: " << s.host.pcpus.value << " pCPUs, " << s.host.scheduler.policy.text()
       << " scheduler, " << s.host.load.size() << " load task(s); vm: " << s.vm.vcpus.value
-      << " vCPUs; timekeeping variant " << s.guest.timekeeping.variant.value << "\n";
+      << " vCPUs; timekeeping variant " << s.guest.timekeeping.variant.text() << "\n";
   for (std::int64_t c = 0; c < s.host.pcpus.value; ++c) {
     const std::string p = "host.pcpu" + std::to_string(c);
     out << "  pCPU" << c << ": load " << fmt("%.1f%%", m[p + ".load_fraction"].get<double>() * 100)

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "guest/timekeeping_laws.hpp"
 #include "tools/run/scenario.hpp"
 
 namespace vcpusim::tools {
@@ -14,18 +15,20 @@ double ns(sim::Tick t) {
 // "vdso-preemption" (MECHANISMS.md section 1, seed 001). The timekeeping vCPU anchors the new
 // line at c0 and readers switch to it only when the vDSO page is published. A poisson load task
 // on its pCPU (busy ~ Exp(B), idle ~ Exp(I), load rho = B/(B+I)) that wakes inside the window w
-// from c0 to the vDSO write section preempts it for its busy time X; the first vDSO read after
-// the publish is then behind by S = (X + w) * dmult/mult, a violation when S exceeds g, the time
-// between the clock samples of the last read on the old line and the first on the new one.
+// from c0 to the vDSO sequence turning odd preempts it for its busy time X; the first vDSO read
+// after the publish is then behind by S = (X + w) * dmult/mult, a violation when S exceeds g, the
+// time between the clock samples of the last read on the old line and the first on the new one.
+// w, W (the time the vDSO sequence is odd), the read, mult and the NTP steps are the model's
+// laws (guest/timekeeping_laws.hpp), which tests/timekeeping_laws_test.cpp measures on it.
 //   updates per run   U = T * hz * (1 - rho * exp(-P/B)), P = 1/hz: ticks while the vCPU runs,
 //                       plus one catch-up after each busy period that covers a tick
 //   hit per update    h = 1 - exp(-w/I)              (arrivals while idle are memoryless)
 //   long enough       q = E[exp(-(g * r - w) / B)], r = mult/dmult with mult taken mid-run (NTP
 //                       lowers it by dmult at each adjustment), averaged over the reader's phase:
 //                       a reader sampling every R (think time + one read) whose last old sample
-//                       is u ~ U(0, R) before the vDSO write section (length W) samples next at R
-//                       after it (u < R - W) or, when that attempt falls inside the section, just
-//                       after the section (g = u + W): q = [u0 f(R) + (B/r)(f(u0 + W) - f(R + W))]
+//                       is u ~ U(0, R) before the vDSO sequence turns odd (for W) samples
+//                       next at R after it (u < R - W) or, when that attempt falls inside W,
+//                       just after it (g = u + W): q = [u0 f(R) + (B/r)(f(u0 + W) - f(R + W))]
 //                       / R with u0 = max(0, R - W) and f(g) = exp(-(g r - w)/B)
 //   P(run violates)   1 - (1 - h*q)^(U * f), f the fraction of updates that lower mult
 std::optional<double> vdso_preemption(const Scenario& s) {
@@ -36,40 +39,30 @@ std::optional<double> vdso_preemption(const Scenario& s) {
   if (s.host.load.size() != 1) return std::nullopt;
   const cpu::LoadParams& load = *s.host.load[0];
   const auto cpu = static_cast<std::size_t>(tk.cpu.value);
-  if (load.kind.value != "poisson" || cpu >= s.vm.pinning.size() || s.vm.pinning[cpu].size() != 1 ||
-      load.cpus.value.size() != 1 || load.cpus.value[0] != s.vm.pinning[cpu][0])
+  if (load.kind.value != cpu::LoadKind::kPoisson || cpu >= s.vm.pinning.size() ||
+      s.vm.pinning[cpu].size() != 1 || load.cpus.value.size() != 1 ||
+      load.cpus.value[0] != s.vm.pinning[cpu][0])
     return std::nullopt;
-  double window_ns = 0;  // c0 to the vDSO seqcount going odd
-  const double local_store = ns(c.store.value), barrier = ns(c.barrier.value);
-  // write_begin or write_end of an unshared seqcount: the writer's load and store, a barrier.
-  const double seq_write = ns(c.load.value) + local_store + barrier;
-  const double words = 5 * local_store;  // ClockWords::store
-  const std::string& v = tk.variant.value;
-  if (v == "reanchor") return 0.0;  // the new line is anchored inside the vDSO write section
-  window_ns = ns(ct.accumulate.value) + ns(ct.ntp_adjust.value);
-  if (v == "shadow") window_ns += seq_write;
-  if (v == "split-publish") window_ns += 2 * seq_write + ns(ct.copy.value) + words;
+  namespace law = guest::tk_law;
+  const guest::TkVariant v = tk.variant.value;
+  // reanchor anchors the new line inside the vDSO write section: no window.
+  if (v == guest::TkVariant::kReanchor) return 0.0;
+  const double window_ns = ns(law::vdso_publish_window(v, ct, c));
   // Fraction of updates that lower mult.
-  double lowering = 0;
-  const std::string& dir = tk.ntp.direction.value;
-  if (dir == "down") lowering = 1;
-  if (dir == "alternating") lowering = 0.5;
+  double lowering = static_cast<double>(law::lowering_per_period(tk.ntp.direction.value)) /
+                    static_cast<double>(law::kNtpPeriod);
   if (lowering == 0) return 0.0;
   lowering /= static_cast<double>(tk.ntp.every_ticks.value);
-  const double freq = static_cast<double>(s.vm.tsc_frequency.value);
-  const double mult = std::round(1e9 * std::ldexp(1.0, static_cast<int>(tk.shift.value)) / freq);
-  const double step = tk.ntp.mult_steps.value
-                          ? static_cast<double>(tk.ntp.mult_steps.value)
-                          : std::max(1.0, std::round(mult * tk.ntp.ppm.value / 1e6));
-  // R: a vDSO reader's period (think time, then read_begin, five words, rdtsc, the multiply and
-  // read_retry); W: the vDSO write section (the seqcount's two stores and barriers, vsyscall work,
-  // five words).
+  const std::int64_t mult0 = law::initial_mult(s.vm.tsc_frequency.value, tk.shift.value);
+  const double mult = static_cast<double>(mult0);
+  const double step = static_cast<double>(law::ntp_step(tk.ntp, mult0));
+  // R: a vDSO reader's period (think time, then a read); W: the time the vDSO sequence is odd.
   double period_ns = -1;
   for (const auto& w : s.guest.workloads)
     if (w->kind.value == "vdso_reader") period_ns = ns(w->think.value);
   if (period_ns < 0) return 0.0;  // nobody reads the vDSO
-  period_ns += 7 * ns(c.load.value) + ns(c.rdtsc.value) + ns(ct.read_compute.value);
-  const double section_ns = 2 * seq_write + ns(ct.vsyscall.value) + words;
+  period_ns += ns(law::vdso_read(ct, c));
+  const double section_ns = ns(law::vdso_odd_time(v, ct, c));
   const double busy = ns(load.busy.value), idle = ns(load.idle.value);
   if (busy <= 0) return 0.0;
   if (idle <= 0) return std::nullopt;  // always busy: the vCPU never runs

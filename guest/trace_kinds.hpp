@@ -1,0 +1,20 @@
+// The trace-only notes guest models record on a vCPU's lane (cpu::GuestCpu::trace, or
+// sim::Recorder::note on the vCPU's component), declared once for the models that record them,
+// the guest's trace vocabulary that draws them (trace_lanes.hpp claims these kinds, so cpu/
+// never reads them) and the tests. docs/trace.md describes their arguments.
+#pragma once
+
+namespace vcpusim::guest::trace_kind {
+
+// A lock hold, a = the lock's label id: an async span from acquire to release (lock_torture).
+inline constexpr char kLockAcquire[] = "lock.acquire";
+inline constexpr char kLockRelease[] = "lock.release";
+// lock_torture's preemption marks, a = the lock's label id, b = its waiters: the holder, or the
+// waiter next in line, was preempted.
+inline constexpr char kLockHolderPreempted[] = "lock.lhp";
+inline constexpr char kLockWaiterPreempted[] = "lock.lwp";
+// A seqcount write section, a = the sequence word's id: an async span from begin to end.
+inline constexpr char kSeqWriteBegin[] = "seq.write_begin";
+inline constexpr char kSeqWriteEnd[] = "seq.write_end";
+
+}  // namespace vcpusim::guest::trace_kind
