@@ -77,8 +77,39 @@ std::string printable(const std::string& s) {
   return out;
 }
 
+namespace {
+
+// Appends `v` as compact JSON until `out` is longer than `limit`: a huge value costs no more than
+// its shown part, and the recursion stops kDepth levels down, where a whole dump of a document
+// nested a million levels deep (a trace or result file) overflowed the stack.
+void append_brief(const Json& v, std::string& out, std::size_t limit, int depth) {
+  constexpr int kDepth = 32;  // more than fit in the shown characters
+  const auto text = [](const std::string& s, std::size_t n) {
+    return Json(s.substr(0, n)).dump(-1, ' ', false, Json::error_handler_t::replace);
+  };
+  if (out.size() > limit) return;
+  if (v.is_string()) {
+    out += text(v.get_ref<const std::string&>(), limit + 1);
+  } else if (!v.is_structured()) {
+    out += v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  } else if (depth >= kDepth && !v.empty()) {
+    out += v.is_array() ? "[...]" : "{...}";
+  } else {
+    out += v.is_array() ? '[' : '{';
+    for (auto it = v.begin(); it != v.end() && out.size() <= limit; ++it) {
+      if (it != v.begin()) out += ',';
+      if (v.is_object()) out += text(it.key(), limit + 1) + ":";
+      append_brief(*it, out, limit, depth + 1);
+    }
+    out += v.is_array() ? ']' : '}';
+  }
+}
+
+}  // namespace
+
 std::string describe(const Json& value) {
-  std::string s = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string s;
+  append_brief(value, s, 60, 0);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }
