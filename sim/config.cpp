@@ -168,8 +168,17 @@ void Node::reject_unknown(const std::vector<std::string>& allowed) const {
   }
 }
 
+namespace {
+// An integer literal beyond 64 bits (18446744073709551616) parses as a float: it is out of range,
+// not "a number with a fraction".
+bool beyond_64_bits(const Json& v) {
+  return v.is_number_float() && std::fabs(v.get<double>()) >= 0x1p63;
+}
+}  // namespace
+
 std::int64_t Node::as_int(std::int64_t lo, std::int64_t hi) const {
   const std::string allowed = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  if (beyond_64_bits(*value_)) fail(describe(*value_) + " is out of range", allowed);
   if (!value_->is_number_integer()) fail(describe(*value_) + " is " + type_name(*value_), allowed);
   std::int64_t v;
   if (value_->is_number_unsigned()) {
@@ -180,6 +189,18 @@ std::int64_t Node::as_int(std::int64_t lo, std::int64_t hi) const {
   } else {
     v = value_->get<std::int64_t>();
   }
+  if (v < lo || v > hi) fail(describe(*value_) + " is out of range", allowed);
+  return v;
+}
+
+std::uint64_t Node::as_uint(std::uint64_t lo, std::uint64_t hi) const {
+  const std::string allowed = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  if (beyond_64_bits(*value_)) fail(describe(*value_) + " is out of range", allowed);
+  if (!value_->is_number_integer()) fail(describe(*value_) + " is " + type_name(*value_), allowed);
+  // A document built in code may hold a non-negative number as signed.
+  if (!value_->is_number_unsigned() && value_->get<std::int64_t>() < 0)
+    fail(describe(*value_) + " is out of range", allowed);
+  const auto v = value_->get<std::uint64_t>();
   if (v < lo || v > hi) fail(describe(*value_) + " is out of range", allowed);
   return v;
 }

@@ -59,18 +59,21 @@ std::string read_file(const std::string& path, const char* what) {
   return sim::read_input_file(path, what);
 }
 
-// --seed: a decimal integer in [0, 2^64-1]; Boost would wrap "-1" to 2^64-1.
+// --seed: a decimal integer in [0, kMaxSeed], as the scenario's "seed"; Boost would wrap "-1" to
+// 2^64-1.
 std::uint64_t parse_seed(const std::string& text) {
   std::uint64_t v = 0;
   bool ok = !text.empty() && text.size() <= 20;
   for (char c : text) {
-    if (c < '0' || c > '9' || v > (UINT64_MAX - static_cast<unsigned>(c - '0')) / 10) ok = false;
+    if (c < '0' || c > '9' || v > (tools::kMaxSeed - static_cast<unsigned>(c - '0')) / 10)
+      ok = false;
     if (!ok) break;
     v = v * 10 + static_cast<unsigned>(c - '0');
   }
   if (!ok)
     throw sim::ConfigError("--seed " + sim::quote(text) +
-                           ": is not a seed; allowed: an integer from 0 to 18446744073709551615");
+                           ": is not a seed; allowed: an integer from 0 to " +
+                           std::to_string(tools::kMaxSeed));
   return v;
 }
 
