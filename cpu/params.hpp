@@ -28,6 +28,8 @@ struct FairParams : sim::ParamSet {
   sim::BoolParam scale_with_cpus{
       *this, "scale_with_cpus", true,
       "multiply the three tunables by 1 + log2(min(pcpus, 8)) as Linux does"};
+  // min_granularity at most sched_latency: a minimum slice longer than the period.
+  void validate(const sim::Node& node) const override;
 };
 
 struct SchedulerParams : sim::ParamSet {
@@ -95,9 +97,13 @@ struct LoadParams : sim::ParamSet {
 struct HostParams : sim::ParamSet {
   HostParams() { add_section("scheduler", scheduler, "host scheduler"); }
   sim::IntParam pcpus{*this, "pcpus", 2, 1, 1024, "physical CPUs"};
-  sim::IntParam sockets{*this, "sockets",
-                        1,     1,
-                        64,    "sockets; the cores are split evenly among them (cpu/topology.hpp)"};
+  sim::IntParam sockets{*this,
+                        "sockets",
+                        1,
+                        1,
+                        64,
+                        "sockets; the cores are split evenly among them (cpu/topology.hpp): must "
+                        "divide the cores, host.pcpus / host.threads_per_core"};
   sim::IntParam threads_per_core{
       *this,
       "threads_per_core",
@@ -192,11 +198,17 @@ struct VmParams : sim::ParamSet {
                                   1 << 16,
                                   "when the vCPU is scheduled in, the window is divided by this "
                                   "(0: back to ple_window)"};
-  sim::IntParam ple_window_max{*this, "ple_window_max", 1LL << 31,
-                               1,     1LL << 40,        "largest pause-loop window in cycles"};
+  sim::IntParam ple_window_max{*this,
+                               "ple_window_max",
+                               1LL << 31,
+                               1,
+                               1LL << 40,
+                               "largest pause-loop window in cycles (at least ple_window)"};
   // pinning[i]: pCPUs vCPU i may run on; default all.
   std::vector<std::vector<std::int64_t>> pinning;
   void load_from(const sim::Node& node, std::int64_t pcpus);
+  // ple_window at most ple_window_max.
+  void validate(const sim::Node& node) const override;
   sim::Json to_json() const override;
   sim::Json schema() const override;
 };
