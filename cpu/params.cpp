@@ -57,15 +57,17 @@ void LoadParams::load(const sim::Node& node) {
                              "0 (busy fixed) or from " + sim::format_duration(busy.value) +
                                  " to " + sim::format_duration(busy.value + idle.value));
   if (cpus.value.empty()) node.at("cpus").fail("[] is empty", "a non-empty list of pCPU numbers");
-  // A duty window shorter than 1 us is below any host timer's resolution (hrtimer slack is
-  // 50 us by default) and only multiplies events.
-  if (kind.value == "duty")
-    for (const sim::DurationParam* w : {&busy, &idle})
-      if (w->value != 0 && w->value < sim::kMicrosecond)
+  // A window shorter than 1 us is below any host timer's resolution (hrtimer slack is 50 us by
+  // default) and only multiplies events: a poisson load of 1 ns busy and 1 ps idle made two
+  // events and two decisions per simulated ns. A duty load's idle may be 0 (always busy).
+  if (kind.value == "duty" || kind.value == "poisson")
+    for (const sim::DurationParam* w : {&busy, &idle}) {
+      const bool may_be_zero = w == &idle && kind.value == "duty";
+      if ((w->value != 0 || !may_be_zero) && w->value < kMinLoadWindow)
         node.at(w->name()).fail(sim::quote(sim::format_duration(w->value)) + " is too short",
-                                std::string(w == &idle ? "0 or " : "") + "at least 1us");
-  if (kind.value == "poisson" && idle.value == 0)
-    node.at("idle").fail("\"0\" is not a mean idle time", "a positive duration");
+                                std::string(may_be_zero ? "0 or " : "") + "at least " +
+                                    sim::format_duration(kMinLoadWindow));
+    }
   if (kind.value == "script") {
     const sim::Node w = node.at("windows");
     w.require_array();
