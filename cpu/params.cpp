@@ -1,6 +1,33 @@
 #include "cpu/params.hpp"
 
 namespace vcpusim::cpu {
+namespace {
+
+// A lower bound `lo` above its upper bound `hi` fails at the one the scenario set (`hi` when it
+// set both), naming both values.
+void require_ordered(const sim::Node& node, const sim::ParamBase& lo, const std::string& lo_text,
+                     const sim::ParamBase& hi, const std::string& hi_text) {
+  const std::string lo_name = lo.name(), hi_name = hi.name();
+  if (node.has(hi_name) || !node.has(lo_name))
+    node.at(hi_name).fail(hi_text + " is below " + lo_name + " (" + lo_text + ")",
+                          "at least " + lo_name + " (" + lo_text + ")");
+  node.at(lo_name).fail(lo_text + " is above " + hi_name + " (" + hi_text + ")",
+                        "at most " + hi_name + " (" + hi_text + ")");
+}
+
+}  // namespace
+
+void FairParams::validate(const sim::Node& node) const {
+  if (min_granularity.value > sched_latency.value)
+    require_ordered(node, min_granularity, sim::quote(sim::format_duration(min_granularity.value)),
+                    sched_latency, sim::quote(sim::format_duration(sched_latency.value)));
+}
+
+void VmParams::validate(const sim::Node& node) const {
+  if (ple_window.value > ple_window_max.value)
+    require_ordered(node, ple_window, std::to_string(ple_window.value), ple_window_max,
+                    std::to_string(ple_window_max.value));
+}
 
 void LoadParams::load(const sim::Node& node) {
   node.require_object();
@@ -30,15 +57,17 @@ void LoadParams::load(const sim::Node& node) {
                              "0 (busy fixed) or from " + sim::format_duration(busy.value) +
                                  " to " + sim::format_duration(busy.value + idle.value));
   if (cpus.value.empty()) node.at("cpus").fail("[] is empty", "a non-empty list of pCPU numbers");
-  // A duty window shorter than 1 us is below any host timer's resolution (hrtimer slack is
-  // 50 us by default) and only multiplies events.
-  if (kind.value == LoadKind::kDuty)
-    for (const sim::DurationParam* w : {&busy, &idle})
-      if (w->value != 0 && w->value < sim::kMicrosecond)
+  // A window shorter than 1 us is below any host timer's resolution (hrtimer slack is 50 us by
+  // default) and only multiplies events: a poisson load of 1 ns busy and 1 ps idle made two
+  // events and two decisions per simulated ns. A duty load's idle may be 0 (always busy).
+  if (kind.value == LoadKind::kDuty || kind.value == LoadKind::kPoisson)
+    for (const sim::DurationParam* w : {&busy, &idle}) {
+      const bool may_be_zero = w == &idle && kind.value == LoadKind::kDuty;
+      if ((w->value != 0 || !may_be_zero) && w->value < kMinLoadWindow)
         node.at(w->name()).fail(sim::quote(sim::format_duration(w->value)) + " is too short",
-                                std::string(w == &idle ? "0 or " : "") + "at least 1us");
-  if (kind.value == LoadKind::kPoisson && idle.value == 0)
-    node.at("idle").fail("\"0\" is not a mean idle time", "a positive duration");
+                                std::string(may_be_zero ? "0 or " : "") + "at least " +
+                                    sim::format_duration(kMinLoadWindow));
+    }
   if (kind.value == LoadKind::kScript) {
     const sim::Node w = node.at("windows");
     w.require_array();
@@ -98,18 +127,21 @@ void HostParams::load_from(const sim::Node& node) {
   if (sockets.value > pcpus.value)
     node.at("sockets").fail(
         std::to_string(sockets.value) + " sockets for " + std::to_string(pcpus.value) + " pCPUs",
-        "at most host.pcpus (" + std::to_string(pcpus.value) + ")");
+        "a divisor of the cores (host.pcpus / host.threads_per_core), at most host.pcpus (" +
+            std::to_string(pcpus.value) + ")");
   if (pcpus.value % threads_per_core.value != 0)
     node.at("threads_per_core")
         .fail(std::to_string(threads_per_core.value) + " threads per core for " +
                   std::to_string(pcpus.value) + " pCPUs",
               "a divisor of host.pcpus (" + std::to_string(pcpus.value) + ")");
+  // The cores are split evenly among the sockets (cpu/topology.hpp): the count must divide.
   const std::int64_t cores = pcpus.value / threads_per_core.value;
-  if (sockets.value > cores)
+  if (sockets.value > cores || cores % sockets.value != 0)
     node.at("sockets").fail(
         std::to_string(sockets.value) + " sockets for " + std::to_string(cores) +
             (cores == 1 ? " core" : " cores"),
-        "at most host.pcpus / host.threads_per_core (" + std::to_string(cores) + ")");
+        "a divisor of the cores, host.pcpus / host.threads_per_core (" + std::to_string(cores) +
+            ")");
   if (!node.has("load")) return;
   const sim::Node list = node.at("load");
   list.require_array();
@@ -155,14 +187,14 @@ void VmParams::load_from(const sim::Node& node, std::int64_t pcpus) {
   const sim::Node list = node.at("pinning");
   const std::string example = "e.g. [[0],[1]] pins vCPU0 to pCPU0 and vCPU1 to pCPU1";
   if (!list.json().is_array())
-    list.fail(list.json().dump() + " is not a list", "a list, " + example);
+    list.fail(sim::describe(list.json()) + " is not a list", "a list, " + example);
   if (static_cast<std::int64_t>(list.size()) != vcpus.value)
     list.fail("has " + std::to_string(list.size()) + " entries",
               "one list of pCPUs per vCPU (" + std::to_string(vcpus.value) + " entries)");
   for (std::size_t i = 0; i < list.size(); ++i) {
     const sim::Node entry = list.at(i);
     if (!entry.json().is_array())
-      entry.fail(entry.json().dump() + " is not a list",
+      entry.fail(sim::describe(entry.json()) + " is not a list",
                  "one list of pCPU numbers per vCPU, " + example);
     if (entry.size() == 0) entry.fail("[] is empty", "a non-empty list of pCPU numbers");
     std::vector<std::int64_t> cpus;

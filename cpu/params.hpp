@@ -10,6 +10,14 @@ namespace vcpusim::cpu {
 
 using sim::Tick;
 
+// Floors that bound the events a scenario makes per simulated ns (the host load windows, the
+// costs every guest loop pays): at 1 ps costs a tight reader loop ran 1100 steps per simulated ns.
+// A host load window (duty or poisson busy/idle): below any host timer's resolution.
+constexpr Tick kMinLoadWindow = sim::kMicrosecond;
+// One guest operation (a load, a store, an atomic, a barrier, rdtsc, a VM exit or entry, an
+// interrupt entry or exit, a spin re-check, a spin-loop iteration): one cycle at 10 GHz.
+constexpr Tick kMinOperationCost = 100 * sim::kPicosecond;
+
 // CFS/EEVDF-like tunables; defaults are the kernel's before scaling by 1 + log2(min(pcpus, 8)).
 struct FairParams : sim::ParamSet {
   sim::DurationParam sched_latency{
@@ -28,6 +36,8 @@ struct FairParams : sim::ParamSet {
   sim::BoolParam scale_with_cpus{
       *this, "scale_with_cpus", true,
       "multiply the three tunables by 1 + log2(min(pcpus, 8)) as Linux does"};
+  // min_granularity at most sched_latency: a minimum slice longer than the period.
+  void validate(const sim::Node& node) const override;
 };
 
 enum class SchedulerKind { kFair, kRr };
@@ -67,9 +77,14 @@ struct LoadParams : sim::ParamSet {
                           10 * sim::kMillisecond,
                           sim::kNanosecond,
                           100 * sim::kSecond,
-                          "duty: busy window length; poisson: mean busy time"};
-  sim::DurationParam idle{
-      *this, "idle", 0, 0, 100 * sim::kSecond, "duty: idle window length; poisson: mean idle time"};
+                          "duty: busy window length; poisson: mean busy time; at least 1us"};
+  sim::DurationParam idle{*this,
+                          "idle",
+                          0,
+                          0,
+                          100 * sim::kSecond,
+                          "duty: idle window length, 0 (always busy) or at least 1us; poisson: "
+                          "mean idle time, at least 1us"};
   sim::DurationParam phase{
       *this, "phase", 0, 0, 100 * sim::kSecond, "duty: start of the first busy window"};
   // Left to the decision source: a duty load whose placement the scenario does not fix.
@@ -97,9 +112,13 @@ struct LoadParams : sim::ParamSet {
 struct HostParams : sim::ParamSet {
   HostParams() { add_section("scheduler", scheduler, "host scheduler"); }
   sim::IntParam pcpus{*this, "pcpus", 2, 1, 1024, "physical CPUs"};
-  sim::IntParam sockets{*this, "sockets",
-                        1,     1,
-                        64,    "sockets; the cores are split evenly among them (cpu/topology.hpp)"};
+  sim::IntParam sockets{*this,
+                        "sockets",
+                        1,
+                        1,
+                        64,
+                        "sockets; the cores are split evenly among them (cpu/topology.hpp): must "
+                        "divide the cores, host.pcpus / host.threads_per_core"};
   sim::IntParam threads_per_core{
       *this,
       "threads_per_core",
@@ -194,11 +213,17 @@ struct VmParams : sim::ParamSet {
                                   1 << 16,
                                   "when the vCPU is scheduled in, the window is divided by this "
                                   "(0: back to ple_window)"};
-  sim::IntParam ple_window_max{*this, "ple_window_max", 1LL << 31,
-                               1,     1LL << 40,        "largest pause-loop window in cycles"};
+  sim::IntParam ple_window_max{*this,
+                               "ple_window_max",
+                               1LL << 31,
+                               1,
+                               1LL << 40,
+                               "largest pause-loop window in cycles (at least ple_window)"};
   // pinning[i]: pCPUs vCPU i may run on; default all.
   std::vector<std::vector<std::int64_t>> pinning;
   void load_from(const sim::Node& node, std::int64_t pcpus);
+  // ple_window at most ple_window_max.
+  void validate(const sim::Node& node) const override;
   sim::Json to_json() const override;
   sim::Json schema() const override;
 };
@@ -208,29 +233,33 @@ struct CostParams : sim::ParamSet {
   sim::DurationParam load{*this,
                           "load",
                           sim::kNanosecond,
-                          sim::kPicosecond,
+                          kMinOperationCost,
                           sim::kMillisecond,
                           "a load that hits the local cache"};
   sim::DurationParam store{*this,
                            "store",
                            sim::kNanosecond,
-                           sim::kPicosecond,
+                           kMinOperationCost,
                            sim::kMillisecond,
                            "a store that hits the local cache"};
   sim::DurationParam atomic{*this,
                             "atomic",
                             10 * sim::kNanosecond,
-                            sim::kPicosecond,
+                            kMinOperationCost,
                             sim::kMillisecond,
                             "a locked read-modify-write (cmpxchg, xchg, xadd)"};
   sim::DurationParam barrier{*this,
                              "barrier",
                              5 * sim::kNanosecond,
-                             sim::kPicosecond,
+                             kMinOperationCost,
                              sim::kMillisecond,
                              "a full memory barrier"};
-  sim::DurationParam rdtsc{
-      *this, "rdtsc", 8 * sim::kNanosecond, sim::kPicosecond, sim::kMillisecond, "reading the TSC"};
+  sim::DurationParam rdtsc{*this,
+                          "rdtsc",
+                          8 * sim::kNanosecond,
+                          kMinOperationCost,
+                          sim::kMillisecond,
+                          "reading the TSC"};
   sim::DurationParam cacheline_same_core{
       *this,
       "cacheline_same_core",
@@ -259,13 +288,13 @@ struct CostParams : sim::ParamSet {
       *this,
       "vm_exit",
       400 * sim::kNanosecond,
-      sim::kPicosecond,
+      kMinOperationCost,
       sim::kMillisecond,
       "a VM exit (guest -> host: HLT, hypercall, ICR write, pause-loop exit)"};
   sim::DurationParam vm_entry{*this,
                               "vm_entry",
                               400 * sim::kNanosecond,
-                              sim::kPicosecond,
+                              kMinOperationCost,
                               sim::kMillisecond,
                               "a VM entry (host -> guest), paid on every entry: after an exit, "
                               "after a halted vCPU wakes and after a host preemption"};
@@ -282,19 +311,19 @@ struct CostParams : sim::ParamSet {
   sim::DurationParam irq_entry{*this,
                                "irq_entry",
                                200 * sim::kNanosecond,
-                               sim::kPicosecond,
+                               kMinOperationCost,
                                sim::kMillisecond,
                                "guest interrupt entry"};
   sim::DurationParam irq_exit{*this,
                               "irq_exit",
                               100 * sim::kNanosecond,
-                              sim::kPicosecond,
+                              kMinOperationCost,
                               sim::kMillisecond,
                               "guest interrupt return"};
   sim::DurationParam spin_recheck{*this,
                                   "spin_recheck",
                                   5 * sim::kNanosecond,
-                                  sim::kPicosecond,
+                                  kMinOperationCost,
                                   sim::kMillisecond,
                                   "a spinner noticing a change (plus the cacheline transfer)"};
   sim::DurationParam ipi_send{*this,

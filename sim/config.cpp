@@ -87,8 +87,39 @@ std::string printable(const std::string& s) {
   return out;
 }
 
+namespace {
+
+// Appends `v` as compact JSON until `out` is longer than `limit`: a huge value costs no more than
+// its shown part, and the recursion stops kDepth levels down, where a whole dump of a document
+// nested a million levels deep (a trace or result file) overflowed the stack.
+void append_brief(const Json& v, std::string& out, std::size_t limit, int depth) {
+  constexpr int kDepth = 32;  // more than fit in the shown characters
+  const auto text = [](const std::string& s, std::size_t n) {
+    return Json(s.substr(0, n)).dump(-1, ' ', false, Json::error_handler_t::replace);
+  };
+  if (out.size() > limit) return;
+  if (v.is_string()) {
+    out += text(v.get_ref<const std::string&>(), limit + 1);
+  } else if (!v.is_structured()) {
+    out += v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  } else if (depth >= kDepth && !v.empty()) {
+    out += v.is_array() ? "[...]" : "{...}";
+  } else {
+    out += v.is_array() ? '[' : '{';
+    for (auto it = v.begin(); it != v.end() && out.size() <= limit; ++it) {
+      if (it != v.begin()) out += ',';
+      if (v.is_object()) out += text(it.key(), limit + 1) + ":";
+      append_brief(*it, out, limit, depth + 1);
+    }
+    out += v.is_array() ? ']' : '}';
+  }
+}
+
+}  // namespace
+
 std::string describe(const Json& value) {
-  std::string s = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string s;
+  append_brief(value, s, 60, 0);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }
@@ -147,8 +178,17 @@ void Node::reject_unknown(const std::vector<std::string>& allowed) const {
   }
 }
 
+namespace {
+// An integer literal beyond 64 bits (18446744073709551616) parses as a float: it is out of range,
+// not "a number with a fraction".
+bool beyond_64_bits(const Json& v) {
+  return v.is_number_float() && std::fabs(v.get<double>()) >= 0x1p63;
+}
+}  // namespace
+
 std::int64_t Node::as_int(std::int64_t lo, std::int64_t hi) const {
   const std::string allowed = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  if (beyond_64_bits(*value_)) fail(describe(*value_) + " is out of range", allowed);
   if (!value_->is_number_integer()) fail(describe(*value_) + " is " + type_name(*value_), allowed);
   std::int64_t v;
   if (value_->is_number_unsigned()) {
@@ -159,6 +199,18 @@ std::int64_t Node::as_int(std::int64_t lo, std::int64_t hi) const {
   } else {
     v = value_->get<std::int64_t>();
   }
+  if (v < lo || v > hi) fail(describe(*value_) + " is out of range", allowed);
+  return v;
+}
+
+std::uint64_t Node::as_uint(std::uint64_t lo, std::uint64_t hi) const {
+  const std::string allowed = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  if (beyond_64_bits(*value_)) fail(describe(*value_) + " is out of range", allowed);
+  if (!value_->is_number_integer()) fail(describe(*value_) + " is " + type_name(*value_), allowed);
+  // A document built in code may hold a non-negative number as signed.
+  if (!value_->is_number_unsigned() && value_->get<std::int64_t>() < 0)
+    fail(describe(*value_) + " is out of range", allowed);
+  const auto v = value_->get<std::uint64_t>();
   if (v < lo || v > hi) fail(describe(*value_) + " is out of range", allowed);
   return v;
 }

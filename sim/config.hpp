@@ -40,6 +40,8 @@ class Node {
   void reject_unknown(const std::vector<std::string>& allowed) const;
 
   std::int64_t as_int(std::int64_t lo, std::int64_t hi) const;
+  // The whole unsigned 64-bit range (a seed): what as_int cannot hold above INT64_MAX.
+  std::uint64_t as_uint(std::uint64_t lo, std::uint64_t hi) const;
   double as_real(double lo, double hi) const;
   bool as_bool() const;
   std::string as_string() const;

@@ -15,10 +15,6 @@
 namespace vcpusim::sim {
 namespace {
 
-// Deeper nesting is refused: copying or printing a value recurses once per level, and a
-// pathological file (100000 nested arrays) would overflow the stack. Scenarios nest about 5 deep.
-constexpr int kMaxDepth = 100;
-
 // Line and column of a byte offset, counted as nlohmann/json counts them in its parse errors.
 std::string line_column(const std::string& text, std::size_t offset) {
   offset = std::min(offset, text.size());
@@ -28,7 +24,8 @@ std::string line_column(const std::string& text, std::size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(offset - line_start);
 }
 
-// Offset of the first bracket opening level kMaxDepth + 1 of valid JSON text, or npos.
+// Offset of the first bracket opening level kMaxJsonDepth + 1 of JSON text, or npos: where the
+// parser stopped when StrictParse threw TooDeep (the text before it parsed, so the scan agrees).
 std::size_t too_deep(const std::string& text) {
   int depth = 0;
   bool in_string = false, escaped = false;
@@ -44,7 +41,7 @@ std::size_t too_deep(const std::string& text) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return i;
+      if (++depth > kMaxJsonDepth) return i;
     } else if (c == ']' || c == '}') {
       --depth;
     }
@@ -84,13 +81,24 @@ std::string plain(const Json::exception& e) {
   return what;
 }
 
-// Rejects an object key given twice (nlohmann/json would keep the last silently).
-class DuplicateKeys {
+// Thrown by StrictParse when a bracket opens level kMaxJsonDepth + 1; the caller knows where.
+struct TooDeep {};
+
+// The parser callback of every reader: rejects an object key given twice (nlohmann/json would
+// keep the last silently), and stops at the first bracket deeper than `max_depth` levels, before
+// the document is built further (a 10 MB file of brackets once cost 1 GB of DOM before the depth
+// was checked).
+class StrictParse {
  public:
-  explicit DuplicateKeys(std::string file) : file_(std::move(file)) {}
-  bool operator()(int, Json::parse_event_t event, Json& parsed) {
+  // `where` names the text in messages ("FILE", "FILE: --set ..."); `root` is the JSON path of
+  // the text's top level ("$", or the path a --set value goes to).
+  StrictParse(std::string where, std::string root, int max_depth)
+      : where_(std::move(where)), root_(std::move(root)), max_depth_(max_depth) {}
+  bool operator()(int depth, Json::parse_event_t event, Json& parsed) {
     using E = Json::parse_event_t;
     if (event == E::object_start || event == E::array_start) {
+      // `depth` counts the containers already open, so this one is level depth + 1.
+      if (depth >= max_depth_) throw TooDeep{};
       frames_->push_back({event == E::array_start, 0, {}, {}});
     } else if (event == E::object_end || event == E::array_end) {
       frames_->pop_back();
@@ -99,7 +107,7 @@ class DuplicateKeys {
       Frame& f = frames_->back();
       f.key = parsed.get<std::string>();
       if (!f.keys.insert(f.key).second)
-        throw ConfigError(file_ + ": " + where() + ": key " + quote(f.key) +
+        throw ConfigError(where_ + ": " + path() + ": key " + quote(f.key) +
                           " appears twice in one object; allowed: each key once");
     } else if (event == E::value) {
       element_done();
@@ -117,15 +125,17 @@ class DuplicateKeys {
   void element_done() {
     if (!frames_->empty() && frames_->back().array) ++frames_->back().index;
   }
-  std::string where() const {
-    std::string p = "$";
+  std::string path() const {
+    std::string p = root_;
     for (std::size_t i = 0; i + 1 < frames_->size(); ++i) {
       const Frame& f = (*frames_)[i];
       p += f.array ? "[" + std::to_string(f.index) + "]" : "." + f.key;
     }
     return p;
   }
-  std::string file_;
+  std::string where_;
+  std::string root_;
+  int max_depth_;
   // Shared: nlohmann/json copies the callback.
   std::shared_ptr<std::vector<Frame>> frames_ = std::make_shared<std::vector<Frame>>();
 };
@@ -170,9 +180,13 @@ Json parse_json_text(const std::string& text, const std::string& path) {
   if (nul != std::string::npos)
     throw ConfigError(path + ": $: invalid JSON: a NUL byte at " + line_column(text, nul) +
                       "; allowed: UTF-8 JSON text without NUL bytes");
-  Json parsed;
+  const std::string limit = std::to_string(kMaxJsonDepth);
   try {
-    parsed = Json::parse(text, DuplicateKeys(path));
+    return Json::parse(text, StrictParse(path, "$", kMaxJsonDepth));
+  } catch (const TooDeep&) {
+    throw ConfigError(path + ": $: invalid JSON: nesting deeper than " + limit + " levels at " +
+                      line_column(text, too_deep(text) + 1) + "; allowed: at most " + limit +
+                      " nested arrays and objects");
   } catch (const Json::parse_error& e) {
     throw ConfigError(path + ": $: invalid JSON: " + plain(e));
   } catch (const Json::exception& e) {  // number overflow
@@ -182,12 +196,6 @@ Json parse_json_text(const std::string& text, const std::string& path) {
                       line_column(text, locator.offset) + ": " + plain(e) +
                       "; allowed: numbers of magnitude below 1.7e308");
   }
-  const std::size_t deep = too_deep(text);
-  if (deep != std::string::npos)
-    throw ConfigError(path + ": $: invalid JSON: nesting deeper than " + std::to_string(kMaxDepth) +
-                      " levels at " + line_column(text, deep + 1) + "; allowed: at most " +
-                      std::to_string(kMaxDepth) + " nested arrays and objects");
-  return parsed;
 }
 
 void apply_override(Json& root, const std::string& assignment, const std::string& file) {
@@ -203,16 +211,6 @@ void apply_override(Json& root, const std::string& assignment, const std::string
   std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
   if (path.rfind("$.", 0) == 0) path = path.substr(2);
-  Json value;
-  try {
-    value = Json::parse(text);
-  } catch (const Json::exception&) {  // a syntax error, or a number overflow such as 1e400
-    value = text;
-  }
-  if (too_deep(text) != std::string::npos)
-    throw ConfigError(where + ": VALUE nests deeper than " + std::to_string(kMaxDepth) +
-                      " levels; allowed: at most " + std::to_string(kMaxDepth) +
-                      " nested arrays and objects");
   // Split "a.b[0].c" into a, b, 0, c: names joined by dots, array indices in brackets.
   std::vector<std::string> parts;
   for (std::size_t i = 0; i < path.size();) {
@@ -237,11 +235,25 @@ void apply_override(Json& root, const std::string& assignment, const std::string
       parts.push_back(path.substr(i, stop - i));
       i = stop;
     }
-    if (parts.size() > static_cast<std::size_t>(kMaxDepth))
-      throw ConfigError(where + ": PATH is deeper than " + std::to_string(kMaxDepth) +
-                        " levels; allowed: at most " + std::to_string(kMaxDepth));
+    if (parts.size() > static_cast<std::size_t>(kMaxJsonDepth))
+      throw ConfigError(where + ": PATH is deeper than " + std::to_string(kMaxJsonDepth) +
+                        " levels; allowed: at most " + std::to_string(kMaxJsonDepth));
   }
   if (parts.empty()) throw ConfigError(where + ": has an empty PATH; " + kForm);
+  // The value goes inside the root object and parts.size() - 1 more containers: the scenario as
+  // a whole nests at most kMaxJsonDepth levels, as a file may.
+  const int room = kMaxJsonDepth - static_cast<int>(parts.size());
+  Json value;
+  try {
+    value = Json::parse(text, StrictParse(where, "$." + path, room));
+  } catch (const TooDeep&) {
+    throw ConfigError(where + ": VALUE nests deeper than " + std::to_string(room) +
+                      " levels under a PATH of " + std::to_string(parts.size()) +
+                      " levels; allowed: at most " + std::to_string(kMaxJsonDepth) +
+                      " nested arrays and objects in all");
+  } catch (const Json::exception&) {  // a syntax error, or a number overflow such as 1e400
+    value = text;
+  }
   Json* node = &root;
   std::string shown = "$";
   for (std::size_t i = 0; i < parts.size(); ++i) {

@@ -13,44 +13,25 @@
 #include <string>
 #include <vector>
 
+#include "bad_input_util.hpp"
 #include "cli_util.hpp"
 #include "scenario_util.hpp"
 
 namespace fs = std::filesystem;
+using vcpusim::test::bad;
+using vcpusim::test::Case;
 using vcpusim::test::CliResult;
-using vcpusim::test::read_file;
+using vcpusim::test::expect_one_message;
+using vcpusim::test::Kind;
+using vcpusim::test::kBadDir;
+using vcpusim::test::kSourceDir;
 using vcpusim::test::run_cli;
 using vcpusim::test::TempDir;
 
+namespace vcpusim::test {
 namespace {
-
-const std::string kSourceDir = VCPUSIM_SOURCE_DIR;
-const std::string kBadDir = kSourceDir + "/tests/bad_scenarios";
-const std::string kBase = kSourceDir + "/scenarios/vdso-time-backwards.json";
-
-enum class Kind {
-  kField,    // FILE: PATH: VALUE problem; allowed: ...
-  kSyntax,   // FILE: $: invalid JSON: parse error at line L, column C: ...
-  kMissing,  // FILE: cannot open the scenario file ...
-};
-
-struct Case {
-  const char* name;               // test name
-  std::string file;               // scenario file given to vcpusim
-  std::vector<std::string> sets;  // --set PATH=VALUE overrides
-  Kind kind;
-  std::string path;   // for kField/kSyntax: text between "FILE: " and the next ": "
-  std::string value;  // must appear after the path: the offending value, or line/column
-};
-
-// Keeps GetParam() readable in test listings (ctest shows it in the test name).
-void PrintTo(const Case& c, std::ostream* os) {
-  *os << c.name;
-}
-
-std::string bad(const char* file) {
-  return kBadDir + "/" + file;
-}
+const std::string kBase = kBaseScenario;
+}  // namespace
 
 std::vector<Case> cases() {
   return {
@@ -356,68 +337,21 @@ std::vector<Case> cases() {
   };
 }
 
+}  // namespace vcpusim::test
+
+namespace {
+
+using vcpusim::test::cases;
+const std::string kBase = vcpusim::test::kBaseScenario;
+
 class BadInput : public ::testing::TestWithParam<Case> {};
 
-void expect_one_message(const Case& c, const CliResult& r) {
-  EXPECT_EQ(r.status, 2) << r.err;
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.back(), '\n') << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not exactly one line:\n" << r.err;
-  const auto file_at = r.err.find(c.file + ": ");
-  ASSERT_NE(file_at, std::string::npos) << "does not name " << c.file << ":\n" << r.err;
-  const std::string rest = r.err.substr(file_at + c.file.size() + 2);
-  switch (c.kind) {
-    case Kind::kMissing:
-      EXPECT_NE(rest.find("cannot open"), std::string::npos) << r.err;
-      break;
-    case Kind::kSyntax:
-      EXPECT_EQ(rest.rfind(c.path + ": invalid JSON: ", 0), 0u) << r.err;
-      EXPECT_NE(rest.find(c.value), std::string::npos) << "no line and column " << c.value << ":\n"
-                                                       << r.err;
-      break;
-    case Kind::kField: {
-      ASSERT_EQ(rest.rfind(c.path + ": ", 0), 0u) << "path is not " << c.path << ":\n" << r.err;
-      const std::string message = rest.substr(c.path.size() + 2);
-      const auto allowed = message.find("; allowed: ");
-      ASSERT_NE(allowed, std::string::npos) << "no \"allowed\":\n" << r.err;
-      EXPECT_GT(message.size(), allowed + std::string("; allowed: \n").size()) << r.err;
-      EXPECT_NE(message.substr(0, allowed).find(c.value), std::string::npos)
-          << "the problem does not show " << c.value << ":\n"
-          << r.err;
-      break;
-    }
-  }
-}
-
 TEST_P(BadInput, RunGivesOneMessageExit2AndNoOutput) {
-  const Case& c = GetParam();
-  TempDir tmp;
-  const fs::path out = tmp.path() / "result.json";
-  std::vector<std::string> args = {"run", c.file};
-  for (const auto& s : c.sets) args.insert(args.end(), {"--set", s});
-  args.insert(args.end(), {"--json", out.string()});
-  const CliResult r = run_cli(args);
-  SCOPED_TRACE("vcpusim run " + c.file);
-  expect_one_message(c, r);
-  EXPECT_FALSE(fs::exists(out)) << out;
-  EXPECT_FALSE(fs::exists(out.string() + ".tmp")) << out << ".tmp";
-  EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()), 0)
-      << "something was written next to the output file";
+  vcpusim::test::expect_run_refused(GetParam());
 }
 
 TEST_P(BadInput, ValidateGivesTheSameMessage) {
-  const Case& c = GetParam();
-  std::vector<std::string> run_args = {"run", c.file};
-  std::vector<std::string> validate_args = {"validate", c.file};
-  for (const auto& s : c.sets) {
-    run_args.insert(run_args.end(), {"--set", s});
-    validate_args.insert(validate_args.end(), {"--set", s});
-  }
-  const CliResult v = run_cli(validate_args);
-  SCOPED_TRACE("vcpusim validate " + c.file);
-  expect_one_message(c, v);
-  EXPECT_TRUE(v.out.empty()) << v.out;
-  EXPECT_EQ(v.err, run_cli(run_args).err);
+  vcpusim::test::expect_validate_refused(GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, BadInput, ::testing::ValuesIn(cases()),
@@ -425,10 +359,11 @@ INSTANTIATE_TEST_SUITE_P(Cases, BadInput, ::testing::ValuesIn(cases()),
                            return info.param.name;
                          });
 
-// Every file in tests/bad_scenarios/ is a case of the table above.
+// Every file in tests/bad_scenarios/ is a case of the table above or of input_limits_test.cpp's.
 TEST(BadInputCatalogue, EveryBadScenarioFileIsACase) {
   std::set<std::string> listed;
   for (const auto& c : cases()) listed.insert(c.file);
+  for (const auto& c : vcpusim::test::input_limit_cases()) listed.insert(c.file);
   std::size_t files = 0;
   for (const auto& e : fs::directory_iterator(kBadDir)) {
     ++files;

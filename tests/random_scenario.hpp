@@ -51,7 +51,8 @@ class RandomScenario {
     const int threads = pcpus % 2 == 0 && coin() ? 2 : 1;
     const int cores = pcpus / threads;
     sim::Json h = {{"pcpus", pcpus}, {"threads_per_core", threads}};
-    h["sockets"] = pick(1, cores > 1 ? 2 : 1);
+    const int sockets = pick(1, cores > 1 ? 2 : 1);
+    h["sockets"] = cores % sockets == 0 ? sockets : 1;  // the sockets split the cores evenly
     h["scheduler"] = {{"policy", coin() ? "fair" : "rr"}, {"rr_quantum", us(pick(300, 3000))}};
     if (coin())
       h["scheduler"]["fair"] = {{"sched_latency", us(pick(1000, 8000))},

@@ -16,10 +16,11 @@ struct LockParams : sim::ParamSet {
       *this,     "spin_threshold",
       1 << 15,   1,
       1LL << 30, "SPIN_THRESHOLD: cpu_relax() loops a pv waiter spins before it halts (x86: 2^15)"};
+  // Floored as every guest operation's cost is (cpu::kMinOperationCost): one cycle at 10 GHz.
   sim::DurationParam relax{*this,
                            "relax",
                            10 * sim::kNanosecond,
-                           sim::kPicosecond,
+                           100 * sim::kPicosecond,
                            sim::kMillisecond,
                            "one spin-loop iteration, PAUSE plus the re-read: ~25 cycles on the "
                            "2015-era parts of Long's table (PAUSE ~10 cycles), ~140 since "

@@ -9,7 +9,6 @@ namespace {
 const std::vector<std::string> kTopLevel = {"name",   "description", "seed",  "duration",
                                             "host",   "vm",          "costs", "guest",
                                             "checks", "limits",      "expect", "explore"};
-constexpr std::int64_t kMaxSeed = INT64_MAX;
 }  // namespace
 
 namespace {
@@ -56,8 +55,12 @@ std::unique_ptr<Scenario> Scenario::from_json(sim::Json raw, const std::string& 
   s->file = file;
   if (!root.has("name")) root.fail("missing key \"name\"", "a scenario name");
   s->name = root.at("name").as_string();
+  if (s->name.size() > kMaxNameBytes)
+    root.at("name").fail(sim::quote(s->name) + " is " + std::to_string(s->name.size()) +
+                             " bytes long",
+                         "a name of at most " + std::to_string(kMaxNameBytes) + " bytes");
   if (root.has("description")) s->description = root.at("description").as_string();
-  if (root.has("seed")) s->seed = static_cast<std::uint64_t>(root.at("seed").as_int(0, kMaxSeed));
+  if (root.has("seed")) s->seed = root.at("seed").as_uint(0, kMaxSeed);
   if (seed) s->seed = *seed;
   if (!root.has("duration")) root.fail("missing key \"duration\"", "a duration such as \"100ms\"");
   s->duration = root.at("duration").as_duration(sim::kNanosecond, 1000 * sim::kSecond);
@@ -96,8 +99,9 @@ std::unique_ptr<Scenario> Scenario::from_json(sim::Json raw, const std::string& 
       if (e.has(list))
         for (std::size_t i = 0; i < e.at(list).size(); ++i)
           if (e.at(list).at(i).as_int(0, 1023) >= s->vm.vcpus.value)
-            e.at(list).at(i).fail(e.at(list).at(i).json().dump() + " is not a vCPU of this VM",
-                                  "0 to " + std::to_string(s->vm.vcpus.value - 1));
+            e.at(list).at(i).fail(
+                sim::describe(e.at(list).at(i).json()) + " is not a vCPU of this VM",
+                "0 to " + std::to_string(s->vm.vcpus.value - 1));
     if (s->explore.length_max.value < s->explore.length_min.value)
       e.at("length_max").fail(sim::quote(sim::format_duration(s->explore.length_max.value)) +
                                   " is below length_min",
@@ -149,12 +153,18 @@ sim::Json Scenario::schema(const guest::Registries& registries) {
           {"additionalProperties", false},
           {"required", {"name", "duration"}},
           {"properties",
-           {{"name", {{"type", "string"}, {"description", "scenario name"}}},
+           {{"name",
+             {{"type", "string"},
+              {"maxLength", kMaxNameBytes},
+              {"description", "scenario name (at most " + std::to_string(kMaxNameBytes) +
+                                  " bytes of UTF-8)"}}},
             {"description", {{"type", "string"}, {"description", "what the scenario shows"}}},
             {"seed",
              {{"type", "integer"},
               {"minimum", 0},
-              {"description", "seed of every random host choice"}}},
+              {"maximum", kMaxSeed},
+              {"description", "seed of every random host choice (the whole unsigned 64-bit "
+                              "range, as --seed)"}}},
             {"duration",
              {{"type", "string"},
               {"pattern", "^[0-9]+(\\.[0-9]+)?(ps|ns|us|ms|s)$"},

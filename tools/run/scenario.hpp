@@ -17,6 +17,14 @@
 
 namespace vcpusim::tools {
 
+// A seed is any unsigned 64-bit integer, in the file's "seed" as in --seed, so the resolved
+// scenario of every run loads again.
+constexpr std::uint64_t kMaxSeed = UINT64_MAX;
+
+// The longest scenario name: it titles summaries, results, traces, VCD headers, reports and sweep
+// pages; far beyond any real name, and it keeps every output's header small.
+constexpr std::size_t kMaxNameBytes = 256;
+
 struct Costs : cpu::CostParams {
   Costs() { add_section("timekeeping", timekeeping, "costs of the timekeeping model's steps"); }
   guest::TimekeepingCosts timekeeping;

@@ -281,7 +281,7 @@ SweepSpec SweepSpec::load(const std::string& file) {
   if (seeds.json().is_array()) {
     if (seeds.size() == 0) seeds.fail("no seeds", "at least one seed");
     for (std::size_t i = 0; i < seeds.size(); ++i) {
-      s.seeds.push_back(static_cast<std::uint64_t>(seeds.at(i).as_int(0, INT64_MAX)));
+      s.seeds.push_back(seeds.at(i).as_uint(0, kMaxSeed));
       if (std::count(s.seeds.begin(), s.seeds.end(), s.seeds.back()) > 1)
         seeds.at(i).fail(std::to_string(s.seeds.back()) + " is listed twice", "distinct seeds");
     }
