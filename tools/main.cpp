@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <systemc>
 #include <vector>
@@ -59,19 +60,32 @@ std::string read_file(const std::string& path, const char* what) {
   return sim::read_input_file(path, what);
 }
 
-// --seed: a decimal integer in [0, 2^64-1]; Boost would wrap "-1" to 2^64-1.
-std::uint64_t parse_seed(const std::string& text) {
+// A decimal integer in [0, 2^64-1]; Boost would wrap "-1" to 2^64-1.
+std::optional<std::uint64_t> parse_u64(const std::string& text) {
   std::uint64_t v = 0;
-  bool ok = !text.empty() && text.size() <= 20;
+  if (text.empty() || text.size() > 20) return std::nullopt;
   for (char c : text) {
-    if (c < '0' || c > '9' || v > (UINT64_MAX - static_cast<unsigned>(c - '0')) / 10) ok = false;
-    if (!ok) break;
+    if (c < '0' || c > '9' || v > (UINT64_MAX - static_cast<unsigned>(c - '0')) / 10)
+      return std::nullopt;
     v = v * 10 + static_cast<unsigned>(c - '0');
   }
-  if (!ok)
+  return v;
+}
+
+std::uint64_t parse_seed(const std::string& text) {
+  const auto v = parse_u64(text);
+  if (!v)
     throw sim::ConfigError("--seed " + sim::quote(text) +
                            ": is not a seed; allowed: an integer from 0 to 18446744073709551615");
-  return v;
+  return *v;
+}
+
+std::uint64_t parse_count(const std::string& option, const std::string& text) {
+  const auto v = parse_u64(text);
+  if (!v || *v == 0)
+    throw sim::ConfigError(option + " " + sim::quote(text) +
+                           ": is not a count; allowed: an integer from 1 to 18446744073709551615");
+  return *v;
 }
 
 po::variables_map parse(const std::vector<std::string>& args,
@@ -93,14 +107,16 @@ int cmd_run(const std::vector<std::string>& args) {
       "       vcpusim run --replay REPLAY.json [--json OUT] [--trace OUT.json] ...\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--max-wall T] [--no-expect] [--no-decoupling] [--quiet]\n\n"
+      "                        [--max-wall T] [--max-steps N] [--no-expect] [--no-decoupling]\n"
+      "                        [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
       "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
       "simulation error. With --no-expect, 0 whatever the violations (for loops and scripts).\n"
       "With --replay, the scenario and schedule (decisions and host events) come from a replay\n"
       "file written by explore or shrink; the run must reproduce the recorded fingerprint (exit 3\n"
-      "if it does not). Outputs are written all-or-nothing. Ctrl-C (or --max-wall) stops the run where it is and\n"
-      "writes the partial result, marked \"complete\": false (exit 1).\n"
+      "if it does not). Outputs are written all-or-nothing. Ctrl-C, --max-wall or --max-steps\n"
+      "stop the run where it is and write the partial result, marked \"complete\": false\n"
+      "(exit 1).\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
       "seed", po::value<std::string>(), "seed for every random host choice (overrides the file)")(
@@ -120,6 +136,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "rcu,flow,counter,violation (default all)")(
       "max-wall", po::value<std::string>(),
       "wall-clock budget, e.g. 30s: then stop and write the partial result")(
+      "max-steps", po::value<std::string>(),
+      "deterministic budget: stop after N steps (kernel events plus guest operations advanced "
+      "inline) and write the partial result; the same N stops at the same point every time")(
       "no-expect", "exit 0 whether or not the run met the expect block (2 and 3 still apply)")(
       "no-decoupling",
       "a checking aid: run every guest operation on the event path (no temporal decoupling); "
@@ -158,12 +177,15 @@ int cmd_run(const std::vector<std::string>& args) {
                              ": is not a duration; allowed: a positive duration, e.g. 30s");
     max_wall = *t;
   }
+  std::uint64_t max_steps = 0;
+  if (vm.count("max-steps")) max_steps = parse_count("--max-steps", opt("max-steps"));
   std::optional<tools::ReplayFile> replay_file;
   if (replay) replay_file = tools::ReplayFile::load(file);
   auto scenario = replay ? tools::Scenario::from_json(replay_file->scenario, file)
                          : tools::Scenario::load(file, sets, seed);
   tools::RunOptions run_options;
   run_options.temporal_decoupling = !vm.count("no-decoupling");
+  run_options.max_steps = max_steps;
   tools::RunControl control(scenario->duration, max_wall, !vm.count("quiet"));
   run_options.poll = [&control](sim::Tick now) { return control.poll(now); };
   std::optional<tools::ReplaySteer> steer;
@@ -191,7 +213,11 @@ int cmd_run(const std::vector<std::string>& args) {
     throw sim::SimError("replay " + file + " did not reproduce its run: fingerprint " +
                         fingerprint + ", recorded " + replay_file->fingerprint +
                         " (another vcpusim version, or an edited file)");
-  if (!result.complete) std::cerr << "vcpusim: stopped by " << control.stop_reason() << "\n";
+  if (!result.complete)
+    std::cerr << "vcpusim: stopped by "
+              << (result.budget_exceeded ? "--max-steps " + opt("max-steps")
+                                         : control.stop_reason())
+              << "\n";
   if (vm.count("json"))
     outputs.write(opt("json"), [&](std::ostream& o) { o << result.document.dump(2) << "\n"; });
   outputs.commit();
