@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli_util.hpp"
+#include "fuzz/sweep_input.hpp"
 #include "scenario_util.hpp"
 #include "sim/error.hpp"
 #include "sim/kernel.hpp"
@@ -388,7 +389,7 @@ TEST(Escaping, NamesReachNeitherTheTerminalNorTheVcdRaw) {
 TEST(FuzzRegressions, EveryFindingIsHandled) {
   const fs::path dir = kSource + "/fuzz/regressions";
   std::size_t n = 0;
-  for (const char* target : {"scenario_fuzzer", "trace_fuzzer", "result_fuzzer"}) {
+  for (const char* target : {"scenario_fuzzer", "trace_fuzzer", "result_fuzzer", "sweep_fuzzer"}) {
     if (!fs::exists(dir / target)) continue;
     for (const auto& e : fs::directory_iterator(dir / target)) {
       SCOPED_TRACE(e.path().string());
@@ -401,6 +402,8 @@ TEST(FuzzRegressions, EveryFindingIsHandled) {
               "f.json");
         else if (std::string(target) == "trace_fuzzer")
           (void)vcpusim::tools::render_timeline(text, {});
+        else if (std::string(target) == "sweep_fuzzer")
+          vcpusim::fuzz::read_sweep_input(text, kSource);
         else
           (void)vcpusim::tools::render_report(text, "");
       } catch (const vcpusim::sim::ConfigError&) {
