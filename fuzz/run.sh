@@ -12,8 +12,9 @@ vcpusim="$here/build/vcpusim"
 [ -x "$vcpusim" ] || { echo "fuzz/run.sh: build/vcpusim is missing: run tools/scripts/setup.sh" >&2; exit 2; }
 
 seeds="$out/seeds"
-rm -rf "$seeds" "$out/findings"
-mkdir -p "$seeds/scenario_fuzzer" "$seeds/trace_fuzzer" "$seeds/result_fuzzer"
+rm -rf "$seeds" "$out/findings" "$out/sweep-seed"
+targets="scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer sweep_fuzzer"
+for t in $targets; do mkdir -p "$seeds/$t"; done
 cp "$here"/scenarios/*.json "$here"/tests/bad_scenarios/*.json "$seeds/scenario_fuzzer/"
 printf '%s\n#set\nhost.load[0].busy=2ms\nguest.timekeeping.ntp.ppm=7\n' \
   "$(cat "$here/scenarios/vdso-time-backwards.json")" >"$seeds/scenario_fuzzer/with-set"
@@ -25,7 +26,6 @@ for s in "$here"/scenarios/*.json; do
     --trace "$seeds/trace_fuzzer/$n.json" --trace-to 50us >/dev/null || true
 done
 # Replay files: what a short explore of each unplaced scenario keeps.
-mkdir -p "$seeds/replay_fuzzer"
 for s in "$here"/scenarios/explore/*.json; do
   n=$(basename "$s" .json)
   "$vcpusim" explore "$s" --schedules 60 --first -q -o "$seeds/explore-$n" >/dev/null || true
@@ -34,14 +34,28 @@ for s in "$here"/scenarios/explore/*.json; do
   done
   rm -rf "$seeds/explore-$n"
 done
-for t in scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer; do
+# Sweep specs (the fuzzed spec sits in scenarios/sweeps/: tests/sweeps' scenario paths are
+# rewritten to resolve from there), and a sweep.json with each of its run records.
+cp "$here"/scenarios/sweeps/*.json "$seeds/sweep_fuzzer/"
+for s in "$here"/tests/sweeps/*.json; do
+  sed 's|"\.\./\.\./scenarios/|"../|' "$s" >"$seeds/sweep_fuzzer/tests-$(basename "$s")"
+done
+"$vcpusim" sweep "$here/tests/sweeps/small.json" --shard 0/12 -j 1 -o "$out/sweep-seed" \
+  >/dev/null 2>&1 || true
+cp "$out/sweep-seed/sweep.json" "$seeds/sweep_fuzzer/sweep.json" 2>/dev/null || true
+for r in "$out"/sweep-seed/runs/run-*.json; do
+  [ -f "$r" ] || continue
+  { cat "$out/sweep-seed/sweep.json"; printf '#record\n'; cat "$r"; } \
+    >"$seeds/sweep_fuzzer/with-$(basename "$r")"
+done
+for t in $targets; do
   [ -d "$here/fuzz/regressions/$t" ] && cp "$here/fuzz/regressions/$t"/* "$seeds/$t/" 2>/dev/null || true
 done
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
-for t in scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer; do
+for t in $targets; do
   mkdir -p "$out/findings/$t" "$out/corpus/$t"
   echo "fuzz: $t for ${seconds}s"
   if ! "$out/$t" "$out/corpus/$t" "$seeds/$t" -max_total_time="$seconds" -max_len=65536 \

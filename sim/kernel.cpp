@@ -170,6 +170,10 @@ void Kernel::drive() {
       if (events_at_instant_ > kStuckEvents)
         throw SimError("the model is stuck in time at " + format_duration(now_) + ": " +
                        std::to_string(kStuckEvents) + " events without simulated time passing");
+      if (steps_left_ == 0) {
+        budget_exceeded_ = interrupted_ = true;
+        break;
+      }
       if (poll_ && events_processed_ > 0 && events_processed_ % kPollEvents == 0 && !poll_(now_)) {
         interrupted_ = true;
         break;
@@ -177,6 +181,7 @@ void Kernel::drive() {
       now_ = next;
       auto fn = queue_.pop();
       ++events_processed_;
+      if (--steps_left_ == 0) decoupling_ = false;
       fn();
     }
     if (!interrupted_ && end_ > synced_) {
@@ -198,6 +203,13 @@ void Kernel::drive() {
   }
   sc_core::sc_stop();
   park();
+}
+
+void Kernel::set_step_budget(std::uint64_t steps) {
+  const std::uint64_t done = this->steps();
+  step_budget_ = steps == 0 ? UINT64_MAX : steps;
+  steps_left_ = step_budget_ > done ? step_budget_ - done : 0;
+  if (steps_left_ == 0) decoupling_ = false;
 }
 
 void Kernel::run(Tick end) {

@@ -50,13 +50,13 @@ class Kernel {
     if (!decoupling_ || t <= now_ || t > end_ || stopping_) return false;
     if (!queue_.empty() && queue_.top().time <= t) return false;
     now_ = t;
-    ++inline_advances_;
+    if (--steps_left_ == 0) decoupling_ = false;  // the budget is spent: see set_step_budget
     return true;
   }
   // On by default; off forces every operation through the event queue (a baseline for
   // benchmarks and an equivalence check: results must be byte-identical either way).
-  void set_temporal_decoupling(bool on) { decoupling_ = on; }
-  std::uint64_t inline_advances() const { return inline_advances_; }
+  void set_temporal_decoupling(bool on) { decoupling_ = on && steps_left_ > 0; }
+  std::uint64_t inline_advances() const { return steps() - events_processed_; }
 
   // Runs until `end` or until no event is left. Rethrows what a coroutine or event threw.
   void run(Tick end);
@@ -73,6 +73,16 @@ class Kernel {
   bool interrupted() const { return interrupted_; }
   static constexpr std::uint64_t kPollEvents = 1 << 14;
 
+  // A deterministic budget (a sweep's run_budget, run --max-steps): the run stops, interrupted(),
+  // before its next event once `steps` steps are done. A step is an event the kernel ran or a
+  // guest operation that advanced time inline (try_advance): the "sim.steps" metric. Both depend
+  // only on the model, so a run stopped by its budget stops at the same point every time. One
+  // count down for both keeps try_advance as cheap as counting its advances was; once it reaches
+  // zero, operations take the event path, where drive() stops the run. 0: no budget.
+  void set_step_budget(std::uint64_t steps);
+  std::uint64_t steps() const { return step_budget_ - steps_left_; }
+  bool budget_exceeded() const { return budget_exceeded_; }
+
  private:
   struct Coroutine;
   void drive();
@@ -83,7 +93,9 @@ class Kernel {
   Tick end_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t events_processed_ = 0;
-  std::uint64_t inline_advances_ = 0;
+  std::uint64_t step_budget_ = UINT64_MAX;
+  std::uint64_t steps_left_ = UINT64_MAX;  // never 0 while decoupling_ is on
+  bool budget_exceeded_ = false;
   bool decoupling_ = true;
   Tick synced_ = 0;  // SystemC's time: trails now_ by under one sync quantum (kernel.cpp)
   EventQueue queue_;

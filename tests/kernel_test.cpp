@@ -72,3 +72,25 @@ TEST(Kernel, StuckInTimeIsAHardError) {
     EXPECT_NE(std::string(e.what()).find("stuck in time"), std::string::npos) << e.what();
   }
 }
+
+// A guest that only ever advances inline (no event between its operations) is still bounded by
+// the step budget: it stops at exactly the budget, at the same simulated time every run.
+TEST(Kernel, StepBudgetStopsEvenAnInlineOnlyRunAtExactlyItsSteps) {
+  Kernel k;
+  k.set_step_budget(1000);
+  int co = -1;
+  co = k.spawn("runner", [&] {
+    for (;;) {
+      if (k.try_advance(k.now() + 1)) continue;  // as Vcpu::consume: inline, else an event
+      k.at(k.now() + 1, Phase::kWork, 0, [&] { k.resume(co); });
+      k.yield();
+    }
+  });
+  k.at(0, Phase::kWork, 0, [&] { k.resume(co); });
+  k.run(kSecond);
+  EXPECT_TRUE(k.interrupted());
+  EXPECT_TRUE(k.budget_exceeded());
+  EXPECT_EQ(k.steps(), 1000u);
+  EXPECT_EQ(k.events_processed(), 1u);  // the start; the other 999 steps were inline
+  EXPECT_EQ(k.now(), 999);
+}

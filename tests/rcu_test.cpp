@@ -212,7 +212,9 @@ TEST(RcuGracePeriod, EveryGracePeriodEndsOverAGrid) {
             EXPECT_FALSE(v["details"].contains("model_error")) << where << ": " << v["message"];
             EXPECT_FALSE(v["details"]["waiting_for"].empty()) << where;
           }
-          if (!loaded) EXPECT_EQ(test::violations(r, "rcu_stall"), 0u) << where;
+          if (!loaded) {
+            EXPECT_EQ(test::violations(r, "rcu_stall"), 0u) << where;
+          }
           // Grace periods end until the end: at least one per 2 ms of the run (an updater
           // interval of 200 us asks for one every 200 us; load stretches some to its 5 ms).
           EXPECT_GE(at(r, "rcu.grace_periods"), 50) << where;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli_util.hpp"
+#include "fuzz/sweep_input.hpp"
 #include "scenario_util.hpp"
 #include "sim/error.hpp"
 #include "sim/kernel.hpp"
@@ -425,11 +426,16 @@ void replay_replay_fuzzer(const std::string& input) {
                                         "f.json");
 }
 
+void replay_sweep_fuzzer(const std::string& input) {
+  vcpusim::fuzz::read_sweep_input(input, kSource);
+}
+
 const std::map<std::string, void (*)(const std::string&)> kFuzzTargets = {
     {"scenario_fuzzer", replay_scenario_fuzzer},
     {"trace_fuzzer", replay_trace_fuzzer},
     {"result_fuzzer", replay_result_fuzzer},
     {"replay_fuzzer", replay_replay_fuzzer},
+    {"sweep_fuzzer", replay_sweep_fuzzer},
 };
 
 // Every input under fuzz/regressions/TARGET/ (the fuzzers' findings and hand-made inputs on

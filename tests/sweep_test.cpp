@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "sweep_util.hpp"
+#include "tools/sweep/sweep_dir.hpp"
 #include "tools/sweep/sweep_runner.hpp"
 #include "tools/sweep/sweep_spec.hpp"
 #include "tools/sweep/sweep_stats.hpp"
@@ -154,6 +155,7 @@ TEST(Sweep, ADirectoryAnotherSweepIsWritingIsRefused) {
   TempDir t;
   const fs::path dir = t / "taken";
   fs::create_directories(dir);
+  std::ofstream(dir / tools::kSweepMarker) << tools::kSweepMarkerText;  // another sweep's
   const int fd = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);

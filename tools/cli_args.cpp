@@ -1,5 +1,7 @@
 #include "tools/cli_args.hpp"
 
+#include "sim/error.hpp"
+
 namespace vcpusim::tools::cli {
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& visible,
@@ -15,6 +17,22 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
   po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
   po::notify(vm);
   return vm;
+}
+
+std::uint64_t integer(const std::string& option, const std::string& text, std::uint64_t lo,
+                      std::uint64_t hi, const char* noun) {
+  std::uint64_t v = 0;
+  bool ok = !text.empty() && text.size() <= 20;
+  for (char c : text) {
+    ok = ok && c >= '0' && c <= '9' && v <= (UINT64_MAX - static_cast<unsigned>(c - '0')) / 10;
+    if (!ok) break;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (!ok || v < lo || v > hi)
+    throw sim::ConfigError(option + " " + sim::quote(text) + ": is not a " + noun +
+                           "; allowed: an integer from " + std::to_string(lo) + " to " +
+                           std::to_string(hi));
+  return v;
 }
 
 std::string value(const po::variables_map& vm, const char* name) {

@@ -2,6 +2,7 @@
 // they share. Rooms of tools/ may include this; it includes none of them.
 #pragma once
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,11 @@ constexpr int kExitSimError = 3;  // a simulation error (or a bug)
 // std::vector<std::string> of at most count values (-1: any number).
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& visible,
                         const char* positional = nullptr, int count = 1);
+
+// A decimal integer option value in [lo, hi] (never wrapped: Boost would read "-1" as 2^64-1);
+// otherwise a sim::ConfigError "OPTION "TEXT": is not a NOUN; allowed: an integer from lo to hi".
+std::uint64_t integer(const std::string& option, const std::string& text, std::uint64_t lo,
+                      std::uint64_t hi, const char* noun = "count");
 
 // The value of a string option, or "" when it was not given.
 std::string value(const po::variables_map& vm, const char* name);

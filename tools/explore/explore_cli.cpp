@@ -20,18 +20,6 @@ namespace po = boost::program_options;
 namespace vcpusim::tools {
 namespace {
 
-std::uint64_t parse_count(const std::string& option, const std::string& text, std::uint64_t lo,
-                          std::uint64_t hi) {
-  std::uint64_t v = 0;
-  bool ok = !text.empty() && text.size() <= 19;
-  for (char c : text) ok = ok && c >= '0' && c <= '9';
-  if (ok) v = std::stoull(text);
-  if (!ok || v < lo || v > hi)
-    throw sim::ConfigError(option + " " + sim::quote(text) + ": allowed: an integer from " +
-                           std::to_string(lo) + " to " + std::to_string(hi));
-  return v;
-}
-
 // The replay file of the k-th signature in -o DIR, and the test for that name.
 std::string replay_name(std::size_t k) {
   return "failure-" + std::to_string(k) + ".replay.json";
@@ -97,10 +85,10 @@ int cmd_explore(const std::vector<std::string>& args) {
   if (std::find(names.begin(), names.end(), o.strategy) == names.end())
     throw sim::ConfigError("--strategy " + sim::quote(o.strategy) +
                            ": allowed: pct, random, cover or seeds");
-  o.schedules = parse_count("--schedules", vm["schedules"].as<std::string>(), 1, 1000000000);
-  o.jobs = static_cast<int>(parse_count("-j", vm["jobs"].as<std::string>(), 1, 256));
-  o.seed = parse_count("--explore-seed", vm["explore-seed"].as<std::string>(), 0,
-                       9999999999999999999ULL);
+  o.schedules = cli::integer("--schedules", vm["schedules"].as<std::string>(), 1, 1000000000);
+  o.jobs = static_cast<int>(cli::integer("-j", vm["jobs"].as<std::string>(), 1, 256));
+  o.seed = cli::integer("--explore-seed", vm["explore-seed"].as<std::string>(), 0,
+                       9999999999999999999ULL, "seed");
   o.first = vm.count("first") > 0;
   if (vm.count("max-wall")) {
     const std::string text = vm["max-wall"].as<std::string>();

@@ -20,40 +20,22 @@
 namespace po = boost::program_options;
 
 namespace vcpusim::tools {
-namespace {
-
-// --seed: a decimal integer in [0, 2^64-1]; Boost would wrap "-1" to 2^64-1.
-std::uint64_t parse_seed(const std::string& text) {
-  std::uint64_t v = 0;
-  bool ok = !text.empty() && text.size() <= 20;
-  for (char c : text) {
-    if (c < '0' || c > '9' || v > (UINT64_MAX - static_cast<unsigned>(c - '0')) / 10) ok = false;
-    if (!ok) break;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (!ok)
-    throw sim::ConfigError("--seed " + sim::quote(text) +
-                           ": is not a seed; allowed: an integer from 0 to 18446744073709551615");
-  return v;
-}
-
-}  // namespace
-
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description opts(
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
       "       vcpusim run --replay REPLAY.json [--no-fingerprint-check] [--json OUT] ...\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--max-wall T] [--no-expect] [--no-decoupling] [--quiet]\n\n"
+      "                        [--max-wall T] [--max-steps N] [--no-expect] [--no-decoupling]\n"
+      "                        [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
       "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
       "simulation error. With --no-expect, 0 whatever the violations (for loops and scripts).\n"
       "With --replay, the scenario and schedule (decisions and host events) come from a replay\n"
       "file written by explore or shrink; the run must reproduce the recorded fingerprint (exit 3\n"
       "if it does not; a file without one is bad input unless --no-fingerprint-check). Outputs\n"
-      "are written all-or-nothing. Ctrl-C (or --max-wall) stops the run where it is and writes\n"
-      "the partial result, marked \"complete\": false (exit 1).\n"
+      "are written all-or-nothing. Ctrl-C, --max-wall or --max-steps stop the run where it is and\n"
+      "write the partial result, marked \"complete\": false (exit 1).\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
       "seed", po::value<std::string>(), "seed for every random host choice (overrides the file)")(
@@ -75,6 +57,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "rcu,flow,counter,violation (default all)")(
       "max-wall", po::value<std::string>(),
       "wall-clock budget, e.g. 30s: then stop and write the partial result")(
+      "max-steps", po::value<std::string>(),
+      "deterministic budget: stop after N steps (kernel events plus guest operations advanced "
+      "inline) and write the partial result; the same N stops at the same point every time")(
       "no-expect", "exit 0 whether or not the run met the expect block (2 and 3 still apply)")(
       "no-decoupling",
       "a checking aid: run every guest operation on the event path (no temporal decoupling); "
@@ -95,7 +80,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!replay && !check_fingerprint)
     throw sim::ConfigError("--no-fingerprint-check: allowed: only with --replay");
   std::optional<std::uint64_t> seed;
-  if (vm.count("seed")) seed = parse_seed(vm["seed"].as<std::string>());
+  if (vm.count("seed")) seed = cli::integer("--seed", vm["seed"].as<std::string>(), 0, UINT64_MAX, "seed");
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   auto opt = [&vm](const char* name) {
@@ -116,6 +101,9 @@ int cmd_run(const std::vector<std::string>& args) {
                              ": is not a duration; allowed: a positive duration, e.g. 30s");
     max_wall = *t;
   }
+  std::uint64_t max_steps = 0;
+  if (vm.count("max-steps"))
+    max_steps = cli::integer("--max-steps", opt("max-steps"), 1, UINT64_MAX);
   std::optional<ReplayFile> replay_file;
   if (replay) replay_file = ReplayFile::load(file);
   if (replay && check_fingerprint) replay_file->require_fingerprint(file);
@@ -123,6 +111,7 @@ int cmd_run(const std::vector<std::string>& args) {
                          : Scenario::load(file, sets, seed);
   RunOptions run_options;
   run_options.temporal_decoupling = !vm.count("no-decoupling");
+  run_options.max_steps = max_steps;
   RunControl control(scenario->duration, max_wall, !vm.count("quiet"));
   run_options.poll = [&control](sim::Tick now) { return control.poll(now); };
   std::optional<ReplaySteer> steer;
@@ -145,7 +134,11 @@ int cmd_run(const std::vector<std::string>& args) {
   RunResult result = run_scenario(*scenario, run_options);
   trace.reset();  // finished by the run; its streams are the outputs'
   if (replay && check_fingerprint) check_reproduced(*replay_file, file, result);
-  if (!result.complete) std::cerr << "vcpusim: stopped by " << control.stop_reason() << "\n";
+  if (!result.complete)
+    std::cerr << "vcpusim: stopped by "
+              << (result.budget_exceeded ? "--max-steps " + opt("max-steps")
+                                         : control.stop_reason())
+              << "\n";
   if (vm.count("json"))
     outputs.write(opt("json"), [&](std::ostream& o) { o << result.document.dump(2) << "\n"; });
   outputs.commit();

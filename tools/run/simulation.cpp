@@ -22,6 +22,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   kernel.set_temporal_decoupling(options.temporal_decoupling);
   kernel.recorder().keep_events(options.keep_events);
   if (options.poll) kernel.set_poll(options.poll);
+  kernel.set_step_budget(options.max_steps);
   sim::RandomDecisionSource decisions(s.seed, kernel.components());
   decisions.set_steer(options.steer);
   cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
@@ -50,6 +51,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
 
   RunResult r;
   r.complete = !kernel.interrupted();
+  r.budget_exceeded = kernel.budget_exceeded();
   r.kernel_events = kernel.events_processed();
   for (int v = 0; v < machine.vcpu_count(); ++v) r.guest_accesses.push_back(machine.vcpu(v).accesses());
   if (!machine.violations().list().empty()) {

@@ -17,7 +17,8 @@ namespace vcpusim::tools {
 struct RunResult {
   sim::Json document;  // the result JSON (byte-identical for the same binary, scenario and seed)
   bool expect_met = false;
-  bool complete = true;  // false when RunOptions::poll stopped the run early
+  bool complete = true;          // false when RunOptions::poll or max_steps stopped the run early
+  bool budget_exceeded = false;  // RunOptions::max_steps stopped it (deterministically)
   std::vector<std::string> unmet;
   // Only with RunOptions::keep_events: every recorded event and note, and the notes' labels.
   std::vector<sim::RecordedEvent> events;
@@ -37,6 +38,8 @@ struct RunOptions {
   std::function<sim::TraceBuilder*(const sim::Components&)> trace;
   // See sim::Kernel::set_poll: false stops the run there, and the result is partial.
   std::function<bool(sim::Tick)> poll;
+  // See sim::Kernel::set_step_budget (0: none): a deterministic stop, unlike poll's wall clock.
+  std::uint64_t max_steps = 0;
   // A schedule (explore, replay): a steer for the decisions and host events to add.
   sim::Steer* steer = nullptr;
   std::vector<sim::Injection> injections;

@@ -88,7 +88,8 @@ fi
 if [ "$do_build" = 1 ] && [ "$fuzz" = 1 ]; then
   CC=clang CXX=clang++ cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DVCPUSIM_SANITIZE="$sanitize" -DVCPUSIM_FUZZ=ON >/dev/null
-  cmake --build "$build_dir" -j "$(nproc)" --target scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer
+  cmake --build "$build_dir" -j "$(nproc)" \
+        --target scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer sweep_fuzzer
   exit 0
 fi
 

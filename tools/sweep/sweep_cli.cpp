@@ -9,8 +9,8 @@
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
-#include "tools/cli_args.hpp"
 #include "tools/sweep/slurm.hpp"
+#include "tools/sweep/sweep_dir.hpp"
 #include "tools/sweep/sweep_runner.hpp"
 #include "tools/sweep/sweep_spec.hpp"
 
@@ -35,7 +35,7 @@ std::size_t parse_count(const std::string& option, const std::string& text, std:
 
 int cmd_run_sweep(const std::vector<std::string>& args) {
   po::options_description opts(
-      "usage: vcpusim sweep SPEC [-j N] -o DIR [--shard I/N]\n"
+      "usage: vcpusim sweep SPEC [-j N] -o DIR [--shard I/N] [--max-run-wall T]\n"
       "       vcpusim sweep merge [-o OUT] DIR...\n"
       "       vcpusim sweep slurm SPEC -o DIR [--array-size K] [--partition P] [--time T]\n"
       "       vcpusim sweep schema\n\n"
@@ -47,13 +47,19 @@ int cmd_run_sweep(const std::vector<std::string>& args) {
       "per run), DIR/plots/*.svg (gnuplot), DIR/index.html and DIR/sweep.json (the resolved "
       "spec).\n"
       "Running again into DIR resumes: finished runs are kept, the rest run. ^C stops cleanly.\n"
-      "Exit 0 when every run has a row (failed runs are rows too), 130 when interrupted,\n"
-      "2 for bad input.\n\noptions");
+      "DIR must be new, empty, or a sweep's (it holds the .vcpusim-sweep marker): a sweep never\n"
+      "writes into a directory of other files. A run stops after the spec's run_budget steps\n"
+      "(a budget-exceeded row, the same every time).\n"
+      "Exit 0 when every run has a row (failed runs are rows too), 1 when runs were killed by\n"
+      "--max-run-wall (not recorded), 130 when interrupted, 2 for bad input.\n\noptions");
   opts.add_options()("help,h", "show this help")("jobs,j", po::value<std::string>(),
                                                  "runs at a time (default: one per core)")(
       "output,o", po::value<std::string>(), "the sweep directory (created; resumed if it exists)")(
       "shard", po::value<std::string>(),
-      "I/N: run only runs whose index is I modulo N (0 <= I < N), e.g. on a cluster");
+      "I/N: run only runs whose index is I modulo N (0 <= I < N), e.g. on a cluster")(
+      "max-run-wall", po::value<std::string>(),
+      "safety net: kill a run still going after this wall time, e.g. 600s (default 3600s); it "
+      "is not recorded and the sweep ends incomplete (exit 1)");
   const auto vm = cli::parse(args, opts, "spec", 1);
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -76,6 +82,14 @@ int cmd_run_sweep(const std::vector<std::string>& args) {
       throw po::error("--shard " + s + ": I must be from 0 to N-1");
     o.shard = std::stoul(i);
   }
+  if (vm.count("max-run-wall")) {
+    const std::string t = vm["max-run-wall"].as<std::string>();
+    const auto wall = sim::parse_duration(t);
+    if (!wall || *wall < sim::kMillisecond)
+      throw sim::ConfigError("--max-run-wall " + sim::quote(t) +
+                             ": is not a duration; allowed: a duration of 1ms or more, e.g. 600s");
+    o.max_run_wall = *wall;
+  }
   o.self = self_executable();
   o.terminal = ::isatty(2);
   const SweepSpec spec = SweepSpec::load(vm["spec"].as<std::string>());
@@ -86,8 +100,9 @@ int cmd_merge(const std::vector<std::string>& args) {
   po::options_description opts(
       "usage: vcpusim sweep merge [-o OUT] DIR...\n\n"
       "Combines the shard directories DIR... of one sweep (from --shard) into OUT (default: the\n"
-      "first DIR): the same runs.csv, summary.csv, plots and index.html as a local run. Exit 1\n"
-      "when runs are missing.\n\noptions");
+      "first DIR): the same runs.csv, summary.csv, plots and index.html as a local run. Every\n"
+      "record is checked (its checksum, and that its run, point and seed are the sweep's). Exit 1\n"
+      "when runs are missing (named), 2 for a damaged record or shard.\n\noptions");
   opts.add_options()("help,h", "show this help")("output,o", po::value<std::string>(),
                                                  "the merged sweep directory");
   const auto vm = cli::parse(args, opts, "dirs", -1);
@@ -139,6 +154,8 @@ int cmd_slurm(const std::vector<std::string>& args) {
   if (vm.count("time")) o.time = plain("--time", vm["time"].as<std::string>());
   const std::size_t runs = spec.points.size() * spec.seeds.size();
   if (o.array_size > runs) o.array_size = runs;
+  // DIR gets the scripts, the shards and the merged sweep: a sweep directory.
+  claim_sweep_dir(o.dir, {spec.file, spec.scenario});
   const std::string submit = write_slurm_scripts(o);
   std::cout << "wrote " << sim::printable(o.dir)
             << "/slurm/{shard.sbatch,merge.sbatch,submit.sh}: " << runs << " runs in "

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "tools/sweep/sweep_dir.hpp"
 #include "tools/sweep/sweep_html.hpp"
 #include "tools/sweep/sweep_plots.hpp"
 
@@ -162,6 +163,9 @@ std::string write_sweep_outputs(const std::string& dir, const Json& plan,
   write_file_durably((fs::path(dir) / "timings.csv").string(), t.str());
   write_file_durably((fs::path(dir) / "summary.csv").string(), summary_csv(plan, points, metrics));
   std::string warnings;
+  // Drawn afresh: gnuplot writes its SVG and log files by name, so no file or link left in plots/
+  // may be there for it to write through.
+  renew_subdir(dir, "plots");
   const std::vector<PlotFile> plots = write_plots(dir, plan, points, warnings);
   write_file_durably((fs::path(dir) / "index.html").string(),
                      render_sweep_html(dir, plan, points, metrics, plots));

@@ -1,17 +1,13 @@
 #include "tools/sweep/sweep_results.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <cfloat>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "sim/error.hpp"
+#include "sim/scenario_file.hpp"
+#include "tools/sweep/sweep_plan.hpp"
 
 namespace vcpusim::tools {
 namespace fs = std::filesystem;
@@ -30,21 +26,6 @@ Json RunRecord::to_json() const {
           {"wall_seconds", wall_seconds}};
 }
 
-RunRecord RunRecord::from_json(const Json& j) {
-  RunRecord r;
-  r.run = j.at("run").get<std::size_t>();
-  r.point = j.at("point").get<std::size_t>();
-  r.seed = j.at("seed").get<std::uint64_t>();
-  r.status = j.at("status").get<std::string>();
-  r.exit_code = j.at("exit_code").get<int>();
-  r.error = j.at("error").get<std::string>();
-  r.metrics = j.at("metrics").get<std::map<std::string, double>>();
-  r.violations = j.at("violations").get<std::map<std::string, std::int64_t>>();
-  r.fingerprint = j.at("fingerprint").get<std::string>();
-  r.wall_seconds = j.at("wall_seconds").get<double>();
-  return r;
-}
-
 std::string record_name(std::size_t run) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "run-%07zu.json", run);
@@ -52,70 +33,96 @@ std::string record_name(std::size_t run) {
 }
 
 namespace {
-void fail_write(const std::string& path) {
-  throw sim::ConfigError(path + ": cannot write the output file (" + std::strerror(errno) + ")");
+
+const std::vector<std::string> kStatuses = {"met",       "not-met", "bad-input",
+                                            "sim-error", "crashed", "budget-exceeded"};
+
+std::string dump(const Json& j, int indent) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
-void fsync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags);
-  if (fd < 0) fail_write(path);
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) fail_write(path);
-}
 }  // namespace
 
-void write_file_durably(const std::string& path, const std::string& text) {
-  const fs::path p(path);
-  const std::string tmp =
-      (p.parent_path() / (".tmp-" + p.filename().string() + "." + std::to_string(::getpid())))
-          .string();
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail_write(path);
-    out << text;
-    if (!out.flush()) {
-      std::remove(tmp.c_str());
-      fail_write(path);
-    }
-  }
-  fsync_path(tmp, O_RDONLY);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail_write(path);
-  }
-  fsync_path(p.parent_path().empty() ? "." : p.parent_path().string(), O_RDONLY | O_DIRECTORY);
+// Not a signature: it catches an edited, damaged or misplaced record, not a forger who
+// recomputes it. Bound to the sweep, so a record copied from another sweep fails it too.
+std::string record_checksum(const Json& content, const std::string& key) {
+  return "fnv1a64:" + fnv1a64(key + "\n" + dump(content, -1));
 }
 
-std::map<std::size_t, RunRecord> read_records(const std::string& dir) {
+std::string record_text(const RunRecord& r, const std::string& key) {
+  Json j = r.to_json();
+  j["checksum"] = record_checksum(j, key);
+  return dump(j, 1) + "\n";
+}
+
+RunRecord read_record(const std::string& text, const std::string& file, const Json& plan,
+                      const std::string& key) {
+  Json j = sim::parse_json_text(text, file);
+  const sim::Node root(j, file, "$");
+  root.require_object();
+  root.reject_unknown({"checksum", "error", "exit_code", "fingerprint", "metrics", "point", "run",
+                       "seed", "status", "violations", "wall_seconds"});
+  const std::string sum = root.at("checksum").as_string();
+  Json content = j;
+  content.erase("checksum");
+  if (sum != record_checksum(content, key))
+    root.at("checksum")
+        .fail(sim::quote(sum) +
+                  " does not match the record's content: the record was edited or damaged, or "
+                  "is another sweep's",
+              "the record as the sweep wrote it (delete the file and resume to run it again)");
+  const std::size_t seeds = plan.at("seeds").size(), runs = plan_runs(plan);
+  RunRecord r;
+  r.run = static_cast<std::size_t>(root.at("run").as_int(0, static_cast<std::int64_t>(runs) - 1));
+  r.point = static_cast<std::size_t>(root.at("point").as_int(0, INT64_MAX));
+  if (r.point != r.run / seeds)
+    root.at("point").fail(
+        std::to_string(r.point) + " is not the point of run " + std::to_string(r.run),
+        std::to_string(r.run / seeds) + " (run / " + std::to_string(seeds) + " seeds)");
+  r.seed = static_cast<std::uint64_t>(root.at("seed").as_int(0, INT64_MAX));
+  const Json& seed = plan.at("seeds").at(r.run % seeds);
+  if (r.seed != seed.get<std::uint64_t>())
+    root.at("seed").fail(
+        std::to_string(r.seed) + " is not the seed of run " + std::to_string(r.run), seed.dump());
+  r.status = root.at("status").as_enum(kStatuses);
+  r.exit_code = static_cast<int>(root.at("exit_code").as_int(0, 255));
+  r.error = root.at("error").as_string();
+  const sim::Node metrics = root.at("metrics"), violations = root.at("violations");
+  metrics.require_object();
+  for (auto it = metrics.json().begin(); it != metrics.json().end(); ++it)
+    r.metrics[it.key()] = metrics.at(it.key()).as_real(-DBL_MAX, DBL_MAX);
+  violations.require_object();
+  for (auto it = violations.json().begin(); it != violations.json().end(); ++it)
+    r.violations[it.key()] = violations.at(it.key()).as_int(0, INT64_MAX);
+  r.fingerprint = root.at("fingerprint").as_string();
+  r.wall_seconds = root.at("wall_seconds").as_real(0, DBL_MAX);
+  return r;
+}
+
+std::map<std::size_t, RunRecord> read_records(const std::string& dir, const Json& plan) {
   std::map<std::size_t, RunRecord> out;
   const fs::path runs = fs::path(dir) / "runs";
-  if (!fs::is_directory(runs)) return out;
-  for (const auto& e : fs::directory_iterator(runs)) {
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(runs, ec))) return out;
+  const std::string key = sweep_key(plan);
+  fs::directory_iterator it(runs, ec);
+  if (ec)
+    throw sim::ConfigError(runs.string() + ": cannot read the directory (" + ec.message() + ")");
+  for (const auto& e : it) {
     const std::string name = e.path().filename().string();
-    if (name.rfind(".tmp-", 0) == 0) {  // a write the sweep did not finish: never a record
-      fs::remove(e.path());
-      continue;
-    }
     if (name.rfind("run-", 0) != 0 || e.path().extension() != ".json") continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    try {
-      RunRecord r = RunRecord::from_json(Json::parse(text.str()));
-      if (record_name(r.run) != name)
-        throw sim::ConfigError(e.path().string() + ": holds run " + std::to_string(r.run));
-      out.emplace(r.run, std::move(r));
-    } catch (const Json::exception& x) {
-      throw sim::ConfigError(e.path().string() + ": not a sweep run record (" + x.what() + ")");
-    }
+    const std::string file = e.path().string();
+    RunRecord r = read_record(sim::read_input_file(file, "sweep run record"), file, plan, key);
+    if (record_name(r.run) != name)
+      throw sim::ConfigError(file + ": $.run: " + std::to_string(r.run) +
+                             " is not the run this file name holds; allowed: the run of " + name);
+    out.emplace(r.run, std::move(r));
   }
   return out;
 }
 
-void write_record(const std::string& dir, const RunRecord& r) {
-  write_file_durably((fs::path(dir) / "runs" / record_name(r.run)).string(),
-                     r.to_json().dump(1) + "\n");
+void write_record(const std::string& dir, const std::string& key, const RunRecord& r) {
+  write_file_durably((fs::path(dir) / "runs" / record_name(r.run)).string(), record_text(r, key));
 }
 
 std::vector<std::string> metric_columns(const std::map<std::size_t, RunRecord>& records,

@@ -1,6 +1,9 @@
 // The finished runs of a sweep: one JSON record per run in DIR/runs/, each written to a
 // temporary file, fsynced and renamed into place, so a run is either wholly there or absent
 // whatever moment the sweep is killed; runs.csv is regenerated from the records in run order.
+// Each record carries a checksum of its content bound to its sweep (sweep_plan.hpp sweep_key):
+// resume and merge refuse a record that was edited, damaged, or copied from another sweep, and
+// one whose run, point or seed is not one of the sweep's.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -8,6 +11,7 @@
 #include <vector>
 
 #include "sim/config.hpp"
+#include "tools/sweep/sweep_dir.hpp"
 
 namespace vcpusim::tools {
 
@@ -15,7 +19,8 @@ struct RunRecord {
   std::size_t run = 0;  // point * seeds + seed position: the order of runs.csv
   std::size_t point = 0;
   std::uint64_t seed = 0;
-  std::string status;  // met, not-met, bad-input, sim-error, crashed
+  // met, not-met, bad-input, sim-error, crashed, or budget-exceeded (the run_budget stopped it)
+  std::string status;
   int exit_code = 0;   // the run's exit status, or 128 + signal
   std::string error;   // the run's last line on stderr when it failed
   std::map<std::string, double> metrics;
@@ -23,21 +28,26 @@ struct RunRecord {
   std::string fingerprint;
   double wall_seconds = 0;  // not in runs.csv: it differs between identical runs
 
-  sim::Json to_json() const;
-  static RunRecord from_json(const sim::Json& j);
+  sim::Json to_json() const;  // without the checksum
   bool succeeded() const { return status == "met" || status == "not-met"; }
 };
 
 // File name of run `run` in DIR/runs.
 std::string record_name(std::size_t run);
 
-// Writes `text` to `path` via a temporary file in the same directory: write, fsync, rename,
-// fsync the directory. Throws sim::ConfigError when the file cannot be written.
-void write_file_durably(const std::string& path, const std::string& text);
+// The record file's text: the record and its checksum for the sweep whose sweep_key is `key`.
+std::string record_text(const RunRecord& r, const std::string& key);
+// The checksum of a record's JSON (without its "checksum" member).
+std::string record_checksum(const sim::Json& content, const std::string& key);
+// Reads a record file's text (`file` names it in messages) and checks it: its checksum against
+// `key` (sweep_key(plan)), and that its run is one of the plan's with that run's point and seed.
+// Throws sim::ConfigError naming the file, JSON path and value.
+RunRecord read_record(const std::string& text, const std::string& file, const sim::Json& plan,
+                      const std::string& key);
 
-// Every complete record in DIR/runs, by run; removes temporary files a killed sweep left.
-std::map<std::size_t, RunRecord> read_records(const std::string& dir);
-void write_record(const std::string& dir, const RunRecord& r);
+// Every record in DIR/runs, by run, each checked by read_record and against its file name.
+std::map<std::size_t, RunRecord> read_records(const std::string& dir, const sim::Json& plan);
+void write_record(const std::string& dir, const std::string& key, const RunRecord& r);
 
 // Metric names of the records (`wanted` when not empty), sorted.
 std::vector<std::string> metric_columns(const std::map<std::size_t, RunRecord>& records,

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +17,8 @@
 #include <sstream>
 
 #include "sim/error.hpp"
+#include "tools/sweep/sweep_dir.hpp"
+#include "tools/sweep/sweep_plan.hpp"
 #include "tools/sweep/sweep_progress.hpp"
 #include "tools/sweep/sweep_report.hpp"
 #include "tools/sweep/sweep_results.hpp"
@@ -33,8 +34,9 @@ using Clock = std::chrono::steady_clock;
 struct Child {
   std::size_t run, point;
   std::uint64_t seed;
-  std::string json, err;
-  Clock::time_point start;
+  std::string json, err;  // in DIR/work
+  Clock::time_point start, deadline;
+  bool over_wall = false;  // killed by --max-run-wall: never a result
 };
 
 std::string slurp(const std::string& path) {
@@ -44,67 +46,38 @@ std::string slurp(const std::string& path) {
   return t.str();
 }
 
-// The last non-empty line of a run's stderr, shortened: the row's error.
+// The last non-empty line of a run's stderr, shortened and made printable: the row's error.
 std::string last_line(const std::string& text) {
   std::istringstream in(text);
   std::string line, last;
   while (std::getline(in, line))
     if (!line.empty()) last = line;
-  return last.size() > 400 ? last.substr(0, 400) + "..." : last;
+  return sim::printable(last.size() > 400 ? last.substr(0, 400) + "..." : last);
 }
 
-// One lock per sweep directory, held while the sweep writes: two sweeps into one DIR would
-// race on its work files. A sweep killed a moment ago may still have a run child between fork and
-// exec holding the lock's file (it dies with its parent, but not at once): resuming right after a
-// kill waits up to two seconds for it before calling the directory taken.
-int lock_dir(const std::string& dir) {
-  const std::string path = (fs::path(dir) / ".lock").string();
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw sim::ConfigError(dir + ": cannot create " + path);
-  const auto give_up = Clock::now() + std::chrono::seconds(2);
-  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (Clock::now() >= give_up) {
-      ::close(fd);
-      throw sim::ConfigError(dir + ": another sweep is writing into this directory");
-    }
-    const timespec pause{0, 20'000'000};
-    ::nanosleep(&pause, nullptr);
-  }
-  return fd;
-}
+}  // namespace
 
-// What the runs of a sweep depend on: a DIR holding runs of the same identity can be resumed even
-// when the spec's metrics, plots or model changed.
-Json run_identity(const Json& plan) {
-  Json sets = Json::array();
-  for (const auto& p : plan.at("points")) sets.push_back(p.at("set"));
-  return {plan.at("scenario"), plan.at("scenario_fnv1a"), plan.at("seeds"), sets};
-}
-
-// Creates DIR (or checks it holds runs of this sweep) and writes DIR/sweep.json.
-void prepare_dir(const std::string& dir, const Json& plan) {
+// Checks DIR holds runs of this sweep (or none yet) and writes DIR/sweep.json and DIR/runs.
+void prepare_sweep_dir(const std::string& dir, const Json& plan) {
   std::error_code ec;
-  fs::create_directories(fs::path(dir) / "runs", ec);
-  if (ec)
-    throw sim::ConfigError(dir + ": cannot create the sweep directory (" + ec.message() + ")");
+  fs::create_directory(fs::path(dir) / "runs", ec);
+  if (ec) throw sim::ConfigError(dir + ": cannot create runs/ (" + ec.message() + ")");
+  ::close(open_directory((fs::path(dir) / "runs").string()));  // a real directory, not a link
   const fs::path spec = fs::path(dir) / "sweep.json";
-  if (fs::exists(spec)) {
-    Json old;
-    try {
-      old = Json::parse(slurp(spec.string()));
-      if (run_identity(old) != run_identity(plan))
-        throw sim::ConfigError(dir +
-                               ": holds runs of a different sweep (scenario, its content, "
-                               "seeds or points differ); use another -o DIR or remove it");
-    } catch (const Json::exception&) {
-      throw sim::ConfigError(spec.string() + ": not a sweep.json");
-    }
+  if (fs::exists(fs::symlink_status(spec, ec))) {
+    const Json old = read_plan(spec.string());
+    if (run_identity(old) != run_identity(plan))
+      throw sim::ConfigError(dir +
+                             ": holds runs of a different sweep (scenario, its content, seeds, "
+                             "points or run_budget differ); use another -o DIR or remove it");
     if (old == plan) return;
   }
   write_file_durably(spec.string(), plan.dump(2) + "\n");
 }
 
-RunRecord finish_run(const Child& c, int status) {
+namespace {
+
+RunRecord finish_run(const Child& c, int status, std::uint64_t budget) {
   RunRecord r;
   r.run = c.run;
   r.point = c.point;
@@ -130,26 +103,45 @@ RunRecord finish_run(const Child& c, int status) {
   }
   try {
     const Json doc = Json::parse(slurp(c.json));
+    r.fingerprint = doc.at("fingerprint").get<std::string>();
+    // Stopped by its step budget: a deterministic partial run, kept out of the statistics. Any
+    // other early stop (a SIGINT sent to the run itself) is no result at all.
+    if (!doc.at("complete").get<bool>()) {
+      const bool spent = doc.at("metrics").at("sim.steps").get<std::uint64_t>() >= budget;
+      r.status = spent ? "budget-exceeded" : "crashed";
+      r.error = spent ? "budget exceeded: stopped after run_budget " + std::to_string(budget) +
+                            " steps, at " +
+                            sim::format_duration(doc.at("simulated_ns").get<sim::Tick>() *
+                                                 sim::kNanosecond) +
+                            " of simulated time"
+                      : "stopped early: " + err;
+      if (!spent) r.fingerprint.clear();
+      return r;
+    }
     for (const auto& [name, value] : doc.at("metrics").items())
       if (value.is_number()) r.metrics[name] = value.get<double>();
     for (const auto& [name, value] : doc.at("violation_counts").items())
       r.violations[name] = value.get<std::int64_t>();
-    r.fingerprint = doc.at("fingerprint").get<std::string>();
   } catch (const Json::exception& e) {
     r.status = "crashed";
+    r.fingerprint.clear();
+    r.metrics.clear();
+    r.violations.clear();
     r.error = std::string("unreadable result file: ") + e.what();
   }
   return r;
 }
 
-pid_t spawn_run(const SweepSpec& spec, const SweepOptions& o, const Child& c,
+pid_t spawn_run(const SweepSpec& spec, const SweepOptions& o, const Child& c, int err,
                 const sigset_t& parent_mask, int lock) {
   std::vector<std::string> args = {o.self, "run", spec.scenario, "--seed", std::to_string(c.seed)};
   for (const auto& s : spec.sets_of(spec.points[c.point])) {
     args.push_back("--set");
     args.push_back(s);
   }
-  for (const char* a : {"--json", c.json.c_str(), "-q"}) args.push_back(a);
+  for (const std::string& a : {std::string("--max-steps"), std::to_string(spec.run_budget),
+                               std::string("--json"), c.json, std::string("-q")})
+    args.push_back(a);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -164,8 +156,7 @@ pid_t spawn_run(const SweepSpec& spec, const SweepOptions& o, const Child& c,
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
     const int null = ::open("/dev/null", O_WRONLY);
-    const int err = ::open(c.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (null < 0 || err < 0) ::_exit(127);
+    if (null < 0) ::_exit(127);
     ::dup2(null, 1);
     ::dup2(err, 2);
     ::sigprocmask(SIG_SETMASK, &parent_mask, nullptr);
@@ -173,6 +164,18 @@ pid_t spawn_run(const SweepSpec& spec, const SweepOptions& o, const Child& c,
     ::_exit(127);
   }
   return pid;
+}
+
+// How long to wait for the next child or signal: a second (the progress), or less when a run's
+// wall limit comes sooner.
+timespec wait_time(const std::map<pid_t, Child>& running) {
+  auto wait = std::chrono::nanoseconds(std::chrono::seconds(1));
+  const auto now = Clock::now();
+  for (const auto& [pid, c] : running)
+    if (!c.over_wall) wait = std::min(wait, std::chrono::nanoseconds(c.deadline - now));
+  wait = std::max(wait, std::chrono::nanoseconds(std::chrono::milliseconds(1)));
+  return {static_cast<std::time_t>(wait.count() / 1000000000),
+          static_cast<long>(wait.count() % 1000000000)};
 }
 
 }  // namespace
@@ -186,13 +189,16 @@ std::string self_executable() {
 
 int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
   const Json plan = spec.resolved();
-  fs::create_directories(o.dir);
-  const int lock = lock_dir(o.dir);
-  prepare_dir(o.dir, plan);
-  const fs::path work = fs::path(o.dir) / "work";
-  fs::remove_all(work);  // files of runs a killed sweep never recorded
-  fs::create_directories(work);
-  auto records = read_records(o.dir);
+  const std::string dir = claim_sweep_dir(o.dir, {spec.file, spec.scenario});
+  const FdGuard lock{lock_sweep_dir(dir)};
+  prepare_sweep_dir(dir, plan);
+  remove_temporaries(dir, "");
+  remove_temporaries(dir, "runs");
+  renew_subdir(dir, "work");  // files of runs a killed sweep never recorded
+  const fs::path work = fs::path(dir) / "work";
+  const FdGuard work_fd{open_directory(work.string())};
+  const std::string key = sweep_key(plan);
+  auto records = read_records(dir, plan);
 
   std::vector<Child> todo;
   std::size_t total = 0;
@@ -202,7 +208,7 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
     ++total;
     if (records.count(run)) continue;
     const std::string base = (work / record_name(run)).replace_extension().string();
-    todo.push_back({run, run / seeds, spec.seeds[run % seeds], base + ".json", base + ".err", {}});
+    todo.push_back({run, run / seeds, spec.seeds[run % seeds], base + ".json", base + ".err", {}, {}});
   }
 
   // SIGCHLD, SIGINT and SIGTERM are taken synchronously with sigtimedwait.
@@ -213,28 +219,45 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
 
   Progress progress(std::cerr, o.terminal, total, total - todo.size());
   std::map<pid_t, Child> running;
-  std::size_t next = 0, done = 0, failed = 0;
+  std::size_t next = 0, done = 0, failed = 0, over_wall = 0;
   bool interrupted = false;
   while (!interrupted && (next < todo.size() || !running.empty())) {
     while (next < todo.size() && running.size() < o.jobs) {
       Child c = todo[next++];
+      // Created here, exclusively: never a file or link that was already there.
+      const std::string err_name = fs::path(c.err).filename().string();
+      const FdGuard err{::openat(work_fd.fd, err_name.c_str(),
+                                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)};
+      if (err.fd < 0)
+        throw sim::ConfigError(c.err + ": cannot create the run's error file (" +
+                               std::strerror(errno) + ")");
       c.start = Clock::now();
-      const pid_t pid = spawn_run(spec, o, c, old, lock);
+      c.deadline = c.start + std::chrono::nanoseconds(o.max_run_wall / sim::kNanosecond);
+      const pid_t pid = spawn_run(spec, o, c, err.fd, old, lock.fd);
       running.emplace(pid, std::move(c));
     }
     progress.update(done, running.size(), failed);
-    const timespec tick{1, 0};
+    const timespec tick = wait_time(running);
     const int sig = ::sigtimedwait(&wanted, nullptr, &tick);
     if (sig == SIGINT || sig == SIGTERM) interrupted = true;
+    // The wall limit is a safety net for a run its step budget cannot stop: it is killed and
+    // not recorded (wall time never decides a result), and the sweep ends incomplete.
+    for (auto& [pid, c] : running)
+      if (!c.over_wall && Clock::now() >= c.deadline) {
+        ::kill(pid, SIGKILL);
+        c.over_wall = true;
+      }
     for (;;) {
       int status = 0;
       const pid_t pid = ::waitpid(-1, &status, WNOHANG);
       if (pid <= 0) break;
       const auto it = running.find(pid);
       if (it == running.end()) continue;
-      if (!interrupted) {
-        RunRecord r = finish_run(it->second, status);
-        write_record(o.dir, r);
+      if (it->second.over_wall) {
+        ++over_wall;
+      } else if (!interrupted) {
+        RunRecord r = finish_run(it->second, status, spec.run_budget);
+        write_record(dir, key, r);
         failed += r.succeeded() ? 0 : 1;
         ++done;
         records[r.run] = std::move(r);
@@ -250,9 +273,8 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
   }
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
   progress.finish(done, failed);
-  fs::remove_all(work);
-  std::cerr << write_sweep_outputs(o.dir, plan, records);
-  ::close(lock);
+  renew_subdir(dir, "work");
+  std::cerr << write_sweep_outputs(dir, plan, records);
   if (interrupted) {
     std::cerr << "sweep: interrupted; " << records.size()
               << " finished runs are kept, run the same command again to resume\n";
@@ -260,41 +282,12 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
   }
   if (failed)
     std::cerr << "sweep: " << failed << " runs failed (see the error column of runs.csv)\n";
-  return 0;
-}
-
-int merge_sweeps(const std::vector<std::string>& dirs, const std::string& out) {
-  Json plan;
-  std::map<std::size_t, RunRecord> records;
-  for (const auto& d : dirs) {
-    const fs::path spec = fs::path(d) / "sweep.json";
-    if (!fs::is_regular_file(spec))
-      throw sim::ConfigError(d + ": not a sweep directory (no sweep.json)");
-    Json p;
-    try {
-      p = Json::parse(slurp(spec.string()));
-    } catch (const Json::exception&) {
-      throw sim::ConfigError(spec.string() + ": not a sweep.json");
-    }
-    if (plan.is_null()) plan = p;
-    if (run_identity(p) != run_identity(plan))
-      throw sim::ConfigError(d + ": holds runs of a different sweep than " + dirs.front());
-    for (auto& [run, r] : read_records(d)) records.emplace(run, std::move(r));
-  }
-  fs::create_directories(out);
-  const int lock = lock_dir(out);
-  prepare_dir(out, plan);
-  const auto present = read_records(out);
-  for (const auto& [run, r] : records)
-    if (!present.count(run)) write_record(out, r);
-  records.insert(present.begin(), present.end());
-  std::cerr << write_sweep_outputs(out, plan, records);
-  ::close(lock);
-  const std::size_t expected = plan.at("points").size() * plan.at("seeds").size();
-  if (records.size() < expected) {
-    std::cerr << "sweep merge: " << expected - records.size() << " of " << expected
-              << " runs are missing (no shard directory holds them); rerun those shards\n";
-    return 1;
+  if (over_wall) {
+    std::cerr << "sweep: " << over_wall << " runs took longer than --max-run-wall "
+              << sim::format_duration(o.max_run_wall)
+              << " and were killed; they are not recorded and the sweep is incomplete (lower "
+                 "run_budget or raise --max-run-wall, then run the same command again)\n";
+    return kSweepIncomplete;
   }
   return 0;
 }

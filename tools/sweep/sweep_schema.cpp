@@ -97,7 +97,16 @@ sim::Json SweepSpec::schema() {
              {{"enum", model_names()},
               {"description",
                "a closed form drawn with the "
-               "violation probability"}}}}}};
+               "violation probability"}}},
+            {"run_budget",
+             {{"type", "integer"},
+              {"minimum", 1},
+              {"maximum", INT64_MAX},
+              {"default", kDefaultRunBudget},
+              {"description",
+               "simulation steps (kernel events plus guest operations advanced inline) a run "
+               "may take; a run that needs more stops there, deterministically, and is "
+               "recorded as budget-exceeded"}}}}}};
 }
 
 }  // namespace vcpusim::tools

@@ -9,6 +9,7 @@
 #include "sim/scenario_file.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/sweep/sweep_model.hpp"
+#include "tools/sweep/sweep_plan.hpp"
 #include "tools/sweep/sweep_stats.hpp"
 
 namespace vcpusim::tools {
@@ -21,10 +22,9 @@ using sim::Tick;
 
 const std::vector<std::string> kSpecKeys = {"name",   "description", "scenario", "set",
                                             "axes",   "combine",     "seeds",    "metrics",
-                                            "checks", "plots",       "model"};
+                                            "checks", "plots",       "model",    "run_budget"};
 const std::vector<std::string> kAxisKeys = {"name",  "unit", "path",  "values",
                                             "range", "log",  "points"};
-constexpr std::size_t kMaxRuns = 1000000;
 
 struct UnitScale {
   const char* name;
@@ -238,6 +238,12 @@ std::vector<std::string> string_list(const Node& n, const std::vector<std::strin
 
 SweepSpec SweepSpec::load(const std::string& file) {
   const Json raw = sim::load_json_file(file);
+  SweepSpec s = parse(raw, file);
+  s.load_points(raw);
+  return s;
+}
+
+SweepSpec SweepSpec::parse(const Json& raw, const std::string& file) {
   const Node root(raw, file, "$");
   root.require_object();
   root.reject_unknown(kSpecKeys);
@@ -289,21 +295,31 @@ SweepSpec SweepSpec::load(const std::string& file) {
     const auto n = seeds.as_int(1, 100000);
     for (std::int64_t i = 1; i <= n; ++i) s.seeds.push_back(static_cast<std::uint64_t>(i));
   }
-  // Points: axis 0 varies slowest, so runs are ordered by the first axis.
+  if (root.has("run_budget"))
+    s.run_budget = static_cast<std::uint64_t>(root.at("run_budget").as_int(1, INT64_MAX));
+  // Points: axis 0 varies slowest, so runs are ordered by the first axis. The count is bounded
+  // factor by factor, so it cannot wrap around.
   std::size_t count = 1;
+  std::string factors;
+  auto times = [&](std::size_t n, const std::string& what) {
+    factors += (factors.empty() ? "" : " x ") + std::to_string(n) + " " + what;
+    if (count > kMaxSweepRuns / n)
+      root.fail(factors + " are more than " + std::to_string(kMaxSweepRuns) + " runs",
+                "at most " + std::to_string(kMaxSweepRuns) + " runs (points x seeds)");
+    count *= n;
+  };
   if (s.combine == "zip") {
-    count = s.axes[0].values.size();
     for (std::size_t i = 1; i < s.axes.size(); ++i)
-      if (s.axes[i].values.size() != count)
+      if (s.axes[i].values.size() != s.axes[0].values.size())
         axes.at(i).fail("has " + std::to_string(s.axes[i].values.size()) + " values, axis 0 has " +
-                            std::to_string(count),
+                            std::to_string(s.axes[0].values.size()),
                         "axes of equal length with \"combine\": \"zip\"");
+    times(s.axes[0].values.size(), "points");
   } else {
-    for (const auto& a : s.axes) count *= a.values.size();
+    for (const auto& a : s.axes) times(a.values.size(), "values of " + a.name);
   }
-  if (count * s.seeds.size() > kMaxRuns)
-    root.fail(std::to_string(count * s.seeds.size()) + " runs",
-              "at most " + std::to_string(kMaxRuns) + " runs");
+  times(s.seeds.size(), "seeds");
+  count /= s.seeds.size();
   for (std::size_t p = 0; p < count; ++p) {
     SweepPoint pt;
     pt.index = p;
@@ -329,6 +345,14 @@ SweepSpec SweepSpec::load(const std::string& file) {
                                     "a name from $.metrics");
   }
   if (root.has("model")) s.model = root.at("model").as_enum(model_names());
+  return s;
+}
+
+void SweepSpec::load_points(const Json& raw) {
+  const Node root(raw, file, "$");
+  SweepSpec& s = *this;
+  s.checks.clear();
+  s.predicted.clear();
   // Every point must be a valid scenario; its checks bound which checks can be collected.
   std::vector<std::string> enabled;
   for (const auto& pt : s.points) {
@@ -359,7 +383,6 @@ SweepSpec SweepSpec::load(const std::string& file) {
           sim::quote(m) + " names no collected check",
           "\"violations.CHECK\" for a check in $.checks, or a result metric");
   }
-  return s;
 }
 
 std::vector<std::string> SweepSpec::sets_of(const SweepPoint& p) const {
@@ -399,19 +422,21 @@ Json SweepSpec::resolved() const {
                            {"set", sets_of(p)},
                            {"predicted", predicted[p.index] ? Json(*predicted[p.index]) : Json()}});
   }
-  return {{"name", name},
-          {"description", description},
-          {"scenario", scenario},
-          {"set", fixed_sets},
-          {"axes", axes_json},
-          {"combine", combine},
-          {"seeds", seeds},
-          {"metrics", metrics},
-          {"checks", checks},
-          {"plots", plots},
-          {"model", model},
-          {"points", points_json},
-          {"scenario_fnv1a", scenario_hash}};
+  Json out = {{"name", name},
+              {"description", description},
+              {"scenario", scenario},
+              {"set", fixed_sets},
+              {"axes", axes_json},
+              {"combine", combine},
+              {"seeds", seeds},
+              {"metrics", metrics},
+              {"checks", checks},
+              {"plots", plots},
+              {"model", model},
+              {"points", points_json},
+              {"scenario_fnv1a", scenario_hash}};
+  out["run_budget"] = run_budget;
+  return out;
 }
 
 }  // namespace vcpusim::tools

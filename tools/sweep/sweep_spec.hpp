@@ -31,10 +31,21 @@ struct SweepPoint {
   std::vector<std::size_t> value_of_axis;
 };
 
+// The run_budget of a spec that names none: simulation steps (sim::Kernel::set_step_budget) per
+// run. The heaviest run of the shipped sweeps (latency-variants, 8 readers) takes 2.8e7 steps;
+// at 10 to 70 million steps a second, this budget ends a run after 2 to 17 minutes.
+constexpr std::uint64_t kDefaultRunBudget = 10000000000ULL;
+
 struct SweepSpec {
   // Reads, resolves ranges and validates every point's scenario (Scenario::load); throws
   // sim::ConfigError naming the file, JSON path, value and what is allowed.
   static SweepSpec load(const std::string& file);
+  // The first half of load: the spec read from `raw` (`file` names it and anchors the scenario
+  // path), its points made, but not yet loaded as scenarios: `checks` and `predicted` are empty.
+  static SweepSpec parse(const sim::Json& raw, const std::string& file);
+  // The second half: loads every point as a scenario (Scenario::load), then fills `checks` and
+  // `predicted` and checks $.checks and $.metrics against the scenario's checks.
+  void load_points(const sim::Json& raw);
   static sim::Json schema();
   // Everything the runs and reports depend on, with ranges expanded and each point's labels,
   // plot coordinates, overrides and model prediction: DIR/sweep.json. Shards and merges compare it.
@@ -53,6 +64,7 @@ struct SweepSpec {
   std::vector<Axis> axes;
   std::string combine = "product";
   std::vector<std::uint64_t> seeds;
+  std::uint64_t run_budget = kDefaultRunBudget;  // steps per run (run --max-steps)
   std::vector<std::string> metrics;  // empty: every numeric metric of the runs
   std::vector<std::string> checks;   // the base scenario's enabled checks, or the chosen ones
   std::vector<std::string> plots;    // metrics to plot; empty: none besides violations
