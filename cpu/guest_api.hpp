@@ -60,6 +60,10 @@ class GuestCpu {
   void barrier() {}              // compiler barrier: orders, costs nothing
   // Plain computation of the given cost.
   void compute(Tick cost);
+  // The privilege level the following operations run at: user mode (CPL 3) or kernel mode
+  // (CPL 0, the default). Costs nothing here; PLE and directed yield read it (hypervisor.hpp).
+  void set_user_mode(bool user) { vcpu_.set_mode(user ? GuestMode::kUser : GuestMode::kKernel); }
+  bool user_mode() const { return vcpu_.mode() == GuestMode::kUser; }
   std::uint64_t rdtsc();
 
   // Returns the previous "irqs enabled" state.

@@ -6,14 +6,67 @@
 
 namespace vcpusim::cpu {
 
-HostScheduler::HostScheduler(sim::Kernel& kernel, const SchedulerParams& params, int pcpus)
+HostScheduler::HostScheduler(sim::Kernel& kernel, const SchedulerParams& params,
+                             const Topology& topology)
     : kernel_(kernel),
-      policy_(make_policy(params, pcpus)),
-      pcpus_(static_cast<std::size_t>(pcpus)) {
+      policy_(make_policy(params, topology.pcpus)),
+      pcpus_(static_cast<std::size_t>(topology.pcpus)) {
   // pCPUs register first: at equal time and phase their events order before the threads'.
-  for (int p = 0; p < pcpus; ++p)
+  for (int p = 0; p < topology.pcpus; ++p)
     pcpus_[static_cast<std::size_t>(p)].component =
         kernel.components().add("pcpu" + std::to_string(p), "pcpu", p);
+  if (params.balance.value && params.policy.value == SchedulerKind::kFair)
+    balancer_ = std::make_unique<LoadBalancer>(*this, topology, params.migration_cost.value);
+}
+
+HostScheduler::~HostScheduler() = default;
+
+void HostScheduler::start() {
+  if (balancer_) balancer_->start();
+}
+
+int HostScheduler::nr_running(int pcpu) const {
+  return (current(pcpu) || stolen(pcpu) ? 1 : 0) + static_cast<int>(policy_->queued(pcpu));
+}
+
+std::int64_t HostScheduler::load(int pcpu) const {
+  std::int64_t sum = 0;
+  for (const HostThread* t : threads_)
+    if (t->state_ != ThreadState::kSleeping && t->pcpu_ == pcpu) sum += t->weight();
+  return sum;
+}
+
+std::vector<HostThread*> HostScheduler::queued_threads(int pcpu) const {
+  std::vector<HostThread*> out;
+  for (HostThread* t : threads_)
+    if (t->state_ == ThreadState::kRunnable && t->pcpu_ == pcpu) out.push_back(t);
+  return out;
+}
+
+// detach_task + attach_task (fair.c): the vruntime is carried relative to min_vruntime, and the
+// arrival is checked for wake-up preemption there (check_preempt_curr).
+void HostScheduler::migrate_queued(HostThread& t, int from, int to) {
+  settle_pcpu(from);
+  settle_pcpu(to);
+  policy_->dequeue(from, t);
+  policy_->migrate(t, from, to);
+  t.pcpu_ = to;
+  ++t.migrations_;
+  ++migrations_;
+  record(to, "migrate", &t);
+  policy_->enqueue(to, t, false);
+  arm_slice(from);
+  HostThread* curr = current(to);
+  if (!curr) {
+    schedule_next(to);
+  } else if (policy_->preempt_on_wake(to, *curr, t)) {
+    policy_->dequeue(to, t);
+    deschedule_current(to);
+    policy_->enqueue(to, *curr, false);
+    dispatch(to, t);
+  } else {
+    arm_slice(to);
+  }
 }
 
 void HostScheduler::add(HostThread& t) {
@@ -55,8 +108,9 @@ void HostScheduler::steal(int pcpu, Tick until) {
   });
 }
 
-int HostScheduler::select_pcpu(const HostThread& t) const {
-  // Previous pCPU if idle, else the lowest idle allowed pCPU, else the previous one if allowed,
+int HostScheduler::select_pcpu(const HostThread& t, int waker) {
+  if (balancer_) return balancer_->select_rq(t, waker);
+  // Without balancing: previous pCPU if idle, else the lowest idle allowed pCPU, else the previous one if allowed,
   // else the allowed pCPU with the shortest queue (lowest number on ties).
   auto allowed = [&](int c) {
     for (int a : t.affinity())
@@ -94,6 +148,7 @@ void HostScheduler::settle(HostThread& t) {
   pcpus_[static_cast<std::size_t>(t.pcpu_)].busy[static_cast<int>(t.kind())] += elapsed;
   policy_->account(t.pcpu_, t, elapsed);
   t.segment_start_ = kernel_.now();
+  t.last_ran_ = kernel_.now();
 }
 
 void HostScheduler::arm_work(HostThread& t) {
@@ -166,6 +221,11 @@ void HostScheduler::dispatch(int pcpu, HostThread& next) {
 
 void HostScheduler::schedule_next(int pcpu) {
   if (current(pcpu) || stolen(pcpu)) return;
+  // pick_next_task_fair finds its run queue empty: newidle_balance before going idle.
+  if (balancer_ && policy_->queued(pcpu) == 0) {
+    balancer_->newidle(pcpu);
+    if (current(pcpu)) return;  // the pulled thread was dispatched on arrival
+  }
   if (HostThread* next = policy_->pick_next(pcpu)) dispatch(pcpu, *next);
 }
 
@@ -174,11 +234,11 @@ void HostScheduler::settle_pcpu(int pcpu) {
   if (HostThread* curr = current(pcpu)) settle(*curr);
 }
 
-void HostScheduler::wake(HostThread& t) {
+void HostScheduler::wake(HostThread& t, int waker) {
   if (t.state_ != ThreadState::kSleeping) return;
-  const int pcpu = select_pcpu(t);
   // Sleeper credit and migration read min_vruntime, which the running threads' accounting moves.
   settle_pcpu(t.pcpu_);
+  const int pcpu = select_pcpu(t, waker);
   settle_pcpu(pcpu);
   policy_->migrate(t, t.pcpu_, pcpu);
   t.pcpu_ = pcpu;
@@ -235,20 +295,27 @@ Tick HostScheduler::work_left(HostThread& t) {
   return t.work_left_;
 }
 
-int HostScheduler::yield_to(HostThread& curr, HostThread& target) {
-  if (target.state_ != ThreadState::kRunnable) return -1;
+// kernel/sched/core.c yield_to (Linux 6.5): the -ESRCH test on both run queues comes first,
+// then "target running or not runnable" (yielded 0), then fair.c yield_to_task_fair sets the
+// next buddy; with a different run queue, resched_curr(p_rq); the yielder then calls schedule().
+HostScheduler::YieldResult HostScheduler::yield_to(HostThread& curr, HostThread& target) {
   const int mine = curr.pcpu_;
   const int theirs = target.pcpu_;
   settle_pcpu(mine);
   settle_pcpu(theirs);
+  if (theirs >= 0 && nr_running(mine) == 1 && nr_running(theirs) == 1) return kEsrch;
+  if (target.state_ != ThreadState::kRunnable) return kNotYielded;
   if (theirs == mine) {
-    if (curr.state_ != ThreadState::kRunning) return -1;
+    // The yielder is skipped and the buddy is next on this run queue.
+    if (curr.state_ != ThreadState::kRunning) return kNotYielded;
     policy_->dequeue(mine, target);
     deschedule_current(mine);
     policy_->enqueue(mine, curr, false);
     dispatch(mine, target);
-    return 1;
+    return kYielded;
   }
+  // resched_curr(p_rq): pick_next_entity takes the next buddy unless it is more than a wake-up
+  // granularity behind the leftmost (the current thread included), which then keeps running.
   HostThread* other = current(theirs);
   if (!stolen(theirs) && (!other || policy_->prefers_buddy(theirs, other, target))) {
     policy_->dequeue(theirs, target);
@@ -258,13 +325,19 @@ int HostScheduler::yield_to(HostThread& curr, HostThread& target) {
     }
     dispatch(theirs, target);
   }
-  if (curr.state_ == ThreadState::kRunning && policy_->queued(mine) > 0) {
-    HostThread* next = policy_->pick_next(mine);
-    deschedule_current(mine);
-    policy_->enqueue(mine, curr, false);
-    dispatch(mine, *next);
-  }
-  return 1;
+  yield(curr);
+  return kYielded;
+}
+
+// yield_task_fair (skip buddy) then schedule(): another queued thread runs if there is one.
+void HostScheduler::yield(HostThread& curr) {
+  const int mine = curr.pcpu_;
+  if (curr.state_ != ThreadState::kRunning || policy_->queued(mine) == 0) return;
+  settle_pcpu(mine);
+  HostThread* next = policy_->pick_next(mine);
+  deschedule_current(mine);
+  policy_->enqueue(mine, curr, false);
+  dispatch(mine, *next);
 }
 
 void HostScheduler::settle_all() {

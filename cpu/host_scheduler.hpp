@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "cpu/host_thread.hpp"
+#include "cpu/load_balancer.hpp"
 #include "cpu/params.hpp"
 #include "cpu/sched_policy.hpp"
+#include "cpu/topology.hpp"
 #include "sim/decision.hpp"
 #include "sim/kernel.hpp"
 
@@ -14,25 +16,37 @@ namespace vcpusim::cpu {
 
 class HostScheduler {
  public:
-  HostScheduler(sim::Kernel& kernel, const SchedulerParams& params, int pcpus);
+  // CFS load balancing (LoadBalancer) runs with the fair policy when params.balance is set.
+  HostScheduler(sim::Kernel& kernel, const SchedulerParams& params, const Topology& topology);
+  ~HostScheduler();
 
   void add(HostThread& t);
   // Where the host could choose otherwise (which idle pCPU a waking thread takes, which of
   // equally entitled threads runs next) it asks this source; the default run takes the first.
   void set_decisions(sim::DecisionSource* d);
+  // Arms the load balancer's timers (before the kernel runs).
+  void start();
   // Sleeping -> runnable: placed on a pCPU of its affinity; may preempt the current thread.
-  void wake(HostThread& t);
+  // `waker`: the pCPU whose thread woke it, or -1 (an interrupt on its previous pCPU).
+  void wake(HostThread& t, int waker = -1);
   // Running or runnable -> sleeping.
   void sleep(HostThread& t);
   // The CPU time `t` needs before on_work_done(); sim::kForever for "until told otherwise".
   void set_work(HostThread& t, Tick work);
   // What is left of it now (settled first).
   Tick work_left(HostThread& t);
-  // yield_to() (kernel/sched/core.c): `curr` gives its pCPU up for `target`, a runnable thread.
-  // On another pCPU the target becomes the next buddy there, taken if that is not too unfair;
-  // the yielder steps aside if anything else waits on its own pCPU. Returns 1 when the target
-  // was boosted, -1 when it cannot be (not runnable: running or asleep).
-  int yield_to(HostThread& curr, HostThread& target);
+  // yield_to() (kernel/sched/core.c, Linux 6.5), in the kernel's order: both run queues with
+  // one task each -> kEsrch; the target running or asleep -> kNotYielded; otherwise
+  // yield_to_task_fair: the target becomes the next buddy of its run queue, which is
+  // rescheduled (on another pCPU the current thread keeps running if the buddy is more than a
+  // wake-up granularity behind: pick_next_entity), and the yielder calls schedule() (yield()).
+  enum YieldResult : int { kEsrch = -3, kNotYielded = 0, kYielded = 1 };
+  YieldResult yield_to(HostThread& curr, HostThread& target);
+  // yield_task_fair + schedule() for the running `curr`: it steps aside if anything else waits
+  // on its pCPU.
+  void yield(HostThread& curr);
+  // rq->nr_running: the running thread (or the host's steal) plus the queued ones.
+  int nr_running(int pcpu) const;
   // The host takes `pcpu` from its threads until `until` (an RT task or an interrupt storm: an
   // explore preemption point). The running thread is preempted and stays runnable; nothing runs
   // there until then.
@@ -45,8 +59,11 @@ class HostScheduler {
   void settle_all();
   Tick busy_time(int pcpu, HostThread::Kind kind) const;
   std::uint64_t context_switches() const { return switches_; }
+  std::uint64_t migrations() const { return migrations_; }
+  bool balancing() const { return balancer_ != nullptr; }
 
  private:
+  friend class LoadBalancer;
   struct Pcpu {
     HostThread* current = nullptr;
     sim::EventKey slice_event;
@@ -68,7 +85,13 @@ class HostScheduler {
   void dispatch(int pcpu, HostThread& next);
   void deschedule_current(int pcpu);
   void schedule_next(int pcpu);
-  int select_pcpu(const HostThread& t) const;
+  int select_pcpu(const HostThread& t, int waker);
+  // The sum of the nice weights of the runnable threads of `pcpu` (running included).
+  std::int64_t load(int pcpu) const;
+  std::vector<HostThread*> queued_threads(int pcpu) const;
+  // The balancer moves runnable, not running `t` from `from`'s run queue to `to`'s
+  // (detach_task / attach_task): counted, traced ("migrate"), and it may preempt there.
+  void migrate_queued(HostThread& t, int from, int to);
   void record(int pcpu, const char* what, const HostThread* t);
 
   sim::Kernel& kernel_;
@@ -76,7 +99,9 @@ class HostScheduler {
   std::unique_ptr<SchedPolicy> policy_;
   std::vector<Pcpu> pcpus_;
   std::vector<HostThread*> threads_;
+  std::unique_ptr<LoadBalancer> balancer_;
   std::uint64_t switches_ = 0;
+  std::uint64_t migrations_ = 0;
 };
 
 }  // namespace vcpusim::cpu

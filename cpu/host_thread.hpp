@@ -32,6 +32,10 @@ class HostThread {
 
   Tick run_time() const { return run_time_; }
   Tick wait_time() const { return wait_time_; }  // runnable but not running (steal for a vCPU)
+  // When it last ran (se.exec_start: task_hot compares it with the migration cost).
+  Tick last_ran() const { return last_ran_; }
+  // Moves of a runnable thread between run queues by the load balancer.
+  std::uint64_t migrations() const { return migrations_; }
 
   // Called by the scheduler.
   virtual void on_work_done() = 0;  // the work ran out while running
@@ -55,6 +59,8 @@ class HostThread {
   sim::EventKey work_event_;
   Tick run_time_ = 0;
   Tick wait_time_ = 0;
+  Tick last_ran_ = 0;
+  std::uint64_t migrations_ = 0;
   // fair policy
   std::int64_t vruntime_ = 0;
   std::int64_t vruntime_rem_ = 0;  // ran * 1024 not yet turned into vruntime (below weight_)

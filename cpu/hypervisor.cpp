@@ -6,33 +6,41 @@
 
 namespace vcpusim::cpu {
 
-Hypervisor::Hypervisor(Machine& machine, const VmParams& vm)
-    : machine_(machine), vm_(vm), pv_unhalt_(vm.pv_unhalt.value) {}
+Hypervisor::Hypervisor(Machine& machine, const VmParams& vm, Vendor vendor)
+    : machine_(machine), vm_(vm), vendor_(vendor), pv_unhalt_(vm.pv_unhalt.value) {}
 
 void Hypervisor::create_steal_time(int vcpus) {
   for (int v = 0; v < vcpus; ++v)
     preempted_.push_back(
         &machine_.memory().word("steal_time.vcpu" + std::to_string(v) + ".preempted"));
-  per_vcpu_.assign(static_cast<std::size_t>(vcpus), PerVcpu{vm_.ple_window.value, false, false, 0});
+  per_vcpu_.assign(static_cast<std::size_t>(vcpus),
+                   PerVcpu{vm_.ple_window.value, false, false, 0, false, false});
 }
 
 sim::Tick Hypervisor::cycles(std::int64_t n) const {
   return static_cast<sim::Tick>(static_cast<__int128>(n) * sim::kSecond / machine_.tsc_frequency());
 }
 
-// kvm_arch_vcpu_put: a vCPU thread scheduled out while still runnable is marked preempted.
+// kvm_sched_out sets vcpu->preempted and ->ready for a thread scheduled out while still
+// runnable; kvm_arch_vcpu_put records whether it was at CPL 0 (preempted_in_kernel) and marks
+// the steal-time page.
 void Hypervisor::scheduled_out(Vcpu& v, bool runnable) {
   if (!runnable) return;
+  PerVcpu& p = per_vcpu_[static_cast<std::size_t>(v.index())];
+  p.preempted = true;
+  p.preempted_in_kernel = v.mode() == GuestMode::kKernel;
   machine_.memory().host_write(machine_.kernel().now(), v.pcpu(), preempted_word(v.index()), 1);
   for (const auto& f : preempt_observers_) f(v.index());
 }
 
 // record_steal_time on entry clears the flag; vmx_sched_in shrinks the pause-loop window.
+// kvm_sched_in clears vcpu->preempted and ->ready.
 void Hypervisor::scheduled_in(Vcpu& v) {
   Word& w = preempted_word(v.index());
   if (MemoryInspector::value(w) != 0)
     machine_.memory().host_write(machine_.kernel().now(), v.pcpu(), w, 0);
   PerVcpu& p = per_vcpu_[static_cast<std::size_t>(v.index())];
+  p.preempted = false;
   const std::int64_t base = vm_.ple_window.value, shrink = vm_.ple_window_shrink.value;
   if (shrink < 1)
     p.window = base;
@@ -53,13 +61,27 @@ void Hypervisor::sched_yield(Vcpu& from, int target) {
   machine_.scheduler().yield_to(from, t);
 }
 
+// What the CPU does (vmx.c and svm.c only program it). Intel VMX (SDM vol. 3, 25.1.3): a PAUSE
+// within ple_gap TSC cycles of the previous one continues the loop, and the loop exits once it
+// has lasted ple_window cycles; only at CPL 0. AMD SVM: every PAUSE decrements the pause filter
+// count (ple_window), reset when the gap since the last PAUSE exceeds pause_filter_thresh
+// (ple_gap); the exit comes at count zero, at any CPL.
 sim::Tick Hypervisor::ple_window(const Vcpu& v) const {
   if (vm_.ple_gap.value == 0) return sim::kForever;
-  return cycles(per_vcpu_[static_cast<std::size_t>(v.index())].window);
+  const Tick spacing = machine_.costs().pause_iteration.value;
+  const auto spacing_cycles = static_cast<std::int64_t>(
+      static_cast<__int128>(spacing) * machine_.tsc_frequency() / sim::kSecond);
+  if (spacing_cycles > vm_.ple_gap.value) return sim::kForever;
+  const std::int64_t window = per_vcpu_[static_cast<std::size_t>(v.index())].window;
+  if (vendor_ == Vendor::kAmd) return static_cast<Tick>(window) * spacing;
+  if (v.mode() == GuestMode::kUser) return sim::kForever;
+  return cycles(window);
 }
 
-// handle_pause(): grow_ple_window, then kvm_vcpu_on_spin.
-void Hypervisor::pause_loop_exit(Vcpu& v) {
+// handle_pause (vmx.c: the exit is at CPL 0, so it asks for in-kernel candidates) or
+// pause_interception (svm.c: in-kernel candidates only if the spinner is at CPL 0):
+// grow_ple_window, then kvm_vcpu_on_spin.
+bool Hypervisor::pause_loop_exit(Vcpu& v) {
   ++ple_exits_;
   PerVcpu& p = per_vcpu_[static_cast<std::size_t>(v.index())];
   const std::int64_t base = vm_.ple_window.value, grow = vm_.ple_window_grow.value;
@@ -67,10 +89,11 @@ void Hypervisor::pause_loop_exit(Vcpu& v) {
     p.window = base;
   else
     p.window = std::min(vm_.ple_window_max.value, grow < base ? p.window * grow : p.window + grow);
-  on_spin(v);
+  return on_spin(v, vendor_ == Vendor::kIntel || v.mode() == GuestMode::kKernel);
 }
 
-// A vCPU that is itself in a spin loop is a candidate only every other time it is considered.
+// kvm_vcpu_eligible_for_directed_yield: a vCPU that is itself in a spin loop is a candidate
+// only every other time it is considered.
 bool Hypervisor::eligible_for_directed_yield(int v) {
   PerVcpu& p = per_vcpu_[static_cast<std::size_t>(v)];
   const bool eligible = !p.in_spin_loop || p.dy_eligible;
@@ -78,36 +101,61 @@ bool Hypervisor::eligible_for_directed_yield(int v) {
   return eligible;
 }
 
-// kvm_vcpu_on_spin: round-robin from the vCPU after the last boosted one; a candidate is runnable
-// but not running ("ready"), not halted unless an interrupt is pending; three failed yields end
-// the search.
-void Hypervisor::on_spin(Vcpu& me) {
+// virt/kvm/kvm_main.c kvm_vcpu_on_spin (Linux 6.5): the vCPUs after last_boosted_vcpu, then
+// those up to it. A candidate is `ready` (scheduled out while runnable, or woken and not yet
+// running: a kick or IPI in flight), not itself, not blocked in HLT unless it has something to
+// run (vcpu_dy_runnable: pv_unhalted or a pending interrupt), and, when the spinner asks for
+// kernel-mode candidates, not preempted in user mode (unless a posted interrupt waits:
+// kvm_arch_dy_has_pending_interrupt). kvm_vcpu_yield_to's result: > 0 ends the scan, < 0
+// (-ESRCH) costs one of three tries.
+bool Hypervisor::on_spin(Vcpu& me, bool yield_to_kernel_mode) {
   const int n = machine_.vcpu_count();
-  if (n < 2) return;
+  if (n < 2) return false;
   PerVcpu& mine = per_vcpu_[static_cast<std::size_t>(me.index())];
   mine.in_spin_loop = true;
   int tries = 3;
-  const int start = last_boosted_ + 1;
-  for (int i = 0; i < n; ++i) {
-    const int idx = (start + i) % n;
-    if (idx == me.index()) continue;
+  bool yielded_any = false;
+  HostScheduler& sched = machine_.scheduler();
+  for (int i = 0; i < n && tries > 0; ++i) {
+    const int idx = (last_boosted_ + 1 + i) % n;
     Vcpu& c = machine_.vcpu(idx);
-    if (c.state() != ThreadState::kRunnable) continue;
-    if (c.guest_state() == GuestState::kHalted && !c.interrupt_pending()) continue;
+    const bool waking = c.wake_in_flight();
+    if (c.state() != ThreadState::kRunnable && !waking) continue;  // !vcpu->ready
+    if (idx == me.index()) continue;
+    if (c.guest_state() == GuestState::kHalted && !c.pv_unhalted() && !c.interrupt_pending())
+      continue;
+    const PerVcpu& pc = per_vcpu_[static_cast<std::size_t>(idx)];
+    if (pc.preempted && yield_to_kernel_mode &&
+        !(machine_.posted_interrupts() && c.interrupt_pending()) && !pc.preempted_in_kernel)
+      continue;
     if (!eligible_for_directed_yield(idx)) continue;
-    const int yielded = machine_.scheduler().yield_to(me, c);
+    int yielded;
+    if (waking) {
+      // The woken thread sits alone on the idle run queue it was placed on: -ESRCH if the
+      // spinner is alone too, else the buddy is set there and the spinner yields its pCPU.
+      if (sched.nr_running(me.pcpu()) == 1) {
+        yielded = HostScheduler::kEsrch;
+      } else {
+        sched.yield(me);
+        yielded = HostScheduler::kYielded;
+      }
+    } else {
+      yielded = sched.yield_to(me, c);
+    }
     if (yielded > 0) {
       ++directed_yields_;
       last_boosted_ = idx;
+      yielded_any = true;
       break;
     }
     if (yielded < 0) {
       ++failed_yields_;
-      if (--tries == 0) break;
+      --tries;
     }
   }
   mine.in_spin_loop = false;
   mine.dy_eligible = false;
+  return yielded_any;
 }
 
 sim::Tick Hypervisor::halt_poll_window(const Vcpu& v) {

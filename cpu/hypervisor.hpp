@@ -24,7 +24,7 @@ class Vcpu;
 
 class Hypervisor {
  public:
-  Hypervisor(Machine& machine, const VmParams& vm);
+  Hypervisor(Machine& machine, const VmParams& vm, Vendor vendor);
   // Steal-time pages, one word per vCPU, on their own cachelines (after the vCPUs exist).
   void create_steal_time(int vcpus);
 
@@ -46,10 +46,16 @@ class Hypervisor {
   void kick_cpu(Vcpu& from, int target);
   void sched_yield(Vcpu& from, int target);
 
-  // Pause-loop exiting: the spin time after which `v` exits (sim::kForever when disabled).
+  // Pause-loop exiting: the spin time after which `v` exits (sim::kForever when the hardware
+  // never sees a spin loop: disabled, PAUSEs spaced wider than ple_gap, or Intel at CPL 3).
   sim::Tick ple_window(const Vcpu& v) const;
-  // A pause-loop exit of `v`: grow its window, then kvm_vcpu_on_spin.
-  void pause_loop_exit(Vcpu& v);
+  // A pause-loop exit of `v`: grow its window, then kvm_vcpu_on_spin. True when it yielded.
+  bool pause_loop_exit(Vcpu& v);
+  // What kvm_vcpu_on_spin's scan reads of vCPU `v`.
+  bool preempted(int v) const { return per_vcpu_[static_cast<std::size_t>(v)].preempted; }
+  bool preempted_in_kernel(int v) const {
+    return per_vcpu_[static_cast<std::size_t>(v)].preempted_in_kernel;
+  }
 
   // Halt-polling (kvm_vcpu_halt). The window `v` polls for in the halt starting now: its
   // halt_poll_ns, first clamped to vm.halt_poll_ns.
@@ -73,18 +79,21 @@ class Hypervisor {
     bool in_spin_loop = false;
     bool dy_eligible = false;
     sim::Tick halt_poll = 0;  // vcpu->halt_poll_ns: starts at 0, adapts in halt_ended()
+    bool preempted = false;   // vcpu->preempted: scheduled out while runnable
+    bool preempted_in_kernel = false;  // vcpu->arch.preempted_in_kernel (CPL 0 at that time)
   };
   bool eligible_for_directed_yield(int v);
-  void on_spin(Vcpu& me);
+  bool on_spin(Vcpu& me, bool yield_to_kernel_mode);
   sim::Tick cycles(std::int64_t n) const;
 
   Machine& machine_;
   const VmParams& vm_;
+  Vendor vendor_;
   bool pv_unhalt_;
   std::vector<Word*> preempted_;
   std::vector<std::function<void(int)>> preempt_observers_;
   std::vector<PerVcpu> per_vcpu_;
-  int last_boosted_ = -1;
+  int last_boosted_ = 0;  // kvm->last_boosted_vcpu starts at 0
   std::uint64_t kicks_ = 0;
   std::uint64_t ple_exits_ = 0;
   std::uint64_t directed_yields_ = 0;

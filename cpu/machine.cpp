@@ -15,11 +15,14 @@ Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const Host
       timer_jitter_(vm.timer_jitter.value),
       posted_(vm.posted_interrupts.value),
       pv_send_ipi_(vm.pv_send_ipi.value),
-      scheduler_(kernel, host.scheduler, static_cast<int>(host.pcpus.value)),
+      scheduler_(kernel, host.scheduler,
+                 Topology{static_cast<int>(host.pcpus.value),
+                          static_cast<int>(host.threads_per_core.value),
+                          static_cast<int>(host.sockets.value)}),
       memory_(costs, Topology{static_cast<int>(host.pcpus.value),
                               static_cast<int>(host.threads_per_core.value),
                               static_cast<int>(host.sockets.value)}),
-      hypervisor_(*this, vm) {
+      hypervisor_(*this, vm, host.vendor.value) {
   scheduler_.set_decisions(&decisions);
   for (int i = 0; i < vm.vcpus.value; ++i) {
     const auto& pins = vm.pinning[static_cast<std::size_t>(i)];
@@ -85,6 +88,7 @@ void Machine::run(Tick end) {
   for (const Word& w : memory_.words()) kernel_.recorder().label(w.id, w.name);
   for (auto& v : vcpus_) v->start();
   for (auto& l : loads_) l->start();
+  scheduler_.start();
   kernel_.run(end);
   scheduler_.settle_all();
   collect_metrics(kernel_.now());  // end, or where an interrupted run stopped
@@ -100,6 +104,7 @@ void Machine::collect_metrics(Tick end) {
     metrics_.set(p + ".vcpu_fraction", static_cast<double>(vcpu) / span);
   }
   metrics_.set("host.context_switches", scheduler_.context_switches());
+  metrics_.set("host.migrations", scheduler_.migrations());
   for (auto& v : vcpus_) {
     const std::string p = "vcpu" + std::to_string(v->index());
     metrics_.set(p + ".steal_ns", static_cast<std::int64_t>(v->steal_time() / sim::kNanosecond));
@@ -107,6 +112,7 @@ void Machine::collect_metrics(Tick end) {
     metrics_.set(p + ".spin_ns", static_cast<std::int64_t>(v->spin_time() / sim::kNanosecond));
     metrics_.set(p + ".halted_ns", static_cast<std::int64_t>(v->halted_time() / sim::kNanosecond));
     metrics_.set(p + ".interrupts", v->interrupts_taken());
+    metrics_.set(p + ".migrations", v->migrations());
   }
   std::uint64_t nmis = 0, dropped = 0;
   for (auto& v : vcpus_) {

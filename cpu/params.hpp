@@ -56,6 +56,20 @@ struct SchedulerParams : sim::ParamSet {
                                 sim::kMicrosecond,
                                 sim::kSecond,
                                 "time slice of the rr policy"};
+  // CFS load balancing (cpu/load_balancer.hpp, Linux 6.5 kernel/sched/fair.c).
+  sim::BoolParam balance{
+      *this, "balance", true,
+      "fair policy: CFS load balancing (periodic per scheduling domain, new-idle pulls, "
+      "select_idle_sibling wake-up placement); false keeps the old placement (a thread moves "
+      "only when it wakes: previous pCPU if idle, else an idle pCPU, else the previous one)"};
+  sim::DurationParam migration_cost{
+      *this,
+      "migration_cost",
+      500 * sim::kMicrosecond,
+      0,
+      sim::kSecond,
+      "sysctl_sched_migration_cost: a thread that ran within this is cache hot and the balancer "
+      "leaves it unless balancing failed more than cache_nice_tries (1) times; 0: never hot"};
   FairParams fair;
 };
 
@@ -109,8 +123,20 @@ struct LoadParams : sim::ParamSet {
   sim::Json schema() const override;
 };
 
+enum class Vendor { kIntel, kAmd };
+
 struct HostParams : sim::ParamSet {
   HostParams() { add_section("scheduler", scheduler, "host scheduler"); }
+  sim::EnumParam<Vendor> vendor{
+      *this,
+      "vendor",
+      Vendor::kIntel,
+      {{"intel", Vendor::kIntel}, {"amd", Vendor::kAmd}},
+      "how pause-loop exiting works: intel (VMX PLE: the CPU exits when PAUSEs at most vm.ple_gap "
+      "cycles apart span vm.ple_window cycles, only at CPL 0; handle_pause boosts only vCPUs "
+      "preempted in kernel mode) or amd (SVM pause filter: vm.ple_window counts PAUSEs, a gap "
+      "above vm.ple_gap resets the count; exits at any CPL; the spinner's CPL decides the "
+      "in-kernel filter)"};
   sim::IntParam pcpus{*this, "pcpus", 2, 1, 1024, "physical CPUs"};
   sim::IntParam sockets{*this,
                         "sockets",
@@ -194,11 +220,18 @@ struct VmParams : sim::ParamSet {
                         128,
                         0,
                         1 << 20,
-                        "pause-loop exiting: PAUSEs at most this many cycles apart form a spin "
-                        "loop (KVM's ple_gap; 0 disables pause-loop exiting)"};
-  sim::IntParam ple_window{
-      *this, "ple_window", 4096,
-      1,     1LL << 40,    "cycles of spinning before a pause-loop exit (KVM's ple_window)"};
+                        "pause-loop exiting: PAUSEs at most this many TSC cycles apart form a "
+                        "spin loop (KVM's ple_gap, amd's pause_filter_thresh); a loop whose "
+                        "costs.pause_iteration is wider never exits; 0 disables pause-loop "
+                        "exiting"};
+  sim::IntParam ple_window{*this,
+                           "ple_window",
+                           4096,
+                           1,
+                           1LL << 40,
+                           "how long a spin loop runs before a pause-loop exit: TSC cycles on "
+                           "intel (KVM's ple_window), PAUSEs on amd (pause_filter_count; KVM's "
+                           "default there is 3000)"};
   sim::IntParam ple_window_grow{*this,
                                 "ple_window_grow",
                                 2,
@@ -305,6 +338,34 @@ struct CostParams : sim::ParamSet {
                                sim::kMillisecond,
                                "host handling of a hypercall (KICK_CPU, SCHED_YIELD) between its "
                                "exit and entry"};
+  sim::DurationParam pause_iteration{
+      *this,
+      "pause_iteration",
+      16 * sim::kNanosecond,
+      kMinOperationCost,
+      sim::kMillisecond,
+      "one iteration of a guest spin loop: the spacing of its PAUSEs, which the CPU compares "
+      "with vm.ple_gap (a loop spaced wider is never seen as a spin loop) and, on amd, what "
+      "each PAUSE of vm.ple_window costs (estimate: ~40 cycles at 2.5 GHz, a PAUSE of ~10 "
+      "cycles before Skylake plus the re-read of the lock word)"};
+  sim::DurationParam ple_handler{
+      *this,
+      "ple_handler",
+      sim::kMicrosecond,
+      0,
+      sim::kMillisecond,
+      "host handling of a pause-loop exit between its vm_exit and vm_entry: handle_pause, the "
+      "window update and kvm_vcpu_on_spin's candidate scan with its yield_to (two run-queue "
+      "locks); an estimate, no published measurement"};
+  sim::DurationParam host_schedule{
+      *this,
+      "host_schedule",
+      sim::kMicrosecond,
+      0,
+      sim::kMillisecond,
+      "the host schedule() a successful directed yield ends with (kvm_vcpu_on_spin -> yield_to "
+      "-> schedule): paid by the yielder before its next entry (estimate: lmbench lat_ctx, "
+      "1-2 us between two processes)"};
   sim::DurationParam context_switch{
       *this, "context_switch",  500 * sim::kNanosecond,
       0,     sim::kMillisecond, "a guest context switch between two tasks of one vCPU"};

@@ -141,7 +141,7 @@ void HostTraceVocabulary::sched(int p, const sim::EventView& e) {
     const bool sleep = sim::kind_is(e, "sleep");
     move_thread(tid, p, sleep ? 0 : 1);
     set_host(v, sleep ? Host::kSleeping : Host::kPreempted);
-  } else if (sim::kind_is(e, "wake")) {
+  } else if (sim::kind_is(e, "wake") || sim::kind_is(e, "migrate")) {
     move_thread(tid, p, 1);
     set_host(v, Host::kRunnable);
   } else if (sim::kind_is(e, "steal")) {

@@ -149,6 +149,7 @@ void Vcpu::kick(Vcpu& from) {
   pv_unhalted_ = true;
   if (guest_state_ != GuestState::kHalted) return;
   note_wake_sent();
+  waker_pcpu_ = from.pcpu();
   const Tick delay =
       halt_polling() ? 0
                      : machine_.latency(machine_.costs().halt_wakeup.value,
@@ -212,7 +213,9 @@ void Vcpu::on_work_done() {
     wake_reason_ = WakeReason::kPleExit;
     exit_kind_ = ExitKind::kPle;
     phase_ = HostPhase::kExit;
-    machine_.scheduler().set_work(*this, machine_.costs().vm_exit.value);
+    // The exit, then handle_pause and kvm_vcpu_on_spin's scan before the yield is decided.
+    machine_.scheduler().set_work(
+        *this, machine_.costs().vm_exit.value + machine_.costs().ple_handler.value);
     return;
   }
   if (guest_state_ == GuestState::kHalted) {  // halt-polling ran out: the host thread sleeps
@@ -319,15 +322,16 @@ void Vcpu::end_halt(WakeReason why) {
   wake_reason_ = why;
   pv_unhalted_ = false;
   if (phase_ == HostPhase::kExit) return;  // still paying the HLT exit: after_exit() enters
-  if (!halt_host_running_) machine_.scheduler().wake(*this);
+  if (!halt_host_running_) machine_.scheduler().wake(*this, waker_pcpu_);
+  waker_pcpu_ = -1;
   halt_host_running_ = false;
   enter_then(true);
 }
 
-void Vcpu::enter_then(bool resume) {
+void Vcpu::enter_then(bool resume, Tick extra) {
   phase_ = HostPhase::kEntry;
   resume_after_entry_ = resume;
-  machine_.scheduler().set_work(*this, machine_.costs().vm_entry.value);
+  machine_.scheduler().set_work(*this, machine_.costs().vm_entry.value + extra);
 }
 
 void Vcpu::after_exit() {
@@ -350,8 +354,10 @@ void Vcpu::after_exit() {
       break;
     case ExitKind::kPle:
       ++counters_.ple_exits;
-      machine_.hypervisor().pause_loop_exit(*this);
-      enter_then(true);
+      // A successful directed yield ends in the host's schedule() (costs.host_schedule).
+      enter_then(true, machine_.hypervisor().pause_loop_exit(*this)
+                           ? machine_.costs().host_schedule.value
+                           : 0);
       break;
     case ExitKind::kCall: {
       auto host = std::move(exit_host_);

@@ -29,6 +29,10 @@ constexpr int kVectors = 4;
 
 enum class GuestState { kRunning, kSpinning, kHalted, kExited };
 
+// The guest's privilege level (CPL 0 or 3): Intel PLE fires only in kernel mode, and a spinner
+// in kernel mode boosts only vCPUs preempted in kernel mode (kvm_vcpu_on_spin).
+enum class GuestMode { kKernel, kUser };
+
 // A target's state when an interrupt was sent to it (decides the delivery path; see apic.hpp).
 enum class TargetState : int { kRunning = 0, kHalted = 1, kPreempted = 2 };
 constexpr int kTargetStates = 3;
@@ -62,6 +66,15 @@ class Vcpu final : public HostThread {
   // arriving now needs no host wake-up.
   bool halt_polling() const { return guest_state_ == GuestState::kHalted && halt_host_running_; }
   bool interrupt_pending() const { return pending_ != 0; }
+  bool pv_unhalted() const { return pv_unhalted_; }
+  GuestMode mode() const { return mode_; }
+  void set_mode(GuestMode m) { mode_ = m; }
+  // Halted, its host thread asleep, and a kick or IPI on the way: the kernel has already made
+  // the thread runnable (kvm_vcpu_wake_up sets vcpu->ready) while costs.halt_wakeup passes.
+  bool wake_in_flight() const {
+    return guest_state_ == GuestState::kHalted && !halt_host_running_ && wake_sent_ >= 0 &&
+           state() == ThreadState::kSleeping;
+  }
 
   // Execution contexts: context 0 runs `main`; more are added for guest tasks before start().
   void set_main(std::function<void(GuestCpu&)> main);
@@ -138,7 +151,7 @@ class Vcpu final : public HostThread {
   void end_halt(WakeReason why);
   void arm_spin();
   Tick spin_consumed();
-  void enter_then(bool resume);
+  void enter_then(bool resume, Tick extra = 0);
   void after_exit();
   void arm_timer(Tick nominal, Tick period);
   // A kick or IPI is on its way to this halted vCPU: the start of its wake-up latency.
@@ -163,6 +176,8 @@ class Vcpu final : public HostThread {
   bool irqs_enabled_ = true;
   bool in_nmi_ = false;
   bool pv_unhalted_ = false;
+  GuestMode mode_ = GuestMode::kKernel;
+  int waker_pcpu_ = -1;  // the pCPU of the vCPU whose kick wakes this one
   GuestState guest_state_ = GuestState::kRunning;
   Request request_ = Request::kNone;
   Tick request_cost_ = 0;

@@ -1,5 +1,6 @@
 // Random, valid scenarios for property tests (decoupling equivalence): random host sizes,
-// pinning, nice values, load kinds, workloads, costs and model variants, from the project's own
+// pinning, nice values, load kinds, load balancing on or off, pause-loop exiting by vendor,
+// gap and window, workloads, costs and model variants, from the project's own
 // RNG so a failing index reproduces everywhere.
 #pragma once
 #include <cstdint>
@@ -53,7 +54,11 @@ class RandomScenario {
     sim::Json h = {{"pcpus", pcpus}, {"threads_per_core", threads}};
     const int sockets = pick(1, cores > 1 ? 2 : 1);
     h["sockets"] = cores % sockets == 0 ? sockets : 1;  // the sockets split the cores evenly
-    h["scheduler"] = {{"policy", coin() ? "fair" : "rr"}, {"rr_quantum", us(pick(300, 3000))}};
+    h["scheduler"] = {{"policy", coin() ? "fair" : "rr"},
+                      {"rr_quantum", us(pick(300, 3000))},
+                      {"balance", coin()},
+                      {"migration_cost", us(choose<int>({0, 50, 500, 2000}))}};
+    h["vendor"] = coin() ? "intel" : "amd";
     if (coin())
       h["scheduler"]["fair"] = {{"sched_latency", us(pick(1000, 8000))},
                                 {"min_granularity", us(pick(100, 900))},
@@ -100,7 +105,9 @@ class RandomScenario {
                    {"halt_poll_ns_grow_start", us(choose<int>({1, 10, 50}))},
                    {"halt_poll_ns_shrink", choose<int>({0, 0, 2})},
                    {"posted_interrupts", !coin() || coin()},
-                   {"pv_send_ipi", coin()}};
+                   {"pv_send_ipi", coin()},
+                   {"ple_gap", choose<int>({0, 16, 128, 128})},
+                   {"ple_window", choose<int>({64, 512, 4096})}};
     v["pinning"] = sim::Json::array();
     for (int i = 0; i < vcpus; ++i) v["pinning"].push_back(subset(pcpus));
     return v;
@@ -115,12 +122,15 @@ class RandomScenario {
     if (coin()) c["cacheline_cross_socket"] = ns(pick(0, 300));
     if (coin()) c["ipi_send"] = ns(pick(0, 2000));
     if (coin()) c["atomic"] = ns(pick(1, 40));
+    if (coin()) c["pause_iteration"] = ns(pick(1, 60));
+    if (coin()) c["ple_handler"] = ns(pick(0, 3000));
+    if (coin()) c["host_schedule"] = ns(pick(0, 3000));
     return c;
   }
 
   sim::Json workload(int v, int vcpus) {
     sim::Json w = {{"vcpus", {v}}};
-    switch (rng_.below(6)) {
+    switch (rng_.below(7)) {
       case 0:
         w["kind"] = "idle";
         break;
@@ -147,6 +157,11 @@ class RandomScenario {
         w["work"] = ns(pick(0, 20000));
         w["chunk"] = ns(pick(100, 2000));
         break;
+      case 6:  // spins long enough for pause-loop exits and directed yields
+        w["kind"] = "lock_torture";
+        w["hold"] = ns(pick(100, 5000));
+        w["think"] = ns(pick(100, 5000));
+        break;
       default:
         w["kind"] = "nmi_time_reader";
         w["period"] = us(pick(100, 1500));
@@ -167,6 +182,9 @@ class RandomScenario {
           {"ppm", pick(1, 500)}}}};
     g["smp_call"] = {{"variant", choose<std::string>({"irqs-off-allowed", "assert-irqs-enabled",
                                                       "poll-own-queue", "global-lock"})}};
+    g["locks"] = {{"kind", choose<std::string>({"ticket", "pvticket", "qspinlock", "pvqspinlock",
+                                                 "tas", "mcs"})},
+                  {"count", pick(1, 2)}};
     g["workloads"] = sim::Json::array();
     for (int v = 0; v < vcpus; ++v) g["workloads"].push_back(workload(v, vcpus));
     return g;
