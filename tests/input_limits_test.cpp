@@ -70,6 +70,19 @@ std::vector<Case> input_limit_cases() {
        "$.guest.locks.relax",
        "\"1ps\" is out of range",
        "from \"100ps\""},
+      // Guest tasks per vCPU (each a coroutine with its own stack): vCPU 0 already runs the
+      // busy task, so the 64th entry here is its 65th task.
+      {"tasks_per_vcpu_bounded",
+       base,
+       {"guest.workloads[1].vcpus=[" + [] {
+         std::string l = "0";
+         for (int i = 1; i < 64; ++i) l += ",0";
+         return l;
+       }() + "]"},
+       Kind::kField,
+       "$.guest.workloads[1].vcpus[63]",
+       "would be guest task 65 on vCPU 0",
+       "at most 64 guest tasks per vCPU"},
       // The name's length bound.
       {"name_too_long",
        bad("name-too-long.json"),
@@ -228,6 +241,32 @@ TEST(NestingLimit, TenMegabytesOfBracketsAreRefusedInBoundedMemory) {
   const long file_kb = static_cast<long>(2 * kLevels / 1024);
   EXPECT_LT(u.max_rss_kb - base.max_rss_kb, 10 * file_kb)
       << u.max_rss_kb << " KB against " << base.max_rss_kb << " KB for a one-line file";
+}
+
+// The trace reader (timeline, report --trace) and the result reader (report) parse with the same
+// bounded parser: 10 MB of brackets cost them what it costs validate, not 390 MB.
+TEST(NestingLimit, DeepTracesAndResultsAreRefusedInBoundedMemory) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "brackets.json", small = tmp.path() / "small.json";
+  constexpr std::size_t kLevels = 5'000'000;
+  write(file, "{\"traceEvents\":" + std::string(kLevels, '[') + std::string(kLevels, ']') + "}");
+  write(small, "{\"traceEvents\":[[]]}");
+  const long file_kb = static_cast<long>(2 * kLevels / 1024);
+  const std::string out = (tmp.path() / "out.html").string();
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"timeline"}, std::vector<std::string>{"report", "-o", out}}) {
+    std::vector<std::string> deep = command, shallow = command;
+    deep.push_back(file.string());
+    shallow.push_back(small.string());
+    const Usage base = run_measured(shallow);
+    const Usage u = run_measured(deep);
+    EXPECT_EQ(u.status, 2) << command[0];
+    EXPECT_LT(u.max_rss_kb - base.max_rss_kb, 10 * file_kb)
+        << command[0] << ": " << u.max_rss_kb << " KB against " << base.max_rss_kb << " KB";
+    const CliResult r = run_cli(deep);
+    EXPECT_NE(r.err.find("nesting deeper than 100 levels"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(out));
 }
 
 // The limit is exactly kMaxJsonDepth levels: 100 are parsed (and judged by the loader), 101 not.
