@@ -275,7 +275,8 @@ TEST(Security, CsvCellsStartNoSpreadsheetFormula) {
       EXPECT_EQ(text.find(",\"" + l), std::string::npos) << csv << ": " << l;
     }
     EXPECT_EQ(text.find(",@axis()"), std::string::npos) << csv;
-    EXPECT_NE(text.find(",'@axis()"), std::string::npos) << csv;
+    EXPECT_NE(text.find("\"'@axis()\""), std::string::npos) << csv << ": shown as text";
+    EXPECT_NE(text.find("\"'=HYPERLINK("), std::string::npos) << csv << ": shown as text";
     EXPECT_NE(text.find(",-5,"), std::string::npos) << csv << ": the number -5 stays a number";
   }
 }
