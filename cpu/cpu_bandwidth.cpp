@@ -17,12 +17,6 @@ CpuBandwidth::CpuBandwidth(const CpuMaxParams& params, std::vector<HostThread*> 
   scheduler.set_run_observer([this](HostThread& t, bool running) { on_run(t, running); });
 }
 
-int CpuBandwidth::index_of(const HostThread& t) const {
-  for (std::size_t i = 0; i < threads_.size(); ++i)
-    if (threads_[i] == &t) return static_cast<int>(i);
-  return -1;
-}
-
 void CpuBandwidth::start() {
   // sched_cfs_period_timer: one refill per period from the start of the run.
   kernel_.at(period_, sim::Phase::kHost, component_, [this] { refill(); });
@@ -36,7 +30,7 @@ void CpuBandwidth::charge() {
 }
 
 void CpuBandwidth::on_run(HostThread& t, bool running) {
-  if (index_of(t) < 0) return;
+  if (t.kind() != HostThread::Kind::kVcpu) return;  // the one VM's vCPU threads are all vCPUs
   charge();
   running_ += running ? 1 : -1;
   arm_exhaustion();

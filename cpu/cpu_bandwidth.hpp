@@ -42,7 +42,6 @@ class CpuBandwidth {
   void arm_exhaustion();
   void exhausted();
   void refill();
-  int index_of(const HostThread& t) const;
 
   Tick quota_, period_;
   std::vector<HostThread*> threads_;
