@@ -146,6 +146,7 @@ void HostScheduler::deschedule_current(int pcpu) {
   t.segment_start_ = kernel_.now();
   p.current = nullptr;
   record(pcpu, "deschedule", &t);
+  if (run_observer_) run_observer_(t, false);
   t.on_deschedule();
 }
 
@@ -159,6 +160,7 @@ void HostScheduler::dispatch(int pcpu, HostThread& next) {
   p.current = &next;
   ++switches_;
   record(pcpu, "dispatch", &next);
+  if (run_observer_) run_observer_(next, true);
   arm_work(next);
   arm_slice(pcpu);
   next.on_dispatch();
@@ -185,6 +187,7 @@ void HostScheduler::wake(HostThread& t) {
   t.state_ = ThreadState::kRunnable;
   t.segment_start_ = kernel_.now();
   record(pcpu, "wake", &t);
+  if (t.throttled_) return;  // queued again by unthrottle()
   policy_->enqueue(pcpu, t, true);
   HostThread* curr = current(pcpu);
   if (!curr) {
@@ -213,9 +216,10 @@ void HostScheduler::sleep(HostThread& t) {
     pcpus_[static_cast<std::size_t>(pcpu)].current = nullptr;
     kernel_.cancel(pcpus_[static_cast<std::size_t>(pcpu)].slice_event);
     record(pcpu, "sleep", &t);
+    if (run_observer_) run_observer_(t, false);
     schedule_next(pcpu);
   } else {
-    policy_->dequeue(pcpu, t);
+    if (!t.throttled_) policy_->dequeue(pcpu, t);
     t.wait_time_ += kernel_.now() - t.segment_start_;
     t.state_ = ThreadState::kSleeping;
     record(pcpu, "sleep", &t);
@@ -236,7 +240,7 @@ Tick HostScheduler::work_left(HostThread& t) {
 }
 
 int HostScheduler::yield_to(HostThread& curr, HostThread& target) {
-  if (target.state_ != ThreadState::kRunnable) return -1;
+  if (target.state_ != ThreadState::kRunnable || target.throttled_) return -1;
   const int mine = curr.pcpu_;
   const int theirs = target.pcpu_;
   settle_pcpu(mine);
@@ -274,6 +278,48 @@ void HostScheduler::settle_all() {
       t->wait_time_ += kernel_.now() - t->segment_start_;
       t->segment_start_ = kernel_.now();
     }
+  }
+}
+
+void HostScheduler::throttle(HostThread& t) {
+  // kernel/sched/fair.c (6.5) throttle_cfs_rq: the group's entity leaves the run queue; its tasks
+  // stay queued inside it, so they stay runnable for the scheduler's statistics.
+  if (t.throttled_) return;
+  t.throttled_ = true;
+  if (t.state_ == ThreadState::kSleeping) return;
+  const int pcpu = t.pcpu_;
+  settle_pcpu(pcpu);
+  const bool running = t.state_ == ThreadState::kRunning;
+  if (running) deschedule_current(pcpu);
+  else policy_->dequeue(pcpu, t);
+  record(pcpu, "throttle", &t);
+  if (running) {
+    kernel_.cancel(pcpus_[static_cast<std::size_t>(pcpu)].slice_event);
+    schedule_next(pcpu);
+  } else {
+    arm_slice(pcpu);
+  }
+}
+
+void HostScheduler::unthrottle(HostThread& t) {
+  // unthrottle_cfs_rq: the entity is enqueued again and may preempt the current task.
+  if (!t.throttled_) return;
+  t.throttled_ = false;
+  if (t.state_ != ThreadState::kRunnable) return;
+  const int pcpu = t.pcpu_;
+  settle_pcpu(pcpu);
+  record(pcpu, "unthrottle", &t);
+  policy_->enqueue(pcpu, t, false);
+  HostThread* curr = current(pcpu);
+  if (!curr) {
+    schedule_next(pcpu);
+  } else if (policy_->preempt_on_wake(pcpu, *curr, t)) {
+    policy_->dequeue(pcpu, t);
+    deschedule_current(pcpu);
+    policy_->enqueue(pcpu, *curr, false);
+    dispatch(pcpu, t);
+  } else {
+    arm_slice(pcpu);
   }
 }
 

@@ -32,6 +32,8 @@ class HostThread {
 
   Tick run_time() const { return run_time_; }
   Tick wait_time() const { return wait_time_; }  // runnable but not running (steal for a vCPU)
+  // Held off its run queue by CPU bandwidth control (HostScheduler::throttle); still runnable.
+  bool throttled() const { return throttled_; }
 
   // Called by the scheduler.
   virtual void on_work_done() = 0;  // the work ran out while running
@@ -49,6 +51,7 @@ class HostThread {
   std::vector<int> affinity_;
   std::int64_t weight_;
   ThreadState state_ = ThreadState::kSleeping;
+  bool throttled_ = false;
   int pcpu_ = -1;
   Tick work_left_ = sim::kForever;
   Tick segment_start_ = 0;  // start of the current run segment, or of the current wait
