@@ -3,6 +3,7 @@
 //   guest:      guest operations/s of the demo, timekeeping-latency and 16 vCPUs on 4 pCPUs all
 //               busy, each over the raw timed-wait rate; kernel events per simulated ms and guest
 //               operations per event
+//   host:       16 vCPUs on 4 pCPUs with host noise, and with a cpu.max quota, over the plain run
 //   event_path: every guest operation through the event queue (--no-decoupling) vs the default
 //   trace:      the 250 ms demo without and with the Chrome trace (written to a counting sink)
 //   scale:      N vCPUs on N/4 pCPUs, half busy, half vDSO readers (tests/scale_scenario.hpp)
@@ -98,12 +99,28 @@ void BM_TimekeepingLatency(benchmark::State& s) {
             Scenario::load(kScenarios + "timekeeping-latency.json", {"duration=\"50ms\""}));
 }
 // 16 vCPUs on 4 pCPUs, every vCPU busy: the host scheduler switches them all the time.
-void BM_Busy16On4(benchmark::State& s) {
+vcpusim::sim::Json busy16on4() {
   auto json = vcpusim::test::scale_scenario(16, "20ms");
   json["guest"]["workloads"] = {
       {{"kind", "busy"}, {"vcpus", json["guest"]["workloads"][0]["vcpus"]}},
       {{"kind", "busy"}, {"vcpus", json["guest"]["workloads"][1]["vcpus"]}}};
-  run_guest(s, "16 vCPUs on 4 pCPUs busy", Scenario::from_json(json, "busy-16x4"));
+  return json;
+}
+void BM_Busy16On4(benchmark::State& s) {
+  run_guest(s, "16 vCPUs on 4 pCPUs busy", Scenario::from_json(busy16on4(), "busy-16x4"));
+}
+// The same with host noise at its documented defaults (docs/host-noise.md) and one emulator
+// thread woken 1000 times a second.
+void BM_Busy16On4_Noise(benchmark::State& s) {
+  auto json = busy16on4();
+  json["host"]["noise"] = {{"enabled", true}, {"emulator", {{"rate", "1kHz"}}}};
+  run_guest(s, "16 vCPUs on 4 pCPUs busy, noise", Scenario::from_json(json, "busy-16x4-noise"));
+}
+// The same with the VM limited to half the host (cpu.max "10000 5000": 2 of 4 pCPUs).
+void BM_Busy16On4_CpuMax(benchmark::State& s) {
+  auto json = busy16on4();
+  json["vm"]["cpu_max"] = {{"quota", "10ms"}, {"period", "5ms"}};
+  run_guest(s, "16 vCPUs on 4 pCPUs busy, cpu_max", Scenario::from_json(json, "busy-16x4-cpumax"));
 }
 void BM_Scale(benchmark::State& s) {
   const int n = static_cast<int>(s.range(0));
@@ -150,6 +167,8 @@ BENCHMARK(BM_Demo)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Demo_EventPath)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_TimekeepingLatency)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Busy16On4)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_Busy16On4_Noise)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_Busy16On4_CpuMax)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Demo250_NoTrace)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Demo250_Trace)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Scale)->Arg(16)->Arg(64)->Arg(256)->Unit(benchmark::kMillisecond)->Iterations(1);
@@ -187,6 +206,14 @@ class RatioReporter : public benchmark::ConsoleReporter {
       std::printf(
           "| %s: guest ops/s over raw waits/s | %.2fx (%.0f events/sim ms, %.2f ops/event) |\n",
           name, it->second / raw_, m.events_per_ms, m.ops_per_event);
+    }
+    // Host noise and bandwidth control against the plain 16-on-4 run (goal: within 15%).
+    for (const char* variant : {"BM_Busy16On4_Noise", "BM_Busy16On4_CpuMax"}) {
+      const auto base = rates_.find("BM_Busy16On4");
+      const auto it = rates_.find(variant);
+      if (base == rates_.end() || it == rates_.end() || base->second <= 0) continue;
+      std::printf("| %s: guest ops/s over BM_Busy16On4's | %.2fx |\n", variant,
+                  it->second / base->second);
     }
     const auto plain = times_.find("BM_Demo250_NoTrace");
     const auto traced = times_.find("BM_Demo250_Trace");

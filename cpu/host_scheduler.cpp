@@ -31,15 +31,19 @@ int HostScheduler::nr_running(int pcpu) const {
 
 std::int64_t HostScheduler::load(int pcpu) const {
   std::int64_t sum = 0;
+  // A throttled group's load leaves its parent run queue (throttle_cfs_rq).
   for (const HostThread* t : threads_)
-    if (t->state_ != ThreadState::kSleeping && t->pcpu_ == pcpu) sum += t->weight();
+    if (t->state_ != ThreadState::kSleeping && !t->throttled_ && t->pcpu_ == pcpu)
+      sum += t->weight();
   return sum;
 }
 
 std::vector<HostThread*> HostScheduler::queued_threads(int pcpu) const {
   std::vector<HostThread*> out;
+  // Throttled threads are on no run queue: can_migrate_task refuses them (throttled_lb_pair).
   for (HostThread* t : threads_)
-    if (t->state_ == ThreadState::kRunnable && t->pcpu_ == pcpu) out.push_back(t);
+    if (t->state_ == ThreadState::kRunnable && !t->throttled_ && t->pcpu_ == pcpu)
+      out.push_back(t);
   return out;
 }
 
@@ -201,6 +205,7 @@ void HostScheduler::deschedule_current(int pcpu) {
   t.segment_start_ = kernel_.now();
   p.current = nullptr;
   record(pcpu, "deschedule", &t);
+  if (run_observer_) run_observer_(t, false);
   t.on_deschedule();
 }
 
@@ -214,6 +219,7 @@ void HostScheduler::dispatch(int pcpu, HostThread& next) {
   p.current = &next;
   ++switches_;
   record(pcpu, "dispatch", &next);
+  if (run_observer_) run_observer_(next, true);
   arm_work(next);
   arm_slice(pcpu);
   next.on_dispatch();
@@ -245,6 +251,7 @@ void HostScheduler::wake(HostThread& t, int waker) {
   t.state_ = ThreadState::kRunnable;
   t.segment_start_ = kernel_.now();
   record(pcpu, "wake", &t);
+  if (t.throttled_) return;  // queued again by unthrottle()
   policy_->enqueue(pcpu, t, true);
   HostThread* curr = current(pcpu);
   if (!curr) {
@@ -273,9 +280,10 @@ void HostScheduler::sleep(HostThread& t) {
     pcpus_[static_cast<std::size_t>(pcpu)].current = nullptr;
     kernel_.cancel(pcpus_[static_cast<std::size_t>(pcpu)].slice_event);
     record(pcpu, "sleep", &t);
+    if (run_observer_) run_observer_(t, false);
     schedule_next(pcpu);
   } else {
-    policy_->dequeue(pcpu, t);
+    if (!t.throttled_) policy_->dequeue(pcpu, t);
     t.wait_time_ += kernel_.now() - t.segment_start_;
     t.state_ = ThreadState::kSleeping;
     record(pcpu, "sleep", &t);
@@ -305,6 +313,8 @@ HostScheduler::YieldResult HostScheduler::yield_to(HostThread& curr, HostThread&
   settle_pcpu(theirs);
   if (theirs >= 0 && nr_running(mine) == 1 && nr_running(theirs) == 1) return kEsrch;
   if (target.state_ != ThreadState::kRunnable) return kNotYielded;
+  // yield_to_task_fair: a target in a throttled hierarchy is not yielded to.
+  if (target.throttled_) return kNotYielded;
   if (theirs == mine) {
     // The yielder is skipped and the buddy is next on this run queue.
     if (curr.state_ != ThreadState::kRunning) return kNotYielded;
@@ -347,6 +357,48 @@ void HostScheduler::settle_all() {
       t->wait_time_ += kernel_.now() - t->segment_start_;
       t->segment_start_ = kernel_.now();
     }
+  }
+}
+
+void HostScheduler::throttle(HostThread& t) {
+  // kernel/sched/fair.c (6.5) throttle_cfs_rq: the group's entity leaves the run queue; its tasks
+  // stay queued inside it, so they stay runnable for the scheduler's statistics.
+  if (t.throttled_) return;
+  t.throttled_ = true;
+  if (t.state_ == ThreadState::kSleeping) return;
+  const int pcpu = t.pcpu_;
+  settle_pcpu(pcpu);
+  const bool running = t.state_ == ThreadState::kRunning;
+  if (running) deschedule_current(pcpu);
+  else policy_->dequeue(pcpu, t);
+  record(pcpu, "throttle", &t);
+  if (running) {
+    kernel_.cancel(pcpus_[static_cast<std::size_t>(pcpu)].slice_event);
+    schedule_next(pcpu);
+  } else {
+    arm_slice(pcpu);
+  }
+}
+
+void HostScheduler::unthrottle(HostThread& t) {
+  // unthrottle_cfs_rq: the entity is enqueued again and may preempt the current task.
+  if (!t.throttled_) return;
+  t.throttled_ = false;
+  if (t.state_ != ThreadState::kRunnable) return;
+  const int pcpu = t.pcpu_;
+  settle_pcpu(pcpu);
+  record(pcpu, "unthrottle", &t);
+  policy_->enqueue(pcpu, t, false);
+  HostThread* curr = current(pcpu);
+  if (!curr) {
+    schedule_next(pcpu);
+  } else if (policy_->preempt_on_wake(pcpu, *curr, t)) {
+    policy_->dequeue(pcpu, t);
+    deschedule_current(pcpu);
+    policy_->enqueue(pcpu, *curr, false);
+    dispatch(pcpu, t);
+  } else {
+    arm_slice(pcpu);
   }
 }
 

@@ -1,6 +1,7 @@
 // The host: per-pCPU current thread and run queue, thread placement within affinity, slices,
 // wake-up preemption, and the work timer of the running thread. Policies decide the order.
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -51,6 +52,13 @@ class HostScheduler {
   // explore preemption point). The running thread is preempted and stays runnable; nothing runs
   // there until then.
   void steal(int pcpu, Tick until);
+  // CPU bandwidth control (cpu/cpu_bandwidth.hpp): a throttled thread leaves its pCPU and run
+  // queue but stays runnable (its wait goes on: steal for a vCPU); a wake-up meanwhile only marks
+  // it runnable. unthrottle() queues it again, preempting as a wake-up would.
+  void throttle(HostThread& t);
+  void unthrottle(HostThread& t);
+  // Told whenever a thread starts (true) or stops (false) running; one observer.
+  void set_run_observer(std::function<void(HostThread&, bool)> f) { run_observer_ = std::move(f); }
   HostThread* current(int pcpu) const { return pcpus_[static_cast<std::size_t>(pcpu)].current; }
   int pcpus() const { return static_cast<int>(pcpus_.size()); }
   const SchedPolicy& policy() const { return *policy_; }
@@ -86,7 +94,7 @@ class HostScheduler {
   void deschedule_current(int pcpu);
   void schedule_next(int pcpu);
   int select_pcpu(const HostThread& t, int waker);
-  // The sum of the nice weights of the runnable threads of `pcpu` (running included).
+  // The sum of the nice weights of the runnable, unthrottled threads of `pcpu` (running included).
   std::int64_t load(int pcpu) const;
   std::vector<HostThread*> queued_threads(int pcpu) const;
   // The balancer moves runnable, not running `t` from `from`'s run queue to `to`'s
@@ -102,6 +110,7 @@ class HostScheduler {
   std::unique_ptr<LoadBalancer> balancer_;
   std::uint64_t switches_ = 0;
   std::uint64_t migrations_ = 0;
+  std::function<void(HostThread&, bool)> run_observer_;
 };
 
 }  // namespace vcpusim::cpu

@@ -36,6 +36,8 @@ class HostThread {
   Tick last_ran() const { return last_ran_; }
   // Moves of a runnable thread between run queues by the load balancer.
   std::uint64_t migrations() const { return migrations_; }
+  // Held off its run queue by CPU bandwidth control (HostScheduler::throttle); still runnable.
+  bool throttled() const { return throttled_; }
 
   // Called by the scheduler.
   virtual void on_work_done() = 0;  // the work ran out while running
@@ -53,6 +55,7 @@ class HostThread {
   std::vector<int> affinity_;
   std::int64_t weight_;
   ThreadState state_ = ThreadState::kSleeping;
+  bool throttled_ = false;
   int pcpu_ = -1;
   Tick work_left_ = sim::kForever;
   Tick segment_start_ = 0;  // start of the current run segment, or of the current wait

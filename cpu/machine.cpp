@@ -37,6 +37,16 @@ Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const Host
                                                 kernel, scheduler_, decisions));
     scheduler_.add(*loads_.back());
   }
+  // Registered after every other host thread: with both off, nothing here changes a run.
+  if (host.noise.enabled.value)
+    noise_ = std::make_unique<HostNoise>(host.noise, kernel, scheduler_, decisions, id);
+  if (vm.cpu_max.quota.value > 0) {
+    std::vector<HostThread*> vcpu_threads;
+    for (auto& v : vcpus_) vcpu_threads.push_back(v.get());
+    bandwidth_ = std::make_unique<CpuBandwidth>(vm.cpu_max, std::move(vcpu_threads), kernel,
+                                                scheduler_,
+                                                kernel.components().add("cpu_max", "host"));
+  }
 }
 
 Machine::~Machine() = default;
@@ -89,6 +99,8 @@ void Machine::run(Tick end) {
   for (auto& v : vcpus_) v->start();
   for (auto& l : loads_) l->start();
   scheduler_.start();
+  if (noise_) noise_->start();
+  if (bandwidth_) bandwidth_->start();
   kernel_.run(end);
   scheduler_.settle_all();
   collect_metrics(kernel_.now());  // end, or where an interrupted run stopped
@@ -124,6 +136,8 @@ void Machine::collect_metrics(Tick end) {
     metrics_.set("nmi.dropped", dropped);
     metrics_.set_summary("nmi.handler_ns", nmi_handler_ns_);
   }
+  if (noise_) noise_->collect_metrics(metrics_);
+  if (bandwidth_) bandwidth_->collect_metrics(metrics_);
   apic_.collect_metrics(metrics_);
   hypervisor_.collect_metrics(metrics_);
   const Coherence& coherence = memory_.coherence();

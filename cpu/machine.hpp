@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "cpu/apic.hpp"
+#include "cpu/cpu_bandwidth.hpp"
 #include "cpu/guest_api.hpp"
+#include "cpu/host_noise.hpp"
 #include "cpu/host_scheduler.hpp"
 #include "cpu/hypervisor.hpp"
 #include "cpu/load_task.hpp"
@@ -95,6 +97,8 @@ class Machine {
   sim::Violations violations_;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   std::vector<std::unique_ptr<LoadTask>> loads_;
+  std::unique_ptr<HostNoise> noise_;          // host.noise.enabled
+  std::unique_ptr<CpuBandwidth> bandwidth_;   // vm.cpu_max.quota set
   Apic apic_{*this};
   Hypervisor hypervisor_;
   sim::WaitGraph* waits_ = nullptr;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/noise_params.hpp"
 #include "sim/config.hpp"
 
 namespace vcpusim::cpu {
@@ -126,7 +127,12 @@ struct LoadParams : sim::ParamSet {
 enum class Vendor { kIntel, kAmd };
 
 struct HostParams : sim::ParamSet {
-  HostParams() { add_section("scheduler", scheduler, "host scheduler"); }
+  HostParams() {
+    add_section("scheduler", scheduler, "host scheduler");
+    add_section("noise", noise,
+                "host housekeeping: interrupts, softirqs, kworkers, the VM's emulator threads "
+                "(docs/host-noise.md)");
+  }
   sim::EnumParam<Vendor> vendor{
       *this,
       "vendor",
@@ -154,6 +160,7 @@ struct HostParams : sim::ParamSet {
       "SMT threads per core, sharing the core's caches: pCPUs 0..threads_per_core-1 are core 0, "
       "and so on; must divide host.pcpus"};
   SchedulerParams scheduler;
+  NoiseParams noise;
   std::vector<std::unique_ptr<LoadParams>> load;  // "load": array of load generators
   void load_from(const sim::Node& node);
   sim::Json to_json() const override;
@@ -161,6 +168,10 @@ struct HostParams : sim::ParamSet {
 };
 
 struct VmParams : sim::ParamSet {
+  VmParams() {
+    add_section("cpu_max", cpu_max,
+                "CPU bandwidth limit of the VM's cgroup, as cgroup v2 cpu.max \"QUOTA PERIOD\"");
+  }
   sim::IntParam vcpus{*this, "vcpus", 2, 1, 1024, "virtual CPUs"};
   sim::FrequencyParam tsc_frequency{*this,   "tsc_frequency", 2500000000LL,
                                     1000000, 100000000000LL,  "guest TSC frequency"};
@@ -252,6 +263,7 @@ struct VmParams : sim::ParamSet {
                                1,
                                1LL << 40,
                                "largest pause-loop window in cycles (at least ple_window)"};
+  CpuMaxParams cpu_max;
   // pinning[i]: pCPUs vCPU i may run on; default all.
   std::vector<std::vector<std::int64_t>> pinning;
   void load_from(const sim::Node& node, std::int64_t pcpus);

@@ -149,6 +149,14 @@ void HostTraceVocabulary::sched(int p, const sim::EventView& e) {
     b_->open(lane, {"host preemption (explore)", "sched"});
   } else if (sim::kind_is(e, "steal_end")) {
     b_->close_all(lane);
+  } else if (sim::kind_is(e, "noise.irq") || sim::kind_is(e, "noise.softirq")) {
+    // Recorded right after the steal it names (cpu/host_noise.cpp).
+    b_->close_all(lane);
+    b_->open(lane, {sim::kind_is(e, "noise.irq") ? "host irq" : "host softirq", "sched"});
+  } else if (sim::kind_is(e, "throttle")) {
+    set_host(v, Host::kThrottled);
+  } else if (sim::kind_is(e, "unthrottle")) {
+    set_host(v, Host::kRunnable);
   }
 }
 
@@ -161,6 +169,8 @@ sim::TraceSlice HostTraceVocabulary::level0(int v) const {
       return {"preempted", "vcpu"};
     case Host::kRunnable:
       return {"runnable", "vcpu"};
+    case Host::kThrottled:
+      return {"throttled", "vcpu"};
     case Host::kSleeping:
       return {"halted", "vcpu"};
     case Host::kOff:
@@ -221,6 +231,7 @@ void HostTraceVocabulary::update_vcpu_signal(int v) {
       code = kVcdOff;
       break;
     case Host::kPreempted:
+    case Host::kThrottled:
       code = kVcdPreempted;
       break;
     case Host::kRunnable:

@@ -48,7 +48,7 @@ class HostTraceVocabulary final : public sim::TraceVocabulary {
   void finish(sim::TraceBuilder& b) override;
 
  private:
-  enum class Host { kOff, kRunning, kPreempted, kRunnable, kSleeping };
+  enum class Host { kOff, kRunning, kPreempted, kRunnable, kSleeping, kThrottled };
   enum class FrameKind { kIrq, kNmi, kSpin, kHalt };
   struct Frame {  // guest-side state of a vCPU, nested inside its host state
     FrameKind kind;

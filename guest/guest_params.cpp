@@ -112,6 +112,7 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
   if (!node.has("workloads")) return;
   const sim::Node list = node.at("workloads");
   list.require_array();
+  std::vector<std::int64_t> tasks(static_cast<std::size_t>(vcpus), 0);
   for (std::size_t i = 0; i < list.size(); ++i) {
     auto w = std::make_unique<WorkloadParams>(kinds_);
     w->load(list.at(i));
@@ -122,6 +123,13 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
         where.fail(
             std::to_string(v) + " is not a vCPU of this VM",
             "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
+      if (++tasks[static_cast<std::size_t>(v)] > kMaxTasksPerVcpu)
+        where.fail(std::to_string(v) + " would be guest task " +
+                       std::to_string(tasks[static_cast<std::size_t>(v)]) + " on vCPU " +
+                       std::to_string(v),
+                   "at most " + std::to_string(kMaxTasksPerVcpu) +
+                       " guest tasks per vCPU over all workloads (each is a coroutine with its "
+                       "own stack)");
     }
     for (std::size_t k = 0; k < w->targets.value.size(); ++k)
       if (w->targets.value[k] >= vcpus)

@@ -152,6 +152,11 @@ struct SchedParams : sim::ParamSet {
       "a task woken on it meanwhile needs no reschedule IPI"};
 };
 
+// Each vCPU listed by a workload is a guest task: a coroutine with its own stack. Bounded so a
+// long `vcpus` list (or many workloads) cannot cost memory without end; a kernel runs many more
+// threads, but a scenario needs a few per vCPU to show any effect here.
+constexpr std::int64_t kMaxTasksPerVcpu = 64;
+
 struct GuestParams : sim::ParamSet {
   // `kinds`: the workload kinds guest.workloads may name; it outlives the parameters.
   explicit GuestParams(const WorkloadRegistry& kinds) : kinds_(kinds) {

@@ -70,6 +70,19 @@ std::vector<Case> input_limit_cases() {
        "$.guest.locks.relax",
        "\"1ps\" is out of range",
        "from \"100ps\""},
+      // Guest tasks per vCPU (each a coroutine with its own stack): vCPU 0 already runs the
+      // busy task, so the 64th entry here is its 65th task.
+      {"tasks_per_vcpu_bounded",
+       base,
+       {"guest.workloads[1].vcpus=[" + [] {
+         std::string l = "0";
+         for (int i = 1; i < 64; ++i) l += ",0";
+         return l;
+       }() + "]"},
+       Kind::kField,
+       "$.guest.workloads[1].vcpus[63]",
+       "would be guest task 65 on vCPU 0",
+       "at most 64 guest tasks per vCPU"},
       // The name's length bound.
       {"name_too_long",
        bad("name-too-long.json"),
@@ -230,6 +243,32 @@ TEST(NestingLimit, TenMegabytesOfBracketsAreRefusedInBoundedMemory) {
       << u.max_rss_kb << " KB against " << base.max_rss_kb << " KB for a one-line file";
 }
 
+// The trace reader (timeline, report --trace) and the result reader (report) parse with the same
+// bounded parser: 10 MB of brackets cost them what it costs validate, not 390 MB.
+TEST(NestingLimit, DeepTracesAndResultsAreRefusedInBoundedMemory) {
+  TempDir tmp;
+  const fs::path file = tmp.path() / "brackets.json", small = tmp.path() / "small.json";
+  constexpr std::size_t kLevels = 5'000'000;
+  write(file, "{\"traceEvents\":" + std::string(kLevels, '[') + std::string(kLevels, ']') + "}");
+  write(small, "{\"traceEvents\":[[]]}");
+  const long file_kb = static_cast<long>(2 * kLevels / 1024);
+  const std::string out = (tmp.path() / "out.html").string();
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"timeline"}, std::vector<std::string>{"report", "-o", out}}) {
+    std::vector<std::string> deep = command, shallow = command;
+    deep.push_back(file.string());
+    shallow.push_back(small.string());
+    const Usage base = run_measured(shallow);
+    const Usage u = run_measured(deep);
+    EXPECT_EQ(u.status, 2) << command[0];
+    EXPECT_LT(u.max_rss_kb - base.max_rss_kb, 10 * file_kb)
+        << command[0] << ": " << u.max_rss_kb << " KB against " << base.max_rss_kb << " KB";
+    const CliResult r = run_cli(deep);
+    EXPECT_NE(r.err.find("nesting deeper than 100 levels"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(out));
+}
+
 // The limit is exactly kMaxJsonDepth levels: 100 are parsed (and judged by the loader), 101 not.
 TEST(NestingLimit, ExactlyTheLimitIsParsedOneMoreIsNot) {
   using vcpusim::sim::kMaxJsonDepth;
@@ -253,8 +292,8 @@ TEST(NestingLimit, ExactlyTheLimitIsParsedOneMoreIsNot) {
 }
 
 // A message shows the offending value through sim::describe, which once dumped the whole value:
-// a trace event nested a million levels deep (the trace reader has no depth limit) overflowed
-// the stack, a crash instead of exit 2. It now shows a bounded prefix.
+// a trace event nested a million levels deep overflowed the stack, a crash instead of exit 2. It
+// now shows a bounded prefix; and the trace reader now refuses such a file as it parses it.
 TEST(NestingLimit, DescribingADeepValueDoesNotOverflowTheStack) {
   json deep = json::array();
   for (int i = 0; i < 100'000; ++i) deep = json::array({std::move(deep)});
@@ -271,7 +310,7 @@ TEST(NestingLimit, DescribingADeepValueDoesNotOverflowTheStack) {
                    std::string(kLevels, ']') + "]}");
   const CliResult r = run_cli({"timeline", trace.string()});
   EXPECT_EQ(r.status, 2) << r.err;
-  EXPECT_NE(r.err.find("$.traceEvents[0]: [[[["), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nesting deeper than 100 levels"), std::string::npos) << r.err;
 }
 
 // --seed 2^63 once ran, but its result's scenario could not be run again (the file's "seed" took

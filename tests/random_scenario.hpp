@@ -1,7 +1,7 @@
 // Random, valid scenarios for property tests (decoupling equivalence): random host sizes,
 // pinning, nice values, load kinds, load balancing on or off, pause-loop exiting by vendor,
-// gap and window, workloads, costs and model variants, from the project's own
-// RNG so a failing index reproduces everywhere.
+// gap and window, host noise, CPU bandwidth limits, workloads, costs and model variants, from the
+// project's own RNG so a failing index reproduces everywhere.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -28,6 +28,10 @@ class RandomScenario {
     s["costs"] = costs();
     s["guest"] = guest(vcpus);
     s["limits"] = {{"hang_after", us(pick(500, 3000))}, {"nmi_max", us(pick(50, 500))}};
+    // Host noise and CPU bandwidth control, drawn last so that everything above is what it was.
+    if (rng_.below(3) == 0) s["host"]["noise"] = noise();
+    if (rng_.below(4) == 0)
+      s["vm"]["cpu_max"] = {{"quota", us(pick(1000, 6000))}, {"period", us(pick(1000, 5000))}};
     return s;
   }
 
@@ -93,6 +97,33 @@ class RandomScenario {
       h["load"].push_back(l);
     }
     return h;
+  }
+
+  sim::Json noise_source(const std::vector<std::string>& rates) {
+    sim::Json n = {{"rate", choose(rates)},
+                   {"arrival", coin() ? "periodic" : "poisson"},
+                   {"duration", ns(pick(1, 30) * 500)}};
+    switch (rng_.below(3)) {
+      case 0:
+        n["distribution"] = "fixed";
+        break;
+      case 1:
+        n["distribution"] = "uniform";
+        n["duration_max"] = ns(pick(30, 60) * 500);
+        break;
+      default:
+        n["distribution"] = "exponential";
+    }
+    return n;
+  }
+
+  sim::Json noise() {
+    return {{"enabled", true},
+            {"emulator_threads", pick(0, 2)},
+            {"irq", noise_source({"0Hz", "1kHz", "4kHz"})},
+            {"softirq", noise_source({"0Hz", "25Hz", "2kHz"})},
+            {"kworker", noise_source({"0Hz", "10Hz", "1kHz"})},
+            {"emulator", noise_source({"0Hz", "500Hz", "3kHz"})}};
   }
 
   sim::Json vm(int pcpus, int vcpus) {

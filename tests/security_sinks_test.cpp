@@ -251,6 +251,36 @@ TEST(Security, SweepSpecRunsNoCommandThroughItsPlots) {
   EXPECT_TRUE(shows_no_control(html));
 }
 
+// runs.csv and summary.csv: a label, axis name or error message that a spreadsheet would read as
+// a formula (=, +, -, @ first) is text there; a number that starts with - or + stays a number.
+TEST(Security, CsvCellsStartNoSpreadsheetFormula) {
+  TempDir t;
+  const std::vector<std::string> formulas = {"=HYPERLINK(\"http://x\";\"y\")", "+cmd|' /C calc'!A0",
+                                             "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0"};
+  Json values = Json::array();
+  for (const auto& l : formulas) values.push_back({{"value", l}, {"set", Json::object()}});
+  values.push_back({{"value", "-5"}, {"set", Json::object()}});
+  const Json spec = {{"name", "csv"},
+                     {"scenario", kSource + "/scenarios/vdso-time-backwards.json"},
+                     {"set", {{"duration", "2ms"}}},
+                     {"axes", {{{"name", "@axis()"}, {"points", values}}}},
+                     {"seeds", 1}};
+  std::ofstream(t / "spec.json") << spec.dump(1);
+  const auto e = run_vcpusim({"sweep", t / "spec.json", "-o", t / "out"}, t / "sweep.log");
+  ASSERT_EQ(e.code, 0) << e.err;
+  for (const char* csv : {"runs.csv", "summary.csv"}) {
+    const std::string text = slurp(t / ("out/" + std::string(csv)));
+    for (const auto& l : formulas) {
+      EXPECT_EQ(text.find("," + l), std::string::npos) << csv << ": " << l;
+      EXPECT_EQ(text.find(",\"" + l), std::string::npos) << csv << ": " << l;
+    }
+    EXPECT_EQ(text.find(",@axis()"), std::string::npos) << csv;
+    EXPECT_NE(text.find("\"'@axis()\""), std::string::npos) << csv << ": shown as text";
+    EXPECT_NE(text.find("\"'=HYPERLINK("), std::string::npos) << csv << ": shown as text";
+    EXPECT_NE(text.find(",-5,"), std::string::npos) << csv << ": the number -5 stays a number";
+  }
+}
+
 // `sweep merge` renders the plots of the first shard's sweep.json: a name, axis name and labels
 // edited there (not part of the runs' identity) run nothing on the merging machine.
 TEST(Security, SweepMergeRunsNoCommandFromAnEditedShardSpec) {

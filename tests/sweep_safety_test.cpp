@@ -43,6 +43,28 @@ std::vector<std::string> entries(const fs::path& dir) {
   return out;
 }
 
+// A sweep killed between creating its marker's temporary and renaming it (a moment the kill test
+// of sweep_test.cpp reaches under load) left a directory no sweep could resume. Such a leftover,
+// alone, is the sweep's own: removed and the marker written; beside a user's file it is not.
+TEST(SweepSafety, AMarkerLeftHalfWrittenByAKilledSweepIsResumed) {
+  TempDir t;
+  const fs::path dir = t / "killed";
+  fs::create_directories(dir);
+  const std::string leftover = std::string(".tmp-") + tools::kSweepMarker + ".Xy12ab";
+  write(dir / leftover, "");
+  ASSERT_EQ(entries(dir), std::vector<std::string>{leftover});  // the premise: not empty
+  const std::string real = tools::claim_sweep_dir(dir.string(), {});
+  EXPECT_TRUE(tools::is_sweep_dir(real));
+  EXPECT_EQ(entries(dir), std::vector<std::string>{tools::kSweepMarker});
+
+  const fs::path mixed = t / "mixed";
+  fs::create_directories(mixed);
+  write(mixed / leftover, "");
+  write(mixed / "notes.txt", "the user's\n");
+  EXPECT_THROW((void)tools::claim_sweep_dir(mixed.string(), {}), sim::ConfigError);
+  EXPECT_EQ(entries(mixed), (std::vector<std::string>{leftover, "notes.txt"}));
+}
+
 // The attack: `sweep -o DIR` into a folder of the user's own files wiped DIR/work.
 TEST(SweepSafety, OutputDirectoryItDidNotMakeIsNeverWiped) {
   TempDir t;

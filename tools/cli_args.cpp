@@ -1,5 +1,6 @@
 #include "tools/cli_args.hpp"
 
+#include "sim/config.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::tools::cli {

@@ -9,6 +9,7 @@
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
+#include "tools/cli_args.hpp"
 #include "tools/sweep/slurm.hpp"
 #include "tools/sweep/sweep_dir.hpp"
 #include "tools/sweep/sweep_runner.hpp"

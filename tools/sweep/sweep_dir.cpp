@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
@@ -69,8 +70,21 @@ std::string claim_sweep_dir(const std::string& dir, const std::vector<std::strin
   const std::string real = fs::canonical(dir, ec).string();
   if (ec) fail(dir, "cannot resolve the directory (" + ec.message() + ")");
   if (is_sweep_dir(real)) return real;
-  const bool empty = fs::is_empty(real, ec);
+  // Empty, or holding only the temporary of a marker whose sweep was killed before renaming it
+  // (a name only this function makes): that leftover is removed and the marker written again.
+  const std::string marker_temporary = std::string(kTemporaryPrefix) + kSweepMarker + ".";
+  std::vector<fs::path> leftovers;
+  bool empty = true;
+  for (fs::directory_iterator it(real, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(marker_temporary, 0) == 0 && it->is_regular_file(ec) && !it->is_symlink(ec))
+      leftovers.push_back(it->path());
+    else
+      empty = false;
+  }
   if (ec) fail(dir, "cannot read the directory (" + ec.message() + ")");
+  if (empty)
+    for (const auto& l : leftovers) fs::remove(l, ec);
   if (!empty)
     fail(dir, std::string("is not empty and holds no ") + kSweepMarker +
                   " marker, so it is not a directory a sweep made; a sweep writes only into a "

@@ -1,7 +1,9 @@
 #include "tools/sweep/sweep_results.hpp"
 
+#include <cctype>
 #include <cfloat>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -134,10 +136,28 @@ std::vector<std::string> metric_columns(const std::map<std::size_t, RunRecord>& 
   return {names.begin(), names.end()};
 }
 
+namespace {
+
+// A whole decimal number (e.g. "-5", "+2.5e3"): a spreadsheet reads it as that number.
+bool is_number(const std::string& s) {
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return false;
+  char* end = nullptr;
+  (void)std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size();
+}
+
+}  // namespace
+
 std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  // A cell that starts as a formula would (=, +, -, @, TAB, CR) and is not a number gets a
+  // leading apostrophe (OWASP, "CSV Injection"): a label or error message opened in a
+  // spreadsheet is text, never a formula or a DDE call.
+  const bool formula = !s.empty() && std::string("=+-@\t\r").find(s[0]) != std::string::npos &&
+                       !is_number(s);
+  const std::string text = formula ? "'" + s : s;
+  if (!formula && text.find_first_of(",\"\n\r") == std::string::npos) return text;
   std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
 

@@ -8,6 +8,7 @@
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
+#include "sim/scenario_file.hpp"
 #include "sim/time.hpp"
 #include "tools/view/html_text.hpp"
 #include "tools/view/report_timeline.hpp"
@@ -178,8 +179,10 @@ struct ResultView {
 
 std::string render_report(const std::string& result_text, const std::string& trace_text,
                           const std::string& result_file, const std::string& trace_file) {
-  const nlohmann::json doc = nlohmann::json::parse(result_text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("metrics") ||
+  // Bounded nesting, no key twice, and a message that says where the JSON is wrong.
+  const nlohmann::json doc =
+      sim::parse_json_text(result_text, result_file.empty() ? "result" : result_file);
+  if (!doc.is_object() || !doc.contains("metrics") ||
       !doc.contains("scenario"))
     throw sim::ConfigError(result_file +
                            ": not a result file (expected the JSON written by vcpusim run --json)");

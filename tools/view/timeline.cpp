@@ -44,10 +44,13 @@ Glyph glyph_for(const ViewSlice& s, bool pcpu) {
       return {static_cast<char>('A' + k % 26), "44;97", ""};
     }
     if (s.name == "host preemption (explore)") return {'*', "41;97", ""};
+    if (s.name == "host irq" || s.name == "host softirq") return {'~', "45;97", ""};
+    if (s.name.rfind("kworker", 0) == 0 || s.name.rfind("emulator", 0) == 0)
+      return {'w', "44;97", ""};
     return {'?', "", ""};
   }
   if (s.name == "running") return kRunning;
-  if (s.name == "preempted") return kPreempted;
+  if (s.name == "preempted" || s.name == "throttled") return kPreempted;
   if (s.name == "runnable") return kRunnable;
   if (s.name == "halted" || s.name.rfind("halted", 0) == 0) return kHalted;
   if (s.name == "nmi") return kNmi;
@@ -222,7 +225,8 @@ class Renderer {
   std::string legend() const {
     std::ostringstream out;
     out << "legend: pCPU rows show which host thread runs: 0-9 vCPU n, A.. load task 0.. "
-           "(load0 = A), * injected host preemption, . idle\n";
+           "(load0 = A), * injected host preemption, ~ host irq/softirq noise, w kworker or "
+           "emulator thread, . idle\n";
     for (const Glyph* g : {&kRunning, &kPreempted, &kRunnable, &kHalted, &kIrq, &kNmi, &kSpin,
                            &kRead, &kSpan, &kViolation})
       out << "  " << g->c << " " << g->meaning << "\n";

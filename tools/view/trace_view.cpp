@@ -9,6 +9,7 @@
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
+#include "sim/scenario_file.hpp"
 
 namespace vcpusim::tools {
 
@@ -65,6 +66,17 @@ bool ends_with_closing_line(const std::string& text) {
   return last != std::string::npos && last >= 2 && text.compare(last - 2, 3, "\n]}") == 0;
 }
 
+// Every reader parses with sim::parse_json_text: nesting bounded (kMaxJsonDepth) as the parser
+// reaches it, so a file of brackets costs no more than its text; no key twice.
+bool parse_bounded(const std::string& text, nlohmann::json& out) {
+  try {
+    out = sim::parse_json_text(text, "trace");
+    return true;
+  } catch (const sim::ConfigError&) {
+    return false;
+  }
+}
+
 // vcpusim writes one event per line; reading it line by line keeps a 100 MB trace from turning
 // into a multi-GB document, and the clock reads (most of the lines) skip the JSON parser.
 bool parse_lines(const std::string& text, nlohmann::json& header,
@@ -73,8 +85,7 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
   const std::string marker = kEventsLine;
   if (!written_by_vcpusim(text)) return false;
   const auto start = text.find(marker);
-  header = nlohmann::json::parse(text.substr(0, start) + "\"traceEvents\":[]}", nullptr, false);
-  if (header.is_discarded()) return false;
+  if (!parse_bounded(text.substr(0, start) + "\"traceEvents\":[]}", header)) return false;
   std::size_t pos = start + marker.size();
   while (pos < text.size()) {
     std::size_t eol = text.find('\n', pos);
@@ -106,8 +117,8 @@ bool parse_lines(const std::string& text, nlohmann::json& header,
         continue;
       }
     }
-    auto e = nlohmann::json::parse(line, nullptr, false);
-    if (e.is_discarded()) return false;
+    nlohmann::json e;
+    if (!parse_bounded(std::string(line), e)) return false;
     events.push_back(std::move(e));
   }
   return true;
@@ -127,9 +138,9 @@ TraceView parse_trace(const std::string& text, const std::string& source) {
   if (!parse_lines(text, doc, line_events, reads)) {
     line_events.clear();
     reads.clear();
-    doc = nlohmann::json::parse(text, nullptr, false);
+    doc = sim::parse_json_text(text, file);  // its message says where the JSON is wrong
   }
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("traceEvents") ||
+  if (!doc.is_object() || !doc.contains("traceEvents") ||
       !doc["traceEvents"].is_array())
     throw sim::ConfigError(file +
                            ": not a trace file (expected the JSON written by vcpusim run --trace)");
