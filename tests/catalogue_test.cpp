@@ -22,13 +22,13 @@ namespace {
 // Update deliberately, with the reason in the commit message, when a model changes.
 const std::map<std::string, std::string> kPinned = {
     {"ipi-deadlock.json", "8ebdc2c83c834ff5"},
-    {"lock-holder-preemption.json", "b2ce92cd43950c83"},
+    {"lock-holder-preemption.json", "45e818be54d83d52"},
     {"mmu-notifier-sleep.json", "5446fcb1ab3ba368"},
     {"nmi-time-read.json", "7ff106bb5cb211eb"},
     {"pv-hash-race.json", "6d5e256c8dfbf406"},
-    {"pv-hash-stop-at-empty.json", "7103372edfa4900d"},
+    {"pv-hash-stop-at-empty.json", "40bb58c306808e1f"},
     {"rcu-grace-period.json", "4171f4ea98b945f2"},
-    {"timekeeping-latency.json", "f9adbe888b4e79eb"},
+    {"timekeeping-latency.json", "d3bc3272735b2fd2"},
     {"vdso-time-backwards.json", "90c02736272efe6f"},
 };
 

@@ -70,15 +70,15 @@ const Pinned kPinned[] = {
     {"vdso-time-backwards.json", "100ms", "130ms", "43287 3e61c9f8b2128aef",
      "1398 2577be5967ae66a1"},
     {"ipi-deadlock.json", "", "", "4557 c1fbc3d8edb86bcf", "693 2dac26e88431ccc5"},
-    {"lock-holder-preemption.json", "", "", "18344856 974ae6149b9a36f5", "888565 26e13eb1b2c131f3"},
+    {"lock-holder-preemption.json", "", "", "17221381 b65b9dd8204cf1ef", "831824 e2bf0406748e8e6f"},
     {"mmu-notifier-sleep.json", "", "", "531984 b866163df445757f", "75510 b0eddb3187f1676d"},
     {"nmi-time-read.json", "", "", "12910 a8bd43d5e8b004ae", "1417 ccf25cf6dcda5a12"},
     {"pv-hash-race.json", "", "", "103125 d2ba3f8e12cb28d5", "5272 3d99e8ee814c9180"},
-    {"pv-hash-stop-at-empty.json", "", "", "266896 262db1dcad8bec05", "13196 702ee4f25cd87ccf"},
+    {"pv-hash-stop-at-empty.json", "", "", "266896 e3385cf7d029ca0d", "13196 a54b92eb2ba78f7f"},
     // Re-taken from this engine when the lost-wake-up fix (guest/sched.cpp, issue 25) changed the
     // run: the grace-period kthread no longer sleeps for good at 170 ms (483 grace periods, not 426).
     {"rcu-grace-period.json", "", "", "39603826 ee0f079d9f09bc63", "6046 94719098518c5bc3"},
-    {"timekeeping-latency.json", "", "", "166145 ac4b5305eab6d151", "5211 2569ad21abf2f624"},
+    {"timekeeping-latency.json", "", "", "166151 24db26739b693184", "5211 92997a97f8bb3652"},
 };
 
 }  // namespace
