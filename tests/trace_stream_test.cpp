@@ -114,7 +114,7 @@ TEST(TraceStream, KeptEventsGiveTheSameTrace) {
   EXPECT_EQ(vcd.str(), streamed_vcd.str());
 }
 
-// Memory flat in simulated time: four times the run (NTP alternating, so the timekeeping keeps
+// Memory flat in simulated time: four times the run (scripted NTP alternating, so the timekeeping keeps
 // changing course and the reader keeps seeing violations) writes about four times the trace,
 // while what the engine held stays the same: open state, not the run. (The whole-trace engine
 // held every event of the run, and the run kept every recorded event besides.)
@@ -122,7 +122,7 @@ TEST(TraceStream, HeldOutputDoesNotGrowWithSimulatedTime) {
   auto stats_of = [](const char* duration, std::uint64_t& bytes) {
     const auto s = tools::Scenario::load(
         test::scenario_path("vdso-time-backwards.json"),
-        {std::string("duration=") + duration, "guest.timekeeping.ntp.direction=alternating"});
+        {std::string("duration=") + duration, R"(guest.timekeeping.ntp={"direction": "alternating", "mult_steps": 3355})"});
     CountingBuf chrome_buf, vcd_buf;
     std::ostream chrome(&chrome_buf), vcd(&vcd_buf);
     const Streamed r = run_streamed(*s, {}, &chrome, &vcd);
