@@ -66,8 +66,8 @@ struct Pinned {
 };
 
 const Pinned kPinned[] = {
-    {"vdso-time-backwards.json", "", "", "559595 15b0146afc563f6c", "5083 6af0ddb69e675284"},
-    {"vdso-time-backwards.json", "100ms", "130ms", "43287 3e61c9f8b2128aef",
+    {"vdso-time-backwards.json", "", "", "559463 799bb6eead11838b", "5083 6af0ddb69e675284"},
+    {"vdso-time-backwards.json", "100ms", "130ms", "43264 3feda27a059c2197",
      "1398 2577be5967ae66a1"},
     {"ipi-deadlock.json", "", "", "4557 c1fbc3d8edb86bcf", "693 2dac26e88431ccc5"},
     {"lock-holder-preemption.json", "", "", "18344856 974ae6149b9a36f5", "888565 26e13eb1b2c131f3"},
