@@ -16,7 +16,7 @@ rm -rf "$seeds" "$out/findings" "$out/sweep-seed"
 targets="scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer sweep_fuzzer"
 for t in $targets; do mkdir -p "$seeds/$t"; done
 cp "$here"/scenarios/*.json "$here"/tests/bad_scenarios/*.json "$seeds/scenario_fuzzer/"
-printf '%s\n#set\nhost.load[0].busy=2ms\nguest.timekeeping.ntp.ppm=7\n' \
+printf '%s\n#set\nhost.load[0].busy=2ms\nguest.timekeeping.ntp.mult_steps=7\n' \
   "$(cat "$here/scenarios/vdso-time-backwards.json")" >"$seeds/scenario_fuzzer/with-set"
 # Small traces and results: a short window of every catalogue scenario.
 for s in "$here"/scenarios/*.json; do

@@ -115,6 +115,10 @@ void GuestOs::collect_metrics(sim::Metrics& out) const {
   out.set("timekeeping.updates", timekeeping_.updates());
   out.set("timekeeping.mult_initial", timekeeping_.initial_mult());
   out.set("timekeeping.mult_final", timekeeping_.current_mult());
+  // Sum of mult over the updates (the mean is this / updates), and the largest |ntp_error| in the
+  // kernel's ns << 32 (NTP_SCALE_SHIFT); 0 under a scripted direction, which has no NTP error.
+  out.set("timekeeping.mult_sum", timekeeping_.mult_sum());
+  out.set("timekeeping.ntp_error_max", static_cast<std::int64_t>(timekeeping_.ntp_error_max_abs()));
   if (nmi_reads_ > 0 || retries_.count("nmi")) {
     out.set("nmi_time.reads", nmi_reads_);
     out.set("nmi_time.shadow_reads", timekeeping_.nmi_safe().shadow_reads());

@@ -170,6 +170,17 @@ void LockTorture::collect_metrics(sim::Metrics& out, sim::Tick end) const {
   out.set("locks.halts", halts);
   out.set("locks.ple_exits", ple);
   out.set("locks.transfers", own + shared);
+  std::optional<Spinlock::Steals> steals;
+  for (const Stats& s : locks_)
+    if (const auto st = s.lock->steals()) {
+      if (!steals) steals = Spinlock::Steals{};
+      steals->total += st->total;
+      steals->while_head_halted += st->while_head_halted;
+    }
+  if (steals) {
+    out.set("locks.steals", steals->total);
+    out.set("locks.steals_while_head_halted", steals->while_head_halted);
+  }
   out.set("locks.transfers_per_acquisition",
           acquisitions > 0 ? static_cast<double>(own + shared) / static_cast<double>(acquisitions)
                            : 0.0);

@@ -181,6 +181,11 @@ void GuestScheduler::idle_loop(cpu::GuestCpu& cpu) {
       const cpu::WakeReason why = cpu.wait([&] { return cpu.load(*q.nr_running) != 0; }, poll);
       cpu.store(*q.polling, 0);
       if (why != cpu::WakeReason::kBudget) continue;
+      // A waker that still saw the flag sent no IPI: look again before halting, as
+      // current_clr_polling() (include/linux/sched/idle.h, v6.6: clear, smp_mb) is followed by
+      // do_idle's need_resched() check (kernel/sched/idle.c).
+      cpu.smp_mb();
+      if (cpu.load(*q.nr_running) != 0) continue;
     }
     cpu.halt();
   }

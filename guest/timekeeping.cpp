@@ -1,7 +1,5 @@
 #include "guest/timekeeping.hpp"
 
-#include <cmath>
-
 #include "guest/timekeeping_laws.hpp"
 
 namespace vcpusim::guest {
@@ -32,29 +30,66 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
   tk_.init(machine.memory(), shadow_);
   vdso_.init(machine.memory(), shadow_);
   nmi_.init(shadow_);
+  xtime_remainder_ = tk_law::xtime_remainder(params.hz.value, params.shift.value,
+                                             static_cast<std::int64_t>(cycle_interval_),
+                                             static_cast<std::int64_t>(initial_mult_));
+  ntp_tick_ = tk_law::ntp_interval(params.hz.value, params.shift.value)
+              << tk_law::ntp_error_shift(params.shift.value);
 }
 
 void Timekeeping::install(sim::MonotonicTimeCheck* monotonic) {
   cpu::Vcpu& v = machine_.vcpu(static_cast<int>(params_.cpu.value));
   v.start_periodic_timer(tick_period_);
   if (monotonic)
-    monotonic->add_context([this](sim::Tick now, sim::Json& d) { add_prediction(now, d); });
+    monotonic->add_context([this](sim::Tick earlier_end, sim::Tick later_end, sim::Json& d) {
+      add_prediction(earlier_end, later_end, d);
+    });
 }
 
-std::int64_t Timekeeping::ntp_adjustment() {
+// A scripted study moves mult by fixed steps; otherwise the kernel's NTP does.
+std::int64_t Timekeeping::ntp_adjustment(sim::Tick c0_time) {
+  if (direction_ != NtpDirection::kNone) return scripted_adjustment();
+  return timekeeping_adjust(c0_time);
+}
+
+std::int64_t Timekeeping::scripted_adjustment() {
   const NtpParams& ntp = params_.ntp;
-  if (direction_ == NtpDirection::kNone) return 0;
   if (!tk_law::ntp_adjusts(updates_, ntp.every_ticks.value)) return 0;
   const std::int64_t step = tk_law::ntp_step(ntp, static_cast<std::int64_t>(initial_mult_));
   return tk_law::ntp_adjustment(direction_, adjustments_++, step);
 }
 
+// kernel/time/timekeeping.c timekeeping_adjust(). The adjtimex calls of the schedule that are
+// due by this update change the tick length (ntp_update_frequency() applies a new frequency at
+// once); a new tick length gives mult directly, otherwise mult keeps its value without the last
+// +1; then +1 while the clock is behind the NTP time (ntp_error > 0).
+std::int64_t Timekeeping::timekeeping_adjust(sim::Tick c0_time) {
+  const auto& schedule = params_.ntp.schedule.value;
+  while (next_step_ < schedule.size() && schedule[next_step_].at <= c0_time)
+    freq_ = schedule[next_step_++].freq;
+  const __int128 tick = tk_law::ntp_tick_length(params_.hz.value, freq_);
+  std::int64_t mult = static_cast<std::int64_t>(shadow_.mult) - ntp_err_mult_;
+  if (tick != ntp_tick_) {
+    ntp_tick_ = tick;
+    mult = tk_law::mult_for_tick(tick, params_.shift.value, xtime_remainder_,
+                                 static_cast<std::int64_t>(cycle_interval_));
+  }
+  ntp_err_mult_ = ntp_error_ > 0 ? 1 : 0;
+  mult += ntp_err_mult_;
+  return mult - static_cast<std::int64_t>(shadow_.mult);
+}
+
+// logarithmic_accumulation(), all whole intervals at once: the clock advances xtime_interval per
+// interval, NTP time the tick length; ntp_error keeps their difference.
 void Timekeeping::accumulate(std::uint64_t c0) {
   const std::uint64_t k = (c0 - shadow_.cycle_last) / cycle_interval_;
   shadow_.cycle_last += k * cycle_interval_;
   i128 nsec = static_cast<i128>(shadow_.nsec) + static_cast<i128>(k) * xtime_interval_;
   normalize_shifted(shadow_.sec, nsec, shadow_.shift);
   shadow_.nsec = static_cast<std::uint64_t>(nsec);
+  if (direction_ == NtpDirection::kNone)
+    ntp_error_ += tk_law::ntp_error_growth(ntp_tick_, xtime_interval_, xtime_remainder_,
+                                           params_.shift.value, k);
 }
 
 void Timekeeping::apply_adjustment(std::int64_t adj, std::uint64_t anchor) {
@@ -114,11 +149,14 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
   cpu.compute(costs_.accumulate.value);
   accumulate(c0);
   cpu.compute(costs_.ntp_adjust.value);
-  const std::int64_t adj = ntp_adjustment();
+  const std::int64_t adj = ntp_adjustment(c0_time);
   last_change_ =
       Update{c0_time, std::nullopt, std::nullopt, static_cast<std::int64_t>(shadow_.mult),
              static_cast<std::int64_t>(shadow_.mult) + adj};
   if (adj != 0) apply_adjustment(adj, c0);
+  mult_sum_ += static_cast<std::int64_t>(shadow_.mult);
+  const __int128 error_abs = ntp_error_ < 0 ? -ntp_error_ : ntp_error_;
+  if (error_abs > ntp_error_max_abs_) ntp_error_max_abs_ = error_abs;
   k.recorder().record(k.now(), component_, "tk.update", static_cast<std::int64_t>(c0), adj);
 
   if (variant_ == TkVariant::kLegacy) {
@@ -155,35 +193,21 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
   cpu.local_irq_restore(flags);
 }
 
-void Timekeeping::add_prediction(sim::Tick now, sim::Json& details) const {
+void Timekeeping::add_prediction(sim::Tick earlier_end, sim::Tick later_end,
+                                 sim::Json& details) const {
   const bool vdso = details.value("clock", "") == "vdso";
   for (auto it = changes_.rbegin(); it != changes_.rend(); ++it) {
     const auto& published = vdso ? it->vdso_published : it->ktime_published;
-    if (!published || *published > now) continue;
-    const sim::Tick delay = *published - it->c0_time;
-    details["publish_delay_ns"] = static_cast<std::int64_t>(delay / sim::kNanosecond);
+    if (!published || *published > later_end) continue;
+    const tk_law::StepPrediction p = tk_law::predict_step(
+        *published - it->c0_time, earlier_end - it->c0_time, later_end - earlier_end,
+        it->mult_old, it->mult_new, static_cast<std::int64_t>(initial_mult_));
+    details["publish_delay_ns"] = static_cast<std::int64_t>(tk_law::round_ns(*published - it->c0_time));
     details["mult_old"] = it->mult_old;
     details["mult_new"] = it->mult_new;
-    const double predicted = static_cast<double>(delay) / sim::kNanosecond *
-                             static_cast<double>(it->mult_old - it->mult_new) /
-                             static_cast<double>(it->mult_old);
-    details["predicted_step_ns"] = std::llround(predicted);
-    // The closed form compares both lines at one instant; the two reads are apart, and time
-    // advances on the new line between them. Each read samples the TSC a fixed time before it
-    // ends, so the old line was last seen (earlier end - c0) after c0 and the new line then
-    // runs on for (later end - earlier end). Both lines run at mult / initial mult of real
-    // time (the initial mult converts TSC cycles to nanoseconds exactly).
-    if (details.contains("earlier") && details.contains("later")) {
-      const double old_seen = details["earlier"].value("end_ns", 0.0) - sim::to_ns(it->c0_time);
-      const double spacing =
-          details["later"].value("end_ns", 0.0) - details["earlier"].value("end_ns", 0.0);
-      const double dm = static_cast<double>(it->mult_old - it->mult_new);
-      const double nominal = static_cast<double>(initial_mult_);
-      const double at_reads =
-          (old_seen * dm - spacing * static_cast<double>(it->mult_new)) / nominal;
-      details["read_spacing_ns"] = std::llround(spacing);
-      details["predicted_step_at_reads_ns"] = std::llround(at_reads);
-    }
+    details["read_spacing_ns"] = tk_law::round_ns(later_end - earlier_end);
+    details["publish_delay_term_ns"] = tk_law::round_ns(p.publish_delay_term);
+    details["predicted_step_ns"] = tk_law::round_ns(p.at_reads);
     return;
   }
 }

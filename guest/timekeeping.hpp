@@ -37,6 +37,12 @@ class Timekeeping {
   std::uint64_t updates() const { return updates_; }
   std::int64_t initial_mult() const { return static_cast<std::int64_t>(initial_mult_); }
   std::int64_t current_mult() const { return static_cast<std::int64_t>(shadow_.mult); }
+  // The kernel's NTP state (none under a scripted direction): the accumulated error between the
+  // NTP time and the clock (ns << 32), its largest magnitude after any update, and the sum of
+  // mult over the updates (their mean is this / updates()).
+  __int128 ntp_error() const { return ntp_error_; }
+  __int128 ntp_error_max_abs() const { return ntp_error_max_abs_; }
+  std::int64_t mult_sum() const { return mult_sum_; }
 
  private:
   std::int64_t read_clock(cpu::GuestCpu& cpu, Seqcount& seq, ClockWords& words,
@@ -49,7 +55,9 @@ class Timekeeping {
     std::int64_t mult_old = 0;
     std::int64_t mult_new = 0;
   };
-  std::int64_t ntp_adjustment();
+  std::int64_t ntp_adjustment(sim::Tick c0_time);
+  std::int64_t scripted_adjustment();
+  std::int64_t timekeeping_adjust(sim::Tick c0_time);
   void accumulate(std::uint64_t c0);
   void apply_adjustment(std::int64_t adj, std::uint64_t c0);
   void update_vsyscall(cpu::GuestCpu& cpu);
@@ -57,7 +65,7 @@ class Timekeeping {
   void begin_tk_write(cpu::GuestCpu& cpu);
   void close_tk_write(cpu::GuestCpu& cpu);
   void end_tk_write(cpu::GuestCpu& cpu);
-  void add_prediction(sim::Tick now, sim::Json& details) const;
+  void add_prediction(sim::Tick earlier_end, sim::Tick later_end, sim::Json& details) const;
 
   cpu::Machine& machine_;
   const TimekeepingParams& params_;
@@ -77,6 +85,17 @@ class Timekeeping {
   sim::Tick tick_period_ = 0;
   std::uint64_t updates_ = 0;
   std::int64_t adjustments_ = 0;
+  // The kernel's NTP (timekeeping_laws.hpp): the tick length in use (tk->ntp_tick), the
+  // accumulated error, the +1 of the last adjustment (tk->ntp_err_mult), xtime_remainder, and the
+  // next entry of the adjtimex schedule.
+  __int128 ntp_tick_ = 0;
+  __int128 ntp_error_ = 0;
+  __int128 ntp_error_max_abs_ = 0;
+  std::int64_t ntp_err_mult_ = 0;
+  __int128 xtime_remainder_ = 0;
+  std::int64_t freq_ = 0;
+  std::size_t next_step_ = 0;
+  std::int64_t mult_sum_ = 0;
   Update last_change_;
   std::vector<Update> changes_;
 };

@@ -1,11 +1,10 @@
 // The timekeeping model's laws, stated once: the model (timekeeping.cpp) computes with them, the
 // scenario's NTP range check (tools/run/scenario.cpp) and the sweep's closed form
 // (tools/sweep/sweep_model.cpp) predict with them, and tests/timekeeping_laws_test.cpp measures the
-// model against them. Integer arithmetic throughout (mult, steps, counts, picosecond costs); the
-// ppm parameter is the one real input, rounded once into a step.
+// model against them. Integer arithmetic throughout (mult, steps, counts, NTP tick lengths and
+// errors in the kernel's fixed point, picosecond costs).
 #pragma once
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 
 #include "cpu/params.hpp"
@@ -21,12 +20,60 @@ inline std::int64_t initial_mult(std::int64_t tsc_hz, std::int64_t shift) {
   return static_cast<std::int64_t>(((static_cast<u128>(1000000000) << shift) + freq / 2) / freq);
 }
 
-// The size of one NTP adjustment in mult units: mult_steps, else ppm parts per million of the
-// initial mult, rounded, at least 1.
-inline std::int64_t ntp_step(const NtpParams& ntp, std::int64_t initial_mult) {
-  if (ntp.mult_steps.value != 0) return ntp.mult_steps.value;
-  return std::max<std::int64_t>(
-      1, std::llround(static_cast<double>(initial_mult) * ntp.ppm.value / 1e6));
+// The size of one scripted adjustment in mult units.
+inline std::int64_t ntp_step(const NtpParams& ntp, std::int64_t /*initial_mult*/) {
+  return ntp.mult_steps.value;
+}
+
+// --- The kernel's NTP as mainline (v6.x) has it: kernel/time/ntp.c ntp_update_frequency(),
+// kernel/time/timekeeping.c tk_setup_internals(), logarithmic_accumulation(),
+// timekeeping_adjust() (mult taken directly from the NTP tick length, then +1 while ntp_error is
+// positive) and timekeeping_apply_adjustment(). Lengths are nanoseconds << kNtpScaleShift;
+// shifted nanoseconds are nanoseconds << the clocksource shift. ---
+using i128 = __int128;
+inline constexpr int kNtpScaleShift = 32;                  // NTP_SCALE_SHIFT
+inline constexpr std::int64_t kPpmScale = 1000LL << 16;    // PPM_SCALE: scaled ppm -> ns/s << 32
+inline constexpr std::int64_t kMaxFreqNs = 500000;         // MAXFREQ: 500 ppm in ns/s
+inline constexpr i128 kMaxFreqScaled = static_cast<i128>(kMaxFreqNs) << kNtpScaleShift;
+
+// ntp_update_frequency(): the tick length for an adjtimex frequency `freq` in scaled ppm
+// (ppm << 16), the frequency clamped at +-MAXFREQ as process_adjtimex_modes() clamps time_freq:
+// (1 s << 32 + time_freq) / HZ (NTP_INTERVAL_FREQ is HZ without NO_HZ's tick adjustments).
+inline i128 ntp_tick_length(std::int64_t hz, std::int64_t freq) {
+  i128 time_freq = static_cast<i128>(freq) * kPpmScale;
+  if (time_freq > kMaxFreqScaled) time_freq = kMaxFreqScaled;
+  if (time_freq < -kMaxFreqScaled) time_freq = -kMaxFreqScaled;
+  const i128 second_length = (static_cast<i128>(1000000000) << kNtpScaleShift) + time_freq;
+  return second_length / hz;
+}
+
+// tk_setup_internals(): an NTP interval (NTP_INTERVAL_LENGTH) in shifted nanoseconds, and the
+// part of it one tick's cycles at the initial mult do not cover (xtime_remainder).
+inline i128 ntp_interval(std::int64_t hz, std::int64_t shift) {
+  return static_cast<i128>(1000000000 / hz) << shift;
+}
+inline i128 xtime_remainder(std::int64_t hz, std::int64_t shift, std::int64_t cycle_interval,
+                            std::int64_t initial_mult) {
+  return ntp_interval(hz, shift) - static_cast<i128>(cycle_interval) * initial_mult;
+}
+inline int ntp_error_shift(std::int64_t shift) {
+  return kNtpScaleShift - static_cast<int>(shift);
+}
+
+// timekeeping_adjust(), when the tick length changed: the mult whose tick is no longer than the
+// NTP tick, (tick >> ntp_error_shift - xtime_remainder) / cycle_interval, rounded down.
+inline std::int64_t mult_for_tick(i128 tick_length, std::int64_t shift, i128 remainder,
+                                  std::int64_t cycle_interval) {
+  return static_cast<std::int64_t>(((tick_length >> ntp_error_shift(shift)) - remainder) /
+                                   cycle_interval);
+}
+
+// logarithmic_accumulation(): what `intervals` accumulated intervals add to ntp_error, the NTP
+// tick length minus what the clock advanced (xtime_interval + xtime_remainder), each interval.
+inline i128 ntp_error_growth(i128 tick_length, i128 xtime_interval, i128 remainder,
+                             std::int64_t shift, std::uint64_t intervals) {
+  return static_cast<i128>(intervals) *
+         (tick_length - ((xtime_interval + remainder) << ntp_error_shift(shift)));
 }
 
 // Whether timekeeping update number `update` (counted from 1) adjusts mult: every
@@ -88,6 +135,36 @@ inline MultRange mult_range(NtpDirection d, std::int64_t mult0, std::int64_t ste
       return {adjustments > 0 ? m - step : m, m};
   }
   return {m, m};
+}
+
+// --- The backward step a late publish shows (seed 001), in picoseconds. ---
+
+// Nanoseconds from picoseconds, rounded to nearest (halves away from zero).
+inline std::int64_t round_ns(i128 ps) {
+  const i128 half = sim::kNanosecond / 2;
+  return static_cast<std::int64_t>(ps >= 0 ? (ps + half) / sim::kNanosecond
+                                           : -((-ps + half) / sim::kNanosecond));
+}
+
+// The update anchored the new line (mult_new) at c0 and published it `delay` later; readers kept
+// the old line (mult_old) until then. The publish-delay term compares both lines at one instant:
+// delay x (mult_old - mult_new) / mult_old. The two reads are apart, though: each samples the TSC
+// a fixed time before it ends, so the old line was last seen `old_seen` (earlier read's end - c0)
+// after c0, and the new line runs on for `spacing` (later end - earlier end) before it is read.
+// Both lines run at mult / initial mult of real time (the initial mult converts cycles to
+// nanoseconds exactly), so the step at the reads is
+//   (old_seen x (mult_old - mult_new) - spacing x mult_new) / initial_mult.
+struct StepPrediction {
+  i128 publish_delay_term;  // ps
+  i128 at_reads;            // ps: the prediction
+};
+inline StepPrediction predict_step(sim::Tick delay, sim::Tick old_seen, sim::Tick spacing,
+                                   std::int64_t mult_old, std::int64_t mult_new,
+                                   std::int64_t initial_mult) {
+  const i128 dm = static_cast<i128>(mult_old) - mult_new;
+  return {static_cast<i128>(delay) * dm / mult_old,
+          (static_cast<i128>(old_seen) * dm - static_cast<i128>(spacing) * mult_new) /
+              initial_mult};
 }
 
 // --- What an update and a read take (timekeeping.cpp, seqcount.hpp, clock_base.cpp), with every

@@ -1,5 +1,7 @@
 // Parameters of the timekeeping model (scenario "guest.timekeeping" and "costs.timekeeping").
 #pragma once
+#include <vector>
+
 #include "sim/config.hpp"
 
 namespace vcpusim::guest {
@@ -8,7 +10,35 @@ enum class NtpDirection { kNone, kDown, kUp, kAlternating };
 enum class TkVariant { kLegacy, kSplitPublish, kShadow, kReanchor };
 enum class NmiVariant { kNaive, kOwnerShadow, kNoBarrier, kLatch };
 
+// One adjtimex(ADJ_FREQUENCY) call: from `at` on, the NTP frequency offset is `freq`, in the
+// kernel's scaled ppm (ppm << 16, struct timex's freq field).
+struct NtpStep {
+  sim::Tick at = 0;
+  std::int64_t freq = 0;
+};
+
+// The scripted adjtimex schedule: frequency steps at given simulated times, in increasing order.
+// Each entry is {"at": duration, "ppm": integer} or {"at": duration, "freq": scaled ppm}; both
+// are bounded at +-MAXFREQ (500 ppm), where kernel/time/ntp.c clamps time_freq.
+class NtpScheduleParam final : public sim::ParamBase {
+ public:
+  static constexpr std::int64_t kScaledPpm = 1 << 16;  // SHIFT_USEC
+  static constexpr std::int64_t kMaxPpm = 500;         // MAXFREQ, 500000 ns/s
+  NtpScheduleParam(sim::ParamSet& o, const char* name, const char* doc)
+      : ParamBase(o, name, doc) {}
+  void load(const sim::Node& n) override;
+  sim::Json to_json() const override;
+  sim::Json schema() const override;
+  std::vector<NtpStep> value;
+};
+
 struct NtpParams : sim::ParamSet {
+  NtpScheduleParam schedule{
+      *this, "schedule",
+      "adjtimex frequency steps [{\"at\": duration, \"ppm\": -500..500 or \"freq\": scaled ppm "
+      "(ppm x 65536)}], times increasing: the kernel's NTP (kernel/time/ntp.c, "
+      "timekeeping_adjust) turns each into a tick length and steers mult to it, dithering by "
+      "+-1 on the accumulated NTP error; empty: frequency offset 0"};
   sim::EnumParam<NtpDirection> direction{
       *this,
       "direction",
@@ -17,19 +47,15 @@ struct NtpParams : sim::ParamSet {
        {"down", NtpDirection::kDown},
        {"up", NtpDirection::kUp},
        {"alternating", NtpDirection::kAlternating}},
-      "how NTP moves mult at each adjustment: lower it (slew the clock slower, "
-      "cumulative), raise it, alternate down/up, or leave it"};
-  sim::RealParam ppm{*this, "ppm",
-                     0,     0,
-                     500,   "size of one adjustment in parts per million of mult (MAXFREQ is 500)"};
+      "scripted study instead of the kernel's NTP: move mult by mult_steps at each adjustment, "
+      "lowering it (cumulative), raising it, alternating down/up; none: the kernel's NTP runs "
+      "with the schedule"};
   sim::IntParam mult_steps{*this,   "mult_steps",
                            0,       0,
-                           1000000, "size of one adjustment in mult units (use instead of ppm)"};
+                           1000000, "scripted study: size of one adjustment in mult units"};
   sim::IntParam every_ticks{*this, "every_ticks", 1,
-                            1,     1000000,       "adjust on every n-th timekeeping update"};
+                            1,     1000000,       "scripted study: adjust on every n-th update"};
   void validate(const sim::Node& node) const override;
-  // Only the step form in use, so a resolved scenario loads again.
-  sim::Json to_json() const override;
 };
 
 struct TimekeepingParams : sim::ParamSet {

@@ -94,7 +94,7 @@ void MonotonicTimeCheck::violate(int cpu, Tick start, Tick end, std::int64_t val
         {"end_ns", to_ns(earlier.end)}}},
       {"later",
        {{"cpu", cpu}, {"value_ns", value}, {"start_ns", to_ns(start)}, {"end_ns", to_ns(end)}}}};
-  for (const auto& provider : context_) provider(end, v.details);
+  for (const auto& provider : context_) provider(earlier.end, end, v.details);
   out_.report(std::move(v));
 }
 

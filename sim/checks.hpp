@@ -52,8 +52,10 @@ class MonotonicTimeCheck {
   static constexpr const char* kName = "monotonic_time";
   explicit MonotonicTimeCheck(Violations& out) : out_(out) {}
 
-  // Extra details for a violation (a model's own prediction of the step, for example).
-  using ContextProvider = std::function<void(Tick now, nlohmann::json& details)>;
+  // Extra details for a violation (a model's own prediction of the step, for example), given the
+  // end times of the earlier and the later read.
+  using ContextProvider =
+      std::function<void(Tick earlier_end, Tick later_end, nlohmann::json& details)>;
   void add_context(ContextProvider p) { context_.push_back(std::move(p)); }
 
   void read_started(int cpu);

@@ -161,6 +161,8 @@ TEST(Cli, ReportShowsTheMechanism) {
   auto ns = [&d](const char* key) { return std::to_string(d[key].get<std::int64_t>()) + " ns"; };
   EXPECT_NE(tr.find("<td class=\"step\">" + ns("backward_step_ns") + "</td>"), std::string::npos)
       << tr;
-  EXPECT_NE(tr.find(ns("predicted_step_ns") + " (closed form"), std::string::npos) << tr;
-  EXPECT_NE(tr.find(ns("predicted_step_at_reads_ns") + " at the reads"), std::string::npos) << tr;
+  EXPECT_NE(tr.find(ns("predicted_step_ns") + " at the reads (" + ns("read_spacing_ns")),
+            std::string::npos)
+      << tr;
+  EXPECT_NE(tr.find("publish-delay term " + ns("publish_delay_term_ns")), std::string::npos) << tr;
 }

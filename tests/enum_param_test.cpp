@@ -81,9 +81,24 @@ TEST(EnumParam, NmiVariantRoundTrips) {
 TEST(EnumParam, NtpDirectionRoundTrips) {
   using V = guest::NtpDirection;
   expect_round_trips<V>(
-      "vdso-time-backwards.json", "guest.timekeeping.ntp.direction",
+      "timekeeping-latency.json", "guest.timekeeping.ntp.direction",
       {{"none", V::kNone}, {"down", V::kDown}, {"up", V::kUp}, {"alternating", V::kAlternating}},
       [](const tools::Scenario& s) -> auto& { return s.guest.timekeeping.ntp.direction; });
+}
+
+// The era names look like numbers: on the command line they are quoted JSON strings.
+TEST(EnumParam, LockEraRoundTrips) {
+  using V = guest::LockEra;
+  const std::string file = test::scenario_path("lock-holder-preemption.json");
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, V>>{{"2015", V::k2015}, {"2016", V::k2016},
+                                              {"current", V::kCurrent}}) {
+    const auto s = tools::Scenario::load(file, {"guest.locks.era=\"" + name + "\""});
+    EXPECT_EQ(s->guest.locks.era.value, value) << name;
+    const sim::Json resolved = s->resolved();
+    EXPECT_EQ(resolved["guest"]["locks"]["era"], name);
+    EXPECT_EQ(tools::Scenario::from_json(resolved, "resolved")->guest.locks.era.value, value);
+  }
 }
 
 TEST(EnumParam, SmpCallVariantRoundTrips) {

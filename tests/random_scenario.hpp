@@ -210,7 +210,7 @@ class RandomScenario {
          choose<std::string>({"naive", "owner-shadow", "owner-shadow-no-barrier", "latch"})},
         {"ntp",
          {{"direction", choose<std::string>({"none", "down", "up", "alternating"})},
-          {"ppm", pick(1, 500)}}}};
+          {"mult_steps", pick(1, 3355)}}}};
     g["smp_call"] = {{"variant", choose<std::string>({"irqs-off-allowed", "assert-irqs-enabled",
                                                       "poll-own-queue", "global-lock"})}};
     g["locks"] = {{"kind", choose<std::string>({"ticket", "pvticket", "qspinlock", "pvqspinlock",

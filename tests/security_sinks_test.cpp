@@ -234,7 +234,7 @@ TEST(Security, SweepSpecRunsNoCommandThroughItsPlots) {
       {"axes",
        {{{"name", axes[0]}, {"unit", names[2]}, {"points", values}},
         {{"name", axes[1]},
-         {"points", {{{"value", names[4]}, {"set", {{"guest.timekeeping.ntp.ppm", 500}}}}}}}}},
+         {"points", {{{"value", names[4]}, {"set", {{"guest.timekeeping.ntp.schedule[0].ppm", 500}}}}}}}}},
       {"seeds", 1},
       {"metrics", {"timekeeping.updates", metric}},
       {"plots", {"timekeeping.updates", metric}}};

@@ -57,13 +57,13 @@ TEST(SweepSpec, RangesLogRangesAndZip) {
                          "\"combine\": \"zip\", \"axes\": ["
                          "{\"name\": \"d\", \"path\": \"duration\", \"log\": {\"from\": "
                          "\"1ms\", \"to\": \"100ms\", \"count\": 3}},"
-                         "{\"name\": \"ppm\", \"path\": \"guest.timekeeping.ntp.ppm\", "
-                         "\"range\": {\"from\": 0.5, \"to\": 1.5, \"step\": 0.5}}]}";
+                         "{\"name\": \"ppm\", \"path\": \"guest.timekeeping.ntp.schedule[0].ppm\", "
+                         "\"range\": {\"from\": -3, \"to\": -1, \"step\": 1}}]}";
   const auto s = tools::SweepSpec::load(file);
   ASSERT_EQ(s.points.size(), 3u);  // zip: the i-th values together
   EXPECT_EQ(s.seeds, (std::vector<std::uint64_t>{5, 3}));
   EXPECT_EQ(s.sets_of(s.points[1]),
-            (std::vector<std::string>{"duration=\"10ms\"", "guest.timekeeping.ntp.ppm=1.0"}));
+            (std::vector<std::string>{"duration=\"10ms\"", "guest.timekeeping.ntp.schedule[0].ppm=-2"}));
   EXPECT_EQ(s.label_of(s.points[2], 0), "100ms");
   EXPECT_EQ(*s.axes[0].values[2].x, 100000);  // durations plotted in us by default
 }

@@ -22,17 +22,31 @@ tools::RunResult unloaded(const std::string& ntp) {
 
 }  // namespace
 
-// 10^9 * 2^24 / 2.5 GHz = 6710886.4; 500 ppm of it is 3355.4 mult units.
-TEST(TimekeepingLaws, InitialMultAndNtpStepAreTheRoundedQuotients) {
+// 10^9 * 2^24 / 2.5 GHz = 6710886.4.
+TEST(TimekeepingLaws, InitialMultIsTheRoundedQuotient) {
   EXPECT_EQ(law::initial_mult(2500000000, 24), 6710886);
   EXPECT_EQ(law::initial_mult(3000000000, 32), 1431655765);  // 1431655765.33
   guest::NtpParams ntp;
-  ntp.ppm.value = 500;
-  EXPECT_EQ(law::ntp_step(ntp, 6710886), 3355);
-  ntp.ppm.value = 0.01;
-  EXPECT_EQ(law::ntp_step(ntp, 6710886), 1) << "at least one mult unit";
   ntp.mult_steps.value = 7;
   EXPECT_EQ(law::ntp_step(ntp, 6710886), 7);
+}
+
+// ntp_update_frequency() and timekeeping_adjust() at 250 Hz, shift 24, 2.5 GHz: a tick is
+// 4 ms = 4e6 ns; 10^7 cycles at mult 6710886 cover 4e6 ns << 24 less 4000000 (xtime_remainder).
+// At -500 ppm the tick is 3998000 ns, so mult = ((3998000 << 24) - 4000000) / 10^7 = 6707530.56
+// rounded down; the frequency is clamped at +-500 ppm (MAXFREQ) whatever adjtimex passes.
+TEST(TimekeepingLaws, KernelNtpTickLengthAndMult) {
+  const __int128 one_tick = static_cast<__int128>(4000000) << 32;
+  EXPECT_TRUE(law::ntp_tick_length(250, 0) == one_tick);
+  EXPECT_TRUE(law::ntp_tick_length(250, -500 * 65536) == static_cast<__int128>(3998000) << 32);
+  EXPECT_TRUE(law::ntp_tick_length(250, -10000 * 65536) == law::ntp_tick_length(250, -500 * 65536));
+  const __int128 rem = law::xtime_remainder(250, 24, 10000000, 6710886);
+  EXPECT_TRUE(rem == 4000000);
+  EXPECT_EQ(law::mult_for_tick(law::ntp_tick_length(250, 0), 24, rem, 10000000), 6710886);
+  EXPECT_EQ(law::mult_for_tick(law::ntp_tick_length(250, -500 * 65536), 24, rem, 10000000),
+            6707530);
+  EXPECT_EQ(law::mult_for_tick(law::ntp_tick_length(250, 500 * 65536), 24, rem, 10000000),
+            6714241);  // 6714241.27
 }
 
 // The model's mult after ten updates, against the laws' count written out by hand.
@@ -42,12 +56,14 @@ TEST(TimekeepingLaws, ModelMultFollowsTheNtpLaws) {
     std::int64_t mult_final;
   };
   const Case cases[] = {
-      {R"({"direction": "down", "ppm": 500})", 6710886 - 10 * 3355},
+      {R"({"direction": "down", "mult_steps": 3355})", 6710886 - 10 * 3355},
       {R"({"direction": "up", "mult_steps": 7, "every_ticks": 2})", 6710886 + 5 * 7},
       // Updates 3, 6 and 9 adjust: down, up, down.
-      {R"({"direction": "alternating", "ppm": 500, "every_ticks": 3})", 6710886 - 3355},
-      {R"({"direction": "alternating", "ppm": 500})", 6710886},
+      {R"({"direction": "alternating", "mult_steps": 3355, "every_ticks": 3})", 6710886 - 3355},
+      {R"({"direction": "alternating", "mult_steps": 3355})", 6710886},
       {R"({"direction": "none"})", 6710886},
+      // The kernel's NTP at a constant 0 ppm never moves mult: its tick is what mult covers.
+      {R"({"schedule": []})", 6710886},
   };
   for (const Case& c : cases) {
     const auto r = unloaded(c.ntp);

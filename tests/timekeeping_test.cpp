@@ -32,13 +32,15 @@ TEST(VdsoTimeBackwards, SplitPublishGoesBackwardsByPublishDelayTimesMultChange) 
   const auto r = run_file("vdso-time-backwards.json");
   EXPECT_TRUE(r.expect_met);
   const auto& list = r.document["violations"];
-  // One preemption of VCPU0 per host load window whose publish lands inside the run.
+  // One preemption of VCPU0 per host load window whose publish lands inside the run; the adjtimex
+  // schedule lowers the frequency by 500 ppm just before each of them (KernelNtp.* checks the
+  // prediction at the reads).
   ASSERT_GE(list.size(), 3u);
   for (const auto& v : list) {
     const auto& d = v["details"];
-    ASSERT_TRUE(d.contains("predicted_step_ns")) << v.dump();
+    ASSERT_TRUE(d.contains("publish_delay_term_ns")) << v.dump();
     const double step = d["backward_step_ns"].get<double>();
-    const double predicted = d["predicted_step_ns"].get<double>();
+    const double predicted = d["publish_delay_term_ns"].get<double>();
     // predicted = publish delay x (mult_old - mult_new) / mult_old
     const double delay = d["publish_delay_ns"].get<double>();
     const double dm = d["mult_old"].get<double>() - d["mult_new"].get<double>();
@@ -48,29 +50,8 @@ TEST(VdsoTimeBackwards, SplitPublishGoesBackwardsByPublishDelayTimesMultChange) 
   }
 }
 
-// The closed form ignores that time runs on between the two reads; corrected for their spacing
-// the prediction matches the measured step within 2%, for long and short preemptions alike.
-TEST(VdsoTimeBackwards, PredictionCorrectedForTheReadsSpacingMatchesWithinTwoPercent) {
-  for (const char* busy : {"30ms", "5ms"}) {
-    const auto r = run_file("vdso-time-backwards.json",
-                            {std::string("host.load[0].busy=") + busy, "host.load[0].idle=30ms"});
-    const auto& list = r.document["violations"];
-    ASSERT_GE(list.size(), 2u) << busy;
-    for (const auto& v : list) {
-      const auto& d = v["details"];
-      ASSERT_TRUE(d.contains("predicted_step_at_reads_ns")) << v.dump();
-      const double step = d["backward_step_ns"].get<double>();
-      const double closed = d["predicted_step_ns"].get<double>();
-      const double corrected = d["predicted_step_at_reads_ns"].get<double>();
-      EXPECT_GT(d["read_spacing_ns"].get<double>(), 0.0);
-      EXPECT_NEAR(step, corrected, 0.02 * step) << busy << ": " << v["message"];
-      EXPECT_LT(corrected, closed) << "time between the reads shrinks the step";
-    }
-  }
-}
-
 TEST(VdsoTimeBackwards, RaisingMultNeverGoesBackwards) {
-  const auto r = run_file("vdso-time-backwards.json", {"guest.timekeeping.ntp.direction=up"});
+  const auto r = run_file("vdso-time-backwards.json", {R"(guest.timekeeping.ntp={"direction": "up", "mult_steps": 3355})"});
   EXPECT_EQ(violations(r, "monotonic_time"), 0u);
   EXPECT_GT(metric(r, "timekeeping.mult_final"), metric(r, "timekeeping.mult_initial"));
 }

@@ -14,6 +14,11 @@ const char* kind_doc() {
 LockParams::LockParams() : kind(*this, "kind", "pvqspinlock", lock_algorithm_names(), kind_doc()) {}
 
 void LockParams::validate(const sim::Node& node) const {
+  if (kind.value == "pvticket" && era.value != LockEra::k2015)
+    node.at("era").fail(
+        "pvticket with era \"" + std::string(era.text()) + "\"",
+        "\"2015\": the paravirt ticket lock left mainline when pvqspinlock replaced it, before "
+        "the 2016 changes");
   const std::int64_t n = pv_hash_entries.value;
   if (n != 0 && (n < 4 || (n & (n - 1)) != 0))
     node.at("pv_hash_entries")

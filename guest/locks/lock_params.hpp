@@ -7,10 +7,22 @@ namespace vcpusim::guest {
 
 enum class PvHashOrder { kHashThenSlow, kSlowThenHash };
 enum class PvHashLookup { kProbeUntilFound, kStopAtEmpty };
+// Which kernel's paravirt spinlock: docs/locks.md has the table and the commits each follows.
+enum class LockEra { k2015, k2016, kCurrent };
 
 struct LockParams : sim::ParamSet {
   LockParams();
   sim::ChoiceParam kind;  // a name in the lock registry (lock_registry.hpp)
+  sim::EnumParam<LockEra> era{
+      *this,
+      "era",
+      LockEra::k2015,
+      {{"2015", LockEra::k2015}, {"2016", LockEra::k2016}, {"current", LockEra::kCurrent}},
+      "which kernel's paravirt spinlock: 2015: Long's pvqspinlock as seed 003 models it (also "
+      "the only era of pvticket); 2016: v4.5's adaptive early halt sampled every 256 spins and "
+      "one lock-steal attempt at queue entry (1c4941fd53af, cd0272fab785); current: mainline, "
+      "whose hybrid unfair trylock (11752adb) keeps stealing while the queue head is not "
+      "spinning"};
   sim::IntParam count{*this, "count", 1, 1, 4096, "number of locks (lock0, lock1, ...)"};
   sim::IntParam spin_threshold{
       *this,     "spin_threshold",

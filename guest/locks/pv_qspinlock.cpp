@@ -1,5 +1,7 @@
 #include "guest/locks/pv_qspinlock.hpp"
 
+#include <algorithm>
+
 namespace vcpusim::guest {
 
 using Q = QspinlockVal;
@@ -8,7 +10,46 @@ PvQspinlock::PvQspinlock(LockKit& kit, const std::string& name)
     : Qspinlock(kit, name),
       hash_(kit.shared<PvHash>()),
       id_(static_cast<std::uint64_t>(val_.id) + 1),
-      hash_first_(kit.params().pv_hash_order.value == PvHashOrder::kHashThenSlow) {}
+      hash_first_(kit.params().pv_hash_order.value == PvHashOrder::kHashThenSlow),
+      era_(kit.params().era.value) {}
+
+std::optional<Spinlock::Steals> PvQspinlock::steals() const {
+  if (era_ == LockEra::k2015) return std::nullopt;
+  return steals_;
+}
+
+bool PvQspinlock::steal_attempt(cpu::GuestCpu& cpu, std::uint64_t val) {
+  if (val & Q::kLockedPendingMask) return false;
+  const std::uint64_t old = cpu.rmw(val_, [](std::uint64_t v) {  // cmpxchg(&l->locked, 0, 1)
+    return (v & Q::kLockedMask) == 0 ? v | Q::kLocked : v;
+  });
+  if (old & Q::kLockedMask) return false;
+  if (old & Q::kTailMask) {  // past a queue
+    ++steals_.total;
+    if (head_halted_) ++steals_.while_head_halted;
+  }
+  return true;
+}
+
+// queued_spin_trylock() in queue(), by era. 2015: the native trylock (the whole word 0, so never
+// past a queue). 2016, pv_queued_spin_steal_lock() (v4.5-rc1, 1c4941fd53af "Allow limited lock
+// stealing"): one cmpxchg on the locked byte when locked and pending are clear, whatever the
+// tail. current, pv_hybrid_queued_unfair_trylock() (11752adb "Implement hybrid PV queued/unfair
+// locks"): keep trying while there is a queue and its head is not spinning (pending clear); give
+// up and queue once the queue is empty or the head spins.
+bool PvQspinlock::queue_trylock(cpu::GuestCpu& cpu) {
+  if (era_ == LockEra::k2015) return trylock(cpu);
+  if (era_ == LockEra::k2016) return steal_attempt(cpu, cpu.load(val_));
+  bool stolen = false;
+  cpu.wait(
+      [&] {
+        const std::uint64_t val = cpu.load(val_);
+        stolen = steal_attempt(cpu, val);
+        return stolen || !(val & Q::kTailMask) || (val & Q::kPendingMask);
+      },
+      cpu::WaitSpec::spin());
+  return stolen;
+}
 
 std::uint64_t PvQspinlock::node_id(const Node& node) const {
   return node.tail;
@@ -27,19 +68,44 @@ void PvQspinlock::pv_init_node(cpu::GuestCpu& cpu, Node& node) {
   cpu.store(*node.state, kRunning);
 }
 
-// pv_wait_node. The kernel samples the predecessor's state every 256 loops (pv_wait_early); here
-// the spin's condition reads it, so the spin ends as soon as the predecessor stops running.
-void PvQspinlock::pv_wait_node(cpu::GuestCpu& cpu, Node& node, Node& prev) {
-  for (;;) {
-    cpu::WaitSpec spin = cpu::WaitSpec::spin();
+// The spin of pv_wait_node up to SPIN_THRESHOLD loops, ending early when the predecessor is not
+// running. Era 2015 reads its state in the spin's condition, so the spin ends as soon as it
+// stops running. 2016 and current sample it as pv_wait_early() does (cd0272fab785 "Queue node
+// adaptive spinning", v4.5-rc1): when the loop count is a multiple of 256 (PV_PREV_CHECK_MASK),
+// the first loop included.
+void PvQspinlock::spin_then_early(cpu::GuestCpu& cpu, Node& node, Node& prev, bool& locked) {
+  cpu::WaitSpec spin = cpu::WaitSpec::spin();
+  if (era_ == LockEra::k2015) {
     spin.budget = kit_.spin_budget();
-    bool locked = false;
     cpu.wait(
         [&] {
           locked = cpu.load(*node.locked) != 0;
           return locked || cpu.load(*prev.state) != kRunning;
         },
         spin);
+    return;
+  }
+  constexpr std::int64_t kCheckEvery = 256;
+  for (std::int64_t loops = kit_.params().spin_threshold.value; loops > 0;
+       loops -= kCheckEvery) {
+    locked = cpu.load(*node.locked) != 0;
+    if (locked || cpu.load(*prev.state) != kRunning) return;
+    spin.budget = std::min(loops, kCheckEvery) * kit_.params().relax.value;
+    cpu.wait(
+        [&] {
+          locked = cpu.load(*node.locked) != 0;
+          return locked;
+        },
+        spin);
+    if (locked) return;
+  }
+}
+
+// pv_wait_node.
+void PvQspinlock::pv_wait_node(cpu::GuestCpu& cpu, Node& node, Node& prev) {
+  for (;;) {
+    bool locked = false;
+    spin_then_early(cpu, node, prev, locked);
     if (locked) return;
     cpu.store(*node.state, kHalted);  // smp_store_mb
     cpu.smp_mb();
@@ -104,8 +170,10 @@ std::uint64_t PvQspinlock::pv_wait_head_or_lock(cpu::GuestCpu& cpu, Node& node) 
       }
     }
     cpu.store(*node.state, kHashed);
+    head_halted_ = true;
     cpu.pv_wait(val_, Q::kSlow, Q::kLockedMask, name(),
                 [this](cpu::Peek& peek) { return owed_head_wakeup(peek); });
+    head_halted_ = false;
   }
   return cpu.load(val_) | Q::kLocked;
 }

@@ -5,6 +5,11 @@
 // lock -> node, deferring the kick to unlock. The queue head spins with pending set, then hashes
 // itself and publishes _Q_SLOW_VAL (in the order guest.locks.pv_hash_order says) and halts until
 // the locked byte changes. Unlock: cmpxchg locked 1 -> 0; on _Q_SLOW_VAL, unhash, release, kick.
+// guest.locks.era picks the kernel: 2015 spins on the predecessor's state continuously and steals
+// only from an empty queue; 2016 (v4.5) samples the predecessor every 256 spins (pv_wait_early)
+// and makes one steal attempt at queue entry (pv_queued_spin_steal_lock); current (v4.15 on)
+// keeps trying while a queue exists and its head is not spinning
+// (pv_hybrid_queued_unfair_trylock).
 #pragma once
 #include "guest/locks/pv_hash.hpp"
 #include "guest/locks/qspinlock.hpp"
@@ -16,10 +21,15 @@ class PvQspinlock final : public Qspinlock {
   static constexpr const char* kHashLookup = "hash_lookup";
   PvQspinlock(LockKit& kit, const std::string& name);
   void unlock(cpu::GuestCpu& cpu) override;
+  std::optional<Steals> steals() const override;
 
  private:
   enum State : std::uint64_t { kRunning = 0, kHalted = 1, kHashed = 2 };
   bool pv() const override { return true; }
+  bool queue_trylock(cpu::GuestCpu& cpu) override;
+  // One attempt on the locked byte while locked and pending are clear; counts a steal.
+  bool steal_attempt(cpu::GuestCpu& cpu, std::uint64_t val);
+  void spin_then_early(cpu::GuestCpu& cpu, Node& node, Node& prev, bool& locked);
   void pv_init_node(cpu::GuestCpu& cpu, Node& node) override;
   void pv_wait_node(cpu::GuestCpu& cpu, Node& node, Node& prev) override;
   void pv_kick_node(cpu::GuestCpu& cpu, Node& node) override;
@@ -37,6 +47,9 @@ class PvQspinlock final : public Qspinlock {
   PvHash& hash_;
   std::uint64_t id_;  // the lock's "address" in the hash table
   bool hash_first_;
+  LockEra era_;
+  bool head_halted_ = false;  // model bookkeeping for the steal metric, not guest state
+  Steals steals_;
 };
 
 }  // namespace vcpusim::guest

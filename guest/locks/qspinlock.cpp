@@ -67,7 +67,7 @@ void Qspinlock::queue(cpu::GuestCpu& cpu) {
   cpu.store(*node.locked, 0);
   cpu.store(*node.next, 0);
   pv_init_node(cpu, node);
-  if (trylock(cpu)) {  // the one steal
+  if (queue_trylock(cpu)) {  // the one steal
     --mine.count;
     return;
   }

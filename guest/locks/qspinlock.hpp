@@ -67,6 +67,8 @@ class Qspinlock : public Spinlock {
   // Returns the lock word when it took the lock itself, else 0.
   virtual std::uint64_t pv_wait_head_or_lock(cpu::GuestCpu&, Node&) { return 0; }
   bool trylock(cpu::GuestCpu& cpu);
+  // The trylock once the node is set up (queued_spin_trylock in queue()); pv eras replace it.
+  virtual bool queue_trylock(cpu::GuestCpu& cpu) { return trylock(cpu); }
 
   LockKit& kit_;
   Qnodes& qnodes_;

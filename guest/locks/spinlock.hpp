@@ -5,6 +5,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <typeindex>
 #include <vector>
@@ -28,6 +29,13 @@ class Spinlock {
   const std::vector<int>& lines() const { return lines_; }
   // Its first word's id: the label traces show it by.
   int label_id() const { return label_id_; }
+  // Lock steals (a newcomer takes the lock past a queue), and those made while the queue head
+  // was halted; only the eras of pvqspinlock that steal count them (lock_params.hpp).
+  struct Steals {
+    std::uint64_t total = 0;
+    std::uint64_t while_head_halted = 0;
+  };
+  virtual std::optional<Steals> steals() const { return std::nullopt; }
 
  protected:
   // A word on a new cacheline of this lock (name "<lock>.<field>").

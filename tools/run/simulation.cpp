@@ -255,13 +255,11 @@ std::string summarize(const Scenario& s, const RunResult& r) {
         << sim::printable(v["message"].get<std::string>());
     const auto& d = v["details"];
     if (d.contains("predicted_step_ns"))
-      out << "; model predicts " << d["predicted_step_ns"] << " ns (publish delay "
-          << d["publish_delay_ns"] << " ns x "
-          << d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>() << "/"
-          << d["mult_old"] << ")";
-    if (d.contains("predicted_step_at_reads_ns"))
-      out << ", " << d["predicted_step_at_reads_ns"] << " ns with the reads "
-          << d["read_spacing_ns"] << " ns apart";
+      out << "; model predicts " << d["predicted_step_ns"] << " ns at the reads ("
+          << d["read_spacing_ns"] << " ns apart), the publish-delay term being "
+          << d["publish_delay_term_ns"] << " ns (publish delay " << d["publish_delay_ns"]
+          << " ns x " << d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>()
+          << "/" << d["mult_old"] << ")";
     out << "\n";
   }
   out << "expect: " << (r.expect_met ? "met" : "NOT met") << "\n";

@@ -29,12 +29,10 @@ std::string step_cells(const nlohmann::json& v) {
   std::string predicted = ns("predicted_step_ns");
   if (!predicted.empty() && d.contains("mult_old") && d.contains("mult_new"))
     predicted +=
-        " (closed form: publish delay " + ns("publish_delay_ns") + " x " +
+        " at the reads (" + ns("read_spacing_ns") + " apart); publish-delay term " +
+        ns("publish_delay_term_ns") + " (publish delay " + ns("publish_delay_ns") + " x " +
         std::to_string(d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>()) +
         "/" + d["mult_old"].dump() + ")";
-  if (!ns("predicted_step_at_reads_ns").empty())
-    predicted += "; " + ns("predicted_step_at_reads_ns") + " at the reads (" +
-                 ns("read_spacing_ns") + " apart)";
   return "<td class=\"step\">" + ns("backward_step_ns") + "</td><td class=\"predicted\">" +
          html_escape(predicted) + "</td>";
 }
@@ -161,7 +159,7 @@ struct ResultView {
         if (const auto d = e.find("details")) {
           d->require_object();
           for (const char* k :
-               {"predicted_step_ns", "publish_delay_ns", "predicted_step_at_reads_ns",
+               {"predicted_step_ns", "publish_delay_ns", "publish_delay_term_ns",
                 "read_spacing_ns", "backward_step_ns"})
             if (const auto n = d->find(k)) n->as_real(-1e15, 1e15);
           for (const char* k : {"mult_old", "mult_new"})
