@@ -169,7 +169,9 @@ TEST(HostNoise, AtOneXNoisePreemptsHoldersButDoesNotOpenLongsSpread) {
   const double quiet_spread = spread(false, quiet);
   const double noisy_spread = spread(true, noisy);
   for (std::size_t i = 0; i < kinds.size(); ++i) {
-    if (kinds[i] != "tas") EXPECT_LT(noisy[i], quiet[i]) << kinds[i];
+    if (kinds[i] != "tas") {
+      EXPECT_LT(noisy[i], quiet[i]) << kinds[i];
+    }
     EXPECT_NEAR(noisy[i] / quiet[i], 1.0, 0.05) << kinds[i];
   }
   EXPECT_LE(noisy_spread, quiet_spread + 0.01);
