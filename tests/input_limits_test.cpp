@@ -20,6 +20,7 @@
 #include "cpu/params.hpp"
 #include "sim/config.hpp"
 #include "sim/scenario_file.hpp"
+#include "text_file.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/run/simulation.hpp"
 
@@ -191,9 +192,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, InputLimits,
                            return info.param.name;
                          });
 
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
+using vcpusim::test::write;
 
 // `vcpusim ARGS...` with stdout and stderr discarded: its exit status and peak resident memory.
 struct Usage {

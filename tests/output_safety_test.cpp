@@ -15,13 +15,12 @@
 #include "cli_util.hpp"
 #include "scenario_util.hpp"
 #include "sim/config.hpp"
+#include "text_file.hpp"
 
 namespace vcpusim::test {
 namespace {
 
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
+using vcpusim::test::write;
 
 std::set<std::string> names_in(const fs::path& dir) {
   std::set<std::string> out;

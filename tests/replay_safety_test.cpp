@@ -7,14 +7,13 @@
 #include "cli_util.hpp"
 #include "scenario_util.hpp"
 #include "sim/error.hpp"
+#include "text_file.hpp"
 #include "tools/explore/explore.hpp"
 
 namespace vcpusim::test {
 namespace {
 
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
+using vcpusim::test::write;
 
 // One line on stderr naming the file, then what it says; exit 2; never a simulation or an
 // internal error.

@@ -22,6 +22,7 @@
 #include "sim/error.hpp"
 #include "sim/kernel.hpp"
 #include "sim/scenario_file.hpp"
+#include "text_file.hpp"
 #include "tools/explore/explore.hpp"
 #include "tools/run/run_control.hpp"
 #include "tools/view/report.hpp"
@@ -39,9 +40,7 @@ using vcpusim::test::TempDir;
 const std::string kSource = VCPUSIM_SOURCE_DIR;
 const std::string kBase = kSource + "/scenarios/vdso-time-backwards.json";
 
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
+using vcpusim::test::write;
 
 // One line on stderr with the file, the JSON path and the problem; exit 2; nothing on stdout.
 void expect_exit2(const CliResult& r, const std::string& file, const std::string& path,

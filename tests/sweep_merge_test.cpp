@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sweep_util.hpp"
+#include "text_file.hpp"
 #include "tools/sweep/sweep_plan.hpp"
 #include "tools/sweep/sweep_results.hpp"
 
@@ -19,9 +20,7 @@ using test::TempDir;
 
 namespace {
 
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
+using vcpusim::test::write;
 
 // Shards I/3 of the small spec (12 runs) in DIR/shardI.
 void shards(const TempDir& t, std::initializer_list<int> which) {

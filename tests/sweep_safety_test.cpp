@@ -9,6 +9,7 @@
 
 #include "sim/error.hpp"
 #include "sweep_util.hpp"
+#include "text_file.hpp"
 #include "tools/sweep/sweep_dir.hpp"
 #include "tools/sweep/sweep_results.hpp"
 
@@ -25,9 +26,7 @@ namespace {
 const std::string kScenario =
     std::string(VCPUSIM_SOURCE_DIR) + "/scenarios/vdso-time-backwards.json";
 
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
+using vcpusim::test::write;
 
 // The small spec, its scenario given absolutely (so the copy works from anywhere).
 std::string small_spec_text(const std::string& scenario = kScenario) {
