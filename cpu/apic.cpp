@@ -18,13 +18,13 @@ void Apic::send(Vcpu& from, const std::vector<int>& targets, Vector v) {
   const Tick handling = machine_.costs().ipi_send.value;
   sim::Kernel& k = machine_.kernel();
   if (machine_.pv_send_ipi()) {  // KVM_HC_SEND_IPI: one exit, the host walks the mask
-    ++exits_;
+    ++metrics_.sender_exits;
     from.vm_exit(handling, [&] {
       for (int t : targets) deliver(from, machine_.vcpu(t), v);
     });
   } else {  // one ICR write, so one exit, per destination
     for (int t : targets) {
-      ++exits_;
+      ++metrics_.sender_exits;
       from.vm_exit(handling, [&, t] { deliver(from, machine_.vcpu(t), v); });
     }
   }
@@ -40,7 +40,7 @@ void Apic::deliver(Vcpu& from, Vcpu& to, Vector v) {
     st = TargetState::kHalted;
   else if (to.state() != ThreadState::kRunning)
     st = TargetState::kPreempted;
-  ++sent_;
+  ++metrics_.sent;
   ++by_state_[static_cast<int>(st)];
   to.note_sent(v, st);
   Tick delay = 0;
@@ -65,21 +65,19 @@ void Apic::deliver(Vcpu& from, Vcpu& to, Vector v) {
 void Apic::handler_started(Vector v, TargetState at_send, Tick sent) {
   const Tick latency = (machine_.kernel().now() - sent) / sim::kNanosecond;
   if (v == Vector::kNmi)
-    nmi_latency_ns_.add(latency);
+    metrics_.nmi_latency_ns.add(latency);
   else
     latency_ns_[static_cast<int>(at_send)].add(latency);
 }
 
 void Apic::collect_metrics(sim::Metrics& out) const {
-  if (sent_ == 0) return;
-  out.set("ipi.sent", sent_);
-  out.set("ipi.sender_exits", exits_);
+  if (metrics_.sent.value() == 0) return;
+  metrics_.collect(out);
   for (int s = 0; s < kTargetStates; ++s) {
-    const std::string name = target_state_name(static_cast<TargetState>(s));
-    out.set("ipi.to_" + name, by_state_[s]);
-    out.set_summary("ipi.latency_ns." + name, latency_ns_[s]);
+    const std::string state = target_state_name(static_cast<TargetState>(s));
+    out.set(metrics_.to_state, {state}, by_state_[s]);
+    out.set_summary(metrics_.latency_ns, {state}, latency_ns_[s]);
   }
-  out.set_summary("ipi.nmi_latency_ns", nmi_latency_ns_);
 }
 
 }  // namespace vcpusim::cpu

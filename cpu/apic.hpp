@@ -11,13 +11,28 @@
 #include <vector>
 
 #include "cpu/vcpu.hpp"
-#include "sim/metrics.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::cpu {
 
 class Machine;
 
 const char* target_state_name(TargetState s);
+
+// What the APICs count, emitted once any IPI was sent. The {...} words are target_state_name's.
+struct ApicMetrics : sim::MetricGroup {
+  ApicMetrics() : MetricGroup("apic") {}
+  sim::Counter sent{*this, "ipi.sent", "IPIs delivered (one per target)"};
+  sim::Counter sender_exits{*this, "ipi.sender_exits",
+                            "VM exits of senders (one per ICR write, one per PV send-IPI mask)"};
+  sim::Metric to_state{*this, "ipi.to_{running,halted,preempted}", "count",
+                       "IPIs delivered to a target in that state at the send"};
+  sim::Metric latency_ns{*this, "ipi.latency_ns.{running,halted,preempted}", "ns",
+                         "from the send to the handler's start, by the target's state at the send",
+                         sim::MetricShape::kSummary};
+  sim::Distribution nmi_latency_ns{*this, "ipi.nmi_latency_ns", "ns",
+                                   "from an NMI's send to its handler's start"};
+};
 
 class Apic {
  public:
@@ -28,7 +43,8 @@ class Apic {
   // Called by a vCPU when the handler of an interrupt this APIC delivered starts.
   void handler_started(Vector v, TargetState at_send, Tick sent);
 
-  std::uint64_t sent() const { return sent_; }
+  std::uint64_t sent() const { return metrics_.sent.value(); }
+  const ApicMetrics& metrics() const { return metrics_; }
   // ipi.* metrics, when any IPI was sent.
   void collect_metrics(sim::Metrics& out) const;
 
@@ -36,11 +52,9 @@ class Apic {
   void deliver(Vcpu& from, Vcpu& to, Vector v);
 
   Machine& machine_;
-  std::uint64_t sent_ = 0;
-  std::uint64_t exits_ = 0;
+  ApicMetrics metrics_;
   std::uint64_t by_state_[kTargetStates] = {0, 0, 0};
   sim::Samples latency_ns_[kTargetStates];
-  sim::Samples nmi_latency_ns_;
 };
 
 }  // namespace vcpusim::cpu

@@ -94,15 +94,15 @@ void CpuBandwidth::collect_metrics(sim::Metrics& metrics) {
   const Tick now = kernel_.now();
   Tick throttled = throttled_time_;
   if (throttled_) throttled += now - throttled_since_;
-  metrics.set("vm.cpu_max.periods", periods_);
-  metrics.set("vm.cpu_max.throttled_periods", throttled_periods_);
-  metrics.set("vm.cpu_max.throttled_ns", static_cast<std::int64_t>(throttled / sim::kNanosecond));
+  metrics.set(metrics_.periods, periods_);
+  metrics.set(metrics_.throttled_periods, throttled_periods_);
+  metrics.set(metrics_.throttled_ns, static_cast<std::int64_t>(throttled / sim::kNanosecond));
   for (std::size_t i = 0; i < threads_.size(); ++i) {
     Tick t = thread_throttled_time_[i];
     if (thread_throttled_since_[i] >= 0) t += now - thread_throttled_since_[i];
-    const std::string p = "vcpu" + std::to_string(i);
-    metrics.set(p + ".throttled_ns", static_cast<std::int64_t>(t / sim::kNanosecond));
-    metrics.set(p + ".throttles", thread_throttles_[i]);
+    const std::string v = std::to_string(i);
+    metrics.set(metrics_.vcpu_throttled_ns, {v}, static_cast<std::int64_t>(t / sim::kNanosecond));
+    metrics.set(metrics_.vcpu_throttles, {v}, thread_throttles_[i]);
   }
 }
 

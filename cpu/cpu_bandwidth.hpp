@@ -16,9 +16,23 @@
 #include "cpu/host_scheduler.hpp"
 #include "cpu/noise_params.hpp"
 #include "sim/kernel.hpp"
-#include "sim/metrics.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::cpu {
+
+// cpu.stat of the VM's cgroup, and per vCPU thread.
+struct CpuBandwidthMetrics : sim::MetricGroup {
+  CpuBandwidthMetrics() : MetricGroup("cpu bandwidth") {}
+  sim::Metric periods{*this, "vm.cpu_max.periods", "count", "cpu.max periods elapsed (nr_periods)"};
+  sim::Metric throttled_periods{*this, "vm.cpu_max.throttled_periods", "count",
+                                "periods in which the VM was throttled (nr_throttled)"};
+  sim::Metric throttled_ns{*this, "vm.cpu_max.throttled_ns", "ns",
+                           "time the VM spent throttled (throttled_usec)"};
+  sim::Metric vcpu_throttled_ns{*this, "vcpu<N>.throttled_ns", "ns",
+                                "time that vCPU's thread spent throttled"};
+  sim::Metric vcpu_throttles{*this, "vcpu<N>.throttles", "count",
+                             "times that vCPU's thread was throttled"};
+};
 
 class CpuBandwidth {
  public:
@@ -31,6 +45,7 @@ class CpuBandwidth {
   // cpu.stat: vm.cpu_max.periods, .throttled_periods, .throttled_ns; per vCPU
   // vcpuN.throttled_ns and .throttles.
   void collect_metrics(sim::Metrics& metrics);
+  const CpuBandwidthMetrics& metrics() const { return metrics_; }
 
   Tick quota() const { return quota_; }
   Tick period() const { return period_; }
@@ -59,6 +74,7 @@ class CpuBandwidth {
   std::vector<Tick> thread_throttled_since_;
   std::vector<Tick> thread_throttled_time_;
   std::vector<std::uint64_t> thread_throttles_;
+  CpuBandwidthMetrics metrics_;
 };
 
 }  // namespace vcpusim::cpu

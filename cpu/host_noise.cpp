@@ -148,9 +148,8 @@ void HostNoise::collect_metrics(sim::Metrics& metrics) const {
         time += s.time;
       }
     if (!any) continue;
-    const std::string p = std::string("host.noise.") + name(k);
-    metrics.set(p + ".events", events);
-    metrics.set(p + ".ns", static_cast<std::int64_t>(time / sim::kNanosecond));
+    metrics.set(metrics_.events, {name(k)}, events);
+    metrics.set(metrics_.ns, {name(k)}, static_cast<std::int64_t>(time / sim::kNanosecond));
   }
 }
 

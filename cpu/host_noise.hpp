@@ -14,7 +14,7 @@
 #include "cpu/noise_params.hpp"
 #include "sim/decision.hpp"
 #include "sim/kernel.hpp"
-#include "sim/metrics.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::cpu {
 
@@ -30,6 +30,15 @@ class NoiseThread final : public HostThread {
   HostScheduler& scheduler_;
 };
 
+// Per noise source (the {...} words are HostNoise::name's), emitted for the sources enabled.
+struct HostNoiseMetrics : sim::MetricGroup {
+  HostNoiseMetrics() : MetricGroup("host noise") {}
+  sim::Metric events{*this, "host.noise.{irq,softirq,kworker,emulator}.events", "count",
+                     "arrivals of that noise source, over all pCPUs"};
+  sim::Metric ns{*this, "host.noise.{irq,softirq,kworker,emulator}.ns", "ns",
+                 "CPU time the source's arrivals asked for (the lengths drawn)"};
+};
+
 class HostNoise {
  public:
   // Threads take ids from `first_id` on and register after every other host thread.
@@ -40,6 +49,7 @@ class HostNoise {
   void start();
   // host.noise.<source>.events and .ns (the lengths drawn), per source.
   void collect_metrics(sim::Metrics& metrics) const;
+  const HostNoiseMetrics& metrics() const { return metrics_; }
 
  private:
   enum class Kind { kIrq, kSoftirq, kKworker, kEmulator };
@@ -65,6 +75,7 @@ class HostNoise {
   std::vector<Source> sources_;
   std::vector<Tick> irq_until_;       // per pCPU: interrupts and softirqs run one after another
   std::vector<int> pcpu_component_;   // per pCPU: where interrupt noise is recorded
+  HostNoiseMetrics metrics_;
 };
 
 }  // namespace vcpusim::cpu

@@ -49,7 +49,7 @@ void Hypervisor::scheduled_in(Vcpu& v) {
 }
 
 void Hypervisor::kick_cpu(Vcpu& from, int target) {
-  ++kicks_;
+  ++metrics_.kicks;
   machine_.vcpu(target).kick(from);
 }
 
@@ -57,7 +57,7 @@ void Hypervisor::kick_cpu(Vcpu& from, int target) {
 void Hypervisor::sched_yield(Vcpu& from, int target) {
   Vcpu& t = machine_.vcpu(target);
   if (t.state() != ThreadState::kRunnable) return;
-  ++sched_yields_;
+  ++metrics_.sched_yields;
   machine_.scheduler().yield_to(from, t);
 }
 
@@ -82,7 +82,7 @@ sim::Tick Hypervisor::ple_window(const Vcpu& v) const {
 // pause_interception (svm.c: in-kernel candidates only if the spinner is at CPL 0):
 // grow_ple_window, then kvm_vcpu_on_spin.
 bool Hypervisor::pause_loop_exit(Vcpu& v) {
-  ++ple_exits_;
+  ++metrics_.ple_exits;
   PerVcpu& p = per_vcpu_[static_cast<std::size_t>(v.index())];
   const std::int64_t base = vm_.ple_window.value, grow = vm_.ple_window_grow.value;
   if (grow < 1)
@@ -143,13 +143,13 @@ bool Hypervisor::on_spin(Vcpu& me, bool yield_to_kernel_mode) {
       yielded = sched.yield_to(me, c);
     }
     if (yielded > 0) {
-      ++directed_yields_;
+      ++metrics_.directed_yields;
       last_boosted_ = idx;
       yielded_any = true;
       break;
     }
     if (yielded < 0) {
-      ++failed_yields_;
+      ++metrics_.failed_yields;
       --tries;
     }
   }
@@ -167,36 +167,23 @@ sim::Tick Hypervisor::halt_poll_window(const Vcpu& v) {
 // kvm_vcpu_halt's accounting after the wake-up, with grow_halt_poll_ns / shrink_halt_poll_ns.
 void Hypervisor::halt_ended(const Vcpu& v, sim::Tick halt, bool polled, bool waited) {
   PerVcpu& p = per_vcpu_[static_cast<std::size_t>(v.index())];
-  if (polled) ++(waited ? halt_poll_fail_ : halt_poll_success_);
+  if (polled) ++(waited ? metrics_.halt_poll_fail : metrics_.halt_poll_success);
   const sim::Tick max = vm_.halt_poll_ns.value;
   if (max == 0) {
     p.halt_poll = 0;
   } else if (halt <= p.halt_poll) {
     // the wake-up came within the window: keep it
   } else if (p.halt_poll > 0 && halt > max) {  // a long block: polling would not have helped
-    ++halt_poll_shrink_;
+    ++metrics_.halt_poll_shrink;
     const std::int64_t shrink = vm_.halt_poll_ns_shrink.value;
     p.halt_poll = shrink == 0 ? 0 : p.halt_poll / shrink;
     if (p.halt_poll < vm_.halt_poll_ns_grow_start.value) p.halt_poll = 0;
   } else if (p.halt_poll < max && halt < max) {  // a longer window would have caught it
     const std::int64_t grow = vm_.halt_poll_ns_grow.value;
     if (grow == 0) return;
-    ++halt_poll_grow_;
+    ++metrics_.halt_poll_grow;
     p.halt_poll = std::max(p.halt_poll * grow, vm_.halt_poll_ns_grow_start.value);
   }
-}
-
-void Hypervisor::collect_metrics(sim::Metrics& out) const {
-  out.set("kvm.kicks", kicks_);
-  out.set("kvm.ple_exits", ple_exits_);
-  out.set("kvm.directed_yields", directed_yields_);
-  out.set("kvm.failed_yields", failed_yields_);
-  out.set("kvm.sched_yields", sched_yields_);
-  out.set("kvm.halt_poll_success", halt_poll_success_);
-  out.set("kvm.halt_poll_fail", halt_poll_fail_);
-  out.set("kvm.halt_poll_grow", halt_poll_grow_);
-  out.set("kvm.halt_poll_shrink", halt_poll_shrink_);
-  if (halt_wakeup_ns_.count() > 0) out.set_summary("kvm.halt_wakeup_ns", halt_wakeup_ns_);
 }
 
 }  // namespace vcpusim::cpu

@@ -15,12 +15,33 @@
 
 #include "cpu/memory.hpp"
 #include "cpu/params.hpp"
-#include "sim/metrics.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::cpu {
 
 class Machine;
 class Vcpu;
+
+// What the hypervisor counts (kvm_vcpu_stat in spirit).
+struct HypervisorMetrics : sim::MetricGroup {
+  HypervisorMetrics() : MetricGroup("hypervisor") {}
+  sim::Counter kicks{*this, "kvm.kicks", "KVM_HC_KICK_CPU hypercalls (pv_kick)"};
+  sim::Counter ple_exits{*this, "kvm.ple_exits", "pause-loop exits"};
+  sim::Counter directed_yields{*this, "kvm.directed_yields",
+                               "kvm_vcpu_on_spin scans that yielded to another vCPU"};
+  sim::Counter failed_yields{*this, "kvm.failed_yields",
+                             "yield_to attempts of kvm_vcpu_on_spin that failed (-ESRCH)"};
+  sim::Counter sched_yields{*this, "kvm.sched_yields",
+                            "KVM_HC_SCHED_YIELD hypercalls that yielded to a runnable vCPU"};
+  sim::Counter halt_poll_success{*this, "kvm.halt_poll_success",
+                                 "halts that ended while halt-polling (the thread never slept)"};
+  sim::Counter halt_poll_fail{*this, "kvm.halt_poll_fail", "halts that polled, then slept"};
+  sim::Counter halt_poll_grow{*this, "kvm.halt_poll_grow", "halt-polling windows grown"};
+  sim::Counter halt_poll_shrink{*this, "kvm.halt_poll_shrink", "halt-polling windows shrunk"};
+  sim::Distribution halt_wakeup_ns{
+      *this, "kvm.halt_wakeup_ns", "ns",
+      "from a kick or IPI to a halted vCPU until it runs guest code (only when one was woken)"};
+};
 
 class Hypervisor {
  public:
@@ -69,9 +90,10 @@ class Hypervisor {
     return per_vcpu_[static_cast<std::size_t>(vcpu)].halt_poll;
   }
   // A kick or IPI sent to a halted vCPU got it running guest code `latency` later.
-  void halt_wakeup(sim::Tick latency) { halt_wakeup_ns_.add(latency / sim::kNanosecond); }
+  void halt_wakeup(sim::Tick latency) { metrics_.halt_wakeup_ns.add(latency / sim::kNanosecond); }
 
-  void collect_metrics(sim::Metrics& out) const;
+  const HypervisorMetrics& metrics() const { return metrics_; }
+  void collect_metrics(sim::Metrics& out) const { metrics_.collect(out); }
 
  private:
   struct PerVcpu {
@@ -94,16 +116,7 @@ class Hypervisor {
   std::vector<std::function<void(int)>> preempt_observers_;
   std::vector<PerVcpu> per_vcpu_;
   int last_boosted_ = 0;  // kvm->last_boosted_vcpu starts at 0
-  std::uint64_t kicks_ = 0;
-  std::uint64_t ple_exits_ = 0;
-  std::uint64_t directed_yields_ = 0;
-  std::uint64_t failed_yields_ = 0;
-  std::uint64_t sched_yields_ = 0;
-  std::uint64_t halt_poll_success_ = 0;
-  std::uint64_t halt_poll_fail_ = 0;
-  std::uint64_t halt_poll_grow_ = 0;
-  std::uint64_t halt_poll_shrink_ = 0;
-  sim::Samples halt_wakeup_ns_;
+  HypervisorMetrics metrics_;
 };
 
 }  // namespace vcpusim::cpu

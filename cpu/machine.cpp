@@ -47,6 +47,25 @@ Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const Host
                                                 scheduler_,
                                                 kernel.components().add("cpu_max", "host"));
   }
+  declare_metrics(machine_metrics_);
+  declare_metrics(hypervisor_.metrics());
+  declare_metrics(apic_.metrics());
+  if (noise_) declare_metrics(noise_->metrics());
+  if (bandwidth_) declare_metrics(bandwidth_->metrics());
+}
+
+void Machine::declare_all_metrics(sim::MetricRegistry& registry) {
+  MachineMetrics().declare(registry);
+  HypervisorMetrics().declare(registry);
+  ApicMetrics().declare(registry);
+  HostNoiseMetrics().declare(registry);
+  CpuBandwidthMetrics().declare(registry);
+}
+
+void Machine::declare_metrics(const sim::MetricGroup& group) {
+  for (const sim::MetricGroup* g : metric_groups_)
+    if (g->name() == group.name()) return;
+  metric_groups_.push_back(&group);
 }
 
 Machine::~Machine() = default;
@@ -107,24 +126,26 @@ void Machine::run(Tick end) {
 }
 
 void Machine::collect_metrics(Tick end) {
+  const MachineMetrics& m = machine_metrics_;
   const double span = end > 0 ? static_cast<double>(end) : 1.0;
   for (int c = 0; c < scheduler_.pcpus(); ++c) {
-    const std::string p = "host.pcpu" + std::to_string(c);
+    const std::string p = std::to_string(c);
     const Tick load = scheduler_.busy_time(c, HostThread::Kind::kLoad);
     const Tick vcpu = scheduler_.busy_time(c, HostThread::Kind::kVcpu);
-    metrics_.set(p + ".load_fraction", static_cast<double>(load) / span);
-    metrics_.set(p + ".vcpu_fraction", static_cast<double>(vcpu) / span);
+    metrics_.set(m.load_fraction, {p}, static_cast<double>(load) / span);
+    metrics_.set(m.vcpu_fraction, {p}, static_cast<double>(vcpu) / span);
   }
-  metrics_.set("host.context_switches", scheduler_.context_switches());
-  metrics_.set("host.migrations", scheduler_.migrations());
+  metrics_.set(m.context_switches, scheduler_.context_switches());
+  metrics_.set(m.migrations, scheduler_.migrations());
+  auto ns = [](Tick t) { return static_cast<std::int64_t>(t / sim::kNanosecond); };
   for (auto& v : vcpus_) {
-    const std::string p = "vcpu" + std::to_string(v->index());
-    metrics_.set(p + ".steal_ns", static_cast<std::int64_t>(v->steal_time() / sim::kNanosecond));
-    metrics_.set(p + ".run_ns", static_cast<std::int64_t>(v->run_time() / sim::kNanosecond));
-    metrics_.set(p + ".spin_ns", static_cast<std::int64_t>(v->spin_time() / sim::kNanosecond));
-    metrics_.set(p + ".halted_ns", static_cast<std::int64_t>(v->halted_time() / sim::kNanosecond));
-    metrics_.set(p + ".interrupts", v->interrupts_taken());
-    metrics_.set(p + ".migrations", v->migrations());
+    const std::string i = std::to_string(v->index());
+    metrics_.set(m.steal_ns, {i}, ns(v->steal_time()));
+    metrics_.set(m.run_ns, {i}, ns(v->run_time()));
+    metrics_.set(m.spin_ns, {i}, ns(v->spin_time()));
+    metrics_.set(m.halted_ns, {i}, ns(v->halted_time()));
+    metrics_.set(m.interrupts, {i}, v->interrupts_taken());
+    metrics_.set(m.vcpu_migrations, {i}, v->migrations());
   }
   std::uint64_t nmis = 0, dropped = 0;
   for (auto& v : vcpus_) {
@@ -132,22 +153,21 @@ void Machine::collect_metrics(Tick end) {
     dropped += v->nmis_dropped();
   }
   if (nmis > 0) {
-    metrics_.set("nmi.taken", nmis);
-    metrics_.set("nmi.dropped", dropped);
-    metrics_.set_summary("nmi.handler_ns", nmi_handler_ns_);
+    metrics_.set(m.nmis_taken, nmis);
+    metrics_.set(m.nmis_dropped, dropped);
+    metrics_.set_summary(m.nmi_handler_ns, nmi_handler_ns_);
   }
   if (noise_) noise_->collect_metrics(metrics_);
   if (bandwidth_) bandwidth_->collect_metrics(metrics_);
   apic_.collect_metrics(metrics_);
   hypervisor_.collect_metrics(metrics_);
   const Coherence& coherence = memory_.coherence();
-  metrics_.set("memory.cacheline_transfers", coherence.transfers());
-  metrics_.set("memory.cacheline_invalidations", coherence.invalidations());
-  metrics_.set("memory.cacheline_queued_ns",
-               static_cast<std::int64_t>(coherence.queued() / sim::kNanosecond));
+  metrics_.set(m.cacheline_transfers, coherence.transfers());
+  metrics_.set(m.cacheline_invalidations, coherence.invalidations());
+  metrics_.set(m.cacheline_queued_ns, ns(coherence.queued()));
   // Events plus operations completed without a context switch: the same in both execution modes.
-  metrics_.set("sim.steps", kernel_.events_processed() + kernel_.inline_advances());
-  metrics_.set("sim.decisions", decisions_.count());
+  metrics_.set(m.steps, kernel_.events_processed() + kernel_.inline_advances());
+  metrics_.set(m.decisions, decisions_.count());
 }
 
 }  // namespace vcpusim::cpu

@@ -20,16 +20,58 @@
 #include "sim/decision.hpp"
 #include "sim/kernel.hpp"
 #include "sim/lock_checks.hpp"
+#include "sim/metric_registry.hpp"
 #include "sim/metrics.hpp"
 #include "sim/wait_graph.hpp"
 
 namespace vcpusim::cpu {
+
+// What the machine itself counts: the host scheduler, each vCPU, NMIs, memory and the kernel.
+struct MachineMetrics : sim::MetricGroup {
+  MachineMetrics() : MetricGroup("machine") {}
+  sim::Metric load_fraction{*this, "host.pcpu<N>.load_fraction", "fraction",
+                            "share of the run that pCPU spent running host load tasks"};
+  sim::Metric vcpu_fraction{*this, "host.pcpu<N>.vcpu_fraction", "fraction",
+                            "share of the run that pCPU spent running vCPU threads"};
+  sim::Metric context_switches{*this, "host.context_switches", "count",
+                               "host scheduler context switches, over all pCPUs"};
+  sim::Metric migrations{*this, "host.migrations", "count",
+                         "host threads moved to another pCPU (load balancing, placement)"};
+  sim::Metric steal_ns{*this, "vcpu<N>.steal_ns", "ns",
+                       "time that vCPU was runnable but not running (steal time)"};
+  sim::Metric run_ns{*this, "vcpu<N>.run_ns", "ns", "time that vCPU's thread ran on a pCPU"};
+  sim::Metric spin_ns{*this, "vcpu<N>.spin_ns", "ns", "time that vCPU spent spinning (spin_until)"};
+  sim::Metric halted_ns{*this, "vcpu<N>.halted_ns", "ns", "time that vCPU spent halted (HLT)"};
+  sim::Metric interrupts{*this, "vcpu<N>.interrupts", "count",
+                         "interrupt handlers that vCPU ran (IPIs, NMIs, the tick)"};
+  sim::Metric vcpu_migrations{*this, "vcpu<N>.migrations", "count",
+                              "times that vCPU's thread moved to another pCPU"};
+  sim::Metric nmis_taken{*this, "nmi.taken", "count",
+                         "NMIs whose handler ran, over all vCPUs (only when one was)"};
+  sim::Metric nmis_dropped{*this, "nmi.dropped", "count",
+                           "NMIs dropped while one was already pending (only when one was taken)"};
+  sim::Metric nmi_handler_ns{*this, "nmi.handler_ns", "ns",
+                             "NMI handler durations, entry to exit (only when one was taken)",
+                             sim::MetricShape::kSummary};
+  sim::Metric cacheline_transfers{*this, "memory.cacheline_transfers", "count",
+                                  "cacheline transfers between cores (the coherence model)"};
+  sim::Metric cacheline_invalidations{*this, "memory.cacheline_invalidations", "count",
+                                      "cacheline copies invalidated by a write"};
+  sim::Metric cacheline_queued_ns{*this, "memory.cacheline_queued_ns", "ns",
+                                  "time requests waited for a line's owner to answer others"};
+  sim::Metric steps{*this, "sim.steps", "count",
+                    "kernel events plus guest operations advanced inline (the --max-steps unit)"};
+  sim::Metric decisions{*this, "sim.decisions", "count",
+                        "host choices drawn from the decision source"};
+};
 
 class Machine {
  public:
   Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const HostParams& host,
           const VmParams& vm, const CostParams& costs);
   ~Machine();
+  // Every metric the machine and its host-side components can emit, in listing order.
+  static void declare_all_metrics(sim::MetricRegistry& registry);
 
   sim::Kernel& kernel() { return kernel_; }
   HostScheduler& scheduler() { return scheduler_; }
@@ -47,6 +89,11 @@ class Machine {
   bool pv_send_ipi() const { return pv_send_ipi_; }
   Apic& apic() { return apic_; }
   Hypervisor& hypervisor() { return hypervisor_; }
+  // The metric groups of the components this run has, the machine's first, then in the order
+  // they declared themselves: what `vcpusim metrics SCENARIO` lists. A guest model declares its
+  // group when it is built; a group name already declared (one per SRCU domain) is kept once.
+  void declare_metrics(const sim::MetricGroup& group);
+  const std::vector<const sim::MetricGroup*>& metric_groups() const { return metric_groups_; }
 
   // Optional checks (null when the scenario does not enable them).
   void set_wait_graph(sim::WaitGraph* g) { waits_ = g; }
@@ -105,6 +152,8 @@ class Machine {
   sim::DeadlineCheck* nmi_check_ = nullptr;
   sim::LostWakeupCheck* lost_wakeup_ = nullptr;
   sim::Samples nmi_handler_ns_;
+  MachineMetrics machine_metrics_;
+  std::vector<const sim::MetricGroup*> metric_groups_;
   AccessObserver access_observer_;
   std::vector<bool> counted_;  // by word id; empty: every word counts
 };

@@ -17,14 +17,15 @@ cpu::CheckSpec declare_check(const char* name, std::string doc) {
 }
 
 // Per-reader episode counts and the reads behind, next to the violations.
-void monotonic_metrics(const sim::MonotonicTimeCheck& monotonic, sim::Metrics& metrics) {
-  metrics.set("checks.monotonic_time.reads", monotonic.reads());
-  metrics.set("checks.monotonic_time.backward_reads", monotonic.backward_reads());
+void monotonic_metrics(const sim::MonotonicTimeCheck& monotonic, const MonotonicTimeMetrics& m,
+                       sim::Metrics& metrics) {
+  metrics.set(m.reads, monotonic.reads());
+  metrics.set(m.backward_reads, monotonic.backward_reads());
   nlohmann::json by_reader = nlohmann::json::object();
   const auto& episodes = monotonic.episodes_by_reader();
   for (std::size_t cpu = 0; cpu < episodes.size(); ++cpu)
     if (episodes[cpu] > 0) by_reader["vCPU" + std::to_string(cpu)] = episodes[cpu];
-  metrics.set("checks.monotonic_time.episodes_by_reader", by_reader);
+  metrics.set(m.episodes_by_reader, by_reader);
 }
 
 }  // namespace
@@ -37,7 +38,13 @@ cpu::CheckSpec monotonic_time_check() {
   c.attach = [](cpu::Machine& m, sim::CheckSet& run) {
     const auto& monotonic = run.keep(sim::MonotonicTimeCheck::kName,
                                      std::make_unique<sim::MonotonicTimeCheck>(m.violations()));
-    run.add_metrics([&monotonic](sim::Metrics& out) { monotonic_metrics(monotonic, out); });
+    // The declarations live with the checker, for the run.
+    const auto& declared = run.keep(std::string(sim::MonotonicTimeCheck::kName) + ".metrics",
+                                    std::make_unique<MonotonicTimeMetrics>());
+    m.declare_metrics(declared);
+    run.add_metrics([&monotonic, &declared](sim::Metrics& out) {
+      monotonic_metrics(monotonic, declared, out);
+    });
   };
   return c;
 }

@@ -4,8 +4,21 @@
 // hash_lookup (the pvqspinlock's lock hash).
 #pragma once
 #include "cpu/check_registry.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::guest {
+
+// What the monotonic_time check counts, next to its violations (when it is enabled).
+struct MonotonicTimeMetrics : sim::MetricGroup {
+  MonotonicTimeMetrics() : MetricGroup("monotonic_time check") {}
+  sim::Metric reads{*this, "checks.monotonic_time.reads", "count", "clock reads the check saw"};
+  sim::Metric backward_reads{*this, "checks.monotonic_time.backward_reads", "count",
+                             "reads that returned less than a value read before them"};
+  sim::Metric episodes_by_reader{*this, "checks.monotonic_time.episodes_by_reader", "",
+                                 "backward episodes per reader vCPU that had any "
+                                 "({\"vCPU3\": 2})",
+                                 sim::MetricShape::kObject};
+};
 
 cpu::CheckSpec monotonic_time_check();
 cpu::CheckSpec api_misuse_check();

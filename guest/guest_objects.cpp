@@ -28,7 +28,7 @@ void GuestObjects::free(cpu::GuestCpu& cpu, Handle h, const char* where) {
   o.freed_by_cpu = cpu.id();
   o.freed_by_task = sched_.current(cpu.id()).name;
   o.freed_where = where;
-  ++freed_;
+  ++metrics_.freed;
 }
 
 std::uint64_t GuestObjects::load(cpu::GuestCpu& cpu, Handle h, int field) {
@@ -44,7 +44,7 @@ void GuestObjects::store(cpu::GuestCpu& cpu, Handle h, int field, std::uint64_t 
 void GuestObjects::check(cpu::GuestCpu& cpu, Handle h, int field, const char* access) {
   const Object& o = obj(h);
   if (o.live) return;
-  ++uaf_;
+  ++metrics_.use_after_free;
   if (!report_) return;
   const std::string what = o.name + "." + o.fields.at(static_cast<std::size_t>(field));
   const std::string task = sched_.current(cpu.id()).name;

@@ -9,15 +9,26 @@
 
 #include "cpu/machine.hpp"
 #include "guest/sched.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::guest {
+
+struct GuestObjectMetrics : sim::MetricGroup {
+  GuestObjectMetrics() : MetricGroup("guest objects") {}
+  sim::Metric allocated{*this, "objects.allocated", "count", "guest objects allocated"};
+  sim::Counter freed{*this, "objects.freed", "guest objects freed"};
+  sim::Counter use_after_free{*this, "objects.use_after_free",
+                              "accesses to freed guest objects (reported or not)"};
+};
 
 class GuestObjects {
  public:
   static constexpr const char* kUseAfterFree = "use_after_free";
   using Handle = std::uint64_t;  // 0 is the null pointer
 
-  GuestObjects(cpu::Machine& machine, GuestScheduler& sched) : machine_(machine), sched_(sched) {}
+  GuestObjects(cpu::Machine& machine, GuestScheduler& sched) : machine_(machine), sched_(sched) {
+    machine.declare_metrics(metrics_);
+  }
   void set_reporting(bool on) { report_ = on; }
 
   // A new object named "<type>#<n>" with one word per field, all zero.
@@ -31,8 +42,12 @@ class GuestObjects {
   const std::string& name(Handle h) const { return obj(h).name; }
   cpu::Word& word(Handle h, int field) { return *obj(h).words.at(static_cast<std::size_t>(field)); }
   std::uint64_t allocated() const { return objects_.size(); }
-  std::uint64_t freed() const { return freed_; }
-  std::uint64_t use_after_free() const { return uaf_; }
+  std::uint64_t freed() const { return metrics_.freed.value(); }
+  std::uint64_t use_after_free() const { return metrics_.use_after_free.value(); }
+  void collect_metrics(sim::Metrics& out) const {
+    metrics_.collect(out);
+    out.set(metrics_.allocated, allocated());
+  }
 
  private:
   struct Object {
@@ -53,8 +68,7 @@ class GuestObjects {
   GuestScheduler& sched_;
   bool report_ = false;
   std::vector<Object> objects_;
-  std::uint64_t freed_ = 0;
-  std::uint64_t uaf_ = 0;
+  GuestObjectMetrics metrics_;
 };
 
 }  // namespace vcpusim::guest

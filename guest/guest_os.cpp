@@ -23,9 +23,11 @@ GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const Timekee
 }
 
 IpiStorm& GuestOs::add_ipi_storm(const WorkloadParams& p) {
-  if (!calls_)
+  if (!calls_) {
     calls_ =
         std::make_unique<SmpCall>(machine_, params_.smp_call, checks_.enabled(SmpCall::kMisuse));
+    machine_.declare_metrics(ledger_.metrics());
+  }
   storms_.push_back(std::make_unique<IpiStorm>(*calls_, ledger_, p));
   return *storms_.back();
 }
@@ -55,12 +57,16 @@ void GuestOs::timer_interrupt(cpu::GuestCpu& cpu) {
   sched_.expire_timers(cpu);
 }
 
+void GuestOs::spawn_reader(const WorkloadParams& p, int vcpu, ReadClock clock) {
+  machine_.declare_metrics(readers_);
+  spawn(p, vcpu, [this, &p, clock](cpu::GuestCpu& cpu) { read_loop(cpu, p, clock); });
+}
+
 void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock which) {
   const bool vdso = which == ReadClock::kVdso;
   const char* clock = vdso ? "vdso" : "ktime";
-  const std::string own = std::string(clock) + ".vcpu" + std::to_string(cpu.id());
   sim::Samples& all = latency_ns_[clock];
-  sim::Samples& mine = latency_ns_[own];
+  sim::Samples& mine = reader_latency_ns_[{clock, cpu.id()}];
   std::uint64_t& retries = retries_[clock];
   for (;;) {
     const sim::Tick start = cpu.now();
@@ -80,6 +86,7 @@ void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock w
 }
 
 void GuestOs::install_nmi_reader(int v, const WorkloadParams& p) {
+  machine_.declare_metrics(readers_);
   cpu::Vcpu& vcpu = machine_.vcpu(v);
   vcpu.set_handler(cpu::Vector::kNmi, [this](cpu::GuestCpu& cpu) { nmi_read(cpu); });
   for (sim::Tick t : p.at)
@@ -109,29 +116,23 @@ void GuestOs::nmi_read(cpu::GuestCpu& cpu) {
 }
 
 void GuestOs::collect_metrics(sim::Metrics& out) const {
-  for (const auto& [name, samples] : latency_ns_)
-    out.set_summary("reader_latency_ns." + name, samples);
-  for (const auto& [name, n] : retries_) out.set("seqcount_retries." + name, n);
-  out.set("timekeeping.updates", timekeeping_.updates());
-  out.set("timekeeping.mult_initial", timekeeping_.initial_mult());
-  out.set("timekeeping.mult_final", timekeeping_.current_mult());
-  // Sum of mult over the updates (the mean is this / updates), and the largest |ntp_error| in the
-  // kernel's ns << 32 (NTP_SCALE_SHIFT); 0 under a scripted direction, which has no NTP error.
-  out.set("timekeeping.mult_sum", timekeeping_.mult_sum());
-  out.set("timekeeping.ntp_error_max", static_cast<std::int64_t>(timekeeping_.ntp_error_max_abs()));
+  for (const auto& [clock, samples] : latency_ns_)
+    out.set_summary(readers_.latency_ns, {clock}, samples);
+  for (const auto& [reader, samples] : reader_latency_ns_)
+    out.set_summary(readers_.reader_latency_ns, {reader.first, std::to_string(reader.second)},
+                    samples);
+  for (const auto& [clock, n] : retries_) out.set(readers_.retries, {clock}, n);
+  timekeeping_.collect_metrics(out);
   if (nmi_reads_ > 0 || retries_.count("nmi")) {
-    out.set("nmi_time.reads", nmi_reads_);
-    out.set("nmi_time.shadow_reads", timekeeping_.nmi_safe().shadow_reads());
+    out.set(readers_.nmi_reads, nmi_reads_);
+    out.set(readers_.nmi_shadow_reads, timekeeping_.nmi_safe().shadow_reads());
   }
-  out.set("guest.context_switches", sched_.context_switches());
-  out.set("guest.resched_ipis", sched_.resched_ipis());
+  sched_.collect_metrics(out);
   if (rcu_) rcu_->collect_metrics(out);
   if (torture_) torture_->collect_metrics(out, machine_.kernel().now());
   if (calls_) {
     ledger_.collect_metrics(out);
-    out.set("smp_call.ipis_sent", calls_->ipis_sent());
-    out.set("smp_call.ipis_skipped_queue_busy", calls_->ipis_skipped());
-    out.set("smp_call.polled_flushes", calls_->polled_flushes());
+    calls_->collect_metrics(out);
   }
 }
 

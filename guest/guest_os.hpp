@@ -10,19 +10,38 @@
 #include "cpu/machine.hpp"
 #include "guest/guest_params.hpp"
 #include "guest/ipi_storm.hpp"
-#include "guest/rcu_system.hpp"
 #include "guest/lock_torture.hpp"
+#include "guest/rcu_system.hpp"
 #include "guest/sched.hpp"
 #include "guest/smp_call.hpp"
 #include "guest/timekeeping.hpp"
 #include "sim/check_set.hpp"
 #include "sim/checks.hpp"
-#include "sim/metrics.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::guest {
 
 // The clock a reader workload reads.
 enum class ReadClock { kVdso, kKtime };
+
+// What the clock readers measure: vdso_reader / ktime_reader tasks, and NMI handlers that read
+// time (nmi_time_reader). Declared when such a workload is spawned.
+struct ClockReaderMetrics : sim::MetricGroup {
+  ClockReaderMetrics() : MetricGroup("clock readers") {}
+  sim::Metric latency_ns{*this, "reader_latency_ns.{vdso,ktime,nmi}", "ns",
+                         "one clock read, call to return (vdso_clock_gettime, ktime_get, or the "
+                         "NMI handler's read), over all readers",
+                         sim::MetricShape::kSummary};
+  sim::Metric reader_latency_ns{*this, "reader_latency_ns.{vdso,ktime}.vcpu<N>", "ns",
+                                "one clock read by the reader on that vCPU",
+                                sim::MetricShape::kSummary};
+  sim::Metric retries{*this, "seqcount_retries.{vdso,ktime,nmi}", "count",
+                      "read-side seqcount retries of that clock's readers"};
+  sim::Metric nmi_reads{*this, "nmi_time.reads", "count",
+                        "time reads NMI handlers completed (only with an NMI time reader)"};
+  sim::Metric nmi_shadow_reads{*this, "nmi_time.shadow_reads", "count",
+                               "of those, reads served from the owner's shadow copy"};
+};
 
 class GuestOs {
  public:
@@ -39,8 +58,9 @@ class GuestOs {
   // What a workload kind's spawn uses (guest/workload_kinds.cpp). Spawns the task
   // "<kind>.vcpuN" of workload `p`, which runs `body` on `vcpu`.
   void spawn(const WorkloadParams& p, int vcpu, std::function<void(cpu::GuestCpu&)> body);
-  // Reads `clock` forever, timing each read (the readers' latencies, the monotonic_time check).
-  void read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock clock);
+  // A task on `vcpu` that reads `clock` forever, timing each read (the readers' latencies, the
+  // monotonic_time check).
+  void spawn_reader(const WorkloadParams& p, int vcpu, ReadClock clock);
   // NMI sources on vCPU `v` and the handler that reads time.
   void install_nmi_reader(int v, const WorkloadParams& p);
   // A new storm of cross-CPU calls for workload `p`, through the guest's smp_call (built at the
@@ -56,6 +76,7 @@ class GuestOs {
   void timer_interrupt(cpu::GuestCpu& cpu);
   void arm_periodic_nmi(int v, sim::Tick when, sim::Tick period);
   void nmi_read(cpu::GuestCpu& cpu);
+  void read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock clock);
 
   cpu::Machine& machine_;
   const GuestParams& params_;
@@ -71,8 +92,10 @@ class GuestOs {
   std::unique_ptr<RcuSystem> rcu_;  // only when an RCU workload runs
   std::unique_ptr<LockTorture> torture_;  // only when a lock_torture runs
   std::uint64_t nmi_reads_ = 0;
-  // Keyed "vdso" / "ktime", and "vdso.vcpuN" per reader.
+  ClockReaderMetrics readers_;
+  // Keyed by clock ("vdso", "ktime", "nmi"), and by clock and vCPU per reader.
   std::map<std::string, sim::Samples> latency_ns_;
+  std::map<std::pair<std::string, int>, sim::Samples> reader_latency_ns_;
   std::map<std::string, std::uint64_t> retries_;
 };
 

@@ -11,8 +11,8 @@ std::size_t CallLedger::issue(int runs) {
 }
 
 void CallLedger::ran(std::size_t id) {
-  ++total_runs_;
-  if (++runs_[id] > expected_[id]) ++duplicates_;
+  ++metrics_.runs;
+  if (++runs_[id] > expected_[id]) ++metrics_.duplicate_runs;
 }
 
 void CallLedger::refused(std::size_t id) {
@@ -26,14 +26,11 @@ void CallLedger::collect_metrics(sim::Metrics& out) const {
     expected += static_cast<std::uint64_t>(expected_[i]);
     if (runs_[i] < expected_[i]) missing += static_cast<std::uint64_t>(expected_[i] - runs_[i]);
   }
-  out.set("smp_call.calls", static_cast<std::uint64_t>(expected_.size()) - refused_);
-  out.set("smp_call.refused", refused_);
-  out.set("smp_call.expected_runs", expected);
-  out.set("smp_call.runs", total_runs_);
-  out.set("smp_call.duplicate_runs", duplicates_);
-  out.set("smp_call.not_run", missing);
-  out.set("smp_call.callers_finished", finished_);
-  out.set_summary("smp_call.latency_ns", latency_ns_);
+  metrics_.collect(out);
+  out.set(metrics_.calls, static_cast<std::uint64_t>(expected_.size()) - refused_);
+  out.set(metrics_.refused, refused_);
+  out.set(metrics_.expected_runs, expected);
+  out.set(metrics_.not_run, missing);
 }
 
 void IpiStorm::run(cpu::GuestCpu& cpu) {

@@ -14,6 +14,7 @@ LockTorture::LockTorture(cpu::Machine& machine, const LockParams& params,
   for (std::size_t i = 0; i < locks_.size(); ++i)
     locks_[i].lock = make_lock(kit_, params.kind.value, "lock" + std::to_string(i));
   machine.hypervisor().add_preempt_observer([this](int v) { preempted(v); });
+  machine.declare_metrics(metrics_);
 }
 
 sim::Tick LockTorture::draw(sim::Rng& rng, sim::Tick mean, bool exponential) {
@@ -125,25 +126,29 @@ std::uint64_t LockTorture::transfers(const Stats& s) const {
 }
 
 void LockTorture::collect_metrics(sim::Metrics& out, sim::Tick end) const {
+  const LockTortureMetrics& m = metrics_;
   std::uint64_t acquisitions = 0, lhp = 0, lwp = 0, kicks = 0, halts = 0, ple = 0, own = 0;
   sim::Tick spin = 0, halted = 0;
   sim::Samples all_waits;
   const double seconds = static_cast<double>(end) / static_cast<double>(sim::kSecond);
-  for (const Stats& s : locks_) {
-    const std::string p = "locks." + s.lock->name() + ".";
-    out.set(p + "acquisitions", s.acquisitions);
-    out.set(p + "acquisitions_per_s",
-            seconds > 0 ? static_cast<double>(s.acquisitions) / seconds : 0.0);
-    out.set_summary(p + "wait_ns", s.wait_ns);
-    out.set(p + "spin_ns", s.spin / sim::kNanosecond);
-    out.set(p + "halted_ns", s.halted / sim::kNanosecond);
-    out.set(p + "holder_preemptions", s.holder_preemptions);
-    out.set(p + "waiter_preemptions", s.waiter_preemptions);
-    out.set(p + "kicks", s.kicks);
-    out.set(p + "halts", s.halts);
-    out.set(p + "ple_exits", s.ple_exits);
+  auto per_second = [seconds](std::uint64_t n) {
+    return seconds > 0 ? static_cast<double>(n) / seconds : 0.0;
+  };
+  for (std::size_t i = 0; i < locks_.size(); ++i) {
+    const Stats& s = locks_[i];
+    const std::vector<std::string> l = {std::to_string(i)};  // the lock is "lock<i>"
+    out.set(m.acquisitions.lock, l, s.acquisitions);
+    out.set(m.acquisitions_per_s.lock, l, per_second(s.acquisitions));
+    out.set_summary(m.wait_ns.lock, l, s.wait_ns);
+    out.set(m.spin_ns.lock, l, s.spin / sim::kNanosecond);
+    out.set(m.halted_ns.lock, l, s.halted / sim::kNanosecond);
+    out.set(m.holder_preemptions.lock, l, s.holder_preemptions);
+    out.set(m.waiter_preemptions.lock, l, s.waiter_preemptions);
+    out.set(m.kicks.lock, l, s.kicks);
+    out.set(m.halts.lock, l, s.halts);
+    out.set(m.ple_exits.lock, l, s.ple_exits);
     const std::uint64_t t = transfers(s);
-    out.set(p + "transfers", t);
+    out.set(m.transfers.lock, l, t);
     acquisitions += s.acquisitions;
     lhp += s.holder_preemptions;
     lwp += s.waiter_preemptions;
@@ -157,19 +162,18 @@ void LockTorture::collect_metrics(sim::Metrics& out, sim::Tick end) const {
   }
   std::uint64_t shared = 0;
   for (int line : kit_.shared_lines()) shared += machine_.memory().line_transfers(line);
-  out.set("locks.kind", kit_.params().kind.value);
-  out.set("locks.acquisitions", acquisitions);
-  out.set("locks.acquisitions_per_s",
-          seconds > 0 ? static_cast<double>(acquisitions) / seconds : 0.0);
-  out.set_summary("locks.wait_ns", all_waits);
-  out.set("locks.spin_ns", spin / sim::kNanosecond);
-  out.set("locks.halted_ns", halted / sim::kNanosecond);
-  out.set("locks.holder_preemptions", lhp);
-  out.set("locks.waiter_preemptions", lwp);
-  out.set("locks.kicks", kicks);
-  out.set("locks.halts", halts);
-  out.set("locks.ple_exits", ple);
-  out.set("locks.transfers", own + shared);
+  out.set(m.kind, kit_.params().kind.value);
+  out.set(m.acquisitions.all, acquisitions);
+  out.set(m.acquisitions_per_s.all, per_second(acquisitions));
+  out.set_summary(m.wait_ns.all, all_waits);
+  out.set(m.spin_ns.all, spin / sim::kNanosecond);
+  out.set(m.halted_ns.all, halted / sim::kNanosecond);
+  out.set(m.holder_preemptions.all, lhp);
+  out.set(m.waiter_preemptions.all, lwp);
+  out.set(m.kicks.all, kicks);
+  out.set(m.halts.all, halts);
+  out.set(m.ple_exits.all, ple);
+  out.set(m.transfers.all, own + shared);
   std::optional<Spinlock::Steals> steals;
   for (const Stats& s : locks_)
     if (const auto st = s.lock->steals()) {
@@ -178,10 +182,10 @@ void LockTorture::collect_metrics(sim::Metrics& out, sim::Tick end) const {
       steals->while_head_halted += st->while_head_halted;
     }
   if (steals) {
-    out.set("locks.steals", steals->total);
-    out.set("locks.steals_while_head_halted", steals->while_head_halted);
+    out.set(m.steals, steals->total);
+    out.set(m.steals_while_head_halted, steals->while_head_halted);
   }
-  out.set("locks.transfers_per_acquisition",
+  out.set(m.transfers_per_acquisition,
           acquisitions > 0 ? static_cast<double>(own + shared) / static_cast<double>(acquisitions)
                            : 0.0);
 }

@@ -13,10 +13,61 @@
 #include "guest/locks/spinlock.hpp"
 #include "guest/sched.hpp"
 #include "sim/lock_checks.hpp"
-#include "sim/metrics.hpp"
+#include "sim/metric_registry.hpp"
 #include "sim/rng.hpp"
 
 namespace vcpusim::guest {
+
+// What lock_torture measures, per lock (locks.lock<N>.*, N as in guest.locks) and over all locks.
+struct LockTortureMetrics : sim::MetricGroup {
+  LockTortureMetrics() : MetricGroup("lock_torture") {}
+  // Declared for each lock and for all of them: a member per pattern.
+  struct Both {
+    sim::Metric lock;
+    sim::Metric all;
+  };
+  Both acquisitions{{*this, "locks.lock<N>.acquisitions", "count", "acquisitions of that lock"},
+                    {*this, "locks.acquisitions", "count", "acquisitions of every lock"}};
+  Both acquisitions_per_s{
+      {*this, "locks.lock<N>.acquisitions_per_s", "1/s",
+       "acquisitions of that lock per simulated second"},
+      {*this, "locks.acquisitions_per_s", "1/s", "acquisitions per simulated second, every lock"}};
+  Both wait_ns{{*this, "locks.lock<N>.wait_ns", "ns", "from calling lock() to holding that lock",
+                sim::MetricShape::kSummary},
+               {*this, "locks.wait_ns", "ns", "from calling lock() to holding a lock, every lock",
+                sim::MetricShape::kSummary}};
+  Both spin_ns{{*this, "locks.lock<N>.spin_ns", "ns", "time waiters of that lock spent spinning"},
+               {*this, "locks.spin_ns", "ns", "time waiters spent spinning, every lock"}};
+  Both halted_ns{{*this, "locks.lock<N>.halted_ns", "ns", "time waiters of that lock spent halted"},
+                 {*this, "locks.halted_ns", "ns", "time waiters spent halted, every lock"}};
+  Both holder_preemptions{
+      {*this, "locks.lock<N>.holder_preemptions", "count",
+       "host preemptions of that lock's holder while it had waiters (lock-holder preemption)"},
+      {*this, "locks.holder_preemptions", "count", "lock-holder preemptions, every lock"}};
+  Both waiter_preemptions{
+      {*this, "locks.lock<N>.waiter_preemptions", "count",
+       "that lock freed while the waiter next in line was preempted (lock-waiter preemption)"},
+      {*this, "locks.waiter_preemptions", "count", "lock-waiter preemptions, every lock"}};
+  Both kicks{{*this, "locks.lock<N>.kicks", "count", "pv_kick calls of that lock's unlockers"},
+             {*this, "locks.kicks", "count", "pv_kick calls of unlockers, every lock"}};
+  Both halts{{*this, "locks.lock<N>.halts", "count", "halts (pv_wait) of that lock's waiters"},
+             {*this, "locks.halts", "count", "halts (pv_wait) of waiters, every lock"}};
+  Both ple_exits{
+      {*this, "locks.lock<N>.ple_exits", "count", "pause-loop exits of that lock's waiters"},
+      {*this, "locks.ple_exits", "count", "pause-loop exits of waiters, every lock"}};
+  Both transfers{
+      {*this, "locks.lock<N>.transfers", "count", "cacheline transfers of that lock's own words"},
+      {*this, "locks.transfers", "count",
+       "cacheline transfers of every lock's words and the algorithm's shared state"}};
+  sim::Metric kind{*this, "locks.kind", "", "the lock algorithm (guest.locks.kind)",
+                   sim::MetricShape::kText};
+  sim::Metric steals{*this, "locks.steals", "count",
+                     "lock steals past the queue (only the pvqspinlock eras that steal)"};
+  sim::Metric steals_while_head_halted{*this, "locks.steals_while_head_halted", "count",
+                                       "of those, steals while the queue head was halted"};
+  sim::Metric transfers_per_acquisition{*this, "locks.transfers_per_acquisition", "count",
+                                        "locks.transfers / locks.acquisitions"};
+};
 
 class LockTorture {
  public:
@@ -55,6 +106,7 @@ class LockTorture {
   LockKit kit_;
   sim::MutualExclusionCheck* mutex_;
   std::vector<Stats> locks_;
+  LockTortureMetrics metrics_;
 };
 
 }  // namespace vcpusim::guest

@@ -16,7 +16,9 @@ MmuNotifierList::MmuNotifierList(cpu::Machine& machine, GuestScheduler& sched,
       head_(machine.memory().word("mm.mmu_notifier_list")),
       seq_(machine.memory().word("mm.mmu_notifier_lock.seq", head_.line)),
       lock_word_(machine.memory().word("mm.mmu_notifier_lock.lock", head_.line)),
-      lock_(lock_word_) {}
+      lock_(lock_word_) {
+  machine.declare_metrics(metrics_);
+}
 
 MmuNotifierList::Handle MmuNotifierList::register_notifier(cpu::GuestCpu& cpu) {
   const Handle h = objects_.allocate(cpu, "mmu_notifier", {"ops", "hlist.next"});
@@ -27,7 +29,7 @@ MmuNotifierList::Handle MmuNotifierList::register_notifier(cpu::GuestCpu& cpu) {
   cpu.smp_wmb();
   cpu.store(head_, h);
   lock_.unlock(cpu);
-  ++registered_;
+  ++metrics_.registered;
   return h;
 }
 
@@ -67,14 +69,14 @@ void MmuNotifierList::unregister_and_free(cpu::GuestCpu& cpu, Handle h) {
   else
     rcu_.synchronize(cpu);
   objects_.free(cpu, h, "mmu_notifier_unregister");
-  ++unregistered_;
-  unregister_ns_.add((cpu.now() - start) / sim::kNanosecond);
+  ++metrics_.unregistered;
+  metrics_.unregister_ns.add((cpu.now() - start) / sim::kNanosecond);
 }
 
 // An invalidate method of a driver that must wait for its device (XPMEM, GRU, RDMA): some work,
 // then a sleep. It does not touch the notifier after it returns to the walk.
 void MmuNotifierList::method(cpu::GuestCpu& cpu) {
-  ++methods_;
+  ++metrics_.methods_called;
   cpu.compute(params_.method_work.value);
   if (params_.method_sleep.value > 0) sched_.sleep_for(cpu, params_.method_sleep.value);
 }
@@ -92,8 +94,8 @@ void MmuNotifierList::invalidate(cpu::GuestCpu& cpu) {
       walk_srcu(cpu);
       break;
   }
-  ++invalidations_;
-  walk_ns_.add((cpu.now() - start) / sim::kNanosecond);
+  ++metrics_.invalidations;
+  metrics_.walk_ns.add((cpu.now() - start) / sim::kNanosecond);
 }
 
 // The broken one: the method sleeps inside the RCU read section, the context switch is a
@@ -127,7 +129,7 @@ void MmuNotifierList::walk_rcu_seqlock(cpu::GuestCpu& cpu) {
       }
     }
     if (!restarted) break;
-    ++restarts_;
+    ++metrics_.walk_restarts;
   }
   rcu_.read_unlock(cpu);
 }
@@ -137,16 +139,6 @@ void MmuNotifierList::walk_srcu(cpu::GuestCpu& cpu) {
   for (Handle h = cpu.load(head_); h != 0; h = objects_.load(cpu, h, kNext))
     if (objects_.load(cpu, h, kOps) != 0) method(cpu);
   srcu_->read_unlock(cpu, idx);
-}
-
-void MmuNotifierList::collect_metrics(sim::Metrics& out) const {
-  out.set("mmu_notifier.invalidations", invalidations_);
-  out.set("mmu_notifier.methods_called", methods_);
-  out.set("mmu_notifier.walk_restarts", restarts_);
-  out.set("mmu_notifier.registered", registered_);
-  out.set("mmu_notifier.unregistered", unregistered_);
-  out.set_summary("mmu_notifier.walk_ns", walk_ns_);
-  out.set_summary("mmu_notifier.unregister_ns", unregister_ns_);
 }
 
 }  // namespace vcpusim::guest

@@ -13,9 +13,23 @@
 #include "guest/rcu.hpp"
 #include "guest/rcu_params.hpp"
 #include "guest/srcu.hpp"
-#include "sim/metrics.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::guest {
+
+struct MmuNotifierMetrics : sim::MetricGroup {
+  MmuNotifierMetrics() : MetricGroup("mmu_notifier") {}
+  sim::Counter invalidations{*this, "mmu_notifier.invalidations",
+                             "invalidate walks completed (each calls every notifier)"};
+  sim::Counter methods_called{*this, "mmu_notifier.methods_called", "notifier methods called"};
+  sim::Counter walk_restarts{*this, "mmu_notifier.walk_restarts",
+                             "walks restarted because the list's seqcount moved (rcu-seqlock)"};
+  sim::Counter registered{*this, "mmu_notifier.registered", "notifiers registered"};
+  sim::Counter unregistered{*this, "mmu_notifier.unregistered", "notifiers unregistered and freed"};
+  sim::Distribution walk_ns{*this, "mmu_notifier.walk_ns", "ns", "invalidate walks, start to end"};
+  sim::Distribution unregister_ns{*this, "mmu_notifier.unregister_ns", "ns",
+                                  "unregister calls, including the grace period they wait"};
+};
 
 class MmuNotifierList {
  public:
@@ -35,7 +49,7 @@ class MmuNotifierList {
   cpu::Word& head() { return head_; }
   cpu::Word& seq() { return seq_; }
   cpu::Word& lock_word() { return lock_word_; }
-  void collect_metrics(sim::Metrics& out) const;
+  void collect_metrics(sim::Metrics& out) const { metrics_.collect(out); }
 
  private:
   void method(cpu::GuestCpu& cpu);
@@ -55,13 +69,7 @@ class MmuNotifierList {
   cpu::Word& seq_;        // mm->mmu_notifier_lock's sequence (same cacheline, seed 004)
   cpu::Word& lock_word_;  // the writers' spinlock
   RawSpinlock lock_;
-  std::uint64_t invalidations_ = 0;
-  std::uint64_t methods_ = 0;
-  std::uint64_t restarts_ = 0;
-  std::uint64_t registered_ = 0;
-  std::uint64_t unregistered_ = 0;
-  sim::Samples walk_ns_;
-  sim::Samples unregister_ns_;
+  MmuNotifierMetrics metrics_;
 };
 
 }  // namespace vcpusim::guest

@@ -26,7 +26,9 @@ RcuMonitor::RcuMonitor(cpu::Machine& machine, const RcuParams& params)
     : machine_(machine),
       params_(params),
       component_(machine.kernel().components().add("rcu", "rcu")),
-      reported_at_(static_cast<std::size_t>(machine.vcpu_count()), 0) {}
+      reported_at_(static_cast<std::size_t>(machine.vcpu_count()), 0) {
+  machine.declare_metrics(metrics_);
+}
 
 void RcuMonitor::reader_begin(int cpu, const std::string& task, sim::Tick now) {
   readers_[task] = Reader{task, cpu, now};
@@ -62,9 +64,9 @@ void RcuMonitor::qs(int cpu, QsReason why, sim::Tick now) {
 void RcuMonitor::gp_end(sim::Tick now) {
   machine_.kernel().cancel(stall_timer_);
   in_gp_ = false;
-  ++gps_;
+  ++metrics_.grace_periods;
   const sim::Tick d = now - gp_start_;
-  gp_ns_.add(d / sim::kNanosecond);
+  metrics_.gp_ns.add(d / sim::kNanosecond);
   machine_.kernel().recorder().record(now, component_, "rcu.gp.end", static_cast<std::int64_t>(gp_),
                                       last_cpu_);
   // The CPUs that had not reported a quiescent state `long_gp` into it held it.
@@ -110,7 +112,7 @@ void RcuMonitor::gp_end(sim::Tick now) {
 void RcuMonitor::stall_check(std::uint64_t gp) {
   stall_timer_ = sim::EventKey{};
   if (!in_gp_ || gp != gp_) return;
-  ++stalls_;
+  ++metrics_.stalls;
   if (!report_stall_) return;
   const sim::Tick now = machine_.kernel().now();
   sim::Violation v;
@@ -146,22 +148,16 @@ void RcuMonitor::stall_check(std::uint64_t gp) {
 }
 
 void RcuMonitor::collect_metrics(sim::Metrics& out, sim::Tick duration) const {
-  out.set("rcu.grace_periods", gps_);
-  out.set("rcu.grace_periods_per_sec",
-          duration > 0 ? static_cast<double>(gps_) * sim::kSecond / static_cast<double>(duration)
-                       : 0.0);
-  out.set_summary("rcu.gp_ns", gp_ns_);
-  out.set_summary("rcu.sync_latency_ns", sync_ns_);
-  out.set_summary("rcu.callbacks_pending", pending_);
-  out.set("rcu.callbacks_invoked", invoked_);
-  out.set("rcu.fqs_scans", fqs_scans_);
-  out.set("rcu.stalls", stalls_);
-  for (const auto& [why, n] : qs_counts_) out.set(std::string("rcu.qs.") + reason_name(why), n);
+  metrics_.collect(out);
+  const auto gps = metrics_.grace_periods.value();
+  out.set(
+      metrics_.grace_periods_per_sec,
+      duration > 0 ? static_cast<double>(gps) * sim::kSecond / static_cast<double>(duration) : 0.0);
+  for (const auto& [why, n] : qs_counts_) out.set(metrics_.qs, {reason_name(why)}, n);
   for (int c = 0; c < machine_.vcpu_count(); ++c)
-    out.set("rcu.long_gps_held_by.vcpu" + std::to_string(c),
-            held_by_.count(c) ? held_by_.at(c) : 0);
-  out.set("rcu.long_gps", long_gps_);
-  if (longest_ns_ >= 0) out.set("rcu.longest_gp", longest_);
+    out.set(metrics_.long_gps_held_by, {std::to_string(c)}, held_by_.count(c) ? held_by_.at(c) : 0);
+  out.set(metrics_.long_gps, long_gps_);
+  if (longest_ns_ >= 0) out.set(metrics_.longest_gp, longest_);
 }
 
 }  // namespace vcpusim::guest

@@ -42,9 +42,7 @@ void RcuSystem::collect_metrics(sim::Metrics& out) const {
   for (const auto& [n, d] : domains_) d->collect_metrics(out);
   if (mm_srcu_) mm_srcu_->collect_metrics(out);
   if (mmu_) mmu_->collect_metrics(out);
-  out.set("objects.allocated", objects_.allocated());
-  out.set("objects.freed", objects_.freed());
-  out.set("objects.use_after_free", objects_.use_after_free());
+  objects_.collect_metrics(out);
 }
 
 }  // namespace vcpusim::guest

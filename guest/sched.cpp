@@ -8,6 +8,7 @@ namespace vcpusim::guest {
 
 GuestScheduler::GuestScheduler(cpu::Machine& machine, sim::Tick haltpoll)
     : machine_(machine), haltpoll_(haltpoll), rqs_(static_cast<std::size_t>(machine.vcpu_count())) {
+  machine.declare_metrics(metrics_);
   cpu::Memory& mem = machine.memory();
   for (int v = 0; v < machine.vcpu_count(); ++v) {
     RunQueue& q = rq(v);
@@ -59,7 +60,7 @@ void GuestScheduler::schedule(cpu::GuestCpu& cpu) {
   if (!next) next = q.idle.get();
   next->state = Task::State::kRunning;
   if (next == prev) return;
-  ++switches_;
+  ++metrics_.context_switches;
   cpu.compute(machine_.costs().context_switch.value);
   cpu.trace("task.switch", prev->context, next->context);
   q.curr = next;
@@ -88,7 +89,7 @@ bool GuestScheduler::wake_up(cpu::GuestCpu& cpu, Task& task) {
     if (cpu.load(*q.polling) != 0) {
       ++ipis_skipped_;
     } else {
-      ++resched_ipis_;
+      ++metrics_.resched_ipis;
       cpu.send_resched(task.vcpu);
     }
   }

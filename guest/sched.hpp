@@ -12,8 +12,17 @@
 #include <vector>
 
 #include "cpu/machine.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::guest {
+
+struct GuestSchedMetrics : sim::MetricGroup {
+  GuestSchedMetrics() : MetricGroup("guest scheduler") {}
+  sim::Counter context_switches{*this, "guest.context_switches",
+                                "guest task switches (schedule() picking another task)"};
+  sim::Counter resched_ipis{*this, "guest.resched_ipis",
+                            "reschedule IPIs a wake-up sent to another vCPU"};
+};
 
 struct Task {
   enum class State { kRunning, kRunnable, kSleeping, kDead };
@@ -61,8 +70,9 @@ class GuestScheduler {
   void on_idle(Hook h) { idle_hooks_.push_back(std::move(h)); }
   void on_cond_resched(Hook h) { resched_hooks_.push_back(std::move(h)); }
 
-  std::uint64_t context_switches() const { return switches_; }
-  std::uint64_t resched_ipis() const { return resched_ipis_; }
+  std::uint64_t context_switches() const { return metrics_.context_switches.value(); }
+  std::uint64_t resched_ipis() const { return metrics_.resched_ipis.value(); }
+  void collect_metrics(sim::Metrics& out) const { metrics_.collect(out); }
   std::uint64_t ipis_skipped_polling() const { return ipis_skipped_; }
 
  private:
@@ -85,8 +95,7 @@ class GuestScheduler {
   std::vector<Hook> switch_hooks_;
   std::vector<Hook> idle_hooks_;
   std::vector<Hook> resched_hooks_;
-  std::uint64_t switches_ = 0;
-  std::uint64_t resched_ipis_ = 0;
+  GuestSchedMetrics metrics_;
   std::uint64_t ipis_skipped_ = 0;
 };
 

@@ -13,6 +13,7 @@ std::string vcpu(int c) {
 
 SmpCall::SmpCall(cpu::Machine& machine, const SmpCallParams& params, bool report_misuse)
     : machine_(machine), report_misuse_(report_misuse) {
+  machine.declare_metrics(metrics_);
   variant_ = params.variant.value;
   const int n = machine.vcpu_count();
   cpu::Memory& mem = machine.memory();
@@ -87,7 +88,7 @@ void SmpCall::csd_lock_wait(cpu::GuestCpu& cpu, Csd& csd) {
           },
           sim::WaitOn{what, csd.target, sim::Needs::kService, true});
       if (unlocked) break;
-      ++polled_flushes_;
+      ++metrics_.polled_flushes;
       flush_queue(cpu);
     }
   } else {
@@ -160,10 +161,10 @@ bool SmpCall::call_single(cpu::GuestCpu& cpu, int target, Func func, bool wait) 
   csd.func = std::move(func);
   csd.target = target;
   if (enqueue(cpu, target, csd)) {
-    ++ipis_sent_;
+    ++metrics_.ipis_sent;
     cpu.send_ipi(target);
   } else {
-    ++ipis_skipped_;
+    ++metrics_.ipis_skipped;
   }
   if (wait) csd_lock_wait(cpu, csd);
   if (variant_ == Variant::kGlobalLock) unlock_calls(cpu);
@@ -185,11 +186,11 @@ bool SmpCall::call_many(cpu::GuestCpu& cpu, const std::vector<int>& targets, Fun
     if (enqueue(cpu, t, csd))
       ipi_mask.push_back(t);
     else
-      ++ipis_skipped_;
+      ++metrics_.ipis_skipped;
     used.push_back(&csd);
   }
   if (!ipi_mask.empty()) {
-    ipis_sent_ += ipi_mask.size();
+    metrics_.ipis_sent += ipi_mask.size();
     cpu.send_ipi_many(ipi_mask);
   }
   if (wait)

@@ -11,8 +11,18 @@
 
 #include "cpu/machine.hpp"
 #include "guest/smp_call_params.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::guest {
+
+struct SmpCallMetrics : sim::MetricGroup {
+  SmpCallMetrics() : MetricGroup("smp_call") {}
+  sim::Counter ipis_sent{*this, "smp_call.ipis_sent", "call-function IPIs sent"};
+  sim::Counter ipis_skipped{*this, "smp_call.ipis_skipped_queue_busy",
+                            "IPIs not sent because the target's call queue was not empty"};
+  sim::Counter polled_flushes{*this, "smp_call.polled_flushes",
+                              "queue flushes a waiting caller ran itself (poll-own-queue)"};
+};
 
 class SmpCall {
  public:
@@ -29,10 +39,11 @@ class SmpCall {
   // The IPI handler: runs everything queued for this CPU (flush_smp_call_function_queue).
   void flush_queue(cpu::GuestCpu& cpu);
 
-  std::uint64_t ipis_sent() const { return ipis_sent_; }
-  std::uint64_t ipis_skipped() const { return ipis_skipped_; }
+  std::uint64_t ipis_sent() const { return metrics_.ipis_sent.value(); }
+  std::uint64_t ipis_skipped() const { return metrics_.ipis_skipped.value(); }
   std::uint64_t refused() const { return refused_; }
-  std::uint64_t polled_flushes() const { return polled_flushes_; }
+  std::uint64_t polled_flushes() const { return metrics_.polled_flushes.value(); }
+  void collect_metrics(sim::Metrics& out) const { metrics_.collect(out); }
 
  private:
   using Variant = SmpCallVariant;
@@ -64,10 +75,8 @@ class SmpCall {
   std::vector<Csd*> async_csd_;  // per caller: csd_data of a non-waiting single call
   std::vector<Csd*> cfd_csd_;    // [caller * n + target]: call_function_data of many
   cpu::Word* call_lock_ = nullptr;
-  std::uint64_t ipis_sent_ = 0;
-  std::uint64_t ipis_skipped_ = 0;
+  SmpCallMetrics metrics_;
   std::uint64_t refused_ = 0;
-  std::uint64_t polled_flushes_ = 0;
 };
 
 }  // namespace vcpusim::guest

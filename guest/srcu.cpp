@@ -15,6 +15,7 @@ Srcu::Srcu(cpu::Machine& machine, GuestScheduler& sched, const RcuParams& params
       idx_(machine.memory().word(name_ + ".srcu_idx")),
       gp_lock_(machine.memory().word(name_ + ".srcu_gp_mutex")),
       percpu_(static_cast<std::size_t>(machine.vcpu_count())) {
+  machine.declare_metrics(metrics_);
   cpu::Memory& mem = machine.memory();
   for (int c = 0; c < machine.vcpu_count(); ++c) {
     const std::string n = name_ + ".srcu_data.vcpu" + std::to_string(c);
@@ -74,9 +75,9 @@ void Srcu::synchronize(cpu::GuestCpu& cpu) {
 }
 
 void Srcu::collect_metrics(sim::Metrics& out) const {
-  out.set("srcu." + name_ + ".grace_periods", gps_);
-  out.set("srcu." + name_ + ".reader_scans", scans_);
-  out.set_summary("srcu." + name_ + ".sync_latency_ns", sync_ns_);
+  out.set(metrics_.grace_periods, {name_}, gps_);
+  out.set(metrics_.reader_scans, {name_}, scans_);
+  out.set_summary(metrics_.sync_latency_ns, {name_}, sync_ns_);
 }
 
 }  // namespace vcpusim::guest

@@ -13,9 +13,22 @@
 #include "cpu/machine.hpp"
 #include "guest/rcu_params.hpp"
 #include "guest/sched.hpp"
-#include "sim/metrics.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::guest {
+
+// Per domain: guest.rcu's SRCU domains (rcu_system.hpp names them domain<N>) and the mmu
+// notifiers' own.
+struct SrcuMetrics : sim::MetricGroup {
+  SrcuMetrics() : MetricGroup("srcu") {}
+  sim::Metric grace_periods{*this, "srcu.{domain<N>,mmu_notifier}.grace_periods", "count",
+                            "SRCU grace periods of that domain"};
+  sim::Metric reader_scans{*this, "srcu.{domain<N>,mmu_notifier}.reader_scans", "count",
+                           "scans for readers of an index (srcu_readers_active_idx_check)"};
+  sim::Metric sync_latency_ns{*this, "srcu.{domain<N>,mmu_notifier}.sync_latency_ns", "ns",
+                              "synchronize_srcu calls of that domain, call to return",
+                              sim::MetricShape::kSummary};
+};
 
 class Srcu {
  public:
@@ -43,6 +56,7 @@ class Srcu {
   std::uint64_t gps_ = 0;
   std::uint64_t scans_ = 0;
   sim::Samples sync_ns_;
+  SrcuMetrics metrics_;
 };
 
 }  // namespace vcpusim::guest

@@ -35,6 +35,15 @@ Timekeeping::Timekeeping(cpu::Machine& machine, const TimekeepingParams& params,
                                              static_cast<std::int64_t>(initial_mult_));
   ntp_tick_ = tk_law::ntp_interval(params.hz.value, params.shift.value)
               << tk_law::ntp_error_shift(params.shift.value);
+  machine.declare_metrics(metrics_);
+}
+
+void Timekeeping::collect_metrics(sim::Metrics& out) const {
+  out.set(metrics_.updates, updates());
+  out.set(metrics_.mult_initial, initial_mult());
+  out.set(metrics_.mult_final, current_mult());
+  out.set(metrics_.mult_sum, mult_sum());
+  out.set(metrics_.ntp_error_max, static_cast<std::int64_t>(ntp_error_max_abs()));
 }
 
 void Timekeeping::install(sim::MonotonicTimeCheck* monotonic) {

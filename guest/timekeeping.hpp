@@ -10,8 +10,25 @@
 #include "guest/nmi_safe_time.hpp"
 #include "guest/seqcount.hpp"
 #include "guest/timekeeping_params.hpp"
+#include "sim/metric_registry.hpp"
 
 namespace vcpusim::guest {
+
+// mult converts clocksource cycles to ns: ns = cycles x mult >> shift.
+struct TimekeepingMetrics : sim::MetricGroup {
+  TimekeepingMetrics() : MetricGroup("timekeeping") {}
+  sim::Metric updates{*this, "timekeeping.updates", "count",
+                      "update_wall_time runs that accumulated at least one tick"};
+  sim::Metric mult_initial{*this, "timekeeping.mult_initial", "ns/2^shift per cycle",
+                           "the clocksource mult at boot"};
+  sim::Metric mult_final{*this, "timekeeping.mult_final", "ns/2^shift per cycle",
+                         "the clocksource mult at the end of the run"};
+  sim::Metric mult_sum{*this, "timekeeping.mult_sum", "ns/2^shift per cycle",
+                       "mult summed over the updates (their mean is this / timekeeping.updates)"};
+  sim::Metric ntp_error_max{*this, "timekeeping.ntp_error_max", "ns << 32",
+                            "largest |ntp_error| after an update (NTP_SCALE_SHIFT); 0 under a "
+                            "scripted NTP direction"};
+};
 
 class Timekeeping {
  public:
@@ -43,6 +60,7 @@ class Timekeeping {
   __int128 ntp_error() const { return ntp_error_; }
   __int128 ntp_error_max_abs() const { return ntp_error_max_abs_; }
   std::int64_t mult_sum() const { return mult_sum_; }
+  void collect_metrics(sim::Metrics& out) const;
 
  private:
   std::int64_t read_clock(cpu::GuestCpu& cpu, Seqcount& seq, ClockWords& words,
@@ -98,6 +116,7 @@ class Timekeeping {
   std::int64_t mult_sum_ = 0;
   Update last_change_;
   std::vector<Update> changes_;
+  TimekeepingMetrics metrics_;
 };
 
 }  // namespace vcpusim::guest

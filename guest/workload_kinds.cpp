@@ -36,9 +36,7 @@ WorkloadKind busy_kind() {
 
 WorkloadKind clock_reader(const char* name, const char* doc, ReadClock clock) {
   WorkloadKind k = declare_kind(name, doc, {"think"});
-  k.spawn = [clock](GuestOs& os, const WorkloadParams& p, int v) {
-    os.spawn(p, v, [&os, &p, clock](cpu::GuestCpu& cpu) { os.read_loop(cpu, p, clock); });
-  };
+  k.spawn = [clock](GuestOs& os, const WorkloadParams& p, int v) { os.spawn_reader(p, v, clock); };
   return k;
 }
 

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "sim/error.hpp"
+#include "sim/metric_registry.hpp"
+
 namespace vcpusim::sim {
 
 std::map<std::string, std::int64_t> Samples::summary() const {
@@ -24,7 +27,18 @@ std::map<std::string, std::int64_t> Samples::summary() const {
           {"max", counts_.rbegin()->first}};
 }
 
-void Metrics::set_summary(const std::string& name, const Samples& samples) {
+void Metrics::set(const Metric& metric, const std::vector<std::string>& args,
+                  nlohmann::json value) {
+  if (metric.spec().shape == MetricShape::kSummary)
+    throw SimError("metric " + metric.spec().name + " is a summary: set_summary sets it");
+  values_[metric.name(args)] = std::move(value);
+}
+
+void Metrics::set_summary(const Metric& metric, const std::vector<std::string>& args,
+                          const Samples& samples) {
+  if (metric.spec().shape != MetricShape::kSummary)
+    throw SimError("metric " + metric.spec().name + " is not a summary");
+  const std::string name = metric.name(args);
   for (const auto& [k, v] : samples.summary()) values_[name + "." + k] = v;
 }
 

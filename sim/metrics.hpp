@@ -1,11 +1,15 @@
-// Run metrics: named values in a sorted map (stable output order) and sample summaries.
+// Run metrics: named values in a sorted map (stable output order) and sample summaries. A value
+// is set only through its declaration (sim/metric_registry.hpp), under a name it declares.
 #pragma once
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace vcpusim::sim {
+
+class Metric;
 
 // Integer samples summarised as count/min/p50/p99/max (nearest-rank percentiles). Kept as an
 // exact histogram (value -> count): the same percentiles as the sorted samples, in memory that
@@ -32,9 +36,16 @@ class Samples {
 
 class Metrics {
  public:
-  void set(const std::string& name, nlohmann::json value) { values_[name] = std::move(value); }
-  // Adds name.min, name.p50, name.p99, name.max and name.count.
-  void set_summary(const std::string& name, const Samples& samples);
+  // The value of `metric` under the name its placeholders filled with `args` make; SimError (an
+  // internal error) when they do not fit its pattern or its shape is a summary.
+  void set(const Metric& metric, nlohmann::json value) { set(metric, {}, std::move(value)); }
+  void set(const Metric& metric, const std::vector<std::string>& args, nlohmann::json value);
+  // A summary metric's NAME.count, .min, .p50, .p99 and .max; nothing when `samples` is empty.
+  void set_summary(const Metric& metric, const Samples& samples) {
+    set_summary(metric, {}, samples);
+  }
+  void set_summary(const Metric& metric, const std::vector<std::string>& args,
+                   const Samples& samples);
   const nlohmann::json* find(const std::string& name) const;
   nlohmann::json to_json() const;
   const std::map<std::string, nlohmann::json>& values() const { return values_; }

@@ -93,6 +93,18 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   return r;
 }
 
+std::vector<std::string> metric_groups(const Scenario& s) {
+  sim::Kernel kernel;
+  sim::RandomDecisionSource decisions(s.seed, kernel.components());
+  cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
+  sim::CheckSet checks(s.checks, s.limits.values());
+  cpu::attach_checks(s.registries.checks, machine, checks);
+  guest::GuestOs os(machine, s.guest, s.costs.timekeeping, checks);
+  std::vector<std::string> out;
+  for (const sim::MetricGroup* g : machine.metric_groups()) out.push_back(g->name());
+  return out;
+}
+
 namespace {
 std::string fmt(const char* f, double v) {
   char buf[64];

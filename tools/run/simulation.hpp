@@ -49,6 +49,10 @@ struct RunOptions {
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
 
+// The metric groups (sim::MetricGroup::name) of the components a run of `scenario` has: the
+// machine and guest built as run_scenario builds them, not run.
+std::vector<std::string> metric_groups(const Scenario& scenario);
+
 // The human summary printed on stdout.
 std::string summarize(const Scenario& scenario, const RunResult& result);
 
