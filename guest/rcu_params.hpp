@@ -48,7 +48,7 @@ struct MmuNotifierParams : sim::ParamSet {
       *this,
       "variant",
       MmuNotifierVariant::kSrcu,
-      {{"rcu", MmuNotifierVariant::kRcu},
+      {{"rcu", MmuNotifierVariant::kRcu, "use_after_free"},
        {"rcu-seqlock", MmuNotifierVariant::kRcuSeqlock},
        {"srcu", MmuNotifierVariant::kSrcu}},
       "rcu: walk the list under rcu_read_lock while a method sleeps (broken: unregister's grace "

@@ -11,8 +11,8 @@ struct SmpCallParams : sim::ParamSet {
       *this,
       "variant",
       SmpCallVariant::kAssert,
-      {{"irqs-off-allowed", SmpCallVariant::kIrqsOffAllowed},
-       {"assert-irqs-enabled", SmpCallVariant::kAssert},
+      {{"irqs-off-allowed", SmpCallVariant::kIrqsOffAllowed, "no_deadlock"},
+       {"assert-irqs-enabled", SmpCallVariant::kAssert, "api_misuse"},
        {"poll-own-queue", SmpCallVariant::kPollOwnQueue},
        {"global-lock", SmpCallVariant::kGlobalLock}},
       "irqs-off-allowed: callers may wait with irqs off (two such callers can deadlock); "

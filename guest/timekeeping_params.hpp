@@ -65,7 +65,7 @@ struct TimekeepingParams : sim::ParamSet {
       "variant",
       TkVariant::kShadow,
       {{"legacy", TkVariant::kLegacy},
-       {"split-publish", TkVariant::kSplitPublish},
+       {"split-publish", TkVariant::kSplitPublish, "monotonic_time"},
        {"shadow", TkVariant::kShadow},
        {"reanchor", TkVariant::kReanchor}},
       "legacy: whole update under the write seqcount; split-publish: vDSO page "
@@ -76,9 +76,9 @@ struct TimekeepingParams : sim::ParamSet {
       *this,
       "nmi_variant",
       NmiVariant::kNaive,
-      {{"naive", NmiVariant::kNaive},
+      {{"naive", NmiVariant::kNaive, "nmi_completes"},
        {"owner-shadow", NmiVariant::kOwnerShadow},
-       {"owner-shadow-no-barrier", NmiVariant::kNoBarrier},
+       {"owner-shadow-no-barrier", NmiVariant::kNoBarrier, "nmi_completes"},
        {"latch", NmiVariant::kLatch}},
       "how NMI handlers read time (seed 000): naive: through tk_core's seqcount; owner-shadow: "
       "the writer records its CPU and a copy of the old timekeeper, with barriers, and an NMI on "

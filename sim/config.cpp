@@ -323,6 +323,23 @@ void ParamSet::add_section(const char* name, ParamSet& section, const char* doc)
   sections_.push_back(Section{name, &section, doc});
 }
 
+void ParamSet::exercising(const std::string& path, std::vector<Exercise>& out) const {
+  for (const auto* p : params_)
+    for (const auto& [choice, check] : p->exercising())
+      out.push_back({path + "." + p->name(), choice, check});
+  for (const auto& s : sections_) s.set->exercising(path + "." + s.name, out);
+}
+
+void ParamSet::selected_exercises(const Node& node, std::vector<Exercise>& out) const {
+  if (!node.json().is_object()) return;
+  for (const auto* p : params_)
+    if (node.has(p->name()))
+      if (const char* check = p->exercised())
+        out.push_back({node.at(p->name()).path(), p->to_json().get<std::string>(), check});
+  for (const auto& s : sections_)
+    if (node.has(s.name)) s.set->selected_exercises(node.at(s.name), out);
+}
+
 void ParamSet::load(const Node& node) {
   std::vector<std::string> allowed;
   for (const auto* p : params_) allowed.emplace_back(p->name());

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/error.hpp"
@@ -68,6 +69,11 @@ class ParamBase {
   virtual void load(const Node& node) = 0;
   virtual Json to_json() const = 0;
   virtual Json schema() const = 0;
+  // The choices that exist to exercise a check, as (choice, check) pairs: an EnumParam's broken
+  // variants name the check that catches them.
+  virtual std::vector<std::pair<std::string, std::string>> exercising() const { return {}; }
+  // The check the current value exists to exercise, or null.
+  virtual const char* exercised() const { return nullptr; }
 
  private:
   const char* name_;
@@ -145,6 +151,8 @@ class EnumParam final : public ParamBase {
   struct Choice {
     const char* name;
     E value;
+    // The check this choice exists to exercise (a broken variant's), or null.
+    const char* exercises = nullptr;
   };
   // SimError when two choices share a name or a value, or `def` is not among them.
   EnumParam(ParamSet& o, const char* name, E def, std::vector<Choice> choices, const char* doc)
@@ -165,6 +173,17 @@ class EnumParam final : public ParamBase {
   Json to_json() const override { return text(); }
   Json schema() const override {
     return {{"enum", names()}, {"default", text()}, {"description", doc()}};
+  }
+  std::vector<std::pair<std::string, std::string>> exercising() const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const Choice& c : choices_)
+      if (c.exercises) out.emplace_back(c.name, c.exercises);
+    return out;
+  }
+  const char* exercised() const override {
+    for (const Choice& c : choices_)
+      if (c.value == value) return c.exercises;
+    return nullptr;
   }
   // The name of `value` (SimError when no choice maps to it).
   const char* text() const {
@@ -242,6 +261,18 @@ class ParamSet {
 
   // A nested object section with its own parameters.
   void add_section(const char* name, ParamSet& section, const char* doc);
+
+  // A choice that exists to exercise a check (ParamBase::exercising), at its path.
+  struct Exercise {
+    std::string path;  // "guest.locks.pv_hash_order", or the JSON path of the value that set it
+    std::string choice;
+    std::string check;
+  };
+  // Every such choice of this set and its sections, their paths under `path`.
+  void exercising(const std::string& path, std::vector<Exercise>& out) const;
+  // The current choices of the parameters `node` sets (as loaded from it) that exercise a
+  // check, with the JSON path of each.
+  void selected_exercises(const Node& node, std::vector<Exercise>& out) const;
 
  private:
   friend class ParamBase;

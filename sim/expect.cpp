@@ -21,7 +21,8 @@ Bound Expect::load_bound(const Node& node) {
   return b;
 }
 
-void Expect::load(const Node& node, const std::vector<std::string>& checks) {
+void Expect::load(const Node& node, const std::vector<std::string>& checks,
+                  const MetricRegistry& metrics) {
   node.reject_unknown({"violations", "metrics"});
   if (node.has("violations")) {
     const Node v = node.at("violations");
@@ -32,8 +33,10 @@ void Expect::load(const Node& node, const std::vector<std::string>& checks) {
   if (node.has("metrics")) {
     const Node m = node.at("metrics");
     m.require_object();
-    for (auto it = m.json().begin(); it != m.json().end(); ++it)
+    for (auto it = m.json().begin(); it != m.json().end(); ++it) {
+      require_numeric_metric(m.at(it.key()), it.key(), metrics);
       metrics_[it.key()] = load_bound(m.at(it.key()));
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "sim/checks.hpp"
 #include "sim/config.hpp"
+#include "sim/metric_registry.hpp"
 #include "sim/metrics.hpp"
 
 namespace vcpusim::sim {
@@ -19,8 +20,10 @@ struct Bound {
 
 class Expect {
  public:
-  // `checks`: names a violation bound may refer to.
-  void load(const Node& node, const std::vector<std::string>& checks);
+  // `checks`: names a violation bound may refer to; `metrics`: the metrics a metric bound may
+  // name (a name none declares fails here, before any run, with the nearest declared one).
+  void load(const Node& node, const std::vector<std::string>& checks,
+            const MetricRegistry& metrics);
   Json to_json() const;
   bool empty() const { return violations_.empty() && metrics_.empty(); }
   // Every unmet expectation as a sentence; empty when all are met.

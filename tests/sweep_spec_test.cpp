@@ -101,8 +101,8 @@ TEST(SweepSpec, BadSpecsNameFilePathValueAndWhatIsAllowed) {
       {std::string("{\"name\": \"x\", ") + base + axis + ", \"checks\": [\"no_hang\"]}",
        "$.checks[0]: \"no_hang\" is not a known choice"},
       {std::string("{\"name\": \"x\", ") + base + axis +
-           ", \"metrics\": [\"a\"], \"plots\": [\"b\"]}",
-       "$.plots[0]: \"b\" is not a collected metric"},
+           ", \"metrics\": [\"sim.steps\"], \"plots\": [\"sim.decisions\"]}",
+       "$.plots[0]: \"sim.decisions\" is not a collected metric"},
   };
   for (std::size_t i = 0; i < cases.size(); ++i) {
     TempDir t;

@@ -1,5 +1,7 @@
 #include "tools/cli_args.hpp"
 
+#include <iostream>
+
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 
@@ -42,6 +44,11 @@ std::string value(const po::variables_map& vm, const char* name) {
 
 std::vector<std::string> values(const po::variables_map& vm, const char* name) {
   return vm.count(name) ? vm[name].as<std::vector<std::string>>() : std::vector<std::string>{};
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings)
+    std::cerr << "vcpusim: warning: " << sim::printable(w) << "\n";
 }
 
 }  // namespace vcpusim::tools::cli

@@ -32,4 +32,7 @@ std::string value(const po::variables_map& vm, const char* name);
 // The values of a composing string option (--set), empty when it was not given.
 std::vector<std::string> values(const po::variables_map& vm, const char* name);
 
+// Each warning of an input (Scenario::warnings) on stderr, "vcpusim: warning: ...", escaped.
+void print_warnings(const std::vector<std::string>& warnings);
+
 }  // namespace vcpusim::tools::cli

@@ -9,6 +9,7 @@
 #include "tools/explore/diff_cli.hpp"
 #include "tools/explore/explore_cli.hpp"
 #include "tools/explore/shrink_cli.hpp"
+#include "tools/run/registry_cli.hpp"
 #include "tools/run/run_cli.hpp"
 #include "tools/sweep/sweep_cli.hpp"
 #include "tools/view/view_cli.hpp"
@@ -88,6 +89,12 @@ const std::vector<Command>& commands() {
        {{"--help"}}, ""},
       {"schema", "schema         print the JSON Schema of the scenario format", cmd_schema,
        {{"--help"}}, ""},
+      {"metrics",
+       "metrics [FILE] list the metrics a run emits (name, unit, doc), or those FILE's\n"
+       "               components produce; expect blocks and sweep specs name these",
+       cmd_metrics, {{"--help"}}, ""},
+      {"checks", "checks [FILE]  list the checks, their limits and the variants they catch",
+       cmd_checks, {{"--help"}}, ""},
       {"timeline",
        "timeline TRACE show a --trace file as a Gantt chart in the terminal; timeline --diff\n"
        "               PASSING FAILING shows two replays around their first divergence",

@@ -42,7 +42,7 @@ struct LockParams : sim::ParamSet {
       "pv_hash_order",
       PvHashOrder::kHashThenSlow,
       {{"hash-then-slow", PvHashOrder::kHashThenSlow},
-       {"slow-then-hash", PvHashOrder::kSlowThenHash}},
+       {"slow-then-hash", PvHashOrder::kSlowThenHash, "hash_lookup"}},
       "pvqspinlock queue head before it halts: hash-then-slow (mainline) inserts lock -> node "
       "into the hash table, then publishes _Q_SLOW_VAL; slow-then-hash publishes _Q_SLOW_VAL "
       "first (seed 003: an unlocker that sees it may not find the entry)"};
@@ -51,7 +51,7 @@ struct LockParams : sim::ParamSet {
       "pv_hash_lookup",
       PvHashLookup::kProbeUntilFound,
       {{"probe-until-found", PvHashLookup::kProbeUntilFound},
-       {"stop-at-empty", PvHashLookup::kStopAtEmpty}},
+       {"stop-at-empty", PvHashLookup::kStopAtEmpty, "hash_lookup"}},
       "pv_unhash: probe-until-found (mainline: _Q_SLOW_VAL implies an entry exists) or "
       "stop-at-empty (seed 003: broken once an earlier slot of the chain is emptied)"};
   sim::IntParam pv_hash_entries{*this,

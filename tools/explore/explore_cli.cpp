@@ -103,6 +103,7 @@ int cmd_explore(const std::vector<std::string>& args) {
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   const std::string file = vm["file"].as<std::string>();
   auto scenario = Scenario::load(file, sets);
+  cli::print_warnings(scenario->warnings);
   // The directory is made (or checked and locked) only once the scenario is known to be good.
   std::optional<OutputDir> out_dir;
   OutputFiles outputs({file});

@@ -109,6 +109,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (replay && check_fingerprint) replay_file->require_fingerprint(file);
   auto scenario = replay ? replay_scenario(*replay_file, file)
                          : Scenario::load(file, sets, seed);
+  if (!replay) cli::print_warnings(scenario->warnings);
   RunOptions run_options;
   run_options.temporal_decoupling = !vm.count("no-decoupling");
   run_options.max_steps = max_steps;
@@ -162,6 +163,7 @@ int cmd_validate(const std::vector<std::string>& args) {
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   auto scenario = Scenario::load(vm["file"].as<std::string>(), sets);
+  cli::print_warnings(scenario->warnings);
   if (vm.count("resolved"))
     std::cout << scenario->resolved().dump(2) << "\n";
   else

@@ -1,5 +1,7 @@
 #include "tools/run/scenario.hpp"
 
+#include <algorithm>
+
 #include "guest/timekeeping_laws.hpp"
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
@@ -32,6 +34,20 @@ void check_ntp_range(const Scenario& s, const sim::Node& root) {
                   std::to_string(static_cast<long long>(lowest < 1 ? lowest : highest)) +
                   " within the run",
               "a step, direction and duration that keep mult in 1..4294967295");
+}
+
+// A variant the file selects exists to exercise a check (EnumParam's Choice::exercises): an
+// explicit "checks" list without that check would hide the very bug the variant shows.
+void warn_unchecked_variants(Scenario& s, const sim::Node& root) {
+  std::vector<sim::ParamSet::Exercise> selected;
+  s.guest.selected_exercises(root.at("guest"), selected);
+  for (const auto& e : selected)
+    if (std::find(s.checks.begin(), s.checks.end(), e.check) == s.checks.end())
+      s.warnings.push_back(s.file + ": " + e.path + ": " + sim::quote(e.choice) +
+                           " exists to exercise the check \"" + e.check +
+                           "\", which $.checks leaves out, so this run does not check what it "
+                           "shows; add \"" +
+                           e.check + "\" to $.checks (vcpusim checks)");
 }
 
 }  // namespace
@@ -78,9 +94,10 @@ std::unique_ptr<Scenario> Scenario::from_json(sim::Json raw, const std::string& 
     s->checks.clear();
     for (std::size_t i = 0; i < c.size(); ++i) s->checks.push_back(c.at(i).as_enum(known_checks));
   }
+  if (root.has("checks") && root.has("guest")) warn_unchecked_variants(*s, root);
   if (root.has("limits")) s->limits.load(root.at("limits"));
   if (root.has("expect")) {
-    s->expect.load(root.at("expect"), known_checks);
+    s->expect.load(root.at("expect"), known_checks, registries.metrics);
     const sim::Node ev = root.at("expect");
     if (ev.has("violations"))
       for (auto it = ev.at("violations").json().begin(); it != ev.at("violations").json().end();

@@ -89,6 +89,10 @@ class Scenario {
   sim::Expect expect;
   ExploreParams explore;
   bool has_explore = false;  // echoed in resolved() only when the file has the section
+  // What is legal but likely a mistake, one sentence each (file, JSON path, why): a variant the
+  // file selects whose check its explicit "checks" list leaves out. The commands that load a
+  // user's file print them on stderr (not a replay's resolved scenario, which sets every key).
+  std::vector<std::string> warnings;
   // explore.vcpus, or every vCPU when it is empty.
   std::vector<int> preemptible_vcpus() const;
 

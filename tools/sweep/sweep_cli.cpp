@@ -94,6 +94,7 @@ int cmd_run_sweep(const std::vector<std::string>& args) {
   o.self = self_executable();
   o.terminal = ::isatty(2);
   const SweepSpec spec = SweepSpec::load(vm["spec"].as<std::string>());
+  cli::print_warnings(spec.warnings);
   return run_sweep(spec, o);
 }
 
@@ -139,6 +140,7 @@ int cmd_slurm(const std::vector<std::string>& args) {
   if (!vm.count("output")) throw po::error("slurm needs -o DIR");
   const std::string spec_file = vm["spec"].as<std::string>();
   const SweepSpec spec = SweepSpec::load(spec_file);  // bad specs fail here, not on the cluster
+  cli::print_warnings(spec.warnings);
   SlurmOptions o;
   o.self = self_executable();
   o.spec = fs::absolute(spec_file).lexically_normal().string();

@@ -12,7 +12,9 @@
 #include <map>
 #include <sstream>
 
+#include "guest/registries.hpp"
 #include "sim/config.hpp"
+#include "sim/metric_registry.hpp"
 #include "tools/sweep/sweep_report.hpp"
 
 extern char** environ;
@@ -51,6 +53,14 @@ std::string safe_name(const std::string& s) {
 std::string axis_label(const Json& axis) {
   const std::string unit = axis.at("unit").get<std::string>();
   return axis.at("name").get<std::string>() + (unit.empty() ? "" : " (" + unit + ")");
+}
+
+// A metric plot's y label: the metric in its declared unit ("violations.CHECK" counts per run).
+std::string metric_label(const std::string& metric) {
+  if (metric.rfind("violations.", 0) == 0) return metric + " (violations per run)";
+  const auto found = sim::resolve_metric(guest::builtin_registries().metrics, metric);
+  if (found.empty() || found.front().unit().empty()) return metric;
+  return metric + " (" + found.front().unit() + ")";
 }
 
 // Runs gnuplot on `script` (in `plots`); false (and a warning) when it is missing or fails.
@@ -204,8 +214,8 @@ std::vector<PlotFile> write_plots(const std::string& dir, const Json& plan,
   for (const auto& m : plan.at("plots")) {
     const std::string metric = m.get<std::string>();
     out.push_back(plot(
-        dir, plan, points, "metric-" + safe_name(metric), metric + " (mean, 95% interval)", metric,
-        false,
+        dir, plan, points, "metric-" + safe_name(metric), metric + " (mean, 95% interval)",
+        metric_label(metric), false,
         [&metric](const PointSummary& p) -> std::optional<PlotRow> {
           const auto it = p.metrics.find(metric);
           if (it == p.metrics.end() || it->second.n == 0) return std::nullopt;

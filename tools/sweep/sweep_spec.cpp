@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "guest/registries.hpp"
 #include "sim/error.hpp"
+#include "sim/metric_registry.hpp"
 #include "sim/scenario_file.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/sweep/sweep_model.hpp"
@@ -335,9 +337,20 @@ SweepSpec SweepSpec::parse(const Json& raw, const std::string& file) {
     }
     s.points.push_back(std::move(pt));
   }
-  if (root.has("metrics")) s.metrics = string_list(root.at("metrics"), nullptr);
+  // Result metrics must be declared ones (a typo would be an empty column and an empty plot);
+  // "violations.CHECK" names are checked against $.checks by load_points.
+  auto declared = [](const Node& list, const std::vector<std::string>& names) {
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (names[i].rfind("violations.", 0) != 0)
+        sim::require_numeric_metric(list.at(i), names[i], guest::builtin_registries().metrics);
+  };
+  if (root.has("metrics")) {
+    s.metrics = string_list(root.at("metrics"), nullptr);
+    declared(root.at("metrics"), s.metrics);
+  }
   if (root.has("plots")) {
     s.plots = string_list(root.at("plots"), nullptr);
+    declared(root.at("plots"), s.plots);
     for (std::size_t i = 0; i < s.plots.size(); ++i)
       if (!s.metrics.empty() &&
           std::find(s.metrics.begin(), s.metrics.end(), s.plots[i]) == s.metrics.end())
@@ -353,6 +366,7 @@ void SweepSpec::load_points(const Json& raw) {
   SweepSpec& s = *this;
   s.checks.clear();
   s.predicted.clear();
+  s.warnings.clear();
   // Every point must be a valid scenario; its checks bound which checks can be collected.
   std::vector<std::string> enabled;
   for (const auto& pt : s.points) {
@@ -367,6 +381,9 @@ void SweepSpec::load_points(const Json& raw) {
                              ") is not a valid scenario: " + e.what());
     }
     if (pt.index == 0) enabled = sc->checks;
+    for (const std::string& w : sc->warnings)
+      if (std::find(s.warnings.begin(), s.warnings.end(), w) == s.warnings.end())
+        s.warnings.push_back(w);
     s.predicted.push_back(s.model.empty() ? std::nullopt
                                           : predict_violation_probability(s.model, *sc));
   }
@@ -375,13 +392,16 @@ void SweepSpec::load_points(const Json& raw) {
   } else {
     s.checks = enabled;
   }
-  for (std::size_t i = 0; i < s.metrics.size(); ++i) {
-    const std::string& m = s.metrics[i];
-    if (m.rfind("violations.", 0) == 0 &&
-        std::find(s.checks.begin(), s.checks.end(), m.substr(11)) == s.checks.end())
-      root.at("metrics").at(i).fail(
-          sim::quote(m) + " names no collected check",
-          "\"violations.CHECK\" for a check in $.checks, or a result metric");
+  for (const char* list : {"metrics", "plots"}) {
+    const std::vector<std::string>& names = std::string(list) == "metrics" ? s.metrics : s.plots;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::string& m = names[i];
+      if (m.rfind("violations.", 0) == 0 &&
+          std::find(s.checks.begin(), s.checks.end(), m.substr(11)) == s.checks.end())
+        root.at(list).at(i).fail(
+            sim::quote(m) + " names no collected check",
+            "\"violations.CHECK\" for a check in $.checks, or a result metric");
+    }
   }
 }
 

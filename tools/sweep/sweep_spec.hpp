@@ -71,6 +71,7 @@ struct SweepSpec {
   std::string model;                 // closed form drawn with the violation probability, or ""
   std::vector<SweepPoint> points;
   std::vector<std::optional<double>> predicted;  // per point, when `model` describes it
+  std::vector<std::string> warnings;             // the points' Scenario::warnings, each once
 };
 
 }  // namespace vcpusim::tools
