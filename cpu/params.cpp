@@ -121,9 +121,7 @@ sim::Json LoadParams::schema() const {
 }
 
 void HostParams::load_from(const sim::Node& node) {
-  sim::Json rest = node.json();
-  if (rest.is_object()) rest.erase("load");
-  ParamSet::load(sim::Node(rest, node.file(), node.path()));
+  load_with(node, {"load"});
   if (sockets.value > pcpus.value)
     node.at("sockets").fail(
         std::to_string(sockets.value) + " sockets for " + std::to_string(pcpus.value) + " pCPUs",
@@ -174,9 +172,7 @@ sim::Json HostParams::schema() const {
 }
 
 void VmParams::load_from(const sim::Node& node, std::int64_t pcpus) {
-  sim::Json rest = node.json();
-  if (rest.is_object()) rest.erase("pinning");
-  ParamSet::load(sim::Node(rest, node.file(), node.path()));
+  load_with(node, {"pinning"});
   pinning.clear();
   if (!node.has("pinning")) {
     std::vector<std::int64_t> all;

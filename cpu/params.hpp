@@ -167,12 +167,15 @@ struct HostParams : sim::ParamSet {
   sim::Json schema() const override;
 };
 
+// The most vCPUs a VM may have (vm.vcpus).
+constexpr std::int64_t kMaxVcpus = 1024;
+
 struct VmParams : sim::ParamSet {
   VmParams() {
     add_section("cpu_max", cpu_max,
                 "CPU bandwidth limit of the VM's cgroup, as cgroup v2 cpu.max \"QUOTA PERIOD\"");
   }
-  sim::IntParam vcpus{*this, "vcpus", 2, 1, 1024, "virtual CPUs"};
+  sim::IntParam vcpus{*this, "vcpus", 2, 1, kMaxVcpus, "virtual CPUs"};
   sim::FrequencyParam tsc_frequency{*this,   "tsc_frequency", 2500000000LL,
                                     1000000, 100000000000LL,  "guest TSC frequency"};
   sim::IntParam nice{*this, "nice", 0, -20, 19, "host nice value of the vCPU threads"};

@@ -1,7 +1,10 @@
 #include "guest/guest_params.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "sim/error.hpp"
 
@@ -29,12 +32,84 @@ bool listed(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
+// What a vCPU set may be, for messages.
+constexpr const char* kVcpuSetAllowed =
+    "\"all\", a range \"A-B\" (A <= B), or a non-empty list of vCPU numbers and ranges, e.g. "
+    "[0, \"2-3\"]";
+
+// "A-B" with A and B decimal numbers of at most 9 digits; nullopt for anything else.
+std::optional<std::pair<std::int64_t, std::int64_t>> parse_range(const std::string& s) {
+  const std::size_t dash = s.find('-');
+  auto number = [](const std::string& d) -> std::optional<std::int64_t> {
+    if (d.empty() || d.size() > 9 ||
+        !std::all_of(d.begin(), d.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
+      return std::nullopt;
+    return std::stoll(d);
+  };
+  if (dash == std::string::npos) return std::nullopt;
+  const auto a = number(s.substr(0, dash)), b = number(s.substr(dash + 1));
+  if (!a || !b) return std::nullopt;
+  return std::make_pair(*a, *b);
+}
+
 }  // namespace
 
-WorkloadParams::WorkloadParams(const WorkloadRegistry& kinds)
+void VcpuSetParam::add_item(const sim::Node& node, std::size_t index) {
+  const std::string vms =
+      "0 to " + std::to_string(vm_vcpus_ - 1) + " (vm.vcpus is " + std::to_string(vm_vcpus_) + ")";
+  if (node.json().is_number_integer()) {
+    const std::int64_t v = node.as_int(0, cpu::kMaxVcpus - 1);
+    if (v >= vm_vcpus_) node.fail(std::to_string(v) + " is not a vCPU of this VM", vms);
+    value.push_back(v);
+    item.push_back(index);
+    return;
+  }
+  if (!node.json().is_string())
+    node.fail(sim::describe(node.json()) + " is not a vCPU number or range", kVcpuSetAllowed);
+  const std::string text = node.json().get<std::string>();
+  const auto range = parse_range(text);
+  if (!range) node.fail(sim::quote(text) + " is not a vCPU range", kVcpuSetAllowed);
+  if (range->first > range->second)
+    node.fail(sim::quote(text) + " runs from high to low", "a range \"A-B\" with A <= B");
+  if (range->second >= vm_vcpus_)
+    node.fail(sim::quote(text) + " goes beyond the VM's vCPUs", "vCPUs " + vms);
+  for (std::int64_t v = range->first; v <= range->second; ++v) {
+    value.push_back(v);
+    item.push_back(index);
+  }
+}
+
+void VcpuSetParam::load(const sim::Node& n) {
+  value.clear();
+  item.clear();
+  if (n.json().is_string() && n.json().get<std::string>() == "all") {
+    value.resize(static_cast<std::size_t>(vm_vcpus_));
+    for (std::int64_t v = 0; v < vm_vcpus_; ++v) value[static_cast<std::size_t>(v)] = v;
+    item.assign(value.size(), 0);
+    return;
+  }
+  if (n.json().is_string()) return add_item(n, 0);
+  if (!n.json().is_array()) n.fail(sim::describe(n.json()) + " is not a vCPU set", kVcpuSetAllowed);
+  if (n.size() == 0) n.fail("[] is empty: the workload would run nowhere", kVcpuSetAllowed);
+  for (std::size_t i = 0; i < n.size(); ++i) add_item(n.at(i), i);
+}
+
+sim::Json VcpuSetParam::schema() const {
+  const sim::Json number = {{"type", "integer"}, {"minimum", 0}, {"maximum", cpu::kMaxVcpus - 1}};
+  const sim::Json range = {{"type", "string"}, {"pattern", "^[0-9]{1,9}-[0-9]{1,9}$"}};
+  return {{"oneOf",
+           {{{"type", "string"}, {"pattern", "^(all|[0-9]{1,9}-[0-9]{1,9})$"}},
+            {{"type", "array"}, {"minItems", 1}, {"items", {{"oneOf", {number, range}}}}}}},
+          {"description", doc()}};
+}
+
+WorkloadParams::WorkloadParams(const WorkloadRegistry& kinds, std::int64_t vm_vcpus)
     : kinds_(kinds),
       kind_doc_(kinds_doc(kinds)),
-      kind(*this, "kind", "idle", kinds.names(), kind_doc_.c_str()) {
+      kind(*this, "kind", "idle", kinds.names(), kind_doc_.c_str()),
+      vcpus(*this, "vcpus", vm_vcpus,
+            "vCPUs running this workload (one task each): \"all\", a range \"A-B\", or a list "
+            "of vCPU numbers and ranges") {
   keyed_ = {&think, &chunk, &targets, &irqs,      &wait,      &mode,           &interval,
             &count, &work,  &start,   &period,    &section,   &sleep,          &domain,
             &role,  &locks, &hold,    &hold_dist, &long_hold, &long_hold_every};
@@ -55,7 +130,7 @@ void WorkloadParams::load(const sim::Node& node) {
   std::vector<std::string> allowed = {"kind", "vcpus"};
   allowed.insert(allowed.end(), k.keys.begin(), k.keys.end());
   node.reject_unknown(allowed);
-  if (!node.has("vcpus")) node.fail("missing key \"vcpus\"", "a list of vCPU numbers");
+  if (!node.has("vcpus")) node.fail("missing key \"vcpus\"", kVcpuSetAllowed);
   vcpus.load(node.at("vcpus"));
   for (sim::ParamBase* p : keyed_)
     if (node.has(p->name())) p->load(node.at(p->name()));
@@ -96,9 +171,7 @@ sim::Json WorkloadParams::schema() const {
 }
 
 void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
-  sim::Json rest = node.json();
-  if (rest.is_object()) rest.erase("workloads");
-  ParamSet::load(sim::Node(rest, node.file(), node.path()));
+  load_with(node, {"workloads"});
   if (timekeeping.cpu.value >= vcpus)
     node.at("timekeeping")
         .at("cpu")
@@ -114,15 +187,12 @@ void GuestParams::load_from(const sim::Node& node, std::int64_t vcpus) {
   list.require_array();
   std::vector<std::int64_t> tasks(static_cast<std::size_t>(vcpus), 0);
   for (std::size_t i = 0; i < list.size(); ++i) {
-    auto w = std::make_unique<WorkloadParams>(kinds_);
+    auto w = std::make_unique<WorkloadParams>(kinds_, vcpus);
     w->load(list.at(i));
     for (std::size_t k = 0; k < w->vcpus.value.size(); ++k) {
       const std::int64_t v = w->vcpus.value[k];
-      const sim::Node where = list.at(i).at("vcpus").at(k);
-      if (v >= vcpus)
-        where.fail(
-            std::to_string(v) + " is not a vCPU of this VM",
-            "0 to " + std::to_string(vcpus - 1) + " (vm.vcpus is " + std::to_string(vcpus) + ")");
+      const sim::Node named = list.at(i).at("vcpus");  // the item that named v, if a list
+      const sim::Node where = named.json().is_array() ? named.at(w->vcpus.item[k]) : named;
       if (++tasks[static_cast<std::size_t>(v)] > kMaxTasksPerVcpu)
         where.fail(std::to_string(v) + " would be guest task " +
                        std::to_string(tasks[static_cast<std::size_t>(v)]) + " on vCPU " +

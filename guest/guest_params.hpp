@@ -4,8 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "guest/rcu_params.hpp"
+#include "cpu/params.hpp"
 #include "guest/locks/lock_params.hpp"
+#include "guest/rcu_params.hpp"
 #include "guest/smp_call_params.hpp"
 #include "guest/timekeeping_params.hpp"
 #include "guest/workload_registry.hpp"
@@ -18,10 +19,32 @@ enum class IrqState { kOn, kOff };
 enum class CallMode { kSingle, kMany };
 enum class NotifierRole { kInvalidate, kChurn };
 
+// The vCPUs a workload runs on (guest.workloads[].vcpus), in the order written, a vCPU listed twice
+// running two tasks: "all" (every vCPU of the VM), a range "A-B" (A to B inclusive, A <= B), or a
+// non-empty list of vCPU numbers and ranges ([0, "2-3"]). Every vCPU must be one of the VM's.
+// The resolved scenario echoes the list of numbers.
+class VcpuSetParam final : public sim::ParamBase {
+ public:
+  VcpuSetParam(sim::ParamSet& o, const char* name, std::int64_t vm_vcpus, const char* doc)
+      : ParamBase(o, name, doc), vm_vcpus_(vm_vcpus) {}
+  void load(const sim::Node& n) override;
+  sim::Json to_json() const override { return value; }
+  sim::Json schema() const override;
+  std::vector<std::int64_t> value;
+  // Per vCPU of `value`, the index of the list item that named it (0 for "all" or one range).
+  std::vector<std::size_t> item;
+
+ private:
+  // Appends the vCPUs of one number or range `node`, the list's item `index`.
+  void add_item(const sim::Node& node, std::size_t index);
+  std::int64_t vm_vcpus_;
+};
+
 // One entry of guest.workloads: a kind of the workload registry and the keys that kind takes
 // (each member below serves the kinds whose WorkloadKind::keys name it).
 struct WorkloadParams : sim::ParamSet {
-  explicit WorkloadParams(const WorkloadRegistry& kinds);
+  // `vm_vcpus`: vm.vcpus, the VM the workload runs in (what "all" and the ranges resolve in).
+  explicit WorkloadParams(const WorkloadRegistry& kinds, std::int64_t vm_vcpus = cpu::kMaxVcpus);
 
  private:
   const WorkloadRegistry& kinds_;
@@ -29,7 +52,7 @@ struct WorkloadParams : sim::ParamSet {
 
  public:
   sim::ChoiceParam kind;
-  sim::IntListParam vcpus{*this, "vcpus", {}, 0, 1023, "vCPUs running this workload"};
+  VcpuSetParam vcpus;
   sim::DurationParam think{*this,
                            "think",
                            100 * sim::kNanosecond,

@@ -341,7 +341,11 @@ void ParamSet::selected_exercises(const Node& node, std::vector<Exercise>& out) 
 }
 
 void ParamSet::load(const Node& node) {
-  std::vector<std::string> allowed;
+  load_with(node, {});
+}
+
+void ParamSet::load_with(const Node& node, const std::vector<std::string>& own) {
+  std::vector<std::string> allowed = own;
   for (const auto* p : params_) allowed.emplace_back(p->name());
   for (const auto& s : sections_) allowed.emplace_back(s.name);
   node.reject_unknown(allowed);

@@ -258,6 +258,9 @@ class ParamSet {
   virtual Json schema() const;
   // Cross-field checks after load; call node.fail() on a conflict.
   virtual void validate(const Node& /*node*/) const {}
+  // load() for a set whose owner reads the keys `own` itself (lists of sub-objects such as
+  // host.load): they are allowed, named among the keys of an unknown-key message, and left to it.
+  void load_with(const Node& node, const std::vector<std::string>& own);
 
   // A nested object section with its own parameters.
   void add_section(const char* name, ParamSet& section, const char* doc);
