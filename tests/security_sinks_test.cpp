@@ -226,7 +226,7 @@ TEST(Security, SweepSpecRunsNoCommandThroughItsPlots) {
   for (const auto& l : attacks(t / "canary-label"))
     values.push_back({{"value", l}, {"set", {{"guest.timekeeping.variant", "split-publish"}}}});
   const std::string metric = attacks(t / "canary-metric")[2];
-  const Json spec = {
+  Json spec = {
       {"name", names[0]},
       {"description", names[6]},
       {"scenario", kSource + "/scenarios/vdso-time-backwards.json"},
@@ -238,6 +238,16 @@ TEST(Security, SweepSpecRunsNoCommandThroughItsPlots) {
       {"seeds", 1},
       {"metrics", {"timekeeping.updates", metric}},
       {"plots", {"timekeeping.updates", metric}}};
+  // A metric name nothing declares is refused before any run (the attack never reaches a plot
+  // script), its echo in the message escaped.
+  std::ofstream(t / "spec.json") << spec.dump(1);
+  const auto refused = run_vcpusim({"sweep", t / "spec.json", "-o", t / "out"}, t / "bad.log");
+  EXPECT_EQ(refused.code, 2) << refused.err;
+  EXPECT_TRUE(shows_no_control(refused.err)) << refused.err;
+  EXPECT_FALSE(fs::exists(t / "out"));
+  // Every other input text (names, axes, labels, units) reaches the plots of a declared metric.
+  spec["metrics"] = {"timekeeping.updates"};
+  spec["plots"] = {"timekeeping.updates"};
   std::ofstream(t / "spec.json") << spec.dump(1);
   const auto e = run_vcpusim({"sweep", t / "spec.json", "-o", t / "out"}, t / "sweep.log");
   EXPECT_EQ(e.code, 0) << e.err;
