@@ -71,6 +71,10 @@ class Hypervisor {
   // A kick or IPI sent to a halted vCPU got it running guest code `latency` later.
   void halt_wakeup(sim::Tick latency) { halt_wakeup_ns_.add(latency / sim::kNanosecond); }
 
+  // Candidates kvm_vcpu_on_spin's in-kernel filter skipped: preempted in user mode, asked for by
+  // a spinner that wants kernel-mode candidates.
+  std::uint64_t yield_skipped_user() const { return yield_skipped_user_; }
+
   void collect_metrics(sim::Metrics& out) const;
 
  private:
@@ -98,6 +102,7 @@ class Hypervisor {
   std::uint64_t ple_exits_ = 0;
   std::uint64_t directed_yields_ = 0;
   std::uint64_t failed_yields_ = 0;
+  std::uint64_t yield_skipped_user_ = 0;  // candidates the in-kernel filter passed over
   std::uint64_t sched_yields_ = 0;
   std::uint64_t halt_poll_success_ = 0;
   std::uint64_t halt_poll_fail_ = 0;

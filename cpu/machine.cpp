@@ -120,7 +120,12 @@ void Machine::collect_metrics(Tick end) {
   for (auto& v : vcpus_) {
     const std::string p = "vcpu" + std::to_string(v->index());
     metrics_.set(p + ".steal_ns", static_cast<std::int64_t>(v->steal_time() / sim::kNanosecond));
-    metrics_.set(p + ".run_ns", static_cast<std::int64_t>(v->run_time() / sim::kNanosecond));
+    const auto run_ns = static_cast<std::int64_t>(v->run_time() / sim::kNanosecond);
+    const auto user_ns = static_cast<std::int64_t>(v->user_time() / sim::kNanosecond);
+    metrics_.set(p + ".run_ns", run_ns);
+    // Kernel time is the rest of the run time, so that the two sum to run_ns in whole ns too.
+    metrics_.set(p + ".user_ns", user_ns);
+    metrics_.set(p + ".kernel_ns", run_ns - user_ns);
     metrics_.set(p + ".spin_ns", static_cast<std::int64_t>(v->spin_time() / sim::kNanosecond));
     metrics_.set(p + ".halted_ns", static_cast<std::int64_t>(v->halted_time() / sim::kNanosecond));
     metrics_.set(p + ".interrupts", v->interrupts_taken());
