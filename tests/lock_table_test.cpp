@@ -1,10 +1,10 @@
 // The shape of Waiman Long's published table (MECHANISMS.md section 7: a kernel build on 32
 // pCPUs with 32, 48 and 60 vCPUs), from bench/lock-overcommit.json. Long's host had pause-loop
 // exiting; the model with PLE and without it shows which mechanism gives which part of the shape
-// (README "Spinlocks": at 1.5x+ with PLE, directed yields put the preempted holder or next waiter
-// back within ~100 us, so pv waiters never reach their spin threshold and pv and non-pv locks
-// behave alike, as Long's pvqspinlock / pvticket ratio of 1.2 says; without PLE the ticket lock
-// stalls for whole host slices and the halting pv locks keep their pCPUs' time useful).
+// (docs/locks.md, "Against Waiman Long's table": at 1.5x+ with PLE, directed yields put the
+// preempted holder or next waiter back within a few hundred us, so pv waiters never reach their
+// spin threshold and pv and non-pv locks behave alike; without PLE the ticket lock stalls for
+// whole host slices and the halting pv locks keep their pCPUs' time useful).
 #include <gtest/gtest.h>
 
 #include <map>
