@@ -61,7 +61,9 @@ class GuestCpu {
   // Plain computation of the given cost.
   void compute(Tick cost);
   // The privilege level the following operations run at: user mode (CPL 3) or kernel mode
-  // (CPL 0, the default). Costs nothing here; PLE and directed yield read it (hypervisor.hpp).
+  // (CPL 0, the default). Costs nothing here; PLE and directed yield read it (hypervisor.hpp),
+  // the vCPU's run time is split by it (vcpuN.user_ns, vcpuN.kernel_ns) and the trace shows it.
+  // Interrupts are handled in kernel mode and return to it; tasks switch only in kernel mode.
   void set_user_mode(bool user) { vcpu_.set_mode(user ? GuestMode::kUser : GuestMode::kKernel); }
   bool user_mode() const { return vcpu_.mode() == GuestMode::kUser; }
   std::uint64_t rdtsc();

@@ -147,6 +147,7 @@ void HostScheduler::settle(HostThread& t) {
   const Tick elapsed = kernel_.now() - t.segment_start_;
   if (elapsed == 0) return;
   t.run_time_ += elapsed;
+  if (t.guest_user_) t.guest_user_time_ += elapsed;
   // A vCPU running ahead inline (Kernel::try_advance) has no work armed: never below zero.
   if (t.work_left_ != sim::kForever) t.work_left_ = std::max<Tick>(0, t.work_left_ - elapsed);
   pcpus_[static_cast<std::size_t>(t.pcpu_)].busy[static_cast<int>(t.kind())] += elapsed;
@@ -301,6 +302,11 @@ void HostScheduler::set_work(HostThread& t, Tick work) {
 Tick HostScheduler::work_left(HostThread& t) {
   settle(t);
   return t.work_left_;
+}
+
+void HostScheduler::set_guest_user(HostThread& t, bool user) {
+  settle(t);
+  t.guest_user_ = user;
 }
 
 // kernel/sched/core.c yield_to (Linux 6.5): the -ESRCH test on both run queues comes first,

@@ -36,6 +36,9 @@ class HostScheduler {
   void set_work(HostThread& t, Tick work);
   // What is left of it now (settled first).
   Tick work_left(HostThread& t);
+  // The vCPU thread `t` switches between guest kernel and user mode: its run time so far is
+  // settled under the old mode, the time from now on counts as user time while `user`.
+  void set_guest_user(HostThread& t, bool user);
   // yield_to() (kernel/sched/core.c, Linux 6.5), in the kernel's order: both run queues with
   // one task each -> kEsrch; the target running or asleep -> kNotYielded; otherwise
   // yield_to_task_fair: the target becomes the next buddy of its run queue, which is

@@ -32,6 +32,9 @@ class HostThread {
 
   Tick run_time() const { return run_time_; }
   Tick wait_time() const { return wait_time_; }  // runnable but not running (steal for a vCPU)
+  // The part of run_time() spent with guest_user set (a vCPU in guest user mode): split off at
+  // every settle, so it is exact at every scheduler entry point and never counts waiting time.
+  Tick guest_user_time() const { return guest_user_time_; }
   // When it last ran (se.exec_start: task_hot compares it with the migration cost).
   Tick last_ran() const { return last_ran_; }
   // Moves of a runnable thread between run queues by the load balancer.
@@ -62,6 +65,8 @@ class HostThread {
   sim::EventKey work_event_;
   Tick run_time_ = 0;
   Tick wait_time_ = 0;
+  bool guest_user_ = false;  // HostScheduler::set_guest_user
+  Tick guest_user_time_ = 0;
   Tick last_ran_ = 0;
   std::uint64_t migrations_ = 0;
   // fair policy

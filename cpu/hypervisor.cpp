@@ -22,8 +22,10 @@ sim::Tick Hypervisor::cycles(std::int64_t n) const {
 }
 
 // kvm_sched_out sets vcpu->preempted and ->ready for a thread scheduled out while still
-// runnable; kvm_arch_vcpu_put records whether it was at CPL 0 (preempted_in_kernel) and marks
-// the steal-time page.
+// runnable; kvm_arch_vcpu_put (arch/x86/kvm/x86.c, Linux 6.5) then records whether the guest was
+// at CPL 0 at that moment (vcpu->arch.preempted_in_kernel, from kvm_x86_get_cpl; a protected
+// guest's CPL is unknown, not modelled) and marks the steal-time page. The guest's mode is its
+// state now: a vCPU preempted while a workload computes in user mode is not in kernel.
 void Hypervisor::scheduled_out(Vcpu& v, bool runnable) {
   if (!runnable) return;
   PerVcpu& p = per_vcpu_[static_cast<std::size_t>(v.index())];
@@ -126,8 +128,10 @@ bool Hypervisor::on_spin(Vcpu& me, bool yield_to_kernel_mode) {
       continue;
     const PerVcpu& pc = per_vcpu_[static_cast<std::size_t>(idx)];
     if (pc.preempted && yield_to_kernel_mode &&
-        !(machine_.posted_interrupts() && c.interrupt_pending()) && !pc.preempted_in_kernel)
+        !(machine_.posted_interrupts() && c.interrupt_pending()) && !pc.preempted_in_kernel) {
+      ++metrics_.yield_skipped_user;
       continue;
+    }
     if (!eligible_for_directed_yield(idx)) continue;
     int yielded;
     if (waking) {

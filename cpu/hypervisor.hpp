@@ -31,6 +31,9 @@ struct HypervisorMetrics : sim::MetricGroup {
                                "kvm_vcpu_on_spin scans that yielded to another vCPU"};
   sim::Counter failed_yields{*this, "kvm.failed_yields",
                              "yield_to attempts of kvm_vcpu_on_spin that failed (-ESRCH)"};
+  sim::Counter yield_skipped_user{
+      *this, "kvm.yield_skipped_user",
+      "kvm_vcpu_on_spin candidates passed over by the in-kernel filter (preempted in user mode)"};
   sim::Counter sched_yields{*this, "kvm.sched_yields",
                             "KVM_HC_SCHED_YIELD hypercalls that yielded to a runnable vCPU"};
   sim::Counter halt_poll_success{*this, "kvm.halt_poll_success",

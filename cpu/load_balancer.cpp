@@ -88,15 +88,18 @@ void LoadBalancer::arm(int pcpu) {
 }
 
 // rebalance_domains (SCHED_SOFTIRQ raised by trigger_load_balance from the tick).
+// While the host holds the pCPU (an injected preemption, an interrupt of host noise) the pass
+// balances nothing but still counts as done, so the next one is an interval later: re-arming
+// for the next tick instead would spin one event per tick until the pCPU is back.
 void LoadBalancer::tick(int pcpu) {
   const Tick now = s_.kernel_.now();
-  if (!s_.stolen(pcpu)) {
-    bool busy = !s_.idle(pcpu);
-    for (Domain& sd : domains_[static_cast<std::size_t>(pcpu)]) {
-      if (now < sd.last_balance + sd.balance_interval * (busy ? kBusyFactor : 1)) continue;
-      if (load_balance(pcpu, sd, busy ? Idle::kNotIdle : Idle::kIdle)) busy = !s_.idle(pcpu);
-      sd.last_balance = now;
-    }
+  const bool stolen = s_.stolen(pcpu);
+  bool busy = !s_.idle(pcpu);
+  for (Domain& sd : domains_[static_cast<std::size_t>(pcpu)]) {
+    if (now < sd.last_balance + sd.balance_interval * (busy ? kBusyFactor : 1)) continue;
+    if (!stolen && load_balance(pcpu, sd, busy ? Idle::kNotIdle : Idle::kIdle))
+      busy = !s_.idle(pcpu);
+    sd.last_balance = now;
   }
   arm(pcpu);
 }

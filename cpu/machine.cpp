@@ -141,7 +141,11 @@ void Machine::collect_metrics(Tick end) {
   for (auto& v : vcpus_) {
     const std::string i = std::to_string(v->index());
     metrics_.set(m.steal_ns, {i}, ns(v->steal_time()));
-    metrics_.set(m.run_ns, {i}, ns(v->run_time()));
+    const std::int64_t run_ns = ns(v->run_time()), user_ns = ns(v->user_time());
+    metrics_.set(m.run_ns, {i}, run_ns);
+    // Kernel time is the rest of the run time, so that the two sum to run_ns in whole ns too.
+    metrics_.set(m.user_ns, {i}, user_ns);
+    metrics_.set(m.kernel_ns, {i}, run_ns - user_ns);
     metrics_.set(m.spin_ns, {i}, ns(v->spin_time()));
     metrics_.set(m.halted_ns, {i}, ns(v->halted_time()));
     metrics_.set(m.interrupts, {i}, v->interrupts_taken());

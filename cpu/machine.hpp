@@ -40,6 +40,10 @@ struct MachineMetrics : sim::MetricGroup {
   sim::Metric steal_ns{*this, "vcpu<N>.steal_ns", "ns",
                        "time that vCPU was runnable but not running (steal time)"};
   sim::Metric run_ns{*this, "vcpu<N>.run_ns", "ns", "time that vCPU's thread ran on a pCPU"};
+  sim::Metric user_ns{*this, "vcpu<N>.user_ns", "ns",
+                      "of run_ns, the time that vCPU ran guest code in user mode"};
+  sim::Metric kernel_ns{*this, "vcpu<N>.kernel_ns", "ns",
+                        "of run_ns, the time in kernel mode (run_ns - user_ns)"};
   sim::Metric spin_ns{*this, "vcpu<N>.spin_ns", "ns", "time that vCPU spent spinning (spin_until)"};
   sim::Metric halted_ns{*this, "vcpu<N>.halted_ns", "ns", "time that vCPU spent halted (HLT)"};
   sim::Metric interrupts{*this, "vcpu<N>.interrupts", "count",

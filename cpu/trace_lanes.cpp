@@ -256,6 +256,8 @@ void HostTraceVocabulary::update_vcpu_signal(int v) {
           case FrameKind::kHalt:
             code = kVcdHalted;
             break;
+          case FrameKind::kUser:  // running; the VCD has no mode signal
+            break;
         }
       }
       break;
@@ -324,6 +326,11 @@ void HostTraceVocabulary::vcpu_event(int v, const sim::EventView& e) {
       --waiters_[e.a];
       emit_waiters(e.a);
     }
+  } else if (k == "mode.user") {  // Vcpu::set_mode: a = 1 entering user mode, 0 leaving it
+    if (e.a == 1)
+      push_frame(v, Frame{FrameKind::kUser, {"user mode", "vcpu"}});
+    else
+      pop_frame(v, FrameKind::kUser, nullptr, 0, false);
   } else if (k == "halt.begin") {
     push_frame(v, Frame{FrameKind::kHalt, {"halted (polling)", "vcpu"}});
   } else if (k == "halt.end") {

@@ -1,8 +1,8 @@
 // The host's and the vCPUs' trace vocabulary: pCPU lanes (which host thread runs), vCPU lanes
-// (host state with the guest's interrupt, spin and halt frames nested inside), IPI and pv-kick
-// flows, runnable and waiter counters, and their VCD signals, translated from what the scheduler
-// (group "pcpu") and the vCPUs (group "vcpu") record (docs/trace.md). Notes a guest model records
-// on a vCPU (lock holds, seqcount writes) are claimed by the guest's vocabulary.
+// (host state with the guest's user-mode, interrupt, spin and halt frames nested inside), IPI and
+// pv-kick flows, runnable and waiter counters, and their VCD signals, translated from what the
+// scheduler (group "pcpu") and the vCPUs (group "vcpu") record (docs/trace.md). Notes a guest
+// model records on a vCPU (lock holds, seqcount writes) are claimed by the guest's vocabulary.
 #pragma once
 #include <array>
 #include <map>
@@ -49,7 +49,7 @@ class HostTraceVocabulary final : public sim::TraceVocabulary {
 
  private:
   enum class Host { kOff, kRunning, kPreempted, kRunnable, kSleeping, kThrottled };
-  enum class FrameKind { kIrq, kNmi, kSpin, kHalt };
+  enum class FrameKind { kIrq, kNmi, kSpin, kHalt, kUser };
   struct Frame {  // guest-side state of a vCPU, nested inside its host state
     FrameKind kind;
     sim::TraceSlice slice;

@@ -392,6 +392,14 @@ void Vcpu::on_deschedule() {
 
 // --- guest side ------------------------------------------------------------------------------
 
+void Vcpu::set_mode(GuestMode m) {
+  if (m == mode_) return;
+  machine_.scheduler().set_guest_user(*this, m == GuestMode::kUser);
+  mode_ = m;
+  sim::Kernel& k = machine_.kernel();
+  k.recorder().note(k.now(), component(), "mode.user", m == GuestMode::kUser ? 1 : 0);
+}
+
 void Vcpu::stop_at_access(const sim::Injection& in) {
   stops_.push_back(in);
   std::stable_sort(stops_.begin(), stops_.end(),
@@ -469,6 +477,8 @@ void Vcpu::switch_to(int context) {
   if (context < 0 || context >= static_cast<int>(contexts_.size()))
     throw sim::SimError(name() + ": switch to an unknown context");
   if (recording_) throw sim::SimError(name() + ": a wait condition may not switch tasks");
+  // The guest switches tasks in schedule(), in kernel mode; a task's user mode is its own.
+  if (mode_ == GuestMode::kUser) throw sim::SimError(name() + ": a task switch in user mode");
   if (context == current_ctx_) return;
   switch_target_ = context;
   request_ = Request::kSwitch;
@@ -513,6 +523,10 @@ void Vcpu::take_interrupt(Vector v) {
     exit_pending_ &= ~bit(v);
     consume(machine_.costs().vm_exit.value + machine_.costs().vm_entry.value);
   }
+  // The delivery enters the kernel (CPL 0) from whatever mode it interrupted; the return
+  // (iret) goes back there.
+  const GuestMode saved_mode = mode_;
+  set_mode(GuestMode::kKernel);
   consume(machine_.costs().irq_entry.value);
   if (sent_pending_ & bit(v)) {
     sent_pending_ &= ~bit(v);
@@ -528,6 +542,7 @@ void Vcpu::take_interrupt(Vector v) {
   in_nmi_ = saved_nmi;
   irqs_enabled_ = saved_irqs;
   recording_ = saved_recording;
+  set_mode(saved_mode);
 }
 
 }  // namespace vcpusim::cpu

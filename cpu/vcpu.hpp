@@ -68,7 +68,14 @@ class Vcpu final : public HostThread {
   bool interrupt_pending() const { return pending_ != 0; }
   bool pv_unhalted() const { return pv_unhalted_; }
   GuestMode mode() const { return mode_; }
-  void set_mode(GuestMode m) { mode_ = m; }
+  // Switches the guest's privilege level: the host's accounting is settled at the switch
+  // (HostScheduler::set_guest_user), and the trace gets a user-mode span (note "mode.user").
+  void set_mode(GuestMode m);
+  // Run time (HostThread::run_time) in each mode, settled as run_time is (at the end of a run,
+  // after HostScheduler::settle_all, they are exact). Host work on the vCPU's behalf (its VM exits
+  // and entries) counts in the mode the guest was in, the CPL kvm_arch_vcpu_put would read.
+  Tick user_time() const { return guest_user_time(); }
+  Tick kernel_time() const { return run_time() - guest_user_time(); }
   // Halted, its host thread asleep, and a kick or IPI on the way: the kernel has already made
   // the thread runnable (kvm_vcpu_wake_up sets vcpu->ready) while costs.halt_wakeup passes.
   bool wake_in_flight() const {

@@ -112,7 +112,7 @@ WorkloadParams::WorkloadParams(const WorkloadRegistry& kinds, std::int64_t vm_vc
             "of vCPU numbers and ranges") {
   keyed_ = {&think, &chunk, &targets, &irqs,      &wait,      &mode,           &interval,
             &count, &work,  &start,   &period,    &section,   &sleep,          &domain,
-            &role,  &locks, &hold,    &hold_dist, &long_hold, &long_hold_every};
+            &role,  &locks, &hold,    &hold_dist, &long_hold, &long_hold_every, &user_percent};
 }
 
 const sim::ParamBase& WorkloadParams::member(const std::string& key) const {

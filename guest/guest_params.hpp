@@ -60,6 +60,16 @@ struct WorkloadParams : sim::ParamSet {
                            sim::kSecond,
                            "readers: computation between two reads; lock_torture: between two "
                            "acquisitions (mean, drawn as `hold_dist` says)"};
+  sim::IntParam user_percent{
+      *this,
+      "user_percent",
+      0,
+      0,
+      100,
+      "lock_torture: percent of each `think` computed in guest user mode (CPL 3), after the rest "
+      "of it in kernel mode; the lock and its critical section run in kernel mode. A vCPU the "
+      "host preempts in user mode is no directed-yield candidate of a kernel-mode spinner "
+      "(kvm_vcpu_on_spin), and Intel PLE does not fire there"};
   sim::IntListParam locks{*this,
                           "locks",
                           {},

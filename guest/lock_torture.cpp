@@ -42,7 +42,15 @@ void LockTorture::run(cpu::GuestCpu& cpu, const WorkloadParams& p) {
     release(cpu, index);
     if (irqs_off) cpu.local_irq_restore(flags);
     const sim::Tick think = draw(rng, p.think.value, exp);
-    if (think > 0) cpu.compute(think);
+    // The user-mode part (a task back in user space between system calls) ends the think time,
+    // so every lock operation runs in kernel mode.
+    const sim::Tick user = think * p.user_percent.value / 100;
+    if (think - user > 0) cpu.compute(think - user);
+    if (user > 0) {
+      cpu.set_user_mode(true);
+      cpu.compute(user);
+      cpu.set_user_mode(false);
+    }
   }
   for (;;) cpu.halt();
 }

@@ -1,6 +1,7 @@
 // The lock_torture workload (modelled on kernel/locking/locktorture.c) and the locks it takes:
 // each task draws a lock from its `locks`, acquires it (optionally with irqs off), holds it for a
-// drawn critical section, releases it and thinks. Around the algorithm it measures what a user
+// drawn critical section, releases it and thinks (the last `user_percent` of the think time in
+// guest user mode, as a task back in user space between system calls). Around the algorithm it measures what a user
 // asks about: acquisitions, wait latency, time spinning vs halted, lock-holder and lock-waiter
 // preemptions, cacheline transfers per acquisition, kicks, halts and pause-loop exits per lock.
 // It feeds the mutual_exclusion check.

@@ -13,6 +13,9 @@ inline constexpr char kLockRelease[] = "lock.release";
 // waiter next in line, was preempted.
 inline constexpr char kLockHolderPreempted[] = "lock.lhp";
 inline constexpr char kLockWaiterPreempted[] = "lock.lwp";
+// pvqspinlock (eras 2016, current), a = the lock's label id: a newcomer took the lock past the
+// queue while its head was halted (locks.steals_while_head_halted counts them).
+inline constexpr char kLockStealPastHaltedHead[] = "lock.steal_halted_head";
 // A seqcount write section, a = the sequence word's id: an async span from begin to end.
 inline constexpr char kSeqWriteBegin[] = "seq.write_begin";
 inline constexpr char kSeqWriteEnd[] = "seq.write_end";

@@ -14,8 +14,8 @@ const std::vector<std::string>& GuestTraceVocabulary::categories() {
 
 std::vector<std::string> GuestTraceVocabulary::kinds() const {
   using namespace trace_kind;
-  return {kLockAcquire,         kLockRelease,   kLockHolderPreempted,
-          kLockWaiterPreempted, kSeqWriteBegin, kSeqWriteEnd};
+  return {kLockAcquire,         kLockRelease,   kLockHolderPreempted, kLockWaiterPreempted,
+          kLockStealPastHaltedHead, kSeqWriteBegin, kSeqWriteEnd};
 }
 
 void GuestTraceVocabulary::declare(sim::TraceBuilder& b) {
@@ -147,6 +147,9 @@ void GuestTraceVocabulary::vcpu_note(const sim::EventView& e, sim::TraceBuilder&
                                                              : "next waiter preempted: ";
     b.instant(b.find_lane(cpu::kVmPid, cpu::vcpu_tid(v)),
               what + b.label(e.a) + " (" + std::to_string(e.b) + " waiting)", "lock");
+  } else if (sim::kind_is(e, kLockStealPastHaltedHead)) {
+    b.instant(b.find_lane(cpu::kVmPid, cpu::vcpu_tid(v)),
+              "stole " + b.label(e.a) + " while the queue head is halted", "lock");
   } else if (sim::kind_is(e, kSeqWriteBegin)) {
     b.open_span("seqcount", e.a, cpu::kVmPid, cpu::vcpu_tid(v),
                 {"write " + b.label(e.a) + " by vCPU" + std::to_string(v), "seqcount", "id", e.a,

@@ -105,8 +105,11 @@ WorkloadKind lock_torture_kind() {
   WorkloadKind k = declare_kind(
       "lock_torture",
       "take the `locks` (guest.locks) in a loop, holding each for `hold` "
-      "and thinking `think` between (kernel/locking/locktorture.c)",
-      {"locks", "hold", "hold_dist", "think", "irqs", "count", "long_hold", "long_hold_every"});
+      "and thinking `think` between, `user_percent` of it in user mode "
+      "(kernel/locking/locktorture.c)",
+      {"locks", "hold", "hold_dist", "think", "irqs", "count", "long_hold", "long_hold_every",
+       "user_percent"});
+  k.echoed_when_set = {"user_percent"};
   k.spawn = [](GuestOs& os, const WorkloadParams& p, int v) {
     LockTorture& torture = os.lock_torture();
     os.spawn(p, v, [&torture, &p](cpu::GuestCpu& cpu) { torture.run(cpu, p); });

@@ -3,6 +3,7 @@
 // again at the refill; the result is the same without temporal decoupling.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 #include "decoupling_util.hpp"
@@ -95,6 +96,37 @@ TEST(CpuBandwidth, QuotaAboveDemandNeverThrottles) {
   EXPECT_EQ(l.metric("vm.cpu_max.throttled_periods"), 0);
   EXPECT_EQ(l.rig.machine->vcpu(0).run_time() + l.rig.machine->vcpu(1).run_time(),
             40 * kMillisecond);
+}
+
+// can_migrate_task (kernel/sched/fair.c, 6.5) refuses a task of a throttled hierarchy
+// (throttled_lb_pair): it is on no run queue. pCPU0 holds vCPU0 and a load task (both pinned
+// there) and vCPU2 (allowed on either pCPU), throttled at 1 us (its group's quota gone) and never
+// refilled; vCPU1 (pinned to pCPU1) halts for good at 5 ms. Premise: pCPU1 goes newly idle while
+// pCPU0 is overloaded (two runnable threads), so new-idle balancing looks there, and vCPU2 is
+// the only thread it could take (removing the throttled check from HostScheduler::queued_threads
+// makes it take vCPU2). Expected: vCPU2 stays on pCPU0 and pCPU1 stays idle.
+TEST(CpuBandwidth, BalancerNeverMovesAThrottledVcpu) {
+  test::Rig rig(2, 3);
+  rig.host.scheduler.balance.value = true;
+  rig.host.scheduler.migration_cost.value = 0;  // nothing cache hot
+  rig.vm.pinning = {{0}, {1}, {0, 1}};
+  rig.add_load(cpu::LoadKind::kDuty, {0}).busy.value = 10 * kMillisecond;
+  cpu::Machine& m = rig.build();
+  for (int v : {0, 2})
+    rig.body(v, [](cpu::GuestCpu& c) {
+      for (;;) c.compute(7 * kMicrosecond);
+    });
+  rig.body(1, [](cpu::GuestCpu& c) {
+    c.compute(5 * kMillisecond);
+    for (;;) c.halt();
+  });
+  rig.kernel.at(kMicrosecond, sim::Phase::kHost, 0, [&m] { m.scheduler().throttle(m.vcpu(2)); });
+  rig.run(6 * kMillisecond);
+  ASSERT_TRUE(m.vcpu(2).throttled()) << "premise";
+  ASSERT_EQ(m.scheduler().nr_running(0), 2) << "premise: pCPU0 overloaded";
+  EXPECT_EQ(m.vcpu(2).migrations(), 0u);
+  EXPECT_EQ(m.vcpu(2).pcpu(), 0);
+  EXPECT_EQ(m.scheduler().current(1), nullptr);
 }
 
 // Premise: the lock-holder-preemption scenario with a quota of 2.5 pCPUs out of 4 and host noise,

@@ -1,6 +1,6 @@
 # Read by ctest after the discovered GoogleTest tests (tests/CMakeLists.txt): the statistically
 # heavy tests, labelled `heavy`. They repeat code paths the rest of the suite covers, over many
-# seeds or load points: 6 of 330 tests, 40-50% of the suite's test time (13-75 s each in the plain
+# seeds or load points: 7 of 550 tests, 40-50% of the suite's test time (13-75 s each in the plain
 # build), and a sanitizer multiplies that. The plain suite runs them all; .ci/run's sanitizer run
 # skips them (ctest -LE heavy) to stay within CI's 30 minutes, keeping RandomEquivalence shard 0
 # (50 generated scenarios). A renamed test here is silently unlabelled: rename it here too.
@@ -8,6 +8,7 @@ set_tests_properties(
   Sweep.HostLoadClosedFormFitsTheWilsonIntervalsTwiceOrHalfItDoesNot
   LongTable.WithPauseLoopExitingTheShapeOfLongsTable
   LongTable.WithoutPauseLoopExitingTicketCollapsesAndPvLocksStayAhead
+  RcuGracePeriod.EveryGracePeriodEndsOverAGrid
   Shards/RandomEquivalence.GeneratedScenariosAreIdenticalBothWays/1
   Shards/RandomEquivalence.GeneratedScenariosAreIdenticalBothWays/2
   Shards/RandomEquivalence.GeneratedScenariosAreIdenticalBothWays/3

@@ -1,7 +1,7 @@
 // Random, valid scenarios for property tests (decoupling equivalence): random host sizes,
 // pinning, nice values, load kinds, load balancing on or off, pause-loop exiting by vendor,
-// gap and window, host noise, CPU bandwidth limits, workloads, costs and model variants, from the
-// project's own RNG so a failing index reproduces everywhere.
+// gap and window, host noise, CPU bandwidth limits, workloads (lock_torture partly in user mode),
+// costs and model variants, from the project's own RNG so a failing index reproduces everywhere.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -32,6 +32,10 @@ class RandomScenario {
     if (rng_.below(3) == 0) s["host"]["noise"] = noise();
     if (rng_.below(4) == 0)
       s["vm"]["cpu_max"] = {{"quota", us(pick(1000, 6000))}, {"period", us(pick(1000, 5000))}};
+    // lock_torture's user-mode share of its think time (guest mode in the vCPU state), drawn
+    // after everything else for the same reason.
+    for (auto& w : s["guest"]["workloads"])
+      if (w["kind"] == "lock_torture" && coin()) w["user_percent"] = pick(0, 100);
     return s;
   }
 

@@ -186,7 +186,8 @@ TEST(RcuGracePeriod, UnloadedGracePeriodsNeverStall) {
 
 // A grid over where the grace-period kthread runs, how often readers and the updater run, host
 // load on vCPU2 or none, and the seed (72 runs): no stall ever waits for nobody (a model error),
-// and without load no grace period stalls at all; grace periods keep ending to the run's end.
+// and without load no grace period stalls at all; grace periods keep ending to the run's end,
+// and the trace draws as many as the metric counts.
 TEST(RcuGracePeriod, EveryGracePeriodEndsOverAGrid) {
   int runs = 0;
   for (int gp_cpu = 0; gp_cpu < 4; ++gp_cpu)
@@ -202,7 +203,10 @@ TEST(RcuGracePeriod, EveryGracePeriodEndsOverAGrid) {
           if (loaded)
             sets.push_back("host.load=[{\"kind\":\"duty\",\"cpus\":[2],\"busy\":\"5ms\","
                            "\"idle\":\"5ms\"}]");
-          const auto r = test::run_file(kGp, sets, seed);
+          auto s = tools::Scenario::load(test::scenario_path(kGp), sets, seed);
+          tools::RunOptions o;
+          o.keep_events = true;
+          const auto r = tools::run_scenario(*s, o);
           ++runs;
           const std::string where = "gp_cpu " + std::to_string(gp_cpu) + ", readers every " +
                                     reader_interval + (loaded ? ", loaded" : ", unloaded") +
@@ -218,6 +222,14 @@ TEST(RcuGracePeriod, EveryGracePeriodEndsOverAGrid) {
           // Grace periods end until the end: at least one per 2 ms of the run (an updater
           // interval of 200 us asks for one every 200 us; load stretches some to its 5 ms).
           EXPECT_GE(at(r, "rcu.grace_periods"), 50) << where;
+          // The metric counts what the trace draws: one span per grace period (one still open
+          // at the end is drawn too).
+          const sim::Trace t = tools::make_trace(*s, r, sim::TraceFilter{});
+          std::int64_t gp_spans = 0;
+          for (const auto& e : t.events())
+            if (e.name == "RCU GP" && e.ph == 'b') ++gp_spans;
+          EXPECT_GE(gp_spans, at(r, "rcu.grace_periods")) << where;
+          EXPECT_LE(gp_spans, at(r, "rcu.grace_periods") + 1) << where;
         }
   EXPECT_EQ(runs, 72);
 }

@@ -5,12 +5,45 @@
 #include <gtest/gtest.h>
 
 #include "shrink_util.hpp"
+#include "tools/explore/shrink_explain.hpp"
 
 namespace vcpusim::test {
 namespace {
 
 std::size_t items(const tools::ReplayFile& r) {
   return r.schedule.decisions.size() + r.schedule.injections.size();
+}
+
+// The issue's case: a 1 ns injected preemption of vCPU0 on pCPU0, after which a queued load task
+// takes its 4.065 ms slice. Setup: the trace's lanes as vcpusim draws them. Expected: the cause
+// chain in order with each holder's time, which sum to the preemption; not "by an injected host
+// preemption" alone (what ran at its first instant).
+TEST(ShrinkExplain, PreemptionNamesEveryHolderInOrderWithItsTime) {
+  using sim::kMicrosecond;
+  const sim::Tick t0 = 100 * kMicrosecond, t1 = t0 + 1 + 4065 * kMicrosecond;
+  tools::TraceView v;
+  tools::ViewLane p0, p1, v0;
+  p0.name = "pCPU0", p0.pcpu = true;
+  p0.slices = {{0, t0, 0, "vCPU0", "sched"},
+               {t0, t0 + 1, 0, "host preemption (explore)", "sched"},
+               {t0 + 1, t1, 0, "load0", "sched"},
+               {t1, t1 + kMicrosecond, 0, "vCPU0", "sched"}};
+  p1.name = "pCPU1", p1.pcpu = true;
+  p1.slices = {{0, t1, 0, "vCPU1", "sched"}};
+  v0.name = "vCPU0";
+  v0.slices = {{t0, t1, 0, "preempted", "sched"}};
+  v.lanes = {p0, p1, v0};
+  EXPECT_EQ(tools::preemption_holders(v, "vCPU0", t0, t1, {}),
+            "an injected host preemption (" + tools::readable_time(1) + "), then host task load0 (" +
+                tools::readable_time(4065 * kMicrosecond) + ") on pCPU0");
+  // Held by another vCPU and by host noise: each named as such.
+  p0.slices[2] = {t0 + 1, t0 + 2 * kMicrosecond, 0, "host irq", "sched"};
+  p0.slices.insert(p0.slices.begin() + 3, {t0 + 2 * kMicrosecond, t1, 0, "vCPU3", "sched"});
+  v.lanes = {p0, p1, v0};
+  EXPECT_EQ(tools::preemption_holders(v, "vCPU0", t0, t1, {}),
+            "an injected host preemption (" + tools::readable_time(1) + "), then host irq (" +
+                tools::readable_time(2 * kMicrosecond - 1) + "), then vCPU3 (" +
+                tools::readable_time(t1 - t0 - 2 * kMicrosecond) + ") on pCPU0");
 }
 
 // Acceptance: explore finds the backward vDSO step; shrink gives at most 2 host preemptions, the
@@ -39,6 +72,7 @@ TEST(Shrink, VdsoUnplacedShrinksToAtMostTwoPreemptionsAndReplaysByteForByte) {
   // The explanation names the preemption, the failure and the NTP change it raced.
   EXPECT_NE(r.out.find("what happened:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("vCPU0 preempted"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(") on pCPU"), std::string::npos) << "each holder with its time: " << r.out;
   EXPECT_NE(r.out.find("then monotonic_time failed at"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("mult fell from"), std::string::npos) << r.out;
 

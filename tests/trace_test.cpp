@@ -414,6 +414,29 @@ TEST(Timeline, AroundViolationShowsThePreemptedTimekeeper) {
   EXPECT_EQ(text.find("\x1b["), std::string::npos) << "no colour when stdout is not a terminal";
 }
 
+// Premise: lock_torture with 80% of its think time in user mode under overcommit. Expected: the
+// trace stays valid, each vCPU lane holds "user mode" slices (nested in its running or preempted
+// state, so a preemption in user mode is visible), and the timeline draws them as 'u'.
+TEST(Trace, UserModeIsASliceInsideTheVcpuLane) {
+  const Traced t = run_traced("lock-holder-preemption.json",
+                              {"guest.workloads[0].think=\"20us\"",
+                               "guest.workloads[0].user_percent=80", "duration=\"15ms\""});
+  const std::string trace = chrome(t);
+  const json doc = json::parse(trace);
+  EXPECT_EQ(join(validate(doc, 4, 6)), "");
+  std::set<int> lanes;
+  for (const auto& e : doc["traceEvents"])
+    if (e["ph"] == "B" && e["name"] == "user mode") lanes.insert(e["tid"].get<int>());
+  EXPECT_EQ(lanes.size(), 6u);
+  tools::TimelineOptions o;
+  o.width = 200;
+  const std::string text = tools::render_timeline(trace, o);
+  EXPECT_NE(text.find("\n  u running guest code in user mode"), std::string::npos) << text;
+  const auto p = text.find("\nvCPU1");
+  ASSERT_NE(p, std::string::npos) << text;
+  EXPECT_NE(text.substr(p, text.find('\n', p + 1) - p).find('u'), std::string::npos) << text;
+}
+
 TEST(Timeline, FiltersRowsKindsAndWindow) {
   const Traced t = run_traced("vdso-time-backwards.json", {"duration=\"40ms\""});
   const std::string trace = chrome(t);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "guest/trace_kinds.hpp"
+
 namespace vcpusim::guest {
 
 using Q = QspinlockVal;
@@ -26,7 +28,10 @@ bool PvQspinlock::steal_attempt(cpu::GuestCpu& cpu, std::uint64_t val) {
   if (old & Q::kLockedMask) return false;
   if (old & Q::kTailMask) {  // past a queue
     ++steals_.total;
-    if (head_halted_) ++steals_.while_head_halted;
+    if (head_halted_) {
+      ++steals_.while_head_halted;
+      cpu.trace(trace_kind::kLockStealPastHaltedHead, label_id(), 0);
+    }
   }
   return true;
 }
@@ -122,6 +127,7 @@ void PvQspinlock::pv_wait_node(cpu::GuestCpu& cpu, Node& node, Node& prev) {
 // unlock kick it: mark it hashed, set _Q_SLOW_VAL and hash it (no unlock can race: we hold it).
 void PvQspinlock::pv_kick_node(cpu::GuestCpu& cpu, Node& node) {
   if (cpu.cmpxchg(*node.state, kHalted, kHashed) != kHalted) return;
+  head_halted_ = true;  // the new head sleeps until our unlock kicks it and it runs again
   cpu.store_field(val_, Q::kLockedMask, Q::kSlow);
   hash_.insert(cpu, id_, node_id(node));
 }
@@ -145,6 +151,7 @@ std::uint64_t PvQspinlock::pv_wait_head_or_lock(cpu::GuestCpu& cpu, Node& node) 
   bool hashed = cpu.load(*node.state) == kHashed;  // pv_kick_node already did it for us
   int entry = -1;
   for (;;) {
+    head_halted_ = false;
     cpu.store(*node.state, kRunning);
     cpu.store_field(val_, Q::kPendingMask, Q::kPending);  // no stealing while the head spins
     cpu::WaitSpec spin = cpu::WaitSpec::spin();
@@ -173,7 +180,6 @@ std::uint64_t PvQspinlock::pv_wait_head_or_lock(cpu::GuestCpu& cpu, Node& node) 
     head_halted_ = true;
     cpu.pv_wait(val_, Q::kSlow, Q::kLockedMask, name(),
                 [this](cpu::Peek& peek) { return owed_head_wakeup(peek); });
-    head_halted_ = false;
   }
   return cpu.load(val_) | Q::kLocked;
 }

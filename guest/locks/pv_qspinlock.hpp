@@ -48,7 +48,11 @@ class PvQspinlock final : public Qspinlock {
   std::uint64_t id_;  // the lock's "address" in the hash table
   bool hash_first_;
   LockEra era_;
-  bool head_halted_ = false;  // model bookkeeping for the steal metric, not guest state
+  // Model bookkeeping for the steal metric, not guest state: the queue head is halted, either in
+  // pv_wait_head_or_lock or as a node that pv_kick_node hashed (kicked at the unlock), until it
+  // runs pv_wait_head_or_lock again. In that window a 2016 newcomer's steal saves the hand-off
+  // its host wake-up.
+  bool head_halted_ = false;
   Steals steals_;
 };
 

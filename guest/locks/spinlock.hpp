@@ -30,7 +30,7 @@ class Spinlock {
   // Its first word's id: the label traces show it by.
   int label_id() const { return label_id_; }
   // Lock steals (a newcomer takes the lock past a queue), and those made while the queue head
-  // was halted; only the eras of pvqspinlock that steal count them (lock_params.hpp).
+  // was halted (waiting for its kick, or kicked and not yet running again); only the eras of pvqspinlock that steal count them (lock_params.hpp).
   struct Steals {
     std::uint64_t total = 0;
     std::uint64_t while_head_halted = 0;

@@ -30,19 +30,52 @@ std::string in_words(const ViewSpan& s) {
   return "in " + s.name;
 }
 
-// What took the vCPU's pCPU when it was preempted: an injected preemption or a load task.
-std::string taken_by(const TraceView& v, Tick t, const std::vector<std::int64_t>& pcpus) {
+// Who a pCPU slice is, in words.
+std::string holder_name(const ViewSlice& s) {
+  if (s.name == "host preemption (explore)") return "an injected host preemption";
+  if (s.name == "host irq" || s.name == "host softirq") return s.name;
+  if (s.name.rfind("vCPU", 0) == 0) return s.name;
+  return "host task " + s.name;
+}
+
+}  // namespace
+
+// The pCPU is the one whose lane ran the vCPU up to t0; failing that, the first allowed pCPU
+// where a host thread ran at t0.
+std::string preemption_holders(const TraceView& v, const std::string& vcpu, Tick t0, Tick t1,
+                               const std::vector<std::int64_t>& pcpus) {
+  const ViewLane* lane = nullptr;
   for (const ViewLane& l : v.lanes) {
     if (!l.pcpu) continue;
+    for (const ViewSlice& s : l.slices)
+      if (s.depth == 0 && s.name == vcpu && s.end == t0) lane = &l;
+    if (lane) break;
+  }
+  for (const ViewLane& l : v.lanes) {
+    if (lane || !l.pcpu) continue;
     const int p = std::atoi(l.name.c_str() + 4);
     if (!pcpus.empty() && std::find(pcpus.begin(), pcpus.end(), p) == pcpus.end()) continue;
     for (const ViewSlice& s : l.slices)
-      if (s.start <= t && t < s.end && s.name.rfind("vCPU", 0) != 0)
-        return s.name == "host preemption (explore)" ? "an injected host preemption on " + l.name
-                                                     : "host task " + s.name + " on " + l.name;
+      if (s.depth == 0 && s.start <= t0 && t0 < s.end && s.name != vcpu) lane = &l;
   }
-  return "another host thread";
+  if (!lane) return "another host thread";
+  std::vector<std::pair<std::string, Tick>> held;  // in order of first appearance
+  for (const ViewSlice& s : lane->slices) {
+    if (s.depth != 0 || s.end <= t0 || s.start >= t1) continue;
+    const Tick d = std::min(s.end, t1) - std::max(s.start, t0);
+    const std::string who = holder_name(s);
+    auto it = std::find_if(held.begin(), held.end(), [&](const auto& h) { return h.first == who; });
+    if (it == held.end()) held.emplace_back(who, d);
+    else it->second += d;
+  }
+  if (held.empty()) return "another host thread";
+  std::string out;
+  for (std::size_t i = 0; i < held.size(); ++i)
+    out += (i ? ", then " : "") + held[i].first + " (" + readable_time(held[i].second) + ")";
+  return out + " on " + lane->name;
 }
+
+namespace {
 
 std::string ns_text(const nlohmann::json& d, const char* key) {
   if (!d.contains(key) || !d[key].is_number()) return "";
@@ -66,7 +99,8 @@ std::vector<std::string> explain_failure(const Scenario& s, const RunResult& r) 
     for (const ViewSlice& p : l.slices) {
       if (p.depth != 0 || p.name != "preempted" || p.start > until) continue;
       std::string line = l.name + " preempted " + readable_time(p.end - p.start) + " at " +
-                         readable_time(p.start) + " by " + taken_by(v, p.start, pcpus);
+                         readable_time(p.start) + " by " +
+                         preemption_holders(v, l.name, p.start, p.end, pcpus);
       std::vector<std::string> where;
       for (const ViewSpan& sp : v.spans)
         if (sp.tid == l.tid && sp.start <= p.start && p.start < sp.end)

@@ -9,10 +9,18 @@
 
 #include "tools/run/scenario.hpp"
 #include "tools/run/simulation.hpp"
+#include "tools/view/trace_view.hpp"
 
 namespace vcpusim::tools {
 
 // `result` from a run with RunOptions::keep_events.
 std::vector<std::string> explain_failure(const Scenario& scenario, const RunResult& result);
+
+// What held `vcpu`'s pCPU from t0 (its preemption) to t1 (its return), in the order the trace
+// shows it, each with the time it held the pCPU: the cause chain, not only what ran first ("an
+// injected host preemption (1ns), then host task load0 (4.065ms) on pCPU0": a 1 ns injection
+// lets a queued load task take its slice). `pcpus`: the vCPU's allowed pCPUs (empty: any).
+std::string preemption_holders(const TraceView& view, const std::string& vcpu, sim::Tick t0,
+                               sim::Tick t1, const std::vector<std::int64_t>& pcpus);
 
 }  // namespace vcpusim::tools

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Prints issue 15's explore table (README "Explore"): schedules to the first failure of each
-# strategy on each unplaced scenario (the median over explore seeds 1..K; "-" when none of them
-# found it within the budget), against the baseline of plain runs with seeds seed, seed+1, ...
-# (`--strategy seeds`, checked against a real `vcpusim run --seed` of the seed it reports); then
+# Prints issue 15's explore table (docs/explore.md, "Strategies against plain seeds"): schedules
+# to the first failure of each strategy on each unplaced scenario (the median over explore seeds
+# 1..K; "-" when none of them found it within the budget), against the baseline of plain runs
+# with seeds seed, seed+1, ... (`--strategy seeds`, checked against a real `vcpusim run --seed` of
+# the seed it reports); then
 # schedules per CPU second for a 100 us pv-hash-race run, with the same runs as a shell loop of
 # `vcpusim run --seed` processes measured in the same invocation for the ratio.
 # Usage: tools/scripts/explore_table.sh [BUILD_DIR] [K] [--rate-only]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prints the README's spinlock table: throughput (million acquisitions per simulated second) and
-# max wait (us) of each lock at 0.5x, 1x, 1.5x, 2x and 3x overcommit of 32 pCPUs
+# Prints the spinlock table of docs/locks.md ("Against Waiman Long's table"): throughput (million
+# acquisitions per simulated second) and max wait (us) of each lock at 0.5x, 1x, 1.5x, 2x and 3x
+# overcommit of 32 pCPUs
 # (bench/lock-overcommit.json), with pause-loop exiting on (KVM's default) and off.
 # Usage: tools/scripts/lock_table.sh [BUILD_DIR]   (needs jq: tools/scripts/setup.sh --tests)
 set -euo pipefail

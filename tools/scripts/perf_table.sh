@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints issue 12's performance table (README "Performance"): the in-process ratios of
+# Prints issue 12's performance table (docs/performance.md): the in-process ratios of
 # build/vcpusim_bench (guest ops/s over raw SystemC timed waits, events per simulated ms, guest
 # ops per event, --trace time over untraced), then, one process per point so peak RSS is the
 # point's own, the scale series (N vCPUs on N/4 pCPUs, half busy, half vDSO readers) and the

@@ -1,5 +1,5 @@
 // Closed forms a sweep can draw next to what it measured, derived from the model's mechanism
-// (README "Sweeps"), never fitted to the measured numbers.
+// (docs/sweeps.md, "Worked sweeps"), never fitted to the measured numbers.
 #pragma once
 #include <optional>
 #include <string>

@@ -31,6 +31,7 @@ constexpr const char* kRunnable = "#e0b030";
 constexpr const char* kHalted = "#b8b8b8";
 constexpr const char* kIrq = "#8e44ad";
 constexpr const char* kNmi = "#e05ab0";
+constexpr const char* kUser = "#9ccc65";
 constexpr const char* kSpin = "#1fb5c4";
 constexpr const char* kRead = "#333333";
 constexpr const char* kUpdate = "#7b4a12";
@@ -49,6 +50,7 @@ const char* fill(const ViewSlice& s, bool pcpu) {
   if (s.name == "runnable") return colour::kRunnable;
   if (s.name.rfind("halted", 0) == 0) return colour::kHalted;
   if (s.name == "nmi") return colour::kNmi;
+  if (s.name == "user mode") return colour::kUser;
   if (s.cat == "irq") return colour::kIrq;
   if (s.cat == "spin") return colour::kSpin;
   return "#777777";
@@ -114,6 +116,7 @@ std::string render_timeline_svg(const TraceView& v) {
   h << "<p class=\"legend\">";
   std::vector<std::pair<std::string, const char*>> legend{
       {"running / vCPU on pCPU", colour::kRunning},
+      {"user mode", colour::kUser},
       {"load task / host preemption", colour::kLoad},
       {"preempted", colour::kPreempted},
       {"runnable", colour::kRunnable},

@@ -25,6 +25,7 @@ struct Glyph {
   const char* meaning;
 };
 const Glyph kRunning{'#', "42;30", "running guest code"};
+const Glyph kUser{'u', "102;30", "running guest code in user mode"};
 const Glyph kPreempted{'p', "41;97", "preempted (runnable, not on a pCPU)"};
 const Glyph kRunnable{'r', "43;30", "woken, waiting for a pCPU"};
 const Glyph kHalted{'_', "2", "halted"};
@@ -54,6 +55,7 @@ Glyph glyph_for(const ViewSlice& s, bool pcpu) {
   if (s.name == "runnable") return kRunnable;
   if (s.name == "halted" || s.name.rfind("halted", 0) == 0) return kHalted;
   if (s.name == "nmi") return kNmi;
+  if (s.name == "user mode") return kUser;
   if (s.cat == "irq") return kIrq;
   if (s.cat == "spin") return kSpin;
   return {'?', "", ""};
@@ -227,8 +229,8 @@ class Renderer {
     out << "legend: pCPU rows show which host thread runs: 0-9 vCPU n, A.. load task 0.. "
            "(load0 = A), * injected host preemption, ~ host irq/softirq noise, w kworker or "
            "emulator thread, . idle\n";
-    for (const Glyph* g : {&kRunning, &kPreempted, &kRunnable, &kHalted, &kIrq, &kNmi, &kSpin,
-                           &kRead, &kSpan, &kViolation})
+    for (const Glyph* g : {&kRunning, &kUser, &kPreempted, &kRunnable, &kHalted, &kIrq, &kNmi,
+                           &kSpin, &kRead, &kSpan, &kViolation})
       out << "  " << g->c << " " << g->meaning << "\n";
     out << "  [ ] span start/end\n";
     return out.str();
