@@ -49,6 +49,8 @@ struct WaitRun {
       log.push_back({v, w.name, write, m->kernel().now(), m->vcpu(v).accesses()});
     });
   }
+  // Runs with more state (RcuRun) are owned through a WaitRun pointer.
+  virtual ~WaitRun() = default;
   void mark(cpu::GuestCpu& c, const std::string& what, bool flag = true) {
     marks.push_back({what, c.now(), flag});
   }
