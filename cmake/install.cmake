@@ -1,5 +1,6 @@
 # `cmake --install`: the binary, its man page (help2man, from --help), bash completion, the
-# scenario JSON Schema and the catalogue scenarios. `cpack` (in the build directory) turns the
+# scenario JSON Schema, the catalogue, explore and sweep scenarios (which --help and the man page
+# cite), and the README with docs/ (share/doc/vcpusim). `cpack` (in the build directory) turns the
 # same layout into a .deb whose dependencies dpkg-shlibdeps reads from the binary.
 include(GNUInstallDirs)
 
@@ -17,6 +18,11 @@ install(FILES ${_completion}
 file(GLOB VCPUSIM_CATALOGUE CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/*.json)
 install(FILES ${VCPUSIM_CATALOGUE} ${CMAKE_SOURCE_DIR}/scenarios/README.md
         DESTINATION ${CMAKE_INSTALL_DATADIR}/vcpusim/scenarios)
+# The sweep specs name their scenarios relative to themselves: the layout is kept.
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/scenarios/explore ${CMAKE_SOURCE_DIR}/scenarios/sweeps
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/vcpusim/scenarios)
+install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 find_program(HELP2MAN help2man)
 if(HELP2MAN)

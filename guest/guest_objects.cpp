@@ -53,7 +53,7 @@ void GuestObjects::check(cpu::GuestCpu& cpu, Handle h, int field, const char* ac
   v.time = cpu.now();
   v.cpus = {cpu.id(), o.freed_by_cpu};
   v.message = "vCPU" + std::to_string(cpu.id()) + " (task " + task + ") " + access + " " + what +
-              ", freed at " + sim::format_duration(o.freed_at) + " by vCPU" +
+              ", freed at " + sim::format_time(o.freed_at) + " by vCPU" +
               std::to_string(o.freed_by_cpu) + " (task " + o.freed_by_task + ") in " +
               o.freed_where;
   v.details = {{"object", o.name},

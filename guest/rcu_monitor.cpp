@@ -94,10 +94,10 @@ void RcuMonitor::gp_end(sim::Tick now) {
     v.check = kSpansGp;
     v.time = now;
     v.cpus = {r.cpu};
-    v.message = "grace period " + std::to_string(gp_) + " (" + sim::format_duration(gp_start_) +
-                " to " + sim::format_duration(now) + ") ended while task " + task + " on vCPU" +
+    v.message = "grace period " + std::to_string(gp_) + " (" + sim::format_time(gp_start_) +
+                " to " + sim::format_time(now) + ") ended while task " + task + " on vCPU" +
                 std::to_string(r.cpu) + " was still inside the read-side section it began at " +
-                sim::format_duration(r.since);
+                sim::format_time(r.since);
     v.details = {{"gp", gp_},
                  {"gp_start_ns", sim::to_ns(gp_start_)},
                  {"task", task},
@@ -125,18 +125,18 @@ void RcuMonitor::stall_check(std::uint64_t gp) {
     waits.push_back({{"vcpu", c}, {"host_preempted", preempted}});
   }
   v.message = "grace period " + std::to_string(gp) + " started at " +
-              sim::format_duration(gp_start_) + " has lasted " +
-              sim::format_duration(now - gp_start_) + "; it waits for " + vcpu_list(pending_cpus_);
+              sim::format_time(gp_start_) + " has lasted " +
+              sim::format_time(now - gp_start_) + "; it waits for " + vcpu_list(pending_cpus_);
   // Every CPU reported and still no end: nothing in the guest holds it, so the model lost the
   // grace-period kthread's wake-up (or its fqs timer). Said as what it is, never as a stall.
   const bool nobody = pending_cpus_.empty();
   if (nobody)
     v.message = "grace period " + std::to_string(gp) + " started at " +
-                sim::format_duration(gp_start_) + " has lasted " +
-                sim::format_duration(now - gp_start_) +
+                sim::format_time(gp_start_) + " has lasted " +
+                sim::format_time(now - gp_start_) +
                 " although every vCPU reported its quiescent state (the last, vCPU" +
                 std::to_string(last_cpu_) + ", at " +
-                sim::format_duration(reported_at_[static_cast<std::size_t>(last_cpu_)]) +
+                sim::format_time(reported_at_[static_cast<std::size_t>(last_cpu_)]) +
                 "): it waits for nobody, a model error (the grace-period kthread was not woken or "
                 "never ran)";
   v.details = {{"gp", gp},

@@ -78,11 +78,11 @@ void MonotonicTimeCheck::violate(int cpu, Tick start, Tick end, std::int64_t val
   v.cpus = {earlier.cpu, cpu};
   if (earlier.cpu == cpu) v.cpus = {cpu};
   const std::int64_t step = earlier.value - value;
-  v.message = std::string(clock) + " time went backwards by " + std::to_string(step) + " ns (" +
-              scope + "): vCPU" + std::to_string(earlier.cpu) + " read " +
-              std::to_string(earlier.value) + " ending at " + format_duration(earlier.end) +
+  v.message = std::string(clock) + " time went backwards by " + format_time(step * kNanosecond) +
+              " (" + scope + "): vCPU" + std::to_string(earlier.cpu) + " read " +
+              std::to_string(earlier.value) + " ending at " + format_time(earlier.end) +
               ", then vCPU" + std::to_string(cpu) + " read " + std::to_string(value) +
-              " starting at " + format_duration(start);
+              " starting at " + format_time(start);
   v.details = {
       {"clock", clock},
       {"scope", scope},

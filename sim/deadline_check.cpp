@@ -36,7 +36,7 @@ void DeadlineCheck::expired(int token) {
   v.time = kernel_.now();
   v.cpus = {o.cpu};
   v.message = what_ + " on vCPU" + std::to_string(o.cpu) + " entered at " +
-              format_duration(o.start) + " has not returned within " + format_duration(bound_);
+              format_time(o.start) + " has not returned within " + format_time(bound_);
   v.details = {{"start_ns", to_ns(o.start)}, {"bound_ns", to_ns(bound_)}};
   out_.report(std::move(v));
 }

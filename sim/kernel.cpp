@@ -134,7 +134,7 @@ void Kernel::resume(int id) {
   if (co.fiber->finished()) return;
   if (co.last_resume == now_) {
     if (++co.resumes_at_instant > kStuckLimit)
-      throw SimError(co.name + " is stuck in time at " + format_duration(now_) + ": resumed " +
+      throw SimError(co.name + " is stuck in time at " + format_time(now_) + ": resumed " +
                      std::to_string(kStuckLimit) + " times without simulated time passing");
   } else {
     co.last_resume = now_;
@@ -168,7 +168,7 @@ void Kernel::drive() {
       }
       events_at_instant_ = next == now_ ? events_at_instant_ + 1 : 0;
       if (events_at_instant_ > kStuckEvents)
-        throw SimError("the model is stuck in time at " + format_duration(now_) + ": " +
+        throw SimError("the model is stuck in time at " + format_time(now_) + ": " +
                        std::to_string(kStuckEvents) + " events without simulated time passing");
       if (steps_left_ == 0) {
         budget_exceeded_ = interrupted_ = true;

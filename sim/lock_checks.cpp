@@ -12,7 +12,7 @@ void MutualExclusionCheck::acquired(int lock, const std::string& name, int cpu, 
     v.time = now;
     v.cpus = {h.cpu, cpu};
     v.message = "vCPU" + std::to_string(cpu) + " acquired " + name + " while vCPU" +
-                std::to_string(h.cpu) + " held it (since " + format_duration(h.since) + ")";
+                std::to_string(h.cpu) + " held it (since " + format_time(h.since) + ")";
     v.details = {{"lock", name}, {"holder", h.cpu}, {"held_since_ns", h.since / kNanosecond}};
     out_.report(std::move(v));
   }
@@ -60,8 +60,8 @@ void LostWakeupCheck::expire(int cpu) {
   v.time = kernel_.now();
   v.cpus = {cpu};
   v.message = "vCPU" + std::to_string(cpu) + " is halted in pv_wait on " + h.what +
-              " although its wake-up condition has held since " + format_duration(h.since) +
-              " and no kick came (bound " + format_duration(bound_) + ")";
+              " although its wake-up condition has held since " + format_time(h.since) +
+              " and no kick came (bound " + format_time(bound_) + ")";
   v.details = {{"waiting_on", h.what},
                {"condition_since_ns", h.since / kNanosecond},
                {"bound_ns", bound_ / kNanosecond}};

@@ -97,6 +97,25 @@ std::string format_duration(Tick t) {
                            {"ps", kPicosecond}});
 }
 
+std::string format_time(Tick t) {
+  if (t < 0) return "-" + format_time(-t);
+  if (t == 0) return "0ns";
+  static constexpr std::pair<const char*, Tick> kUnits[] = {
+      {"s", kSecond}, {"ms", kMillisecond}, {"us", kMicrosecond}, {"ns", kNanosecond}};
+  for (const auto& [name, factor] : kUnits) {
+    if (t < factor) continue;
+    std::string out = std::to_string(t / factor);
+    std::string digits;
+    for (Tick f = factor / 10, r = t % factor; r != 0; f /= 10) {
+      digits += static_cast<char>('0' + r / f);
+      r %= f;
+    }
+    if (!digits.empty()) out += "." + digits;
+    return out + name;
+  }
+  return std::to_string(t) + "ps";
+}
+
 std::string format_frequency(std::int64_t hz) {
   return format_scaled(hz, {{"GHz", 1000000000}, {"MHz", 1000000}, {"kHz", 1000}, {"Hz", 1}});
 }

@@ -23,6 +23,11 @@ std::optional<std::int64_t> parse_frequency(std::string_view text);
 
 // Shortest exact rendering with a unit: 4000000000 -> "4ms", 1500 -> "1.5ns".
 std::string format_duration(Tick t);
+// The one rule for times in messages and summaries: the largest unit with a non-zero whole part,
+// exact (trailing zeros dropped), no space, so every printed time is also valid scenario syntax:
+// 34008663000 -> "34.008663ms", 14403000 -> "14.403us", 527000 -> "527ns", 0 -> "0ns".
+// (format_duration, for configuration echoes, prefers at most three decimals instead.)
+std::string format_time(Tick t);
 std::string format_frequency(std::int64_t hz);
 
 inline double to_ns(Tick t) {

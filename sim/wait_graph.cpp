@@ -110,10 +110,10 @@ void WaitGraph::hang(int cpu, int token) {
   v.check = kHang;
   v.time = kernel_.now();
   v.cpus = {cpu};
-  v.message = cpu_name(cpu) + " made no progress for " + format_duration(hang_after_) +
+  v.message = cpu_name(cpu) + " made no progress for " + format_time(hang_after_) +
               " spinning on " + it->on.what +
               (it->on.holder >= 0 ? " (waiting for " + cpu_name(it->on.holder) + ")" : "") +
-              " since " + format_duration(it->since);
+              " since " + format_time(it->since);
   v.details = {{"waits_on", it->on.what},
                {"holder", it->on.holder},
                {"needs", describe(it->on.needs)},

@@ -86,3 +86,62 @@ TEST(Commands, CompletionOffersEveryOptionOfEveryFormOfEveryCommand) {
   const std::string cmd = "bash -c 'source " + path.string() + " && complete -p vcpusim' >/dev/null";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
 }
+
+// The general --help is a two-column table with at least two spaces after every term, which is
+// what help2man needs to make each command a term with its paragraph (it ran "timeline TRACE
+// show ..." and "metrics [FILE] list ..." together into plain text before).
+TEST(Commands, UsageKeepsTwoSpacesAfterEveryTermSoTheManPageListsEachCommand) {
+  const std::string usage = vcpusim::tools::usage();
+  for (const auto& c : vcpusim::tools::commands()) {
+    const std::string term = "\n  " + std::string(c.term) + "  ";
+    EXPECT_NE(usage.find(term), std::string::npos) << c.term << " in\n" << usage;
+  }
+  if (std::system("command -v help2man >/dev/null") != 0)
+    GTEST_SKIP() << "help2man is not installed (tools/scripts/setup.sh --tests)";
+  TempDir tmp;
+  const auto man = tmp.path() / "vcpusim.1.gz";
+  const std::string cmd = vcpusim::test::shell_quote(std::string(VCPUSIM_SOURCE_DIR) +
+                                                     "/tools/scripts/make_man.sh") +
+                          " " + vcpusim::test::shell_quote(VCPUSIM_BINARY) + " " +
+                          vcpusim::test::shell_quote(man.string()) + " && gzip -dc " +
+                          vcpusim::test::shell_quote(man.string()) + " > " +
+                          vcpusim::test::shell_quote((tmp.path() / "vcpusim.1").string());
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string page = vcpusim::test::read_file(tmp.path() / "vcpusim.1");
+  for (const auto& c : vcpusim::tools::commands())
+    EXPECT_NE(page.find(".TP\n" + std::string(c.term) + "\n"), std::string::npos) << c.term;
+}
+
+// --set completes the scenario's paths from its JSON Schema, then the values a path allows; an
+// array index of any value finds the [0] entry.
+TEST(Commands, CompletionOffersSetPathsAndTheirValuesFromTheSchema) {
+  const auto script = run_cli({"completion"});
+  ASSERT_EQ(script.status, 0) << script.err;
+  TempDir tmp;
+  const auto path = tmp.path() / "completion.bash";
+  std::ofstream(path) << script.out;
+  const auto complete = [&](const std::string& words, int cword) {
+    const auto out = tmp.path() / "reply";
+    const std::string body = "source " + vcpusim::test::shell_quote(path.string()) +
+                             "; COMP_WORDS=(" + words + "); COMP_CWORD=" +
+                             std::to_string(cword) + "; _vcpusim; printf '%s\\n' \"${COMPREPLY[@]}\"";
+    const std::string cmd = "bash -c " + vcpusim::test::shell_quote(body) + " > " +
+                            vcpusim::test::shell_quote(out.string());
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    return vcpusim::test::read_file(out);
+  };
+  EXPECT_EQ(complete("vcpusim run x.json --set guest.timekeeping.vari", 4),
+            "guest.timekeeping.variant=\n");
+  const std::string kinds = complete("vcpusim run x.json --set 'host.load[3].kind' =", 5);
+  for (const char* kind : {"duty\n", "poisson\n", "script\n"})
+    EXPECT_NE(kinds.find(kind), std::string::npos) << kinds;
+  EXPECT_EQ(complete("vcpusim validate x.json --set 'host.load[0].kind' = po", 6), "poisson\n");
+  // Every path the completion offers is one validate accepts: no invented keys.
+  const std::string all = complete("vcpusim run x.json --set ''", 4);
+  std::istringstream offered(all);
+  std::size_t paths = 0;
+  for (std::string p; std::getline(offered, p);) ++paths;
+  EXPECT_GT(paths, 100u) << all;
+  EXPECT_NE(all.find("host.load[0].busy=\n"), std::string::npos);
+  EXPECT_NE(all.find("guest.workloads[0].kind=\n"), std::string::npos) << all;
+}

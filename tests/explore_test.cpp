@@ -3,6 +3,7 @@
 // default decision source is today's run; -j changes only the speed; injected preemptions are
 // invisible to temporal decoupling.
 #include "tools/explore/explore.hpp"
+#include "tools/explore/explore_cli.hpp"
 
 #include <gtest/gtest.h>
 
@@ -263,4 +264,12 @@ TEST(ReplayBadInput, OneClearMessageAndExitTwo) {
       {"explore", explore_path("pv-hash-race-unplaced.json"), "--set", "explore.vcpus=[5]"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("$.explore.vcpus[0]"), std::string::npos) << r.err;
+}
+
+// The progress line's rate: a scenario slower than a schedule a second reads 0.31, not 0.
+TEST(Explore, RateOfASlowScenarioKeepsTwoDigitsNotZero) {
+  EXPECT_EQ(vcpusim::tools::schedules_per_second(1, 3.2), "0.31");
+  EXPECT_EQ(vcpusim::tools::schedules_per_second(13, 4.59), "2.8");
+  EXPECT_EQ(vcpusim::tools::schedules_per_second(300, 3.02), "99");
+  EXPECT_EQ(vcpusim::tools::schedules_per_second(5, 0), "-");
 }

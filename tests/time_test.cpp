@@ -36,3 +36,18 @@ TEST(Time, FormatsRoundTrip) {
   EXPECT_EQ(format_duration(1500 * kNanosecond), "1.5us");
   EXPECT_EQ(format_frequency(2500000000LL), "2.5GHz");
 }
+
+// The one rule for printed times: largest unit with a whole part, exact, and it parses back.
+TEST(Time, FormatTimeUsesTheLargestUnitExactlyAndParsesBack) {
+  using namespace vcpusim::sim;
+  EXPECT_EQ(format_time(34008663 * kNanosecond), "34.008663ms");
+  EXPECT_EQ(format_time(34008060 * kNanosecond), "34.00806ms");
+  EXPECT_EQ(format_time(14403 * kNanosecond), "14.403us");
+  EXPECT_EQ(format_time(527 * kNanosecond), "527ns");
+  EXPECT_EQ(format_time(1500), "1.5ns");
+  EXPECT_EQ(format_time(7), "7ps");
+  EXPECT_EQ(format_time(0), "0ns");
+  EXPECT_EQ(format_time(-2 * kSecond), "-2s");
+  for (Tick t : {Tick{1}, Tick{999}, 34008663 * kNanosecond, 250 * kMillisecond + 1, kSecond * 3 + 5})
+    EXPECT_EQ(parse_duration(format_time(t)), t) << format_time(t);
+}

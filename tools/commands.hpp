@@ -9,7 +9,8 @@ namespace vcpusim::tools {
 
 struct Command {
   const char* name;
-  const char* synopsis;  // lines of the general --help, each indented to the synopsis column
+  const char* term;     // the first column of the general --help: "run FILE"
+  const char* summary;  // its second column, one paragraph (usage() wraps it)
   int (*handler)(const std::vector<std::string>& args);
   // The argument lists whose --help texts together hold every option of the command (a command
   // with sub-forms, like `sweep merge` or `report --diff`, has one list per form).
@@ -19,7 +20,7 @@ struct Command {
 
 const std::vector<Command>& commands();
 
-// The general --help: every command's synopsis, in table order.
+// The general --help: every command's term and summary, in table order.
 std::string usage();
 
 // A bash completion script: commands, sub-commands, and each command's options as its --help

@@ -34,13 +34,15 @@ bool is_replay_name(const std::string& name) {
   return std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string rate(double n, double seconds) {
+}  // namespace
+
+std::string schedules_per_second(double n, double seconds) {
+  if (seconds <= 0) return "-";
+  const double r = n / seconds;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.0f", seconds > 0 ? n / seconds : 0.0);
+  std::snprintf(buf, sizeof buf, r >= 10 ? "%.0f" : "%.2g", r);
   return buf;
 }
-
-}  // namespace
 
 int cmd_explore(const std::vector<std::string>& args) {
   po::options_description opts(
@@ -150,7 +152,7 @@ int cmd_explore(const std::vector<std::string>& args) {
     std::snprintf(wall, sizeof wall, "%.2f", report.wall_seconds);
     std::cout << "explore " << sim::printable(scenario->name) << ": strategy " << o.strategy << ", "
               << report.schedules << " schedules in " << wall << " s ("
-              << rate(static_cast<double>(report.schedules), report.wall_seconds)
+              << schedules_per_second(static_cast<double>(report.schedules), report.wall_seconds)
               << " schedules/s with " << o.jobs << (o.jobs == 1 ? " process" : " processes")
               << (report.stopped_by_wall ? "; stopped by --max-wall" : "") << ")\n";
     std::cout << "  shared-memory accesses in the scenario's own run:";

@@ -8,4 +8,8 @@ namespace vcpusim::tools {
 // Throws boost::program_options::error for usage errors and sim::ConfigError for bad input.
 int cmd_explore(const std::vector<std::string>& args);
 
+// The progress line's rate, two significant digits at least (a slow scenario's 0.31, not "0");
+// "-" when no time was measured.
+std::string schedules_per_second(double n, double seconds);
+
 }  // namespace vcpusim::tools

@@ -303,15 +303,7 @@ std::string ShrinkSize::str() const {
 }
 
 std::string readable_time(Tick t) {
-  char buf[48];
-  const double ns = static_cast<double>(t) / sim::kNanosecond;
-  if (t >= sim::kMillisecond)
-    std::snprintf(buf, sizeof buf, "%.3fms", ns / 1e6);
-  else if (t >= sim::kMicrosecond)
-    std::snprintf(buf, sizeof buf, "%.3fus", ns / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%.0fns", ns);
-  return buf;
+  return sim::format_time(t);
 }
 
 std::string describe_decision(const sim::DecisionKey& key, std::int64_t value) {

@@ -55,7 +55,7 @@ bool RunControl::poll(sim::Tick now) {
     const double done = duration_ > 0 ? static_cast<double>(now) / duration_ : 1.0;
     const double eta = done > 0 ? elapsed * (1 - done) / done : 0;
     std::fprintf(stderr, "\r\033[Ksimulated %s of %s (%.1f%%), %.0f s elapsed, ETA %.0f s",
-                 sim::format_duration(now).c_str(), sim::format_duration(duration_).c_str(),
+                 sim::format_time(now).c_str(), sim::format_time(duration_).c_str(),
                  100 * done, elapsed, eta);
     std::fflush(stderr);
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cmath>
 #include <sstream>
 
 #include "cpu/check_registry.hpp"
@@ -111,6 +112,24 @@ std::string fmt(const char* f, double v) {
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
 }
+
+// A metric in ns (an integer, or a histogram's fractional value) as a time by the one rule
+// (sim::format_time); "-" when the run did not produce it.
+std::string ns_time(const sim::Json& m, const std::string& key) {
+  if (!m.contains(key) || !m[key].is_number()) return "-";
+  return sim::format_time(std::llround(m[key].get<double>() * sim::kNanosecond));
+}
+
+// "p50/p99/max 25ns/25ns/527ns" for a latency histogram metric (prefix "x.latency_ns.").
+std::string quantiles(const sim::Json& m, const std::string& prefix,
+                      std::initializer_list<const char*> stats) {
+  std::string names, values;
+  for (const char* q : stats) {
+    names += (names.empty() ? "" : "/") + std::string(q);
+    values += (values.empty() ? "" : "/") + ns_time(m, prefix + q);
+  }
+  return names + " " + values;
+}
 }  // namespace
 
 namespace {
@@ -118,11 +137,9 @@ namespace {
 void summarize_locks(const sim::Json& m, std::ostringstream& out) {
   auto line = [&](const std::string& p, const std::string& label) {
     out << "  " << label << ": " << m[p + "acquisitions"] << " acquisitions ("
-        << fmt("%.0f", m[p + "acquisitions_per_s"].get<double>()) << "/s), wait ns p50/p99/max "
-        << m.value(p + "wait_ns.p50", 0) << "/" << m.value(p + "wait_ns.p99", 0) << "/"
-        << m.value(p + "wait_ns.max", 0) << ", spinning "
-        << m[p + "spin_ns"].get<std::int64_t>() / 1000 << " us, halted "
-        << m[p + "halted_ns"].get<std::int64_t>() / 1000 << " us\n    holder preemptions "
+        << fmt("%.0f", m[p + "acquisitions_per_s"].get<double>()) << "/s), wait " << quantiles(m, p + "wait_ns.", {"p50", "p99", "max"})
+        << ", spinning " << ns_time(m, p + "spin_ns") << ", halted " << ns_time(m, p + "halted_ns")
+        << "\n    holder preemptions "
         << m[p + "holder_preemptions"] << ", waiter preemptions " << m[p + "waiter_preemptions"]
         << ", kicks " << m[p + "kicks"] << ", halts " << m[p + "halts"] << ", PLE exits "
         << m[p + "ple_exits"];
@@ -142,10 +159,10 @@ void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstr
   auto val = [&m](const std::string& k) { return m.contains(k) ? m[k].dump() : std::string("-"); };
   if (m.contains("ipi.sent")) {
     out << "  IPIs: " << m["ipi.sent"] << " sent (" << m["ipi.sender_exits"]
-        << " sender exits); latency to handler ns p50/max:";
+        << " sender exits); latency to handler p50/max:";
     for (const char* st : {"running", "halted", "preempted"})
-      out << " " << st << " " << val(std::string("ipi.latency_ns.") + st + ".p50") << "/"
-          << val(std::string("ipi.latency_ns.") + st + ".max");
+      out << " " << st << " " << ns_time(m, std::string("ipi.latency_ns.") + st + ".p50") << "/"
+          << ns_time(m, std::string("ipi.latency_ns.") + st + ".max");
     out << "\n";
   }
   if (m.contains("smp_call.calls"))
@@ -153,18 +170,18 @@ void summarize_interrupts(const Scenario& s, const sim::Json& m, std::ostringstr
         << " made, " << m["smp_call.refused"] << " refused, function runs " << m["smp_call.runs"]
         << "/" << m["smp_call.expected_runs"] << " (duplicates " << m["smp_call.duplicate_runs"]
         << ", not run " << m["smp_call.not_run"] << "), callers finished "
-        << m["smp_call.callers_finished"] << ", completion latency ns p50/max "
-        << val("smp_call.latency_ns.p50") << "/" << val("smp_call.latency_ns.max") << "\n";
+        << m["smp_call.callers_finished"] << ", completion latency "
+        << quantiles(m, "smp_call.latency_ns.", {"p50", "max"}) << "\n";
   if (m.contains("kvm.halt_wakeup_ns.count"))
     out << "  halted vCPUs woken by a kick or IPI: " << m["kvm.halt_wakeup_ns.count"]
-        << ", latency to guest code ns p50/max " << m["kvm.halt_wakeup_ns.p50"] << "/"
-        << m["kvm.halt_wakeup_ns.max"] << "; halt-polling caught " << m["kvm.halt_poll_success"]
+        << ", latency to guest code " << quantiles(m, "kvm.halt_wakeup_ns.", {"p50", "max"})
+        << "; halt-polling caught " << m["kvm.halt_poll_success"]
         << ", slept after polling " << m["kvm.halt_poll_fail"] << "\n";
   if (m.contains("locks.acquisitions")) summarize_locks(m, out);
   if (m.contains("nmi.taken"))
     out << "  NMIs (" << s.guest.timekeeping.nmi_variant.text() << "): " << m["nmi.taken"]
-        << " taken, " << m["nmi.dropped"] << " dropped, handler ns p50/max "
-        << val("nmi.handler_ns.p50") << "/" << val("nmi.handler_ns.max") << "; time reads "
+        << " taken, " << m["nmi.dropped"] << " dropped, handler "
+        << quantiles(m, "nmi.handler_ns.", {"p50", "max"}) << "; time reads "
         << val("nmi_time.reads") << " (" << val("nmi_time.shadow_reads") << " from the shadow)\n";
 }
 
@@ -173,7 +190,7 @@ namespace {
 void summarize_coherence(const sim::Json& c, std::ostringstream& out) {
   out << "  coherence: " << c["transfers"] << " cacheline transfers (same core " << c["same_core"]
       << ", same socket " << c["same_socket"] << ", cross socket " << c["cross_socket"] << "), "
-      << c["invalidations"] << " invalidations, " << c["queued_ns"] << " ns queued";
+      << c["invalidations"] << " invalidations, " << ns_time(c, "queued_ns") << " queued";
   const auto& lines = c["top_lines"];
   for (std::size_t i = 0; i < lines.size() && i < 3; ++i)
     out << (i == 0 ? "; busiest lines: " : ", ") << lines[i]["name"].get<std::string>() << " "
@@ -187,14 +204,13 @@ void summarize_rcu(const Scenario& s, const sim::Json& m, std::ostringstream& ou
   if (!m.contains("rcu.grace_periods")) return;
   out << "  RCU: " << m["rcu.grace_periods"] << " grace periods ("
       << fmt("%.0f", m["rcu.grace_periods_per_sec"].get<double>())
-      << "/s), synchronize_rcu ns p50/p99/max " << val("rcu.sync_latency_ns.p50") << "/"
-      << val("rcu.sync_latency_ns.p99") << "/" << val("rcu.sync_latency_ns.max")
+      << "/s), synchronize_rcu " << quantiles(m, "rcu.sync_latency_ns.", {"p50", "p99", "max"})
       << ", callbacks pending p50/max " << val("rcu.callbacks_pending.p50") << "/"
       << val("rcu.callbacks_pending.max") << "\n";
   if (m.contains("rcu.longest_gp")) {
     const sim::Json& g = m["rcu.longest_gp"];
-    out << "  longest grace period: #" << g["gp"] << ", " << g["duration_ns"].get<double>() / 1e6
-        << " ms from " << g["start_ns"].get<double>() / 1e6 << " ms, held by";
+    out << "  longest grace period: #" << g["gp"] << ", " << ns_time(g, "duration_ns") << " from "
+        << ns_time(g, "start_ns") << ", held by";
     if (g["held_by"].empty()) out << " nobody past rcu.long_gp";
     for (const auto& c : g["held_by"]) out << " vCPU" << c;
     out << "\n";
@@ -206,9 +222,8 @@ void summarize_rcu(const Scenario& s, const sim::Json& m, std::ostringstream& ou
         k.compare(k.size() - tail.size(), tail.size(), tail) != 0)
       continue;
     const std::string d = k.substr(0, k.size() - tail.size());
-    out << "  SRCU " << d.substr(5) << ": " << it.value() << " grace periods, synchronize_srcu ns "
-        << "p50/max " << val(d + ".sync_latency_ns.p50") << "/" << val(d + ".sync_latency_ns.max")
-        << "\n";
+    out << "  SRCU " << d.substr(5) << ": " << it.value() << " grace periods, synchronize_srcu "
+        << quantiles(m, d + ".sync_latency_ns.", {"p50", "max"}) << "\n";
   }
   if (m.contains("mmu_notifier.invalidations"))
     out << "  mmu notifiers (" << s.guest.mmu_notifier.variant.text()
@@ -234,16 +249,14 @@ std::string summarize(const Scenario& s, const RunResult& r) {
   }
   for (std::int64_t v = 0; v < s.vm.vcpus.value; ++v) {
     const std::string p = "vcpu" + std::to_string(v);
-    out << "  vCPU" << v << ": run " << m[p + ".run_ns"].get<std::int64_t>() / 1000 << " us, steal "
-        << m[p + ".steal_ns"].get<std::int64_t>() / 1000 << " us, halted "
-        << m[p + ".halted_ns"].get<std::int64_t>() / 1000 << " us\n";
+    out << "  vCPU" << v << ": run " << ns_time(m, p + ".run_ns") << ", steal "
+        << ns_time(m, p + ".steal_ns") << ", halted " << ns_time(m, p + ".halted_ns") << "\n";
   }
   for (const char* clock : {"vdso", "ktime"}) {
     const std::string p = std::string("reader_latency_ns.") + clock;
     if (!m.contains(p + ".count")) continue;
-    out << "  " << clock << " reads: " << m[p + ".count"] << ", latency ns min/p50/p99/max "
-        << m[p + ".min"] << "/" << m[p + ".p50"] << "/" << m[p + ".p99"] << "/" << m[p + ".max"]
-        << ", seqcount retries " << m.value("seqcount_retries." + std::string(clock), 0) << "\n";
+    out << "  " << clock << " reads: " << m[p + ".count"] << ", latency "
+        << quantiles(m, p + ".", {"min", "p50", "p99", "max"}) << ", seqcount retries " << m.value("seqcount_retries." + std::string(clock), 0) << "\n";
   }
   out << "  timekeeping: " << m["timekeeping.updates"] << " updates, mult "
       << m["timekeeping.mult_initial"] << " -> " << m["timekeeping.mult_final"] << "\n";
@@ -262,15 +275,13 @@ std::string summarize(const Scenario& s, const RunResult& r) {
       out << "  ... (all of them in --json)\n";
       break;
     }
-    out << "  at "
-        << sim::format_duration(static_cast<sim::Tick>(v["time_ns"].get<double>() * 1000)) << ": "
-        << sim::printable(v["message"].get<std::string>());
+    out << "  at " << ns_time(v, "time_ns") << ": " << sim::printable(v["message"].get<std::string>());
     const auto& d = v["details"];
     if (d.contains("predicted_step_ns"))
-      out << "; model predicts " << d["predicted_step_ns"] << " ns at the reads ("
-          << d["read_spacing_ns"] << " ns apart), the publish-delay term being "
-          << d["publish_delay_term_ns"] << " ns (publish delay " << d["publish_delay_ns"]
-          << " ns x " << d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>()
+      out << "; model predicts " << ns_time(d, "predicted_step_ns") << " at the reads ("
+          << ns_time(d, "read_spacing_ns") << " apart), the publish-delay term being "
+          << ns_time(d, "publish_delay_term_ns") << " (publish delay "
+          << ns_time(d, "publish_delay_ns") << " x " << d["mult_old"].get<std::int64_t>() - d["mult_new"].get<std::int64_t>()
           << "/" << d["mult_old"] << ")";
     out << "\n";
   }

@@ -21,8 +21,14 @@ roff_text() { sed -e 's/\\/\\e/g' -e "s|^[.'[/]|\\\\\\&&|"; }
   echo ".TP"
   echo "/usr/share/vcpusim/scenarios"
   echo "the catalogue scenarios and scenario.schema.json, the scenario format's JSON Schema"
+  echo ".TP"
+  echo "/usr/share/vcpusim/scenarios/explore, /usr/share/vcpusim/scenarios/sweeps"
+  echo "scenarios to explore (each hides a failure) and sweep specs with sweep.schema.json"
+  echo ".TP"
+  echo "/usr/share/doc/vcpusim"
+  echo "the README and docs/: tutorial, scenario format, metrics, checks, trace, explore, sweeps"
   echo "[SEE ALSO]"
-  echo "The README and docs/ of the vcpusim source tree."
+  echo "/usr/share/doc/vcpusim/README.md, then /usr/share/doc/vcpusim/docs/tutorial.md."
 } >"$include"
 help2man --no-info --no-discard-stderr --section 1 \
   --name "deterministic simulator of multi-vCPU VM hosts" --include "$include" \

@@ -18,6 +18,16 @@ for f in /usr/bin/vcpusim /usr/share/man/man1/vcpusim.1.gz \
          /usr/share/vcpusim/scenarios/vdso-time-backwards.json; do
   [ -e "$f" ] || { echo "package: $f is missing"; exit 1; }
 done
+# Every scenario (catalogue, explore, sweeps) and every page of docs/ that --help and the man page
+# cite is installed, with the source tree's layout.
+src=$(cd "$(dirname "$0")/../.." && pwd)
+(cd "$src" && find scenarios -type f) | while read -r f; do
+  [ -e "/usr/share/vcpusim/$f" ] || { echo "package: /usr/share/vcpusim/$f is missing"; exit 1; }
+done
+(cd "$src" && find README.md docs -type f) | while read -r f; do
+  [ -e "/usr/share/doc/vcpusim/$f" ] || { echo "package: /usr/share/doc/vcpusim/$f is missing"; exit 1; }
+done
+vcpusim validate /usr/share/vcpusim/scenarios/explore/vdso-unplaced.json >/dev/null
 out=$(cd / && vcpusim run /usr/share/vcpusim/scenarios/vdso-time-backwards.json)
 echo "$out" | grep -q '^expect: met$' || { echo "$out"; echo "package: the demo failed"; exit 1; }
 echo "$out" | grep '^violations'
