@@ -58,6 +58,12 @@ std::string event_clause(const RunResult& r, const sim::RecordedEvent& e) {
   if (k == "halt.end") return w + " resumed from halt";
   if (k == "lock.acquire") return w + " took a lock";
   if (k == "lock.release") return w + " released a lock";
+  if (k == "seq.write_begin") return w + " began a seqcount write section";
+  if (k == "seq.write_end") return w + " ended a seqcount write section";
+  if (k == "mode.user") return w + (e.a ? " entered" : " left") + " user mode";
+  if (k == "ipi.deliver")
+    return w + " delivered " + vector_name(e.a) + " to vCPU" + std::to_string(e.b);
+  if (k == "tk.read") return "the timekeeper read the clock for an update";
   return w + " recorded " + k + "(" + std::to_string(e.a) + ", " + std::to_string(e.b) + ")";
 }
 
