@@ -146,7 +146,8 @@ TEST(NotableEvents, ReportLinksEachAndTimelineAtDrawsIt) {
   const std::string by_number = tools::render_timeline(p.trace, o);
   o.at = "holder-preempted:0";
   const std::string by_kind = tools::render_timeline(p.trace, o);
-  EXPECT_EQ(by_number.substr(by_number.find("\n\nwindow")), by_kind.substr(by_kind.find("\n\nwindow")))
+  EXPECT_EQ(by_number.substr(by_number.find("\n\nwindow")),
+            by_kind.substr(by_kind.find("\n\nwindow")))
       << "the same event, the same chart";
   EXPECT_NE(by_kind.find("lock holder preempted"), std::string::npos) << by_kind;
   EXPECT_NE(by_number.find("event 0 (holder-preempted:0) at"), std::string::npos) << by_number;
@@ -168,9 +169,7 @@ TEST(NotableEvents, ReportLinksEachAndTimelineAtDrawsIt) {
 
   TempDir dir;
   const fs::path trace = dir.path() / "t.json";
-  {
-    std::ofstream(trace) << p.trace;
-  }
+  { std::ofstream(trace) << p.trace; }
   const CliResult bad = run_cli({"timeline", trace.string(), "--at", "lhp:1"});
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("KIND:N with KIND one of violation, holder-preempted, long-gp"),

@@ -41,7 +41,10 @@ std::string event_clause(const RunResult& r, const sim::RecordedEvent& e) {
   if (k == "raise") return std::string(vector_name(e.a)) + " became pending on " + w;
   if (k == "irq.timer" || k == "irq.ipi" || k == "nmi")
     return w + (e.a ? " entered" : " left") + " its " +
-           (k == "irq.timer" ? "timer interrupt" : k == "irq.ipi" ? "IPI" : "NMI") + " handler";
+           (k == "irq.timer" ? "timer interrupt"
+            : k == "irq.ipi" ? "IPI"
+                             : "NMI") +
+           " handler";
   if (k == "ipi.sent")
     return w + " sent " + vector_name(e.a) + " to " + std::to_string(e.b) + " CPU(s)";
   if (k == "kick") return "vCPU" + std::to_string(e.a) + " kicked " + w;

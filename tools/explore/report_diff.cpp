@@ -6,12 +6,12 @@
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
-#include "tools/view/html_text.hpp"
-#include "tools/view/report_timeline.hpp"
 #include "tools/explore/diff_words.hpp"
 #include "tools/explore/shrink.hpp"
-#include "tools/view/timeline.hpp"
 #include "tools/run/trace_io.hpp"
+#include "tools/view/html_text.hpp"
+#include "tools/view/report_timeline.hpp"
+#include "tools/view/timeline.hpp"
 #include "tools/view/trace_view.hpp"
 
 namespace vcpusim::tools {

@@ -20,8 +20,9 @@ std::string gp_holder(const TraceView& v, sim::Tick t) {
 }
 
 bool all_digits(const std::string& s) {
-  return !s.empty() && s.size() <= 9 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() && s.size() <= 9 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
 }
 
 }  // namespace
@@ -42,21 +43,22 @@ NotableList notable_events(const TraceView& v) {
                                             in.args.value("message", std::string())});
       // guest/trace_lanes.cpp names the lock.lhp mark "lock holder preempted: LOCK (N waiting)".
       else if (in.cat == "lock" && in.name.rfind("lock holder preempted", 0) == 0)
-        by_kind["holder-preempted"].push_back(
-            {"holder-preempted", 0, in.t, in.t, l.name, in.name});
+        by_kind["holder-preempted"].push_back({"holder-preempted", 0, in.t, in.t, l.name, in.name});
     }
   for (const auto& s : v.spans)
     if (s.cat == "rcu" && s.name == "RCU GP" && s.end - s.start > kLongGracePeriod) {
       const std::string holder = gp_holder(v, s.end);
       by_kind["long-gp"].push_back(
           {"long-gp", 0, s.start, s.end, holder,
-           "grace period of " + format_metric_value(static_cast<double>(s.end - s.start) / sim::kNanosecond, "ns") +
+           "grace period of " +
+               format_metric_value(static_cast<double>(s.end - s.start) / sim::kNanosecond, "ns") +
                (holder.empty() ? std::string() : ", held by " + holder)});
     }
   for (const std::string& kind : notable_kinds()) {
     auto& events = by_kind[kind];
-    std::stable_sort(events.begin(), events.end(),
-                     [](const NotableEvent& a, const NotableEvent& b) { return a.start < b.start; });
+    std::stable_sort(
+        events.begin(), events.end(),
+        [](const NotableEvent& a, const NotableEvent& b) { return a.start < b.start; });
     list.total[kind] = events.size();
     for (std::size_t i = 0; i < events.size(); ++i) {
       events[i].index = i;

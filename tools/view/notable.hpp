@@ -21,9 +21,9 @@ struct NotableEvent {
   std::string kind;       // one of notable_kinds()
   std::size_t index = 0;  // within its kind, in time order (KIND:INDEX)
   sim::Tick start = 0;
-  sim::Tick end = 0;      // == start for an instant
-  std::string lane;       // the vCPU it happened on ("" when none)
-  std::string what;       // in words
+  sim::Tick end = 0;  // == start for an instant
+  std::string lane;   // the vCPU it happened on ("" when none)
+  std::string what;   // in words
 };
 
 struct NotableList {

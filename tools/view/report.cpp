@@ -193,7 +193,8 @@ std::string notable_section(const NotableList& list) {
   h << "(grace periods over " << sim::format_duration(kLongGracePeriod)
     << "). <code>vcpusim timeline TRACE --at N</code> draws event N in the terminal, "
        "<code>--at KIND:N</code> the N-th of a kind.</p>\n"
-    << "<div class=\"notable-box\"><table id=\"notable\"><tr><th>#</th><th>kind</th><th>time</th><th>where</th>"
+    << "<div class=\"notable-box\"><table "
+       "id=\"notable\"><tr><th>#</th><th>kind</th><th>time</th><th>where</th>"
        "<th>what</th><th></th></tr>\n";
   for (std::size_t n = 0; n < list.shown.size(); ++n) {
     const NotableEvent& e = list.all[list.shown[n]];
@@ -202,11 +203,11 @@ std::string notable_section(const NotableList& list) {
     const double half_ns = static_cast<double>(e.end - e.start) / sim::kNanosecond / 2;
     const std::string at = html_number(start_ns + half_ns);
     const std::string id = "notable-" + std::to_string(n);
-    h << "<tr class=\"notable\" id=\"" << id << "\"><td>" << n << "</td><td>"
-      << html_escape(e.kind) << ":" << e.index << "</td><td>" << html_number(start_ns / 1e6)
-      << " ms</td><td>" << html_escape(e.lane) << "</td><td>" << html_escape(e.what)
-      << "</td><td><a href=\"#t=" << at << "\" onclick=\"return window.focusTime&amp;&amp;focusTime("
-      << at << "," << (half_ns > 0 ? html_number(half_ns * 1.25) : "0") << ",'" << id
+    h << "<tr class=\"notable\" id=\"" << id << "\"><td>" << n << "</td><td>" << html_escape(e.kind)
+      << ":" << e.index << "</td><td>" << html_number(start_ns / 1e6) << " ms</td><td>"
+      << html_escape(e.lane) << "</td><td>" << html_escape(e.what) << "</td><td><a href=\"#t=" << at
+      << "\" onclick=\"return window.focusTime&amp;&amp;focusTime(" << at << ","
+      << (half_ns > 0 ? html_number(half_ns * 1.25) : "0") << ",'" << id
       << "')\">show in timeline</a></td></tr>\n";
   }
   h << "</table></div>\n";

@@ -23,7 +23,8 @@ std::string digits(double v, int decimals) {
 // Thousands separated by commas, for counts.
 std::string grouped(double v) {
   std::string s = digits(std::fabs(v), 0);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
   return (v < 0 ? "-" : "") + s;
 }
 
@@ -119,7 +120,8 @@ std::string render_metrics_html(const nlohmann::json& metrics) {
       for (const auto& [base, s] : summaries[g]) {
         h << "<tr><td title=\"" << html_escape(s.doc) << "\">" << html_escape(base) << "</td>";
         auto cell = [&](const char* k, const std::string& unit) {
-          h << "<td>" << (s.parts.count(k) ? html_escape(format_metric_value(s.parts.at(k), unit)) : "")
+          h << "<td>"
+            << (s.parts.count(k) ? html_escape(format_metric_value(s.parts.at(k), unit)) : "")
             << "</td>";
         };
         cell("count", "samples");

@@ -1,8 +1,8 @@
 #include "tools/view/report_timeline.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -48,7 +48,9 @@ constexpr const char* kVcpus[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#
 constexpr const char* kHost = "#9e9e9e";
 }  // namespace colour
 
-const char* vcpu_colour(int k) { return colour::kVcpus[static_cast<std::size_t>(k) % std::size(colour::kVcpus)]; }
+const char* vcpu_colour(int k) {
+  return colour::kVcpus[static_cast<std::size_t>(k) % std::size(colour::kVcpus)];
+}
 
 // The k of "vCPUk" at `at` in `name`, or -1.
 int vcpu_in(const std::string& name, std::size_t at = 0) {
@@ -120,8 +122,8 @@ struct Contents {
           }
         }
         for (const auto& in : l.instants)
-          holder_preempted = holder_preempted || (in.cat == "lock" &&
-                                                  in.name.rfind("lock holder preempted", 0) == 0);
+          holder_preempted = holder_preempted ||
+                             (in.cat == "lock" && in.name.rfind("lock holder preempted", 0) == 0);
       }
       violations = violations || !v->violations.empty();
       for (const auto& f : v->flows) kicks = kicks || f.name == "pv kick";
@@ -183,9 +185,13 @@ std::string render_timeline_legend(const std::vector<const TraceView*>& views) {
     h << "</p>\n";
   }
   static const std::vector<std::pair<std::string, const char*>> states{
-      {"running", colour::kRunning}, {"user mode", colour::kUser},
-      {"preempted", colour::kPreempted}, {"runnable", colour::kRunnable},
-      {"halted", colour::kHalted}, {"interrupt", colour::kIrq}, {"NMI", colour::kNmi},
+      {"running", colour::kRunning},
+      {"user mode", colour::kUser},
+      {"preempted", colour::kPreempted},
+      {"runnable", colour::kRunnable},
+      {"halted", colour::kHalted},
+      {"interrupt", colour::kIrq},
+      {"NMI", colour::kNmi},
       {"spinning", colour::kSpin}};
   if (!c.states.empty()) {
     h << "<p><b>vCPU lanes</b> (the host state above, the guest's handlers, spins and halts "
@@ -207,8 +213,8 @@ std::string render_timeline_legend(const std::vector<const TraceView*>& views) {
   if (c.violations) swatch(rows, colour::kViolation, "violation");
   if (!rows.str().empty()) h << "<p><b>other rows</b>: " << rows.str() << "</p>\n";
   if (c.hidden_updates || c.hidden_writes)
-    h << "<p class=\"hidden-note\">Not drawn: " << c.hidden_updates
-      << " timekeeping update(s) and " << c.hidden_writes
+    h << "<p class=\"hidden-note\">Not drawn: " << c.hidden_updates << " timekeeping update(s) and "
+      << c.hidden_writes
       << " seqcount write section(s) of the guest's tick (no vCPU reads the clock in this "
          "run).</p>\n";
   h << "</div>\n";
@@ -249,7 +255,8 @@ std::string render_timeline_svg(const TraceView& v) {
   std::map<Tick, int> gp_holder;
   for (const auto& l : v.lanes)
     for (const auto& in : l.instants)
-      if (in.cat == "rcu" && in.name == "GP waited for this vCPU") gp_holder[in.t] = vcpu_in(l.name);
+      if (in.cat == "rcu" && in.name == "GP waited for this vCPU")
+        gp_holder[in.t] = vcpu_in(l.name);
 
   h << render_timeline_legend({&v});
   h << "<p><button id=\"zoom-in\">zoom in</button> <button id=\"zoom-out\">zoom out"

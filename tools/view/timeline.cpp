@@ -4,9 +4,9 @@
 #include <cctype>
 #include <map>
 #include <set>
+#include <sstream>
 #include <tuple>
 #include <utility>
-#include <sstream>
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
@@ -383,16 +383,19 @@ void detail_times(const nlohmann::json& j, std::vector<Tick>& out) {
   }
 }
 
+// "lock X held by vCPUn" held by `lane`.
+bool held_by(const ViewSpan& s, const std::string& lane) {
+  const std::string by = " by " + lane;
+  return s.name.size() >= by.size() && s.name.compare(s.name.size() - by.size(), by.size(), by) == 0;
+}
+
 // The window `--at` shows: the event, and for a preempted lock holder the hold and the
 // preemption around it, with a margin on each side.
 std::pair<Tick, Tick> notable_window(const TraceView& v, const NotableEvent& e) {
   Tick a = e.start, b = e.end;
   if (e.kind == "holder-preempted") {
     for (const auto& s : v.spans)
-      if (s.cat == "lock" && s.start <= e.start && e.start <= s.end &&
-          s.name.size() >= e.lane.size() + 4 &&
-          s.name.compare(s.name.size() - e.lane.size() - 4, std::string::npos,
-                         " by " + e.lane) == 0) {
+      if (s.cat == "lock" && s.start <= e.start && e.start <= s.end && held_by(s, e.lane)) {
         a = std::min(a, s.start);
         b = std::max(b, s.end);
       }
@@ -446,8 +449,7 @@ std::string render_timeline(const std::string& text, const TimelineOptions& o) {
         << (o.at.find(':') == std::string::npos
                 ? " (" + e.kind + ":" + std::to_string(e.index) + ")"
                 : std::string())
-        << " at "
-        << fmt_time(e.start) << (e.lane.empty() ? "" : " on " + e.lane) << ": " << e.what
+        << " at " << fmt_time(e.start) << (e.lane.empty() ? "" : " on " + e.lane) << ": " << e.what
         << "\n\nwindow " << fmt_time(a) << " .. " << fmt_time(b) << "\n"
         << r.chart(a, b) << "\n"
         << r.legend();

@@ -75,8 +75,10 @@ int cmd_report(const std::vector<std::string>& args) {
   po::options_description opts(
       "usage: vcpusim report RESULT.json [--trace TRACE.json] -o report.html\n"
       "       vcpusim report --diff PASSING FAILING -o diff.html   (see report --diff --help)\n\n"
-      "Writes one self-contained HTML file (no network fetches): the scenario, metrics, the\n"
-      "violations and a zoomable SVG timeline of the trace.\n\noptions");
+      "Writes one self-contained HTML file (no network fetches): the scenario, the violations,\n"
+      "the trace's notable events (each a link to its moment; `timeline --at N` draws the same\n"
+      "one), a zoomable SVG timeline with a legend of what it holds, and the metrics by\n"
+      "component.\n\noptions");
   opts.add_options()("help,h", "show this help")("trace", po::value<std::string>(),
                                                  "the run's --trace file, for the timeline")(
       "output,o", po::value<std::string>(), "the HTML file to write");
