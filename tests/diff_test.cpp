@@ -46,6 +46,11 @@ TEST(Diff, NamesTheUndoneDecisionAndMarksTheDivergence) {
   EXPECT_EQ(count(html, ">vCPU0</text>"), 2u);
   EXPECT_EQ(count(html, ">pCPU0</text>"), 2u);
   EXPECT_NE(html.find(s.undone), std::string::npos);
+  // One legend for both; the divergence in words, not raw records (those stay in a fold).
+  EXPECT_EQ(count(html, "<div class=\"legend\" id=\"legend\">"), 1u);
+  EXPECT_EQ(d.words.rfind("At " + tools::readable_time(d.time) + ", the ", 0), 0u) << d.words;
+  EXPECT_EQ(d.words.find("deschedule("), std::string::npos) << d.words;
+  EXPECT_NE(html.find("<b>First divergence.</b> " + d.words), std::string::npos);
   EXPECT_EQ(count(html, " id=\"timeline\""), 0u);   // no id twice on the page
   EXPECT_EQ(html.find("://"), std::string::npos);  // self-contained: no URL
 
@@ -54,6 +59,7 @@ TEST(Diff, NamesTheUndoneDecisionAndMarksTheDivergence) {
   EXPECT_EQ(text.rfind("first divergence at " + tools::readable_time(d.time), 0), 0u) << text;
   EXPECT_NE(text.find("caused by " + s.undone), std::string::npos) << text;
   EXPECT_EQ(count(text, "v first divergence"), 2u) << text;
+  EXPECT_NE(text.find("\n" + d.words + "\n"), std::string::npos) << text;
   EXPECT_NE(text.find("passing run"), std::string::npos);
   EXPECT_NE(text.find("failing run"), std::string::npos);
 

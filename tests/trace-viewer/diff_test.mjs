@@ -34,6 +34,16 @@ try {
     check(await page.locator(`#${side}-chart line.divergence-mark`).count() === 1, `${side} timeline marks the divergence`);
     check(await page.locator(`#${side}-axis text`).count() > 0, `${side} time axis drawn`);
   }
+  // One legend for both timelines, its swatches visible; the divergence said in words.
+  const legend = await page.locator('#legend').boundingBox();
+  check(legend && legend.height > 20, `legend drawn (${JSON.stringify(legend)})`);
+  const swatches = await page.locator('#legend i').count();
+  check(swatches >= 4, `legend has its colour swatches (${swatches})`);
+  check(await page.locator('#legend', { hasText: 'first divergence' }).count() === 1, 'legend names the divergence mark');
+  const words = await page.locator('#divergence-words').textContent();
+  check(/^First divergence\. At [0-9.]+(ms|us|ns), the (failing|passing) run: .*; the (passing|failing) run (did not|instead)/.test(words),
+        `divergence in words (${words})`);
+  check(!/\(\d+, \d+\)/.test(words), 'no raw record in the sentence');
   const cause = await page.locator('#cause').textContent();
   check(/only in the failing run|default draw/.test(cause), `the cause is named (${cause})`);
   // One zoom for both: zooming to the divergence narrows both charts alike.

@@ -53,6 +53,34 @@ try {
   check(coloured.n > coloured.total * 0.05,
         `timeline region is not blank (${coloured.n} of ${coloured.total} pixels coloured)`);
 
+  // The legend: one swatch per vCPU a pCPU runs, in the colour its pCPU slices are drawn with.
+  const pcpuFills = await page.evaluate(() => {
+    const out = {};
+    for (const r of document.querySelectorAll('#chart rect')) {
+      const t = r.querySelector('title'), m = t && /^pCPU\d+: (vCPU\d+)$/.exec(t.textContent);
+      if (m) (out[m[1]] = out[m[1]] || new Set()).add(r.getAttribute('fill'));
+    }
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v]]));
+  });
+  const vcpus = Object.keys(pcpuFills);
+  check(vcpus.length >= 2 && vcpus.every((k) => pcpuFills[k].length === 1),
+        `each vCPU drawn in one colour on the pCPU lanes (${JSON.stringify(pcpuFills)})`);
+  check(new Set(vcpus.map((k) => pcpuFills[k][0])).size === vcpus.length, 'vCPUs in different colours');
+  for (const k of vcpus) {
+    const swatch = page.locator('#legend span', { hasText: new RegExp(`^${k}$`) }).locator('i');
+    const colour = await swatch.evaluate((el) => getComputedStyle(el).backgroundColor).catch(() => '');
+    const hex = pcpuFills[k][0], rgb = `rgb(${parseInt(hex.slice(1, 3), 16)}, ${parseInt(hex.slice(3, 5), 16)}, ${parseInt(hex.slice(5, 7), 16)})`;
+    check(colour === rgb, `legend swatch of ${k} is its lane colour (${colour} vs ${rgb})`);
+  }
+  // A notable event's link zooms the timeline to its moment and highlights its row.
+  const notable = await page.locator('tr.notable').count();
+  check(notable > 0, `notable events listed (${notable})`);
+  const whole = await page.getAttribute('#chart', 'viewBox');
+  await page.locator('tr.notable a').first().click();
+  const focused = await page.getAttribute('#chart', 'viewBox');
+  check(+focused.split(' ')[2] < +whole.split(' ')[2] / 10, `notable link zooms the timeline (${whole} -> ${focused})`);
+  check(await page.locator('tr.notable.current').count() === 1, 'the linked notable row is highlighted');
+  await page.locator('#zoom-reset').click();
   // A violation's link moves the timeline to its moment (the chart's viewBox narrows).
   const before = await page.getAttribute('#chart', 'viewBox');
   await page.locator('tr.violation a').first().click();

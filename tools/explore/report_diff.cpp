@@ -6,11 +6,12 @@
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
+#include "tools/explore/diff_words.hpp"
+#include "tools/explore/shrink.hpp"
+#include "tools/run/trace_io.hpp"
 #include "tools/view/html_text.hpp"
 #include "tools/view/report_timeline.hpp"
-#include "tools/explore/shrink.hpp"
 #include "tools/view/timeline.hpp"
-#include "tools/run/trace_io.hpp"
 #include "tools/view/trace_view.hpp"
 
 namespace vcpusim::tools {
@@ -101,8 +102,7 @@ const char* const kDiffScript = R"(
 )";
 
 // One run's SVG timeline with its ids prefixed and the divergence marked on its chart.
-std::string side_svg(const DiffSide& s, const std::string& prefix, const RunDiff& d) {
-  const TraceView v = parse_trace(s.trace_json, s.file);
+std::string side_svg(const TraceView& v, const std::string& prefix, const RunDiff& d) {
   std::string svg = render_timeline_svg(v);
   // The per-run legend and zoom buttons are replaced by the page's own (one set for both).
   const auto box = svg.find("<div id=\"timeline-box\">");
@@ -184,6 +184,7 @@ RunDiff diff_replays(const std::string& passing_file, const std::string& failing
                       : (hp ? p.events[i].time : f.events[i].time);
     d.passing_event = hp ? event_words(p, p.events[i]) : "(no more events)";
     d.failing_event = hf ? event_words(f, f.events[i]) : "(no more events)";
+    d.words = divergence_sentence(p, hp ? &p.events[i] : nullptr, f, hf ? &f.events[i] : nullptr);
   }
   return d;
 }
@@ -203,28 +204,40 @@ std::string render_diff_html(const RunDiff& d) {
        "color:#222}h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.4em}\n"
        ".timeline-box{border:1px solid #999;background:#fff}svg{display:block;width:100%}\n"
        ".divergence{background:#fff0dd;border-left:4px solid #ff7f00;padding:.4em .8em}\n"
-       "code{font-size:.9em}\n</style></head>\n<body data-divergence=\""
+       "code{font-size:.9em}\n.legend p{margin:.3em 0}.legend span{display:inline-block;"
+       "margin-right:1em;font-size:.85em}.legend i{display:inline-block;width:12px;height:12px;"
+       "margin-right:4px;vertical-align:middle}.hidden-note{color:#666}\n"
+       "</style></head>\n<body data-divergence=\""
     << static_cast<double>(d.time) / sim::kNanosecond << "\" data-until=\""
     << static_cast<double>(until) / sim::kNanosecond << "\">\n"
     << "<h1>vcpusim diff: the nearest passing run beside the failing one</h1>\n"
     << "<div class=\"divergence\" id=\"divergence\">";
   if (d.diverged)
-    h << "<p><b>first divergence at " << html_escape(readable_time(d.time)) << "</b>: passing <code>"
+    h << "<p id=\"divergence-words\"><b>First divergence.</b> " << html_escape(d.words)
+      << "</p>\n<details><summary>the two records</summary><p>passing <code>"
       << html_escape(d.passing_event) << "</code>, failing <code>" << html_escape(d.failing_event)
-      << "</code></p>\n";
+      << "</code></p></details>\n";
   else
     h << "<p><b>no divergence</b>: both runs recorded the same events</p>\n";
   h << "<p>caused by: <span id=\"cause\">" << html_escape(d.cause()) << "</span></p></div>\n"
     << "<p><button id=\"zoom-divergence\">zoom to the divergence</button> <button "
        "id=\"zoom-reset\">whole run</button> (mouse wheel zooms both timelines; the dashed "
        "orange line is the divergence, red lines are violations)</p>\n";
+  const TraceView views[] = {parse_trace(d.passing.trace_json, d.passing.file),
+                             parse_trace(d.failing.trace_json, d.failing.file)};
+  // One legend for both timelines: what either holds, and the two marks of this page.
+  std::string legend = render_timeline_legend({&views[0], &views[1]});
+  legend.insert(legend.rfind("</div>"),
+                "<p><b>marks</b>: <span><i style=\"background:#ff7f00\"></i>first divergence "
+                "(dashed line on both timelines)</span></p>\n");
+  h << legend;
   for (const DiffSide* side : {&d.passing, &d.failing}) {
     const char* prefix = side == &d.passing ? "passing" : "failing";
     h << "<h2>" << prefix << ": " << html_escape(side->file) << " &mdash; "
       << html_escape(failure_words(side->replay, side->run.result))
       << "</h2>\n<p>origin: " << html_escape(side->replay.origin) << ", fingerprint "
       << html_escape(side->run.result.document.value("fingerprint", std::string())) << "</p>\n"
-      << side_svg(*side, prefix, d);
+      << side_svg(views[side == &d.passing ? 0 : 1], prefix, d);
   }
   h << "<script>" << kDiffScript << "</script>\n</body></html>\n";
   return h.str();
@@ -237,7 +250,8 @@ std::string render_diff_timeline(const RunDiff& d, int width) {
   if (d.diverged)
     out << "first divergence at " << readable_time(d.time) << ": passing "
         << printable(d.passing_event) << ", failing " << printable(d.failing_event)
-        << ", caused by " << printable(d.cause()) << "\n";
+        << ", caused by " << printable(d.cause()) << "\n"
+        << printable(d.words) << "\n";
   else
     out << "no divergence: both runs recorded the same events (differences: "
         << printable(d.cause()) << ")\n";

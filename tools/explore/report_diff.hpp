@@ -26,6 +26,7 @@ struct RunDiff {
   sim::Tick time = 0;  // of the first divergence
   // The first differing event of each run, in words ("(no more events)" past a stream's end).
   std::string passing_event, failing_event;
+  std::string words;                // the divergence in plain words (tools/explore/diff_words.hpp)
   std::vector<std::string> causes;  // what differs between the two replay files
   std::string cause() const;        // causes joined, or "nothing in the replay files"
 };

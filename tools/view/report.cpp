@@ -11,6 +11,8 @@
 #include "sim/scenario_file.hpp"
 #include "sim/time.hpp"
 #include "tools/view/html_text.hpp"
+#include "tools/view/notable.hpp"
+#include "tools/view/report_metrics.hpp"
 #include "tools/view/report_timeline.hpp"
 #include "tools/view/trace_view.hpp"
 
@@ -48,7 +50,9 @@ table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ccc;paddi
 .legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
 tr.violation.current{background:#ffe9a8}
 pre{background:#f6f6f6;padding:.5em;overflow:auto;max-height:30em;font-size:.8em}
-.metrics{columns:2;font-size:.85em}
+.metrics{columns:2;font-size:.85em}h3.metric-group{font-size:1em;margin:1em 0 .3em}
+.legend p{margin:.3em 0}.hidden-note{color:#666;font-size:.85em}
+tr.notable.current{background:#ffe9a8}.notable-box{max-height:16em;overflow:auto;display:inline-block}svg.quantiles{display:block}
 )";
 
 const char* const kScript = R"(
@@ -91,7 +95,7 @@ const char* const kScript = R"(
   document.getElementById('zoom-reset').onclick=function(){ view={a:t0,b:t1}; draw(); };
   window.focusTime=function(ns,span,row){ span=span||Math.max(2000,(t1-t0)/2000);
     view.a=Math.max(t0,ns-span); view.b=Math.min(t1,ns+span); draw();
-    var rows=document.querySelectorAll('tr.violation');
+    var rows=document.querySelectorAll('tr.violation, tr.notable');
     for(var i=0;i<rows.length;i++) rows[i].classList.toggle('current',rows[i].id==row);
     document.getElementById('timeline-heading').scrollIntoView(); return false; };
   draw();
@@ -173,6 +177,49 @@ struct ResultView {
   }
 };
 
+// The notable events (tools/view/notable.hpp), each row numbered as `vcpusim timeline --at N`
+// takes it and linking to its moment (#t=NS; the page's script reads only the number).
+std::string notable_section(const NotableList& list) {
+  std::ostringstream h;
+  h << "<h2 id=\"notable-heading\">Notable events</h2>\n";
+  if (list.all.empty()) {
+    h << "<p>None: no violation, no lock holder preempted, no grace period over "
+      << sim::format_duration(kLongGracePeriod) << ".</p>\n";
+    return h.str();
+  }
+  h << "<p>";
+  for (const auto& kind : notable_kinds())
+    h << html_escape(kind) << ": " << list.total.at(kind) << " &nbsp; ";
+  h << "(grace periods over " << sim::format_duration(kLongGracePeriod)
+    << "). <code>vcpusim timeline TRACE --at N</code> draws event N in the terminal, "
+       "<code>--at KIND:N</code> the N-th of a kind.</p>\n"
+    << "<div class=\"notable-box\"><table "
+       "id=\"notable\"><tr><th>#</th><th>kind</th><th>time</th><th>where</th>"
+       "<th>what</th><th></th></tr>\n";
+  for (std::size_t n = 0; n < list.shown.size(); ++n) {
+    const NotableEvent& e = list.all[list.shown[n]];
+    // The link centres the event's moment (a grace period's middle) with its whole span in view.
+    const double start_ns = static_cast<double>(e.start) / sim::kNanosecond;
+    const double half_ns = static_cast<double>(e.end - e.start) / sim::kNanosecond / 2;
+    const std::string at = html_number(start_ns + half_ns);
+    const std::string id = "notable-" + std::to_string(n);
+    h << "<tr class=\"notable\" id=\"" << id << "\"><td>" << n << "</td><td>" << html_escape(e.kind)
+      << ":" << e.index << "</td><td>" << html_number(start_ns / 1e6) << " ms</td><td>"
+      << html_escape(e.lane) << "</td><td>" << html_escape(e.what) << "</td><td><a href=\"#t=" << at
+      << "\" onclick=\"return window.focusTime&amp;&amp;focusTime(" << at << ","
+      << (half_ns > 0 ? html_number(half_ns * 1.25) : "0") << ",'" << id
+      << "')\">show in timeline</a></td></tr>\n";
+  }
+  h << "</table></div>\n";
+  for (const auto& kind : notable_kinds())
+    if (list.total.at(kind) > kNotableShownPerKind)
+      h << "<p>" << list.total.at(kind) - kNotableShownPerKind << " more " << html_escape(kind)
+        << " events not listed: <code>vcpusim timeline TRACE --at " << html_escape(kind) << ":"
+        << kNotableShownPerKind << "</code> (up to " << html_escape(kind) << ":"
+        << list.total.at(kind) - 1 << ") draws them.</p>\n";
+  return h.str();
+}
+
 }  // namespace
 
 std::string render_report(const std::string& result_text, const std::string& trace_text,
@@ -232,19 +279,19 @@ std::string render_report(const std::string& result_text, const std::string& tra
     h << "</table>\n";
   }
 
-  // Timeline.
-  h << "<h2 id=\"timeline-heading\">Timeline</h2>\n";
-  if (trace_text.empty())
-    h << "<p>No trace given (run with <code>--trace</code> and pass it to "
-         "<code>vcpusim report --trace</code>).</p>\n";
-  else
-    h << render_timeline_svg(parse_trace(trace_text, trace_file));
+  // Notable events and the timeline.
+  if (trace_text.empty()) {
+    h << "<h2 id=\"timeline-heading\">Timeline</h2>\n<p>No trace given (run with "
+         "<code>--trace</code> and pass it to <code>vcpusim report --trace</code>).</p>\n";
+  } else {
+    const TraceView view = parse_trace(trace_text, trace_file);
+    h << notable_section(notable_events(view)) << "<h2 id=\"timeline-heading\">Timeline</h2>\n"
+      << render_timeline_svg(view);
+  }
 
   // Metrics and the resolved scenario.
-  h << "<h2>Metrics</h2>\n<table class=\"metrics\">\n";
-  for (const auto& [k, value] : r.metrics)
-    h << "<tr><td>" << html_escape(k) << "</td><td>" << html_escape(value) << "</td></tr>\n";
-  h << "</table>\n<h2>Scenario</h2>\n<pre>" << html_escape(r.scenario) << "</pre>\n";
+  h << render_metrics_html(doc.at("metrics"));
+  h << "<h2>Scenario</h2>\n<pre>" << html_escape(r.scenario) << "</pre>\n";
   h << "<script>" << kScript << "</script>\n</body></html>\n";
   return h.str();
 }

@@ -1,8 +1,11 @@
 #include "tools/view/report_timeline.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <set>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -25,7 +28,6 @@ std::string precise(double v) {
 // brown, preempted red vs the violation line's pure red drawn on top of everything).
 namespace colour {
 constexpr const char* kRunning = "#2e9e55";
-constexpr const char* kLoad = "#3b6fd4";
 constexpr const char* kPreempted = "#d43b3b";
 constexpr const char* kRunnable = "#e0b030";
 constexpr const char* kHalted = "#b8b8b8";
@@ -35,18 +37,42 @@ constexpr const char* kUser = "#9ccc65";
 constexpr const char* kSpin = "#1fb5c4";
 constexpr const char* kRead = "#333333";
 constexpr const char* kUpdate = "#7b4a12";
-constexpr const char* kLock = "#607d8b";
 constexpr const char* kViolation = "#ff0000";
+constexpr const char* kHolderPreempted = "#7a0019";
+constexpr const char* kKick = "#ff8c00";
 constexpr const char* kWrites[] = {"#9e9d24", "#00796b", "#f06292", "#5c6bc0"};
+// pCPU lanes, lock holds and grace periods take the colour of their vCPU (by number, wrapping
+// past twelve); host tasks (load, noise, injected preemption) one neutral grey.
+constexpr const char* kVcpus[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2",
+                                  "#17becf", "#bcbd22", "#393b79", "#ad494a", "#637939", "#7b4173"};
+constexpr const char* kHost = "#9e9e9e";
 }  // namespace colour
 
+const char* vcpu_colour(int k) {
+  return colour::kVcpus[static_cast<std::size_t>(k) % std::size(colour::kVcpus)];
+}
+
+// The k of "vCPUk" at `at` in `name`, or -1.
+int vcpu_in(const std::string& name, std::size_t at = 0) {
+  if (name.compare(at, 4, "vCPU") != 0 || at + 4 >= name.size() ||
+      !std::isdigit(static_cast<unsigned char>(name[at + 4])))
+    return -1;
+  return std::atoi(name.c_str() + at + 4);
+}
+
+// The holder of "lock X held by vCPUk" / "write X by vCPUk", or -1.
+int holder_of(const std::string& span) {
+  const auto by = span.rfind(" by ");
+  return by == std::string::npos ? -1 : vcpu_in(span, by + 4);
+}
+
 const char* fill(const ViewSlice& s, bool pcpu) {
-  // A load task or an injected host preemption (explore, shrink): the host, not a vCPU, runs.
-  if (pcpu)
-    return s.name.rfind("load", 0) == 0 || s.name == "host preemption (explore)" ? colour::kLoad
-                                                                                 : colour::kRunning;
+  if (pcpu) {
+    const int k = vcpu_in(s.name);
+    return k >= 0 ? vcpu_colour(k) : colour::kHost;
+  }
   if (s.name == "running") return colour::kRunning;
-  if (s.name == "preempted") return colour::kPreempted;
+  if (s.name == "preempted" || s.name == "throttled") return colour::kPreempted;
   if (s.name == "runnable") return colour::kRunnable;
   if (s.name.rfind("halted", 0) == 0) return colour::kHalted;
   if (s.name == "nmi") return colour::kNmi;
@@ -62,21 +88,138 @@ constexpr std::size_t kMaxRects = 60000;
 constexpr double kUnits = 1e6;
 constexpr int kDensityBins = 2000;
 constexpr Tick kMarksAround = 20 * sim::kMicrosecond;  // reads drawn one by one near a violation
+constexpr std::size_t kMaxLockRows = 8;                // more locks share one row
 
-// "write vdso.seq by vCPU0" -> "vdso.seq"
-std::string seqcount_of(const std::string& span) {
+// "write vdso.seq by vCPU0" -> "vdso.seq"; "lock lock0.val held by vCPU1" -> "lock0.val"
+std::string object_of(const std::string& span) {
   const auto a = span.find(' ');
-  const auto b = span.find(" by ");
+  auto b = span.find(" held by ");
+  if (b == std::string::npos) b = span.find(" by ");
   return a == std::string::npos ? span : span.substr(a + 1, b == std::string::npos ? b : b - a - 1);
 }
 
-struct SvgRow {
-  std::string label;
-  enum Kind { kLane, kReads, kWrites, kUpdates, kLocks } kind = kLane;
-  const ViewLane* lane = nullptr;
+// What a trace holds, so the legend and the rows name only that.
+struct Contents {
+  std::set<std::string> states;  // vCPU lane slice meanings present (legend words)
+  std::set<int> vcpus_on_pcpus;  // vCPUs some pCPU ran
+  bool host_tasks = false, reads = false, updates = false, kicks = false, holder_preempted = false;
+  bool violations = false, grace_periods = false;
+  std::map<std::string, const char*> write_colour;  // seqcount -> colour, by name
+  std::set<std::string> locks;
+  std::size_t hidden_updates = 0, hidden_writes = 0;  // the tick's, in a run that reads no clock
+
+  explicit Contents(const std::vector<const TraceView*>& views) {
+    for (const TraceView* v : views) {
+      for (const auto& l : v->lanes) {
+        reads = reads || !l.reads.empty() || !l.read_bins.empty();
+        for (const auto& s : l.slices) {
+          if (l.pcpu) {
+            const int k = vcpu_in(s.name);
+            if (k >= 0) vcpus_on_pcpus.insert(k);
+            host_tasks = host_tasks || k < 0;
+          } else {
+            states.insert(state_word(s));
+          }
+        }
+        for (const auto& in : l.instants)
+          holder_preempted = holder_preempted ||
+                             (in.cat == "lock" && in.name.rfind("lock holder preempted", 0) == 0);
+      }
+      violations = violations || !v->violations.empty();
+      for (const auto& f : v->flows) kicks = kicks || f.name == "pv kick";
+    }
+    for (const TraceView* v : views)
+      for (const auto& s : v->spans) {
+        // The guest's tick updates the clock in every run; drawn only when a vCPU reads it.
+        if (s.cat == "timekeeping") reads ? void(updates = true) : void(++hidden_updates);
+        if (s.cat == "seqcount") {
+          const std::string what = object_of(s.name);
+          if (!reads && (what == "tk_core.seq" || what == "vdso.seq")) {
+            ++hidden_writes;
+          } else if (!write_colour.count(what)) {
+            const std::size_t n = write_colour.size();
+            write_colour[what] = colour::kWrites[n % std::size(colour::kWrites)];
+          }
+        }
+        if (s.cat == "lock") locks.insert(object_of(s.name));
+        grace_periods = grace_periods || (s.cat == "rcu" && s.name == "RCU GP");
+      }
+    states.erase("");
+  }
+
+  static std::string state_word(const ViewSlice& s) {
+    if (s.name == "running") return "running";
+    if (s.name == "preempted" || s.name == "throttled") return "preempted";
+    if (s.name == "runnable") return "runnable";
+    if (s.name.rfind("halted", 0) == 0) return "halted";
+    if (s.name == "nmi") return "NMI";
+    if (s.name == "user mode") return "user mode";
+    if (s.cat == "irq") return "interrupt";
+    if (s.cat == "spin") return "spinning";
+    return "";
+  }
 };
 
+struct SvgRow {
+  std::string label;
+  enum Kind { kLane, kReads, kWrites, kUpdates, kLocks, kGracePeriods } kind = kLane;
+  const ViewLane* lane = nullptr;
+  std::string lock;  // kLocks: the lock, "" for all
+};
+
+void swatch(std::ostream& h, const char* c, const std::string& what, const char* shape = "") {
+  h << "<span><i" << shape << " style=\"background:" << c << "\"></i>" << html_escape(what)
+    << "</span>";
+}
+
 }  // namespace
+
+std::string render_timeline_legend(const std::vector<const TraceView*>& views) {
+  const Contents c(views);
+  std::ostringstream h;
+  h << "<div class=\"legend\" id=\"legend\">\n";
+  if (!c.vcpus_on_pcpus.empty() || c.host_tasks) {
+    h << "<p><b>pCPU lanes</b>, coloured by the vCPU they run: ";
+    for (int k : c.vcpus_on_pcpus) swatch(h, vcpu_colour(k), "vCPU" + std::to_string(k));
+    if (c.host_tasks) swatch(h, colour::kHost, "host task (load, noise, injected preemption)");
+    h << "</p>\n";
+  }
+  static const std::vector<std::pair<std::string, const char*>> states{
+      {"running", colour::kRunning},
+      {"user mode", colour::kUser},
+      {"preempted", colour::kPreempted},
+      {"runnable", colour::kRunnable},
+      {"halted", colour::kHalted},
+      {"interrupt", colour::kIrq},
+      {"NMI", colour::kNmi},
+      {"spinning", colour::kSpin}};
+  if (!c.states.empty()) {
+    h << "<p><b>vCPU lanes</b> (the host state above, the guest's handlers, spins and halts "
+         "below): ";
+    for (const auto& [word, col] : states)
+      if (c.states.count(word)) swatch(h, col, word);
+    if (c.kicks) swatch(h, colour::kKick, "pv kick received");
+    if (c.holder_preempted) swatch(h, colour::kHolderPreempted, "lock holder preempted");
+    h << "</p>\n";
+  }
+  std::ostringstream rows;
+  if (c.reads) swatch(rows, colour::kRead, "clock reads");
+  for (const auto& [name, col] : c.write_colour) swatch(rows, col, "write " + name);
+  if (c.updates) swatch(rows, colour::kUpdate, "timekeeping update (c0 to publication)");
+  if (!c.locks.empty()) rows << "<span>lock held: the colour of the holding vCPU</span>";
+  if (c.grace_periods)
+    rows << "<span>RCU grace period: the colour of the vCPU that held it (the last to report a "
+            "quiescent state)</span>";
+  if (c.violations) swatch(rows, colour::kViolation, "violation");
+  if (!rows.str().empty()) h << "<p><b>other rows</b>: " << rows.str() << "</p>\n";
+  if (c.hidden_updates || c.hidden_writes)
+    h << "<p class=\"hidden-note\">Not drawn: " << c.hidden_updates << " timekeeping update(s) and "
+      << c.hidden_writes
+      << " seqcount write section(s) of the guest's tick (no vCPU reads the clock in this "
+         "run).</p>\n";
+  h << "</div>\n";
+  return h.str();
+}
 
 std::string render_timeline_svg(const TraceView& v) {
   std::ostringstream h;
@@ -94,44 +237,29 @@ std::string render_timeline_svg(const TraceView& v) {
   // Volume: beyond kMaxRects, slices shorter than this are left out (they would be sub-pixel).
   const Tick min_dur = total > kMaxRects ? (end - begin) / 20000 : 0;
 
-  std::map<std::string, const char*> write_colour;  // seqcount -> colour, by first appearance
-  bool updates = false, locks = false;
-  for (const auto& s : v.spans) {
-    if (s.cat == "seqcount" && !write_colour.count(seqcount_of(s.name)))
-      write_colour[seqcount_of(s.name)] =
-          colour::kWrites[write_colour.size() % std::size(colour::kWrites)];
-    updates = updates || s.cat == "timekeeping";
-    locks = locks || s.cat == "lock";
-  }
+  const Contents c({&v});
   std::vector<SvgRow> rows;
   for (const auto& l : v.lanes) {
     rows.push_back({l.name, SvgRow::kLane, &l});
     if (!l.reads.empty() || !l.read_bins.empty())
       rows.push_back({l.name + " reads", SvgRow::kReads, &l});
   }
-  if (!write_colour.empty()) rows.push_back({"seqcount writes", SvgRow::kWrites});
-  if (updates) rows.push_back({"timekeeping", SvgRow::kUpdates});
-  if (locks) rows.push_back({"locks", SvgRow::kLocks});
+  if (!c.write_colour.empty()) rows.push_back({"seqcount writes", SvgRow::kWrites});
+  if (c.updates) rows.push_back({"timekeeping", SvgRow::kUpdates});
+  if (c.locks.size() > kMaxLockRows)
+    rows.push_back({"locks", SvgRow::kLocks});
+  else
+    for (const auto& lock : c.locks) rows.push_back({lock, SvgRow::kLocks, nullptr, lock});
+  if (c.grace_periods) rows.push_back({"RCU grace periods", SvgRow::kGracePeriods});
+  // The vCPU whose quiescent state ended a grace period, by the time it ended.
+  std::map<Tick, int> gp_holder;
+  for (const auto& l : v.lanes)
+    for (const auto& in : l.instants)
+      if (in.cat == "rcu" && in.name == "GP waited for this vCPU")
+        gp_holder[in.t] = vcpu_in(l.name);
 
-  h << "<p class=\"legend\">";
-  std::vector<std::pair<std::string, const char*>> legend{
-      {"running / vCPU on pCPU", colour::kRunning},
-      {"user mode", colour::kUser},
-      {"load task / host preemption", colour::kLoad},
-      {"preempted", colour::kPreempted},
-      {"runnable", colour::kRunnable},
-      {"halted", colour::kHalted},
-      {"interrupt", colour::kIrq},
-      {"NMI", colour::kNmi},
-      {"spinning", colour::kSpin},
-      {"clock reads", colour::kRead}};
-  for (const auto& [name, c] : write_colour) legend.push_back({"write " + name, c});
-  legend.push_back({"timekeeping update (c0 to publication)", colour::kUpdate});
-  if (locks) legend.push_back({"lock held", colour::kLock});
-  legend.push_back({"violation", colour::kViolation});
-  for (const auto& [what, c] : legend)
-    h << "<span><i style=\"background:" << c << "\"></i>" << html_escape(what) << "</span>";
-  h << "</p>\n<p><button id=\"zoom-in\">zoom in</button> <button id=\"zoom-out\">zoom out"
+  h << render_timeline_legend({&v});
+  h << "<p><button id=\"zoom-in\">zoom in</button> <button id=\"zoom-out\">zoom out"
        "</button> <button id=\"zoom-reset\">reset</button> (mouse wheel zooms, drag pans; the "
        "guest's handlers are the thin bars under a vCPU's host state)</p>\n";
 
@@ -143,9 +271,14 @@ std::string render_timeline_svg(const TraceView& v) {
     << "\" data-begin=\"" << precise(static_cast<double>(begin) / sim::kNanosecond)
     << "\" data-end=\"" << precise(static_cast<double>(end) / sim::kNanosecond)
     << "\" data-scale=\"" << precise(scale) << "\">\n<g id=\"axis\"></g>\n";
-  for (int i = 0; i < n; ++i)
-    h << "<text x=\"4\" y=\"" << kTop + i * kLaneH + 16 << "\" font-size=\"12\">"
-      << html_escape(rows[static_cast<std::size_t>(i)].label) << "</text>\n";
+  for (int i = 0; i < n; ++i) {
+    const SvgRow& row = rows[static_cast<std::size_t>(i)];
+    if (row.lane && !row.lane->pcpu && row.kind == SvgRow::kLane && vcpu_in(row.label) >= 0)
+      h << "<rect class=\"vcpu-swatch\" x=\"2\" y=\"" << kTop + i * kLaneH + 6
+        << "\" width=\"8\" height=\"12\" fill=\"" << vcpu_colour(vcpu_in(row.label)) << "\"/>\n";
+    h << "<text x=\"13\" y=\"" << kTop + i * kLaneH + 16 << "\" font-size=\"12\">"
+      << html_escape(row.label) << "</text>\n";
+  }
   // Chart units: the whole window is kUnits wide (browsers clamp SVG lengths near 2^25).
   h << "<svg id=\"chart\" x=\"" << label_w << "\" y=\"" << kTop << "\" width=\"" << chart_w
     << "\" height=\"" << n * kLaneH << "\" viewBox=\"0 0 " << html_number(kUnits) << " "
@@ -157,6 +290,13 @@ std::string render_timeline_svg(const TraceView& v) {
     if (cls) h << " class=\"" << cls << "\"";
     h << " x=\"" << x_of(a) << "\" y=\"" << y << "\" width=\"" << w_of(a, b) << "\" height=\""
       << hgt << "\" fill=\"" << c << "\"><title>" << html_escape(title) << "</title></rect>\n";
+  };
+  auto mark = [&](Tick t, int y1, int y2, const char* col, int width, const char* cls,
+                  const std::string& title) {
+    h << "<line class=\"" << cls << "\" x1=\"" << x_of(t) << "\" x2=\"" << x_of(t) << "\" y1=\""
+      << y1 << "\" y2=\"" << y2 << "\" stroke=\"" << col << "\" stroke-width=\"" << width
+      << "\" vector-effect=\"non-scaling-stroke\"><title>" << html_escape(title)
+      << "</title></line>\n";
   };
   for (int i = 0; i < n; ++i) {
     const SvgRow& row = rows[static_cast<std::size_t>(i)];
@@ -173,6 +313,17 @@ std::string render_timeline_svg(const TraceView& v) {
           const int hgt = row.lane->pcpu ? kLaneH - 4 : (nested ? 6 : 13);
           rect(s.start, s.end, top, hgt, fill(s, row.lane->pcpu), row.lane->name + ": " + s.name);
         }
+        for (const auto& in : row.lane->instants)
+          if (in.cat == "lock" && in.name.rfind("lock holder preempted", 0) == 0)
+            mark(in.t, y, y + kLaneH, colour::kHolderPreempted, 3, "holder-preempted-mark",
+                 row.lane->name + ": " + in.name + " at " + sim::format_duration(in.t));
+        for (const auto& f : v.flows)
+          if (f.name == "pv kick" && f.to_tid == row.lane->tid) {
+            const ViewLane* from = v.lane_by_tid(f.from_tid);
+            mark(f.end, y + 14, y + kLaneH, colour::kKick, 1, "kick-mark",
+                 "pv kick" + (from ? " from " + from->name : std::string()) + " at " +
+                     sim::format_duration(f.end));
+          }
         break;
       case SvgRow::kReads: {
         // Density strip: reads per bin, darker where more; a bin with any read is visible.
@@ -232,8 +383,8 @@ std::string render_timeline_svg(const TraceView& v) {
       }
       case SvgRow::kWrites:
         for (const auto& s : v.spans)
-          if (s.cat == "seqcount")
-            rect(s.start, s.end, y + 4, kLaneH - 8, write_colour[seqcount_of(s.name)],
+          if (s.cat == "seqcount" && c.write_colour.count(object_of(s.name)))
+            rect(s.start, s.end, y + 4, kLaneH - 8, c.write_colour.at(object_of(s.name)),
                  s.name + " (" + sim::format_duration(s.end - s.start) + ")");
         break;
       case SvgRow::kUpdates:
@@ -247,7 +398,22 @@ std::string render_timeline_svg(const TraceView& v) {
         break;
       case SvgRow::kLocks:
         for (const auto& s : v.spans)
-          if (s.cat == "lock") rect(s.start, s.end, y + 4, kLaneH - 8, colour::kLock, s.name);
+          if (s.cat == "lock" && (row.lock.empty() || object_of(s.name) == row.lock)) {
+            const int k = holder_of(s.name);
+            rect(s.start, s.end, y + 4, kLaneH - 8, k >= 0 ? vcpu_colour(k) : colour::kHost,
+                 s.name + " (" + sim::format_duration(s.end - s.start) + ")", "lock-span");
+          }
+        break;
+      case SvgRow::kGracePeriods:
+        for (const auto& s : v.spans)
+          if (s.cat == "rcu" && s.name == "RCU GP") {
+            const auto it = gp_holder.find(s.end);
+            const int k = it == gp_holder.end() ? -1 : it->second;
+            rect(s.start, s.end, y + 4, kLaneH - 8, k >= 0 ? vcpu_colour(k) : colour::kHost,
+                 "grace period of " + sim::format_duration(s.end - s.start) +
+                     (k >= 0 ? ", held by vCPU" + std::to_string(k) : std::string()),
+                 "gp-span");
+          }
         break;
     }
   }

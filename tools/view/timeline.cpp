@@ -5,10 +5,13 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "sim/time.hpp"
+#include "tools/view/notable.hpp"
 #include "tools/view/trace_view.hpp"
 
 namespace vcpusim::tools {
@@ -23,6 +26,7 @@ struct Glyph {
   char c;
   const char* color;  // ANSI SGR
   const char* meaning;
+  int owner = -1;  // on a pCPU row: the vCPU it runs (its number may take several cells)
 };
 const Glyph kRunning{'#', "42;30", "running guest code"};
 const Glyph kUser{'u', "102;30", "running guest code in user mode"};
@@ -39,7 +43,10 @@ const Glyph kSpan{'=', "33", "async span (timekeeping update, lock hold, seqcoun
 
 Glyph glyph_for(const ViewSlice& s, bool pcpu) {
   if (pcpu) {
-    if (s.name.rfind("vCPU", 0) == 0 && s.name.size() > 4) return {s.name.back(), "42;30", ""};
+    if (s.name.rfind("vCPU", 0) == 0 && s.name.size() > 4) {
+      const int k = std::atoi(s.name.c_str() + 4);
+      return {k < 10 ? static_cast<char>('0' + k) : '=', "42;30", "", k};
+    }
     if (s.name.rfind("load", 0) == 0) {
       const int k = std::atoi(s.name.c_str() + 4);
       return {static_cast<char>('A' + k % 26), "44;97", ""};
@@ -93,6 +100,9 @@ class Renderer {
         c = std::string(c[0] == 'p' ? "pcpu" : "vcpu") + c.substr(1);
       cpus_.insert(c);
     }
+    for (const auto& l : v.lanes)
+      if (!l.pcpu && l.name.rfind("vCPU", 0) == 0 && std::atoi(l.name.c_str() + 4) >= 10)
+        wide_ = true;
     for (const auto& c : cpus_) {
       bool found = false;
       for (const auto& l : v.lanes) found = found || lower(l.name) == c;
@@ -139,6 +149,7 @@ class Renderer {
           }
         }
       }
+      if (l.pcpu && wide_) name_runs(r.cells);
       rows.push_back(std::move(r));
       if (l.pcpu) continue;
       if (wants("read")) {
@@ -226,9 +237,12 @@ class Renderer {
 
   std::string legend() const {
     std::ostringstream out;
-    out << "legend: pCPU rows show which host thread runs: 0-9 vCPU n, A.. load task 0.. "
-           "(load0 = A), * injected host preemption, ~ host irq/softirq noise, w kworker or "
-           "emulator thread, . idle\n";
+    out << "legend: pCPU rows show which host thread runs: "
+        << (wide_ ? "a vCPU's number where its run starts, then = while it runs (+ a run too "
+                    "short for its number and one =), "
+                  : "0-9 vCPU n, ")
+        << "A.. load task 0.. (load0 = A), * injected host preemption, ~ host irq/softirq "
+           "noise, w kworker or emulator thread, . idle\n";
     for (const Glyph* g : {&kRunning, &kUser, &kPreempted, &kRunnable, &kHalted, &kIrq, &kNmi,
                            &kSpin, &kRead, &kSpan, &kViolation})
       out << "  " << g->c << " " << g->meaning << "\n";
@@ -237,10 +251,29 @@ class Renderer {
   }
 
  private:
+  // With vCPU10 or above a vCPU's number takes several cells: each run of cells where one vCPU
+  // runs starts with its number and continues with '=', at least one, so two numbers never touch
+  // ("8" then "0" would read as 80); a run too short for that is all '+'.
+  static void name_runs(std::vector<Glyph>& cells) {
+    for (std::size_t c = 0; c < cells.size();) {
+      const int who = cells[c].owner;
+      std::size_t e = c + 1;
+      while (e < cells.size() && who >= 0 && cells[e].owner == who) ++e;
+      if (who >= 0) {
+        const std::string number = std::to_string(who);
+        const bool fits = e - c > number.size();
+        for (std::size_t k = c; k < e; ++k)
+          cells[k].c = !fits ? '+' : k - c < number.size() ? number[k - c] : '=';
+      }
+      c = e;
+    }
+  }
+
   const TraceView& v_;
   const TimelineOptions& o_;
   std::set<std::string> kinds_;
   std::set<std::string> cpus_;
+  bool wide_ = false;  // a vCPU numbered 10 or more
 };
 
 // Depth-0 slice of a lane covering t (the latest one starting at or before t).
@@ -350,6 +383,33 @@ void detail_times(const nlohmann::json& j, std::vector<Tick>& out) {
   }
 }
 
+// "lock X held by vCPUn" held by `lane`.
+bool held_by(const ViewSpan& s, const std::string& lane) {
+  const std::string by = " by " + lane;
+  return s.name.size() >= by.size() && s.name.compare(s.name.size() - by.size(), by.size(), by) == 0;
+}
+
+// The window `--at` shows: the event, and for a preempted lock holder the hold and the
+// preemption around it, with a margin on each side.
+std::pair<Tick, Tick> notable_window(const TraceView& v, const NotableEvent& e) {
+  Tick a = e.start, b = e.end;
+  if (e.kind == "holder-preempted") {
+    for (const auto& s : v.spans)
+      if (s.cat == "lock" && s.start <= e.start && e.start <= s.end && held_by(s, e.lane)) {
+        a = std::min(a, s.start);
+        b = std::max(b, s.end);
+      }
+    for (const auto& l : v.lanes)
+      if (l.name == e.lane)
+        for (const auto& s : l.slices)
+          if (s.depth == 0 && s.name == "preempted" && s.start <= e.start + sim::kMicrosecond &&
+              s.end >= e.start)
+            b = std::max(b, s.end);
+  }
+  const Tick pad = std::max<Tick>((b - a) / 8, 2 * sim::kMicrosecond);
+  return {std::max(v.begin, a - pad), std::min(std::max(v.end, v.begin + 1), b + pad)};
+}
+
 }  // namespace
 
 std::string render_timeline(const std::string& text, const TimelineOptions& o) {
@@ -377,6 +437,24 @@ std::string render_timeline(const std::string& text, const TimelineOptions& o) {
   std::ostringstream out;
   out << "trace " << sim::printable(v.title) << " (" << v.lanes.size() << " lanes, "
       << v.violations.size() << " violation(s))\n";
+  if (!o.at.empty()) {
+    if (o.around_violation || !o.from.empty() || !o.to.empty())
+      throw sim::ConfigError(
+          "--at picks the window itself: it cannot be combined with --around-violation, --from "
+          "or --to");
+    const NotableList list = notable_events(v);
+    const NotableEvent& e = find_notable(list, o.at);
+    std::tie(a, b) = notable_window(v, e);
+    out << "event " << sim::printable(o.at)
+        << (o.at.find(':') == std::string::npos
+                ? " (" + e.kind + ":" + std::to_string(e.index) + ")"
+                : std::string())
+        << " at " << fmt_time(e.start) << (e.lane.empty() ? "" : " on " + e.lane) << ": " << e.what
+        << "\n\nwindow " << fmt_time(a) << " .. " << fmt_time(b) << "\n"
+        << r.chart(a, b) << "\n"
+        << r.legend();
+    return out.str();
+  }
   if (o.around_violation) {
     const int k = *o.around_violation;
     if (k < 0 || static_cast<std::size_t>(k) >= v.violations.size())

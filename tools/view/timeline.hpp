@@ -12,6 +12,7 @@ struct TimelineOptions {
   std::string file;      // the trace's file name, for messages
   int width = 100;
   std::optional<int> around_violation;
+  std::string at;  // a notable event (tools/view/notable.hpp): "N" or "KIND:N"; "" for none
   bool color = false;
 };
 

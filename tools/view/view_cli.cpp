@@ -20,10 +20,14 @@ namespace vcpusim::tools {
 int cmd_timeline(const std::vector<std::string>& args) {
   po::options_description opts(
       "usage: vcpusim timeline TRACE.json [--from T] [--to T] [--cpu LIST] [--kinds LIST]\n"
-      "                        [--width N] [--around-violation K] [--color auto|always|never]\n"
+      "                        [--width N] [--around-violation K | --at EVENT]\n"
+      "                        [--color auto|always|never]\n"
       "       vcpusim timeline --diff PASSING FAILING [--width N]   (see timeline --diff --help)\n\n"
       "Shows a --trace file as a Gantt chart: one row per pCPU and vCPU, a legend and a time\n"
-      "axis. Colour when stdout is a terminal.\n\noptions");
+      "axis. Colour when stdout is a terminal. --at EVENT draws the window around one of the\n"
+      "trace's notable events, the list `vcpusim report` shows (violations, lock-holder\n"
+      "preemptions, grace periods over 1ms): EVENT is its number N in that list, or KIND:N,\n"
+      "the N-th (from 0) of a kind: violation:N, holder-preempted:N or long-gp:N.\n\noptions");
   opts.add_options()("help,h", "show this help")(
       "from", po::value<std::string>(), "window start, e.g. 4ms")("to", po::value<std::string>(),
                                                                   "window end, e.g. 35ms")(
@@ -33,6 +37,8 @@ int cmd_timeline(const std::vector<std::string>& args) {
       "width", po::value<int>()->default_value(100), "chart width in columns (20..1000)")(
       "around-violation", po::value<int>(),
       "window around violation K (0 = the first), with a zoom and the key events")(
+      "at", po::value<std::string>(),
+      "window around a notable event: N (the report's list) or KIND:N, e.g. holder-preempted:3")(
       "color", po::value<std::string>()->default_value("auto"), "auto, always or never");
   const auto vm = cli::parse(args, opts, "file");
   if (vm.count("help")) {
@@ -51,6 +57,7 @@ int cmd_timeline(const std::vector<std::string>& args) {
   o.file = vm["file"].as<std::string>();
   o.width = vm["width"].as<int>();
   if (vm.count("around-violation")) o.around_violation = vm["around-violation"].as<int>();
+  o.at = opt("at");
   const std::string color = vm["color"].as<std::string>();
   if (color == "always")
     o.color = true;
@@ -68,8 +75,10 @@ int cmd_report(const std::vector<std::string>& args) {
   po::options_description opts(
       "usage: vcpusim report RESULT.json [--trace TRACE.json] -o report.html\n"
       "       vcpusim report --diff PASSING FAILING -o diff.html   (see report --diff --help)\n\n"
-      "Writes one self-contained HTML file (no network fetches): the scenario, metrics, the\n"
-      "violations and a zoomable SVG timeline of the trace.\n\noptions");
+      "Writes one self-contained HTML file (no network fetches): the scenario, the violations,\n"
+      "the trace's notable events (each a link to its moment; `timeline --at N` draws the same\n"
+      "one), a zoomable SVG timeline with a legend of what it holds, and the metrics by\n"
+      "component.\n\noptions");
   opts.add_options()("help,h", "show this help")("trace", po::value<std::string>(),
                                                  "the run's --trace file, for the timeline")(
       "output,o", po::value<std::string>(), "the HTML file to write");
