@@ -1,10 +1,11 @@
 // Issue 26, sweeps: `vcpusim sweep SPEC -o duty`, a bare relative directory name, is created.
+#include "tools/sweep/sweep_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "sweep_util.hpp"
-#include "tools/sweep/sweep_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace vcpusim;
