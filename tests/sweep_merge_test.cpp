@@ -32,14 +32,21 @@ void shards(const TempDir& t, std::initializer_list<int> which) {
   }
 }
 
+json plan_of(const TempDir& t, int shard) {
+  return tools::read_plan(t / ("shard" + std::to_string(shard) + "/sweep.json"));
+}
+
+std::string record_file(const TempDir& t, int shard, const std::string& id) {
+  return t / ("shard" + std::to_string(shard) + "/runs/" + tools::record_name(id));
+}
+
 std::string record_path(const TempDir& t, int shard, std::size_t run) {
-  return t / ("shard" + std::to_string(shard) + "/runs/" + tools::record_name(run));
+  return record_file(t, shard, tools::run_id(plan_of(t, shard), run));
 }
 
 // A record with a valid checksum, as a forger who knows the format (or a bug) would write it.
 void plant(const TempDir& t, int shard, const tools::RunRecord& r) {
-  const json plan = tools::read_plan(t / ("shard" + std::to_string(shard) + "/sweep.json"));
-  write(record_path(t, shard, r.run), tools::record_text(r, tools::sweep_key(plan)));
+  write(record_file(t, shard, r.id), tools::record_text(r, plan_of(t, shard)));
 }
 
 test::Exit merge(const TempDir& t, const std::vector<std::string>& dirs, const char* out) {
@@ -48,53 +55,67 @@ test::Exit merge(const TempDir& t, const std::vector<std::string>& dirs, const c
   return run_vcpusim(args, t / (std::string(out) + ".log"));
 }
 
-TEST(SweepMerge, RecordOutsideTheRunNumbersIsRefused) {
+TEST(SweepMerge, RecordOfAnotherSeedOrPointIsRefused) {
   TempDir t;
   shards(t, {0, 2});
-  // Shards 0 and 2 hold 8 of the 12 runs; four records beyond the run numbers made the count
-  // look whole.
-  for (std::size_t run : {12, 13, 14, 99}) {
-    tools::RunRecord r;
-    r.run = run;
-    r.point = run / 3;
-    r.seed = run % 3 + 1;
+  // Shards 0 and 2 hold 8 of the 12 runs; records of seeds or points the sweep does not have
+  // made the count look whole.
+  const json plan = plan_of(t, 2);
+  std::vector<std::string> planted;
+  for (std::uint64_t seed : {4, 5, 99}) {
+    tools::RunRecord r = tools::new_record(plan, 2);
+    r.seed = seed;
+    r.id = tools::run_id(r.point_key, seed);
     r.status = "met";
     plant(t, 2, r);
+    planted.push_back(record_file(t, 2, r.id));
   }
   auto e = merge(t, {"shard0", "shard2"}, "m1");
   EXPECT_EQ(e.code, 2) << e.err;
-  EXPECT_NE(e.err.find(t / "shard2/runs/run-00000"), std::string::npos) << e.err;
-  EXPECT_NE(e.err.find(".json: $.run: "), std::string::npos) << e.err;
-  EXPECT_NE(e.err.find(" is out of range; allowed: an integer from 0 to 11"), std::string::npos)
+  EXPECT_NE(e.err.find(".json: $.seed: "), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find(" is not a seed of this sweep; allowed: [1,2,3]"), std::string::npos)
       << e.err;
-  for (std::size_t run : {12, 13, 14, 99}) fs::remove(record_path(t, 2, run));
-  // Without them, the missing runs are named.
+  for (const auto& f : planted) fs::remove(f);
+  tools::RunRecord stray = tools::new_record(plan, 2);
+  stray.point_key = "p0123456789abcdef";
+  stray.id = tools::run_id(stray.point_key, stray.seed);
+  plant(t, 2, stray);
+  e = merge(t, {"shard0", "shard2"}, "m1b");
+  EXPECT_EQ(e.code, 2) << e.err;
+  EXPECT_NE(e.err.find(record_file(t, 2, stray.id) +
+                       ": $.point: \"p0123456789abcdef\" is not a point of this sweep"),
+            std::string::npos)
+      << e.err;
+  fs::remove(record_file(t, 2, stray.id));
+  // Without them, the missing runs are named by their ids.
   e = merge(t, {"shard0", "shard2"}, "m2");
   EXPECT_EQ(e.code, 1) << e.err;
-  EXPECT_NE(e.err.find("4 of 12 runs are missing (runs 1, 4, 7, 10; "), std::string::npos) << e.err;
-  // A run in its range but with another point's or seed's number, or twice with two results.
-  const json plan = tools::read_plan(t / "shard2/sweep.json");
-  tools::RunRecord r =
-      tools::read_record(slurp(record_path(t, 2, 2)), "r", plan, tools::sweep_key(plan));
+  EXPECT_NE(e.err.find("4 of 12 runs are missing (runs " + tools::run_id(plan, 1) + ", " +
+                       tools::run_id(plan, 4) + ", " + tools::run_id(plan, 7) + ", " +
+                       tools::run_id(plan, 10) + "; "),
+            std::string::npos)
+      << e.err;
+  // A record whose seed is not its id's, or one run twice with two results.
+  tools::RunRecord r = tools::read_record(slurp(record_path(t, 2, 2)), "r", plan);
   r.seed = 1;
   plant(t, 2, r);
   e = merge(t, {"shard0", "shard2"}, "m3");
   EXPECT_EQ(e.code, 2) << e.err;
-  EXPECT_NE(e.err.find(record_path(t, 2, 2) + ": $.seed: 1 is not the seed of run 2; allowed: 3"),
+  EXPECT_NE(e.err.find(record_path(t, 2, 2) + ": $.id: \"" + tools::run_id(plan, 2) +
+                       "\" is not the id of this point and seed; allowed: \"" +
+                       tools::run_id(plan, 0) + "\""),
             std::string::npos)
       << e.err;
   r.seed = 3;
   plant(t, 2, r);
-  tools::RunRecord other = r;
-  other.run = 3;  // run 3 is shard 0's
-  other.point = 1;
-  other.seed = 1;
+  tools::RunRecord other = tools::new_record(plan, 3);  // run 3 is shard 0's
+  other.status = "met";
   other.metrics["timekeeping.updates"] = -1;
   plant(t, 2, other);
   e = merge(t, {"shard0", "shard2"}, "m4");
   EXPECT_EQ(e.code, 2) << e.err;
-  EXPECT_NE(e.err.find(record_path(t, 2, 3) + ": holds run 3 with a result " +
-                       record_path(t, 0, 3) + " holds differently"),
+  EXPECT_NE(e.err.find(record_path(t, 2, 3) + ": holds run " + tools::run_id(plan, 3) +
+                       " with a result " + record_path(t, 0, 3) + " holds differently"),
             std::string::npos)
       << e.err;
 }
@@ -124,7 +145,7 @@ TEST(SweepMerge, TamperedRecordIsRefused) {
   e = run_vcpusim({"sweep", t / "other.json", "--shard", "1/3", "-j", "2", "-o", t / "other"},
                   t / "o.log");
   ASSERT_EQ(e.code, 0) << e.err;
-  fs::copy_file(t / ("other/runs/" + tools::record_name(1)), file,
+  fs::copy_file(t / ("other/runs/" + tools::record_name(tools::run_id(plan_of(t, 1), 1))), file,
                 fs::copy_options::overwrite_existing);
   e = merge(t, {"shard0", "shard1", "shard2"}, "merged");
   EXPECT_EQ(e.code, 2) << e.err;

@@ -11,6 +11,7 @@
 #include "sweep_util.hpp"
 #include "text_file.hpp"
 #include "tools/sweep/sweep_dir.hpp"
+#include "tools/sweep/sweep_plan.hpp"
 #include "tools/sweep/sweep_results.hpp"
 
 namespace fs = std::filesystem;
@@ -179,7 +180,8 @@ TEST(SweepSafety, PathologicalPointEndsByItsBudget) {
     ASSERT_EQ(e.code, 0) << e.err;
     EXPECT_NE(e.err.find("1 runs failed"), std::string::npos) << e.err;
     for (int run = 0; run < 2; ++run) {
-      json r = json::parse(slurp(dir + "/runs/" + tools::record_name(run)));
+      const json plan = tools::read_plan(dir + "/sweep.json");
+      json r = json::parse(slurp(dir + "/runs/" + tools::record_name(tools::run_id(plan, run))));
       r.erase("wall_seconds");  // the only field that may differ
       r.erase("checksum");      // covers wall_seconds
       records[i][std::to_string(run)] = r;

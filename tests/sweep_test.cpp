@@ -12,6 +12,8 @@
 
 #include "sweep_util.hpp"
 #include "tools/sweep/sweep_dir.hpp"
+#include "tools/sweep/sweep_plan.hpp"
+#include "tools/sweep/sweep_results.hpp"
 #include "tools/sweep/sweep_runner.hpp"
 #include "tools/sweep/sweep_spec.hpp"
 #include "tools/sweep/sweep_stats.hpp"
@@ -90,8 +92,9 @@ TEST(Sweep, SerialParallelAndShardedMergedRunsAreByteIdentical) {
   const std::string serial = sweep(t, "serial", {"-j", "1"});
   const auto rows = read_csv(t / "serial/runs.csv");
   ASSERT_EQ(rows.size(), 12u);  // 2 ppm x 2 variants x 3 seeds, in point then seed order
+  const auto plan = tools::read_plan(t / "serial/sweep.json");
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    EXPECT_EQ(rows[i].at("run"), std::to_string(i));
+    EXPECT_EQ(rows[i].at("run"), tools::run_id(plan, i));  // the point's key and the seed
     EXPECT_EQ(rows[i].at("seed"), std::to_string(i % 3 + 1));
     // split-publish goes backwards at 34ms; reanchor never does.
     EXPECT_EQ(rows[i].at("violations.monotonic_time") != "0",
@@ -173,8 +176,9 @@ TEST(Sweep, SigintStopsCleanlyKeepingFinishedRuns) {
   const pid_t pid =
       test::start_vcpusim({"sweep", sweep_spec("small.json"), "-j", "1", "-o", dir}, t / "i.log");
   // Interrupt once the first run is recorded (polling the directory, not timing the sweep).
-  while (!fs::exists(fs::path(dir) / "runs" / "run-0000000.json"))
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto plan = tools::SweepSpec::load(sweep_spec("small.json")).resolved();
+  const fs::path first = fs::path(dir) / "runs" / tools::record_name(tools::run_id(plan, 0));
+  while (!fs::exists(first)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ::kill(pid, SIGINT);
   const auto e = test::wait_vcpusim(pid, t / "i.log");
   ASSERT_TRUE(e.code == tools::kSweepInterrupted || e.code == 0) << e.err;

@@ -17,6 +17,7 @@ struct Exit {
   int code = -1;    // exit status, or -1 when killed
   int signal = 0;   // the signal that ended it
   std::string err;  // stderr
+  std::string out;  // stdout, when run_vcpusim was given a file for it
 };
 
 inline std::string slurp(const std::filesystem::path& p) {
@@ -26,8 +27,9 @@ inline std::string slurp(const std::filesystem::path& p) {
   return t.str();
 }
 
-// Starts VCPUSIM_BINARY with `args`; stdout and stderr go to `log` (stderr) and /dev/null.
-inline pid_t start_vcpusim(const std::vector<std::string>& args, const std::string& log) {
+// Starts VCPUSIM_BINARY with `args`; stderr goes to `log`, stdout to `out` (or /dev/null).
+inline pid_t start_vcpusim(const std::vector<std::string>& args, const std::string& log,
+                           const std::string& out = "") {
   std::vector<std::string> all = {VCPUSIM_BINARY};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -38,7 +40,7 @@ inline pid_t start_vcpusim(const std::vector<std::string>& args, const std::stri
     const int null = ::open("/dev/null", O_RDWR);
     const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(null, 0);
-    ::dup2(null, 1);
+    ::dup2(out.empty() ? null : ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
     ::dup2(err, 2);
     ::execv(argv[0], argv.data());
     ::_exit(127);
@@ -58,6 +60,14 @@ inline Exit wait_vcpusim(pid_t pid, const std::string& log) {
 
 inline Exit run_vcpusim(const std::vector<std::string>& args, const std::string& log) {
   return wait_vcpusim(start_vcpusim(args, log), log);
+}
+
+// As run_vcpusim, with stdout kept in `out` and returned in Exit::out.
+inline Exit run_vcpusim_out(const std::vector<std::string>& args, const std::string& log,
+                            const std::string& out) {
+  Exit e = wait_vcpusim(start_vcpusim(args, log, out), log);
+  e.out = slurp(out);
+  return e;
 }
 
 // A fresh directory under the system temp dir, removed with the object.

@@ -12,6 +12,7 @@
 #include "tools/cli_args.hpp"
 #include "tools/sweep/slurm.hpp"
 #include "tools/sweep/sweep_dir.hpp"
+#include "tools/sweep/sweep_dry_run.hpp"
 #include "tools/sweep/sweep_runner.hpp"
 #include "tools/sweep/sweep_spec.hpp"
 
@@ -37,6 +38,7 @@ std::size_t parse_count(const std::string& option, const std::string& text, std:
 int cmd_run_sweep(const std::vector<std::string>& args) {
   po::options_description opts(
       "usage: vcpusim sweep SPEC [-j N] -o DIR [--shard I/N] [--max-run-wall T]\n"
+      "       vcpusim sweep SPEC --dry-run [-o DIR]\n"
       "       vcpusim sweep merge [-o OUT] DIR...\n"
       "       vcpusim sweep slurm SPEC -o DIR [--array-size K] [--partition P] [--time T]\n"
       "       vcpusim sweep schema\n\n"
@@ -48,6 +50,9 @@ int cmd_run_sweep(const std::vector<std::string>& args) {
       "per run), DIR/plots/*.svg (gnuplot), DIR/index.html and DIR/sweep.json (the resolved "
       "spec).\n"
       "Running again into DIR resumes: finished runs are kept, the rest run. ^C stops cleanly.\n"
+      "A spec that adds points or seeds grows DIR's sweep: only the new runs run (each run's id\n"
+      "is its point's key and its seed); a spec whose scenario, run_budget or an existing point's\n"
+      "overrides changed is refused. --dry-run prints the plan (run ids; which DIR holds).\n"
       "DIR must be new, empty, or a sweep's (it holds the .vcpusim-sweep marker): a sweep never\n"
       "writes into a directory of other files. A run stops after the spec's run_budget steps\n"
       "(a budget-exceeded row, the same every time).\n"
@@ -55,7 +60,9 @@ int cmd_run_sweep(const std::vector<std::string>& args) {
       "--max-run-wall (not recorded), 130 when interrupted, 2 for bad input.\n\noptions");
   opts.add_options()("help,h", "show this help")("jobs,j", po::value<std::string>(),
                                                  "runs at a time (default: one per core)")(
-      "output,o", po::value<std::string>(), "the sweep directory (created; resumed if it exists)")(
+      "output,o", po::value<std::string>(),
+      "the sweep directory (created; resumed or grown if it exists)")(
+      "dry-run", "print the points x seeds plan (run ids, which DIR holds) and run nothing")(
       "shard", po::value<std::string>(),
       "I/N: run only runs whose index is I modulo N (0 <= I < N), e.g. on a cluster")(
       "max-run-wall", po::value<std::string>(),
@@ -67,6 +74,14 @@ int cmd_run_sweep(const std::vector<std::string>& args) {
     return 0;
   }
   if (!vm.count("spec")) throw po::error("sweep needs a SPEC file");
+  if (vm.count("dry-run")) {
+    for (const char* other : {"jobs", "shard", "max-run-wall"})
+      if (vm.count(other))
+        throw po::error(std::string("--dry-run runs nothing: --") + other + " does not apply");
+    const SweepSpec spec = SweepSpec::load(vm["spec"].as<std::string>());
+    cli::print_warnings(spec.warnings);
+    return dry_run_sweep(spec, vm.count("output") ? vm["output"].as<std::string>() : "", std::cout);
+  }
   if (!vm.count("output")) throw po::error("sweep needs -o DIR");
   SweepOptions o;
   o.dir = vm["output"].as<std::string>();
@@ -95,6 +110,7 @@ int cmd_run_sweep(const std::vector<std::string>& args) {
   o.terminal = ::isatty(2);
   const SweepSpec spec = SweepSpec::load(vm["spec"].as<std::string>());
   cli::print_warnings(spec.warnings);
+  std::cout << model_warning_lines(spec.resolved()) << std::flush;
   return run_sweep(spec, o);
 }
 

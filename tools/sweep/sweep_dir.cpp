@@ -59,6 +59,9 @@ std::string claim_sweep_dir(const std::string& dir, const std::vector<std::strin
                     "the sweep's inputs (the spec and its scenario)");
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(dir, ec))) {
+    // symlink_status reports "not found" in ec too: a bare name (no parent to create) must not
+    // read it as a failure to create the directory.
+    ec.clear();
     const fs::path parent = fs::path(dir).parent_path();
     if (!parent.empty()) fs::create_directories(parent, ec);
     if (ec || (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST))

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
 
 #include "tools/view/html_text.hpp"
 #include "tools/sweep/slurm.hpp"
@@ -19,6 +20,7 @@ body{font-family:system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:1.5em;c
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}
 .plot svg{max-width:100%;height:auto}
+.warning{color:#8a4b00;background:#fff4e0;padding:.3em .5em}
 code{font-size:.8em;background:#f6f6f6;padding:1px 3px;user-select:all}
 pre{background:#f6f6f6;padding:.5em;overflow:auto;max-height:30em;font-size:.8em}
 )";
@@ -30,6 +32,31 @@ std::string read_svg(const fs::path& p) {
   std::string s = t.str();
   const auto start = s.find("<svg");  // drop the XML prolog and doctype
   return start == std::string::npos ? "" : s.substr(start);
+}
+
+// gnuplot names the elements of every SVG alike (gnuplot_canvas, gpPt0, textbox, ...): inlined
+// side by side, a page would hold each id several times and every href="#gpPt0" would point at
+// the first plot's. Each plot's ids, and the references to them (href="#X", url(#X)), get the
+// prefix `prefix`.
+std::string prefix_svg_ids(const std::string& svg, const std::string& prefix) {
+  std::string out;
+  out.reserve(svg.size() + 1024);
+  static const char* const kMarks[] = {" id=\"", " id='", "href=\"#", "href='#", "url(#"};
+  for (std::size_t i = 0; i < svg.size();) {
+    bool marked = false;
+    for (const char* m : kMarks) {
+      const std::size_t len = std::char_traits<char>::length(m);
+      if (svg.compare(i, len, m) == 0) {
+        out.append(m, len);
+        out += prefix;
+        i += len;
+        marked = true;
+        break;
+      }
+    }
+    if (!marked) out += svg[i++];
+  }
+  return out;
 }
 
 }  // namespace
@@ -56,10 +83,13 @@ std::string render_sweep_html(const std::string& dir, const Json& plan,
     << " seeds. Files: runs.csv (one row per run), summary.csv (per point), timings.csv (wall "
        "time per run), plots/, sweep.json (the resolved spec).</p>\n";
   h << "<h2>Plots</h2>\n";
-  for (const auto& p : plots) {
+  for (std::size_t i = 0; i < plots.size(); ++i) {
+    const PlotFile& p = plots[i];
     h << "<div class=\"plot\"><h3>" << html_escape(p.title) << "</h3>\n";
+    if (!p.warning.empty()) h << "<p class=\"warning\">" << html_escape(p.warning) << "</p>\n";
     if (p.drawn)
-      h << read_svg(fs::path(dir) / p.svg) << "\n";
+      h << prefix_svg_ids(read_svg(fs::path(dir) / p.svg), "plot" + std::to_string(i) + "-")
+        << "\n";
     else
       h << "<p>(not drawn: gnuplot was not available or failed; the script is "
         << html_escape(p.svg) << " with .gp)</p>\n";
@@ -71,7 +101,8 @@ std::string render_sweep_html(const std::string& dir, const Json& plan,
   h << "<th>runs</th><th>failed</th>";
   for (const auto& c : checks) h << "<th>" << html_escape(c) << ": P(violation) [95%]</th>";
   if (!plan.at("model").get<std::string>().empty()) h << "<th>closed form</th>";
-  for (const auto& m : metrics) h << "<th>" << html_escape(m) << " mean &plusmn; 95%</th>";
+  for (const auto& m : metrics)
+    h << "<th>" << html_escape(m) << " mean [95%, " << kMeanIntervalMethod << "]</th>";
   h << "<th>re-run one seed</th></tr>\n";
   const std::uint64_t first_seed = plan.at("seeds").at(0).get<std::uint64_t>();
   for (const auto& p : points) {
@@ -90,7 +121,10 @@ std::string render_sweep_html(const std::string& dir, const Json& plan,
       h << "<td>" << (p.predicted ? format_number(*p.predicted) : "-") << "</td>";
     for (const auto& m : metrics) {
       const MetricStats& s = p.metrics.at(m);
-      h << "<td>" << (s.n ? format_number(s.mean) + " &plusmn; " + format_number(s.ci95) : "-")
+      h << "<td>"
+        << (s.n ? format_number(s.mean) + " [" + format_number(s.lo95) + ", " +
+                      format_number(s.hi95) + "]"
+                : "-")
         << "</td>";
     }
     std::string cmd = "vcpusim run " + shell_quote(plan.at("scenario").get<std::string>()) +

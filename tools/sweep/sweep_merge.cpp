@@ -29,26 +29,25 @@ void add_records(const std::string& dir, const std::map<std::size_t, RunRecord>&
                  std::map<std::size_t, RunRecord>& records,
                  std::map<std::size_t, std::string>& where) {
   for (const auto& [run, r] : from) {
-    const std::string file = (fs::path(dir) / "runs" / record_name(run)).string();
+    const std::string file = (fs::path(dir) / "runs" / record_name(r.id)).string();
     const auto [it, fresh] = records.emplace(run, r);
     if (fresh) {
       where[run] = file;
     } else if (!same_result(it->second, r)) {
-      throw sim::ConfigError(file + ": holds run " + std::to_string(run) + " with a result " +
-                             where[run] +
+      throw sim::ConfigError(file + ": holds run " + r.id + " with a result " + where[run] +
                              " holds differently; allowed: each run's record in one shard, or "
                              "the same result in several");
     }
   }
 }
 
-std::string missing_runs(const std::map<std::size_t, RunRecord>& records, std::size_t runs) {
+std::string missing_runs(const std::map<std::size_t, RunRecord>& records, const Json& plan) {
   std::string out;
   std::size_t listed = 0;
-  for (std::size_t run = 0; run < runs; ++run) {
+  for (std::size_t run = 0; run < plan_runs(plan); ++run) {
     if (records.count(run)) continue;
     if (listed++ == 20) return out + ", ...";
-    out += (out.empty() ? "" : ", ") + std::to_string(run);
+    out += (out.empty() ? "" : ", ") + run_id(plan, run);
   }
   return out;
 }
@@ -77,14 +76,13 @@ int merge_sweeps(const std::vector<std::string>& dirs, const std::string& out) {
   remove_temporaries(dir, "runs");
   const auto present = read_records(dir, plan);
   add_records(dir, present, records, where);
-  const std::string key = sweep_key(plan);
   for (const auto& [run, r] : records)
-    if (!present.count(run)) write_record(dir, key, r);
+    if (!present.count(run)) write_record(dir, plan, r);
   std::cerr << write_sweep_outputs(dir, plan, records);
   const std::size_t expected = plan_runs(plan);
   if (records.size() < expected) {
     std::cerr << "sweep merge: " << expected - records.size() << " of " << expected
-              << " runs are missing (runs " << missing_runs(records, expected)
+              << " runs are missing (runs " << missing_runs(records, plan)
               << "; no shard directory holds them); rerun those shards\n";
     return kSweepIncomplete;
   }

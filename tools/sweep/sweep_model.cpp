@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "cpu/host_thread.hpp"
 #include "guest/timekeeping_laws.hpp"
 #include "tools/run/scenario.hpp"
 
@@ -31,7 +32,31 @@ double ns(sim::Tick t) {
 //                       just after it (g = u + W): q = [u0 f(R) + (B/r)(f(u0 + W) - f(R + W))]
 //                       / R with u0 = max(0, R - W) and f(g) = exp(-(g r - w)/B)
 //   P(run violates)   1 - (1 - h*q)^(U * f), f the fraction of updates that lower mult
-std::optional<double> vdso_preemption(const Scenario& s) {
+// The form takes the load task to keep the pCPU for its whole busy time X once it preempts the
+// vCPU: true when the fair policy gives it nearly all of the CPU, i.e. its nice weight is at
+// least kDominantWeight times the vCPU thread's (nice -20 against 0 is 88761 / 1024 = 87x).
+// With a weaker load (nice 0 against 0: 1x), CFS shares the pCPU, the vCPU publishes long before
+// X ends and the form overestimates. kernel/sched/core.c sched_prio_to_weight (v6.8): each nice
+// step is about 1.25x, so 10x is about 10 nice levels.
+constexpr double kDominantWeight = 10;
+
+std::string vdso_preemption_assumption(const Scenario& s, const cpu::LoadParams& load) {
+  const double load_weight =
+      static_cast<double>(cpu::nice_to_weight(static_cast<int>(load.nice.value)));
+  const double vcpu_weight =
+      static_cast<double>(cpu::nice_to_weight(static_cast<int>(s.vm.nice.value)));
+  if (load_weight >= kDominantWeight * vcpu_weight) return "";
+  return "the vdso-preemption closed form assumes the load task keeps the pCPU for its whole "
+         "busy time (its nice weight at least 10x the vCPU thread's, e.g. nice -20 against 0); "
+         "here the load runs at nice " +
+         std::to_string(load.nice.value) + " against the vCPU's nice " +
+         std::to_string(s.vm.nice.value) + " (" +
+         std::to_string(static_cast<long long>(load_weight)) + " / " +
+         std::to_string(static_cast<long long>(vcpu_weight)) +
+         "), so the fair policy shares the pCPU and the form overestimates";
+}
+
+std::optional<double> vdso_preemption(const Scenario& s, std::string& warning) {
   const auto& tk = s.guest.timekeeping;
   const auto& c = s.costs;
   const auto& ct = s.costs.timekeeping;
@@ -43,6 +68,7 @@ std::optional<double> vdso_preemption(const Scenario& s) {
       s.vm.pinning[cpu].size() != 1 || load.cpus.value.size() != 1 ||
       load.cpus.value[0] != s.vm.pinning[cpu][0])
     return std::nullopt;
+  warning = vdso_preemption_assumption(s, load);
   namespace law = guest::tk_law;
   const guest::TkVariant v = tk.variant.value;
   // reanchor anchors the new line inside the vDSO write section: no window.
@@ -89,9 +115,13 @@ const std::vector<std::string>& model_names() {
 }
 
 std::optional<double> predict_violation_probability(const std::string& model,
-                                                    const Scenario& scenario) {
-  if (model == "vdso-preemption") return vdso_preemption(scenario);
-  return std::nullopt;
+                                                    const Scenario& scenario,
+                                                    std::string* warning) {
+  std::string why;
+  std::optional<double> p;
+  if (model == "vdso-preemption") p = vdso_preemption(scenario, why);
+  if (warning) *warning = p ? why : "";
+  return p;
 }
 
 }  // namespace vcpusim::tools

@@ -13,8 +13,10 @@ class Scenario;
 const std::vector<std::string>& model_names();
 
 // The model's probability that one run of `scenario` has at least one violation of its check,
-// or nothing when the model does not describe this scenario.
+// or nothing when the model does not describe this scenario. When `warning` is given, it is set
+// to why the closed form may not hold for this scenario (an assumption it breaks), or "".
 std::optional<double> predict_violation_probability(const std::string& model,
-                                                    const Scenario& scenario);
+                                                    const Scenario& scenario,
+                                                    std::string* warning = nullptr);
 
 }  // namespace vcpusim::tools

@@ -25,9 +25,10 @@ void number_or_null(const Node& n) {
 
 void check_axis(const Node& a) {
   a.require_object();
-  a.reject_unknown({"name", "unit", "values"});
+  a.reject_unknown({"name", "unit", "scale", "values"});
   (void)a.at("name").as_string();
   (void)a.at("unit").as_string();
+  if (a.has("scale")) (void)a.at("scale").as_enum({"linear", "log"});
   const Node values = a.at("values");
   values.require_array();
   if (values.size() == 0) values.fail("no values", "at least one value");
@@ -44,7 +45,7 @@ void check_axis(const Node& a) {
 
 void check_point(const Node& p, std::size_t index, std::size_t axes) {
   p.require_object();
-  p.reject_unknown({"index", "labels", "x", "set", "predicted"});
+  p.reject_unknown({"index", "key", "labels", "x", "set", "predicted", "model_warning"});
   if (static_cast<std::size_t>(p.at("index").as_int(0, INT64_MAX)) != index)
     p.at("index").fail(sim::describe(p.at("index").json()) + " is not the point's position",
                        std::to_string(index) + " (points in order)");
@@ -59,6 +60,11 @@ void check_point(const Node& p, std::size_t index, std::size_t axes) {
   for (std::size_t i = 0; i < axes; ++i) number_or_null(p.at("x").at(i));
   strings(p.at("set"));
   number_or_null(p.at("predicted"));
+  const std::string key = p.at("key").as_string();
+  if (key.size() != 17 || key[0] != 'p' ||
+      key.find_first_not_of("0123456789abcdef", 1) != std::string::npos)
+    p.at("key").fail(sim::quote(key) + " is not a point key", "p and 16 hex digits");
+  if (p.has("model_warning")) (void)p.at("model_warning").as_string();
 }
 
 }  // namespace
@@ -94,7 +100,12 @@ void check_plan(const Json& plan, const std::string& file) {
     points.fail(std::to_string(points.size()) + " points x " + std::to_string(seeds.size()) +
                     " seeds are more than " + std::to_string(kMaxSweepRuns) + " runs",
                 "at most " + std::to_string(kMaxSweepRuns) + " runs");
-  for (std::size_t i = 0; i < points.size(); ++i) check_point(points.at(i), i, axes.size());
+  std::set<std::string> keys;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    check_point(points.at(i), i, axes.size());
+    if (!keys.insert(points.at(i).at("key").as_string()).second)
+      points.at(i).at("key").fail("is another point's key", "distinct points");
+  }
 }
 
 Json read_plan(const std::string& file) {
@@ -111,7 +122,72 @@ Json run_identity(const Json& plan) {
 }
 
 std::string sweep_key(const Json& plan) {
-  return fnv1a64(run_identity(plan).dump());
+  const Json shared = {plan.at("scenario"), plan.at("scenario_fnv1a"), plan.at("run_budget")};
+  return fnv1a64(shared.dump());
+}
+
+std::string run_key(const Json& plan, std::size_t point) {
+  return sweep_key(plan) + ":" + fnv1a64(plan.at("points").at(point).at("set").dump());
+}
+
+std::string point_key(const std::vector<std::pair<std::string, Json>>& labels) {
+  Json j = Json::array();
+  for (const auto& [axis, value] : labels) j.push_back({axis, value});
+  return "p" + fnv1a64(j.dump());
+}
+
+std::string run_id(const std::string& point_key, std::uint64_t seed) {
+  return point_key + "-s" + std::to_string(seed);
+}
+
+std::string run_id(const Json& plan, std::size_t run) {
+  const std::size_t seeds = plan.at("seeds").size();
+  return run_id(plan.at("points").at(run / seeds).at("key").get<std::string>(),
+                plan.at("seeds").at(run % seeds).get<std::uint64_t>());
+}
+
+PlanIndex::PlanIndex(const Json& plan) : seeds(plan.at("seeds").size()) {
+  for (std::size_t i = 0; i < plan.at("points").size(); ++i)
+    point_of_key[plan.at("points").at(i).at("key").get<std::string>()] = i;
+  for (std::size_t i = 0; i < seeds; ++i)
+    seed_position[plan.at("seeds").at(i).get<std::uint64_t>()] = i;
+}
+
+namespace {
+std::string labels_of(const Json& point) {
+  std::string out;
+  for (const auto& l : point.at("labels")) out += (out.empty() ? "" : ", ") + l.get<std::string>();
+  return "(" + out + ")";
+}
+}  // namespace
+
+void check_grows(const Json& old_plan, const Json& plan, const std::string& dir) {
+  const std::string allowed =
+      "; allowed: the same spec, or one that adds points or seeds (use another -o DIR for "
+      "another sweep)";
+  for (const char* k : {"scenario", "scenario_fnv1a", "run_budget"})
+    if (old_plan.at(k) != plan.at(k))
+      throw sim::ConfigError(
+          dir + ": holds runs of a different sweep: its " +
+          (std::string(k) == "scenario_fnv1a" ? std::string("scenario file's content")
+                                              : std::string(k)) +
+          " was " + old_plan.at(k).dump() + ", the spec's is " + plan.at(k).dump() + allowed);
+  const PlanIndex now(plan);
+  for (const auto& p : old_plan.at("points")) {
+    const auto it = now.point_of_key.find(p.at("key").get<std::string>());
+    if (it == now.point_of_key.end())
+      throw sim::ConfigError(dir + ": holds runs of point " + labels_of(p) +
+                             ", which the spec no longer has" + allowed);
+    if (plan.at("points").at(it->second).at("set") != p.at("set"))
+      throw sim::ConfigError(dir + ": holds runs of point " + labels_of(p) +
+                             " with other overrides than the spec's (" + p.at("set").dump() +
+                             " then, " + plan.at("points").at(it->second).at("set").dump() +
+                             " now)" + allowed);
+  }
+  for (const auto& seed : old_plan.at("seeds"))
+    if (!now.seed_position.count(seed.get<std::uint64_t>()))
+      throw sim::ConfigError(dir + ": holds runs of seed " + seed.dump() +
+                             ", which the spec no longer has" + allowed);
 }
 
 std::size_t plan_runs(const Json& plan) {

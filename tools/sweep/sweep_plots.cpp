@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -16,6 +18,7 @@
 #include "sim/config.hpp"
 #include "sim/metric_registry.hpp"
 #include "tools/sweep/sweep_report.hpp"
+#include "tools/sweep/sweep_stats.hpp"
 
 extern char** environ;
 
@@ -55,12 +58,28 @@ std::string axis_label(const Json& axis) {
   return axis.at("name").get<std::string>() + (unit.empty() ? "" : " (" + unit + ")");
 }
 
-// A metric plot's y label: the metric in its declared unit ("violations.CHECK" counts per run).
-std::string metric_label(const std::string& metric) {
-  if (metric.rfind("violations.", 0) == 0) return metric + " (violations per run)";
+// A metric's declared unit ("violations.CHECK" counts per run).
+std::string metric_unit(const std::string& metric) {
+  if (metric.rfind("violations.", 0) == 0) return "violations per run";
   const auto found = sim::resolve_metric(guest::builtin_registries().metrics, metric);
-  if (found.empty() || found.front().unit().empty()) return metric;
-  return metric + " (" + found.front().unit() + ")";
+  return found.empty() ? "" : found.front().unit();
+}
+
+// The unit a plot shows values of `unit` in, chosen once per plot from its largest magnitude
+// (`largest`): nanoseconds as ns, us or ms, so the tics read 1.5 rather than 1500000. Returns
+// the divisor and sets `shown`.
+double display_scale(const std::string& unit, double largest, std::string& shown) {
+  shown = unit;
+  if (unit != "ns") return 1;
+  if (largest >= 1e6) {
+    shown = "ms";
+    return 1e6;
+  }
+  if (largest >= 1e3) {
+    shown = "us";
+    return 1e3;
+  }
+  return 1;
 }
 
 // Runs gnuplot on `script` (in `plots`); false (and a warning) when it is missing or fails.
@@ -114,11 +133,13 @@ bool run_gnuplot(const fs::path& plots, const std::string& script, const std::st
 }
 
 // One plot: `value` gives (y, lo, hi) of a point, or nothing; `model` an optional second line.
+// `ylabel` is the y axis's name; `unit` the values' unit (shown scaled by display_scale), or ""
+// for a probability.
 PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointSummary>& points,
               const std::string& file, const std::string& title, const std::string& ylabel,
-              bool probability,
+              const std::string& unit, bool probability,
               const std::function<std::optional<PlotRow>(const PointSummary&)>& value,
-              bool with_model, std::string& warnings) {
+              const std::string& legend, bool with_model, std::string& warnings) {
   const Json& axes = plan.at("axes");
   // Series: points grouped by their labels on the other axes, in point order.
   std::vector<std::string> series_names;
@@ -138,6 +159,15 @@ PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointS
     if (auto r = value(p)) rows.push_back({x, r->y, r->lo, r->hi});
     if (with_model && p.predicted) model[name].push_back({x, *p.predicted, 0, 0});
   }
+  double largest = 0;
+  for (const auto& [name, rows] : series)
+    for (const PlotRow& r : rows)
+      largest = std::max({largest, std::fabs(r.y), std::fabs(r.lo), std::fabs(r.hi)});
+  std::string shown;
+  const double per = display_scale(unit, largest, shown);
+  for (auto& [name, rows] : series)
+    for (PlotRow& r : rows) r = {r.x, r.y / per, r.lo / per, r.hi / per};
+  const bool log_x = numeric && axes[0].value("scale", "linear") == "log";
   std::ostringstream g;
   const std::string svg = "plots/" + file + ".svg";
   // Input text goes in gp_string only; everything else on these lines is fixed or a number.
@@ -147,9 +177,11 @@ PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointS
     << "set title " << gp_string(plan.at("name").get<std::string>() + ": " + title)
     << " noenhanced\n"
     << "set xlabel " << gp_string(axis_label(axes[0])) << " noenhanced\n"
-    << "set ylabel " << gp_string(ylabel) << " noenhanced\n"
+    << "set ylabel " << gp_string(shown.empty() ? ylabel : ylabel + " (" + shown + ")")
+    << " noenhanced\n"
     << "set grid\nset key top left noenhanced\nset offsets graph 0.03, graph 0.03, 0, 0\n";
   if (probability) g << "set yrange [-0.02:1.02]\n";
+  if (log_x) g << "set logscale x\n";
   if (!numeric) {
     g << "set xtics (";
     bool first = true;
@@ -170,7 +202,7 @@ PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointS
     g << "EOD\n";
     plot_cmd += std::string(plot_cmd.empty() ? "" : ", ") + id +
                 " using 1:2:3:4 with yerrorlines lw 1.5 pt 7 ps 0.6 title " +
-                gp_string(name.empty() ? "measured" : name);
+                gp_string(name.empty() ? legend : name + ", " + legend);
     if (model.count(name)) {
       const std::string mid = "$m" + std::to_string(block);
       g << mid << " << EOD\n";
@@ -198,32 +230,49 @@ std::vector<PlotFile> write_plots(const std::string& dir, const Json& plan,
   fs::create_directories(fs::path(dir) / "plots");
   std::vector<PlotFile> out;
   const bool model = !plan.at("model").get<std::string>().empty();
+  for (const auto& m : plan.at("plots")) {
+    const std::string metric = m.get<std::string>();
+    out.push_back(plot(
+        dir, plan, points, "metric-" + safe_name(metric), metric + " (mean, 95% interval)", metric,
+        metric_unit(metric), false,
+        [&metric](const PointSummary& p) -> std::optional<PlotRow> {
+          const auto it = p.metrics.find(metric);
+          if (it == p.metrics.end() || it->second.n == 0) return std::nullopt;
+          const MetricStats& s = it->second;
+          return PlotRow{0, s.mean, s.lo95, s.hi95};
+        },
+        std::string("mean, 95% ") + kMeanIntervalMethod, false, warnings));
+  }
+  // Where the closed form's assumption fails, said next to the plots it is drawn in.
+  std::string at, why;
+  for (const auto& p : plan.at("points")) {
+    if (!p.contains("model_warning")) continue;
+    at += (at.empty() ? "" : ", ") + std::to_string(p.at("index").get<std::size_t>());
+    if (why.empty()) why = p.at("model_warning").get<std::string>();
+  }
+  std::string model_warning;
+  if (!at.empty())
+    model_warning = "Warning: the closed form is drawn at points " + at +
+                    ", where its assumption fails: " + why;
+  std::vector<PlotFile> quiet;  // checks no run violated: after the others
   for (const auto& c : plan.at("checks")) {
     const std::string check = c.get<std::string>();
-    out.push_back(plot(
+    bool any = false;
+    for (const auto& p : points)
+      any = any || (p.violating_runs.count(check) && p.violating_runs.at(check) > 0);
+    PlotFile f = plot(
         dir, plan, points, "violations-" + safe_name(check),
-        "probability of a " + check + " violation per run", "P(run has a violation), Wilson 95%",
-        true,
+        "probability of a " + check + " violation per run", "P(run has a violation)", "", true,
         [&check](const PointSummary& p) -> std::optional<PlotRow> {
           if (p.runs == p.failed) return std::nullopt;
           const Proportion& w = p.violation.at(check);
           return PlotRow{0, w.p, w.lo, w.hi};
         },
-        model, warnings));
+        "Wilson score 95%", model, warnings);
+    if (model) f.warning = model_warning;
+    (any ? out : quiet).push_back(std::move(f));
   }
-  for (const auto& m : plan.at("plots")) {
-    const std::string metric = m.get<std::string>();
-    out.push_back(plot(
-        dir, plan, points, "metric-" + safe_name(metric), metric + " (mean, 95% interval)",
-        metric_label(metric), false,
-        [&metric](const PointSummary& p) -> std::optional<PlotRow> {
-          const auto it = p.metrics.find(metric);
-          if (it == p.metrics.end() || it->second.n == 0) return std::nullopt;
-          const MetricStats& s = it->second;
-          return PlotRow{0, s.mean, s.mean - s.ci95, s.mean + s.ci95};
-        },
-        false, warnings));
-  }
+  out.insert(out.end(), quiet.begin(), quiet.end());
   return out;
 }
 

@@ -16,7 +16,11 @@ struct PlotFile {
   std::string title;
   std::string svg;  // path relative to the sweep directory; the file may be missing
   bool drawn = false;
+  std::string warning;  // shown next to the plot: where its closed form's assumption fails
 };
+
+// In this order: the spec's `plots` (in its order), then each check's violation probability,
+// the checks with a violation first and those with none at any point after them.
 
 std::vector<PlotFile> write_plots(const std::string& dir, const sim::Json& plan,
                                   const std::vector<PointSummary>& points, std::string& warnings);

@@ -6,6 +6,7 @@
 
 #include "tools/sweep/sweep_dir.hpp"
 #include "tools/sweep/sweep_html.hpp"
+#include "tools/sweep/sweep_plan.hpp"
 #include "tools/sweep/sweep_plots.hpp"
 
 namespace vcpusim::tools {
@@ -48,6 +49,7 @@ std::vector<PointSummary> summarize_points(const Json& plan,
       s.x.push_back(x.is_null() ? std::nullopt : std::optional(x.get<double>()));
     if (!p.at("predicted").is_null()) s.predicted = p.at("predicted").get<double>();
     std::map<std::string, std::vector<double>> values;
+    std::string ids;  // the runs the statistics are of: they seed the bootstrap
     std::size_t ok = 0;
     for (std::size_t k = 0; k < seeds; ++k) {
       const auto it = records.find(s.index * seeds + k);
@@ -62,6 +64,7 @@ std::vector<PointSummary> summarize_points(const Json& plan,
         continue;
       }
       ++ok;
+      ids += r.id + "\n";
       for (const auto& m : metric_names) {
         if (m.rfind(kViolationsPrefix, 0) == 0) {  // a check's violation count per run
           const auto v = r.violations.find(m.substr(std::strlen(kViolationsPrefix)));
@@ -76,7 +79,8 @@ std::vector<PointSummary> summarize_points(const Json& plan,
         if (v != r.violations.end() && v->second > 0) ++s.violating_runs[c];
       }
     }
-    for (const auto& m : metric_names) s.metrics[m] = describe_samples(values[m]);
+    for (const auto& m : metric_names)
+      s.metrics[m] = describe_samples(values[m], std::stoull(fnv1a64(ids + m), nullptr, 16));
     for (const auto& c : checks) s.violation[c] = wilson95(s.violating_runs[c], ok);
     out.push_back(std::move(s));
   }
@@ -96,7 +100,7 @@ std::string runs_csv(const Json& plan, const std::map<std::size_t, RunRecord>& r
   for (const auto& c : checks) o << "," << csv_field("violations." + c);
   o << ",fingerprint,error\n";
   for (const auto& [run, r] : records) {
-    o << r.run << "," << r.point;
+    o << r.id << "," << r.point;
     for (const auto& l : points.at(r.point).at("labels"))
       o << "," << csv_field(l.get<std::string>());
     o << "," << r.seed << "," << r.status << "," << r.exit_code;
@@ -122,7 +126,8 @@ std::string summary_csv(const Json& plan, const std::vector<PointSummary>& point
   for (const auto& a : axis_names(plan)) o << "," << csv_field(a);
   o << ",runs,failed,missing";
   for (const auto& m : metric_names)
-    for (const char* s : {".mean", ".ci95", ".p50", ".p99", ".max"}) o << "," << csv_field(m + s);
+    for (const char* s : {".mean", ".lo95", ".hi95", ".ci95_method", ".p50", ".p99", ".max"})
+      o << "," << csv_field(m + s);
   for (const auto& c : checks)
     for (const char* s : {".violating_runs", ".p", ".p_lo95", ".p_hi95"})
       o << "," << csv_field(c + s);
@@ -135,10 +140,12 @@ std::string summary_csv(const Json& plan, const std::vector<PointSummary>& point
     for (const auto& m : metric_names) {
       const MetricStats& s = p.metrics.at(m);
       if (s.n == 0) {
-        o << ",,,,,";
+        o << ",,,,,,,";
         continue;
       }
-      for (double v : {s.mean, s.ci95, s.p50, s.p99, s.max}) o << "," << format_number(v);
+      o << "," << format_number(s.mean) << "," << format_number(s.lo95) << ","
+        << format_number(s.hi95) << "," << kMeanIntervalMethod;
+      for (double v : {s.p50, s.p99, s.max}) o << "," << format_number(v);
     }
     for (const auto& c : checks) {
       const Proportion& w = p.violation.at(c);
@@ -159,7 +166,7 @@ std::string write_sweep_outputs(const std::string& dir, const Json& plan,
   std::ostringstream t;
   t << "run,point,seed,wall_seconds\n";
   for (const auto& [run, r] : records)
-    t << r.run << "," << r.point << "," << r.seed << "," << format_number(r.wall_seconds) << "\n";
+    t << r.id << "," << r.point << "," << r.seed << "," << format_number(r.wall_seconds) << "\n";
   write_file_durably((fs::path(dir) / "timings.csv").string(), t.str());
   write_file_durably((fs::path(dir) / "summary.csv").string(), summary_csv(plan, points, metrics));
   std::string warnings;

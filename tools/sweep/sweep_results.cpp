@@ -16,8 +16,8 @@ namespace fs = std::filesystem;
 using sim::Json;
 
 Json RunRecord::to_json() const {
-  return {{"run", run},
-          {"point", point},
+  return {{"id", id},
+          {"point", point_key},
           {"seed", seed},
           {"status", status},
           {"exit_code", exit_code},
@@ -28,10 +28,19 @@ Json RunRecord::to_json() const {
           {"wall_seconds", wall_seconds}};
 }
 
-std::string record_name(std::size_t run) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "run-%07zu.json", run);
-  return buf;
+std::string record_name(const std::string& id) {
+  return "run-" + id + ".json";
+}
+
+RunRecord new_record(const Json& plan, std::size_t run) {
+  const std::size_t seeds = plan.at("seeds").size();
+  RunRecord r;
+  r.run = run;
+  r.point = run / seeds;
+  r.point_key = plan.at("points").at(r.point).at("key").get<std::string>();
+  r.seed = plan.at("seeds").at(run % seeds).get<std::uint64_t>();
+  r.id = run_id(r.point_key, r.seed);
+  return r;
 }
 
 namespace {
@@ -51,41 +60,49 @@ std::string record_checksum(const Json& content, const std::string& key) {
   return "fnv1a64:" + fnv1a64(key + "\n" + dump(content, -1));
 }
 
-std::string record_text(const RunRecord& r, const std::string& key) {
+std::string record_text(const RunRecord& r, const Json& plan) {
   Json j = r.to_json();
-  j["checksum"] = record_checksum(j, key);
+  j["checksum"] = record_checksum(j, run_key(plan, r.point));
   return dump(j, 1) + "\n";
 }
 
+RunRecord read_record(const std::string& text, const std::string& file, const Json& plan) {
+  return read_record(text, file, plan, PlanIndex(plan));
+}
+
 RunRecord read_record(const std::string& text, const std::string& file, const Json& plan,
-                      const std::string& key) {
+                      const PlanIndex& index) {
   Json j = sim::parse_json_text(text, file);
   const sim::Node root(j, file, "$");
   root.require_object();
-  root.reject_unknown({"checksum", "error", "exit_code", "fingerprint", "metrics", "point", "run",
+  root.reject_unknown({"checksum", "error", "exit_code", "fingerprint", "id", "metrics", "point",
                        "seed", "status", "violations", "wall_seconds"});
+  RunRecord r;
+  r.point_key = root.at("point").as_string();
+  const auto point = index.point_of_key.find(r.point_key);
+  if (point == index.point_of_key.end())
+    root.at("point").fail(sim::quote(r.point_key) + " is not a point of this sweep",
+                          "the key of one of sweep.json's points");
+  r.point = point->second;
+  r.seed = static_cast<std::uint64_t>(root.at("seed").as_int(0, INT64_MAX));
+  const auto seed = index.seed_position.find(r.seed);
+  if (seed == index.seed_position.end())
+    root.at("seed").fail(std::to_string(r.seed) + " is not a seed of this sweep",
+                         plan.at("seeds").dump());
+  r.run = r.point * index.seeds + seed->second;
+  r.id = root.at("id").as_string();
+  if (r.id != run_id(r.point_key, r.seed))
+    root.at("id").fail(sim::quote(r.id) + " is not the id of this point and seed",
+                       sim::quote(run_id(r.point_key, r.seed)));
   const std::string sum = root.at("checksum").as_string();
   Json content = j;
   content.erase("checksum");
-  if (sum != record_checksum(content, key))
+  if (sum != record_checksum(content, run_key(plan, r.point)))
     root.at("checksum")
         .fail(sim::quote(sum) +
                   " does not match the record's content: the record was edited or damaged, or "
                   "is another sweep's",
               "the record as the sweep wrote it (delete the file and resume to run it again)");
-  const std::size_t seeds = plan.at("seeds").size(), runs = plan_runs(plan);
-  RunRecord r;
-  r.run = static_cast<std::size_t>(root.at("run").as_int(0, static_cast<std::int64_t>(runs) - 1));
-  r.point = static_cast<std::size_t>(root.at("point").as_int(0, INT64_MAX));
-  if (r.point != r.run / seeds)
-    root.at("point").fail(
-        std::to_string(r.point) + " is not the point of run " + std::to_string(r.run),
-        std::to_string(r.run / seeds) + " (run / " + std::to_string(seeds) + " seeds)");
-  r.seed = static_cast<std::uint64_t>(root.at("seed").as_int(0, INT64_MAX));
-  const Json& seed = plan.at("seeds").at(r.run % seeds);
-  if (r.seed != seed.get<std::uint64_t>())
-    root.at("seed").fail(
-        std::to_string(r.seed) + " is not the seed of run " + std::to_string(r.run), seed.dump());
   r.status = root.at("status").as_enum(kStatuses);
   r.exit_code = static_cast<int>(root.at("exit_code").as_int(0, 255));
   r.error = root.at("error").as_string();
@@ -106,7 +123,7 @@ std::map<std::size_t, RunRecord> read_records(const std::string& dir, const Json
   const fs::path runs = fs::path(dir) / "runs";
   std::error_code ec;
   if (!fs::is_directory(fs::symlink_status(runs, ec))) return out;
-  const std::string key = sweep_key(plan);
+  const PlanIndex index(plan);
   fs::directory_iterator it(runs, ec);
   if (ec)
     throw sim::ConfigError(runs.string() + ": cannot read the directory (" + ec.message() + ")");
@@ -114,17 +131,17 @@ std::map<std::size_t, RunRecord> read_records(const std::string& dir, const Json
     const std::string name = e.path().filename().string();
     if (name.rfind("run-", 0) != 0 || e.path().extension() != ".json") continue;
     const std::string file = e.path().string();
-    RunRecord r = read_record(sim::read_input_file(file, "sweep run record"), file, plan, key);
-    if (record_name(r.run) != name)
-      throw sim::ConfigError(file + ": $.run: " + std::to_string(r.run) +
+    RunRecord r = read_record(sim::read_input_file(file, "sweep run record"), file, plan, index);
+    if (record_name(r.id) != name)
+      throw sim::ConfigError(file + ": $.id: " + sim::quote(r.id) +
                              " is not the run this file name holds; allowed: the run of " + name);
     out.emplace(r.run, std::move(r));
   }
   return out;
 }
 
-void write_record(const std::string& dir, const std::string& key, const RunRecord& r) {
-  write_file_durably((fs::path(dir) / "runs" / record_name(r.run)).string(), record_text(r, key));
+void write_record(const std::string& dir, const Json& plan, const RunRecord& r) {
+  write_file_durably((fs::path(dir) / "runs" / record_name(r.id)).string(), record_text(r, plan));
 }
 
 std::vector<std::string> metric_columns(const std::map<std::size_t, RunRecord>& records,

@@ -66,10 +66,7 @@ void prepare_sweep_dir(const std::string& dir, const Json& plan) {
   const fs::path spec = fs::path(dir) / "sweep.json";
   if (fs::exists(fs::symlink_status(spec, ec))) {
     const Json old = read_plan(spec.string());
-    if (run_identity(old) != run_identity(plan))
-      throw sim::ConfigError(dir +
-                             ": holds runs of a different sweep (scenario, its content, seeds, "
-                             "points or run_budget differ); use another -o DIR or remove it");
+    check_grows(old, plan, dir);
     if (old == plan) return;
   }
   write_file_durably(spec.string(), plan.dump(2) + "\n");
@@ -77,11 +74,8 @@ void prepare_sweep_dir(const std::string& dir, const Json& plan) {
 
 namespace {
 
-RunRecord finish_run(const Child& c, int status, std::uint64_t budget) {
-  RunRecord r;
-  r.run = c.run;
-  r.point = c.point;
-  r.seed = c.seed;
+RunRecord finish_run(const Json& plan, const Child& c, int status, std::uint64_t budget) {
+  RunRecord r = new_record(plan, c.run);
   r.wall_seconds = std::chrono::duration<double>(Clock::now() - c.start).count();
   const std::string err = last_line(slurp(c.err));
   if (WIFSIGNALED(status)) {
@@ -197,7 +191,6 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
   renew_subdir(dir, "work");  // files of runs a killed sweep never recorded
   const fs::path work = fs::path(dir) / "work";
   const FdGuard work_fd{open_directory(work.string())};
-  const std::string key = sweep_key(plan);
   auto records = read_records(dir, plan);
 
   std::vector<Child> todo;
@@ -207,7 +200,7 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
     if (run % o.shards != o.shard) continue;
     ++total;
     if (records.count(run)) continue;
-    const std::string base = (work / record_name(run)).replace_extension().string();
+    const std::string base = (work / record_name(run_id(plan, run))).replace_extension().string();
     todo.push_back({run, run / seeds, spec.seeds[run % seeds], base + ".json", base + ".err", {}, {}});
   }
 
@@ -217,6 +210,10 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
   for (int s : {SIGCHLD, SIGINT, SIGTERM}) sigaddset(&wanted, s);
   ::sigprocmask(SIG_BLOCK, &wanted, &old);
 
+  // Runs of this shard DIR already holds (this spec's, or a smaller spec's it grows) are kept.
+  std::cout << "sweep: " << total - todo.size() << " runs kept, " << todo.size() << " new (of "
+            << total << ")\n"
+            << std::flush;
   Progress progress(std::cerr, o.terminal, total, total - todo.size());
   std::map<pid_t, Child> running;
   std::size_t next = 0, done = 0, failed = 0, over_wall = 0;
@@ -256,8 +253,8 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
       if (it->second.over_wall) {
         ++over_wall;
       } else if (!interrupted) {
-        RunRecord r = finish_run(it->second, status, spec.run_budget);
-        write_record(dir, key, r);
+        RunRecord r = finish_run(plan, it->second, status, spec.run_budget);
+        write_record(dir, plan, r);
         failed += r.succeeded() ? 0 : 1;
         ++done;
         records[r.run] = std::move(r);

@@ -35,6 +35,12 @@ sim::Json SweepSpec::schema() {
           {"description",
            "plot unit: durations in ps|ns|us|ms|s (default us), frequencies in "
            "Hz|kHz|MHz|GHz (default MHz), else a free label"}}},
+        {"scale",
+         {{"enum", {"linear", "log"}},
+          {"description",
+           "x axis scale of the plots when this is the first axis (default: log for a log "
+           "range or log-spaced values, each ratio of neighbours at least 1.9 and within 15% "
+           "of the others; else linear)"}}},
         {"path", {{"type", "string"}, {"description", "the scenario path the values set"}}},
         {"values", {{"type", "array"}, {"minItems", 1}, {"description", "JSON values"}}},
         {"range",

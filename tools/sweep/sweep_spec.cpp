@@ -1,9 +1,11 @@
 #include "tools/sweep/sweep_spec.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "guest/registries.hpp"
 #include "sim/error.hpp"
@@ -25,8 +27,8 @@ using sim::Tick;
 const std::vector<std::string> kSpecKeys = {"name",   "description", "scenario", "set",
                                             "axes",   "combine",     "seeds",    "metrics",
                                             "checks", "plots",       "model",    "run_budget"};
-const std::vector<std::string> kAxisKeys = {"name",  "unit", "path",  "values",
-                                            "range", "log",  "points"};
+const std::vector<std::string> kAxisKeys = {"name",   "unit",  "scale", "path",
+                                            "values", "range", "log",   "points"};
 
 struct UnitScale {
   const char* name;
@@ -218,9 +220,19 @@ Axis load_axis(const Node& a) {
   const Kind kind = kind_of(axis.values.front().label);
   bool same = kind != Kind::kOther;
   for (const auto& v : axis.values) same = same && kind_of(v.label) == kind;
+  std::vector<double> xs;
   if (same) {
     const double scale = unit_scale(a, kind, axis.unit);
-    for (auto& v : axis.values) v.x = x_of(v.label, scale);
+    for (auto& v : axis.values) xs.push_back(*(v.x = x_of(v.label, scale)));
+  }
+  if (a.has("scale")) {
+    axis.scale = a.at("scale").as_enum({"linear", "log"});
+    if (axis.scale == "log" &&
+        (!same || std::any_of(xs.begin(), xs.end(), [](double x) { return !(x > 0); })))
+      a.at("scale").fail("\"log\" needs positive numeric values on this axis",
+                         "\"linear\", or positive numbers, durations or frequencies");
+  } else if (same && (a.has("log") || log_spaced(xs))) {
+    axis.scale = "log";
   }
   return axis;
 }
@@ -237,6 +249,19 @@ std::vector<std::string> string_list(const Node& n, const std::vector<std::strin
 }
 
 }  // namespace
+
+bool log_spaced(const std::vector<double>& x) {
+  if (x.size() < 3 || !(x.front() > 0)) return false;
+  double log_sum = 0;
+  for (std::size_t i = 1; i < x.size(); ++i) {
+    if (!(x[i] >= 1.9 * x[i - 1])) return false;
+    log_sum += std::log(x[i] / x[i - 1]);
+  }
+  const double mean = std::exp(log_sum / static_cast<double>(x.size() - 1));
+  for (std::size_t i = 1; i < x.size(); ++i)
+    if (std::fabs(x[i] / x[i - 1] / mean - 1) > 0.15) return false;
+  return true;
+}
 
 SweepSpec SweepSpec::load(const std::string& file) {
   const Json raw = sim::load_json_file(file);
@@ -322,6 +347,7 @@ SweepSpec SweepSpec::parse(const Json& raw, const std::string& file) {
   }
   times(s.seeds.size(), "seeds");
   count /= s.seeds.size();
+  std::map<std::string, std::size_t> first_with_key;
   for (std::size_t p = 0; p < count; ++p) {
     SweepPoint pt;
     pt.index = p;
@@ -335,6 +361,15 @@ SweepSpec SweepSpec::parse(const Json& raw, const std::string& file) {
         rest /= s.axes[i].values.size();
       }
     }
+    std::vector<std::pair<std::string, Json>> labels;
+    for (std::size_t i = 0; i < s.axes.size(); ++i)
+      labels.emplace_back(s.axes[i].name, s.axes[i].values[pt.value_of_axis[i]].label);
+    s.point_keys.push_back(point_key(labels));
+    const auto [seen, fresh] = first_with_key.emplace(s.point_keys.back(), p);
+    if (!fresh)
+      axes.fail("points " + std::to_string(seen->second) + " and " + std::to_string(p) +
+                    " have the same values (" + Json(labels).dump() + ")",
+                "distinct values on each axis, so that each point has its own key");
     s.points.push_back(std::move(pt));
   }
   // Result metrics must be declared ones (a typo would be an empty column and an empty plot);
@@ -366,6 +401,7 @@ void SweepSpec::load_points(const Json& raw) {
   SweepSpec& s = *this;
   s.checks.clear();
   s.predicted.clear();
+  s.model_warnings.clear();
   s.warnings.clear();
   // Every point must be a valid scenario; its checks bound which checks can be collected.
   std::vector<std::string> enabled;
@@ -384,8 +420,10 @@ void SweepSpec::load_points(const Json& raw) {
     for (const std::string& w : sc->warnings)
       if (std::find(s.warnings.begin(), s.warnings.end(), w) == s.warnings.end())
         s.warnings.push_back(w);
-    s.predicted.push_back(s.model.empty() ? std::nullopt
-                                          : predict_violation_probability(s.model, *sc));
+    std::string assumption;
+    s.predicted.push_back(
+        s.model.empty() ? std::nullopt : predict_violation_probability(s.model, *sc, &assumption));
+    s.model_warnings.push_back(assumption);
   }
   if (root.has("checks")) {
     s.checks = string_list(root.at("checks"), &enabled);
@@ -426,7 +464,8 @@ Json SweepSpec::resolved() const {
   for (const auto& a : axes) {
     Json values = Json::array();
     for (const auto& v : a.values) values.push_back({{"label", v.label}, {"set", v.sets}});
-    axes_json.push_back({{"name", a.name}, {"unit", a.unit}, {"values", values}});
+    axes_json.push_back(
+        {{"name", a.name}, {"unit", a.unit}, {"scale", a.scale}, {"values", values}});
   }
   Json points_json = Json::array();
   for (const auto& p : points) {
@@ -436,11 +475,15 @@ Json SweepSpec::resolved() const {
       labels.push_back(label_of(p, i));
       xs.push_back(v.x ? Json(*v.x) : Json());
     }
-    points_json.push_back({{"index", p.index},
-                           {"labels", labels},
-                           {"x", xs},
-                           {"set", sets_of(p)},
-                           {"predicted", predicted[p.index] ? Json(*predicted[p.index]) : Json()}});
+    Json point = {{"index", p.index},
+                  {"key", point_keys[p.index]},
+                  {"labels", labels},
+                  {"x", xs},
+                  {"set", sets_of(p)},
+                  {"predicted", predicted[p.index] ? Json(*predicted[p.index]) : Json()}};
+    if (p.index < model_warnings.size() && !model_warnings[p.index].empty())
+      point["model_warning"] = model_warnings[p.index];
+    points_json.push_back(std::move(point));
   }
   Json out = {{"name", name},
               {"description", description},

@@ -22,8 +22,16 @@ struct AxisValue {
 struct Axis {
   std::string name;
   std::string unit;  // for plot labels; durations and frequencies are shown in it
+  // "log" or "linear": the spec's "scale", else log_spaced() of a numeric axis (a `log` range
+  // always is).
+  std::string scale = "linear";
   std::vector<AxisValue> values;
 };
+
+// True when `x` (an axis's plot coordinates, in order) is log-spaced: at least 3 values, all
+// positive and increasing, each ratio of neighbours at least 1.9 and within 15% of their
+// geometric mean. Such values crowd the left of a linear axis.
+bool log_spaced(const std::vector<double>& x);
 
 // A point of the sweep: one value index per axis.
 struct SweepPoint {
@@ -71,6 +79,10 @@ struct SweepSpec {
   std::string model;                 // closed form drawn with the violation probability, or ""
   std::vector<SweepPoint> points;
   std::vector<std::optional<double>> predicted;  // per point, when `model` describes it
+  // Per point: why the model's closed form may not hold there (an assumption the point breaks),
+  // or "".
+  std::vector<std::string> model_warnings;
+  std::vector<std::string> point_keys;  // per point: point_key of its axis names and values
   std::vector<std::string> warnings;             // the points' Scenario::warnings, each once
 };
 

@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/rng.hpp"
 
 namespace vcpusim::tools {
 
@@ -20,10 +25,36 @@ double student_t975(std::size_t dof) {
          (5 * std::pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * n * n);
 }
 
-MetricStats describe_samples(std::vector<double> values) {
+const char* const kMeanIntervalMethod = "percentile-bootstrap-2000";
+
+void bootstrap_mean95(const std::vector<double>& values, std::uint64_t seed, double& lo,
+                      double& hi) {
+  lo = hi = values.empty() ? 0 : values.front();
+  if (values.size() < 2 ||
+      std::all_of(values.begin(), values.end(), [&](double v) { return v == values.front(); }))
+    return;
+  const std::uint64_t n = values.size();
+  std::vector<double> means(kBootstrapResamples);
+  sim::Rng rng(seed, 0);  // the simulator's own generator: the same draws on every platform
+  for (double& m : means) {
+    double sum = 0;
+    for (std::uint64_t i = 0; i < n; ++i) sum += values[rng.below(n)];
+    m = sum / static_cast<double>(n);
+  }
+  std::sort(means.begin(), means.end());
+  auto rank = [&means](double q) {
+    const auto r = static_cast<std::size_t>(std::ceil(q * static_cast<double>(means.size())));
+    return means[std::min(means.size(), std::max<std::size_t>(r, 1)) - 1];
+  };
+  lo = rank(0.025);
+  hi = rank(0.975);
+}
+
+MetricStats describe_samples(std::vector<double> values, std::uint64_t seed) {
   MetricStats s;
   s.n = values.size();
   if (s.n == 0) return s;
+  bootstrap_mean95(values, seed, s.lo95, s.hi95);
   std::sort(values.begin(), values.end());
   double sum = 0;
   for (double v : values) sum += v;
@@ -65,9 +96,17 @@ std::string format_number(double v) {
   if (v == 0) return "0";  // also -0
   if (std::fabs(v) < 1e15 && v == std::trunc(v))
     return std::to_string(static_cast<std::int64_t>(v));
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 6);
-  return std::string(buf, res.ptr);
+  // Decimals for six significant digits: 5 - the exponent of the leading digit, at least 0.
+  const int exponent = static_cast<int>(std::floor(std::log10(std::fabs(v))));
+  const int decimals = std::max(0, 5 - exponent);
+  char buf[400];  // a double's integer digits (309 at most) and the decimals (at most 329)
+  const auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+  std::string out(buf, res.ptr);
+  if (out.find('.') != std::string::npos) {
+    out.erase(out.find_last_not_of('0') + 1);
+    if (out.back() == '.') out.pop_back();
+  }
+  return out == "-0" ? "0" : out;
 }
 
 }  // namespace vcpusim::tools
