@@ -192,7 +192,7 @@ TEST(DiffWords, NamesTheDivergenceInPlainWords) {
   const sim::RecordedEvent later{1240 * sim::kMicrosecond, 0, "dispatch", 4, 0};
   EXPECT_EQ(tools::divergence_sentence(a, &later, b, &preempt),
             "At 1.234ms, the failing run: pCPU1 preempted vCPU2; the passing run did not (its "
-            "next event, at 1.240ms: pCPU1 ran load0).");
+            "next event, at 1.24ms: pCPU1 ran load0).");
   EXPECT_EQ(tools::divergence_sentence(a, &preempt, b, nullptr),
             "At 1.234ms, the passing run: pCPU1 preempted vCPU2; the failing run did not (it "
             "recorded nothing more).");
