@@ -27,6 +27,28 @@ std::map<std::string, std::int64_t> Samples::summary() const {
           {"max", counts_.rbegin()->first}};
 }
 
+namespace {
+// The bin of v: exact below 4; from 4 on, a quarter of v's power of two [2^e, 2^(e+1)).
+Samples::Bin bin_of(std::int64_t v) {
+  if (v < 4) return {v, v, 0};
+  int e = 0;
+  while (e < 62 && (std::int64_t{1} << (e + 1)) <= v) ++e;
+  const std::int64_t base = std::int64_t{1} << e, width = base / 4;
+  const std::int64_t lo = base + (v - base) / width * width;
+  return {lo, lo + width - 1, 0};
+}
+}  // namespace
+
+std::vector<Samples::Bin> Samples::histogram() const {
+  std::vector<Bin> out;
+  for (const auto& [value, n] : counts_) {
+    const Bin b = bin_of(value);
+    if (out.empty() || out.back()[0] != b[0]) out.push_back(b);
+    out.back()[2] += static_cast<std::int64_t>(n);
+  }
+  return out;
+}
+
 void Metrics::set(const Metric& metric, const std::vector<std::string>& args,
                   nlohmann::json value) {
   if (metric.spec().shape == MetricShape::kSummary)
@@ -40,6 +62,7 @@ void Metrics::set_summary(const Metric& metric, const std::vector<std::string>& 
     throw SimError("metric " + metric.spec().name + " is not a summary");
   const std::string name = metric.name(args);
   for (const auto& [k, v] : samples.summary()) values_[name + "." + k] = v;
+  if (samples.count() > 0) histograms_[name] = samples.histogram();
 }
 
 const nlohmann::json* Metrics::find(const std::string& name) const {
@@ -50,6 +73,16 @@ const nlohmann::json* Metrics::find(const std::string& name) const {
 nlohmann::json Metrics::to_json() const {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [k, v] : values_) out[k] = v;
+  return out;
+}
+
+nlohmann::json Metrics::histograms_json() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, bins] : histograms_) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& b : bins) list.push_back({b[0], b[1], b[2]});
+    out[name] = std::move(list);
+  }
   return out;
 }
 

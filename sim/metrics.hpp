@@ -1,6 +1,7 @@
 // Run metrics: named values in a sorted map (stable output order) and sample summaries. A value
 // is set only through its declaration (sim/metric_registry.hpp), under a name it declares.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,11 @@ class Samples {
   }
   // Empty when no sample was taken.
   std::map<std::string, std::int64_t> summary() const;
+  // The samples in log-spaced bins, four to each power of two (values below 4 and negative
+  // values each a bin of their own): {lo, hi, count} with lo..hi inclusive, the non-empty bins
+  // in increasing order. Integer arithmetic only, so the same samples give the same bins.
+  using Bin = std::array<std::int64_t, 3>;
+  std::vector<Bin> histogram() const;
 
  private:
   std::map<std::int64_t, std::uint64_t> counts_;
@@ -48,10 +54,13 @@ class Metrics {
                    const Samples& samples);
   const nlohmann::json* find(const std::string& name) const;
   nlohmann::json to_json() const;
+  // Each summary metric's Samples::histogram, by name: {"NAME": [[lo, hi, count], ...]}.
+  nlohmann::json histograms_json() const;
   const std::map<std::string, nlohmann::json>& values() const { return values_; }
 
  private:
   std::map<std::string, nlohmann::json> values_;
+  std::map<std::string, std::vector<Samples::Bin>> histograms_;
 };
 
 }  // namespace vcpusim::sim

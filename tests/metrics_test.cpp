@@ -52,5 +52,42 @@ TEST(Samples, MemoryGrowsWithDistinctValuesNotWithSamples) {
   EXPECT_EQ(s.summary().at("p99"), 136);
 }
 
+// The histogram the report draws: bins cover every sample exactly once, in increasing order,
+// four to each power of two from 4 on (exact below), and the counts add up to the samples.
+TEST(Samples, HistogramBinsAreLogSpacedAndCountEverySampleOnce) {
+  Samples s;
+  Rng rng(7, 0);
+  std::vector<std::int64_t> values;
+  for (int i = 0; i < 5000; ++i) values.push_back(static_cast<std::int64_t>(rng.below(1u << 20)));
+  for (std::int64_t v : {0, 1, 3, 4, 7, 8, 9, 1000}) values.push_back(v);
+  for (std::int64_t v : values) s.add(v);
+  const auto bins = s.histogram();
+  std::int64_t total = 0, previous_hi = -1;
+  for (const auto& [lo, hi, n] : bins) {
+    EXPECT_GT(lo, previous_hi);
+    EXPECT_GE(hi, lo);
+    EXPECT_GT(n, 0);
+    if (lo >= 4) {  // a quarter of lo's power of two
+      std::int64_t base = 1;
+      while (base * 2 <= lo) base *= 2;
+      EXPECT_EQ(hi - lo + 1, base / 4) << lo;
+    } else {
+      EXPECT_EQ(lo, hi);
+    }
+    const auto inside = std::count_if(values.begin(), values.end(),
+                                      [&](std::int64_t v) { return v >= lo && v <= hi; });
+    EXPECT_EQ(n, inside) << lo << ".." << hi;
+    total += n;
+    previous_hi = hi;
+  }
+  EXPECT_EQ(total, static_cast<std::int64_t>(values.size()));
+  // 1000 falls in [896, 1023]: 512 + 3 x 128.
+  const auto bin_1000 = std::find_if(bins.begin(), bins.end(),
+                                     [](const Samples::Bin& b) { return b[0] <= 1000 && b[1] >= 1000; });
+  ASSERT_NE(bin_1000, bins.end());
+  EXPECT_EQ((*bin_1000)[0], 896);
+  EXPECT_EQ((*bin_1000)[1], 1023);
+}
+
 }  // namespace
 }  // namespace vcpusim::sim

@@ -33,6 +33,7 @@ std::string chrome(const Traced& t) {
 
 struct Page {
   std::string trace, html;
+  nlohmann::json result;
 };
 
 // A catalogue run's trace and report (one run per scenario for the whole file); the lock run on
@@ -47,9 +48,14 @@ const Page& page(const std::string& scenario) {
     Page p;
     p.trace = chrome(t);
     p.html = tools::render_report(t.result.document.dump(), p.trace);
+    p.result = t.result.document;
     it = pages.emplace(scenario, std::move(p)).first;
   }
   return it->second;
+}
+
+const nlohmann::json& page_result(const std::string& scenario) {
+  return page(scenario).result;
 }
 
 std::string legend_of(const std::string& html) {
@@ -250,6 +256,20 @@ TEST(ReportMetrics, GroupedByComponentInTheirUnits) {
   EXPECT_NE(tr.find("<svg class=\"quantiles\""), std::string::npos) << tr;
   EXPECT_NE(tr.find(" us</td>"), std::string::npos) << "its maximum in us: " << tr;
   EXPECT_NE(tr.find(" ns</td>"), std::string::npos) << "its minimum in ns: " << tr;
+  // Its histogram: one bar per bin of the result's "histograms", the bars' counts adding up to
+  // the metric's samples.
+  EXPECT_NE(tr.find("<svg class=\"histogram\""), std::string::npos) << tr;
+  const auto& bins = page_result("lock-holder-preemption.json")["histograms"]["locks.lock0.wait_ns"];
+  ASSERT_TRUE(bins.is_array());
+  std::size_t bars = 0;
+  for (auto at = tr.find("<rect", tr.find("class=\"histogram\"")); at != std::string::npos;
+       at = tr.find("<rect", at + 1))
+    ++bars;
+  EXPECT_EQ(bars, bins.size());
+  std::int64_t total = 0;
+  for (const auto& b : bins) total += b.at(2).get<std::int64_t>();
+  EXPECT_EQ(total, page_result("lock-holder-preemption.json")["metrics"]["locks.lock0.wait_ns.count"]
+                       .get<std::int64_t>());
 }
 
 }  // namespace

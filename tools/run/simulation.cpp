@@ -67,8 +67,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   if (s.expect.empty() && machine.violations().total() > 0)
     r.unmet.push_back("violations occurred and the scenario expects none");
   if (kernel.interrupted())
-    r.unmet.push_back("the run was interrupted at " + sim::format_duration(kernel.now()) + " of " +
-                      sim::format_duration(s.duration) + ": a partial result");
+    r.unmet.push_back("the run was interrupted at " + sim::format_time(kernel.now()) + " of " +
+                      sim::format_time(s.duration) + ": a partial result");
   r.expect_met = r.unmet.empty();
   sim::Json violations = sim::Json::array();
   for (const auto& v : machine.violations().list()) violations.push_back(v.to_json());
@@ -81,6 +81,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
                 {"fingerprint", kernel.recorder().fingerprint()},
                 {"events", kernel.recorder().count()},
                 {"metrics", metrics.to_json()},
+                {"histograms", metrics.histograms_json()},
                 {"coherence", machine.memory().coherence().report(kCoherenceTopLines)},
                 {"violation_counts", counts},
                 {"violations", violations},

@@ -290,7 +290,7 @@ std::string render_report(const std::string& result_text, const std::string& tra
   }
 
   // Metrics and the resolved scenario.
-  h << render_metrics_html(doc.at("metrics"));
+  h << render_metrics_html(doc.at("metrics"), doc.value("histograms", nlohmann::json::object()));
   h << "<h2>Scenario</h2>\n<pre>" << html_escape(r.scenario) << "</pre>\n";
   h << "<script>" << kScript << "</script>\n</body></html>\n";
   return h.str();

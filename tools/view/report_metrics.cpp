@@ -58,6 +58,39 @@ std::string quantile_svg(const Summary& s) {
   return h.str();
 }
 
+// The distribution as a histogram: one bar per bin of the result's "histograms" (log-spaced
+// bins, sim::Samples::histogram), bar heights on a linear count scale, bins placed on a log axis
+// like the strip; the p50 and p99 as ticks. Each bar's title gives its range and count.
+std::string histogram_svg(const Summary& s, const nlohmann::json& bins) {
+  auto at = [&s](const char* k) { return s.parts.count(k) ? s.parts.at(k) : 0.0; };
+  double most = 1, tallest = 1;
+  for (const auto& b : bins) {
+    most = std::max(most, b.at(1).get<double>() + 1);
+    tallest = std::max(tallest, b.at(2).get<double>());
+  }
+  auto x = [most](double v) { return 4 + 192 * std::log10(1 + std::max(v, 0.0)) / std::log10(1 + most); };
+  std::ostringstream h;
+  h << "<svg class=\"histogram\" width=\"200\" height=\"40\" viewBox=\"0 0 200 40\"><title>"
+    << bins.size() << " bins of " << html_escape(format_metric_value(at("count"), "samples"))
+    << " samples (log axis)</title>";
+  for (const auto& b : bins) {
+    const double lo = b.at(0).get<double>(), hi = b.at(1).get<double>(), n = b.at(2).get<double>();
+    const double x0 = x(lo), x1 = std::max(x(hi + 1), x0 + 1.0), height = 2 + 34 * n / tallest;
+    h << "<rect x=\"" << html_number(x0) << "\" y=\"" << html_number(38 - height) << "\" width=\""
+      << html_number(x1 - x0) << "\" height=\"" << html_number(height) << "\" fill=\"#5b8fd4\"><title>"
+      << html_escape(format_metric_value(lo, s.unit)) << " .. "
+      << html_escape(format_metric_value(hi, s.unit)) << ": "
+      << html_escape(format_metric_value(n, "samples")) << "</title></rect>";
+  }
+  for (const char* q : {"p50", "p99"})
+    h << "<line x1=\"" << html_number(x(at(q))) << "\" x2=\"" << html_number(x(at(q)))
+      << "\" y1=\"0\" y2=\"40\" stroke=\"" << (q[1] == '5' ? "#123" : "#c0392b")
+      << "\" stroke-dasharray=\"2,2\"><title>" << q << " "
+      << html_escape(format_metric_value(at(q), s.unit)) << "</title></line>";
+  h << "</svg>";
+  return h.str();
+}
+
 }  // namespace
 
 std::string format_metric_value(double v, const std::string& unit) {
@@ -77,7 +110,7 @@ std::string format_metric_value(double v, const std::string& unit) {
   return std::string(buf) + (unit.empty() || unit == "fraction" ? "" : " " + unit);
 }
 
-std::string render_metrics_html(const nlohmann::json& metrics) {
+std::string render_metrics_html(const nlohmann::json& metrics, const nlohmann::json& histograms) {
   const sim::MetricRegistry& registry = guest::builtin_registries().metrics;
   std::vector<std::string> groups;  // in the registry's order
   for (const auto& m : registry.entries())
@@ -109,14 +142,15 @@ std::string render_metrics_html(const nlohmann::json& metrics) {
   }
   std::ostringstream h;
   h << "<h2>Metrics</h2>\n<p>By the component that counts them (<code>vcpusim metrics</code> "
-       "lists each); a latency or other sampled metric is one row: its samples, quantiles and a "
-       "strip of them on a log axis (line min to max, box p50 to p99, red tick the maximum).</p>\n";
+       "lists each); a latency or other sampled metric is one row: its samples, quantiles, a "
+       "strip of them on a log axis (line min to max, box p50 to p99, red tick the maximum) and "
+       "its histogram on the same axis (four bins to each power of two, dashed p50 and p99).</p>\n";
   for (const std::string& g : groups) {
     if (!plain.count(g) && !summaries.count(g)) continue;
     h << "<h3 class=\"metric-group\">" << html_escape(g) << "</h3>\n";
     if (summaries.count(g)) {
       h << "<table class=\"summaries\"><tr><th>metric</th><th>samples</th><th>min</th><th>p50</th>"
-           "<th>p99</th><th>max</th><th>distribution</th></tr>\n";
+           "<th>p99</th><th>max</th><th>quantiles</th><th>histogram</th></tr>\n";
       for (const auto& [base, s] : summaries[g]) {
         h << "<tr><td title=\"" << html_escape(s.doc) << "\">" << html_escape(base) << "</td>";
         auto cell = [&](const char* k, const std::string& unit) {
@@ -126,7 +160,10 @@ std::string render_metrics_html(const nlohmann::json& metrics) {
         };
         cell("count", "samples");
         for (const char* k : {"min", "p50", "p99", "max"}) cell(k, s.unit);
-        h << "<td>" << quantile_svg(s) << "</td></tr>\n";
+        h << "<td>" << quantile_svg(s) << "</td><td>";
+        if (histograms.contains(base) && histograms.at(base).is_array())
+          h << histogram_svg(s, histograms.at(base));
+        h << "</td></tr>\n";
       }
       h << "</table>\n";
     }
