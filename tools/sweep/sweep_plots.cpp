@@ -215,12 +215,12 @@ PlotFile plot(const std::string& dir, const Json& plan, const std::vector<PointS
     }
     ++block;
   }
-  if (plot_cmd.empty()) return {title, svg, false};
+  if (plot_cmd.empty()) return {title, svg, false, ""};
   g << "plot " << plot_cmd << "\n";
   const std::string script = (fs::path(dir) / "plots" / (file + ".gp")).string();
   write_file_durably(script, g.str());
   const bool drawn = run_gnuplot(fs::path(dir) / "plots", file + ".gp", file + ".svg", warnings);
-  return {title, svg, drawn};
+  return {title, svg, drawn, ""};
 }
 
 }  // namespace
