@@ -63,7 +63,8 @@ TEST(Samples, HistogramBinsAreLogSpacedAndCountEverySampleOnce) {
   for (std::int64_t v : values) s.add(v);
   const auto bins = s.histogram();
   std::int64_t total = 0, previous_hi = -1;
-  for (const auto& [lo, hi, n] : bins) {
+  for (const auto& bin : bins) {
+    const std::int64_t lo = bin[0], hi = bin[1], n = bin[2];  // plain names: the lambda below uses them
     EXPECT_GT(lo, previous_hi);
     EXPECT_GE(hi, lo);
     EXPECT_GT(n, 0);

@@ -151,7 +151,11 @@ std::string render_metrics_html(const nlohmann::json& metrics, const nlohmann::j
     if (summaries.count(g)) {
       h << "<table class=\"summaries\"><tr><th>metric</th><th>samples</th><th>min</th><th>p50</th>"
            "<th>p99</th><th>max</th><th>quantiles</th><th>histogram</th></tr>\n";
-      for (const auto& [base, s] : summaries[g]) {
+      for (const auto& entry : summaries[g]) {
+        // Named references, not a structured binding: C++17 lambdas cannot capture a binding
+        // (clang refuses it; gcc accepts it as an extension).
+        const std::string& base = entry.first;
+        const Summary& s = entry.second;
         h << "<tr><td title=\"" << html_escape(s.doc) << "\">" << html_escape(base) << "</td>";
         auto cell = [&](const char* k, const std::string& unit) {
           h << "<td>"
