@@ -135,7 +135,8 @@ TEST(ReportTimeline, PcpuLanesTakeTheColourOfTheVcpuTheyRun) {
 // bad EVENT is one message with the allowed forms, exit 2.
 TEST(NotableEvents, ReportLinksEachAndTimelineAtDrawsIt) {
   const Page& p = page("lock-holder-preemption.json");
-  const tools::NotableList list = tools::notable_events(tools::parse_trace(p.trace));
+  const tools::TraceView view = tools::parse_trace(p.trace);  // parsed once, drawn many times
+  const tools::NotableList list = tools::notable_events(view);
   const std::size_t lhp = list.total.at("holder-preempted");
   ASSERT_GT(lhp, tools::kNotableShownPerKind) << "the cap must be exercised";
   EXPECT_EQ(count(p.html, "<tr class=\"notable\""), tools::kNotableShownPerKind);
@@ -149,9 +150,9 @@ TEST(NotableEvents, ReportLinksEachAndTimelineAtDrawsIt) {
   tools::TimelineOptions o;
   o.width = 100;
   o.at = "0";
-  const std::string by_number = tools::render_timeline(p.trace, o);
+  const std::string by_number = tools::render_timeline(view, o);
   o.at = "holder-preempted:0";
-  const std::string by_kind = tools::render_timeline(p.trace, o);
+  const std::string by_kind = tools::render_timeline(view, o);
   EXPECT_EQ(by_number.substr(by_number.find("\n\nwindow")),
             by_kind.substr(by_kind.find("\n\nwindow")))
       << "the same event, the same chart";
@@ -159,11 +160,11 @@ TEST(NotableEvents, ReportLinksEachAndTimelineAtDrawsIt) {
   EXPECT_NE(by_number.find("event 0 (holder-preempted:0) at"), std::string::npos) << by_number;
   EXPECT_NE(by_kind.find("event holder-preempted:0 at"), std::string::npos) << by_kind;
   o.at = "holder-preempted:" + std::to_string(lhp - 1);  // past the report's cap: still reachable
-  EXPECT_NO_THROW(tools::render_timeline(p.trace, o));
+  EXPECT_NO_THROW(tools::render_timeline(view, o));
   for (const char* bad : {"x", "-1", "bogus:1", "holder-preempted:x", "long-gp:0", "999"}) {
     o.at = bad;
     try {
-      tools::render_timeline(p.trace, o);
+      tools::render_timeline(view, o);
       ADD_FAILURE() << "--at " << bad << " accepted";
     } catch (const sim::ConfigError& e) {
       EXPECT_NE(std::string(e.what()).find("allowed: N"), std::string::npos) << e.what();
@@ -171,11 +172,16 @@ TEST(NotableEvents, ReportLinksEachAndTimelineAtDrawsIt) {
   }
   o.at = "0";
   o.from = "1ms";
-  EXPECT_THROW(tools::render_timeline(p.trace, o), sim::ConfigError);
+  EXPECT_THROW(tools::render_timeline(view, o), sim::ConfigError);
 
+  // The command line, on the run's first 3ms (the first preemption is at about 0.1ms).
   TempDir dir;
   const fs::path trace = dir.path() / "t.json";
-  { std::ofstream(trace) << p.trace; }
+  const CliResult run =
+      run_cli({"run", std::string(VCPUSIM_SOURCE_DIR) + "/scenarios/lock-holder-preemption.json",
+               "--set", "host.pcpus=3", "--trace", trace.string(), "--trace-to", "3ms",
+               "--no-expect", "--quiet"});
+  ASSERT_EQ(run.status, 0) << run.err;
   const CliResult bad = run_cli({"timeline", trace.string(), "--at", "lhp:1"});
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("KIND:N with KIND one of violation, holder-preempted, long-gp"),

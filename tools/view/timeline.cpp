@@ -410,20 +410,26 @@ std::pair<Tick, Tick> notable_window(const TraceView& v, const NotableEvent& e) 
   return {std::max(v.begin, a - pad), std::min(std::max(v.end, v.begin + 1), b + pad)};
 }
 
-}  // namespace
-
-std::string render_timeline(const std::string& text, const TimelineOptions& o) {
+// Options are checked before the trace is read: a typo costs no parse of a large file.
+void check_options(const TimelineOptions& o) {
   if (o.width < 20 || o.width > 1000) throw sim::ConfigError("--width must be 20..1000");
   const std::set<std::string> known = {"sched", "vcpu",        "irq",      "spin",
                                        "read",  "timekeeping", "lock",     "seqcount",
                                        "flow",  "counter",     "violation", "rcu"};
-  {
-    std::stringstream in(o.kinds);
-    for (std::string k; std::getline(in, k, ',');)
-      if (!k.empty() && !known.count(k))
-        throw sim::ConfigError("--kinds: unknown kind '" + k + "'");
-  }
-  const TraceView v = parse_trace(text, o.file);
+  std::stringstream in(o.kinds);
+  for (std::string k; std::getline(in, k, ',');)
+    if (!k.empty() && !known.count(k)) throw sim::ConfigError("--kinds: unknown kind '" + k + "'");
+}
+
+}  // namespace
+
+std::string render_timeline(const std::string& text, const TimelineOptions& o) {
+  check_options(o);
+  return render_timeline(parse_trace(text, o.file), o);
+}
+
+std::string render_timeline(const TraceView& v, const TimelineOptions& o) {
+  check_options(o);
   Renderer r(v, o);
   auto parse_t = [](const char* what, const std::string& s) {
     auto t = sim::parse_duration(s);

@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include "tools/view/trace_view.hpp"
+
 namespace vcpusim::tools {
 
 struct TimelineOptions {
@@ -18,5 +20,7 @@ struct TimelineOptions {
 
 // Throws sim::ConfigError for bad options or a file that is not a trace.
 std::string render_timeline(const std::string& trace_json, const TimelineOptions& options);
+// The same for a trace already parsed (tools/view/trace_view.hpp), to draw many windows of one.
+std::string render_timeline(const TraceView& trace, const TimelineOptions& options);
 
 }  // namespace vcpusim::tools
