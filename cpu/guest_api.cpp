@@ -12,7 +12,7 @@ Tick GuestCpu::now() const {
 
 Tick GuestCpu::access(Word& w, bool write) {
   if (machine_.counted(w)) vcpu_.on_access();
-  if (const auto& observe = machine_.access_observer()) observe(vcpu_.index(), w, write);
+  if (RunObserver* o = machine_.observer()) o->access(vcpu_.index(), w, write);
   return machine_.memory().access(now(), vcpu_.pcpu(), w, write);
 }
 
@@ -184,6 +184,10 @@ bool GuestCpu::local_irq_save() {
 void GuestCpu::local_irq_restore(bool was_enabled) {
   vcpu_.set_irqs_enabled(was_enabled);
   if (was_enabled) vcpu_.boundary();
+}
+
+void GuestCpu::window(const WindowSite& site, const Word* object, bool open) {
+  if (RunObserver* o = machine_.observer()) o->window(vcpu_.index(), site, object, open);
 }
 
 void GuestCpu::trace(const char* kind, std::int64_t a, std::int64_t b) {

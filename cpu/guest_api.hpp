@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cpu/memory.hpp"
+#include "cpu/run_observer.hpp"
 #include "cpu/vcpu.hpp"
 #include "cpu/wait.hpp"
 #include "sim/checks.hpp"
@@ -147,6 +148,9 @@ class GuestCpu {
   const Vcpu::Counters& counters() const { return vcpu_.counters(); }
   Tick halted_time() const { return vcpu_.halted_time(); }
 
+  // Declares a window (cpu/run_observer.hpp) open or closed, for explore; costs nothing and
+  // changes nothing. Prefer WindowScope.
+  void window(const WindowSite& site, const Word* object, bool open);
   // Trace-only event on this vCPU's lane, for --trace (never hashed: see sim::Recorder::note).
   void trace(const char* kind, std::int64_t a, std::int64_t b = 0);
 
@@ -176,6 +180,24 @@ class GuestCpu {
 
   Vcpu& vcpu_;
   Machine& machine_;
+};
+
+// A window (cpu/run_observer.hpp) for the scope's lifetime: open at construction, closed at
+// every way out of the scope.
+class WindowScope {
+ public:
+  WindowScope(GuestCpu& cpu, const WindowSite& site, const Word* object = nullptr)
+      : cpu_(cpu), site_(site), object_(object) {
+    cpu_.window(site_, object_, true);
+  }
+  ~WindowScope() { cpu_.window(site_, object_, false); }
+  WindowScope(const WindowScope&) = delete;
+  WindowScope& operator=(const WindowScope&) = delete;
+
+ private:
+  GuestCpu& cpu_;
+  const WindowSite& site_;
+  const Word* object_;
 };
 
 }  // namespace vcpusim::cpu

@@ -14,6 +14,7 @@
 #include "cpu/load_task.hpp"
 #include "cpu/memory.hpp"
 #include "cpu/params.hpp"
+#include "cpu/run_observer.hpp"
 #include "cpu/vcpu.hpp"
 #include "sim/checks.hpp"
 #include "sim/deadline_check.hpp"
@@ -121,11 +122,10 @@ class Machine {
   }
   // Fired by a vCPU as it starts an access it was asked to stop at (Vcpu::on_access).
   void fire(const sim::Injection& injection);
-  // Called on every guest access to shared memory (explore's interleaving coverage); empty to
-  // remove. Never part of the model: it must not change what happens.
-  using AccessObserver = std::function<void(int vcpu, const Word& w, bool write)>;
-  void set_access_observer(AccessObserver f) { access_observer_ = std::move(f); }
-  const AccessObserver& access_observer() const { return access_observer_; }
+  // Told of every guest access, declared window and preemption (explore; cpu/run_observer.hpp);
+  // nullptr to remove. Never part of the model: it must not change what happens.
+  void set_observer(RunObserver* observer) { observer_ = observer; }
+  RunObserver* observer() const { return observer_; }
   // TSC value at simulated time t: floor(t * f / 1 s).
   std::uint64_t tsc_at(Tick t) const;
 
@@ -158,7 +158,7 @@ class Machine {
   sim::Samples nmi_handler_ns_;
   MachineMetrics machine_metrics_;
   std::vector<const sim::MetricGroup*> metric_groups_;
-  AccessObserver access_observer_;
+  RunObserver* observer_ = nullptr;
   std::vector<bool> counted_;  // by word id; empty: every word counts
 };
 

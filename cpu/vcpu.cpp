@@ -387,6 +387,8 @@ void Vcpu::on_dispatch() {
 
 void Vcpu::on_deschedule() {
   if (phase_ == HostPhase::kGuest && guest_state_ != GuestState::kHalted) needs_entry_ = true;
+  if (guest_state_ == GuestState::kRunning || guest_state_ == GuestState::kSpinning)
+    if (RunObserver* o = machine_.observer()) o->preempted(index());
   machine_.hypervisor().scheduled_out(*this, true);
 }
 

@@ -4,6 +4,7 @@
 
 #include "guest/locks/lock_registry.hpp"
 #include "guest/trace_kinds.hpp"
+#include "guest/window_sites.hpp"
 
 namespace vcpusim::guest {
 
@@ -71,6 +72,7 @@ void LockTorture::acquire(cpu::GuestCpu& cpu, int index) {
   if (mutex_) mutex_->acquired(index, s.lock->name(), cpu.id(), cpu.now());
   s.holder = cpu.id();
   cpu.trace(trace_kind::kLockAcquire, label);
+  cpu.window(window::kLockCritical, s.lock->label_word(), true);
   ++s.acquisitions;
   const sim::Tick waited = cpu.now() - start;
   const sim::Tick in_halt = cpu.halted_time() - halted;
@@ -88,6 +90,7 @@ void LockTorture::release(cpu::GuestCpu& cpu, int index) {
   cpu.trace(trace_kind::kLockRelease, s.lock->label_id());
   const std::uint64_t kicks = cpu.counters().kicks_sent;
   s.lock->unlock(cpu);
+  cpu.window(window::kLockCritical, s.lock->label_word(), false);
   s.kicks += cpu.counters().kicks_sent - kicks;
   check_waiter_preemption(index);
 }

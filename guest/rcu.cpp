@@ -2,6 +2,7 @@
 // rcu_report_qs_rnp, rcu_note_context_switch, rcu_do_batch) in our own words.
 #include "guest/rcu.hpp"
 
+#include "guest/window_sites.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::guest {
@@ -43,8 +44,10 @@ Rcu::Rcu(cpu::Machine& machine, GuestScheduler& sched, const RcuParams& params)
 // Non-preemptible RCU: rcu_read_lock() is preempt_disable(), a per-task count and a compiler
 // barrier; nothing is written to memory another CPU reads.
 void Rcu::read_lock(cpu::GuestCpu& cpu) {
-  if (nesting(cpu)++ == 0)
+  if (nesting(cpu)++ == 0) {
     monitor_.reader_begin(cpu.id(), sched_.current(cpu.id()).name, cpu.now());
+    cpu.window(window::kRcuRead, nullptr, true);
+  }
   cpu.barrier();
 }
 
@@ -52,7 +55,10 @@ void Rcu::read_unlock(cpu::GuestCpu& cpu) {
   cpu.barrier();
   int& n = nesting(cpu);
   if (n <= 0) throw sim::SimError("rcu_read_unlock without rcu_read_lock");
-  if (--n == 0) monitor_.reader_end(cpu.id(), sched_.current(cpu.id()).name, cpu.now());
+  if (--n == 0) {
+    monitor_.reader_end(cpu.id(), sched_.current(cpu.id()).name, cpu.now());
+    cpu.window(window::kRcuRead, nullptr, false);
+  }
 }
 
 std::uint64_t Rcu::snap(cpu::GuestCpu& cpu) {

@@ -5,6 +5,7 @@
 
 #include "cpu/guest_api.hpp"
 #include "guest/trace_kinds.hpp"
+#include "guest/window_sites.hpp"
 
 namespace vcpusim::guest {
 
@@ -32,12 +33,14 @@ class Seqcount {
   void write_begin(cpu::GuestCpu& cpu) {
     cpu.store(seq_, cpu.load(seq_) + 1);
     cpu.trace(trace_kind::kSeqWriteBegin, seq_.id);
+    cpu.window(window::kSeqWrite, &seq_, true);
     cpu.smp_wmb();
   }
   void write_end(cpu::GuestCpu& cpu) {
     cpu.smp_wmb();
     cpu.store(seq_, cpu.load(seq_) + 1);
     cpu.trace(trace_kind::kSeqWriteEnd, seq_.id);
+    cpu.window(window::kSeqWrite, &seq_, false);
   }
   cpu::Word& word() { return seq_; }
 

@@ -1,6 +1,7 @@
 #include "guest/timekeeping.hpp"
 
 #include "guest/timekeeping_laws.hpp"
+#include "guest/window_sites.hpp"
 
 namespace vcpusim::guest {
 
@@ -153,6 +154,7 @@ void Timekeeping::update_wall_time(cpu::GuestCpu& cpu) {
     return;
   }
   ++updates_;
+  const cpu::WindowScope update(cpu, window::kTkUpdate);
   // Trace-only: the update's span starts at this read (guest/trace_lanes.hpp).
   k.recorder().note(c0_time, component_, "tk.read", static_cast<std::int64_t>(c0));
   cpu.compute(costs_.accumulate.value);

@@ -319,6 +319,28 @@ Json IntListParam::schema() const {
           {"description", doc()}};
 }
 
+void StringListParam::load(const Node& n) {
+  n.require_array();
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const Node item = n.at(i);
+    std::string v = item.as_string();
+    if (v.empty() || v.size() > max_bytes_)
+      item.fail("is " + std::to_string(v.size()) + " bytes long",
+                "1 to " + std::to_string(max_bytes_) + " bytes");
+    out.push_back(std::move(v));
+  }
+  value = std::move(out);
+}
+
+Json StringListParam::schema() const {
+  return {{"type", "array"},
+          {"items",
+           {{"type", "string"}, {"minLength", 1}, {"maxLength", max_bytes_}}},
+          {"default", value},
+          {"description", doc()}};
+}
+
 void ParamSet::add_section(const char* name, ParamSet& section, const char* doc) {
   sections_.push_back(Section{name, &section, doc});
 }

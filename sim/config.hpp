@@ -245,6 +245,21 @@ class IntListParam final : public ParamBase {
   std::int64_t lo_, hi_;
 };
 
+// A list of strings, each 1..max_bytes long (names or name patterns).
+class StringListParam final : public ParamBase {
+ public:
+  StringListParam(ParamSet& o, const char* name, std::vector<std::string> def,
+                  std::size_t max_bytes, const char* doc)
+      : ParamBase(o, name, doc), value(std::move(def)), max_bytes_(max_bytes) {}
+  void load(const Node& n) override;
+  Json to_json() const override { return value; }
+  Json schema() const override;
+  std::vector<std::string> value;
+
+ private:
+  std::size_t max_bytes_;
+};
+
 class ParamSet {
  public:
   ParamSet() = default;

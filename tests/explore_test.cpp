@@ -84,7 +84,7 @@ TEST(Explore, SeedZeroOneFoundInTheUnplacedVdsoScenario) {
 // The spinlock issue's race, now with no scripted preemption: slow-then-hash fails its lookup,
 // hash-then-slow (mainline) is clean in the same budget with the same strategies.
 TEST(Explore, FindsThePvHashRaceOnlyWithSlowThenHash) {
-  for (const char* strategy : {"pct", "cover"}) {
+  for (const char* strategy : {"window", "pct", "cover"}) {
     const auto buggy = explore(*load("pv-hash-race-unplaced.json"), strategy, 500);
     EXPECT_TRUE(has_check(buggy, "hash_lookup")) << strategy;
     const auto fixed =
@@ -96,7 +96,7 @@ TEST(Explore, FindsThePvHashRaceOnlyWithSlowThenHash) {
 
 TEST(Explore, SameCommandSameFailuresInTheSameOrderWhateverTheJobs) {
   const auto s = load("pv-hash-race-unplaced.json");
-  for (const char* strategy : {"pct", "random", "cover"}) {
+  for (const char* strategy : {"window", "pct", "random", "cover"}) {
     const auto one = explore(*s, strategy, 200, false, 1);
     const auto again = explore(*s, strategy, 200, false, 1);
     const auto two = explore(*s, strategy, 200, false, 2);
@@ -258,7 +258,7 @@ TEST(ReplayBadInput, OneClearMessageAndExitTwo) {
 
   r = test::run_cli({"explore", explore_path("pv-hash-race-unplaced.json"), "--strategy", "dfs"});
   EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("allowed: pct, random, cover or seeds"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("allowed: window, pct, random, cover or seeds"), std::string::npos) << r.err;
 
   r = test::run_cli(
       {"explore", explore_path("pv-hash-race-unplaced.json"), "--set", "explore.vcpus=[5]"});

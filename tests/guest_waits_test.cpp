@@ -45,9 +45,7 @@ struct WaitRun {
     for (int v = 0; v < vcpus; ++v)
       m->vcpu(v).set_handler(cpu::Vector::kTimer,
                              [this](cpu::GuestCpu& c) { sched->expire_timers(c); });
-    m->set_access_observer([this](int v, const cpu::Word& w, bool write) {
-      log.push_back({v, w.name, write, m->kernel().now(), m->vcpu(v).accesses()});
-    });
+    m->set_observer(&logger);
   }
   // Runs with more state (RcuRun) are owned through a WaitRun pointer.
   virtual ~WaitRun() = default;
@@ -79,6 +77,19 @@ struct WaitRun {
   std::unique_ptr<guest::GuestScheduler> sched;
   std::vector<Access> log;
   std::vector<Mark> marks;
+
+ private:
+  // Logs every shared-memory access with its time and the vCPU's access count.
+  struct Logger final : cpu::RunObserver {
+    explicit Logger(WaitRun& r) : run(r) {}
+    void access(int v, const cpu::Word& w, bool write) override {
+      run.log.push_back({v, w.name, write, run.m->kernel().now(), run.m->vcpu(v).accesses()});
+    }
+    void window(int, const cpu::WindowSite&, const cpu::Word*, bool) override {}
+    void preempted(int) override {}
+    WaitRun& run;
+  };
+  Logger logger{*this};
 };
 
 // Computes until `t` (sim::kForever: for good), then returns.

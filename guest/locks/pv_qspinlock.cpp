@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "guest/trace_kinds.hpp"
+#include "guest/window_sites.hpp"
 
 namespace vcpusim::guest {
 
@@ -159,6 +160,7 @@ std::uint64_t PvQspinlock::pv_wait_head_or_lock(cpu::GuestCpu& cpu, Node& node) 
     if (cpu.wait([&] { return trylock_clear_pending(cpu); }, spin) == cpu::WakeReason::kCondition)
       break;
     cpu.store_field(val_, Q::kPendingMask, 0);
+    cpu::WindowScope slowpath(cpu, window::kPvWaitHead, &val_);
     if (!hashed) {
       hashed = true;
       if (hash_first_) {
@@ -194,6 +196,7 @@ void PvQspinlock::unlock(cpu::GuestCpu& cpu) {
 
 // __pv_queued_spin_unlock_slowpath: find the halted head through the hash, release, kick.
 void PvQspinlock::unlock_slowpath(cpu::GuestCpu& cpu, std::uint64_t locked) {
+  const cpu::WindowScope slowpath(cpu, window::kPvUnlockSlowpath, &val_);
   const auto fail = [&](const std::string& what) {
     sim::Violation v;
     v.check = kHashLookup;

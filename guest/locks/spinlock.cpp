@@ -5,7 +5,10 @@ namespace vcpusim::guest {
 cpu::Word& Spinlock::own_word(cpu::Machine& m, const std::string& field, std::uint64_t initial) {
   lines_.push_back(m.memory().new_line());
   cpu::Word& w = m.memory().word(name_ + "." + field, lines_.back(), initial);
-  if (label_id_ < 0) label_id_ = w.id;
+  if (label_id_ < 0) {
+    label_id_ = w.id;
+    label_word_ = &w;
+  }
   return w;
 }
 

@@ -29,6 +29,8 @@ class Spinlock {
   const std::vector<int>& lines() const { return lines_; }
   // Its first word's id: the label traces show it by.
   int label_id() const { return label_id_; }
+  // That word (explore's windows name the lock by it).
+  const cpu::Word* label_word() const { return label_word_; }
   // Lock steals (a newcomer takes the lock past a queue), and those made while the queue head
   // was halted (waiting for its kick, or kicked and not yet running again); only the eras of pvqspinlock that steal count them (lock_params.hpp).
   struct Steals {
@@ -48,6 +50,7 @@ class Spinlock {
   std::string name_;
   std::vector<int> lines_;
   int label_id_ = -1;
+  const cpu::Word* label_word_ = nullptr;
 };
 
 // One per guest: what lock algorithms are built from.

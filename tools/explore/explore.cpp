@@ -70,14 +70,37 @@ class Interleavings {
   std::map<std::string, std::vector<std::uint64_t>> by_word_;  // accesses per vCPU
 };
 
+// What a run tells explore: its interleavings (coverage, the profile) and its windows.
+class Watch final : public cpu::RunObserver {
+ public:
+  Watch(Interleavings* interleavings, WindowWatch& windows)
+      : interleavings_(interleavings), windows_(windows) {}
+  void access(int vcpu, const cpu::Word& w, bool write) override {
+    if (interleavings_) interleavings_->access(vcpu, w, write);
+    windows_.access(vcpu, w, write);
+  }
+  void window(int vcpu, const cpu::WindowSite& site, const cpu::Word* object, bool open) override {
+    windows_.window(vcpu, site, object, open);
+  }
+  void preempted(int vcpu) override { windows_.preempted(vcpu); }
+
+ private:
+  Interleavings* interleavings_;
+  WindowWatch& windows_;
+};
+
 sim::Json outcome_json(const Outcome& o) {
+  sim::Json new_passes = sim::Json::array();
+  for (const auto& x : o.new_passes) new_passes.push_back({x.window, x.vcpu, x.first, x.last});
   return {{"index", o.index},
           {"seed", o.seed},
           {"schedule", o.schedule.to_json()},
           {"failure", o.failure.to_json()},
           {"fingerprint", o.fingerprint},
           {"coverage", o.coverage},
-          {"guest_accesses", o.guest_accesses}};
+          {"guest_accesses", o.guest_accesses},
+          {"windows_hit", o.windows_hit},
+          {"new_passes", new_passes}};
 }
 
 Outcome outcome_from(const sim::Json& j) {
@@ -89,16 +112,20 @@ Outcome outcome_from(const sim::Json& j) {
   o.fingerprint = j["fingerprint"];
   o.coverage = j["coverage"].get<std::vector<std::uint64_t>>();
   o.guest_accesses = j["guest_accesses"].get<std::vector<std::uint64_t>>();
+  o.windows_hit = j["windows_hit"].get<std::vector<std::string>>();
+  for (const auto& x : j["new_passes"])
+    o.new_passes.push_back({x[0].get<std::string>(), x[1].get<int>(), x[2].get<std::uint64_t>(),
+                            x[3].get<std::uint64_t>()});
   return o;
 }
 
 // Each worker process runs a contiguous share of the batch and writes one JSON line per
 // outcome; the parent reads them back in index order.
 std::vector<Outcome> run_batch(const Scenario& s, const std::vector<Plan>& plans, int jobs,
-                               bool coverage) {
+                               bool coverage, const std::set<std::string>& known) {
   std::vector<Outcome> out;
   if (jobs <= 1 || plans.size() <= 1) {
-    for (const Plan& p : plans) out.push_back(run_plan(s, p, coverage));
+    for (const Plan& p : plans) out.push_back(run_plan(s, p, coverage, known));
     return out;
   }
   const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(jobs), plans.size());
@@ -120,7 +147,7 @@ std::vector<Outcome> run_batch(const Scenario& s, const std::vector<Plan>& plans
       int status = 0;
       try {
         for (std::size_t i = from; i < to; ++i) {
-          const std::string line = outcome_json(run_plan(s, plans[i], coverage)).dump() + "\n";
+          const std::string line = outcome_json(run_plan(s, plans[i], coverage, known)).dump() + "\n";
           for (std::size_t done = 0; done < line.size();) {
             const ssize_t k = write(fds[1], line.data() + done, line.size() - done);
             if (k < 0 && errno == EINTR) continue;
@@ -168,7 +195,8 @@ std::vector<Outcome> run_batch(const Scenario& s, const std::vector<Plan>& plans
 
 }  // namespace
 
-Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage) {
+Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage,
+                 const std::set<std::string>& known) {
   Outcome o;
   o.index = plan.index;
   o.seed = plan.seed;
@@ -188,20 +216,35 @@ Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage) {
   options.injections = plan.schedule.injections;
   options.counted_words = plan.schedule.counted_words;
   Interleavings seen;
-  if (coverage || plan.index == 0)
-    options.access_observer = [&seen](int v, const cpu::Word& w, bool write) {
-      seen.access(v, w, write);
-    };
+  WindowWatch windows(plan.schedule.counted_words, static_cast<int>(s->vm.vcpus.value), &known);
+  Watch watch(coverage || plan.index == 0 ? &seen : nullptr, windows);
+  options.observer = &watch;
   const RunResult r = run_scenario(*s, options);
   o.failure = r.failure;
   o.fingerprint = r.document["fingerprint"];
   o.guest_accesses = r.guest_accesses;
   if (coverage) o.coverage = seen.reached();
+  const std::set<std::string> hit = windows.hit();
+  o.windows_hit.assign(hit.begin(), hit.end());
+  if (plan.index > 0)
+    for (const WindowPass& x : windows.passes())
+      o.new_passes.push_back(
+          {windows.keys()[static_cast<std::size_t>(x.key)], x.vcpu, x.first, x.last});
   if (plan.index == 0) {
     o.shared_words = seen.shared_words();
     o.guest_accesses = seen.accesses_to(o.shared_words, r.guest_accesses.size());
   }
   return o;
+}
+
+WindowProfile window_profile(const Scenario& s, const std::vector<std::string>& shared) {
+  WindowWatch windows(shared, static_cast<int>(s.vm.vcpus.value), nullptr);
+  RunOptions options;
+  options.counted_words = shared;
+  Watch watch(nullptr, windows);
+  options.observer = &watch;
+  run_scenario(s, options);
+  return {windows.keys(), windows.passes(), windows.seen()};
 }
 
 ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& strategy) {
@@ -213,6 +256,18 @@ ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& str
   r.fingerprint = o.fingerprint;
   r.origin = "explore --strategy " + strategy + ", schedule " + std::to_string(o.index);
   return r;
+}
+
+sim::Json ExploreReport::windows_json() const {
+  sim::Json seen = sim::Json::array();
+  for (const auto& [name, passes] : windows_seen) {
+    const auto it = windows_hit.find(name);
+    seen.push_back({{"window", name},
+                    {"passes", passes},
+                    {"aimed", std::binary_search(aimed.begin(), aimed.end(), name)},
+                    {"schedules_hit", it == windows_hit.end() ? 0 : it->second}});
+  }
+  return {{"targets", targets}, {"aimed_at_every_window", aimed.empty()}, {"seen", seen}};
 }
 
 sim::Json ExploreReport::to_json() const {
@@ -228,6 +283,7 @@ sim::Json ExploreReport::to_json() const {
           {"failing_schedules", failing_schedules},
           {"first_failure_schedule", first_failure},
           {"coverage", coverage},
+          {"windows", windows_json()},
           {"failures", f}};
 }
 
@@ -240,6 +296,7 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
   auto take = [&](const Outcome& out) {
     ++report.schedules;
     strategy.feedback(out);
+    for (const std::string& w : out.windows_hit) ++report.windows_hit[w];
     if (out.failure.signature.empty()) return false;
     ++report.failing_schedules;
     if (report.first_failure < 0) report.first_failure = static_cast<std::int64_t>(out.index);
@@ -256,6 +313,11 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
   const Outcome profile = run_plan(s, strategy.plan(0), strategy.wants_coverage());
   strategy.set_profile(profile.guest_accesses, profile.shared_words);
   report.profile = profile.guest_accesses;
+  WindowProfile windows = window_profile(s, profile.shared_words);
+  report.windows_seen = windows.seen;
+  report.targets = s.explore.targets.value.empty() ? default_targets(s.checks)
+                                                   : s.explore.targets.value;
+  report.aimed = strategy.set_windows(std::move(windows), report.targets);
   bool stop = take(profile) && o.first;
   for (std::uint64_t next = 1; !stop && next < o.schedules; next += kBatch) {
     if (o.max_wall.count() > 0 && Clock::now() - start >= o.max_wall) {
@@ -265,7 +327,7 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
     std::vector<Plan> plans;
     for (std::uint64_t i = next; i < std::min(o.schedules, next + kBatch); ++i)
       plans.push_back(strategy.plan(i));
-    for (const Outcome& out : run_batch(s, plans, o.jobs, strategy.wants_coverage())) {
+    for (const Outcome& out : run_batch(s, plans, o.jobs, strategy.wants_coverage(), strategy.known_windows())) {
       if (take(out) && o.first) {
         stop = true;
         break;

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,16 +45,27 @@ struct ExploreReport {
   std::vector<FoundFailure> failures;  // by signature, in the order found
   std::size_t coverage = 0;            // `cover`: interleavings reached
   std::vector<std::uint64_t> profile;  // shared-memory accesses per vCPU in schedule 0
+  // What was covered: the windows of the scenario's own run (passes per window), the patterns
+  // aimed with and the windows they matched (none matched: every window was aimed at), and in
+  // how many schedules a preemption landed inside each window.
+  std::map<std::string, std::uint64_t> windows_seen;
+  std::vector<std::string> targets, aimed;
+  std::map<std::string, std::uint64_t> windows_hit;
   double wall_seconds = 0;
   bool stopped_by_wall = false;
   sim::Json to_json() const;  // without wall time: byte-identical for one command
+  sim::Json windows_json() const;
 };
 
 // Small, so `cover` learns from the first schedules early; large enough to amortise a fork.
 constexpr std::uint64_t kBatch = 8;
 
-// Runs one plan (in this process) and says what it found.
-Outcome run_plan(const Scenario& s, const Plan& plan, bool coverage);
+// Runs one plan (in this process) and says what it found; `known`: the windows of the
+// scenario's own run (the passes through others are kept in the outcome).
+Outcome run_plan(const Scenario& s, const Plan& plan, bool coverage,
+                 const std::set<std::string>& known = {});
+// The windows of the scenario's own run, its accesses counted on `shared`.
+WindowProfile window_profile(const Scenario& s, const std::vector<std::string>& shared);
 // The replay file of an outcome.
 ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& strategy);
 

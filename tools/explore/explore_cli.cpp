@@ -34,6 +34,40 @@ bool is_replay_name(const std::string& name) {
   return std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// What the schedules covered: windows of the scenario's own run, and those a preemption landed
+// inside. `detail`: per window (when nothing failed, so "no failure" says what it means).
+void print_coverage(std::ostream& out, const ExploreReport& r, bool detail) {
+  std::size_t aimed_hit = 0, hit = 0;
+  for (const auto& [name, passes] : r.windows_seen) {
+    const bool was_hit = r.windows_hit.count(name) > 0;
+    hit += was_hit;
+    aimed_hit += was_hit && std::binary_search(r.aimed.begin(), r.aimed.end(), name);
+  }
+  out << "  windows in the scenario's own run: " << r.windows_seen.size() << ", hit by a preemption: "
+      << hit << "\n";
+  if (r.aimed.empty())
+    out << "  aimed at every window"
+        << (r.targets.empty() ? "" : " (no window matched the targets)") << "\n";
+  else
+    out << "  aimed at " << r.aimed.size() << " window(s) matching the targets, " << aimed_hit
+        << " hit\n";
+  if (!detail) return;
+  out << "  windows (passes in the scenario's run / schedules that preempted inside):\n";
+  constexpr std::size_t kShown = 30;
+  std::size_t shown = 0;
+  for (const auto& [name, passes] : r.windows_seen) {
+    const bool aimed =
+        r.aimed.empty() || std::binary_search(r.aimed.begin(), r.aimed.end(), name);
+    if (!aimed) continue;
+    if (shown++ == kShown) break;
+    const auto it = r.windows_hit.find(name);
+    out << "    " << sim::printable(name) << ": " << passes << " / "
+        << (it == r.windows_hit.end() ? 0 : it->second) << "\n";
+  }
+  const std::size_t total = r.aimed.empty() ? r.windows_seen.size() : r.aimed.size();
+  if (total > kShown) out << "    ... " << total - kShown << " more in explore.json (-o)\n";
+}
+
 }  // namespace
 
 std::string schedules_per_second(double n, double seconds) {
@@ -46,14 +80,21 @@ std::string schedules_per_second(double n, double seconds) {
 
 int cmd_explore(const std::vector<std::string>& args) {
   po::options_description opts(
-      "usage: vcpusim explore SCENARIO [--strategy pct|random|cover|seeds] [--schedules N]\n"
+      "usage: vcpusim explore SCENARIO [--strategy window|pct|random|cover|seeds]\n"
+      "                        [--schedules N]\n"
       "                        [--max-wall T] [--first] [-j N] [--explore-seed N]\n"
       "                        [--set PATH=VALUE]... [-o DIR] [--quiet]\n\n"
       "Runs many host schedules of SCENARIO (schedule 0 is the scenario's own run), each a set\n"
-      "of decisions drawn by a strategy: pct places a few preemption points at random guest\n"
-      "operations with lengths over orders of magnitude; random takes every decision uniformly\n"
+      "of decisions drawn by a strategy: window (the default) places a few preemption points\n"
+      "inside the windows of the scenario's own run where a preemption can matter (a vCPU\n"
+      "between two writes to shared words, between a read and a write, in a lock slow path,\n"
+      "a critical section, a seqcount write, the timekeeping update, an RCU read section),\n"
+      "every window as likely as any other, aimed at the checks in play (explore.targets);\n"
+      "pct places them at uniformly chosen shared-memory accesses; random takes every\n"
+      "decision uniformly\n"
       "within its range and preempts at uniform times; cover mutates the schedules that reached\n"
-      "a new interleaving of shared words or a new failure; seeds is the baseline, plain runs\n"
+      "a new interleaving, a newly hit window or a new failure; seeds is the baseline, plain\n"
+      "runs\n"
       "with seeds seed, seed+1, ... The scenario's \"explore\" section says which vCPUs may be\n"
       "preempted or sent NMIs, how often and how long. Failures are grouped by signature (check\n"
       "and where); with -o, one replay file per signature (vcpusim run --replay, vcpusim shrink)\n"
@@ -61,7 +102,8 @@ int cmd_explore(const std::vector<std::string>& args) {
       "-j. Exit 1 when a failure was found, 0 when none, 2 bad input, 3 simulation error.\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
-      "strategy", po::value<std::string>()->default_value("pct"), "pct, random, cover or seeds")(
+      "strategy", po::value<std::string>()->default_value("window"),
+      "window, pct, random, cover or seeds")(
       "schedules", po::value<std::string>()->default_value("1000"),
       "how many schedules to run (the budget), 1 to 10^9")(
       "max-wall", po::value<std::string>(), "wall-clock budget, e.g. 60s (stops between batches)")(
@@ -86,7 +128,7 @@ int cmd_explore(const std::vector<std::string>& args) {
   const auto& names = explore_strategies();
   if (std::find(names.begin(), names.end(), o.strategy) == names.end())
     throw sim::ConfigError("--strategy " + sim::quote(o.strategy) +
-                           ": allowed: pct, random, cover or seeds");
+                           ": allowed: window, pct, random, cover or seeds");
   o.schedules = cli::integer("--schedules", vm["schedules"].as<std::string>(), 1, 1000000000);
   o.jobs = static_cast<int>(cli::integer("-j", vm["jobs"].as<std::string>(), 1, 256));
   o.seed = cli::integer("--explore-seed", vm["explore-seed"].as<std::string>(), 0,
@@ -165,6 +207,7 @@ int cmd_explore(const std::vector<std::string>& args) {
     else
       std::cout << "  no failure found\n";
     if (o.strategy == "cover") std::cout << "  interleavings reached: " << report.coverage << "\n";
+    print_coverage(std::cout, report, report.first_failure < 0);
     for (std::size_t i = 0; i < report.failures.size(); ++i) {
       const FoundFailure& f = report.failures[i];
       std::cout << "  " << sim::printable(f.failure.signature) << "\n    " << f.schedules

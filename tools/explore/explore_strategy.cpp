@@ -5,7 +5,7 @@
 namespace vcpusim::tools {
 
 const std::vector<std::string>& explore_strategies() {
-  static const std::vector<std::string> names = {"pct", "random", "cover", "seeds"};
+  static const std::vector<std::string> names = {"window", "pct", "random", "cover", "seeds"};
   return names;
 }
 
@@ -54,6 +54,103 @@ sim::Injection Strategy::access_point(sim::Rng& rng, sim::Injection::Kind kind,
   in.access = 1 + rng.below(std::max<std::uint64_t>(ops, 1));
   if (kind == sim::Injection::Kind::kPreempt) in.length = length(rng, true);
   return in;
+}
+
+std::vector<std::string> Strategy::set_windows(WindowProfile profile,
+                                               const std::vector<std::string>& targets) {
+  windows_ = std::move(profile);
+  for (const auto& [name, passes] : windows_.seen) known_.insert(name);
+  targets_ = targets;
+  std::vector<std::string> aimed;
+  for (const auto& [name, passes] : windows_.seen)
+    if (!targets.empty() && window_targeted(name, targets)) aimed.push_back(name);
+  const bool every = aimed.empty();
+  std::map<int, std::size_t> slot;  // key index -> aimed window
+  for (std::size_t k = 0; k < windows_.keys.size(); ++k)
+    if (every || std::binary_search(aimed.begin(), aimed.end(), windows_.keys[k]))
+      slot.emplace(static_cast<int>(k), slot.size());
+  std::vector<std::vector<std::size_t>> preempt(slot.size()), nmi(slot.size());
+  auto allowed = [](const std::vector<int>& list, int v) {
+    return std::find(list.begin(), list.end(), v) != list.end();
+  };
+  for (std::size_t i = 0; i < windows_.passes.size(); ++i) {
+    const WindowPass& w = windows_.passes[i];
+    const auto it = slot.find(w.key);
+    if (it == slot.end()) continue;
+    if (allowed(preemptible_, w.vcpu)) preempt[it->second].push_back(i);
+    if (allowed(nmi_vcpus_, w.vcpu)) nmi[it->second].push_back(i);
+  }
+  // Windows in the order first seen; those no allowed vCPU passed through are left out.
+  aimed_preempt_.clear();
+  aimed_nmi_.clear();
+  for (auto& x : preempt)
+    if (!x.empty()) aimed_preempt_.push_back(std::move(x));
+  for (auto& x : nmi)
+    if (!x.empty()) aimed_nmi_.push_back(std::move(x));
+  aim_all_ = every;
+  return aimed;
+}
+
+// A window first (each as likely as any other), then one of its passes, then an access in it.
+std::optional<sim::Injection> Strategy::window_point(sim::Rng& rng, sim::Injection::Kind kind,
+                                                     const std::vector<int>& vcpus) const {
+  const auto& windows = kind == sim::Injection::Kind::kPreempt ? aimed_preempt_ : aimed_nmi_;
+  if (windows.empty()) {
+    if (vcpus.empty()) return std::nullopt;
+    return access_point(rng, kind, vcpus);  // a run with no window: PCT over accesses
+  }
+  const auto& passes = windows[rng.below(windows.size())];
+  const WindowPass& w = windows_.passes[passes[rng.below(passes.size())]];
+  sim::Injection in;
+  in.kind = kind;
+  in.vcpu = w.vcpu;
+  in.access = w.first + rng.below(w.last - w.first + 1);
+  if (kind == sim::Injection::Kind::kPreempt) in.length = length(rng, true);
+  return in;
+}
+
+bool Strategy::add_window(Plan& p, sim::Rng& rng) const {
+  bool any = false;
+  if (!preemptible_.empty()) {
+    const auto n = 1 + rng.below(static_cast<std::uint64_t>(scenario_.explore.preemptions.value));
+    for (std::uint64_t i = 0; i < n; ++i)
+      if (auto in = window_point(rng, sim::Injection::Kind::kPreempt, preemptible_)) {
+        p.schedule.injections.push_back(*in);
+        any = true;
+      }
+  }
+  if (!nmi_vcpus_.empty()) {
+    const auto n = 1 + rng.below(static_cast<std::uint64_t>(scenario_.explore.nmis.value));
+    for (std::uint64_t i = 0; i < n; ++i)
+      if (auto in = window_point(rng, sim::Injection::Kind::kNmi, nmi_vcpus_)) {
+        p.schedule.injections.push_back(*in);
+        any = true;
+      }
+  }
+  return any;
+}
+
+// A lead's schedule plus one preemption point inside a window the lead opened (each such window
+// as likely as any other): the lead's run up to that access is the lead's, so the point lands
+// where it was aimed.
+void Strategy::deepen(Plan& p, sim::Rng& rng) const {
+  const Lead& lead = leads_[rng.below(leads_.size())];
+  p.schedule = lead.schedule;
+  std::vector<std::string> names;
+  for (const auto& x : lead.passes)
+    if (names.empty() || names.back() != x.window) names.push_back(x.window);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  const std::string& window = names[rng.below(names.size())];
+  std::vector<const Outcome::NewPass*> passes;
+  for (const auto& x : lead.passes)
+    if (x.window == window) passes.push_back(&x);
+  const Outcome::NewPass& w = *passes[rng.below(passes.size())];
+  sim::Injection in;
+  in.vcpu = w.vcpu;
+  in.access = w.first + rng.below(w.last - w.first + 1);
+  in.length = length(rng, true);
+  p.schedule.injections.push_back(in);
 }
 
 void Strategy::add_random(Plan& p, sim::Rng& rng) const {
@@ -147,8 +244,18 @@ Plan Strategy::plan(std::uint64_t index) const {
   p.schedule.counted_words = shared_;
   if (name_ == "random") {
     add_random(p, rng);
-  } else if (name_ == "pct" || corpus_.empty() || rng.below(4) == 0) {
+  } else if (name_ == "pct") {
     add_pct(p, rng);
+  } else if (name_ == "window" && !leads_.empty() && rng.below(2) == 0) {
+    p.steered = false;
+    p.redraw = 0;
+    deepen(p, rng);
+  } else if (name_ == "window" || corpus_.empty() || rng.below(4) == 0) {
+    // The scenario's own decisions, so the run is the profile's up to its first preemption point
+    // and each point lands in the window it was placed in.
+    p.steered = false;
+    p.redraw = 0;
+    add_window(p, rng);
   } else {
     p.schedule = corpus_[rng.below(corpus_.size())];
     p.redraw = 32;
@@ -158,9 +265,30 @@ Plan Strategy::plan(std::uint64_t index) const {
 }
 
 void Strategy::feedback(const Outcome& o) {
+  if (name_ == "window" && o.index > 0) {
+    // A schedule that opened an aimed window no lead has opened yet becomes a lead, with its
+    // passes through the windows it opened and that are aimed at.
+    Lead lead{o.schedule, {}};
+    bool fresh = false;
+    for (const auto& x : o.new_passes) {
+      const bool preemptible =
+          std::find(preemptible_.begin(), preemptible_.end(), x.vcpu) != preemptible_.end();
+      if (!preemptible || (!aim_all_ && !window_targeted(x.window, targets_))) continue;
+      lead.passes.push_back(x);
+      fresh |= !opened_.count(x.window);
+    }
+    if (fresh && o.schedule.injections.size() <
+                     static_cast<std::size_t>(scenario_.explore.preemptions.value)) {
+      for (const auto& x : lead.passes) opened_.insert(x.window);
+      leads_.push_back(std::move(lead));
+    }
+    return;
+  }
   if (!wants_coverage()) return;
   bool fresh = false;
   for (std::uint64_t h : o.coverage) fresh |= seen_.insert(h).second;
+  for (const std::string& w : o.windows_hit)
+    fresh |= seen_.insert(sim::stable_hash("window/" + w)).second;
   if (!o.failure.signature.empty())
     fresh |= seen_.insert(sim::stable_hash("failure/" + o.failure.signature)).second;
   if (fresh && o.index > 0) corpus_.push_back(o.schedule);

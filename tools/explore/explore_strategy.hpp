@@ -1,4 +1,9 @@
-// explore's strategies: how schedule i of an exploration is drawn. `random` takes every
+// explore's strategies: how schedule i of an exploration is drawn. `window` (the default) places
+// a few preemption points inside the windows of the scenario's own run (tools/explore/
+// windows.hpp), choosing the window first, each named window as likely as any other however
+// often it occurs, so a window the run passes through once is found as soon as one passed
+// through ten thousand times: PCT's depth bound over windows instead of over all accesses, on
+// the targets of the checks in play. `random` takes every
 // decision uniformly within its range and adds preemptions at uniform times; `pct` places a few
 // preemption points at uniformly chosen shared-memory accesses
 // of a vCPU (probabilistic concurrency testing:
@@ -8,13 +13,16 @@
 // seed, seed+1, ... (what a loop of `run --seed` does).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "sim/rng.hpp"
 #include "tools/run/scenario.hpp"
+#include "tools/explore/windows.hpp"
 #include "tools/run/schedule.hpp"
 
 namespace vcpusim::tools {
@@ -56,6 +64,22 @@ struct Outcome {
   std::vector<std::uint64_t> coverage;        // `cover` only: interleaving hashes reached
   std::vector<std::uint64_t> guest_accesses;  // per vCPU (schedule 0: to shared words)
   std::vector<std::string> shared_words;      // schedule 0: words more than one vCPU accessed
+  std::vector<std::string> windows_hit;       // windows a preemption landed inside
+  // Passes through windows the scenario's own run does not have (WindowWatch::kNewPasses of
+  // each at most): this schedule opened them, a deeper one can preempt inside them.
+  struct NewPass {
+    std::string window;
+    int vcpu = 0;
+    std::uint64_t first = 0, last = 0;
+  };
+  std::vector<NewPass> new_passes;
+};
+
+// The windows of the scenario's own run, with accesses counted on its shared words.
+struct WindowProfile {
+  std::vector<std::string> keys;
+  std::vector<WindowPass> passes;
+  std::map<std::string, std::uint64_t> seen;  // passes per window
 };
 
 class Strategy {
@@ -70,11 +94,17 @@ class Strategy {
     ops_ = accesses;
     shared_ = std::move(shared);
   }
+  // The windows of the scenario's own run and the patterns that aim at some of them (none:
+  // every window). Returns the windows aimed at (empty when none matched: then every window).
+  std::vector<std::string> set_windows(WindowProfile profile,
+                                       const std::vector<std::string>& targets);
   // Schedule i; for `cover`, from the corpus as of the last feedback().
   Plan plan(std::uint64_t index) const;
   // Results in index order; `cover` keeps those that reached something new.
   void feedback(const Outcome& o);
   std::size_t coverage() const { return seen_.size(); }
+  // The windows of the scenario's own run, by name (set_windows).
+  const std::set<std::string>& known_windows() const { return known_; }
 
  private:
   sim::Injection access_point(sim::Rng& rng, sim::Injection::Kind kind,
@@ -82,6 +112,10 @@ class Strategy {
   sim::Tick length(sim::Rng& rng, bool log_spread) const;
   void add_random(Plan& p, sim::Rng& rng) const;
   void add_pct(Plan& p, sim::Rng& rng) const;
+  bool add_window(Plan& p, sim::Rng& rng) const;
+  void deepen(Plan& p, sim::Rng& rng) const;
+  std::optional<sim::Injection> window_point(sim::Rng& rng, sim::Injection::Kind kind,
+                                             const std::vector<int>& vcpus) const;
   void mutate(Plan& p, sim::Rng& rng) const;
 
   std::string name_;
@@ -93,6 +127,21 @@ class Strategy {
   std::vector<std::string> shared_;
   std::vector<Schedule> corpus_;
   std::set<std::uint64_t> seen_;
+  WindowProfile windows_;
+  std::set<std::string> known_;
+  // Per aimed window (in name order), its passes by vCPUs explore may preempt, and by those it
+  // may send NMIs.
+  std::vector<std::vector<std::size_t>> aimed_preempt_, aimed_nmi_;
+  // `window`: schedules that opened windows the scenario's own run does not have, with their
+  // passes through them (aimed ones only), in the order found.
+  struct Lead {
+    Schedule schedule;
+    std::vector<Outcome::NewPass> passes;
+  };
+  std::vector<Lead> leads_;
+  std::set<std::string> opened_;  // new windows some lead opened
+  std::vector<std::string> targets_;
+  bool aim_all_ = true;
 };
 
 }  // namespace vcpusim::tools

@@ -52,6 +52,11 @@ struct ExploreParams : sim::ParamSet {
   sim::IntListParam nmi_vcpus{*this, "nmi_vcpus", {}, 0, 1023,
                               "vCPUs explore may send an NMI (perf-like; needs an NMI handler)"};
   sim::IntParam nmis{*this, "nmis", 0, 0, 16, "most NMIs one schedule adds"};
+  sim::StringListParam targets{
+      *this, "targets", {}, 128,
+      "windows the window strategy aims at: name patterns (* for any run of characters) "
+      "matched against a window's kind, code site and words (default: the windows of the "
+      "checks in play, docs/explore.md)"};
 };
 
 class Scenario {

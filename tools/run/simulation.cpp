@@ -27,7 +27,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   sim::RandomDecisionSource decisions(s.seed, kernel.components());
   decisions.set_steer(options.steer);
   cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
-  if (options.access_observer) machine.set_access_observer(options.access_observer);
+  machine.set_observer(options.observer);
   sim::CheckSet checks(s.checks, s.limits.values());
   cpu::attach_checks(s.registries.checks, machine, checks);
   guest::GuestOs os(machine, s.guest, s.costs.timekeeping, checks);

@@ -44,7 +44,7 @@ struct RunOptions {
   sim::Steer* steer = nullptr;
   std::vector<sim::Injection> injections;
   std::vector<std::string> counted_words;  // see cpu::Machine::count_accesses_to
-  cpu::Machine::AccessObserver access_observer;  // explore's coverage; never changes the run
+  cpu::RunObserver* observer = nullptr;  // explore's windows and coverage; never changes the run
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});

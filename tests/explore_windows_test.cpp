@@ -1,0 +1,163 @@
+// Issue 27's windows: where a preemption can matter, counted from a run (tools/explore/
+// windows.hpp), aimed at by the checks in play, placed in by the `window` strategy, and
+// reported as what was covered when nothing fails.
+#include "tools/explore/windows.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tools/explore/explore.hpp"
+
+using namespace vcpusim;
+
+namespace {
+
+std::string explore_path(const std::string& name) {
+  return std::string(VCPUSIM_SOURCE_DIR) + "/scenarios/explore/" + name;
+}
+
+tools::ExploreReport explore(const tools::Scenario& s, const std::string& strategy,
+                             std::uint64_t schedules, std::uint64_t seed = 1) {
+  tools::ExploreOptions o;
+  o.strategy = strategy;
+  o.schedules = schedules;
+  o.first = true;
+  o.seed = seed;
+  return tools::explore(s, o);
+}
+
+const tools::WindowPass* pass_of(const tools::WindowWatch& w, const std::string& name) {
+  for (const tools::WindowPass& p : w.passes())
+    if (w.keys()[static_cast<std::size_t>(p.key)] == name) return &p;
+  return nullptr;
+}
+
+}  // namespace
+
+// Setup: vCPU0 writes lock3.val, reads the private-looking but counted node.7.next, writes
+// pv_hash.2.lock, then runs a declared window over one more write. Expected: a pair.write window
+// over accesses 2..3, a pair.read window over 3..3, the named window over 4..4, with digit runs
+// folded; an uncounted word moves nothing.
+TEST(Windows, PairsAndNamedWindowsCoverTheAccessesBetween) {
+  cpu::Word lock(0, "lock3.val", 0, 0), next(1, "node.7.next", 1, 0), hash(2, "pv_hash.2.lock", 2, 0),
+      priv(3, "private", 3, 0);
+  tools::WindowWatch w({"lock3.val", "node.7.next", "pv_hash.2.lock"}, 1, nullptr);
+  static constexpr cpu::WindowSite kSite{"lock.slowpath", "pv_wait_head_or_lock"};
+  w.access(0, lock, true);
+  w.access(0, priv, true);  // not counted: no position, no window
+  w.access(0, next, false);
+  w.access(0, hash, true);
+  w.window(0, kSite, &lock, true);
+  w.access(0, lock, true);
+  w.window(0, kSite, &lock, false);
+
+  const auto* ww = pass_of(w, "pair.write lock#.val -> pv_hash.#.lock");
+  ASSERT_NE(ww, nullptr);
+  EXPECT_EQ(ww->first, 2u);
+  EXPECT_EQ(ww->last, 3u);
+  const auto* rw = pass_of(w, "pair.read node.#.next -> pv_hash.#.lock");
+  ASSERT_NE(rw, nullptr);
+  EXPECT_EQ(rw->first, 3u);
+  EXPECT_EQ(rw->last, 3u);
+  const auto* named = pass_of(w, "lock.slowpath pv_wait_head_or_lock(lock#.val)");
+  ASSERT_NE(named, nullptr);
+  EXPECT_EQ(named->first, 4u);
+  EXPECT_EQ(named->last, 4u);
+  EXPECT_TRUE(w.hit().empty()) << "no preemption, no hit";
+}
+
+// A preemption at an access (the host acts as the access starts, before it lands: where
+// explore's points are placed) is inside the windows that access closes and not in those it
+// opens; one inside a declared window hits it.
+TEST(Windows, APreemptionHitsTheWindowsItLandsIn) {
+  cpu::Word a(0, "a", 0, 0), b(1, "b", 1, 0), c(2, "c", 2, 0);
+  static constexpr cpu::WindowSite kSite{"seq.write", "write_seqcount_begin"};
+  tools::WindowWatch w({}, 2, nullptr);
+  w.access(0, a, true);
+  w.access(0, b, true);  // closes pair.write a -> b at access 2 ...
+  w.preempted(0);        // ... and the host takes the pCPU before it lands
+  EXPECT_EQ(w.hit(), (std::set<std::string>{"pair.write a -> b"}));
+  w.access(0, c, false);
+  w.preempted(0);  // as the read of c starts: between the writes of b and a, not after c
+  w.access(0, a, true);
+  EXPECT_TRUE(w.hit().count("pair.write b -> a"));
+  EXPECT_FALSE(w.hit().count("pair.read c -> a")) << "c was not read yet";
+  w.window(1, kSite, nullptr, true);
+  w.preempted(1);
+  w.window(1, kSite, nullptr, false);
+  EXPECT_TRUE(w.hit().count("seq.write write_seqcount_begin"));
+  w.access(1, a, true);
+  w.access(1, b, true);
+  EXPECT_EQ(w.seen().at("pair.write a -> b"), 2u);
+  EXPECT_EQ(w.hit().size(), 3u);
+}
+
+// Patterns match a window's kind, site or words, digits folded; the checks in play pick the
+// default targets, and a check about every window (no_hang) adds none.
+TEST(Windows, TargetsMatchKindSiteOrWordAndFollowTheChecks) {
+  EXPECT_EQ(tools::fold_digits("qnode.cpu11.0.locked"), "qnode.cpu#.#.locked");
+  const std::string slow = "lock.slowpath pv_wait_head_or_lock(lock#.val)";
+  const std::string pair = "pair.write lock#.val -> pv_lock_hash.#.lock";
+  EXPECT_TRUE(tools::window_targeted(slow, {"lock.slowpath"}));
+  EXPECT_TRUE(tools::window_targeted(slow, {"pv_wait_head*"}));
+  EXPECT_TRUE(tools::window_targeted(slow, {"lock0.val"})) << "digits match any digits";
+  EXPECT_TRUE(tools::window_targeted(pair, {"pv_lock_hash*"}));
+  EXPECT_FALSE(tools::window_targeted(pair, {"tk_core*", "seq.write"}));
+  EXPECT_FALSE(tools::window_targeted(slow, {"lock"})) << "a pattern matches a whole field";
+  const auto hash = tools::default_targets({"hash_lookup", "no_hang"});
+  EXPECT_TRUE(tools::window_targeted(pair, hash));
+  EXPECT_TRUE(tools::window_targeted(slow, hash));
+  EXPECT_FALSE(tools::window_targeted("tk.update timekeeping_advance", hash));
+  EXPECT_TRUE(tools::window_targeted("tk.update timekeeping_advance",
+                                     tools::default_targets({"monotonic_time"})));
+  EXPECT_TRUE(tools::default_targets({"no_hang", "no_deadlock"}).empty());
+}
+
+// The scenario a user writes (12 vCPUs on 8 pCPUs, two poisson loads, seed 003's slow-then-hash
+// order, nothing placed). Premise: its own run never takes the racy branch (no queue head gives
+// up its spin and hashes itself: the window is not among the run's windows), so a preemption
+// must first open it and a second land inside it. Expected: `window` finds hash_lookup within
+// 2,000 schedules, and says what it covered; uniform pct does not in the same budget.
+TEST(Windows, TheUsersTwelveVcpuPvLockIsFoundByWindowNotByUniformPct) {
+  const auto s = tools::Scenario::load(explore_path("pvlock-overcommit.json"));
+  const auto found = explore(*s, "window", 2000);
+  EXPECT_EQ(found.windows_seen.count("lock.slowpath pv_wait_head_or_lock(lock#.val)"), 0u)
+      << "premise: the scenario's own run never reaches the racy branch";
+  ASSERT_GE(found.first_failure, 0) << found.to_json().dump(2);
+  EXPECT_LT(found.first_failure, 2000);
+  EXPECT_EQ(found.failures.at(0).failure.check, "hash_lookup");
+  EXPECT_FALSE(found.aimed.empty()) << "hash_lookup aims at the lock and hash windows";
+  for (const std::string& a : found.aimed)
+    EXPECT_TRUE(tools::window_targeted(a, tools::default_targets(s->checks))) << a;
+  // The failing schedule's replay reproduces it.
+  const tools::ReplayFile& r = found.failures.at(0).replay;
+  EXPECT_FALSE(r.schedule.injections.empty());
+
+  const auto uniform = explore(*s, "pct", 2000);
+  EXPECT_EQ(uniform.failing_schedules, 0u)
+      << "uniform pct found it at schedule " << uniform.first_failure;
+  EXPECT_EQ(uniform.schedules, 2000u);
+}
+
+// When nothing fails, the report says what was covered: every window of the scenario's own
+// run with its passes, which were aimed at, and how many schedules preempted inside each.
+TEST(Windows, NoFailureComesWithWhatWasCovered) {
+  const auto s = tools::Scenario::load(explore_path("pv-hash-race-unplaced.json"),
+                                       {"guest.locks.pv_hash_order=hash-then-slow"});
+  tools::ExploreOptions o;
+  o.schedules = 40;
+  const auto r = tools::explore(*s, o);
+  ASSERT_EQ(r.failing_schedules, 0u);
+  const sim::Json j = r.to_json()["windows"];
+  ASSERT_FALSE(j["seen"].empty());
+  std::uint64_t hit = 0;
+  bool slowpath = false;
+  for (const auto& w : j["seen"]) {
+    EXPECT_GT(w["passes"].get<std::uint64_t>(), 0u) << w.dump();
+    EXPECT_LE(w["schedules_hit"].get<std::uint64_t>(), 40u) << w.dump();
+    hit += w["schedules_hit"].get<std::uint64_t>();
+    slowpath |= w["window"].get<std::string>().rfind("lock.slowpath", 0) == 0;
+  }
+  EXPECT_TRUE(slowpath) << "the head's slow path is a named window of this run";
+  EXPECT_GT(hit, 0u) << "schedules preempted inside windows";
+  EXPECT_EQ(j["targets"], sim::Json(tools::default_targets(s->checks)));
+}
