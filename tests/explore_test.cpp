@@ -12,6 +12,7 @@
 
 #include "cli_util.hpp"
 #include "decoupling_util.hpp"
+#include "explore_util.hpp"
 #include "random_scenario.hpp"
 #include "scenario_util.hpp"
 
@@ -20,23 +21,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string explore_path(const std::string& name) {
-  return std::string(VCPUSIM_SOURCE_DIR) + "/scenarios/explore/" + name;
-}
+using test::explore;
+using test::explore_path;
 
 std::unique_ptr<tools::Scenario> load(const std::string& name,
                                       const std::vector<std::string>& sets = {}) {
   return tools::Scenario::load(explore_path(name), sets);
-}
-
-tools::ExploreReport explore(const tools::Scenario& s, const std::string& strategy,
-                             std::uint64_t schedules, bool first = false, int jobs = 1) {
-  tools::ExploreOptions o;
-  o.strategy = strategy;
-  o.schedules = schedules;
-  o.first = first;
-  o.jobs = jobs;
-  return tools::explore(s, o);
 }
 
 bool has_check(const tools::ExploreReport& r, const std::string& check) {

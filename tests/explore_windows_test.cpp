@@ -5,25 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include "tools/explore/explore.hpp"
+#include "explore_util.hpp"
 
 using namespace vcpusim;
 
 namespace {
 
-std::string explore_path(const std::string& name) {
-  return std::string(VCPUSIM_SOURCE_DIR) + "/scenarios/explore/" + name;
-}
-
-tools::ExploreReport explore(const tools::Scenario& s, const std::string& strategy,
-                             std::uint64_t schedules, std::uint64_t seed = 1) {
-  tools::ExploreOptions o;
-  o.strategy = strategy;
-  o.schedules = schedules;
-  o.first = true;
-  o.seed = seed;
-  return tools::explore(s, o);
-}
+using test::explore_path;
 
 const tools::WindowPass* pass_of(const tools::WindowWatch& w, const std::string& name) {
   for (const tools::WindowPass& p : w.passes())
@@ -119,7 +107,7 @@ TEST(Windows, TargetsMatchKindSiteOrWordAndFollowTheChecks) {
 // 2,000 schedules, and says what it covered; uniform pct does not in the same budget.
 TEST(Windows, TheUsersTwelveVcpuPvLockIsFoundByWindowNotByUniformPct) {
   const auto s = tools::Scenario::load(explore_path("pvlock-overcommit.json"));
-  const auto found = explore(*s, "window", 2000);
+  const auto found = test::explore(*s, "window", 2000, true);
   EXPECT_EQ(found.windows_seen.count("lock.slowpath pv_wait_head_or_lock(lock#.val)"), 0u)
       << "premise: the scenario's own run never reaches the racy branch";
   ASSERT_GE(found.first_failure, 0) << found.to_json().dump(2);
@@ -132,7 +120,7 @@ TEST(Windows, TheUsersTwelveVcpuPvLockIsFoundByWindowNotByUniformPct) {
   const tools::ReplayFile& r = found.failures.at(0).replay;
   EXPECT_FALSE(r.schedule.injections.empty());
 
-  const auto uniform = explore(*s, "pct", 2000);
+  const auto uniform = test::explore(*s, "pct", 2000, true);
   EXPECT_EQ(uniform.failing_schedules, 0u)
       << "uniform pct found it at schedule " << uniform.first_failure;
   EXPECT_EQ(uniform.schedules, 2000u);
