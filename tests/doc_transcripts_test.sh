@@ -15,6 +15,8 @@
 # wall times ("8.02 s", "17.12s", "ETA 3s", "1350 schedules/s"), the scratch directory and other
 # /tmp paths, and 16-digit hex hashes (fingerprints) become "#".
 # Usage: tests/doc_transcripts_test.sh BUILD_DIR SOURCE_DIR FILE   (FILE relative to SOURCE_DIR)
+# With DOC_TRANSCRIPTS_ACTUAL=DIR, each command's actual output is also kept in DIR
+# (BLOCK-K.txt), for tools/scripts/update_doc_transcripts.py.
 set -euo pipefail
 build=$(cd "$1" && pwd) src=$(cd "$2" && pwd) doc=$3
 work=$(mktemp -d)
@@ -91,6 +93,10 @@ for block in "$work"/.blocks/*; do
         status=0
         (cd "$work" && bash "$cmd") >"$work/.got" 2>&1 || status=$?
         [ "$status" = 0 ] || echo "[exit $status]" >>"$work/.got"
+        # tools/scripts/update_doc_transcripts.py reads what each command printed from here.
+        if [ -n "${DOC_TRANSCRIPTS_ACTUAL:-}" ]; then
+          cp "$work/.got" "$DOC_TRANSCRIPTS_ACTUAL/$(basename "$block" .console)-${cmd##*.cmd.}.txt"
+        fi
         mask <"$want" >"$work/.want.masked"
         mask <"$work/.got" >"$work/.got.masked"
         if ! matches "$work/.want.masked" "$work/.got.masked"; then

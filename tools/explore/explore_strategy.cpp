@@ -80,31 +80,43 @@ std::vector<std::string> Strategy::set_windows(WindowProfile profile,
     if (allowed(preemptible_, w.vcpu)) preempt[it->second].push_back(i);
     if (allowed(nmi_vcpus_, w.vcpu)) nmi[it->second].push_back(i);
   }
-  // Windows in the order first seen; those no allowed vCPU passed through are left out.
-  aimed_preempt_.clear();
-  aimed_nmi_.clear();
-  for (auto& x : preempt)
-    if (!x.empty()) aimed_preempt_.push_back(std::move(x));
-  for (auto& x : nmi)
-    if (!x.empty()) aimed_nmi_.push_back(std::move(x));
+  // Windows in the order first seen, named ones apart from pairs; those no allowed vCPU passed
+  // through are left out.
+  auto keep = [&](std::vector<std::vector<std::size_t>>& from, AimedWindows& to) {
+    to = {};
+    for (auto& x : from) {
+      if (x.empty()) continue;
+      const bool pair = windows_.keys[static_cast<std::size_t>(windows_.passes[x[0]].key)].rfind(
+                            "pair.", 0) == 0;
+      (pair ? to.pairs : to.named).push_back(std::move(x));
+    }
+  };
+  keep(preempt, aimed_preempt_);
+  keep(nmi, aimed_nmi_);
   aim_all_ = every;
   return aimed;
 }
 
-// A window first (each as likely as any other), then one of its passes, then an access in it.
+// A window first, then one of its passes, then an access in it. Named windows (the code the
+// models call out) and pair windows (found from the accesses alone, many nested inside a named
+// one) are each chosen half the time, every window of a class as likely as any other. In a
+// named window half the points go to its first access: the window's work begun (the clock
+// read, the lock taken) and none of it visible yet.
 std::optional<sim::Injection> Strategy::window_point(sim::Rng& rng, sim::Injection::Kind kind,
                                                      const std::vector<int>& vcpus) const {
-  const auto& windows = kind == sim::Injection::Kind::kPreempt ? aimed_preempt_ : aimed_nmi_;
-  if (windows.empty()) {
+  const AimedWindows& aimed = kind == sim::Injection::Kind::kPreempt ? aimed_preempt_ : aimed_nmi_;
+  if (aimed.named.empty() && aimed.pairs.empty()) {
     if (vcpus.empty()) return std::nullopt;
     return access_point(rng, kind, vcpus);  // a run with no window: PCT over accesses
   }
+  const bool named = aimed.pairs.empty() || (!aimed.named.empty() && rng.below(2) == 0);
+  const auto& windows = named ? aimed.named : aimed.pairs;
   const auto& passes = windows[rng.below(windows.size())];
   const WindowPass& w = windows_.passes[passes[rng.below(passes.size())]];
   sim::Injection in;
   in.kind = kind;
   in.vcpu = w.vcpu;
-  in.access = w.first + rng.below(w.last - w.first + 1);
+  in.access = named && rng.below(2) == 0 ? w.first : w.first + rng.below(w.last - w.first + 1);
   if (kind == sim::Injection::Kind::kPreempt) in.length = length(rng, true);
   return in;
 }

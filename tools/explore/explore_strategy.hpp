@@ -129,9 +129,12 @@ class Strategy {
   std::set<std::uint64_t> seen_;
   WindowProfile windows_;
   std::set<std::string> known_;
-  // Per aimed window (in name order), its passes by vCPUs explore may preempt, and by those it
-  // may send NMIs.
-  std::vector<std::vector<std::size_t>> aimed_preempt_, aimed_nmi_;
+  // Per aimed window (in the order first seen), its passes (indices into windows_.passes) by
+  // vCPUs explore may preempt, and by those it may send NMIs; named windows apart from pairs.
+  struct AimedWindows {
+    std::vector<std::vector<std::size_t>> named, pairs;
+  };
+  AimedWindows aimed_preempt_, aimed_nmi_;
   // `window`: schedules that opened windows the scenario's own run does not have, with their
   // passes through them (aimed ones only), in the order found.
   struct Lead {
