@@ -125,6 +125,11 @@ class Machine {
   // Told of every guest access, declared window and preemption (explore; cpu/run_observer.hpp);
   // nullptr to remove. Never part of the model: it must not change what happens.
   void set_observer(RunObserver* observer) { observer_ = observer; }
+  // Called as a vCPU starts an access Vcpu::hook_at_access() named (explore's fork server forks
+  // there); never part of the model.
+  using AccessHook = std::function<void(int vcpu, std::uint64_t access)>;
+  void set_access_hook(AccessHook hook) { access_hook_ = std::move(hook); }
+  const AccessHook& access_hook() const { return access_hook_; }
   RunObserver* observer() const { return observer_; }
   // TSC value at simulated time t: floor(t * f / 1 s).
   std::uint64_t tsc_at(Tick t) const;
@@ -159,6 +164,7 @@ class Machine {
   MachineMetrics machine_metrics_;
   std::vector<const sim::MetricGroup*> metric_groups_;
   RunObserver* observer_ = nullptr;
+  AccessHook access_hook_;
   std::vector<bool> counted_;  // by word id; empty: every word counts
 };
 

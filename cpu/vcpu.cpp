@@ -1,6 +1,7 @@
 #include "cpu/vcpu.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "cpu/apic.hpp"
 #include "cpu/guest_api.hpp"
@@ -407,6 +408,25 @@ void Vcpu::stop_at_access(const sim::Injection& in) {
   std::stable_sort(stops_.begin(), stops_.end(),
                    [](const sim::Injection& a, const sim::Injection& b) { return a.access > b.access; });
   next_stop_ = stops_.back().access;
+}
+
+void Vcpu::hook_at_access(std::uint64_t a) {
+  hooks_.push_back(a);
+  std::sort(hooks_.begin(), hooks_.end(), std::greater<>());
+  next_hook_ = hooks_.back();
+}
+
+void Vcpu::clear_hooks() {
+  hooks_.clear();
+  next_hook_ = UINT64_MAX;
+}
+
+// Synchronous, inside this coroutine: what the hook changes (the injections it adds at this
+// access) is seen by the stop check that follows.
+void Vcpu::hook_reached() {
+  while (!hooks_.empty() && hooks_.back() == accesses_) hooks_.pop_back();
+  next_hook_ = hooks_.empty() ? UINT64_MAX : hooks_.back();
+  if (const auto& hook = machine_.access_hook()) hook(index(), accesses_);
 }
 
 // The host acts at this instant, before the access's operation is paid: through an event, so

@@ -116,8 +116,13 @@ class Vcpu final : public HostThread {
   // Fires `in` (Machine::fire) when this vCPU starts its in.access-th access.
   void stop_at_access(const sim::Injection& in);
   void on_access() {
-    if (++accesses_ == next_stop_) stop_reached();
+    if (++accesses_ == next_hook_) hook_reached();
+    if (accesses_ == next_stop_) stop_reached();
   }
+  // Calls Machine::access_hook() as this vCPU starts its a-th access, before any injection
+  // placed there (explore's fork server; never part of the model). clear_hooks() drops them.
+  void hook_at_access(std::uint64_t a);
+  void clear_hooks();
 
   // Coroutine side (used by GuestCpu).
   void consume(Tick cost);
@@ -227,6 +232,9 @@ class Vcpu final : public HostThread {
   sim::EventKey oneshot_;
   std::uint64_t accesses_ = 0;
   std::uint64_t next_stop_ = UINT64_MAX;
+  std::uint64_t next_hook_ = UINT64_MAX;
+  std::vector<std::uint64_t> hooks_;  // latest first
+  void hook_reached();
   std::vector<sim::Injection> stops_;  // by access, latest first
 };
 

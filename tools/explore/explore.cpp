@@ -1,17 +1,15 @@
 #include "tools/explore/explore.hpp"
 
-#include <sys/wait.h>
-#include <unistd.h>
+#include <time.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <iostream>
 #include <map>
 #include <set>
 
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
+#include "tools/explore/fork_server.hpp"
+#include "tools/explore/worker_pool.hpp"
 
 namespace vcpusim::tools {
 namespace {
@@ -89,6 +87,42 @@ class Watch final : public cpu::RunObserver {
   WindowWatch& windows_;
 };
 
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+// Which plans of a batch run forked from the scenario's run. A plan's first point comes at
+// about `fraction` of the run (its access over the vCPU's accesses in the scenario's run), so
+// forking saves about fraction x the run's CPU and costs the measured overhead of a child; the
+// batch pays one more run of the scenario for the forks. The choice changes only the cost.
+void split_for_forking(const Scenario& s, ExploreOptions::PrefixReuse mode, bool coverage,
+                       const std::vector<std::uint64_t>& profile, const ForkCosts& costs,
+                       std::vector<Plan>& plans, std::vector<Plan>& forked,
+                       std::vector<Plan>& alone) {
+  using Mode = ExploreOptions::PrefixReuse;
+  std::vector<double> saves(plans.size(), -1);
+  double total = 0;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    if (mode == Mode::kNever || !forkable(s, plans[i], coverage)) continue;
+    double fraction = 1;
+    for (const sim::Injection& in : plans[i].schedule.injections) {
+      const auto v = static_cast<std::size_t>(in.vcpu);
+      const double n = v < profile.size() ? static_cast<double>(profile[v]) : 0;
+      fraction = std::min(fraction, n > 0 ? static_cast<double>(in.access) / n : 1.0);
+    }
+    saves[i] = fraction * costs.run_cpu - costs.overhead;
+    if (saves[i] > 0) total += saves[i];
+  }
+  const bool fork = mode == Mode::kAlways || total > costs.run_cpu;
+  for (std::size_t i = 0; i < plans.size(); ++i)
+    (fork && saves[i] > (mode == Mode::kAlways ? -1e300 : 0) ? forked : alone)
+        .push_back(std::move(plans[i]));
+}
+
+}  // namespace
+
 sim::Json outcome_json(const Outcome& o) {
   sim::Json new_passes = sim::Json::array();
   for (const auto& x : o.new_passes) new_passes.push_back({x.window, x.vcpu, x.first, x.last});
@@ -119,81 +153,32 @@ Outcome outcome_from(const sim::Json& j) {
   return o;
 }
 
-// Each worker process runs a contiguous share of the batch and writes one JSON line per
-// outcome; the parent reads them back in index order.
-std::vector<Outcome> run_batch(const Scenario& s, const std::vector<Plan>& plans, int jobs,
-                               bool coverage, const std::set<std::string>& known) {
-  std::vector<Outcome> out;
-  if (jobs <= 1 || plans.size() <= 1) {
-    for (const Plan& p : plans) out.push_back(run_plan(s, p, coverage, known));
-    return out;
-  }
-  const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(jobs), plans.size());
-  struct Worker {
-    pid_t pid;
-    int fd;
-  };
-  std::vector<Worker> workers;
-  std::cout.flush();
-  std::cerr.flush();
-  for (std::size_t w = 0; w < n; ++w) {
-    const std::size_t from = plans.size() * w / n, to = plans.size() * (w + 1) / n;
-    int fds[2];
-    if (pipe(fds) != 0) throw sim::SimError("explore: pipe failed");
-    const pid_t pid = fork();
-    if (pid < 0) throw sim::SimError("explore: fork failed");
-    if (pid == 0) {
-      close(fds[0]);
-      int status = 0;
-      try {
-        for (std::size_t i = from; i < to; ++i) {
-          const std::string line = outcome_json(run_plan(s, plans[i], coverage, known)).dump() + "\n";
-          for (std::size_t done = 0; done < line.size();) {
-            const ssize_t k = write(fds[1], line.data() + done, line.size() - done);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) _exit(4);
-            done += static_cast<std::size_t>(k);
-          }
-        }
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "vcpusim explore: worker: %s\n", e.what());
-        status = 3;
-      }
-      close(fds[1]);
-      _exit(status);
-    }
-    close(fds[1]);
-    workers.push_back({pid, fds[0]});
-  }
-  std::string failed;
-  for (const Worker& w : workers) {
-    std::string text;
-    char buf[1 << 16];
-    for (;;) {
-      const ssize_t k = read(w.fd, buf, sizeof buf);
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) break;
-      text.append(buf, static_cast<std::size_t>(k));
-    }
-    close(w.fd);
-    int status = 0;
-    while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = "a worker process failed";
-    for (std::size_t at = 0; at < text.size();) {
-      const std::size_t nl = text.find('\n', at);
-      if (nl == std::string::npos) break;
-      out.push_back(outcome_from(sim::Json::parse(text.substr(at, nl - at))));
-      at = nl + 1;
-    }
-  }
-  if (!failed.empty() || out.size() != plans.size())
-    throw sim::SimError("explore: " +
-                        (failed.empty() ? std::string("a worker lost results") : failed));
-  return out;
+sim::Json plan_json(const Plan& p) {
+  return {{"index", p.index},          {"seed", p.seed},       {"steer_seed", p.steer_seed},
+          {"schedule", p.schedule.to_json()}, {"redraw", p.redraw}, {"steered", p.steered}};
 }
 
-}  // namespace
+Plan plan_from(const sim::Json& j) {
+  Plan p;
+  p.index = j["index"];
+  p.seed = j["seed"];
+  p.steer_seed = j["steer_seed"];
+  p.schedule = Schedule::from_json(sim::Node(j["schedule"], "explore worker", "$.schedule"));
+  p.redraw = j["redraw"];
+  p.steered = j["steered"];
+  return p;
+}
+
+void finish_outcome(Outcome& o, const RunResult& r, const WindowWatch& windows) {
+  o.failure = r.failure;
+  o.fingerprint = r.document["fingerprint"];
+  o.guest_accesses = r.guest_accesses;
+  const std::set<std::string> hit = windows.hit();
+  o.windows_hit.assign(hit.begin(), hit.end());
+  for (const WindowPass& x : windows.passes())
+    o.new_passes.push_back(
+        {windows.keys()[static_cast<std::size_t>(x.key)], x.vcpu, x.first, x.last});
+}
 
 Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage,
                  const std::set<std::string>& known) {
@@ -220,17 +205,10 @@ Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage,
   Watch watch(coverage || plan.index == 0 ? &seen : nullptr, windows);
   options.observer = &watch;
   const RunResult r = run_scenario(*s, options);
-  o.failure = r.failure;
-  o.fingerprint = r.document["fingerprint"];
-  o.guest_accesses = r.guest_accesses;
+  finish_outcome(o, r, windows);
   if (coverage) o.coverage = seen.reached();
-  const std::set<std::string> hit = windows.hit();
-  o.windows_hit.assign(hit.begin(), hit.end());
-  if (plan.index > 0)
-    for (const WindowPass& x : windows.passes())
-      o.new_passes.push_back(
-          {windows.keys()[static_cast<std::size_t>(x.key)], x.vcpu, x.first, x.last});
   if (plan.index == 0) {
+    o.new_passes.clear();
     o.shared_words = seen.shared_words();
     o.guest_accesses = seen.accesses_to(o.shared_words, r.guest_accesses.size());
   }
@@ -310,7 +288,10 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
     }
     return true;
   };
+  const double cpu_before = cpu_seconds();
   const Outcome profile = run_plan(s, strategy.plan(0), strategy.wants_coverage());
+  ForkCosts fork_costs;
+  fork_costs.run_cpu = cpu_seconds() - cpu_before;
   strategy.set_profile(profile.guest_accesses, profile.shared_words);
   report.profile = profile.guest_accesses;
   WindowProfile windows = window_profile(s, profile.shared_words);
@@ -318,6 +299,12 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
   report.targets = s.explore.targets.value.empty() ? default_targets(s.checks)
                                                    : s.explore.targets.value;
   report.aimed = strategy.set_windows(std::move(windows), report.targets);
+  // -j: workers forked once the strategy knows the profile, each running the plans it is sent.
+  WorkerPool pool(o.jobs, [&](const std::string& line) {
+    return outcome_json(run_plan(s, plan_from(sim::Json::parse(line)), strategy.wants_coverage(),
+                                 strategy.known_windows()))
+        .dump();
+  });
   bool stop = take(profile) && o.first;
   for (std::uint64_t next = 1; !stop && next < o.schedules; next += kBatch) {
     if (o.max_wall.count() > 0 && Clock::now() - start >= o.max_wall) {
@@ -327,7 +314,24 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
     std::vector<Plan> plans;
     for (std::uint64_t i = next; i < std::min(o.schedules, next + kBatch); ++i)
       plans.push_back(strategy.plan(i));
-    for (const Outcome& out : run_batch(s, plans, o.jobs, strategy.wants_coverage(), strategy.known_windows())) {
+    std::vector<Plan> forked, alone;
+    split_for_forking(s, o.prefix_reuse, strategy.wants_coverage(), report.profile, fork_costs,
+                      plans, forked, alone);
+    std::vector<Outcome> outcomes =
+        run_forked(s, forked, strategy.known_windows(), o.jobs, fork_costs);
+    report.forked_schedules += forked.size();
+    if (o.jobs <= 1) {
+      for (const Plan& p : alone)
+        outcomes.push_back(run_plan(s, p, strategy.wants_coverage(), strategy.known_windows()));
+    } else if (!alone.empty()) {
+      std::vector<std::string> lines;
+      for (const Plan& p : alone) lines.push_back(plan_json(p).dump());
+      for (const std::string& line : pool.run(lines))
+        outcomes.push_back(outcome_from(sim::Json::parse(line)));
+    }
+    std::sort(outcomes.begin(), outcomes.end(),
+              [](const Outcome& a, const Outcome& b) { return a.index < b.index; });
+    for (const Outcome& out : outcomes) {
       if (take(out) && o.first) {
         stop = true;
         break;

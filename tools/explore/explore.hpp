@@ -26,6 +26,12 @@ struct ExploreOptions {
   bool first = false;                     // stop at the first failing schedule
   int jobs = 1;
   std::uint64_t seed = 1;  // the strategy's own stream (not the scenario's seed)
+  // Schedules that only add points to the scenario's own run may run forked from it at their
+  // first point (tools/explore/fork_server.hpp): the same results, at another cost. kAuto forks
+  // a batch's plans when the prefixes they skip outweigh one more run of the scenario and what a
+  // fork was measured to cost (copy-on-write faults: dear on some virtual machines).
+  enum class PrefixReuse { kAuto, kAlways, kNever };
+  PrefixReuse prefix_reuse = PrefixReuse::kAuto;
   // Called after each batch with (schedules done, failing schedules so far).
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
@@ -52,6 +58,7 @@ struct ExploreReport {
   std::vector<std::string> targets, aimed;
   std::map<std::string, std::uint64_t> windows_hit;
   double wall_seconds = 0;
+  std::uint64_t forked_schedules = 0;  // run forked from the scenario's run (not in to_json)
   bool stopped_by_wall = false;
   sim::Json to_json() const;  // without wall time: byte-identical for one command
   sim::Json windows_json() const;
@@ -64,6 +71,14 @@ constexpr std::uint64_t kBatch = 8;
 // scenario's own run (the passes through others are kept in the outcome).
 Outcome run_plan(const Scenario& s, const Plan& plan, bool coverage,
                  const std::set<std::string>& known = {});
+// What explore's worker processes send and receive: one line of JSON each.
+sim::Json outcome_json(const Outcome& o);
+Outcome outcome_from(const sim::Json& j);
+sim::Json plan_json(const Plan& p);
+Plan plan_from(const sim::Json& j);
+// The outcome of a run watched by `windows` (failure, fingerprint, windows hit and opened).
+void finish_outcome(Outcome& o, const RunResult& r, const WindowWatch& windows);
+
 // The windows of the scenario's own run, its accesses counted on `shared`.
 WindowProfile window_profile(const Scenario& s, const std::vector<std::string>& shared);
 // The replay file of an outcome.

@@ -83,6 +83,7 @@ int cmd_explore(const std::vector<std::string>& args) {
       "usage: vcpusim explore SCENARIO [--strategy window|pct|random|cover|seeds]\n"
       "                        [--schedules N]\n"
       "                        [--max-wall T] [--first] [-j N] [--explore-seed N]\n"
+      "                        [--prefix-reuse auto|always|never]\n"
       "                        [--set PATH=VALUE]... [-o DIR] [--quiet]\n\n"
       "Runs many host schedules of SCENARIO (schedule 0 is the scenario's own run), each a set\n"
       "of decisions drawn by a strategy: window (the default) places a few preemption points\n"
@@ -108,6 +109,10 @@ int cmd_explore(const std::vector<std::string>& args) {
       "how many schedules to run (the budget), 1 to 10^9")(
       "max-wall", po::value<std::string>(), "wall-clock budget, e.g. 60s (stops between batches)")(
       "first", "stop at the first failing schedule")(
+      "prefix-reuse", po::value<std::string>()->default_value("auto"),
+      "auto, always or never: run the schedules that only add preemption points forked from "
+      "the scenario's own run at their first point (the same results; auto when it was "
+      "measured to be cheaper)")(
       "jobs,j", po::value<std::string>()->default_value("1"), "worker processes, 1 to 256")(
       "explore-seed", po::value<std::string>()->default_value("1"),
       "seed of the strategy's own choices (the scenario's seed stays)")(
@@ -134,6 +139,15 @@ int cmd_explore(const std::vector<std::string>& args) {
   o.seed = cli::integer("--explore-seed", vm["explore-seed"].as<std::string>(), 0,
                        9999999999999999999ULL, "seed");
   o.first = vm.count("first") > 0;
+  {
+    const std::string reuse = vm["prefix-reuse"].as<std::string>();
+    if (reuse == "auto") o.prefix_reuse = ExploreOptions::PrefixReuse::kAuto;
+    else if (reuse == "always") o.prefix_reuse = ExploreOptions::PrefixReuse::kAlways;
+    else if (reuse == "never") o.prefix_reuse = ExploreOptions::PrefixReuse::kNever;
+    else
+      throw sim::ConfigError("--prefix-reuse " + sim::quote(reuse) +
+                             ": allowed: auto, always or never");
+  }
   if (vm.count("max-wall")) {
     const std::string text = vm["max-wall"].as<std::string>();
     const auto t = sim::parse_duration(text);

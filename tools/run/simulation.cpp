@@ -33,6 +33,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   guest::GuestOs os(machine, s.guest, s.costs.timekeeping, checks);
   machine.count_accesses_to(options.counted_words);
   machine.inject(options.injections);
+  if (options.prepare) options.prepare(machine);
   sim::TraceBuilder* trace = options.trace ? options.trace(kernel.components()) : nullptr;
   if (trace) {
     kernel.recorder().set_sink(trace);

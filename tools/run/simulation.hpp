@@ -44,7 +44,10 @@ struct RunOptions {
   sim::Steer* steer = nullptr;
   std::vector<sim::Injection> injections;
   std::vector<std::string> counted_words;  // see cpu::Machine::count_accesses_to
-  cpu::RunObserver* observer = nullptr;  // explore's windows and coverage; never changes the run
+  cpu::RunObserver* observer = nullptr;
+  // Called once the machine, the guest and the injections exist, before the run (explore's fork
+  // server sets its access hooks here); it must not change what happens.
+  std::function<void(cpu::Machine&)> prepare;  // explore's windows and coverage; never changes the run
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
