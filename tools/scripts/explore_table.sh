@@ -5,7 +5,8 @@
 # with seeds seed, seed+1, ... (`--strategy seeds`, checked against a real `vcpusim run --seed` of
 # the seed it reports); then
 # schedules per CPU second for a 100 us pv-hash-race run, with the same runs as a shell loop of
-# `vcpusim run --seed` processes measured in the same invocation for the ratio.
+# `vcpusim run --seed` processes measured in the same invocation for the ratio; then -j2 against
+# -j1 and prefix reuse against none (explore --prefix-reuse), each pair measured side by side.
 # Usage: tools/scripts/explore_table.sh [BUILD_DIR] [K] [--rate-only]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -77,3 +78,38 @@ explore_rate=$(echo "$n / $explore_cpu" | bc -l)
 loop_rate=$(echo "$m / $loop_cpu" | bc -l)
 printf '\n100 us pv-hash-race run: explore %.0f schedules per CPU second; a loop of `run --seed` processes %.0f runs per CPU second; ratio %.1fx\n' \
   "$explore_rate" "$loop_rate" "$(echo "$explore_rate / $loop_rate" | bc -l)"
+
+# -j2 against -j1, and prefix reuse (never / auto / always) on the 100 us pv hash race and on the
+# 50 ms vDSO scenario (vCPU0 only): CPU seconds per schedule, the first column the baseline.
+rate() {  # label schedules command... -> "label: N schedules per CPU second"
+  local label=$1 count=$2
+  shift 2
+  local c
+  c=$(cpu_seconds "$@")
+  echo "$count / $c" | bc -l
+}
+echo
+echo "| run | baseline | schedules per CPU second | ratio |"
+echo "|---|---|---|---|"
+j1=$(rate j1 $n "$bin" explore "$pv" --set duration=100us --schedules $n -q -j 1)
+j2=$(rate j2 $n "$bin" explore "$pv" --set duration=100us --schedules $n -q -j 2)
+printf '| 100 us pv hash race, -j2 | -j1: %.0f | %.0f | %.2fx the CPU per schedule |\n' \
+  "$j1" "$j2" "$(echo "$j1 / $j2" | bc -l)"
+vdso="$here/scenarios/explore/vdso-unplaced.json"
+for case in "pv" "vdso"; do
+  if [ "$case" = pv ]; then
+    args=("$pv" --set duration=100us --schedules 2000)
+    what="100 us pv hash race"
+    count=2000
+  else
+    args=("$vdso" --schedules 60)
+    what="50 ms vDSO (vdso-unplaced)"
+    count=60
+  fi
+  never=$(rate never $count "$bin" explore "${args[@]}" -q --prefix-reuse never)
+  for mode in auto always; do
+    got=$(rate "$mode" $count "$bin" explore "${args[@]}" -q --prefix-reuse "$mode")
+    printf '| %s, --prefix-reuse %s | never: %.1f | %.1f | %.2fx |\n' \
+      "$what" "$mode" "$never" "$got" "$(echo "$got / $never" | bc -l)"
+  done
+done
