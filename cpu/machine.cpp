@@ -105,6 +105,7 @@ void Machine::count_accesses_to(const std::vector<std::string>& names) {
 void Machine::fire(const sim::Injection& in) {
   Vcpu& v = vcpu(in.vcpu);
   if (in.kind == sim::Injection::Kind::kNmi) {
+    if (observer_) observer_->preempted(in.vcpu);  // interrupted where it was, as a preemption
     v.raise(Vector::kNmi);
     return;
   }

@@ -24,7 +24,8 @@ class RunObserver {
   // `vcpu` entered (open) or left a window; `object` names what it is about (a lock's word), or
   // nullptr.
   virtual void window(int vcpu, const WindowSite& site, const Word* object, bool open) = 0;
-  // The host took the pCPU from `vcpu` while its guest could run (not halted).
+  // The host took the pCPU from `vcpu` while its guest could run (not halted), or an injected
+  // NMI interrupted it: either way it stops where it is.
   virtual void preempted(int vcpu) = 0;
 };
 

@@ -120,7 +120,12 @@ void WindowWatch::window(int vcpu, const cpu::WindowSite& site, const cpu::Word*
   // Windows close in the reverse order they opened; the innermost open one of this key.
   for (auto it = c.named.rbegin(); it != c.named.rend(); ++it) {
     if (it->key != k) continue;
-    if (c.count >= it->first || it->hit) pass(vcpu, k, it->first, c.count, it->hit);
+    // A window with no counted access in it has no position a point could be placed at: no
+    // pass, though a preemption inside it still counts.
+    if (c.count >= it->first)
+      pass(vcpu, k, it->first, c.count, it->hit);
+    else if (it->hit)
+      hit_[static_cast<std::size_t>(k)] = true;
     c.named.erase(std::next(it).base());
     return;
   }
