@@ -8,6 +8,7 @@
 # the same budget with each seed, which must find nothing.
 # Exits 1 when the default strategy found a scenario's bug with fewer than ceil(0.8 N) of the N
 # seeds, or when a fixed variant failed (or explore ended in error); 2 on bad usage.
+# Each explore's result goes to stderr as it ends (a full run takes long).
 # Usage: tools/scripts/explore_user_table.sh BUILD_DIR [--seeds N] [--budget N] [--reduced]
 #   --reduced: only the cheapest scenario, one seed, budget 100 (the ctest; CI).
 set -euo pipefail
@@ -126,6 +127,7 @@ for f in "${files[@]}"; do
     errors=0
     for e in $(seq 1 "$seeds"); do
       run_explore "$f" "$strategy" "$e"
+      echo "explore_user_table: $name $strategy seed $e: ${found}${check:+ ($check)}" >&2
       vals+=("$found")
       [ -z "$check" ] || checks+=("$check")
       [ "$code" -le 1 ] || errors=$((errors + 1))
@@ -149,6 +151,7 @@ for f in "${files[@]}"; do
     fixed="clean ($seeds x $budget)"
     for e in $(seq 1 "$seeds"); do
       run_explore "$f" window "$e" --set "$fix"
+      echo "explore_user_table: $name fixed seed $e: ${found}${check:+ ($check)}" >&2
       if [ "$code" -gt 1 ]; then
         fixed="error (explore exit $code, seed $e)"
       elif [ "$found" != - ]; then
