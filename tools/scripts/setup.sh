@@ -48,7 +48,8 @@ test_packages=(
   gtkwave
   nodejs
   help2man
-  jq  # reads result JSON in the benchmark scripts (tools/scripts/lock_table.sh, tools/scripts/explore_table.sh)
+  jq  # reads result JSON in the table scripts (tools/scripts/lock_table.sh, explore_table.sh, and
+      # explore_user_table.sh, which ctest runs with --reduced)
   bc  # rates in tools/scripts/explore_table.sh
   # a real single-node Slurm for tests/slurm_sweep_test.cpp (the fixture in tests/slurm/)
   slurmctld
