@@ -106,7 +106,7 @@ TEST(Windows, TargetsMatchKindSiteOrWordAndFollowTheChecks) {
 // must first open it and a second land inside it. Expected: `window` finds hash_lookup within
 // 2,000 schedules, and says what it covered; uniform pct does not in the same budget.
 TEST(Windows, TheUsersTwelveVcpuPvLockIsFoundByWindowNotByUniformPct) {
-  const auto s = tools::Scenario::load(explore_path("pvlock-overcommit.json"));
+  const auto s = tools::Scenario::load(explore_path("users/seed003-pvlock.json"));
   const auto found = test::explore(*s, "window", 2000, true);
   EXPECT_EQ(found.windows_seen.count("lock.slowpath pv_wait_head_or_lock(lock#.val)"), 0u)
       << "premise: the scenario's own run never reaches the racy branch";
