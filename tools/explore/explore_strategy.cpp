@@ -121,20 +121,15 @@ std::optional<sim::Injection> Strategy::window_point(sim::Rng& rng, sim::Injecti
   return in;
 }
 
-bool Strategy::add_window(Plan& p, sim::Rng& rng) const {
-  bool any = false;
+void Strategy::add_window(Plan& p, sim::Rng& rng) const {
   auto add = [&](sim::Injection::Kind kind, const std::vector<int>& vcpus, std::int64_t most) {
     if (vcpus.empty()) return;
     const auto n = 1 + rng.below(static_cast<std::uint64_t>(most));
     for (std::uint64_t i = 0; i < n; ++i)
-      if (auto in = window_point(rng, kind, vcpus)) {
-        p.schedule.injections.push_back(*in);
-        any = true;
-      }
+      if (auto in = window_point(rng, kind, vcpus)) p.schedule.injections.push_back(*in);
   };
   add(sim::Injection::Kind::kPreempt, preemptible_, scenario_.explore.preemptions.value);
   add(sim::Injection::Kind::kNmi, nmi_vcpus_, scenario_.explore.nmis.value);
-  return any;
 }
 
 // A lead's schedule plus one preemption point inside a window the lead opened (each such window

@@ -112,7 +112,7 @@ class Strategy {
   sim::Tick length(sim::Rng& rng, bool log_spread) const;
   void add_random(Plan& p, sim::Rng& rng) const;
   void add_pct(Plan& p, sim::Rng& rng) const;
-  bool add_window(Plan& p, sim::Rng& rng) const;
+  void add_window(Plan& p, sim::Rng& rng) const;
   void deepen(Plan& p, sim::Rng& rng) const;
   std::optional<sim::Injection> window_point(sim::Rng& rng, sim::Injection::Kind kind,
                                              const std::vector<int>& vcpus) const;
