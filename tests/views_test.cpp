@@ -278,5 +278,25 @@ TEST(ReportMetrics, GroupedByComponentInTheirUnits) {
                        .get<std::int64_t>());
 }
 
+// A result whose histogram bin is not [low, high, count] (the fuzzer's finding: a bin of two
+// values was read at index 2) is refused with its JSON path, not thrown out of the reader.
+TEST(ReportMetrics, AMalformedHistogramBinIsAConfigErrorWithItsPath) {
+  const std::string result =
+      R"({"scenario": {"name": "h"}, "metrics": {"reader_latency_ns.vdso.p50": 25},
+          "histograms": {"reader_latency_ns.vdso": [[24, 27, 3], [320, 383]]}})";
+  try {
+    (void)tools::render_report(result, "", "r.json");
+    ADD_FAILURE() << "a bin of two values was accepted";
+  } catch (const sim::ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("r.json: $.histograms.reader_latency_ns.vdso[1]"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find("[low, high, count]"), std::string::npos) << what;
+  }
+  const std::string not_a_number =
+      R"({"scenario": {}, "metrics": {}, "histograms": {"x": [[1, "2", 3]]}})";
+  EXPECT_THROW((void)tools::render_report(not_a_number, "", "r.json"), sim::ConfigError);
+}
+
 }  // namespace
 }  // namespace vcpusim::test

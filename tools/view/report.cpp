@@ -149,6 +149,21 @@ struct ResultView {
     };
     if (const auto n = r.find("violation_counts")) entries(*n, v.counts, true);
     entries(r.at("metrics"), v.metrics, false);  // numbers, or objects such as per-reader counts
+    // Each histogram is a list of [low, high, count] bins (sim::Samples::histogram).
+    if (const auto hist = r.find("histograms")) {
+      hist->require_object();
+      for (auto it = hist->json().begin(); it != hist->json().end(); ++it) {
+        const sim::Node bins = hist->at(it.key());
+        bins.require_array();
+        for (std::size_t i = 0; i < bins.size(); ++i) {
+          const sim::Node bin = bins.at(i);
+          bin.require_array();
+          if (bin.size() != 3)
+            bin.fail("a bin of " + std::to_string(bin.size()) + " values", "[low, high, count]");
+          for (std::size_t j = 0; j < 3; ++j) describe_number(bin.at(j));
+        }
+      }
+    }
     if (const auto list = r.find("violations")) {
       for (std::size_t i = 0; i < list->size(); ++i) {
         const sim::Node e = list->at(i);

@@ -161,9 +161,12 @@ struct Contents {
 };
 
 struct SvgRow {
+  enum Kind { kLane, kReads, kWrites, kUpdates, kLocks, kGracePeriods };
+  SvgRow(std::string label_, Kind kind_, const ViewLane* lane_ = nullptr, std::string lock_ = {})
+      : label(std::move(label_)), kind(kind_), lane(lane_), lock(std::move(lock_)) {}
   std::string label;
-  enum Kind { kLane, kReads, kWrites, kUpdates, kLocks, kGracePeriods } kind = kLane;
-  const ViewLane* lane = nullptr;
+  Kind kind;
+  const ViewLane* lane;
   std::string lock;  // kLocks: the lock, "" for all
 };
 
