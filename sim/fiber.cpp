@@ -1,12 +1,14 @@
 #include "sim/fiber.hpp"
 
+#include "sim/asan.hpp"
+
 // The fcontext primitives themselves, not boost::context::fiber: that class switches stacks
 // inside its constructor and on exit where no AddressSanitizer annotation can go, and its ucontext
 // flavour (which annotates) needs a library Debian does not build. Here every switch is ours.
 #include <boost/context/detail/fcontext.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(VCPUSIM_ASAN)
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define VCPUSIM_ASAN_UNPOISON(bottom, size) ASAN_UNPOISON_MEMORY_REGION(bottom, size)

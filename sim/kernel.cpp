@@ -5,10 +5,11 @@
 #include <cstdlib>
 #include <systemc>
 
+#include "sim/asan.hpp"
 #include "sim/error.hpp"
 #include "sim/fiber.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(VCPUSIM_ASAN)
 #include <pthread.h>
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
@@ -33,7 +34,7 @@ constexpr Tick kSyncQuantum = 1'000'000;  // 1 us
 // clean-up of the next exception thrown here, and report the stale redzones of dead frames as
 // overflows. Tell it which stack this is again, and clear the dead frames below the caller.
 void restore_sanitizer_stack() {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(VCPUSIM_ASAN)
   pthread_attr_t attr;
   void* bottom = nullptr;
   std::size_t size = 0;

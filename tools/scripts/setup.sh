@@ -5,8 +5,8 @@
 #   --tests   also the test tools (GoogleTest, Google Benchmark, Chromium, GTKWave, Node.js, npm
 #             packages, help2man for the man page); builds every target, the tests included
 #             (with --sanitize: only the binary and the tests, with ASan+UBSan)
-#   --fuzz    clang and libFuzzer; builds only the fuzz/ targets, with ASan+UBSan (give it its
-#             own --build-dir, e.g. build-fuzz)
+#   --fuzz    clang and libFuzzer; builds the fuzz/ targets with ASan+UBSan (give it its own
+#             --build-dir, e.g. build-fuzz); with --tests also the binary and the tests there
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build_dir="$here/build"
@@ -87,10 +87,13 @@ if [ "$tests" = 1 ] &&
 fi
 
 if [ "$do_build" = 1 ] && [ "$fuzz" = 1 ]; then
+  # With --tests the same build holds the sanitizer suite (.ci/run): one clang ASan+UBSan build
+  # for both, and the pinned fingerprints checked under clang as well as gcc.
+  fuzz_targets=(scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer sweep_fuzzer)
+  [ "$tests" = 1 ] && fuzz_targets+=(vcpusim vcpusim_tests)
   CC=clang CXX=clang++ cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DVCPUSIM_SANITIZE="$sanitize" -DVCPUSIM_FUZZ=ON >/dev/null
-  cmake --build "$build_dir" -j "$(nproc)" \
-        --target scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer sweep_fuzzer
+        -DVCPUSIM_SANITIZE="$sanitize" -DVCPUSIM_FUZZ=ON -DVCPUSIM_TESTS="$tests" >/dev/null
+  cmake --build "$build_dir" -j "$(nproc)" --target "${fuzz_targets[@]}"
   exit 0
 fi
 
