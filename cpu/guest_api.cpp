@@ -187,7 +187,7 @@ void GuestCpu::local_irq_restore(bool was_enabled) {
 }
 
 void GuestCpu::window(const WindowSite& site, const Word* object, bool open) {
-  if (RunObserver* o = machine_.observer()) o->window(vcpu_.index(), site, object, open);
+  if (RunObserver* o = machine_.observer()) o->window(vcpu_.index(), site, object, open, now());
 }
 
 void GuestCpu::trace(const char* kind, std::int64_t a, std::int64_t b) {

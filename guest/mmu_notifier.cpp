@@ -2,6 +2,8 @@
 // __mmu_notifier_invalidate_range_start) and seed 004's RCU + seqlock patch, in our own words.
 #include "guest/mmu_notifier.hpp"
 
+#include "guest/window_sites.hpp"
+
 namespace vcpusim::guest {
 
 MmuNotifierList::MmuNotifierList(cpu::Machine& machine, GuestScheduler& sched,
@@ -101,6 +103,7 @@ void MmuNotifierList::invalidate(cpu::GuestCpu& cpu) {
 // The broken one: the method sleeps inside the RCU read section, the context switch is a
 // quiescent state, and unregister's grace period can end and free the node under the walker.
 void MmuNotifierList::walk_rcu(cpu::GuestCpu& cpu) {
+  const cpu::WindowScope walk(cpu, window::kMmuNotifierWalk);
   rcu_.read_lock(cpu);
   for (Handle h = cpu.load(head_); h != 0; h = objects_.load(cpu, h, kNext))
     if (objects_.load(cpu, h, kOps) != 0) method(cpu);
@@ -110,6 +113,7 @@ void MmuNotifierList::walk_rcu(cpu::GuestCpu& cpu) {
 // Seed 004: rcu_read_unlock around the method; after it, a moved seqcount means an unregister
 // ran meanwhile and the node may be gone, so the walk restarts from the head. Readers only read.
 void MmuNotifierList::walk_rcu_seqlock(cpu::GuestCpu& cpu) {
+  const cpu::WindowScope walk(cpu, window::kMmuNotifierWalk);
   rcu_.read_lock(cpu);
   for (;;) {
     std::uint64_t s = 0;
@@ -135,6 +139,7 @@ void MmuNotifierList::walk_rcu_seqlock(cpu::GuestCpu& cpu) {
 }
 
 void MmuNotifierList::walk_srcu(cpu::GuestCpu& cpu) {
+  const cpu::WindowScope walk(cpu, window::kMmuNotifierWalk);
   const int idx = srcu_->read_lock(cpu);
   for (Handle h = cpu.load(head_); h != 0; h = objects_.load(cpu, h, kNext))
     if (objects_.load(cpu, h, kOps) != 0) method(cpu);

@@ -21,5 +21,9 @@ inline constexpr cpu::WindowSite kSeqWrite{"seq.write", "write_seqcount_begin"};
 inline constexpr cpu::WindowSite kTkUpdate{"tk.update", "timekeeping_advance"};
 // An RCU read-side critical section (rcu_read_lock .. rcu_read_unlock).
 inline constexpr cpu::WindowSite kRcuRead{"rcu.read", "rcu_read_lock"};
+// An invalidate's walk of the mmu notifier list, calling each notifier's method
+// (mn_hlist_invalidate_range_start, mm/mmu_notifier.c): the reader an unregister's free races.
+inline constexpr cpu::WindowSite kMmuNotifierWalk{"mmu_notifier.walk",
+                                                  "mn_hlist_invalidate_range_start"};
 
 }  // namespace vcpusim::guest::window

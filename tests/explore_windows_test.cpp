@@ -5,7 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "explore_util.hpp"
+#include "tools/explore/explore_strategy.hpp"
 
 using namespace vcpusim;
 
@@ -34,9 +38,9 @@ TEST(Windows, PairsAndNamedWindowsCoverTheAccessesBetween) {
   w.access(0, priv, true);  // not counted: no position, no window
   w.access(0, next, false);
   w.access(0, hash, true);
-  w.window(0, kSite, &lock, true);
+  w.window(0, kSite, &lock, true, 10);
   w.access(0, lock, true);
-  w.window(0, kSite, &lock, false);
+  w.window(0, kSite, &lock, false, 30);
 
   const auto* ww = pass_of(w, "pair.write lock#.val -> pv_hash.#.lock");
   ASSERT_NE(ww, nullptr);
@@ -50,6 +54,8 @@ TEST(Windows, PairsAndNamedWindowsCoverTheAccessesBetween) {
   ASSERT_NE(named, nullptr);
   EXPECT_EQ(named->first, 4u);
   EXPECT_EQ(named->last, 4u);
+  EXPECT_EQ(named->begin, 10) << "a named pass keeps its time, for points placed by time";
+  EXPECT_EQ(named->end, 30);
   EXPECT_TRUE(w.hit().empty()) << "no preemption, no hit";
 }
 
@@ -69,9 +75,9 @@ TEST(Windows, APreemptionHitsTheWindowsItLandsIn) {
   w.access(0, a, true);
   EXPECT_TRUE(w.hit().count("pair.write b -> a"));
   EXPECT_FALSE(w.hit().count("pair.read c -> a")) << "c was not read yet";
-  w.window(1, kSite, nullptr, true);
+  w.window(1, kSite, nullptr, true, 0);
   w.preempted(1);
-  w.window(1, kSite, nullptr, false);
+  w.window(1, kSite, nullptr, false, 0);
   EXPECT_TRUE(w.hit().count("seq.write write_seqcount_begin"));
   w.access(1, a, true);
   w.access(1, b, true);
@@ -158,10 +164,64 @@ TEST(Windows, AWindowWithoutAccessesHasNoPassButCanBeHit) {
   cpu::Word a(0, "a", 0, 0);
   tools::WindowWatch w({"a"}, 1, nullptr);
   w.access(0, a, true);
-  w.window(0, kRead, nullptr, true);
+  w.window(0, kRead, nullptr, true, 0);
   w.preempted(0);
-  w.window(0, kRead, nullptr, false);
+  w.window(0, kRead, nullptr, false, 0);
   for (const tools::WindowPass& p : w.passes()) EXPECT_LE(p.first, p.last);
   EXPECT_EQ(w.seen().count("rcu.read rcu_read_lock"), 0u);
   EXPECT_TRUE(w.hit().count("rcu.read rcu_read_lock"));
+}
+
+// Setup: seed 004 as a user writes it (scenarios/explore/users/seed004-mmu-notifier.json), the
+// window strategy aimed by its checks. Invariant: every point lands in a named pass of the
+// scenario's own run; a named window's points are its first access, another of its accesses,
+// or a moment of its time (the mmu notifier walk sleeps in its methods, when its vCPU runs a
+// task that touches nothing counted), each a fair share. Premise: a point placed by time
+// inside a walk does preempt the vCPU inside that walk (the window is hit).
+TEST(Windows, ANamedWindowGetsPointsAtItsFirstAccessAnyAccessAndItsTime) {
+  const auto s = tools::Scenario::load(explore_path("users/seed004-mmu-notifier.json"));
+  tools::Strategy strategy("window", *s, 1);
+  const tools::Outcome own = tools::run_plan(*s, strategy.plan(0), false);
+  strategy.set_profile(own.guest_accesses, own.shared_words);
+  const tools::WindowProfile profile = tools::window_profile(*s, own.shared_words);
+  const std::string walk = "mmu_notifier.walk mn_hlist_invalidate_range_start";
+  const auto aimed = strategy.set_windows(profile, tools::default_targets(s->checks));
+  ASSERT_NE(std::find(aimed.begin(), aimed.end(), walk), aimed.end());
+
+  int first = 0, other = 0, timed = 0;
+  std::optional<tools::Plan> timed_in_walk;
+  for (std::uint64_t i = 1; i <= 300; ++i) {
+    const tools::Plan plan = strategy.plan(i);
+    for (const sim::Injection& in : plan.schedule.injections) {
+      bool placed = false;
+      for (const tools::WindowPass& p : profile.passes) {
+        const std::string& name = profile.keys[static_cast<std::size_t>(p.key)];
+        if (p.vcpu != in.vcpu || name.rfind("pair.", 0) == 0) continue;
+        if (in.at >= 0 && in.at >= p.begin && in.at < p.end) {
+          placed = true;
+          if (name == walk && !timed_in_walk && plan.schedule.injections.size() == 1)
+            timed_in_walk = plan;
+        } else if (in.at < 0 && in.access >= p.first && in.access <= p.last) {
+          placed = true;
+        }
+      }
+      if (in.at >= 0) {
+        EXPECT_TRUE(placed) << "schedule " << i << ": a moment outside every named pass";
+        ++timed;
+      } else if (placed) {
+        bool at_first = false;
+        for (const tools::WindowPass& p : profile.passes)
+          at_first |= p.vcpu == in.vcpu && p.first == in.access &&
+                      profile.keys[static_cast<std::size_t>(p.key)].rfind("pair.", 0) != 0;
+        ++(at_first ? first : other);
+      }
+    }
+  }
+  EXPECT_GT(timed, 30);
+  EXPECT_GT(first, 30);
+  EXPECT_GT(other, 30);
+  ASSERT_TRUE(timed_in_walk.has_value());
+  const tools::Outcome hit = tools::run_plan(*s, *timed_in_walk, false);
+  EXPECT_NE(std::find(hit.windows_hit.begin(), hit.windows_hit.end(), walk), hit.windows_hit.end())
+      << "a moment inside the walk preempted its vCPU elsewhere";
 }

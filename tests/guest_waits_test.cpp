@@ -85,7 +85,7 @@ struct WaitRun {
     void access(int v, const cpu::Word& w, bool write) override {
       run.log.push_back({v, w.name, write, run.m->kernel().now(), run.m->vcpu(v).accesses()});
     }
-    void window(int, const cpu::WindowSite&, const cpu::Word*, bool) override {}
+    void window(int, const cpu::WindowSite&, const cpu::Word*, bool, sim::Tick) override {}
     void preempted(int) override {}
     WaitRun& run;
   };

@@ -77,8 +77,9 @@ class Watch final : public cpu::RunObserver {
     if (interleavings_) interleavings_->access(vcpu, w, write);
     windows_.access(vcpu, w, write);
   }
-  void window(int vcpu, const cpu::WindowSite& site, const cpu::Word* object, bool open) override {
-    windows_.window(vcpu, site, object, open);
+  void window(int vcpu, const cpu::WindowSite& site, const cpu::Word* object, bool open,
+              sim::Tick now) override {
+    windows_.window(vcpu, site, object, open, now);
   }
   void preempted(int vcpu) override { windows_.preempted(vcpu); }
 

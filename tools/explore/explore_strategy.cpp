@@ -97,11 +97,15 @@ std::vector<std::string> Strategy::set_windows(WindowProfile profile,
   return aimed;
 }
 
-// A window first, then one of its passes, then an access in it. Named windows (the code the
+// A window first, then one of its passes, then a place in it. Named windows (the code the
 // models call out) and pair windows (found from the accesses alone, many nested inside a named
 // one) are each chosen half the time, every window of a class as likely as any other. In a
-// named window half the points go to its first access: the window's work begun (the clock
-// read, the lock taken) and none of it visible yet.
+// named window a third of the points go to its first access (the window's work begun: the clock
+// read, the lock taken, none of it visible yet), a third to any of its accesses and a third to a
+// moment of its time: a window's task may sleep inside it (an RCU reader blocked in an mmu
+// notifier method), its vCPU then running other work that makes no counted access, and only a
+// point placed by time preempts the vCPU there. The run is the scenario's up to the schedule's
+// first point, so the moment is inside the pass.
 std::optional<sim::Injection> Strategy::window_point(sim::Rng& rng, sim::Injection::Kind kind,
                                                      const std::vector<int>& vcpus) const {
   const AimedWindows& aimed = kind == sim::Injection::Kind::kPreempt ? aimed_preempt_ : aimed_nmi_;
@@ -116,7 +120,12 @@ std::optional<sim::Injection> Strategy::window_point(sim::Rng& rng, sim::Injecti
   sim::Injection in;
   in.kind = kind;
   in.vcpu = w.vcpu;
-  in.access = named && rng.below(2) == 0 ? w.first : w.first + rng.below(w.last - w.first + 1);
+  const auto place = named ? rng.below(3) : 1;
+  if (place == 2 && w.end > w.begin) {
+    in.at = w.begin + static_cast<sim::Tick>(rng.below(static_cast<std::uint64_t>(w.end - w.begin)));
+  } else {
+    in.access = place == 0 ? w.first : w.first + rng.below(w.last - w.first + 1);
+  }
   if (kind == sim::Injection::Kind::kPreempt) in.length = length(rng, true);
   return in;
 }

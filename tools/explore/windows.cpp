@@ -65,12 +65,11 @@ int WindowWatch::folded(const cpu::Word& w) {
   return f;
 }
 
-void WindowWatch::pass(int vcpu, int key, std::uint64_t first, std::uint64_t last, bool hit) {
-  ++pass_count_[static_cast<std::size_t>(key)];
-  if (hit) hit_[static_cast<std::size_t>(key)] = true;
-  const auto k = static_cast<std::size_t>(key);
-  if (!known_ || (fresh_[k] == 1 && pass_count_[k] <= kNewPasses))
-    passes_.push_back({key, vcpu, first, last});
+void WindowWatch::pass(const WindowPass& p, bool hit) {
+  const auto k = static_cast<std::size_t>(p.key);
+  ++pass_count_[k];
+  if (hit) hit_[k] = true;
+  if (!known_ || (fresh_[k] == 1 && pass_count_[k] <= kNewPasses)) passes_.push_back(p);
 }
 
 void WindowWatch::access(int vcpu, const cpu::Word& w, bool write) {
@@ -89,12 +88,12 @@ void WindowWatch::access(int vcpu, const cpu::Word& w, bool write) {
   auto in = [&](std::uint64_t after) { return c.preempted && c.preempted_at > after; };
   if (c.write_word >= 0 && c.write_word != word) {
     const int k = pair_key(true, c.write_word, word);
-    pass(vcpu, k, c.write_at + 1, at, in(c.write_at));
+    pass({k, vcpu, c.write_at + 1, at, 0, 0}, in(c.write_at));
     c.closed.push_back(k);
   }
   if (c.read_word >= 0 && c.read_word != word) {
     const int k = pair_key(false, c.read_word, word);
-    pass(vcpu, k, c.read_at + 1, at, in(c.read_at));
+    pass({k, vcpu, c.read_at + 1, at, 0, 0}, in(c.read_at));
     c.closed.push_back(k);
   }
   c.write_word = word;
@@ -103,7 +102,7 @@ void WindowWatch::access(int vcpu, const cpu::Word& w, bool write) {
 }
 
 void WindowWatch::window(int vcpu, const cpu::WindowSite& site, const cpu::Word* object,
-                         bool open) {
+                         bool open, sim::Tick now) {
   Cpu& c = cpus_[static_cast<std::size_t>(vcpu)];
   const auto id = std::make_pair(&site, object ? object->id : -1);
   auto known = named_keys_.find(id);
@@ -114,7 +113,7 @@ void WindowWatch::window(int vcpu, const cpu::WindowSite& site, const cpu::Word*
   }
   const int k = known->second;
   if (open) {
-    c.named.push_back({k, c.count + 1, false});
+    c.named.push_back({k, c.count + 1, now, false});
     return;
   }
   // Windows close in the reverse order they opened; the innermost open one of this key.
@@ -123,7 +122,7 @@ void WindowWatch::window(int vcpu, const cpu::WindowSite& site, const cpu::Word*
     // A window with no counted access in it has no position a point could be placed at: no
     // pass, though a preemption inside it still counts.
     if (c.count >= it->first)
-      pass(vcpu, k, it->first, c.count, it->hit);
+      pass({k, vcpu, it->first, c.count, it->begin, now}, it->hit);
     else if (it->hit)
       hit_[static_cast<std::size_t>(k)] = true;
     c.named.erase(std::next(it).base());
@@ -214,12 +213,12 @@ std::vector<std::string> default_targets(const std::vector<std::string>& checks)
   // _Q_SLOW_VAL and its hash entry (or an unlock between lookup and kick); a backward clock is a
   // timekeeper preempted between reading the clock and publishing; a lost wake-up is a waiter
   // or waker preempted between its condition and its sleep or kick; a use after free is a
-  // reader preempted inside its read section.
+  // reader (an mmu notifier walk) preempted inside its read section.
   static const std::map<std::string, std::vector<std::string>> table = {
       {"hash_lookup", {"lock.slowpath", "pv_lock_hash*", "lock*.val"}},
       {"monotonic_time", {"tk.update", "seq.write", "tk_core*", "vdso*", "tk_fast_mono*"}},
       {"no_lost_wakeup", {"lock.slowpath", "qnode*.state", "lock*.val"}},
-      {"use_after_free", {"rcu.read", "rcu_*"}},
+      {"use_after_free", {"mmu_notifier.walk", "rcu.read", "rcu_*"}},
       {"mutual_exclusion", {"lock.*", "lock*", "qnode*"}},
   };
   std::vector<std::string> out;

@@ -27,11 +27,13 @@ namespace vcpusim::tools {
 // qnode.cpu#.#.locked, so the same code on another CPU or lock is the same window.
 std::string fold_digits(const std::string& name);
 
-// One pass through a window by one vCPU: the accesses first..last (1-based, inclusive).
+// One pass through a window by one vCPU: the accesses first..last (1-based, inclusive); a named
+// window's pass also its time, from entering to leaving (begin == end for a pair window).
 struct WindowPass {
   int key = 0;  // index into WindowWatch::keys()
   int vcpu = 0;
   std::uint64_t first = 0, last = 0;
+  sim::Tick begin = 0, end = 0;
 };
 
 class WindowWatch final : public cpu::RunObserver {
@@ -45,7 +47,8 @@ class WindowWatch final : public cpu::RunObserver {
   static constexpr std::uint64_t kNewPasses = 64;
 
   void access(int vcpu, const cpu::Word& w, bool write) override;
-  void window(int vcpu, const cpu::WindowSite& site, const cpu::Word* object, bool open) override;
+  void window(int vcpu, const cpu::WindowSite& site, const cpu::Word* object, bool open,
+              sim::Tick now) override;
   void preempted(int vcpu) override;
 
   // Window names ("pair.write lock#.val -> pv_hash.#.lock", "lock.slowpath
@@ -61,6 +64,7 @@ class WindowWatch final : public cpu::RunObserver {
   struct Open {
     int key;
     std::uint64_t first;
+    sim::Tick begin;
     bool hit;
   };
   struct Cpu {
@@ -77,7 +81,7 @@ class WindowWatch final : public cpu::RunObserver {
   int key_of(const std::string& name);
   int pair_key(bool write, int from, int to);
   int folded(const cpu::Word& w);  // -1 when not counted
-  void pass(int vcpu, int key, std::uint64_t first, std::uint64_t last, bool hit);
+  void pass(const WindowPass& p, bool hit);
 
   std::set<std::string> counted_;
   bool count_all_;
