@@ -55,6 +55,7 @@ void MmuNotifierList::unlink(cpu::GuestCpu& cpu, Handle h) {
 void MmuNotifierList::unregister_and_free(cpu::GuestCpu& cpu, Handle h) {
   const sim::Tick start = cpu.now();
   lock_.lock(cpu);
+  const cpu::WindowScope retiring(cpu, window::kMmuNotifierUnregister, &objects_.word(h, kOps));
   const bool seqlock = variant_ == MmuNotifierVariant::kRcuSeqlock;
   if (seqlock) {  // write_seqlock: walkers sleeping in a method will restart
     cpu.store(seq_, cpu.load(seq_) + 1);
@@ -103,24 +104,26 @@ void MmuNotifierList::invalidate(cpu::GuestCpu& cpu) {
 // The broken one: the method sleeps inside the RCU read section, the context switch is a
 // quiescent state, and unregister's grace period can end and free the node under the walker.
 void MmuNotifierList::walk_rcu(cpu::GuestCpu& cpu) {
-  const cpu::WindowScope walk(cpu, window::kMmuNotifierWalk);
   rcu_.read_lock(cpu);
-  for (Handle h = cpu.load(head_); h != 0; h = objects_.load(cpu, h, kNext))
+  for (Handle h = cpu.load(head_); h != 0;) {
+    const cpu::WindowScope held(cpu, window::kMmuNotifierWalk, &objects_.word(h, kOps));
     if (objects_.load(cpu, h, kOps) != 0) method(cpu);
+    h = objects_.load(cpu, h, kNext);
+  }
   rcu_.read_unlock(cpu);
 }
 
 // Seed 004: rcu_read_unlock around the method; after it, a moved seqcount means an unregister
 // ran meanwhile and the node may be gone, so the walk restarts from the head. Readers only read.
 void MmuNotifierList::walk_rcu_seqlock(cpu::GuestCpu& cpu) {
-  const cpu::WindowScope walk(cpu, window::kMmuNotifierWalk);
   rcu_.read_lock(cpu);
   for (;;) {
     std::uint64_t s = 0;
     cpu.spin_until([&] { return ((s = cpu.load(seq_)) & 1) == 0; });  // read_seqbegin
     cpu.smp_rmb();
     bool restarted = false;
-    for (Handle h = cpu.load(head_); h != 0; h = objects_.load(cpu, h, kNext)) {
+    for (Handle h = cpu.load(head_); h != 0;) {
+      const cpu::WindowScope held(cpu, window::kMmuNotifierWalk, &objects_.word(h, kOps));
       if (objects_.load(cpu, h, kOps) != 0) {
         rcu_.read_unlock(cpu);
         method(cpu);
@@ -131,6 +134,7 @@ void MmuNotifierList::walk_rcu_seqlock(cpu::GuestCpu& cpu) {
         restarted = true;
         break;
       }
+      h = objects_.load(cpu, h, kNext);
     }
     if (!restarted) break;
     ++metrics_.walk_restarts;
@@ -139,10 +143,12 @@ void MmuNotifierList::walk_rcu_seqlock(cpu::GuestCpu& cpu) {
 }
 
 void MmuNotifierList::walk_srcu(cpu::GuestCpu& cpu) {
-  const cpu::WindowScope walk(cpu, window::kMmuNotifierWalk);
   const int idx = srcu_->read_lock(cpu);
-  for (Handle h = cpu.load(head_); h != 0; h = objects_.load(cpu, h, kNext))
+  for (Handle h = cpu.load(head_); h != 0;) {
+    const cpu::WindowScope held(cpu, window::kMmuNotifierWalk, &objects_.word(h, kOps));
     if (objects_.load(cpu, h, kOps) != 0) method(cpu);
+    h = objects_.load(cpu, h, kNext);
+  }
   srcu_->read_unlock(cpu, idx);
 }
 

@@ -21,9 +21,14 @@ inline constexpr cpu::WindowSite kSeqWrite{"seq.write", "write_seqcount_begin"};
 inline constexpr cpu::WindowSite kTkUpdate{"tk.update", "timekeeping_advance"};
 // An RCU read-side critical section (rcu_read_lock .. rcu_read_unlock).
 inline constexpr cpu::WindowSite kRcuRead{"rcu.read", "rcu_read_lock"};
-// An invalidate's walk of the mmu notifier list, calling each notifier's method
-// (mn_hlist_invalidate_range_start, mm/mmu_notifier.c): the reader an unregister's free races.
+// An invalidate's walk of the mmu notifier list holding notifier N (mn_hlist_invalidate_range_start,
+// mm/mmu_notifier.c): from reading N's ops, through N's method (which may sleep), to reading N's
+// next pointer. N must outlive it: the window an unregister's free races.
 inline constexpr cpu::WindowSite kMmuNotifierWalk{"mmu_notifier.walk",
                                                   "mn_hlist_invalidate_range_start"};
+// An unregister from unlinking notifier N to freeing it, the grace period between
+// (mmu_notifier_unregister): a walk holding N meanwhile must end before the free.
+inline constexpr cpu::WindowSite kMmuNotifierUnregister{"mmu_notifier.unregister",
+                                                        "mmu_notifier_unregister"};
 
 }  // namespace vcpusim::guest::window

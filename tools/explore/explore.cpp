@@ -246,7 +246,12 @@ sim::Json ExploreReport::windows_json() const {
                     {"aimed", std::binary_search(aimed.begin(), aimed.end(), name)},
                     {"schedules_hit", it == windows_hit.end() ? 0 : it->second}});
   }
-  return {{"targets", targets}, {"aimed_at_every_window", aimed.empty()}, {"seen", seen}};
+  sim::Json overlapping = sim::Json::array();
+  for (const auto& [name, n] : overlaps) overlapping.push_back({{"overlap", name}, {"instances", n}});
+  return {{"targets", targets},
+          {"aimed_at_every_window", aimed.empty()},
+          {"seen", seen},
+          {"overlaps", overlapping}};
 }
 
 sim::Json ExploreReport::to_json() const {
@@ -302,6 +307,7 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
   report.targets = s.explore.targets.value.empty() ? default_targets(s.checks)
                                                    : s.explore.targets.value;
   report.aimed = strategy.set_windows(std::move(windows), report.targets);
+  report.overlaps = strategy.aimed_overlaps();
   // -j: workers forked once the strategy knows the profile, each running the plans it is sent.
   WorkerPool pool(o.jobs, [&](const std::string& line) {
     return outcome_json(run_plan(s, plan_from(sim::Json::parse(line)), strategy.wants_coverage(),

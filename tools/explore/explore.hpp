@@ -57,6 +57,9 @@ struct ExploreReport {
   std::map<std::string, std::uint64_t> windows_seen;
   std::vector<std::string> targets, aimed;
   std::map<std::string, std::uint64_t> windows_hit;
+  // The overlaps aimed at (two named windows about one object open on two vCPUs at once), with
+  // their instances in the scenario's own run (at most Strategy::kOverlapsPerName).
+  std::map<std::string, std::uint64_t> overlaps;
   double wall_seconds = 0;
   std::uint64_t forked_schedules = 0;  // run forked from the scenario's run (not in to_json)
   bool stopped_by_wall = false;

@@ -51,6 +51,9 @@ void print_coverage(std::ostream& out, const ExploreReport& r, bool detail) {
   else
     out << "  aimed at " << r.aimed.size() << " window(s) matching the targets, " << aimed_hit
         << " hit\n";
+  for (const auto& [name, n] : r.overlaps)
+    out << "  aimed at an " << sim::printable(name) << " (" << n
+        << " in the scenario's run): two windows about one object open at once\n";
   if (!detail) return;
   out << "  windows (passes in the scenario's run / schedules that preempted inside):\n";
   constexpr std::size_t kShown = 30;
@@ -89,8 +92,10 @@ int cmd_explore(const std::vector<std::string>& args) {
       "of decisions drawn by a strategy: window (the default) places a few preemption points\n"
       "inside the windows of the scenario's own run where a preemption can matter (a vCPU\n"
       "between two writes to shared words, between a read and a write, in a lock slow path,\n"
-      "a critical section, a seqcount write, the timekeeping update, an RCU read section),\n"
-      "every window as likely as any other, aimed at the checks in play (explore.targets);\n"
+      "a critical section, a seqcount write, the timekeeping update, an RCU read section, an\n"
+      "mmu notifier walk) and at the moments two windows about one object are open on two\n"
+      "vCPUs at once, every window as likely as any other, aimed at the checks in play\n"
+      "(explore.targets);\n"
       "pct places them at uniformly chosen shared-memory accesses; random takes every\n"
       "decision uniformly\n"
       "within its range and preempts at uniform times; cover mutates the schedules that reached\n"

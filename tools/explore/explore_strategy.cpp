@@ -93,26 +93,44 @@ std::vector<std::string> Strategy::set_windows(WindowProfile profile,
   };
   keep(preempt, aimed_preempt_);
   keep(nmi, aimed_nmi_);
+  for (auto& [name, list] : window_overlaps(windows_.keys, windows_.passes, kOverlapsPerName)) {
+    std::vector<WindowOverlap> preempt_at, nmi_at;
+    for (const WindowOverlap& o : list) {
+      const WindowPass& a = windows_.passes[o.a];
+      const WindowPass& b = windows_.passes[o.b];
+      if (!slot.count(a.key) && !slot.count(b.key)) continue;
+      if (allowed(preemptible_, a.vcpu) || allowed(preemptible_, b.vcpu)) preempt_at.push_back(o);
+      if (allowed(nmi_vcpus_, a.vcpu) || allowed(nmi_vcpus_, b.vcpu)) nmi_at.push_back(o);
+    }
+    if (!preempt_at.empty() || !nmi_at.empty())
+      overlap_counts_[name] = std::max(preempt_at.size(), nmi_at.size());
+    if (!preempt_at.empty()) aimed_preempt_.overlaps.push_back(std::move(preempt_at));
+    if (!nmi_at.empty()) aimed_nmi_.overlaps.push_back(std::move(nmi_at));
+  }
   aim_all_ = every;
   return aimed;
 }
 
 // A window first, then one of its passes, then a place in it. Named windows (the code the
-// models call out) and pair windows (found from the accesses alone, many nested inside a named
-// one) are each chosen half the time, every window of a class as likely as any other. In a
-// named window a third of the points go to its first access (the window's work begun: the clock
-// read, the lock taken, none of it visible yet), a third to any of its accesses and a third to a
-// moment of its time: a window's task may sleep inside it (an RCU reader blocked in an mmu
-// notifier method), its vCPU then running other work that makes no counted access, and only a
-// point placed by time preempts the vCPU there. The run is the scenario's up to the schedule's
-// first point, so the moment is inside the pass.
+// models call out), pair windows (found from the accesses alone, many nested inside a named one)
+// and overlaps (two named windows about one object open on two vCPUs at once) are each chosen
+// as often as the others present, every window of a class as likely as any other. In a
+// named window a quarter of the points go to each of: its first access (the work begun, none of
+// it visible yet: the clock read, the lock taken), its last (the window held open longest: the
+// release, the publish, a walker's read of the node it slept on), any of its accesses, and a
+// moment of its time: a window's task may sleep inside it (an mmu notifier method), its vCPU then
+// running other work that makes no counted access, and only a point placed by time preempts the
+// vCPU there. The run is the scenario's up to the schedule's first point, so each point lands
+// in the pass it was aimed at.
 std::optional<sim::Injection> Strategy::window_point(sim::Rng& rng, sim::Injection::Kind kind,
                                                      const std::vector<int>& vcpus) const {
   const AimedWindows& aimed = kind == sim::Injection::Kind::kPreempt ? aimed_preempt_ : aimed_nmi_;
-  if (aimed.named.empty() && aimed.pairs.empty()) {
+  if (aimed.named.empty() && aimed.pairs.empty() && aimed.overlaps.empty()) {
     if (vcpus.empty()) return std::nullopt;
     return access_point(rng, kind, vcpus);  // a run with no window: PCT over accesses
   }
+  if (!aimed.overlaps.empty() && rng.below(1 + !aimed.named.empty() + !aimed.pairs.empty()) == 0)
+    return overlap_point(rng, kind, vcpus, aimed.overlaps);
   const bool named = aimed.pairs.empty() || (!aimed.named.empty() && rng.below(2) == 0);
   const auto& windows = named ? aimed.named : aimed.pairs;
   const auto& passes = windows[rng.below(windows.size())];
@@ -120,12 +138,37 @@ std::optional<sim::Injection> Strategy::window_point(sim::Rng& rng, sim::Injecti
   sim::Injection in;
   in.kind = kind;
   in.vcpu = w.vcpu;
-  const auto place = named ? rng.below(3) : 1;
-  if (place == 2 && w.end > w.begin) {
+  enum Place { kFirst, kLast, kAny, kMoment };
+  const auto place = named ? static_cast<Place>(rng.below(4)) : kAny;
+  if (place == kMoment && w.end > w.begin)
     in.at = w.begin + static_cast<sim::Tick>(rng.below(static_cast<std::uint64_t>(w.end - w.begin)));
-  } else {
-    in.access = place == 0 ? w.first : w.first + rng.below(w.last - w.first + 1);
+  else if (place == kFirst)
+    in.access = w.first;
+  else if (place == kLast)
+    in.access = w.last;
+  else
+    in.access = w.first + rng.below(w.last - w.first + 1);
+  if (kind == sim::Injection::Kind::kPreempt) in.length = length(rng, true);
+  return in;
+}
+
+// An overlap, one of its instances, then one of its two vCPUs (an allowed one) preempted or
+// interrupted at a moment both windows are open: the walker sleeping on the notifier while it is
+// unregistered, the lock holder while a waiter is in the slow path.
+std::optional<sim::Injection> Strategy::overlap_point(
+    sim::Rng& rng, sim::Injection::Kind kind, const std::vector<int>& vcpus,
+    const std::vector<std::vector<WindowOverlap>>& overlaps) const {
+  const auto& list = overlaps[rng.below(overlaps.size())];
+  const WindowOverlap& o = list[rng.below(list.size())];
+  std::vector<int> who;
+  for (const std::size_t i : {o.a, o.b}) {
+    const int v = windows_.passes[i].vcpu;
+    if (std::find(vcpus.begin(), vcpus.end(), v) != vcpus.end()) who.push_back(v);
   }
+  sim::Injection in;
+  in.kind = kind;
+  in.vcpu = who[rng.below(who.size())];
+  in.at = o.from + static_cast<sim::Tick>(rng.below(static_cast<std::uint64_t>(o.to - o.from)));
   if (kind == sim::Injection::Kind::kPreempt) in.length = length(rng, true);
   return in;
 }

@@ -105,6 +105,8 @@ class Strategy {
   std::size_t coverage() const { return seen_.size(); }
   // The windows of the scenario's own run, by name (set_windows).
   const std::set<std::string>& known_windows() const { return known_; }
+  // The overlaps aimed at, by name, with their instances (set_windows).
+  const std::map<std::string, std::uint64_t>& aimed_overlaps() const { return overlap_counts_; }
 
  private:
   sim::Injection access_point(sim::Rng& rng, sim::Injection::Kind kind,
@@ -116,6 +118,9 @@ class Strategy {
   void deepen(Plan& p, sim::Rng& rng) const;
   std::optional<sim::Injection> window_point(sim::Rng& rng, sim::Injection::Kind kind,
                                              const std::vector<int>& vcpus) const;
+  std::optional<sim::Injection> overlap_point(
+      sim::Rng& rng, sim::Injection::Kind kind, const std::vector<int>& vcpus,
+      const std::vector<std::vector<WindowOverlap>>& overlaps) const;
   void mutate(Plan& p, sim::Rng& rng) const;
 
   std::string name_;
@@ -130,11 +135,17 @@ class Strategy {
   WindowProfile windows_;
   std::set<std::string> known_;
   // Per aimed window (in the order first seen), its passes (indices into windows_.passes) by
-  // vCPUs explore may preempt, and by those it may send NMIs; named windows apart from pairs.
+  // vCPUs explore may preempt, and by those it may send NMIs; named windows apart from pairs;
+  // then the overlaps of two named windows about one object, one of them aimed (by name),
+  // where one of the two vCPUs is allowed.
   struct AimedWindows {
     std::vector<std::vector<std::size_t>> named, pairs;
+    std::vector<std::vector<WindowOverlap>> overlaps;
   };
+  // Overlaps kept per name: enough instances to choose from, bounded on lock-heavy runs.
+  static constexpr std::size_t kOverlapsPerName = 4096;
   AimedWindows aimed_preempt_, aimed_nmi_;
+  std::map<std::string, std::uint64_t> overlap_counts_;
   // `window`: schedules that opened windows the scenario's own run does not have, with their
   // passes through them (aimed ones only), in the order found.
   struct Lead {

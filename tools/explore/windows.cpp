@@ -88,12 +88,12 @@ void WindowWatch::access(int vcpu, const cpu::Word& w, bool write) {
   auto in = [&](std::uint64_t after) { return c.preempted && c.preempted_at > after; };
   if (c.write_word >= 0 && c.write_word != word) {
     const int k = pair_key(true, c.write_word, word);
-    pass({k, vcpu, c.write_at + 1, at, 0, 0}, in(c.write_at));
+    pass({k, vcpu, c.write_at + 1, at, 0, 0, -1}, in(c.write_at));
     c.closed.push_back(k);
   }
   if (c.read_word >= 0 && c.read_word != word) {
     const int k = pair_key(false, c.read_word, word);
-    pass({k, vcpu, c.read_at + 1, at, 0, 0}, in(c.read_at));
+    pass({k, vcpu, c.read_at + 1, at, 0, 0, -1}, in(c.read_at));
     c.closed.push_back(k);
   }
   c.write_word = word;
@@ -113,7 +113,7 @@ void WindowWatch::window(int vcpu, const cpu::WindowSite& site, const cpu::Word*
   }
   const int k = known->second;
   if (open) {
-    c.named.push_back({k, c.count + 1, now, false});
+    c.named.push_back({k, c.count + 1, now, id.second, false});
     return;
   }
   // Windows close in the reverse order they opened; the innermost open one of this key.
@@ -122,7 +122,7 @@ void WindowWatch::window(int vcpu, const cpu::WindowSite& site, const cpu::Word*
     // A window with no counted access in it has no position a point could be placed at: no
     // pass, though a preemption inside it still counts.
     if (c.count >= it->first)
-      pass({k, vcpu, it->first, c.count, it->begin, now}, it->hit);
+      pass({k, vcpu, it->first, c.count, it->begin, now, it->object}, it->hit);
     else if (it->hit)
       hit_[static_cast<std::size_t>(k)] = true;
     c.named.erase(std::next(it).base());
@@ -206,6 +206,32 @@ bool window_targeted(const std::string& key, const std::vector<std::string>& pat
       if (glob(p, f)) return true;
   }
   return false;
+}
+
+std::map<std::string, std::vector<WindowOverlap>> window_overlaps(
+    const std::vector<std::string>& keys, const std::vector<WindowPass>& passes, std::size_t most) {
+  std::map<int, std::vector<std::size_t>> by_object;
+  for (std::size_t i = 0; i < passes.size(); ++i)
+    if (passes[i].object >= 0 && passes[i].end > passes[i].begin)
+      by_object[passes[i].object].push_back(i);
+  std::map<std::string, std::vector<WindowOverlap>> out;
+  for (auto& [object, list] : by_object) {
+    std::stable_sort(list.begin(), list.end(), [&](std::size_t x, std::size_t y) {
+      return passes[x].begin < passes[y].begin;
+    });
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const WindowPass& a = passes[list[i]];
+      for (std::size_t j = i + 1; j < list.size() && passes[list[j]].begin < a.end; ++j) {
+        const WindowPass& b = passes[list[j]];
+        if (b.vcpu == a.vcpu) continue;
+        const std::string& ka = keys[static_cast<std::size_t>(a.key)];
+        const std::string& kb = keys[static_cast<std::size_t>(b.key)];
+        auto& found = out["overlap " + std::min(ka, kb) + " & " + std::max(ka, kb)];
+        if (found.size() < most) found.push_back({list[i], list[j], b.begin, std::min(a.end, b.end)});
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> default_targets(const std::vector<std::string>& checks) {

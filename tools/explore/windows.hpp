@@ -28,12 +28,14 @@ namespace vcpusim::tools {
 std::string fold_digits(const std::string& name);
 
 // One pass through a window by one vCPU: the accesses first..last (1-based, inclusive); a named
-// window's pass also its time, from entering to leaving (begin == end for a pair window).
+// window's pass also its time, from entering to leaving (begin == end for a pair window), and
+// the word it is about (its id; -1 for none), which ties passes of two windows to one object.
 struct WindowPass {
   int key = 0;  // index into WindowWatch::keys()
   int vcpu = 0;
   std::uint64_t first = 0, last = 0;
   sim::Tick begin = 0, end = 0;
+  int object = -1;
 };
 
 class WindowWatch final : public cpu::RunObserver {
@@ -65,6 +67,7 @@ class WindowWatch final : public cpu::RunObserver {
     int key;
     std::uint64_t first;
     sim::Tick begin;
+    int object;
     bool hit;
   };
   struct Cpu {
@@ -101,6 +104,19 @@ class WindowWatch final : public cpu::RunObserver {
   std::vector<WindowPass> passes_;
   std::vector<Cpu> cpus_;
 };
+
+// Two named passes about the same object (WindowPass::object) by different vCPUs at the same
+// time: a walk holding a notifier while another CPU unregisters it, a lock holder while another
+// CPU waits in its slow path. `a` and `b` index the passes (a began first), [from, to) is the
+// time both are open.
+struct WindowOverlap {
+  std::size_t a = 0, b = 0;
+  sim::Tick from = 0, to = 0;
+};
+// The overlaps among `passes`, by name ("overlap K1 & K2", the two window names sorted), each
+// list in the order of its object's id then time, at most `most` per name.
+std::map<std::string, std::vector<WindowOverlap>> window_overlaps(
+    const std::vector<std::string>& keys, const std::vector<WindowPass>& passes, std::size_t most);
 
 // Does a window name match one of the patterns? A pattern ('*' for any run of characters, digits
 // folded as in fold_digits) is matched against the window's kind, its code site and each word.
