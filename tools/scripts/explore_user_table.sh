@@ -10,7 +10,12 @@
 # seeds, or when a fixed variant failed (or explore ended in error); 2 on bad usage.
 # Each explore's result goes to stderr as it ends (a full run takes long).
 # Usage: tools/scripts/explore_user_table.sh BUILD_DIR [--seeds N] [--budget N] [--reduced]
+#                                            [--only NAME]... [--strategies LIST]
 #   --reduced: only the cheapest scenario, one seed, budget 100 (the ctest; CI).
+#   --only NAME: only that scenario (its file name without .json; repeatable), e.g. to run
+#                the rows in two processes on two cores.
+#   --strategies LIST: only these of window,pct,cover,random (comma-separated); the others'
+#                cells say "not run" (window is always run: the exit status depends on it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 users="$here/scenarios/explore/users"
@@ -18,7 +23,7 @@ users="$here/scenarios/explore/users"
 reduced_scenario=seed000-nmi-time.json
 
 usage() {
-  echo "usage: $0 BUILD_DIR [--seeds N] [--budget N] [--reduced]" >&2
+  echo "usage: $0 BUILD_DIR [--seeds N] [--budget N] [--reduced] [--only NAME]... [--strategies LIST]" >&2
   exit 2
 }
 positive() {  # option value -> value, or exit 2
@@ -33,8 +38,24 @@ positive() {  # option value -> value, or exit 2
 build=$1
 shift
 seeds= budget= reduced=0
+only=()
+strategies=window,pct,cover,random
 while [ $# -gt 0 ]; do
   case "$1" in
+    --strategies)
+      [ $# -ge 2 ] || usage
+      if ! [[ "$2" =~ ^(window|pct|cover|random)(,(window|pct|cover|random))*$ ]]; then
+        echo "explore_user_table: --strategies takes a comma-separated list of window, pct, cover, random, not '$2'" >&2
+        exit 2
+      fi
+      strategies="window,$2"; shift 2 ;;
+    --only)
+      [ $# -ge 2 ] || usage
+      if [ ! -f "$users/$2.json" ]; then
+        echo "explore_user_table: --only: no scenario '$2' in scenarios/explore/users/" >&2
+        exit 2
+      fi
+      only+=("$2"); shift 2 ;;
     --seeds) [ $# -ge 2 ] || usage; seeds=$(positive --seeds "$2"); shift 2 ;;
     --budget) [ $# -ge 2 ] || usage; budget=$(positive --budget "$2"); shift 2 ;;
     --reduced) reduced=1; shift ;;
@@ -60,6 +81,8 @@ trap 'rm -rf -- "$tmp"' EXIT
 files=()
 if [ "$reduced" = 1 ]; then
   files=("$users/$reduced_scenario")
+elif [ ${#only[@]} -gt 0 ]; then
+  for n in "${only[@]}"; do files+=("$users/$n.json"); done
 else
   for f in "$users"/*.json; do files+=("$f"); done
 fi
@@ -123,6 +146,10 @@ for f in "${files[@]}"; do
   checks=()
   row=""
   for strategy in window pct cover random; do
+    if [[ ",$strategies," != *",$strategy,"* ]]; then
+      row="$row not run |"
+      continue
+    fi
     vals=()
     errors=0
     for e in $(seq 1 "$seeds"); do
