@@ -117,3 +117,36 @@ TEST(WorkerPool, ForkedOnceAnswersInOrderAndReportsAFailingWorker) {
   EXPECT_EQ(pids.count(std::to_string(getpid())), 0u);
   EXPECT_THROW(pool.run({"x", "boom"}), sim::SimError);
 }
+
+// A -j line names the explore's shared words by a flag, not by listing them, and reads back to
+// the same plan and outcome; a schedule counting other words keeps its list.
+TEST(WorkerPool, LinesCarryTheSharedCountedWordsAsOneFlag) {
+  const std::vector<std::string> shared = {"lock0.val", "pv_lock_hash.0.lock", "qnode.cpu0.0.next"};
+  tools::Plan p;
+  p.index = 7;
+  p.schedule.counted_words = shared;
+  sim::Injection in;
+  in.vcpu = 1;
+  in.access = 42;
+  in.length = 5 * sim::kMicrosecond;
+  p.schedule.injections.push_back(in);
+  const sim::Json line = tools::plan_json(p, &shared);
+  EXPECT_EQ(line["schedule"]["counted_words"], "shared") << line.dump();
+  EXPECT_EQ(line.dump().find("pv_lock_hash"), std::string::npos) << line.dump();
+  const tools::Plan back = tools::plan_from(sim::Json::parse(line.dump()), &shared);
+  EXPECT_EQ(tools::plan_json(back), tools::plan_json(p));
+
+  tools::Plan other = p;
+  other.schedule.counted_words = {"lock0.val"};
+  EXPECT_EQ(tools::plan_json(other, &shared)["schedule"]["counted_words"],
+            sim::Json::array({"lock0.val"}));
+
+  tools::Outcome o;
+  o.index = 7;
+  o.schedule = p.schedule;
+  o.windows_hit = {"pair.write lock#.val -> pv_lock_hash.#.lock"};
+  const sim::Json out = tools::outcome_json(o, &shared);
+  EXPECT_EQ(out["schedule"]["counted_words"], "shared");
+  EXPECT_EQ(tools::outcome_json(tools::outcome_from(sim::Json::parse(out.dump()), &shared)),
+            tools::outcome_json(o));
+}

@@ -124,12 +124,34 @@ void split_for_forking(const Scenario& s, ExploreOptions::PrefixReuse mode, bool
 
 }  // namespace
 
-sim::Json outcome_json(const Outcome& o) {
+namespace {
+
+sim::Json schedule_json(const Schedule& schedule, const std::vector<std::string>* shared) {
+  if (!shared || schedule.counted_words.empty() || schedule.counted_words != *shared)
+    return schedule.to_json();
+  Schedule without = schedule;
+  without.counted_words.clear();
+  sim::Json j = without.to_json();
+  j["counted_words"] = "shared";
+  return j;
+}
+
+Schedule schedule_from(sim::Json j, const std::vector<std::string>* shared, const char* path) {
+  const bool is_shared = shared && j.contains("counted_words") && j["counted_words"] == "shared";
+  if (is_shared) j.erase("counted_words");
+  Schedule s = Schedule::from_json(sim::Node(j, "explore worker", path));
+  if (is_shared) s.counted_words = *shared;
+  return s;
+}
+
+}  // namespace
+
+sim::Json outcome_json(const Outcome& o, const std::vector<std::string>* shared) {
   sim::Json new_passes = sim::Json::array();
   for (const auto& x : o.new_passes) new_passes.push_back({x.window, x.vcpu, x.first, x.last});
   return {{"index", o.index},
           {"seed", o.seed},
-          {"schedule", o.schedule.to_json()},
+          {"schedule", schedule_json(o.schedule, shared)},
           {"failure", o.failure.to_json()},
           {"fingerprint", o.fingerprint},
           {"coverage", o.coverage},
@@ -138,11 +160,11 @@ sim::Json outcome_json(const Outcome& o) {
           {"new_passes", new_passes}};
 }
 
-Outcome outcome_from(const sim::Json& j) {
+Outcome outcome_from(const sim::Json& j, const std::vector<std::string>* shared) {
   Outcome o;
   o.index = j["index"];
   o.seed = j["seed"];
-  o.schedule = Schedule::from_json(sim::Node(j["schedule"], "explore worker", "$.schedule"));
+  o.schedule = schedule_from(j["schedule"], shared, "$.schedule");
   o.failure = Failure::from_json(sim::Node(j["failure"], "explore worker", "$.failure"));
   o.fingerprint = j["fingerprint"];
   o.coverage = j["coverage"].get<std::vector<std::uint64_t>>();
@@ -154,17 +176,21 @@ Outcome outcome_from(const sim::Json& j) {
   return o;
 }
 
-sim::Json plan_json(const Plan& p) {
-  return {{"index", p.index},          {"seed", p.seed},       {"steer_seed", p.steer_seed},
-          {"schedule", p.schedule.to_json()}, {"redraw", p.redraw}, {"steered", p.steered}};
+sim::Json plan_json(const Plan& p, const std::vector<std::string>* shared) {
+  return {{"index", p.index},
+          {"seed", p.seed},
+          {"steer_seed", p.steer_seed},
+          {"schedule", schedule_json(p.schedule, shared)},
+          {"redraw", p.redraw},
+          {"steered", p.steered}};
 }
 
-Plan plan_from(const sim::Json& j) {
+Plan plan_from(const sim::Json& j, const std::vector<std::string>* shared) {
   Plan p;
   p.index = j["index"];
   p.seed = j["seed"];
   p.steer_seed = j["steer_seed"];
-  p.schedule = Schedule::from_json(sim::Node(j["schedule"], "explore worker", "$.schedule"));
+  p.schedule = schedule_from(j["schedule"], shared, "$.schedule");
   p.redraw = j["redraw"];
   p.steered = j["steered"];
   return p;
@@ -309,8 +335,10 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
   report.aimed = strategy.set_windows(std::move(windows), report.targets);
   report.overlaps = strategy.aimed_overlaps();
   // -j: workers forked once the strategy knows the profile, each running the plans it is sent.
+  const std::vector<std::string>& shared = profile.shared_words;
   WorkerPool pool(o.jobs, [&](const std::string& line) {
-    return outcome_json(run_plan(s, plan_from(sim::Json::parse(line)), strategy.wants_coverage(),
+    return outcome_json(run_plan(s, plan_from(sim::Json::parse(line), &shared),
+                                 strategy.wants_coverage(),
                                  strategy.known_windows()))
         .dump();
   });
@@ -334,9 +362,9 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
         outcomes.push_back(run_plan(s, p, strategy.wants_coverage(), strategy.known_windows()));
     } else if (!alone.empty()) {
       std::vector<std::string> lines;
-      for (const Plan& p : alone) lines.push_back(plan_json(p).dump());
+      for (const Plan& p : alone) lines.push_back(plan_json(p, &shared).dump());
       for (const std::string& line : pool.run(lines))
-        outcomes.push_back(outcome_from(sim::Json::parse(line)));
+        outcomes.push_back(outcome_from(sim::Json::parse(line), &shared));
     }
     std::sort(outcomes.begin(), outcomes.end(),
               [](const Outcome& a, const Outcome& b) { return a.index < b.index; });

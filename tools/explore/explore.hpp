@@ -74,11 +74,14 @@ constexpr std::uint64_t kBatch = 8;
 // scenario's own run (the passes through others are kept in the outcome).
 Outcome run_plan(const Scenario& s, const Plan& plan, bool coverage,
                  const std::set<std::string>& known = {});
-// What explore's worker processes send and receive: one line of JSON each.
-sim::Json outcome_json(const Outcome& o);
-Outcome outcome_from(const sim::Json& j);
-sim::Json plan_json(const Plan& p);
-Plan plan_from(const sim::Json& j);
+// What explore's worker processes send and receive: one line of JSON each. With `shared` (the
+// counted words every plan of the explore carries, known to both ends) a schedule counting
+// exactly those says so in one flag instead of listing them: the list is most of a line, and
+// -j pays for every line twice (written, then parsed).
+sim::Json outcome_json(const Outcome& o, const std::vector<std::string>* shared = nullptr);
+Outcome outcome_from(const sim::Json& j, const std::vector<std::string>* shared = nullptr);
+sim::Json plan_json(const Plan& p, const std::vector<std::string>* shared = nullptr);
+Plan plan_from(const sim::Json& j, const std::vector<std::string>* shared = nullptr);
 // The outcome of a run watched by `windows` (failure, fingerprint, windows hit and opened).
 void finish_outcome(Outcome& o, const RunResult& r, const WindowWatch& windows);
 
