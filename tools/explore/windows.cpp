@@ -223,7 +223,9 @@ std::map<std::string, std::vector<WindowOverlap>> window_overlaps(
       const WindowPass& a = passes[list[i]];
       for (std::size_t j = i + 1; j < list.size() && passes[list[j]].begin < a.end; ++j) {
         const WindowPass& b = passes[list[j]];
-        if (b.vcpu == a.vcpu) continue;
+        // Two CPUs in the same window (two walkers on one notifier) is a moment of that window,
+        // which its own points already reach; an overlap is two roles, one CPU in each.
+        if (b.vcpu == a.vcpu || b.key == a.key) continue;
         const std::string& ka = keys[static_cast<std::size_t>(a.key)];
         const std::string& kb = keys[static_cast<std::size_t>(b.key)];
         auto& found = out["overlap " + std::min(ka, kb) + " & " + std::max(ka, kb)];

@@ -105,9 +105,9 @@ class WindowWatch final : public cpu::RunObserver {
   std::vector<Cpu> cpus_;
 };
 
-// Two named passes about the same object (WindowPass::object) by different vCPUs at the same
-// time: a walk holding a notifier while another CPU unregisters it, a lock holder while another
-// CPU waits in its slow path. `a` and `b` index the passes (a began first), [from, to) is the
+// Two passes of different named windows about the same object (WindowPass::object) by different
+// vCPUs at the same time: a walk holding a notifier while another CPU unregisters it, a lock
+// holder while another CPU waits in its slow path. `a` and `b` index the passes (a began first), [from, to) is the
 // time both are open.
 struct WindowOverlap {
   std::size_t a = 0, b = 0;
