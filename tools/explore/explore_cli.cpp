@@ -51,9 +51,11 @@ void print_coverage(std::ostream& out, const ExploreReport& r, bool detail) {
   else
     out << "  aimed at " << r.aimed.size() << " window(s) matching the targets, " << aimed_hit
         << " hit\n";
+  if (!r.overlaps.empty())
+    out << "  overlaps aimed at (two windows about one object open on two vCPUs at once / "
+           "instances in the scenario's run):\n";
   for (const auto& [name, n] : r.overlaps)
-    out << "  aimed at an " << sim::printable(name) << " (" << n
-        << " in the scenario's run): two windows about one object open at once\n";
+    out << "    " << sim::printable(name.substr(name.find(' ') + 1)) << ": " << n << "\n";
   if (!detail) return;
   out << "  windows (passes in the scenario's run / schedules that preempted inside):\n";
   constexpr std::size_t kShown = 30;
