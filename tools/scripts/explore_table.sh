@@ -91,18 +91,39 @@ rate() {  # label schedules command... -> "label: N schedules per CPU second"
 echo
 echo "| run | baseline | schedules per CPU second | ratio |"
 echo "|---|---|---|---|"
-# Three pairs, -j1 then -j2 back to back, and the median pair by ratio: a loaded machine's drift
-# falls on both runs of a pair, and one disturbed pair does not decide the row. Without prefix
-# reuse, so the row is what the workers cost (with it, the fork server's choice depends on -j).
-pairs=()
-for p in 1 2 3; do
+# -j2 against -j1, three rounds back to back, each row the median round: a loaded machine's drift
+# falls on every run of a round, and one disturbed round does not decide a row. Without prefix
+# reuse, so the rows are what the workers cost (with it, the fork server's choice depends on -j).
+# The third run of a round is two -j1 explores at once, each half the schedules (explore seeds 1
+# and 2): what two busy processes cost on this machine, with no worker pool. -j2 against it is
+# explore's own share; against -j1 alone, the machine's share too.
+half=$((n / 2))
+both() {  # two -j1 explores at once -> their user+sys seconds together
+  local TIMEFORMAT='%U %S'
+  { time "$bin" explore "$pv" --set duration=100us --schedules $half -q -j 1 --prefix-reuse never \
+      --explore-seed 1 >/dev/null 2>&1; } 2>"$tmp/ta" &
+  { time "$bin" explore "$pv" --set duration=100us --schedules $half -q -j 1 --prefix-reuse never \
+      --explore-seed 2 >/dev/null 2>&1; } 2>"$tmp/tb"
+  wait
+  cat "$tmp/ta" "$tmp/tb" | awk '{s += $1 + $2} END {print s}'
+}
+rounds=()
+for round in 1 2 3; do
   j1=$(rate j1 $n "$bin" explore "$pv" --set duration=100us --schedules $n -q -j 1 --prefix-reuse never)
   j2=$(rate j2 $n "$bin" explore "$pv" --set duration=100us --schedules $n -q -j 2 --prefix-reuse never)
-  pairs+=("$(echo "$j1 / $j2" | bc -l) $j1 $j2")
+  two=$(echo "$((half * 2)) / $(both)" | bc -l)
+  rounds+=("$j1 $j2 $two")
 done
-read -r ratio j1 j2 < <(printf '%s\n' "${pairs[@]}" | sort -g | sed -n 2p)
-printf '| 100 us pv hash race, -j2 (no prefix reuse) | -j1: %.0f | %.0f | %.2fx the CPU per schedule (median of 3 pairs) |\n' \
-  "$j1" "$j2" "$ratio"
+median_of() {  # column -> the median of that column over the rounds
+  printf '%s\n' "${rounds[@]}" | awk -v c="$1" '{print $c}' | sort -g | sed -n 2p
+}
+j1=$(median_of 1) j2=$(median_of 2) two=$(median_of 3)
+printf '| 100 us pv hash race, -j2 (no prefix reuse) | -j1 alone: %.0f | %.0f | %.2fx the CPU per schedule |\n' \
+  "$j1" "$j2" "$(echo "$j1 / $j2" | bc -l)"
+printf '| 100 us pv hash race, two -j1 explores at once | -j1 alone: %.0f | %.0f | %.2fx (the machine: two busy processes) |\n' \
+  "$j1" "$two" "$(echo "$j1 / $two" | bc -l)"
+printf '| 100 us pv hash race, -j2 (no prefix reuse) | two -j1 at once: %.0f | %.0f | %.2fx (explore'"'"'s own share) |\n' \
+  "$two" "$j2" "$(echo "$two / $j2" | bc -l)"
 vdso="$here/scenarios/explore/vdso-unplaced.json"
 for case in "pv" "vdso"; do
   if [ "$case" = pv ]; then
