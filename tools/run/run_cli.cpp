@@ -114,6 +114,8 @@ int cmd_run(const std::vector<std::string>& args) {
   auto scenario = replay ? replay_scenario(*replay_file, file)
                          : Scenario::load(file, sets, seed);
   if (!replay) cli::print_warnings(scenario->warnings);
+  for (const auto& load : scenario->host.load)
+    if (!load->trace_path.empty()) outputs.add_input(load->trace_path);
   RunOptions run_options;
   run_options.temporal_decoupling = !vm.count("no-decoupling");
   run_options.max_steps = max_steps;
