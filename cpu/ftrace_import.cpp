@@ -87,6 +87,7 @@ std::vector<Intervals> import_ftrace(std::istream& in, const std::string& name,
     ++line_no;
     if (!text.empty() && text.back() == '\r') text.pop_back();
     if (text.empty() || text[0] == '#') continue;
+    if (sel.report_form && ftrace::report_header(text)) continue;
     const std::string where = name + ":" + std::to_string(line_no) + ": ";
     if (text.rfind("CPU:", 0) == 0 && text.find("LOST") != std::string::npos)
       throw FtraceError(where + sim::quote(text) + ": the recording lost events there, so what " +
@@ -120,7 +121,8 @@ std::vector<Intervals> import_ftrace(std::istream& in, const std::string& name,
     if (k >= 0) cpus[static_cast<std::size_t>(k)].seen = true;
     if (l.event != "sched_switch") continue;
     ftrace::Switch sw;
-    expected = ftrace::parse_switch(l.fields, sw);
+    expected = sel.report_form ? ftrace::parse_report_switch(l.fields, sw)
+                               : ftrace::parse_switch(l.fields, sw);
     if (!expected.empty())
       throw FtraceError(where + sim::quote(l.fields) + " are not sched_switch fields", expected);
     ++switches;

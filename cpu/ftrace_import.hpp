@@ -14,6 +14,7 @@
 namespace vcpusim::cpu {
 
 struct FtraceSelection {
+  bool report_form = false;            // `trace-cmd report` text instead of tracefs' trace file
   std::vector<int> trace_cpus;         // the trace CPUs to read, in the order of the result
   std::vector<std::string> exclude;    // comm patterns ('*': any run of characters) left out
   std::vector<std::int64_t> exclude_pids;  // pids left out (pid 0, the idle task, always is)

@@ -151,6 +151,54 @@ std::string parse_switch(const std::string& f, Switch& out) {
   return "";
 }
 
+namespace {
+
+// "COMM:PID [PRIO]" ending at `end` (the comm may hold ':' and spaces): false when malformed.
+bool report_task(const std::string& f, std::size_t begin, std::size_t end, std::string& comm,
+                 std::int64_t& pid, std::int64_t& prio) {
+  if (end <= begin || f[end - 1] != ']') return false;
+  const std::size_t open = f.rfind(" [", end - 1);
+  if (open == std::string::npos || open < begin) return false;
+  std::size_t p = open + 2;
+  if (!signed_number(f, p, prio) || p != end - 1) return false;
+  const std::size_t colon = f.rfind(':', open);
+  if (colon == std::string::npos || colon <= begin) return false;
+  p = colon + 1;
+  if (!signed_number(f, p, pid) || p != open) return false;
+  comm = f.substr(begin, colon - begin);
+  return true;
+}
+
+}  // namespace
+
+std::string parse_report_switch(const std::string& f, Switch& out) {
+  const std::string shape =
+      "trace-cmd report's sched_switch fields PREV_COMM:PID [PRIO] STATE ==> NEXT_COMM:PID [PRIO]";
+  const std::size_t arrow = f.find(" ==> ");
+  if (arrow == std::string::npos) return shape;
+  const std::size_t state = f.rfind(' ', arrow - 1);
+  if (state == std::string::npos || state + 1 >= arrow) return shape;
+  out.prev_state = f.substr(state + 1, arrow - state - 1);
+  for (char c : out.prev_state)
+    if (!(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z') && c != '+' && c != '|') return shape;
+  std::size_t end = f.size();
+  while (end > arrow && f[end - 1] == ' ') --end;
+  if (!report_task(f, 0, state, out.prev_comm, out.prev_pid, out.prev_prio) ||
+      !report_task(f, arrow + 5, end, out.next_comm, out.next_pid, out.next_prio))
+    return shape;
+  return "";
+}
+
+bool report_header(const std::string& line) {
+  std::size_t p = 0;
+  std::int64_t n = 0;
+  if (literal(line, p, "cpus=") || literal(line, p, "version = "))
+    return number(line, p, n) && p == line.size();
+  p = 0;
+  return literal(line, p, "CPU ") && number(line, p, n) && literal(line, p, " is empty") &&
+         p == line.size();
+}
+
 std::string comm(const std::string& name) {
   std::string out;
   for (char c : sim::printable(name)) {

@@ -44,6 +44,12 @@ struct Switch {
 // Each parser returns "" on success, else what was expected (for a file:line message).
 std::string parse_line(const std::string& text, Line& out);
 std::string parse_switch(const std::string& fields, Switch& out);
+// sched_switch as `trace-cmd report` prints it (libtraceevent's sched_switch plugin):
+// "PREV_COMM:PREV_PID [PRIO] STATE ==> NEXT_COMM:NEXT_PID [PRIO]".
+std::string parse_report_switch(const std::string& fields, Switch& out);
+// The lines `trace-cmd report` prints before the events: "cpus=N", "version = N",
+// "CPU N is empty".
+bool report_header(const std::string& line);
 
 // A thread name as one comm token: sim::printable's escapes for control characters and bidi
 // overrides, and a space as \x20, so the name can neither end the line nor split a field.

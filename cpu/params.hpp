@@ -75,7 +75,7 @@ struct SchedulerParams : sim::ParamSet {
 };
 
 enum class LoadKind { kDuty, kPoisson, kScript, kTrace };
-enum class TraceFormat { kFtrace };
+enum class TraceFormat { kFtrace, kTraceCmd };
 enum class TraceMode { kDemand, kReserve };
 
 // The longest window a trace load may start at or span (a recording of an hour is ~10 GB).
@@ -134,9 +134,9 @@ struct LoadParams : sim::ParamSet {
       *this,
       "format",
       TraceFormat::kFtrace,
-      {{"ftrace", TraceFormat::kFtrace}},
-      "trace: the recording's format; ftrace: the text of tracefs' trace or trace_pipe file, "
-      "with sched:sched_switch events"};
+      {{"ftrace", TraceFormat::kFtrace}, {"trace-cmd", TraceFormat::kTraceCmd}},
+      "trace: the recording's format, with sched:sched_switch events; ftrace: the text of "
+      "tracefs' trace or trace_pipe file; trace-cmd: the text of trace-cmd report"};
   sim::IntListParam trace_cpus{*this,
                                "trace_cpus",
                                {},

@@ -88,6 +88,7 @@ void read_trace_windows(LoadParams& p, const sim::Node& node) {
   TraceFdReader reader(fd);
   std::istream in(&reader);
   FtraceSelection sel;
+  sel.report_form = p.format.value == TraceFormat::kTraceCmd;
   sel.trace_cpus.assign(p.trace_cpus.value.begin(), p.trace_cpus.value.end());
   sel.exclude = p.exclude.value;
   sel.exclude_pids = p.exclude_pids.value;

@@ -204,12 +204,14 @@ TEST(EnumParam, TraceModeRoundTrips) {
 }
 
 TEST(EnumParam, TraceFormatRoundTrips) {
-  const std::string trace = std::string(VCPUSIM_SOURCE_DIR) + "/tests/inputs/host_trace/synth.trace";
+  const std::string dir = std::string(VCPUSIM_SOURCE_DIR) + "/tests/inputs/host_trace/";
   expect_round_trips<cpu::TraceFormat>(
-      "vdso-time-backwards.json", "host.load[0].format", {{"ftrace", cpu::TraceFormat::kFtrace}},
+      "vdso-time-backwards.json", "host.load[0].format",
+      {{"ftrace", cpu::TraceFormat::kFtrace}, {"trace-cmd", cpu::TraceFormat::kTraceCmd}},
       [](const tools::Scenario& s) -> auto& { return s.host.load.at(0)->format; },
-      [trace](const std::string&) {
-        return std::vector<std::string>{R"(host.load=[{"kind": "trace", "file": ")" + trace +
+      [dir](const std::string& format) {
+        const std::string file = dir + (format == "ftrace" ? "synth.trace" : "synth.report");
+        return std::vector<std::string>{R"(host.load=[{"kind": "trace", "file": ")" + file +
                                         R"(", "cpus": [0]}])"};
       });
 }

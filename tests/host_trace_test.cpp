@@ -159,28 +159,60 @@ TEST(HostTrace, RealRecordingImportsBridgingItsMissingEvents) {
 
 // Item 4: the recording tools/scripts/synth_ftrace.sh synthesised, with every feature of the
 // grammar, gives exactly the windows the script wrote down.
+// The same events in `trace-cmd report`'s form (synth.report) give the same windows.
 TEST(HostTrace, ImporterReadsTheSynthesisedWindowsExactly) {
-  std::ifstream in(kInputs + "synth.trace");
   std::ifstream expected_file(kInputs + "synth.expected");
-  ASSERT_TRUE(in && expected_file);
+  ASSERT_TRUE(expected_file);
   std::vector<Windows> expected(2);
   int cpu = 0;
   sim::Tick s = 0, e = 0;
   while (expected_file >> cpu >> s >> e)
     expected.at(static_cast<std::size_t>(cpu)).emplace_back(s * sim::kMicrosecond,
                                                             e * sim::kMicrosecond);
-  cpu::FtraceSelection sel;
-  sel.trace_cpus = {0, 1};
-  sel.exclude = {"CPU */KVM"};
-  EXPECT_EQ(cpu::import_ftrace(in, "synth.trace", sel), expected);
+  for (const bool report : {false, true}) {
+    const std::string file = report ? "synth.report" : "synth.trace";
+    std::ifstream in(kInputs + file);
+    ASSERT_TRUE(in) << file;
+    cpu::FtraceSelection sel;
+    sel.report_form = report;
+    sel.trace_cpus = {0, 1};
+    sel.exclude = {"CPU */KVM"};
+    EXPECT_EQ(cpu::import_ftrace(in, file, sel), expected) << file;
 
-  // A window: 80 us in, 500 us long; times relative to its start, cut at its edges.
-  std::ifstream again(kInputs + "synth.trace");
-  sel.from = 80 * sim::kMicrosecond;
-  sel.duration = 500 * sim::kMicrosecond;
-  const sim::Tick us = sim::kMicrosecond;
-  EXPECT_EQ(cpu::import_ftrace(again, "synth.trace", sel),
-            (std::vector<Windows>{{{0, 20 * us}, {170 * us, 340 * us}, {430 * us, 500 * us}}, {}}));
+    // A window: 80 us in, 500 us long; times relative to its start, cut at its edges.
+    std::ifstream again(kInputs + file);
+    sel.from = 80 * sim::kMicrosecond;
+    sel.duration = 500 * sim::kMicrosecond;
+    const sim::Tick us = sim::kMicrosecond;
+    EXPECT_EQ(cpu::import_ftrace(again, file, sel),
+              (std::vector<Windows>{{{0, 20 * us}, {170 * us, 340 * us}, {430 * us, 500 * us}},
+                                    {}}))
+        << file;
+  }
+}
+
+// `trace-cmd report` of a recording made on this machine (trace-cmd 3.1.6, Linux 6.18:
+// real-6.18.report) imports; its states include the plugin's W for an idle kernel thread.
+// Read as the tracefs form, its first switch is refused with what that form expects.
+TEST(HostTrace, RealTraceCmdReportImports) {
+  std::ifstream in(kInputs + "real-6.18.report");
+  cpu::FtraceSelection sel;
+  sel.report_form = true;
+  sel.trace_cpus = {1};
+  cpu::FtraceGaps gaps;
+  const auto w = cpu::import_ftrace(in, "real-6.18.report", sel, &gaps);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_FALSE(w[0].empty());
+  std::ifstream again(kInputs + "real-6.18.report");
+  sel.report_form = false;
+  try {
+    cpu::import_ftrace(again, "real-6.18.report", sel);
+    ADD_FAILURE() << "the report form read as tracefs text";
+  } catch (const cpu::FtraceError& e) {
+    EXPECT_NE(std::string(e.what()).find("real-6.18.report:1: \"cpus=2\" is not an event line"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 // Item 3: the round trip is exact. A synthetic host's --host-trace, replayed as a reserved trace
