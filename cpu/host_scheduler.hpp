@@ -62,6 +62,10 @@ class HostScheduler {
   void unthrottle(HostThread& t);
   // Told whenever a thread starts (true) or stops (false) running; one observer.
   void set_run_observer(std::function<void(HostThread&, bool)> f) { run_observer_ = std::move(f); }
+  // Every host thread, in the order added (their ids).
+  const std::vector<HostThread*>& threads() const { return threads_; }
+  // The registered component of `pcpu` (what its events are recorded under).
+  int pcpu_component(int pcpu) const { return pcpus_[static_cast<std::size_t>(pcpu)].component; }
   HostThread* current(int pcpu) const { return pcpus_[static_cast<std::size_t>(pcpu)].current; }
   int pcpus() const { return static_cast<int>(pcpus_.size()); }
   const SchedPolicy& policy() const { return *policy_; }

@@ -16,6 +16,7 @@ HostThread::HostThread(int id, Kind kind, std::string name, std::vector<int> aff
       kind_(kind),
       name_(std::move(name)),
       affinity_(std::move(affinity)),
-      weight_(nice_to_weight(nice)) {}
+      weight_(nice_to_weight(nice)),
+      nice_(nice) {}
 
 }  // namespace vcpusim::cpu

@@ -27,6 +27,7 @@ class HostThread {
   const std::string& name() const { return name_; }
   const std::vector<int>& affinity() const { return affinity_; }
   std::int64_t weight() const { return weight_; }
+  int nice() const { return nice_; }
   ThreadState state() const { return state_; }
   int pcpu() const { return pcpu_; }
 
@@ -57,6 +58,7 @@ class HostThread {
   std::string name_;
   std::vector<int> affinity_;
   std::int64_t weight_;
+  int nice_;
   ThreadState state_ = ThreadState::kSleeping;
   bool throttled_ = false;
   int pcpu_ = -1;

@@ -33,9 +33,20 @@ Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const Host
   hypervisor_.create_steal_time(static_cast<int>(vm.vcpus.value));
   int id = static_cast<int>(vm.vcpus.value);
   for (std::size_t i = 0; i < host.load.size(); ++i) {
-    loads_.push_back(std::make_unique<LoadTask>(id++, "load" + std::to_string(i), *host.load[i],
-                                                kernel, scheduler_, decisions));
-    scheduler_.add(*loads_.back());
+    const LoadParams& l = *host.load[i];
+    const std::string name = "load" + std::to_string(i);
+    if (l.kind.value != LoadKind::kTrace) {
+      loads_.push_back(std::make_unique<LoadTask>(id++, name, l, kernel, scheduler_, decisions));
+      scheduler_.add(*loads_.back());
+      continue;
+    }
+    // A trace load has a thread per pCPU: loadI, or loadI.K on several.
+    for (std::size_t k = 0; k < l.cpus.value.size(); ++k) {
+      trace_loads_.push_back(std::make_unique<TraceLoadThread>(
+          id++, l.cpus.value.size() == 1 ? name : name + "." + std::to_string(k), l, k, kernel,
+          scheduler_));
+      scheduler_.add(*trace_loads_.back());
+    }
   }
   // Registered after every other host thread: with both off, nothing here changes a run.
   if (host.noise.enabled.value)
@@ -118,6 +129,7 @@ void Machine::run(Tick end) {
   for (const Word& w : memory_.words()) kernel_.recorder().label(w.id, w.name);
   for (auto& v : vcpus_) v->start();
   for (auto& l : loads_) l->start();
+  for (auto& l : trace_loads_) l->start();
   scheduler_.start();
   if (noise_) noise_->start();
   if (bandwidth_) bandwidth_->start();

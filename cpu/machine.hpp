@@ -15,6 +15,7 @@
 #include "cpu/memory.hpp"
 #include "cpu/params.hpp"
 #include "cpu/run_observer.hpp"
+#include "cpu/trace_load.hpp"
 #include "cpu/vcpu.hpp"
 #include "sim/checks.hpp"
 #include "sim/deadline_check.hpp"
@@ -153,6 +154,7 @@ class Machine {
   sim::Violations violations_;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;
   std::vector<std::unique_ptr<LoadTask>> loads_;
+  std::vector<std::unique_ptr<TraceLoadThread>> trace_loads_;  // one per pCPU of a trace load
   std::unique_ptr<HostNoise> noise_;          // host.noise.enabled
   std::unique_ptr<CpuBandwidth> bandwidth_;   // vm.cpu_max.quota set
   Apic apic_{*this};

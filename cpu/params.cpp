@@ -1,5 +1,7 @@
 #include "cpu/params.hpp"
 
+#include "cpu/trace_load.hpp"
+
 namespace vcpusim::cpu {
 namespace {
 
@@ -31,13 +33,17 @@ void VmParams::validate(const sim::Node& node) const {
 
 void LoadParams::load(const sim::Node& node) {
   node.require_object();
-  if (!node.has("kind")) node.fail("missing key \"kind\"", "\"duty\", \"poisson\" or \"script\"");
+  if (!node.has("kind"))
+    node.fail("missing key \"kind\"", "\"duty\", \"poisson\", \"script\" or \"trace\"");
   kind.load(node.at("kind"));
   std::vector<std::string> allowed = {"kind", "cpus", "nice"};
   if (kind.value == LoadKind::kDuty)
     allowed.insert(allowed.end(), {"busy", "idle", "phase", "phase_max", "busy_max"});
   if (kind.value == LoadKind::kPoisson) allowed.insert(allowed.end(), {"busy", "idle"});
   if (kind.value == LoadKind::kScript) allowed.push_back("windows");
+  if (kind.value == LoadKind::kTrace)
+    allowed.insert(allowed.end(), {"file", "format", "trace_cpus", "exclude", "exclude_pids",
+                                   "from", "duration", "mode"});
   node.reject_unknown(allowed);
   if (node.has("cpus")) cpus.load(node.at("cpus"));
   if (node.has("nice")) nice.load(node.at("nice"));
@@ -68,6 +74,7 @@ void LoadParams::load(const sim::Node& node) {
                                 std::string(may_be_zero ? "0 or " : "") + "at least " +
                                     sim::format_duration(kMinLoadWindow));
     }
+  if (kind.value == LoadKind::kTrace) read_trace_windows(*this, node);
   if (kind.value == LoadKind::kScript) {
     const sim::Node w = node.at("windows");
     w.require_array();
@@ -100,6 +107,10 @@ sim::Json LoadParams::to_json() const {
   } else if (kind.value == LoadKind::kPoisson) {
     out["busy"] = busy.to_json();
     out["idle"] = idle.to_json();
+  } else if (kind.value == LoadKind::kTrace) {
+    for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
+             &file, &format, &trace_cpus, &exclude, &exclude_pids, &from, &duration, &mode})
+      out[p->name()] = p->to_json();
   } else {
     sim::Json w = sim::Json::array();
     for (const auto& [s, e] : windows)

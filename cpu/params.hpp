@@ -74,7 +74,12 @@ struct SchedulerParams : sim::ParamSet {
   FairParams fair;
 };
 
-enum class LoadKind { kDuty, kPoisson, kScript };
+enum class LoadKind { kDuty, kPoisson, kScript, kTrace };
+enum class TraceFormat { kFtrace, kTraceCmd };
+enum class TraceMode { kDemand, kReserve };
+
+// The longest window a trace load may start at or span (a recording of an hour is ~10 GB).
+constexpr Tick kMaxTraceWindow = 3600 * sim::kSecond;
 
 // One host load generator: a host thread that wants a CPU during its busy windows.
 struct LoadParams : sim::ParamSet {
@@ -82,9 +87,13 @@ struct LoadParams : sim::ParamSet {
       *this,
       "kind",
       LoadKind::kDuty,
-      {{"duty", LoadKind::kDuty}, {"poisson", LoadKind::kPoisson}, {"script", LoadKind::kScript}},
+      {{"duty", LoadKind::kDuty},
+       {"poisson", LoadKind::kPoisson},
+       {"script", LoadKind::kScript},
+       {"trace", LoadKind::kTrace}},
       "duty: periodic busy/idle windows; poisson: exponential busy and idle times; "
-      "script: explicit busy windows"};
+      "script: explicit busy windows; trace: a recorded host's busy intervals "
+      "(docs/host-trace.md)"};
   sim::IntListParam cpus{*this, "cpus", {0}, 0, 1023, "pCPUs the load thread may run on"};
   sim::IntParam nice{*this, "nice", 0, -20, 19, "host nice value (weight in the fair policy)"};
   sim::DurationParam busy{*this,
@@ -117,8 +126,49 @@ struct LoadParams : sim::ParamSet {
                               100 * sim::kSecond,
                               "duty: when above busy, each busy window lasts a decision uniform "
                               "in [busy, busy_max] (explore picks it); at most busy + idle"};
+  // trace: the recording and how it is replayed (docs/host-trace.md).
+  sim::StringParam file{*this, "file", "",
+                        "trace: the recording to replay (a relative path is taken from the "
+                        "scenario file's directory)"};
+  sim::EnumParam<TraceFormat> format{
+      *this,
+      "format",
+      TraceFormat::kFtrace,
+      {{"ftrace", TraceFormat::kFtrace}, {"trace-cmd", TraceFormat::kTraceCmd}},
+      "trace: the recording's format, with sched:sched_switch events; ftrace: the text of "
+      "tracefs' trace or trace_pipe file; trace-cmd: the text of trace-cmd report"};
+  sim::IntListParam trace_cpus{*this,
+                               "trace_cpus",
+                               {},
+                               0,
+                               65535,
+                               "trace: the trace CPU replayed on each pCPU of cpus, in order "
+                               "(default: the first ones, 0, 1, ...)"};
+  sim::StringListParam exclude{
+      *this, "exclude", {"CPU */KVM"}, 64,
+      "trace: comm patterns (* for any run of characters) of the threads left out, the VM's own "
+      "(QEMU names its vCPU threads \"CPU N/KVM\"); the idle task (pid 0) always is"};
+  sim::IntListParam exclude_pids{*this, "exclude_pids", {}, 1, 4194304,
+                                 "trace: pids of the threads left out"};
+  sim::DurationParam from{*this, "from", 0, 0, kMaxTraceWindow,
+                          "trace: start of the replayed window after the recording's first line"};
+  sim::DurationParam duration{*this, "duration", 0, 0, kMaxTraceWindow,
+                              "trace: length of the replayed window; 0: to the recording's last "
+                              "line"};
+  sim::EnumParam<TraceMode> mode{
+      *this,
+      "mode",
+      TraceMode::kDemand,
+      {{"demand", TraceMode::kDemand}, {"reserve", TraceMode::kReserve}},
+      "trace: demand: on each pCPU a host thread (this load's nice) asks for each interval's "
+      "length of CPU at its start, scheduled like any load (a vCPU can delay it); reserve: the "
+      "pCPU is taken for exactly the recorded intervals (the running vCPU's steal)"};
   // script: [[start, end], ...] read by validate() since it is a list of pairs.
   std::vector<std::pair<Tick, Tick>> windows;
+  // trace: per pCPU of cpus, the busy intervals read from the recording (load() reads it).
+  std::vector<std::vector<std::pair<Tick, Tick>>> trace_windows;
+  std::string trace_path;  // trace: `file` as opened (from the scenario file's directory)
+  std::string trace_warning;  // trace: what the recording lacked, for Scenario::warnings ("" none)
   void load(const sim::Node& node) override;
   sim::Json to_json() const override;
   sim::Json schema() const override;

@@ -40,6 +40,24 @@ class EventSink {
   virtual void label(std::int64_t id, const std::string& name) = 0;
 };
 
+// Hands each event and label to two sinks, in order (the recorder takes one).
+class EventTee final : public EventSink {
+ public:
+  EventTee(EventSink& first, EventSink& second) : first_(first), second_(second) {}
+  void event(const EventView& e) override {
+    first_.event(e);
+    second_.event(e);
+  }
+  void label(std::int64_t id, const std::string& name) override {
+    first_.label(id, name);
+    second_.label(id, name);
+  }
+
+ private:
+  EventSink& first_;
+  EventSink& second_;
+};
+
 class Recorder {
  public:
   void record(Tick time, int component, const char* kind, std::int64_t a = 0, std::int64_t b = 0);

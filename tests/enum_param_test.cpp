@@ -147,11 +147,14 @@ TEST(EnumParam, LoadKindRoundTrips) {
   // Each kind takes its own keys: the load is replaced by one of that kind.
   expect_round_trips<V>(
       "vdso-time-backwards.json", "host.load[0].kind",
-      {{"duty", V::kDuty}, {"poisson", V::kPoisson}, {"script", V::kScript}},
+      {{"duty", V::kDuty}, {"poisson", V::kPoisson}, {"script", V::kScript}, {"trace", V::kTrace}},
       [](const tools::Scenario& s) -> auto& { return s.host.load.at(0)->kind; },
       [](const std::string& kind) {
-        const std::string keys = kind == "script" ? R"("windows": [["1ms", "2ms"]])"
-                                                  : R"("busy": "1ms", "idle": "3ms")";
+        const std::string trace =
+            std::string(VCPUSIM_SOURCE_DIR) + "/tests/inputs/host_trace/synth.trace";
+        const std::string keys = kind == "script"  ? R"("windows": [["1ms", "2ms"]])"
+                                 : kind == "trace" ? R"("file": ")" + trace + "\""
+                                                   : R"("busy": "1ms", "idle": "3ms")";
         return std::vector<std::string>{R"(host.load=[{"kind": ")" + kind +
                                         R"(", "cpus": [0], )" + keys + "}]"};
       });
@@ -185,6 +188,32 @@ TEST(EnumParam, NotifierRoleRoundTrips) {
       "mmu-notifier-sleep.json", "guest.workloads[0].role",
       {{"invalidate", V::kInvalidate}, {"churn", V::kChurn}},
       [](const tools::Scenario& s) -> auto& { return s.guest.workloads.at(0)->role; });
+}
+
+TEST(EnumParam, TraceModeRoundTrips) {
+  using V = cpu::TraceMode;
+  const std::string trace = std::string(VCPUSIM_SOURCE_DIR) + "/tests/inputs/host_trace/synth.trace";
+  expect_round_trips<V>(
+      "vdso-time-backwards.json", "host.load[0].mode",
+      {{"demand", V::kDemand}, {"reserve", V::kReserve}},
+      [](const tools::Scenario& s) -> auto& { return s.host.load.at(0)->mode; },
+      [trace](const std::string&) {
+        return std::vector<std::string>{R"(host.load=[{"kind": "trace", "file": ")" + trace +
+                                        R"(", "cpus": [0]}])"};
+      });
+}
+
+TEST(EnumParam, TraceFormatRoundTrips) {
+  const std::string dir = std::string(VCPUSIM_SOURCE_DIR) + "/tests/inputs/host_trace/";
+  expect_round_trips<cpu::TraceFormat>(
+      "vdso-time-backwards.json", "host.load[0].format",
+      {{"ftrace", cpu::TraceFormat::kFtrace}, {"trace-cmd", cpu::TraceFormat::kTraceCmd}},
+      [](const tools::Scenario& s) -> auto& { return s.host.load.at(0)->format; },
+      [dir](const std::string& format) {
+        const std::string file = dir + (format == "ftrace" ? "synth.trace" : "synth.report");
+        return std::vector<std::string>{R"(host.load=[{"kind": "trace", "file": ")" + file +
+                                        R"(", "cpus": [0]}])"};
+      });
 }
 
 namespace {

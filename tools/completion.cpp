@@ -118,7 +118,7 @@ std::string set_completion_data() {
 std::string bash_completion() {
   // Each command's options, and the options that take a value that is not a file (nothing to
   // complete after them).
-  const std::vector<std::string> file_options = {"--json", "--trace", "--vcd", "--output",
+  const std::vector<std::string> file_options = {"--json", "--trace", "--vcd", "--host-trace", "--output",
                                                  "--replay", "--diff", "--color", "--strategy"};
   std::vector<std::vector<std::string>> per_command;
   std::vector<std::string> valued;
@@ -165,7 +165,7 @@ std::string bash_completion() {
          "    return\n"
          "  fi\n"
          "  case \"$prev\" in\n"
-         "    --json|--trace|--vcd|-o|--output) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+         "    --json|--trace|--vcd|--host-trace|-o|--output) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
          "    --replay|--diff) COMPREPLY=($(compgen -f -X '!*.json' -- \"$cur\")); return ;;\n"
          "    --color) COMPREPLY=($(compgen -W \"auto always never\" -- \"$cur\")); return ;;\n"
          "    --strategy) COMPREPLY=($(compgen -W \"pct random cover seeds\" -- \"$cur\")); "

@@ -124,6 +124,13 @@ void OutputFiles::declare(const std::string& option, const std::string& path) {
   outputs_.push_back({option, path, "", nullptr});
 }
 
+void OutputFiles::add_input(const std::string& path) {
+  for (const auto& o : outputs_)
+    if (same_file(o.path, path))
+      fail(o.option, o.path, "names an input of this command; allowed: a file that is not read");
+  inputs_.push_back(path);
+}
+
 OutputFiles::Output& OutputFiles::find(const std::string& path) {
   for (auto& o : outputs_)
     if (o.path == path) return o;

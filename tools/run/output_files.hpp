@@ -24,6 +24,9 @@ class OutputFiles {
   // anything but a regular file, a symlink to one or a free name (a directory, a device, a FIFO,
   // a socket, or a symlink to one of those).
   void declare(const std::string& option, const std::string& path);
+  // One more input, known only once the command has read its first one (a recording a scenario
+  // names): refused as declare() would refuse it, when an output already declared names it.
+  void add_input(const std::string& path);
   // Writes a declared output into its temporary file.
   void write(const std::string& path, const std::function<void(std::ostream&)>& content);
   // Opens a declared output's temporary file for writing as the command goes (a streamed

@@ -26,7 +26,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "       vcpusim run --replay REPLAY.json [--no-fingerprint-check] [--json OUT] ...\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--max-wall T] [--max-steps N] [--no-expect] [--no-decoupling]\n"
+      "                        [--host-trace OUT.trace] [--max-wall T] [--max-steps N]\n"
+      "                        [--no-expect] [--no-decoupling]\n"
       "                        [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
       "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
@@ -50,6 +51,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "trace", po::value<std::string>(),
       "write a Chrome Trace Event JSON (Perfetto, chrome://tracing; see docs/trace.md)")(
       "vcd", po::value<std::string>(), "write a value-change dump of vCPU states and pCPU owners")(
+      "host-trace", po::value<std::string>(),
+      "write the simulated host's schedule as ftrace text (sched_switch, sched_wakeup; times to "
+      "the microsecond), as a real host's /sys/kernel/tracing/trace (docs/host-trace.md)")(
       "trace-from", po::value<std::string>(), "trace/VCD window start, e.g. 30ms")(
       "trace-to", po::value<std::string>(), "trace/VCD window end, e.g. 35ms")(
       "trace-kinds", po::value<std::string>(),
@@ -88,7 +92,7 @@ int cmd_run(const std::vector<std::string>& args) {
   };
   const std::string file = replay ? vm["replay"].as<std::string>() : vm["file"].as<std::string>();
   OutputFiles outputs({file});
-  for (const char* o : {"json", "trace", "vcd"})
+  for (const char* o : {"json", "trace", "vcd", "host-trace"})
     if (vm.count(o)) outputs.declare(std::string("--") + o, opt(o));
   const bool tracing = vm.count("trace") || vm.count("vcd");
   const sim::TraceFilter filter =
@@ -110,6 +114,8 @@ int cmd_run(const std::vector<std::string>& args) {
   auto scenario = replay ? replay_scenario(*replay_file, file)
                          : Scenario::load(file, sets, seed);
   if (!replay) cli::print_warnings(scenario->warnings);
+  for (const auto& load : scenario->host.load)
+    if (!load->trace_path.empty()) outputs.add_input(load->trace_path);
   RunOptions run_options;
   run_options.temporal_decoupling = !vm.count("no-decoupling");
   run_options.max_steps = max_steps;
@@ -132,6 +138,7 @@ int cmd_run(const std::vector<std::string>& args) {
       return &trace->builder();
     };
   }
+  if (vm.count("host-trace")) run_options.host_trace = &outputs.open(opt("host-trace"));
   RunResult result = run_scenario(*scenario, run_options);
   trace.reset();  // finished by the run; its streams are the outputs'
   if (replay && check_fingerprint) check_reproduced(*replay_file, file, result);

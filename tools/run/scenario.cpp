@@ -82,6 +82,8 @@ std::unique_ptr<Scenario> Scenario::from_json(sim::Json raw, const std::string& 
   s->duration = root.at("duration").as_duration(sim::kNanosecond, 1000 * sim::kSecond);
   const sim::Json empty = sim::Json::object();
   s->host.load_from(root.has("host") ? root.at("host") : sim::Node(empty, file, "$.host"));
+  for (const auto& load : s->host.load)
+    if (!load->trace_warning.empty()) s->warnings.push_back(load->trace_warning);
   s->vm.load_from(root.has("vm") ? root.at("vm") : sim::Node(empty, file, "$.vm"),
                   s->host.pcpus.value);
   if (root.has("costs")) static_cast<sim::ParamSet&>(s->costs).load(root.at("costs"));

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cpu/check_registry.hpp"
+#include "cpu/host_ftrace.hpp"
 #include "cpu/machine.hpp"
 #include "guest/guest_os.hpp"
 #include "sim/check_set.hpp"
@@ -35,17 +36,25 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   machine.inject(options.injections);
   if (options.prepare) options.prepare(machine);
   sim::TraceBuilder* trace = options.trace ? options.trace(kernel.components()) : nullptr;
-  if (trace) {
-    kernel.recorder().set_sink(trace);
+  std::unique_ptr<cpu::HostFtraceWriter> host_trace;
+  if (options.host_trace)
+    host_trace = std::make_unique<cpu::HostFtraceWriter>(*options.host_trace, machine.scheduler());
+  std::unique_ptr<sim::EventTee> tee;
+  if (trace && host_trace) tee = std::make_unique<sim::EventTee>(*trace, *host_trace);
+  sim::EventSink* sink = tee ? static_cast<sim::EventSink*>(tee.get())
+                         : trace ? static_cast<sim::EventSink*>(trace)
+                                 : host_trace.get();
+  if (sink) kernel.recorder().set_sink(sink);
+  if (trace)
     machine.violations().set_observer(
         [trace](const sim::Violation& v) { trace->violation(trace_violation(v)); });
-  }
   machine.run(s.duration);
+  if (sink) kernel.recorder().set_sink(nullptr);
   if (trace) {
-    kernel.recorder().set_sink(nullptr);
     machine.violations().set_observer(nullptr);
     trace->finish();
   }
+  if (host_trace) host_trace->finish(kernel.now());
 
   sim::Metrics& metrics = machine.metrics();
   os.collect_metrics(metrics);

@@ -36,6 +36,8 @@ struct RunOptions {
   // and the guest exist, returns the sink for every event and reported violation; finished
   // after the run.
   std::function<sim::TraceBuilder*(const sim::Components&)> trace;
+  // Where the host's schedule goes as ftrace text (run --host-trace; cpu/host_ftrace.hpp), or null.
+  std::ostream* host_trace = nullptr;
   // See sim::Kernel::set_poll: false stops the run there, and the result is partial.
   std::function<bool(sim::Tick)> poll;
   // See sim::Kernel::set_step_budget (0: none): a deterministic stop, unlike poll's wall clock.
