@@ -72,9 +72,3 @@ void LoadTask::end_busy() {
 
 }  // namespace vcpusim::cpu
 
-// The trace load, the ftrace text it reads and the --host-trace writer are built with this file until CMakeLists.txt lists
-// them (another branch edits CMakeLists.txt this round; the integrator moves them there).
-#include "cpu/ftrace_import.cpp"  // NOLINT(bugprone-suspicious-include)
-#include "cpu/ftrace_text.cpp"    // NOLINT(bugprone-suspicious-include)
-#include "cpu/host_ftrace.cpp"    // NOLINT(bugprone-suspicious-include)
-#include "cpu/trace_load.cpp"     // NOLINT(bugprone-suspicious-include)
