@@ -326,7 +326,7 @@ TEST(Security, SweepMergeRunsNoCommandFromAnEditedShardSpec) {
 TEST(Security, SweepPageGetsNoScriptFromNamesLabelsOrPaths) {
   for (const auto& a : attacks("/tmp/canary")) {
     const Json plan = hostile_plan(a);
-    const std::vector<tools::PlotFile> plots = {{a, "plots/" + a + ".svg", false}};
+    const std::vector<tools::PlotFile> plots = {{a, "plots/" + a + ".svg", false, ""}};
     const std::string html =
         tools::render_sweep_html("/nonexistent", plan, hostile_points(a), {a}, plots);
     EXPECT_EQ(html.find("<script"), std::string::npos) << html;
