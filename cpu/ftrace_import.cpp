@@ -4,6 +4,7 @@
 
 #include "cpu/ftrace_text.hpp"
 #include "sim/config.hpp"
+#include "sim/glob.hpp"
 
 namespace vcpusim::cpu {
 using sim::Tick;
@@ -20,27 +21,6 @@ std::string ftrace_seconds(Tick t) {
 }
 
 }  // namespace
-
-bool comm_matches(const std::string& pattern, const std::string& comm) {
-  // Greedy '*' matching with backtracking to the last star: linear in practice.
-  std::size_t p = 0, c = 0, star = std::string::npos, mark = 0;
-  while (c < comm.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = c;
-    } else if (p < pattern.size() && pattern[p] == comm[c]) {
-      ++p;
-      ++c;
-    } else if (star != std::string::npos) {
-      p = star + 1;
-      c = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
 
 std::vector<Intervals> import_ftrace(std::istream& in, const std::string& name,
                                      const FtraceSelection& sel, FtraceGaps* gaps) {
@@ -62,7 +42,7 @@ std::vector<Intervals> import_ftrace(std::istream& in, const std::string& name,
     if (std::find(sel.exclude_pids.begin(), sel.exclude_pids.end(), pid) != sel.exclude_pids.end())
       return true;
     return std::any_of(sel.exclude.begin(), sel.exclude.end(),
-                       [&comm](const std::string& p) { return comm_matches(p, comm); });
+                       [&comm](const std::string& p) { return sim::glob_match(p, comm); });
   };
   const Tick window_end = sel.duration > 0 ? sel.from + sel.duration : sim::kForever;
   auto add = [&](std::size_t k, Tick s, Tick e) {

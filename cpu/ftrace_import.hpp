@@ -49,7 +49,4 @@ std::vector<Intervals> import_ftrace(std::istream& in, const std::string& name,
                                      const FtraceSelection& selection,
                                      FtraceGaps* gaps = nullptr);
 
-// '*' matches any run of characters, everything else itself.
-bool comm_matches(const std::string& pattern, const std::string& comm);
-
 }  // namespace vcpusim::cpu

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "sim/glob.hpp"
+
 namespace vcpusim::tools {
 
 std::string fold_digits(const std::string& name) {
@@ -155,27 +157,6 @@ std::map<std::string, std::uint64_t> WindowWatch::seen() const {
 
 namespace {
 
-// '*' matches any run of characters; everything else itself.
-bool glob(const std::string& p, const std::string& s) {
-  std::size_t pi = 0, si = 0, star = std::string::npos, mark = 0;
-  while (si < s.size()) {
-    if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = si;
-    } else if (pi < p.size() && p[pi] == s[si]) {
-      ++pi;
-      ++si;
-    } else if (star != std::string::npos) {
-      pi = star + 1;
-      si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
-
 // The kind, the site and the words of a window name.
 std::vector<std::string> window_fields(const std::string& key) {
   std::vector<std::string> out;
@@ -203,7 +184,7 @@ bool window_targeted(const std::string& key, const std::vector<std::string>& pat
   for (const std::string& raw : patterns) {
     const std::string p = fold_digits(raw);
     for (const std::string& f : fields)
-      if (glob(p, f)) return true;
+      if (sim::glob_match(p, f)) return true;
   }
   return false;
 }
