@@ -71,4 +71,3 @@ void LoadTask::end_busy() {
 }
 
 }  // namespace vcpusim::cpu
-

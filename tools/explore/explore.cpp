@@ -122,10 +122,6 @@ void split_for_forking(const Scenario& s, ExploreOptions::PrefixReuse mode, bool
         .push_back(std::move(plans[i]));
 }
 
-}  // namespace
-
-namespace {
-
 sim::Json schedule_json(const Schedule& schedule, const std::vector<std::string>* shared) {
   if (!shared || schedule.counted_words.empty() || schedule.counted_words != *shared)
     return schedule.to_json();
