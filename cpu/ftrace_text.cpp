@@ -121,6 +121,59 @@ std::string parse_line(const std::string& s, Line& out) {
   return std::string("an event line ") + kLineShape + " (no 'COMM-PID [CPU]' columns found)";
 }
 
+std::string parse_perf_line(const std::string& s, Line& out) {
+  constexpr const char* kPerfShape = "COMM PID [CPU] SECONDS.FRACTION: SUBSYSTEM:EVENT: FIELDS";
+  // The CPU column: the first "[DIGITS] " after "COMM PID" (or "COMM PID/TID"); a comm may hold
+  // spaces and '['.
+  for (std::size_t open = s.find('['); open != std::string::npos; open = s.find('[', open + 1)) {
+    std::size_t p = open + 1;
+    std::int64_t cpu = 0;
+    if (!number(s, p, cpu) || p >= s.size() || s[p] != ']' || cpu > 65535) continue;
+    std::size_t e = open;
+    while (e > 0 && s[e - 1] == ' ') --e;
+    std::size_t d = e;
+    while (d > 0 && digit(s[d - 1])) --d;
+    if (d == e || e - d > kMaxDigits) continue;
+    std::size_t tid_start = d;
+    if (d > 0 && s[d - 1] == '/') {  // "PID/TID": the thread is the tid
+      std::size_t q = d - 1;
+      while (q > 0 && digit(s[q - 1])) --q;
+      if (q == d - 1) continue;
+      d = q;
+    }
+    if (d == 0 || s[d - 1] != ' ') continue;
+    std::size_t q = tid_start;
+    if (!number(s, q, out.pid)) continue;
+    std::size_t b = 0;
+    while (b < d && s[b] == ' ') ++b;
+    std::size_t ce = d;
+    while (ce > b && s[ce - 1] == ' ') --ce;
+    if (ce == b) continue;
+    out.comm = s.substr(b, ce - b);
+    out.cpu = static_cast<int>(cpu);
+    std::size_t pos = p + 1;
+    skip_spaces(s, pos);
+    if (!stamp(s, pos, out.time) || pos >= s.size() || s[pos] != ':')
+      return std::string("a timestamp SECONDS.FRACTION followed by ':' after the CPU column (") +
+             kPerfShape + ")";
+    ++pos;
+    skip_spaces(s, pos);
+    const std::size_t name = pos;
+    while (pos < s.size() && s[pos] != ' ') ++pos;
+    if (pos - name < 2 || s[pos - 1] != ':')
+      return std::string("an event name followed by ':' after the timestamp (") + kPerfShape + ")";
+    const std::string event = s.substr(name, pos - 1 - name);
+    const std::size_t colon = event.rfind(':');
+    out.event = colon == std::string::npos ? event : event.substr(colon + 1);
+    if (out.event.empty())
+      return std::string("an event name followed by ':' after the timestamp (") + kPerfShape + ")";
+    skip_spaces(s, pos);
+    out.fields = s.substr(pos);
+    return "";
+  }
+  return std::string("an event line ") + kPerfShape + " (no 'COMM PID [CPU]' columns found)";
+}
+
 std::string parse_switch(const std::string& f, Switch& out) {
   const std::string shape =
       "sched_switch fields prev_comm=COMM prev_pid=N prev_prio=N prev_state=S ==> "
@@ -189,6 +242,13 @@ std::string parse_report_switch(const std::string& f, Switch& out) {
   return "";
 }
 
+std::string parse_any_switch(const std::string& fields, Switch& out) {
+  if (parse_switch(fields, out).empty() || parse_report_switch(fields, out).empty()) return "";
+  return "sched_switch fields in the kernel's form (prev_comm=COMM prev_pid=N prev_prio=N "
+         "prev_state=S ==> next_comm=COMM next_pid=N next_prio=N) or libtraceevent's "
+         "(PREV_COMM:PID [PRIO] STATE ==> NEXT_COMM:PID [PRIO])";
+}
+
 bool report_header(const std::string& line) {
   std::size_t p = 0;
   std::int64_t n = 0;
@@ -241,6 +301,22 @@ void write_wakeup(std::ostream& out, const std::string& comm, std::int64_t pid, 
   std::snprintf(target, sizeof target, "%03d", target_cpu);
   out << "comm=" << comm << " pid=" << pid << " prio=" << prio << " target_cpu=" << target
       << '\n';
+}
+
+void write_irq_entry(std::ostream& out, int irq, const std::string& name) {
+  out << "irq=" << irq << " name=" << name << '\n';
+}
+
+void write_irq_exit(std::ostream& out, int irq, bool handled) {
+  out << "irq=" << irq << " ret=" << (handled ? "handled" : "unhandled") << '\n';
+}
+
+void write_softirq(std::ostream& out, int vec) {
+  // softirq_to_name of kernel/softirq.c, in the order of include/linux/interrupt.h's vectors.
+  static const char* const kNames[] = {"HI",       "TIMER", "NET_TX",  "NET_RX", "BLOCK",
+                                       "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU"};
+  out << "vec=" << vec << " [action="
+      << (vec >= 0 && vec < 10 ? kNames[vec] : "UNKNOWN") << "]\n";
 }
 
 }  // namespace vcpusim::cpu::ftrace

@@ -44,9 +44,16 @@ struct Switch {
 // Each parser returns "" on success, else what was expected (for a file:line message).
 std::string parse_line(const std::string& text, Line& out);
 std::string parse_switch(const std::string& fields, Switch& out);
+// An event line as `perf script` prints a tracepoint: "COMM PID [CPU] SECS.FRACTION:
+// SUBSYSTEM:EVENT: FIELDS" (builtin-script.c's default columns for tracepoints, the comm right-
+// aligned in 16, "PID/TID" when both are shown). `event` is the name without its subsystem.
+std::string parse_perf_line(const std::string& text, Line& out);
 // sched_switch as `trace-cmd report` prints it (libtraceevent's sched_switch plugin):
 // "PREV_COMM:PREV_PID [PRIO] STATE ==> NEXT_COMM:NEXT_PID [PRIO]".
 std::string parse_report_switch(const std::string& fields, Switch& out);
+// Either form of sched_switch's fields: the kernel's TP_printk or libtraceevent's plugin (which
+// `trace-cmd report` and a perf built with the plugins print).
+std::string parse_any_switch(const std::string& fields, Switch& out);
 // The lines `trace-cmd report` prints before the events: "cpus=N", "version = N",
 // "CPU N is empty".
 bool report_header(const std::string& line);
@@ -67,5 +74,12 @@ void write_context(std::ostream& out, const std::string& comm, std::int64_t pid,
 void write_switch(std::ostream& out, const Switch& s);
 void write_wakeup(std::ostream& out, const std::string& comm, std::int64_t pid, std::int64_t prio,
                   int target_cpu);
+
+// The fields of irq_handler_entry ("irq=N name=NAME"), irq_handler_exit ("irq=N ret=handled")
+// and softirq_entry / softirq_exit ("vec=N [action=NAME]"), ending the line (TP_printk of
+// include/trace/events/irq.h).
+void write_irq_entry(std::ostream& out, int irq, const std::string& name);
+void write_irq_exit(std::ostream& out, int irq, bool handled);
+void write_softirq(std::ostream& out, int vec);
 
 }  // namespace vcpusim::cpu::ftrace

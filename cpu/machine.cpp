@@ -40,11 +40,11 @@ Machine::Machine(sim::Kernel& kernel, sim::DecisionSource& decisions, const Host
       scheduler_.add(*loads_.back());
       continue;
     }
-    // A trace load has a thread per pCPU: loadI, or loadI.K on several.
-    for (std::size_t k = 0; k < l.cpus.value.size(); ++k) {
-      trace_loads_.push_back(std::make_unique<TraceLoadThread>(
-          id++, l.cpus.value.size() == 1 ? name : name + "." + std::to_string(k), l, k, kernel,
-          scheduler_));
+    // A trace load has a thread per pCPU (loadI, or loadI.K on several), and one more per other
+    // nice the recording ran there.
+    for (TraceThreadPlan& plan : plan_trace_load(l, name)) {
+      trace_loads_.push_back(std::make_unique<TraceLoadThread>(id++, std::move(plan), kernel,
+                                                               scheduler_));
       scheduler_.add(*trace_loads_.back());
     }
   }

@@ -43,7 +43,7 @@ void LoadParams::load(const sim::Node& node) {
   if (kind.value == LoadKind::kScript) allowed.push_back("windows");
   if (kind.value == LoadKind::kTrace)
     allowed.insert(allowed.end(), {"file", "format", "trace_cpus", "exclude", "exclude_pids",
-                                   "from", "duration", "mode"});
+                                   "from", "duration", "mode", "offset", "repeat"});
   node.reject_unknown(allowed);
   if (node.has("cpus")) cpus.load(node.at("cpus"));
   if (node.has("nice")) nice.load(node.at("nice"));
@@ -109,7 +109,8 @@ sim::Json LoadParams::to_json() const {
     out["idle"] = idle.to_json();
   } else if (kind.value == LoadKind::kTrace) {
     for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
-             &file, &format, &trace_cpus, &exclude, &exclude_pids, &from, &duration, &mode})
+             &file, &format, &trace_cpus, &exclude, &exclude_pids, &from, &duration, &mode,
+             &offset, &repeat})
       out[p->name()] = p->to_json();
   } else {
     sim::Json w = sim::Json::array();

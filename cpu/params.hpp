@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/ftrace_import.hpp"
 #include "cpu/noise_params.hpp"
 #include "sim/config.hpp"
 
@@ -75,7 +76,6 @@ struct SchedulerParams : sim::ParamSet {
 };
 
 enum class LoadKind { kDuty, kPoisson, kScript, kTrace };
-enum class TraceFormat { kFtrace, kTraceCmd };
 enum class TraceMode { kDemand, kReserve };
 
 // The longest window a trace load may start at or span (a recording of an hour is ~10 GB).
@@ -95,7 +95,9 @@ struct LoadParams : sim::ParamSet {
       "script: explicit busy windows; trace: a recorded host's busy intervals "
       "(docs/host-trace.md)"};
   sim::IntListParam cpus{*this, "cpus", {0}, 0, 1023, "pCPUs the load thread may run on"};
-  sim::IntParam nice{*this, "nice", 0, -20, 19, "host nice value (weight in the fair policy)"};
+  sim::IntParam nice{*this, "nice", 0, -20, 19,
+                     "host nice value (weight in the fair policy); trace: added to each "
+                     "recorded fair thread's nice"};
   sim::DurationParam busy{*this,
                           "busy",
                           10 * sim::kMillisecond,
@@ -133,10 +135,15 @@ struct LoadParams : sim::ParamSet {
   sim::EnumParam<TraceFormat> format{
       *this,
       "format",
-      TraceFormat::kFtrace,
-      {{"ftrace", TraceFormat::kFtrace}, {"trace-cmd", TraceFormat::kTraceCmd}},
-      "trace: the recording's format, with sched:sched_switch events; ftrace: the text of "
-      "tracefs' trace or trace_pipe file; trace-cmd: the text of trace-cmd report"};
+      TraceFormat::kAuto,
+      {{"auto", TraceFormat::kAuto},
+       {"ftrace", TraceFormat::kFtrace},
+       {"trace-cmd", TraceFormat::kTraceCmd},
+       {"perf", TraceFormat::kPerf}},
+      "trace: the recording's format, with sched:sched_switch events; auto: told by its first "
+      "event line (an imported recording, vcpusim load import's JSON, is always told); ftrace: "
+      "the text of tracefs' trace or trace_pipe file; trace-cmd: the text of trace-cmd report; "
+      "perf: the text of perf sched script"};
   sim::IntListParam trace_cpus{*this,
                                "trace_cpus",
                                {},
@@ -160,13 +167,20 @@ struct LoadParams : sim::ParamSet {
       "mode",
       TraceMode::kDemand,
       {{"demand", TraceMode::kDemand}, {"reserve", TraceMode::kReserve}},
-      "trace: demand: on each pCPU a host thread (this load's nice) asks for each interval's "
-      "length of CPU at its start, scheduled like any load (a vCPU can delay it); reserve: the "
-      "pCPU is taken for exactly the recorded intervals (the running vCPU's steal)"};
+      "trace: demand: on each pCPU a host thread per recorded nice (prio - 120, plus this load's "
+      "nice) asks for each interval's length of CPU at its start, scheduled like any load (a "
+      "vCPU can delay it); reserve: the pCPU is taken for exactly the recorded intervals (the "
+      "running vCPU's steal). Real-time threads (prio below 100) and interrupt time are "
+      "reservations in both modes"};
+  sim::DurationParam offset{*this, "offset", 0, 0, kMaxTraceWindow,
+                            "trace: where in the window the replay starts (what comes before it "
+                            "follows the window's end); below the window's length"};
+  sim::BoolParam repeat{*this, "repeat", false,
+                        "trace: replay the window again and again for as long as the run lasts"};
   // script: [[start, end], ...] read by validate() since it is a list of pairs.
   std::vector<std::pair<Tick, Tick>> windows;
-  // trace: per pCPU of cpus, the busy intervals read from the recording (load() reads it).
-  std::vector<std::vector<std::pair<Tick, Tick>>> trace_windows;
+  // trace: per pCPU of cpus, what the recording ran there (load() reads it).
+  Recording trace;
   std::string trace_path;  // trace: `file` as opened (from the scenario file's directory)
   std::string trace_warning;  // trace: what the recording lacked, for Scenario::warnings ("" none)
   void load(const sim::Node& node) override;

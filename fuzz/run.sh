@@ -13,7 +13,7 @@ vcpusim="$here/build/vcpusim"
 
 seeds="$out/seeds"
 rm -rf "$seeds" "$out/findings" "$out/sweep-seed"
-targets="scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer sweep_fuzzer"
+targets="scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer sweep_fuzzer host_trace_fuzzer"
 for t in $targets; do mkdir -p "$seeds/$t"; done
 cp "$here"/scenarios/*.json "$here"/tests/bad_scenarios/*.json "$seeds/scenario_fuzzer/"
 printf '%s\n#set\nhost.load[0].busy=2ms\nguest.timekeeping.ntp.mult_steps=7\n' \
@@ -47,6 +47,15 @@ for r in "$out"/sweep-seed/runs/run-*.json; do
   [ -f "$r" ] || continue
   { cat "$out/sweep-seed/sweep.json"; printf '#record\n'; cat "$r"; } \
     >"$seeds/sweep_fuzzer/with-$(basename "$r")"
+done
+# Host recordings: the test inputs in each format byte (fuzz/host_trace_input.hpp).
+for f in "$here"/tests/inputs/host_trace/*.trace "$here"/tests/inputs/host_trace/*.report \
+         "$here"/tests/inputs/host_trace/*.perf "$here"/tests/inputs/host_trace/*.json; do
+  [ -f "$f" ] || continue
+  for mode in 0 5; do
+    { printf "\\$(printf '%03o' "$mode")"; head -c 60000 "$f"; } \
+      >"$seeds/host_trace_fuzzer/$mode-$(basename "$f")"
+  done
 done
 for t in $targets; do
   [ -d "$here/fuzz/regressions/$t" ] && cp "$here/fuzz/regressions/$t"/* "$seeds/$t/" 2>/dev/null || true

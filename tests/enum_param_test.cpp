@@ -207,10 +207,14 @@ TEST(EnumParam, TraceFormatRoundTrips) {
   const std::string dir = std::string(VCPUSIM_SOURCE_DIR) + "/tests/inputs/host_trace/";
   expect_round_trips<cpu::TraceFormat>(
       "vdso-time-backwards.json", "host.load[0].format",
-      {{"ftrace", cpu::TraceFormat::kFtrace}, {"trace-cmd", cpu::TraceFormat::kTraceCmd}},
+      {{"auto", cpu::TraceFormat::kAuto},
+       {"ftrace", cpu::TraceFormat::kFtrace},
+       {"trace-cmd", cpu::TraceFormat::kTraceCmd},
+       {"perf", cpu::TraceFormat::kPerf}},
       [](const tools::Scenario& s) -> auto& { return s.host.load.at(0)->format; },
       [dir](const std::string& format) {
-        const std::string file = dir + (format == "ftrace" ? "synth.trace" : "synth.report");
+        const std::string file =
+            dir + (format == "perf" ? "synth.perf" : format == "trace-cmd" ? "synth.report" : "synth.trace");
         return std::vector<std::string>{R"(host.load=[{"kind": "trace", "file": ")" + file +
                                         R"(", "cpus": [0]}])"};
       });

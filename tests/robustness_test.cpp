@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli_util.hpp"
+#include "fuzz/host_trace_input.hpp"
 #include "fuzz/sweep_input.hpp"
 #include "scenario_util.hpp"
 #include "sim/error.hpp"
@@ -429,7 +430,12 @@ void replay_sweep_fuzzer(const std::string& input) {
   vcpusim::fuzz::read_sweep_input(input, kSource);
 }
 
+void replay_host_trace_fuzzer(const std::string& input) {
+  vcpusim::fuzz::read_host_trace_input(input);
+}
+
 const std::map<std::string, void (*)(const std::string&)> kFuzzTargets = {
+    {"host_trace_fuzzer", replay_host_trace_fuzzer},
     {"scenario_fuzzer", replay_scenario_fuzzer},
     {"trace_fuzzer", replay_trace_fuzzer},
     {"result_fuzzer", replay_result_fuzzer},
