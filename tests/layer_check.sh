@@ -3,7 +3,7 @@
 # and tools/ drives all three. Fails, printing every offending line, when sim/ includes anything
 # of cpu/, guest/ or tools/; cpu/ anything of guest/ or tools/; guest/ anything of tools/; and
 # between the rooms of tools/ (tools/README.md): run/ includes no other room, view/ only run/,
-# explore/ and sweep/ not each other; a room includes of tools/ itself only cli_args.hpp and
+# explore/ and sweep/ not each other, load/ only run/; a room includes of tools/ itself only cli_args.hpp and
 # version.hpp (the command table and main.cpp sit above the rooms).
 # An include is resolved as the compiler finds it: next to the including file first ("x.hpp",
 # "../tools/x.hpp"), then from the source root ("tools/x.hpp", <tools/x.hpp>); blanks around
@@ -40,7 +40,7 @@ awk '
   # for the files of tools/ itself.
   function unit(p,    part) {
     split(p, part, "/")
-    if (part[1] == "tools" && part[2] ~ /^(run|view|explore|sweep|scripts)$/)
+    if (part[1] == "tools" && part[2] ~ /^(run|view|explore|sweep|load|scripts)$/)
       return "tools/" part[2]
     return part[1]
   }
@@ -50,6 +50,7 @@ awk '
     deny["tools/view"] = " tools/explore tools/sweep tools "
     deny["tools/explore"] = " tools/sweep tools "
     deny["tools/sweep"] = " tools/explore tools "
+    deny["tools/load"] = " tools/view tools/explore tools/sweep tools "
     shared["tools/cli_args.hpp"] = 1; shared["tools/version.hpp"] = 1
   }
   FNR == 1 {

@@ -8,6 +8,7 @@
 #include "tools/explore/diff_cli.hpp"
 #include "tools/explore/explore_cli.hpp"
 #include "tools/explore/shrink_cli.hpp"
+#include "tools/load/load_cli.hpp"
 #include "tools/run/registry_cli.hpp"
 #include "tools/run/run_cli.hpp"
 #include "tools/sweep/sweep_cli.hpp"
@@ -74,6 +75,10 @@ const std::vector<Command>& commands() {
        "run a sweep spec (points x seeds, in parallel, resumable); also sweep merge, sweep "
        "slurm, sweep schema",
        cmd_sweep, {{"--help"}, {"merge", "--help"}, {"slurm", "--help"}}, "merge slurm schema"},
+      {"load", "load import TRACE",
+       "read a host recording (ftrace, trace-cmd report or perf sched script text) once: print "
+       "its summary and write the imported recording a trace host load replays",
+       cmd_load, {{"import", "--help"}}, "import"},
       {"completion", "completion", "print the bash completion script", completion, {{"--help"}},
        ""},
   };
