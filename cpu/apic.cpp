@@ -21,11 +21,12 @@ void Apic::send(Vcpu& from, const std::vector<int>& targets, Vector v) {
     ++metrics_.sender_exits;
     from.vm_exit(handling, [&] {
       for (int t : targets) deliver(from, machine_.vcpu(t), v);
-    });
+    }, VmExitReason::kVmcall);
   } else {  // one ICR write, so one exit, per destination
     for (int t : targets) {
       ++metrics_.sender_exits;
-      from.vm_exit(handling, [&, t] { deliver(from, machine_.vcpu(t), v); });
+      from.vm_exit(handling, [&, t] { deliver(from, machine_.vcpu(t), v); },
+                   VmExitReason::kMsrWrite);  // the x2APIC ICR write
     }
   }
   k.recorder().record(k.now(), from.component(), "ipi.sent", static_cast<int>(v),

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cpu/ftrace_text.hpp"
+#include "cpu/vcpu.hpp"
 #include "sim/trace.hpp"
 
 namespace vcpusim::cpu {
@@ -30,10 +31,18 @@ HostFtraceWriter::HostFtraceWriter(std::ostream& out, const HostScheduler& sched
   int max_id = -1;
   for (const HostThread* t : scheduler.threads()) max_id = std::max(max_id, t->id());
   threads_.resize(static_cast<std::size_t>(max_id + 1));
+  vcpu_index_.assign(threads_.size(), -1);
+  in_guest_.assign(threads_.size(), true);  // the VM runs guest code from the start
+  int vcpus = 0;
   for (const HostThread* t : scheduler.threads()) {
     const std::string comm = ftrace::comm(t->name());
     threads_[static_cast<std::size_t>(t->id())] = {comm, comm, kFtraceFirstPid + t->id(),
                                                    kFtraceFairPrio + t->nice()};
+    if (t->kind() != HostThread::Kind::kVcpu) continue;
+    vcpu_index_[static_cast<std::size_t>(t->id())] = vcpus++;
+    if (static_cast<int>(vcpu_of_.size()) <= t->component())
+      vcpu_of_.resize(static_cast<std::size_t>(t->component()) + 1, -1);
+    vcpu_of_[static_cast<std::size_t>(t->component())] = t->id();
   }
   for (int p = 0; p < scheduler.pcpus(); ++p) {
     const std::string n = std::to_string(p);
@@ -70,31 +79,105 @@ void HostFtraceWriter::marker(sim::Tick t, const char* text) {
   out_ << text << '\n';
 }
 
+void HostFtraceWriter::take_over(int p, sim::Tick t, int next) {
+  Pcpu& c = pcpus_[static_cast<std::size_t>(p)];
+  if (c.pending)
+    switch_line(p, t, c.prev, c.state, next);
+  else if (c.current != next)  // after an interrupt the task it interrupted goes on
+    switch_line(p, t, c.current, "R", next);
+  c.pending = false;
+  c.current = next;
+}
+
+void HostFtraceWriter::resolve_steal(int p) {
+  Pcpu& c = pcpus_[static_cast<std::size_t>(p)];
+  if (!c.steal_pending) return;
+  c.steal_pending = false;
+  take_over(p, c.steal_at, kSteal);
+}
+
 void HostFtraceWriter::flush(sim::Tick t) {
   for (std::size_t p = 0; p < pcpus_.size(); ++p) {
     Pcpu& c = pcpus_[p];
+    if (c.steal_pending && c.steal_at < t) resolve_steal(static_cast<int>(p));
     if (!c.pending || c.at >= t) continue;
     switch_line(static_cast<int>(p), c.at, c.prev, c.state, kIdle);
     c.pending = false;
   }
 }
 
+void HostFtraceWriter::irq_line(int p, sim::Tick t, bool entry) {
+  const Pcpu& c = pcpus_[static_cast<std::size_t>(p)];
+  const Task& ctx = task(p, c.current);
+  if (c.irq == 1) {
+    ftrace::write_context(out_, ctx.context, ctx.pid, p, "d.h..", t,
+                          entry ? "irq_handler_entry" : "irq_handler_exit");
+    if (entry)
+      ftrace::write_irq_entry(out_, 0, "host_noise");
+    else
+      ftrace::write_irq_exit(out_, 0, true);
+  } else {
+    ftrace::write_context(out_, ctx.context, ctx.pid, p, "..s..", t,
+                          entry ? "softirq_entry" : "softirq_exit");
+    ftrace::write_softirq(out_, 3);
+  }
+}
+
+// A vCPU's exit or entry, on the pCPU its thread runs on (or has just left, for the exit of a
+// preemption: the switch-out is still pending then).
+void HostFtraceWriter::vcpu_note(const sim::EventView& e, int thread) {
+  const bool exit = sim::kind_is(e, "kvm.exit");
+  if (!exit && !sim::kind_is(e, "kvm.entry")) return;
+  int p = -1;
+  for (std::size_t q = 0; q < pcpus_.size() && p < 0; ++q)
+    if (pcpus_[q].current == thread || (pcpus_[q].pending && pcpus_[q].prev == thread))
+      p = static_cast<int>(q);
+  if (p < 0) return;  // not on a pCPU: nothing a host trace would show
+  flush(e.time);
+  const auto t = static_cast<std::size_t>(thread);
+  if (exit == !in_guest_[t]) return;  // an entry the trace already shows (or an exit)
+  in_guest_[t] = !exit;
+  const Task& ctx = task(p, thread);
+  ftrace::write_context(out_, ctx.context, ctx.pid, p, "d..1.", e.time,
+                        exit ? "kvm_exit" : "kvm_entry");
+  // KVM's x86 TP_printk (arch/x86/kvm/trace.h, Linux 6.x): kvm_exit's "vcpu %u reason %s rip
+  // 0x%lx info1 0x%016llx info2 0x%016llx intr_info 0x%08x error_code 0x%08x", kvm_entry's
+  // "vcpu %u, rip 0x%lx".
+  const int v = vcpu_index_[t];
+  if (exit)
+    out_ << "vcpu " << v << " reason " << vm_exit_reason_name(static_cast<VmExitReason>(e.a))
+         << " rip 0x0 info1 0x0000000000000000 info2 0x0000000000000000 intr_info 0x00000000 "
+            "error_code 0x00000000\n";
+  else
+    out_ << "vcpu " << v << ", rip 0x0\n";
+}
+
 void HostFtraceWriter::event(const sim::EventView& e) {
+  if (e.component >= 0 && e.component < static_cast<int>(vcpu_of_.size()) &&
+      vcpu_of_[static_cast<std::size_t>(e.component)] >= 0) {
+    vcpu_note(e, vcpu_of_[static_cast<std::size_t>(e.component)]);
+    return;
+  }
   if (e.component < 0 || e.component >= static_cast<int>(pcpu_of_.size())) return;
   const int p = pcpu_of_[static_cast<std::size_t>(e.component)];
   if (p < 0) return;
-  flush(e.time);
   Pcpu& c = pcpus_[static_cast<std::size_t>(p)];
+  const bool noise = sim::kind_is(e, "noise.irq") || sim::kind_is(e, "noise.softirq");
+  if (noise) {
+    // Recorded right after the steal it names (cpu/host_noise.cpp): an interrupt, not a task.
+    if (!c.steal_pending) return;  // an interrupt while one runs, or the pCPU was stolen
+    c.steal_pending = false;
+    if (c.pending && c.at == e.time) {  // the interrupted task stays current
+      c.current = c.prev;
+      c.pending = false;
+    }
+    c.irq = sim::kind_is(e, "noise.irq") ? 1 : 2;
+    irq_line(p, e.time, true);
+    return;
+  }
+  flush(e.time);
+  resolve_steal(p);
   const int who = static_cast<int>(e.a);
-  // Who leaves the pCPU when something comes in now: the pending switch-out, else the current.
-  auto take_over = [&](int next) {
-    if (c.pending)
-      switch_line(p, e.time, c.prev, c.state, next);
-    else
-      switch_line(p, e.time, c.current, "R", next);
-    c.pending = false;
-    c.current = next;
-  };
   auto leave = [&](int prev, const char* state) {
     c.pending = true;
     c.prev = prev;
@@ -103,15 +186,23 @@ void HostFtraceWriter::event(const sim::EventView& e) {
     c.current = kIdle;
   };
   if (sim::kind_is(e, "dispatch")) {
-    take_over(who);
+    take_over(p, e.time, who);
   } else if (sim::kind_is(e, "deschedule")) {
     leave(who, "R+");  // preempted: still runnable
   } else if (sim::kind_is(e, "sleep")) {
     if (c.current == who) leave(who, "S");
   } else if (sim::kind_is(e, "steal")) {
-    if (c.current != kSteal) take_over(kSteal);  // else a longer steal: the same task runs on
+    if (c.irq == 0 && c.current != kSteal) {  // else a longer steal: the same one runs on
+      c.steal_pending = true;
+      c.steal_at = e.time;
+    }
   } else if (sim::kind_is(e, "steal_end")) {
-    leave(kSteal, "S");
+    if (c.irq != 0) {
+      irq_line(p, e.time, false);
+      c.irq = 0;
+    } else {
+      leave(kSteal, "S");
+    }
   } else if (sim::kind_is(e, "wake")) {
     // Recorded on the pCPU the thread is placed on, in the context of what runs there.
     const Task& ctx = task(p, c.pending ? c.prev : c.current);

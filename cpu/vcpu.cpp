@@ -213,6 +213,7 @@ void Vcpu::on_work_done() {
     machine_.kernel().cancel(deadline_event_);
     wake_reason_ = WakeReason::kPleExit;
     exit_kind_ = ExitKind::kPle;
+    note_exit(VmExitReason::kPause);
     phase_ = HostPhase::kExit;
     // The exit, then handle_pause and kvm_vcpu_on_spin's scan before the yield is decided.
     machine_.scheduler().set_work(
@@ -261,6 +262,7 @@ void Vcpu::apply_request() {
       halt_start_ = k.now();
       halt_host_running_ = true;
       k.recorder().note(halt_start_, component(), "halt.begin");
+      note_exit(VmExitReason::kHlt);
       ++counters_.halts;
       exit_kind_ = ExitKind::kHalt;
       phase_ = HostPhase::kExit;
@@ -330,6 +332,8 @@ void Vcpu::end_halt(WakeReason why) {
 }
 
 void Vcpu::enter_then(bool resume, Tick extra) {
+  sim::Kernel& k = machine_.kernel();
+  k.recorder().note(k.now(), component(), "kvm.entry");
   phase_ = HostPhase::kEntry;
   resume_after_entry_ = resume;
   machine_.scheduler().set_work(*this, machine_.costs().vm_entry.value + extra);
@@ -387,7 +391,10 @@ void Vcpu::on_dispatch() {
 }
 
 void Vcpu::on_deschedule() {
-  if (phase_ == HostPhase::kGuest && guest_state_ != GuestState::kHalted) needs_entry_ = true;
+  if (phase_ == HostPhase::kGuest && guest_state_ != GuestState::kHalted) {
+    needs_entry_ = true;
+    note_exit(VmExitReason::kExternalInterrupt);  // the host's interrupt that preempts it
+  }
   if (guest_state_ == GuestState::kRunning || guest_state_ == GuestState::kSpinning)
     if (RunObserver* o = machine_.observer()) o->preempted(index());
   machine_.hypervisor().scheduled_out(*this, true);
@@ -487,7 +494,24 @@ WakeReason Vcpu::block(const WaitSpec& spec, const WatchSet& watched, Tick& budg
   return why;
 }
 
-void Vcpu::vm_exit(Tick handling, const std::function<void()>& host) {
+const char* vm_exit_reason_name(VmExitReason r) {
+  switch (r) {
+    case VmExitReason::kHlt: return "HLT";
+    case VmExitReason::kPause: return "PAUSE_INSTRUCTION";
+    case VmExitReason::kVmcall: return "VMCALL";
+    case VmExitReason::kMsrWrite: return "MSR_WRITE";
+    case VmExitReason::kExternalInterrupt: return "EXTERNAL_INTERRUPT";
+  }
+  return "VMCALL";
+}
+
+void Vcpu::note_exit(VmExitReason reason) {
+  sim::Kernel& k = machine_.kernel();
+  k.recorder().note(k.now(), component(), "kvm.exit", static_cast<int>(reason));
+}
+
+void Vcpu::vm_exit(Tick handling, const std::function<void()>& host, VmExitReason reason) {
+  note_exit(reason);
   exit_host_ = host;
   request_ = Request::kVmExit;
   request_cost_ = machine_.costs().vm_exit.value + handling;
@@ -543,7 +567,9 @@ void Vcpu::take_interrupt(Vector v) {
   k.recorder().record(k.now(), component(), kVectorNames[n], 1);
   if (exit_pending_ & bit(v)) {  // injected through an exit: the target exits and re-enters
     exit_pending_ &= ~bit(v);
+    note_exit(VmExitReason::kExternalInterrupt);
     consume(machine_.costs().vm_exit.value + machine_.costs().vm_entry.value);
+    k.recorder().note(k.now(), component(), "kvm.entry");  // stamped when the entry completes
   }
   // The delivery enters the kernel (CPL 0) from whatever mode it interrupted; the return
   // (iret) goes back there.

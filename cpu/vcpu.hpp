@@ -37,6 +37,12 @@ enum class GuestMode { kKernel, kUser };
 enum class TargetState : int { kRunning = 0, kHalted = 1, kPreempted = 2 };
 constexpr int kTargetStates = 3;
 
+// Why the guest left: the reasons KVM's kvm_exit tracepoint prints for the exits modelled
+// (arch/x86/include/uapi/asm/vmx.h's VMX_EXIT_REASONS names). Trace notes "kvm.exit" (a: the
+// reason) and "kvm.entry" on the vCPU mark an exit's start and the entry's start.
+enum class VmExitReason : int { kHlt, kPause, kVmcall, kMsrWrite, kExternalInterrupt };
+const char* vm_exit_reason_name(VmExitReason r);
+
 class Vcpu final : public HostThread {
  public:
   Vcpu(int index, std::vector<int> affinity, int nice, Machine& machine);
@@ -131,8 +137,9 @@ class Vcpu final : public HostThread {
   // changed since it was read); `budget` is the spin time left and is reduced by what was spent.
   WakeReason block(const WaitSpec& spec, const WatchSet& watched, Tick& budget);
   // A VM exit on this vCPU for host work of `handling` cost; `host` runs on the host side, then
-  // the entry is paid.
-  void vm_exit(Tick handling, const std::function<void()>& host);
+  // the entry is paid. `reason` is what the kvm_exit tracepoint would say (run --host-trace).
+  void vm_exit(Tick handling, const std::function<void()>& host,
+               VmExitReason reason = VmExitReason::kVmcall);
   // Switches to another execution context of this vCPU (the guest scheduler's switch_to).
   void switch_to(int context);
   bool irqs_enabled() const { return irqs_enabled_; }
@@ -157,6 +164,7 @@ class Vcpu final : public HostThread {
   enum class ExitKind { kNone, kHalt, kPle, kCall };
   bool deliverable() const;
   void take_interrupt(Vector v);
+  void note_exit(VmExitReason reason);
   void run_guest();
   void apply_request();
   void end_spin(WakeReason why, Tick extra_work);
