@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "cli_util.hpp"
@@ -75,13 +77,24 @@ std::vector<Windows> occupied(const tools::RunResult& r, int pcpus, int vcpus, s
   return out;
 }
 
+// The busy windows of each CPU of a recording, whatever their priority.
+std::vector<Windows> busy_windows(const cpu::Recording& r) {
+  std::vector<Windows> out;
+  for (const cpu::CpuRecording& c : r.cpus) {
+    Windows w;
+    for (const cpu::TraceBusy& b : c.busy) w.emplace_back(b.start, b.end);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
 std::vector<Windows> import_text(const std::string& text, std::vector<int> cpus,
                                  std::vector<std::string> exclude) {
   std::istringstream in(text);
   cpu::FtraceSelection sel;
   sel.trace_cpus = std::move(cpus);
   sel.exclude = std::move(exclude);
-  return cpu::import_ftrace(in, "host.trace", sel);
+  return busy_windows(cpu::import_ftrace(in, "host.trace", sel));
 }
 
 // Two pCPUs, a vCPU pinned to each computing all the time, a duty load on each: every time in
@@ -134,61 +147,175 @@ TEST(HostTrace, WriterReproducesRealKernelLinesByteForByte) {
   EXPECT_GT(wakeups, 3);
 }
 
+// The interrupt lines the writer gives the host's noise are the kernel's too: each
+// irq_handler_entry/exit and softirq_entry/exit line recorded here with the hog running
+// (tests/inputs/host_trace/real-hog.trace, tools/scripts/record_host.sh) written again from its
+// parsed fields gives the same bytes.
+TEST(HostTrace, WriterReproducesRealInterruptLinesByteForByte) {
+  std::ifstream in(kInputs + "real-hog.trace");
+  ASSERT_TRUE(in) << "the recorded sample is missing";
+  std::map<std::string, int> seen;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    cpu::ftrace::Line l;
+    ASSERT_EQ(cpu::ftrace::parse_line(line, l), "") << line;
+    const sim::Tick t = static_cast<sim::Tick>(l.time.secs) * sim::kSecond + l.time.ps;
+    std::ostringstream again;
+    const std::string flags = line.substr(line.find("] ") + 2, 5);
+    cpu::ftrace::write_context(again, l.comm, l.pid, l.cpu, flags.c_str(), t, l.event.c_str());
+    std::istringstream f(l.fields);
+    std::string a, b;
+    f >> a >> b;
+    if (l.event == "irq_handler_entry") {
+      cpu::ftrace::write_irq_entry(again, std::stoi(a.substr(4)), b.substr(5));
+    } else if (l.event == "irq_handler_exit") {
+      cpu::ftrace::write_irq_exit(again, std::stoi(a.substr(4)), b == "ret=handled");
+    } else if (l.event == "softirq_entry" || l.event == "softirq_exit") {
+      cpu::ftrace::write_softirq(again, std::stoi(a.substr(4)));
+    } else {
+      continue;
+    }
+    ++seen[l.event];
+    EXPECT_EQ(again.str(), line + "\n");
+  }
+  for (const char* e : {"irq_handler_entry", "irq_handler_exit", "softirq_entry", "softirq_exit"})
+    EXPECT_GT(seen[e], 0) << e;
+}
+
+// The recordings made here with tools/scripts/record_host.sh, one per tool and load (a busy loop
+// through tracefs, a bursty one through trace-cmd, an idle host through perf), import with their
+// format told from the text; the loaded CPU is busiest under the hog.
+TEST(HostTrace, RealRecordingsOfEachToolImport) {
+  const struct {
+    const char* file;
+    cpu::TraceFormat format;
+  } recordings[] = {{"real-hog.trace", cpu::TraceFormat::kFtrace},
+                    {"real-bursty.report", cpu::TraceFormat::kTraceCmd},
+                    {"real-idle.perf", cpu::TraceFormat::kPerf}};
+  for (const auto& r : recordings) {
+    std::ifstream in(kInputs + r.file);
+    ASSERT_TRUE(in) << r.file;
+    cpu::FtraceSelection sel;
+    sel.trace_cpus = {0, 1};
+    cpu::Recording rec;
+    struct Sink final : cpu::FtraceSink {
+      explicit Sink(cpu::Recording& r) : r(r) { r.cpus.resize(2); }
+      void busy(std::size_t k, const cpu::TraceBusy& b) override { r.cpus[k].busy.push_back(b); }
+      void irq(std::size_t k, sim::Tick a, sim::Tick b) override { r.cpus[k].irq.emplace_back(a, b); }
+      cpu::Recording& r;
+    } sink(rec);
+    cpu::FtraceStats stats;
+    cpu::FtraceGaps gaps;
+    rec.span = cpu::import_ftrace(in, r.file, sel, sink, &gaps, &stats);
+    EXPECT_EQ(stats.format, r.format) << r.file;
+    EXPECT_GT(stats.switches, 50u) << r.file;
+    EXPECT_GT(rec.span, 100 * sim::kMillisecond) << r.file;
+    if (std::string(r.file) == "real-hog.trace") {
+      sim::Tick busy = 0;
+      for (const cpu::TraceBusy& b : rec.cpus[0].busy) busy += b.end - b.start;
+      EXPECT_GT(busy, rec.span * 9 / 10) << "the hog's CPU";
+      EXPECT_FALSE(rec.cpus[0].irq.empty() && rec.cpus[1].irq.empty());
+    }
+  }
+}
+
 // The real recording imports, though it misses events: on CPU 1, tokio-rt-worker is switched in
 // (line 24) and the next switch there leaves `sleep` (line 29); this machine's tracer does not
-// record every task's switches. The threads that are not idle fill windows inside it.
+// record every task's switches. The threads that are not idle fill windows inside it; touching
+// ones are one unless their priorities differ (it has threads at nice -10 and 10 beside nice 0).
 TEST(HostTrace, RealRecordingImportsBridgingItsMissingEvents) {
   std::ifstream in(kInputs + "real-6.18.trace");
   cpu::FtraceSelection sel;
   sel.trace_cpus = {0, 1};
   cpu::FtraceGaps gaps;
-  const auto w = cpu::import_ftrace(in, "real-6.18.trace", sel, &gaps);
+  const cpu::Recording r = cpu::import_ftrace(in, "real-6.18.trace", sel, &gaps);
   EXPECT_EQ(gaps.broken_chains, 1u);
   EXPECT_EQ(gaps.first_line, 29u);
-  ASSERT_EQ(w.size(), 2u);
-  for (const Windows& cpu : w) {
-    ASSERT_FALSE(cpu.empty());
-    for (std::size_t i = 0; i < cpu.size(); ++i) {
-      EXPECT_LT(cpu[i].first, cpu[i].second);
+  ASSERT_EQ(r.cpus.size(), 2u);
+  std::set<int> prios;
+  for (const cpu::CpuRecording& cpu : r.cpus) {
+    ASSERT_FALSE(cpu.busy.empty());
+    for (std::size_t i = 0; i < cpu.busy.size(); ++i) {
+      EXPECT_LT(cpu.busy[i].start, cpu.busy[i].end);
+      prios.insert(cpu.busy[i].prio);
       if (i > 0) {
-        EXPECT_LT(cpu[i - 1].second, cpu[i].first);  // touching ones are merged
+        const cpu::TraceBusy& a = cpu.busy[i - 1];
+        EXPECT_TRUE(a.end < cpu.busy[i].start || (a.end == cpu.busy[i].start && a.prio != cpu.busy[i].prio));
       }
     }
   }
+  EXPECT_EQ(prios, (std::set<int>{110, 120, 130}));
 }
 
 // Item 4: the recording tools/scripts/synth_ftrace.sh synthesised, with every feature of the
-// grammar, gives exactly the windows the script wrote down.
-// The same events in `trace-cmd report`'s form (synth.report) give the same windows.
+// grammar, gives exactly the intervals the script wrote down: the threads' runs with their
+// priorities, cut by the interrupts, and the interrupt time. The same events in `trace-cmd
+// report`'s form (synth.report) and `perf sched script`'s (synth.perf) give the same, with the
+// format named or told from the text.
 TEST(HostTrace, ImporterReadsTheSynthesisedWindowsExactly) {
   std::ifstream expected_file(kInputs + "synth.expected");
   ASSERT_TRUE(expected_file);
-  std::vector<Windows> expected(2);
+  cpu::Recording expected;
+  expected.cpus.resize(2);
+  std::string kind;
   int cpu = 0;
   sim::Tick s = 0, e = 0;
-  while (expected_file >> cpu >> s >> e)
-    expected.at(static_cast<std::size_t>(cpu)).emplace_back(s * sim::kMicrosecond,
-                                                            e * sim::kMicrosecond);
-  for (const bool report : {false, true}) {
-    const std::string file = report ? "synth.report" : "synth.trace";
-    std::ifstream in(kInputs + file);
-    ASSERT_TRUE(in) << file;
-    cpu::FtraceSelection sel;
-    sel.report_form = report;
-    sel.trace_cpus = {0, 1};
-    sel.exclude = {"CPU */KVM"};
-    EXPECT_EQ(cpu::import_ftrace(in, file, sel), expected) << file;
-
-    // A window: 80 us in, 500 us long; times relative to its start, cut at its edges.
-    std::ifstream again(kInputs + file);
-    sel.from = 80 * sim::kMicrosecond;
-    sel.duration = 500 * sim::kMicrosecond;
-    const sim::Tick us = sim::kMicrosecond;
-    EXPECT_EQ(cpu::import_ftrace(again, file, sel),
-              (std::vector<Windows>{{{0, 20 * us}, {170 * us, 340 * us}, {430 * us, 500 * us}},
-                                    {}}))
-        << file;
+  const sim::Tick us = sim::kMicrosecond;
+  while (expected_file >> kind >> cpu >> s >> e) {
+    cpu::CpuRecording& c = expected.cpus.at(static_cast<std::size_t>(cpu));
+    if (kind == "busy") {
+      int prio = 0;
+      expected_file >> prio;
+      c.busy.push_back({s * us, e * us, prio});
+    } else {
+      c.irq.emplace_back(s * us, e * us);
+    }
   }
+  ASSERT_EQ(expected.cpus[1].busy.size(), 4u);
+  const struct {
+    const char* file;
+    cpu::TraceFormat format;
+  } forms[] = {{"synth.trace", cpu::TraceFormat::kFtrace},
+               {"synth.report", cpu::TraceFormat::kTraceCmd},
+               {"synth.perf", cpu::TraceFormat::kPerf}};
+  for (const auto& form : forms)
+    for (const cpu::TraceFormat format : {form.format, cpu::TraceFormat::kAuto}) {
+      const std::string file = form.file;
+      std::ifstream in(kInputs + file);
+      ASSERT_TRUE(in) << file;
+      cpu::FtraceSelection sel;
+      sel.format = format;
+      sel.trace_cpus = {0, 1};
+      sel.exclude = {"CPU */KVM"};
+      cpu::FtraceStats stats;
+      cpu::Recording got;
+      struct Sink final : cpu::FtraceSink {
+        explicit Sink(cpu::Recording& r) : r(r) { r.cpus.resize(2); }
+        void busy(std::size_t k, const cpu::TraceBusy& b) override { r.cpus[k].busy.push_back(b); }
+        void irq(std::size_t k, sim::Tick a, sim::Tick b) override {
+          r.cpus[k].irq.emplace_back(a, b);
+        }
+        cpu::Recording& r;
+      } sink(got);
+      got.span = cpu::import_ftrace(in, file, sel, sink, nullptr, &stats);
+      EXPECT_EQ(got.cpus, expected.cpus) << file;
+      EXPECT_EQ(got.span, 900 * us) << file;
+      EXPECT_EQ(stats.format, form.format) << file;
+      EXPECT_EQ(stats.threads.at(5000).prio, 125) << file;
+      EXPECT_TRUE(stats.threads.at(3001).excluded) << file;
+
+      // A window: 80 us in, 500 us long; times relative to its start, cut at its edges.
+      std::ifstream again(kInputs + file);
+      sel.from = 80 * us;
+      sel.duration = 500 * us;
+      const cpu::Recording w = cpu::import_ftrace(again, file, sel);
+      EXPECT_EQ(busy_windows(w),
+                (std::vector<Windows>{{{0, 20 * us}, {170 * us, 340 * us}, {430 * us, 500 * us}},
+                                      {}}))
+          << file;
+      EXPECT_EQ(w.cpus[1].irq, (Windows{{120 * us, 130 * us}})) << file;
+      EXPECT_EQ(w.span, 500 * us) << file;
+    }
 }
 
 // `trace-cmd report` of a recording made on this machine (trace-cmd 3.1.6, Linux 6.18:
@@ -197,14 +324,14 @@ TEST(HostTrace, ImporterReadsTheSynthesisedWindowsExactly) {
 TEST(HostTrace, RealTraceCmdReportImports) {
   std::ifstream in(kInputs + "real-6.18.report");
   cpu::FtraceSelection sel;
-  sel.report_form = true;
+  sel.format = cpu::TraceFormat::kTraceCmd;
   sel.trace_cpus = {1};
   cpu::FtraceGaps gaps;
-  const auto w = cpu::import_ftrace(in, "real-6.18.report", sel, &gaps);
+  const auto w = busy_windows(cpu::import_ftrace(in, "real-6.18.report", sel, &gaps));
   ASSERT_EQ(w.size(), 1u);
   EXPECT_FALSE(w[0].empty());
   std::ifstream again(kInputs + "real-6.18.report");
-  sel.report_form = false;
+  sel.format = cpu::TraceFormat::kFtrace;
   try {
     cpu::import_ftrace(again, "real-6.18.report", sel);
     ADD_FAILURE() << "the report form read as tracefs text";
@@ -241,7 +368,7 @@ TEST(HostTrace, RoundTripGivesTheSameWindowsAndSteal) {
     "vm": { "vcpus": 2, "pinning": [[0], [1]] },
     "guest": { "workloads": [ { "kind": "busy", "vcpus": [0, 1] } ] }
   })");
-  ASSERT_EQ(b->host.load.at(0)->trace_windows, truth);
+  ASSERT_EQ(busy_windows(b->host.load.at(0)->trace), truth);
   const Traced rb = run_traced(*b);
   EXPECT_EQ(occupied(rb.result, 2, 2, end), truth);
   for (const char* steal : {"vcpu0.steal_ns", "vcpu1.steal_ns"}) {
@@ -343,7 +470,11 @@ TEST(HostTrace, BadRecordingsAreClearErrors) {
   const std::vector<Case> cases = {
       {"malformed line", good_switch + "garbage here\n", "", "t.trace:2: \"garbage here\" is not an event line; allowed: an event line COMM-PID [CPU]"},
       {"malformed switch", good_switch + "  x-1 [000] d..2. 1.000001: sched_switch: prev_comm=x\n", "",
-       "t.trace:2: \"prev_comm=x\" are not sched_switch fields; allowed: sched_switch fields prev_comm=COMM"},
+       "t.trace:2: \"prev_comm=x\" are not sched_switch fields; allowed: sched_switch fields in the kernel's form (prev_comm=COMM"},
+      {"ftrace form named, perf text", "            perf  1234 [000]  1.000000:       sched:sched_switch: prev_comm=perf prev_pid=1234 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120\n",
+       R"(, "format": "ftrace")", "t.trace:1: \"            perf  1234 [000]"},
+      {"offset outside the window", good_switch + later, R"(, "offset": "500us")",
+       "$.host.load[0].offset: \"500us\" is not inside the replayed window (500us)"},
       {"no sched_switch", "  x-1 [000] d..2. 1.000001: sched_wakeup: comm=a pid=2 prio=120 target_cpu=000\n", "",
        "no sched_switch line"},
       {"time backwards", later + good_switch, "", "t.trace:2: time goes backwards: 500us before the line above"},
@@ -365,7 +496,8 @@ TEST(HostTrace, BadRecordingsAreClearErrors) {
       ADD_FAILURE() << c.name << ": accepted";
     } catch (const sim::ConfigError& e) {
       const std::string msg = e.what();
-      EXPECT_NE(msg.find("$.host.load[0].file: "), std::string::npos) << c.name << ": " << msg;
+      if (std::string(c.name) != "offset outside the window")
+        EXPECT_NE(msg.find("$.host.load[0].file: "), std::string::npos) << c.name << ": " << msg;
       EXPECT_NE(msg.find(c.expect), std::string::npos) << c.name << ": " << msg;
     }
   }
@@ -384,7 +516,7 @@ TEST(HostTrace, MissingSwitchesAreBridgedAndWarned) {
   const auto s = scenario_in(dir.path(), R"({"name": "gap", "duration": "1ms",
     "host": {"pcpus": 1, "load": [{"kind": "trace", "file": "gap.trace"}]}})");
   // The vCPU thread switched in at 0 is taken to have run until 300 us: nothing is busy.
-  EXPECT_EQ(s->host.load.at(0)->trace_windows, std::vector<Windows>{{}});
+  EXPECT_EQ(busy_windows(s->host.load.at(0)->trace), std::vector<Windows>{{}});
   ASSERT_EQ(s->warnings.size(), 1u);
   EXPECT_NE(s->warnings[0].find("$.host.load[0].file: "), std::string::npos) << s->warnings[0];
   EXPECT_NE(s->warnings[0].find("1 sched_switch lines (the first at line 2)"), std::string::npos)
