@@ -29,6 +29,7 @@ const std::map<std::string, std::string> kPinned = {
     {"pv-hash-stop-at-empty.json", "40bb58c306808e1f"},
     {"rcu-grace-period.json", "4171f4ea98b945f2"},
     {"timekeeping-latency.json", "d3bc3272735b2fd2"},
+    {"vdso-host-trace.json", "c83a0af7bf5f9f01"},
     {"vdso-time-backwards.json", "52021e81c3ab041c"},
 };
 
