@@ -270,23 +270,29 @@ std::string comm(const std::string& name) {
   return out;
 }
 
-std::string format_time(sim::Tick t) {
-  const sim::Tick us = t / sim::kMicrosecond;
+std::string format_time(sim::Tick t, bool ns) {
   char buf[48];
+  if (ns) {
+    const sim::Tick n = t / sim::kNanosecond;
+    std::snprintf(buf, sizeof buf, "%5lld.%09lld", static_cast<long long>(n / 1000000000),
+                  static_cast<long long>(n % 1000000000));
+    return buf;
+  }
+  const sim::Tick us = t / sim::kMicrosecond;
   std::snprintf(buf, sizeof buf, "%5lld.%06lld", static_cast<long long>(us / 1000000),
                 static_cast<long long>(us % 1000000));
   return buf;
 }
 
 void write_context(std::ostream& out, const std::string& comm, std::int64_t pid, int cpu,
-                   const char* flags, sim::Tick t, const char* event) {
+                   const char* flags, sim::Tick t, const char* event, bool ns) {
   // "%16s-%-7d [%03d] FLAGS TIME: EVENT: " (trace_print_context; a longer comm is not cut).
   if (comm.size() < 16) out << std::string(16 - comm.size(), ' ');
   const std::string p = std::to_string(pid);
   char cpu_text[16];
   std::snprintf(cpu_text, sizeof cpu_text, "%03d", cpu);
   out << comm << '-' << p << std::string(p.size() < 7 ? 7 - p.size() : 0, ' ') << " [" << cpu_text
-      << "] " << flags << ' ' << format_time(t) << ": " << event << ": ";
+      << "] " << flags << ' ' << format_time(t, ns) << ": " << event << ": ";
 }
 
 void write_switch(std::ostream& out, const Switch& s) {

@@ -63,12 +63,13 @@ bool report_header(const std::string& line);
 std::string comm(const std::string& name);
 
 // "%5lu.%06lu" of t: whole seconds and microseconds, the picoseconds below dropped (truncated,
-// as the kernel's ns2usecs does with nanoseconds).
-std::string format_time(sim::Tick t);
+// as the kernel's ns2usecs does with nanoseconds); with `ns`, "%5lu.%09lu" (nanoseconds, as
+// `trace-cmd report -t` and `perf script --ns` print them).
+std::string format_time(sim::Tick t, bool ns = false);
 
 // The context columns of an event line, up to and including "EVENT: ".
 void write_context(std::ostream& out, const std::string& comm, std::int64_t pid, int cpu,
-                   const char* flags, sim::Tick t, const char* event);
+                   const char* flags, sim::Tick t, const char* event, bool ns = false);
 
 // sched_switch's and sched_wakeup's fields, ending the line (TP_printk of sched.h).
 void write_switch(std::ostream& out, const Switch& s);

@@ -26,8 +26,8 @@ constexpr const char* kFtraceHeader =
 
 }  // namespace
 
-HostFtraceWriter::HostFtraceWriter(std::ostream& out, const HostScheduler& scheduler)
-    : out_(out), pcpus_(static_cast<std::size_t>(scheduler.pcpus())) {
+HostFtraceWriter::HostFtraceWriter(std::ostream& out, const HostScheduler& scheduler, bool ns)
+    : out_(out), ns_(ns), pcpus_(static_cast<std::size_t>(scheduler.pcpus())) {
   int max_id = -1;
   for (const HostThread* t : scheduler.threads()) max_id = std::max(max_id, t->id());
   threads_.resize(static_cast<std::size_t>(max_id + 1));
@@ -54,7 +54,8 @@ HostFtraceWriter::HostFtraceWriter(std::ostream& out, const HostScheduler& sched
   }
   out_ << "# tracer: nop\n#\n# vcpusim host schedule: " << scheduler.pcpus()
        << (scheduler.pcpus() == 1 ? " pCPU" : " pCPUs")
-       << ", times truncated to the microsecond (docs/host-trace.md)\n"
+       << (ns_ ? ", times truncated to the nanosecond" : ", times truncated to the microsecond")
+       << " (docs/host-trace.md)\n"
        << kFtraceHeader;
   marker(0, "vcpusim: run start");
 }
@@ -69,13 +70,13 @@ void HostFtraceWriter::switch_line(int pcpu, sim::Tick t, int prev, const char* 
                                    int next) {
   const Task& a = task(pcpu, prev);
   const Task& b = task(pcpu, next);
-  ftrace::write_context(out_, a.context, a.pid, pcpu, "d..2.", t, "sched_switch");
+  ftrace::write_context(out_, a.context, a.pid, pcpu, "d..2.", t, "sched_switch", ns_);
   ftrace::write_switch(out_, {a.comm, a.pid, a.prio, state, b.comm, b.pid, b.prio});
 }
 
 void HostFtraceWriter::marker(sim::Tick t, const char* text) {
   const Task& a = task(0, pcpus_.empty() ? kIdle : pcpus_[0].current);
-  ftrace::write_context(out_, a.context, a.pid, 0, ".....", t, "tracing_mark_write");
+  ftrace::write_context(out_, a.context, a.pid, 0, ".....", t, "tracing_mark_write", ns_);
   out_ << text << '\n';
 }
 
@@ -111,14 +112,14 @@ void HostFtraceWriter::irq_line(int p, sim::Tick t, bool entry) {
   const Task& ctx = task(p, c.current);
   if (c.irq == 1) {
     ftrace::write_context(out_, ctx.context, ctx.pid, p, "d.h..", t,
-                          entry ? "irq_handler_entry" : "irq_handler_exit");
+                          entry ? "irq_handler_entry" : "irq_handler_exit", ns_);
     if (entry)
       ftrace::write_irq_entry(out_, 0, "host_noise");
     else
       ftrace::write_irq_exit(out_, 0, true);
   } else {
     ftrace::write_context(out_, ctx.context, ctx.pid, p, "..s..", t,
-                          entry ? "softirq_entry" : "softirq_exit");
+                          entry ? "softirq_entry" : "softirq_exit", ns_);
     ftrace::write_softirq(out_, 3);
   }
 }
@@ -139,7 +140,7 @@ void HostFtraceWriter::vcpu_note(const sim::EventView& e, int thread) {
   in_guest_[t] = !exit;
   const Task& ctx = task(p, thread);
   ftrace::write_context(out_, ctx.context, ctx.pid, p, "d..1.", e.time,
-                        exit ? "kvm_exit" : "kvm_entry");
+                        exit ? "kvm_exit" : "kvm_entry", ns_);
   // KVM's x86 TP_printk (arch/x86/kvm/trace.h, Linux 6.x): kvm_exit's "vcpu %u reason %s rip
   // 0x%lx info1 0x%016llx info2 0x%016llx intr_info 0x%08x error_code 0x%08x", kvm_entry's
   // "vcpu %u, rip 0x%lx".
@@ -207,7 +208,7 @@ void HostFtraceWriter::event(const sim::EventView& e) {
     // Recorded on the pCPU the thread is placed on, in the context of what runs there.
     const Task& ctx = task(p, c.pending ? c.prev : c.current);
     const Task& woken = task(p, who);
-    ftrace::write_context(out_, ctx.context, ctx.pid, p, "d..4.", e.time, "sched_wakeup");
+    ftrace::write_context(out_, ctx.context, ctx.pid, p, "d..4.", e.time, "sched_wakeup", ns_);
     ftrace::write_wakeup(out_, woken.comm, woken.pid, woken.prio, p);
   }
 }

@@ -13,7 +13,8 @@
 // which stays current, as on a real host. The VM's exits and entries (the vCPU's "kvm.exit" and
 // "kvm.entry" notes, and a preemption of a vCPU in guest mode, whose host interrupt is an
 // EXTERNAL_INTERRUPT exit) are kvm_exit and kvm_entry lines in KVM's x86 form, rip and the exit
-// information 0 (the model has no guest addresses). Times are truncated to the microsecond.
+// information 0 (the model has no guest addresses). Times are truncated to the microsecond, or
+// to the nanosecond when asked (`run --host-trace-ns`).
 #pragma once
 #include <ostream>
 #include <string>
@@ -26,8 +27,9 @@ namespace vcpusim::cpu {
 
 class HostFtraceWriter final : public sim::EventSink {
  public:
-  // Writes the header at once; the threads are the scheduler's.
-  HostFtraceWriter(std::ostream& out, const HostScheduler& scheduler);
+  // Writes the header at once; the threads are the scheduler's. `ns`: timestamps in nanoseconds
+  // (nine decimals) instead of the kernel's microseconds.
+  HostFtraceWriter(std::ostream& out, const HostScheduler& scheduler, bool ns = false);
   void event(const sim::EventView& e) override;
   void label(std::int64_t, const std::string&) override {}
   // Writes what is pending and a last line at `end` (a trace_marker line), so a reader knows
@@ -64,6 +66,7 @@ class HostFtraceWriter final : public sim::EventSink {
   void irq_line(int pcpu, sim::Tick t, bool entry);
 
   std::ostream& out_;
+  bool ns_;
   std::vector<Task> threads_;  // by thread id
   std::vector<Task> idle_;     // per pCPU
   std::vector<Task> steal_;    // per pCPU

@@ -108,10 +108,13 @@ sim::Json LoadParams::to_json() const {
     out["busy"] = busy.to_json();
     out["idle"] = idle.to_json();
   } else if (kind.value == LoadKind::kTrace) {
+    // An imported recording had its selection applied at import: those keys are not its own.
     for (const sim::ParamBase* p : std::initializer_list<const sim::ParamBase*>{
              &file, &format, &trace_cpus, &exclude, &exclude_pids, &from, &duration, &mode,
              &offset, &repeat})
-      out[p->name()] = p->to_json();
+      if (!trace_imported || (p != &exclude && p != &exclude_pids && p != &from && p != &duration))
+        out[p->name()] = p->to_json();
+    if (!trace_path.empty()) out["file"] = trace_path;
   } else {
     sim::Json w = sim::Json::array();
     for (const auto& [s, e] : windows)

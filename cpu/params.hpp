@@ -181,7 +181,8 @@ struct LoadParams : sim::ParamSet {
   std::vector<std::pair<Tick, Tick>> windows;
   // trace: per pCPU of cpus, what the recording ran there (load() reads it).
   Recording trace;
-  std::string trace_path;  // trace: `file` as opened (from the scenario file's directory)
+  std::string trace_path;  // trace: `file` as opened, absolute (the resolved form names it so)
+  bool trace_imported = false;  // trace: `file` is vcpusim load import's JSON
   std::string trace_warning;  // trace: what the recording lacked, for Scenario::warnings ("" none)
   void load(const sim::Node& node) override;
   sim::Json to_json() const override;

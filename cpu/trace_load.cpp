@@ -64,6 +64,7 @@ void read_imported(LoadParams& p, const sim::Node& node, const std::string& name
   if (p.format.value != TraceFormat::kAuto)
     node.at("format").fail(sim::quote(p.file.value) + " is an imported recording",
                            "\"auto\" (the default) with an imported recording");
+  p.trace_imported = true;
   const sim::Json doc = sim::load_json_file(name);
   std::vector<std::int64_t> trace_cpus(p.trace_cpus.value.begin(), p.trace_cpus.value.end());
   p.trace = read_recording_file(sim::Node(doc, name, "$"), trace_cpus, p.cpus.value.size());
@@ -106,7 +107,9 @@ void read_trace_windows(LoadParams& p, const sim::Node& node) {
   fs::path path(p.file.value);
   if (path.is_relative()) path = fs::path(node.file()).parent_path() / path;
   const std::string name = path.string();
-  p.trace_path = name;
+  // The resolved scenario (result JSON, replay files) names it absolutely, so a replay file
+  // written elsewhere still finds it.
+  p.trace_path = fs::absolute(path).lexically_normal().string();
   // O_NONBLOCK: a FIFO must not block the open; only a regular file is read.
   const int fd = ::open(name.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)

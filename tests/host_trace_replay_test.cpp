@@ -155,7 +155,7 @@ TEST(HostTraceReplay, LoadImportWritesARecordingThatReplaysTheSame) {
   EXPECT_NE(r.out.find("cpu 0: busy 71.1% (real-time 0.0%), irq 2.2%"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("cpu 1: busy 27.8% (real-time 5.6%), irq 1.1%"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  stress (pid 2001, prio 120): 490us"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("left out as the VM's own (2):\n  CPU 1/KVM (pid 3002): 550us"),
+  EXPECT_NE(r.out.find("left out by --exclude and --exclude-pid (2):\n  CPU 1/KVM (pid 3002): 550us"),
             std::string::npos)
       << r.out;
   const sim::Json file = sim::load_json_file(out);
@@ -269,4 +269,58 @@ TEST(HostTraceReplay, HostTraceShowsExitsEntriesAndNoiseInterrupts) {
   std::size_t intervals = 0;
   for (const cpu::CpuRecording& c : rec.cpus) intervals += c.irq.size();
   EXPECT_GT(intervals, 0u);
+}
+
+// With --host-trace-ns the round trip is exact to the nanosecond: a host whose load windows fall
+// off the microsecond (a duty load 2.5005 ms busy from 1.00025 ms) written with nanosecond
+// timestamps and replayed as a reserved trace load gives back the same busy windows and the same
+// steal per vCPU; with microseconds each edge moves down to its microsecond.
+TEST(HostTraceReplay, NanosecondTimestampsRoundTripExactlyOffTheMicrosecond) {
+  test::TempDir dir;
+  const std::string host = R"({"name": "ns", "seed": 3, "duration": "30ms",
+    "host": {"pcpus": 1, "load": [{"kind": "duty", "cpus": [0], "busy": "2500.5us", "idle": "4ms",
+      "phase": "1000.25us"}]},
+    "vm": {"vcpus": 1},
+    "guest": {"workloads": [{"kind": "busy", "vcpus": [0]}]}})";
+  const auto a = scenario_in(dir.path(), host);
+  for (const bool ns : {true, false}) {
+    std::ostringstream text;
+    tools::RunOptions o;
+    o.keep_events = true;
+    o.host_trace = &text;
+    o.host_trace_ns = ns;
+    const tools::RunResult ra = tools::run_scenario(*a, o);
+    std::ofstream(dir.path() / "a.trace") << text.str();
+    const auto b = scenario_in(dir.path(), R"({"name": "replayed", "seed": 3, "duration": "30ms",
+      "host": {"pcpus": 1, "load": [{"kind": "trace", "file": "a.trace", "cpus": [0],
+        "mode": "reserve", "exclude": ["vcpu*"]}]},
+      "vm": {"vcpus": 1}, "guest": {"workloads": [{"kind": "busy", "vcpus": [0]}]}})");
+    const Windows replayed = [&] {
+      Windows w;
+      for (const cpu::TraceBusy& x : b->host.load.at(0)->trace.cpus.at(0).busy)
+        w.emplace_back(x.start, x.end);
+      return w;
+    }();
+    Windows truth;  // when the load thread had the pCPU, from the scheduler's events
+    sim::Tick since = -1;
+    for (const sim::RecordedEvent& e : ra.events) {
+      if (ra.components.at(e.component).group != "pcpu" || e.a != 1) continue;
+      if (e.kind == "dispatch") since = e.time;
+      if ((e.kind == "deschedule" || e.kind == "sleep") && since >= 0) {
+        truth.emplace_back(since, e.time);
+        since = -1;
+      }
+    }
+    ASSERT_GE(truth.size(), 4u);
+    EXPECT_NE(truth[0].first % us, 0);  // the premise: edges off the microsecond
+    if (ns) {
+      EXPECT_EQ(replayed, truth);
+      const tools::RunResult rb = run_kept(*b);
+      EXPECT_EQ(rb.document["metrics"]["vcpu0.steal_ns"], ra.document["metrics"]["vcpu0.steal_ns"]);
+    } else {
+      ASSERT_EQ(replayed.size(), truth.size());
+      for (std::size_t i = 0; i < truth.size(); ++i)
+        EXPECT_EQ(replayed[i].first, truth[i].first / us * us);  // cut to the microsecond
+    }
+  }
 }

@@ -417,6 +417,9 @@ TEST(HostTrace, TimestampsAreTruncatedToTheMicrosecond) {
   EXPECT_EQ(cpu::ftrace::format_time(0), "    0.000000");
   EXPECT_EQ(cpu::ftrace::format_time(1234 * sim::kSecond + 567890 * sim::kMicrosecond + 999999),
             " 1234.567890");
+  // --host-trace-ns: nanoseconds, as trace-cmd report -t prints them; below is cut.
+  EXPECT_EQ(cpu::ftrace::format_time(1234 * sim::kSecond + 567890 * sim::kMicrosecond + 999999, true),
+            " 1234.567890999");
   cpu::ftrace::Line l;
   ASSERT_EQ(cpu::ftrace::parse_line("x-1 [000] 5.000000001: e: ", l), "");
   EXPECT_EQ(l.time.secs, 5u);

@@ -108,7 +108,7 @@ void TraceSummary::print(std::ostream& out, const std::vector<int>& cpus, sim::T
   for (std::size_t i = 0; i < kept.size() && i < 10; ++i)
     out << "  " << sim::printable(kept[i].second->comm) << " (pid " << kept[i].first << ", prio "
         << kept[i].second->prio << "): " << sim::format_duration(kept[i].second->ran) << "\n";
-  out << "left out as the VM's own (" << left.size() << "):\n";
+  out << "left out by --exclude and --exclude-pid (" << left.size() << "):\n";
   for (const auto& [pid, t] : left)
     out << "  " << sim::printable(t->comm) << " (pid " << pid << "): "
         << sim::format_duration(t->ran) << "\n";

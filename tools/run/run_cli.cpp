@@ -26,7 +26,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "       vcpusim run --replay REPLAY.json [--no-fingerprint-check] [--json OUT] ...\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--host-trace OUT.trace] [--max-wall T] [--max-steps N]\n"
+      "                        [--host-trace OUT.trace [--host-trace-ns]] [--max-wall T] [--max-steps N]\n"
       "                        [--no-expect] [--no-decoupling]\n"
       "                        [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
@@ -52,8 +52,12 @@ int cmd_run(const std::vector<std::string>& args) {
       "write a Chrome Trace Event JSON (Perfetto, chrome://tracing; see docs/trace.md)")(
       "vcd", po::value<std::string>(), "write a value-change dump of vCPU states and pCPU owners")(
       "host-trace", po::value<std::string>(),
-      "write the simulated host's schedule as ftrace text (sched_switch, sched_wakeup; times to "
-      "the microsecond), as a real host's /sys/kernel/tracing/trace (docs/host-trace.md)")(
+      "write the simulated host's schedule as ftrace text (sched_switch, sched_wakeup, noise "
+      "interrupts, kvm_exit and kvm_entry; times to the microsecond), as a real host's "
+      "/sys/kernel/tracing/trace (docs/host-trace.md)")(
+      "host-trace-ns",
+      "with --host-trace: timestamps in nanoseconds, as trace-cmd report -t prints them (a "
+      "replay of the file then gives the run's windows to the nanosecond)")(
       "trace-from", po::value<std::string>(), "trace/VCD window start, e.g. 30ms")(
       "trace-to", po::value<std::string>(), "trace/VCD window end, e.g. 35ms")(
       "trace-kinds", po::value<std::string>(),
@@ -83,6 +87,8 @@ int cmd_run(const std::vector<std::string>& args) {
   const bool check_fingerprint = !vm.count("no-fingerprint-check");
   if (!replay && !check_fingerprint)
     throw sim::ConfigError("--no-fingerprint-check: allowed: only with --replay");
+  if (vm.count("host-trace-ns") && !vm.count("host-trace"))
+    throw sim::ConfigError("--host-trace-ns: allowed: only with --host-trace");
   std::optional<std::uint64_t> seed;
   if (vm.count("seed")) seed = cli::integer("--seed", vm["seed"].as<std::string>(), 0, UINT64_MAX, "seed");
   std::vector<std::string> sets;
@@ -139,6 +145,7 @@ int cmd_run(const std::vector<std::string>& args) {
     };
   }
   if (vm.count("host-trace")) run_options.host_trace = &outputs.open(opt("host-trace"));
+  run_options.host_trace_ns = vm.count("host-trace-ns") > 0;
   RunResult result = run_scenario(*scenario, run_options);
   trace.reset();  // finished by the run; its streams are the outputs'
   if (replay && check_fingerprint) check_reproduced(*replay_file, file, result);

@@ -38,7 +38,8 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   sim::TraceBuilder* trace = options.trace ? options.trace(kernel.components()) : nullptr;
   std::unique_ptr<cpu::HostFtraceWriter> host_trace;
   if (options.host_trace)
-    host_trace = std::make_unique<cpu::HostFtraceWriter>(*options.host_trace, machine.scheduler());
+    host_trace = std::make_unique<cpu::HostFtraceWriter>(*options.host_trace, machine.scheduler(),
+                                                         options.host_trace_ns);
   std::unique_ptr<sim::EventTee> tee;
   if (trace && host_trace) tee = std::make_unique<sim::EventTee>(*trace, *host_trace);
   sim::EventSink* sink = tee ? static_cast<sim::EventSink*>(tee.get())

@@ -38,6 +38,7 @@ struct RunOptions {
   std::function<sim::TraceBuilder*(const sim::Components&)> trace;
   // Where the host's schedule goes as ftrace text (run --host-trace; cpu/host_ftrace.hpp), or null.
   std::ostream* host_trace = nullptr;
+  bool host_trace_ns = false;  // its timestamps in nanoseconds (run --host-trace-ns)
   // See sim::Kernel::set_poll: false stops the run there, and the result is partial.
   std::function<bool(sim::Tick)> poll;
   // See sim::Kernel::set_step_budget (0: none): a deterministic stop, unlike poll's wall clock.
