@@ -138,7 +138,7 @@ class EventQueue {
   // Removes the earliest live event and hands back its callback, to be called once (a queued
   // std::function leaves the queue when it is called).
   EventCall pop() {
-    drop_stale();
+    if (stale_front()) drop_stale();
     std::uint32_t s;
     if (from_runs()) {
       s = run_heap_.front().first.slot;
@@ -177,8 +177,13 @@ class EventQueue {
   static constexpr std::size_t kArity = 4;
   static constexpr int kOpenBits = 6;
 
-  static bool key_less(const EventKey& a, const EventKey& b) { return a < b; }
-  static bool run_less(const RunRef& a, const RunRef& b) { return a.first < b.first; }
+  // Types, not function pointers, so that the comparisons inline into the sifts.
+  struct KeyLess {
+    bool operator()(const EventKey& a, const EventKey& b) const { return a < b; }
+  };
+  struct RunLess {
+    bool operator()(const RunRef& a, const RunRef& b) const { return a.first < b.first; }
+  };
   static std::size_t open_index(Tick t) {
     return static_cast<std::size_t>((static_cast<std::uint64_t>(t) * 0x9E3779B97F4A7C15ull) >>
                                     (64 - kOpenBits));
@@ -205,7 +210,7 @@ class EventQueue {
       o.run = kNoRun;
     }
     heap_.push_back(key);
-    heap_detail::sift_up<kArity>(heap_, heap_.size() - 1, key_less);
+    heap_detail::sift_up<kArity>(heap_, heap_.size() - 1, KeyLess{});
   }
   std::uint32_t open_run(const EventKey& key) {
     std::uint32_t r;
@@ -218,7 +223,7 @@ class EventQueue {
     }
     runs_[r].keys.push_back(key);
     run_heap_.push_back(RunRef{key, r});
-    heap_detail::sift_up<2>(run_heap_, run_heap_.size() - 1, run_less);
+    heap_detail::sift_up<2>(run_heap_, run_heap_.size() - 1, RunLess{});
     return r;
   }
   // Hands out the first key of the earliest run.
@@ -227,7 +232,7 @@ class EventQueue {
     Run& r = runs_[id];
     if (++r.head < r.keys.size()) {
       run_heap_.front().first = r.keys[r.head];
-      heap_detail::sift_down<2>(run_heap_, 0, run_less);
+      heap_detail::sift_down<2>(run_heap_, 0, RunLess{});
       return;
     }
     Open& o = open_[open_index(r.keys.front().time)];
@@ -237,7 +242,7 @@ class EventQueue {
     free_runs_.push_back(id);
     run_heap_.front() = run_heap_.back();
     run_heap_.pop_back();
-    if (!run_heap_.empty()) heap_detail::sift_down<2>(run_heap_, 0, run_less);
+    if (!run_heap_.empty()) heap_detail::sift_down<2>(run_heap_, 0, RunLess{});
   }
 
   bool from_runs() const {
@@ -270,7 +275,7 @@ class EventQueue {
   void remove_top() {
     heap_.front() = heap_.back();
     heap_.pop_back();
-    if (!heap_.empty()) heap_detail::sift_down<kArity>(heap_, 0, key_less);
+    if (!heap_.empty()) heap_detail::sift_down<kArity>(heap_, 0, KeyLess{});
   }
 
   std::vector<EventKey> heap_;
