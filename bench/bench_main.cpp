@@ -241,17 +241,17 @@ class RatioReporter : public benchmark::ConsoleReporter {
       std::printf(
           "| --trace run time over untraced (250 ms demo) | %.2fx, %.1f kB of trace/sim ms |\n",
           traced->second / plain->second, g_measured["trace"].trace_bytes_per_ms / 1e3);
-    // Issue 30: the queue's runs, with the hot events as std::function and as plain calls, over
-    // the 4-ary heap of std::functions it replaced.
+    // Issue 30: the queue's buckets, with the hot events as std::function and as plain calls,
+    // over the 4-ary heap of std::functions it replaced.
     for (int n : {16, 256}) {
       const std::string arg = "/" + std::to_string(n);
       const auto heap = cpu_times_.find("BM_Queue_Heap" + arg);
-      const auto functions = cpu_times_.find("BM_Queue_RunsFunctions" + arg);
-      const auto calls = cpu_times_.find("BM_Queue_Runs" + arg);
+      const auto functions = cpu_times_.find("BM_Queue_BucketsFunctions" + arg);
+      const auto calls = cpu_times_.find("BM_Queue_Buckets" + arg);
       if (heap == cpu_times_.end() || functions == cpu_times_.end() || calls == cpu_times_.end())
         continue;
       std::printf(
-          "| event queue, %d pCPUs in lockstep: old heap's CPU time over the runs' | %.2fx with "
+          "| event queue, %d pCPUs in lockstep: old heap's CPU time over the buckets' | %.2fx with "
           "std::function events, %.2fx with plain calls |\n",
           n, heap->second / functions->second, heap->second / calls->second);
     }

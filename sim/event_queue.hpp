@@ -1,11 +1,10 @@
-// The kernel's pending events, in EventKey order. Many pCPUs running in lockstep push long
-// streams of events for one instant in ascending key order (each instant's events re-arm
-// themselves in the order they ran), so most keys are kept in runs: sorted arrays of one instant,
-// appended at the back and handed out from the front without any sifting. A push that cannot
-// extend the open run of its instant goes to a small 4-ary heap instead. A pop takes the smaller
-// of the heap's top and the first key of the earliest run (a binary heap of runs by first key).
-// The callbacks live in a slab of slots; a slot is reused once its event ran or was cancelled, so
-// a steady run allocates nothing per event. Cancel is O(1): the slot is freed and the key, whose
+// The kernel's pending events, in EventKey order. Many pCPUs running in lockstep make a dozen or
+// more events due at each instant, and a heap of keys spent its time breaking those ties. Here
+// each pending instant has a bucket: its keys in ascending order, inserted from the back (they
+// mostly arrive in order), handed out from the front without sifting. Only the instants are kept
+// in a 4-ary heap, by time alone, and an index finds an instant's bucket for a push. The
+// callbacks live in a slab of slots; a slot is reused once its event ran or was cancelled, so a
+// steady run allocates nothing per event. Cancel is O(1): the slot is freed and the key, whose
 // sequence no longer matches the slot's, is skipped when it reaches the front.
 #pragma once
 #include <array>
@@ -103,7 +102,7 @@ class EventQueue {
     key.slot = s;
     slots_[s].seq = key.seq;
     slots_[s].call = call;
-    place(key);
+    insert(bucket_for(key.time), key);
     ++live_;
   }
   void push(EventKey& key, std::function<void()> fn) {
@@ -132,21 +131,16 @@ class EventQueue {
   bool empty() const { return live_ == 0; }
   // The earliest live event; the queue must not be empty.
   const EventKey& top() {
-    if (stale_front()) drop_stale();  // rare: a cancelled event reached a front
-    return from_runs() ? run_heap_.front().first : heap_.front();
+    if (stale(front())) drop_stale();  // rare: a cancelled event reached the front
+    return front();
   }
   // Removes the earliest live event and hands back its callback, to be called once (a queued
   // std::function leaves the queue when it is called).
   EventCall pop() {
-    if (stale_front()) drop_stale();
-    std::uint32_t s;
-    if (from_runs()) {
-      s = run_heap_.front().first.slot;
-      advance_run();
-    } else {
-      s = heap_.front().slot;
-      remove_top();
-    }
+    if (stale(front())) drop_stale();
+    Bucket& b = buckets_[instants_.front().bucket];
+    const std::uint32_t s = b.keys[b.head].slot;
+    if (++b.head == b.keys.size()) release_front();
     const EventCall call = slots_[s].call;
     release(s);
     --live_;
@@ -158,96 +152,116 @@ class EventQueue {
     std::uint64_t seq = 0;  // 0: free
     EventCall call;
   };
-  // Keys of one instant in ascending order; keys[head..] are pending.
-  struct Run {
+  // The keys of one instant in ascending order; keys[head..] are pending, never none.
+  struct Bucket {
     std::vector<EventKey> keys;
     std::size_t head = 0;
   };
-  // A run in the run heap, by its first pending key (a copy: no indirection to compare).
-  struct RunRef {
-    EventKey first;
-    std::uint32_t run;
+  // A pending instant, in the heap of instants and in the index.
+  struct Instant {
+    Tick time = 0;
+    std::uint32_t bucket = kNone;  // kNone: a free index entry
   };
-  // The run that pushes at an instant extend; kNoRun: the next push at that instant opens one.
-  struct Open {
-    Tick time = -1;
-    std::uint32_t run = kNoRun;
-  };
-  static constexpr std::uint32_t kNoRun = UINT32_MAX;
+  static constexpr std::uint32_t kNone = UINT32_MAX;
   static constexpr std::size_t kArity = 4;
-  static constexpr int kOpenBits = 6;
 
-  // Types, not function pointers, so that the comparisons inline into the sifts.
-  struct KeyLess {
-    bool operator()(const EventKey& a, const EventKey& b) const { return a < b; }
-  };
-  struct RunLess {
-    bool operator()(const RunRef& a, const RunRef& b) const { return a.first < b.first; }
-  };
-  static std::size_t open_index(Tick t) {
-    return static_cast<std::size_t>((static_cast<std::uint64_t>(t) * 0x9E3779B97F4A7C15ull) >>
-                                    (64 - kOpenBits));
+  const EventKey& front() const {
+    const Bucket& b = buckets_[instants_.front().bucket];
+    return b.keys[b.head];
   }
-
-  // Extends the open run of key.time when key comes after its last key; the first push at an
-  // instant, and one that arrives out of order, go to the heap (and the next one opens a run).
-  void place(const EventKey& key) {
-    Open& o = open_[open_index(key.time)];
-    if (o.time == key.time) {
-      if (o.run != kNoRun) {
-        Run& r = runs_[o.run];
-        if (r.keys.back() < key) {
-          r.keys.push_back(key);
-          return;
-        }
-        o.run = kNoRun;
+  // Sorted insertion from the back: keys mostly come after the bucket's last one.
+  static void insert(Bucket& b, const EventKey& key) {
+    std::vector<EventKey>& v = b.keys;
+    v.push_back(key);
+    std::size_t j = v.size() - 1;
+    while (j > b.head && key < v[j - 1]) {
+      v[j] = v[j - 1];
+      --j;
+    }
+    v[j] = key;
+  }
+  Bucket& bucket_for(Tick t) {
+    if (t == last_time_ && last_bucket_ != kNone) return buckets_[last_bucket_];
+    if (2 * (indexed_ + 1) > index_.size()) grow_index();
+    std::size_t i = home(t);
+    while (index_[i].bucket != kNone && index_[i].time != t) i = (i + 1) & mask_;
+    if (index_[i].bucket == kNone) {
+      std::uint32_t b;
+      if (!free_buckets_.empty()) {
+        b = free_buckets_.back();
+        free_buckets_.pop_back();
       } else {
-        o.run = open_run(key);
-        return;
+        b = static_cast<std::uint32_t>(buckets_.size());
+        buckets_.emplace_back();
       }
-    } else {
-      o.time = key.time;
-      o.run = kNoRun;
+      index_[i] = Instant{t, b};
+      ++indexed_;
+      instants_.push_back(index_[i]);
+      heap_detail::sift_up<kArity>(instants_, instants_.size() - 1, InstantLess{});
     }
-    heap_.push_back(key);
-    heap_detail::sift_up<kArity>(heap_, heap_.size() - 1, KeyLess{});
+    last_time_ = t;
+    last_bucket_ = index_[i].bucket;
+    return buckets_[last_bucket_];
   }
-  std::uint32_t open_run(const EventKey& key) {
-    std::uint32_t r;
-    if (!free_runs_.empty()) {
-      r = free_runs_.back();
-      free_runs_.pop_back();
-    } else {
-      r = static_cast<std::uint32_t>(runs_.size());
-      runs_.emplace_back();
-    }
-    runs_[r].keys.push_back(key);
-    run_heap_.push_back(RunRef{key, r});
-    heap_detail::sift_up<2>(run_heap_, run_heap_.size() - 1, RunLess{});
-    return r;
-  }
-  // Hands out the first key of the earliest run.
-  void advance_run() {
-    const std::uint32_t id = run_heap_.front().run;
-    Run& r = runs_[id];
-    if (++r.head < r.keys.size()) {
-      run_heap_.front().first = r.keys[r.head];
-      heap_detail::sift_down<2>(run_heap_, 0, RunLess{});
-      return;
-    }
-    Open& o = open_[open_index(r.keys.front().time)];
-    if (o.run == id) o.run = kNoRun;
-    r.keys.clear();
-    r.head = 0;
-    free_runs_.push_back(id);
-    run_heap_.front() = run_heap_.back();
-    run_heap_.pop_back();
-    if (!run_heap_.empty()) heap_detail::sift_down<2>(run_heap_, 0, RunLess{});
+  // The earliest instant's bucket ran out: it leaves the heap and the index.
+  void release_front() {
+    const Instant front = instants_.front();
+    Bucket& b = buckets_[front.bucket];
+    b.keys.clear();
+    b.head = 0;
+    free_buckets_.push_back(front.bucket);
+    if (last_bucket_ == front.bucket) last_bucket_ = kNone;
+    unindex(front.time);
+    instants_.front() = instants_.back();
+    instants_.pop_back();
+    if (!instants_.empty()) heap_detail::sift_down<kArity>(instants_, 0, InstantLess{});
   }
 
-  bool from_runs() const {
-    return !run_heap_.empty() && (heap_.empty() || run_heap_.front().first < heap_.front());
+  // The index: open addressing with linear probing, at most half full.
+  std::size_t home(Tick t) const {
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(t) * 0x9E3779B97F4A7C15ull) >>
+                                    shift_);
   }
+  void grow_index() {
+    std::vector<Instant> old = std::move(index_);
+    index_.assign(old.empty() ? 64 : old.size() * 2, Instant{});
+    mask_ = index_.size() - 1;
+    shift_ = 64;
+    for (std::size_t n = index_.size(); n > 1; n >>= 1) --shift_;
+    for (const Instant& e : old)
+      if (e.bucket != kNone) {
+        std::size_t i = home(e.time);
+        while (index_[i].bucket != kNone) i = (i + 1) & mask_;
+        index_[i] = e;
+      }
+  }
+  // Removes t, moving back the entries after it that its slot kept from their home (Knuth's
+  // algorithm R), so a lookup never needs tombstones.
+  void unindex(Tick t) {
+    std::size_t i = home(t);
+    while (index_[i].time != t || index_[i].bucket == kNone) i = (i + 1) & mask_;
+    --indexed_;
+    for (;;) {
+      index_[i].bucket = kNone;
+      std::size_t j = i;
+      for (;;) {
+        j = (j + 1) & mask_;
+        if (index_[j].bucket == kNone) return;
+        const std::size_t h = home(index_[j].time);
+        const bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+        if (!stays) {
+          index_[i] = index_[j];
+          i = j;
+          break;
+        }
+      }
+    }
+  }
+
+  struct InstantLess {
+    bool operator()(const Instant& a, const Instant& b) const { return a.time < b.time; }
+  };
+
   void release(std::uint32_t s) {
     slots_[s].seq = 0;
     free_.push_back(s);
@@ -263,26 +277,24 @@ class EventQueue {
     fn();
   }
   bool stale(const EventKey& k) const { return slots_[k.slot].seq != k.seq; }
-  bool stale_front() const {
-    return (!heap_.empty() && stale(heap_.front())) ||
-           (!run_heap_.empty() && stale(run_heap_.front().first));
-  }
   // Out of line, so that top() stays small enough to inline into Kernel::try_advance.
   __attribute__((noinline)) void drop_stale() {
-    while (!heap_.empty() && stale(heap_.front())) remove_top();
-    while (!run_heap_.empty() && stale(run_heap_.front().first)) advance_run();
-  }
-  void remove_top() {
-    heap_.front() = heap_.back();
-    heap_.pop_back();
-    if (!heap_.empty()) heap_detail::sift_down<kArity>(heap_, 0, KeyLess{});
+    for (;;) {
+      Bucket& b = buckets_[instants_.front().bucket];
+      if (!stale(b.keys[b.head])) return;
+      if (++b.head == b.keys.size()) release_front();
+    }
   }
 
-  std::vector<EventKey> heap_;
-  std::vector<Run> runs_;
-  std::vector<RunRef> run_heap_;
-  std::vector<std::uint32_t> free_runs_;
-  std::array<Open, std::size_t{1} << kOpenBits> open_{};
+  std::vector<Instant> instants_;  // a heap by time
+  std::vector<Bucket> buckets_;
+  std::vector<std::uint32_t> free_buckets_;
+  std::vector<Instant> index_;
+  std::size_t indexed_ = 0;
+  std::size_t mask_ = 0;
+  int shift_ = 64;
+  Tick last_time_ = -1;  // the instant of the last push, and its bucket: the next often shares it
+  std::uint32_t last_bucket_ = kNone;
   std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   std::vector<std::function<void()>> functions_;

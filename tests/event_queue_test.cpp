@@ -1,7 +1,7 @@
 // The event queue against an ordered set of the same keys: whatever mix of pushes, cancels (of
 // live, run and already cancelled events) and pops, both give the same order: random times, and
-// the lockstep stream of many pCPUs (long runs of ties, pushes out of order at an instant) that
-// the queue's runs are built for.
+// the lockstep stream of many pCPUs (many ties at each instant, pushes out of order at an
+// instant) that the queue's buckets are built for.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -70,8 +70,8 @@ TEST(EventQueue, PopsTheSameOrderAsAnOrderedSetWhateverThePushesAndCancels) {
 }
 
 // Components that re-arm themselves one or a few steps ahead, all starting at one instant: most
-// pushes extend a run in order, some arrive out of order (a step of another length, or an
-// earlier phase at the current instant) and cancels hit queued keys, run or heap alike.
+// pushes come after the last key of their instant, some arrive out of order (a step of another
+// length, or an earlier phase at the current instant) and cancels hit queued keys anywhere.
 TEST(EventQueue, PopsTheSameOrderAsAnOrderedSetInLockstep) {
   for (std::uint64_t seed = 1; seed <= 30; ++seed) {
     Rng rng(seed, 11);
