@@ -149,8 +149,8 @@ void run_lockstep(benchmark::State& state) {
   }
   if (!same_order_as_before(pcpus, digest))
     state.SkipWithError("this queue ran the events in another order");
-  state.counters["events_per_s"] =
-      benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["events_per_s"] = benchmark::Counter(
+      static_cast<double>(events), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_Queue_Heap(benchmark::State& s) {
@@ -164,7 +164,11 @@ void BM_Queue_Buckets(benchmark::State& s) {
 }
 
 BENCHMARK(BM_Queue_Heap)->Arg(16)->Arg(256)->Unit(benchmark::kMillisecond)->MinTime(1.0);
-BENCHMARK(BM_Queue_BucketsFunctions)->Arg(16)->Arg(256)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_Queue_BucketsFunctions)
+    ->Arg(16)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(1.0);
 BENCHMARK(BM_Queue_Buckets)->Arg(16)->Arg(256)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 
 }  // namespace
