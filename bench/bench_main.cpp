@@ -7,6 +7,8 @@
 //   event_path: every guest operation through the event queue (--no-decoupling) vs the default
 //   trace:      the 250 ms demo without and with the Chrome trace (written to a counting sink)
 //   scale:      N vCPUs on N/4 pCPUs, half busy, half vDSO readers (tests/scale_scenario.hpp)
+//   queue:      the event queue alone on a lockstep host's stream, against the heap of
+//               std::functions before issue 30 (event_queue_bench.cpp), in CPU time
 // Run: build/vcpusim_bench [--benchmark_* options]; tools/scripts/perf_table.sh prints the whole table.
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <benchmark/benchmark.h>
@@ -192,6 +194,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const std::string key =
           r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args);
       times_[key] = r.GetAdjustedRealTime();
+      cpu_times_[key] = r.GetAdjustedCPUTime();
       const auto rate = r.counters.find("guest_ops_per_s");
       const auto waits = r.counters.find("waits_per_s");
       if (rate != r.counters.end()) rates_[key] = rate->second;
@@ -238,6 +241,20 @@ class RatioReporter : public benchmark::ConsoleReporter {
       std::printf(
           "| --trace run time over untraced (250 ms demo) | %.2fx, %.1f kB of trace/sim ms |\n",
           traced->second / plain->second, g_measured["trace"].trace_bytes_per_ms / 1e3);
+    // Issue 30: the queue's buckets, with the hot events as std::function and as plain calls,
+    // over the 4-ary heap of std::functions it replaced.
+    for (int n : {16, 256}) {
+      const std::string arg = "/" + std::to_string(n);
+      const auto heap = cpu_times_.find("BM_Queue_Heap" + arg);
+      const auto functions = cpu_times_.find("BM_Queue_BucketsFunctions" + arg);
+      const auto calls = cpu_times_.find("BM_Queue_Buckets" + arg);
+      if (heap == cpu_times_.end() || functions == cpu_times_.end() || calls == cpu_times_.end())
+        continue;
+      std::printf(
+          "| event queue, %d pCPUs in lockstep: old heap's CPU time over the buckets' | %.2fx with "
+          "std::function events, %.2fx with plain calls |\n",
+          n, heap->second / functions->second, heap->second / calls->second);
+    }
     double prev_n = 0, prev_t = 0;
     for (int n : {16, 64, 256, 1024}) {
       const auto it = times_.find("BM_Scale/" + std::to_string(n));
@@ -254,6 +271,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
  private:
   std::map<std::string, double> times_;
+  std::map<std::string, double> cpu_times_;
   std::map<std::string, double> rates_;
   double raw_ = 0;
 };

@@ -1,6 +1,7 @@
 #include "cpu/host_scheduler.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "sim/error.hpp"
 
@@ -159,13 +160,19 @@ void HostScheduler::settle(HostThread& t) {
 void HostScheduler::arm_work(HostThread& t) {
   kernel_.cancel(t.work_event_);
   if (t.state_ != ThreadState::kRunning || t.work_left_ == sim::kForever) return;
+  // The hottest event of a busy host: a plain call, the thread's address its argument.
   t.work_event_ =
-      kernel_.at(kernel_.now() + t.work_left_, sim::Phase::kWork, t.component(), [this, &t] {
-        t.work_event_ = sim::EventKey{};
-        settle(t);
-        t.work_left_ = 0;
-        t.on_work_done();
-      });
+      kernel_.at(kernel_.now() + t.work_left_, sim::Phase::kWork, t.component(),
+                 sim::EventCall::member<&HostScheduler::work_done>(
+                     this, static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&t))));
+}
+
+void HostScheduler::work_done(std::uint64_t thread) {
+  HostThread& t = *reinterpret_cast<HostThread*>(static_cast<std::uintptr_t>(thread));
+  t.work_event_ = sim::EventKey{};
+  settle(t);
+  t.work_left_ = 0;
+  t.on_work_done();
 }
 
 void HostScheduler::arm_slice(int pcpu) {
@@ -174,10 +181,14 @@ void HostScheduler::arm_slice(int pcpu) {
   if (!p.current || policy_->queued(pcpu) == 0) return;
   const Tick end =
       std::max(p.current->slice_start_ + policy_->slice(pcpu, *p.current), kernel_.now());
-  p.slice_event = kernel_.at(end, sim::Phase::kHost, p.component, [this, pcpu] {
-    pcpus_[static_cast<std::size_t>(pcpu)].slice_event = sim::EventKey{};
-    slice_expired(pcpu);
-  });
+  p.slice_event = kernel_.at(end, sim::Phase::kHost, p.component,
+                             sim::EventCall::member<&HostScheduler::slice_event_fired>(
+                                 this, static_cast<std::uint64_t>(pcpu)));
+}
+
+void HostScheduler::slice_event_fired(std::uint64_t pcpu) {
+  pcpus_[pcpu].slice_event = sim::EventKey{};
+  slice_expired(static_cast<int>(pcpu));
 }
 
 void HostScheduler::slice_expired(int pcpu) {

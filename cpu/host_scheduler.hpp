@@ -97,6 +97,9 @@ class HostScheduler {
   void arm_work(HostThread& t);
   void arm_slice(int pcpu);
   void slice_expired(int pcpu);
+  // The work and slice events (EventCall::member): a thread's address, a pCPU.
+  void work_done(std::uint64_t thread);
+  void slice_event_fired(std::uint64_t pcpu);
   void dispatch(int pcpu, HostThread& next);
   void deschedule_current(int pcpu);
   void schedule_next(int pcpu);

@@ -92,6 +92,13 @@ EventKey Kernel::at(Tick when, Phase phase, int component, std::function<void()>
   return key;
 }
 
+EventKey Kernel::at(Tick when, Phase phase, int component, EventCall call) {
+  if (when < now_) throw SimError("event scheduled in the past");
+  EventKey key{when, static_cast<int>(phase), component, next_seq_++};
+  queue_.push(key, call);
+  return key;
+}
+
 bool Kernel::cancel(EventKey& key) {
   if (!key.valid()) return false;
   const bool erased = queue_.cancel(key);
@@ -180,10 +187,10 @@ void Kernel::drive() {
         break;
       }
       now_ = next;
-      auto fn = queue_.pop();
+      const EventCall call = queue_.pop();
       ++events_processed_;
       if (--steps_left_ == 0) decoupling_ = false;
-      fn();
+      call();
     }
     if (!interrupted_ && end_ > synced_) {
       sc_core::wait(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(end_ - synced_)));

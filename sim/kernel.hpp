@@ -33,6 +33,8 @@ class Kernel {
   Components& components() { return recorder_.components(); }
 
   EventKey at(Tick when, Phase phase, int component, std::function<void()> fn);
+  // The same for an event that is a plain call (EventCall::member): what the hot events use.
+  EventKey at(Tick when, Phase phase, int component, EventCall call);
   // Returns false when the event already ran or was cancelled.
   bool cancel(EventKey& key);
 
