@@ -88,7 +88,7 @@ class Scenario {
   cpu::HostParams host;
   cpu::VmParams vm;
   Costs costs;
-  guest::GuestParams guest{registries.workloads};
+  guest::GuestParams guest{registries.workloads, registries.locks};
   std::vector<std::string> checks;
   cpu::CheckLimits limits{registries.checks};  // section "limits": the checks' bounds
   sim::Expect expect;
