@@ -8,6 +8,7 @@
 #include "tools/explore/diff_cli.hpp"
 #include "tools/explore/explore_cli.hpp"
 #include "tools/explore/shrink_cli.hpp"
+#include "tools/run/cc_cli.hpp"
 #include "tools/run/registry_cli.hpp"
 #include "tools/run/run_cli.hpp"
 #include "tools/sweep/sweep_cli.hpp"
@@ -74,6 +75,10 @@ const std::vector<Command>& commands() {
        "run a sweep spec (points x seeds, in parallel, resumable); also sweep merge, sweep "
        "slurm, sweep schema",
        cmd_sweep, {{"--help"}, {"merge", "--help"}, {"slurm", "--help"}}, "merge slurm schema"},
+      {"cc", "cc FILE.c",
+       "build a C guest-code plugin (cc FILE.c -o FILE.so) with the system compiler and the "
+       "flags it needs (docs/c-guest-code.md); load it with run --plugin",
+       cmd_cc, {{"--help"}}, ""},
       {"completion", "completion", "print the bash completion script", completion, {{"--help"}},
        ""},
   };
