@@ -91,6 +91,50 @@ TEST(CPlugin, CLockResultDoesNotDependOnWhereThePluginIsLoaded) {
   EXPECT_EQ(run(first, kLockScenario, sets).document.dump(), a.document.dump());
 }
 
+// A lock whose word is a global of the plugin: a run that ends with the lock held would leave the
+// next run of the same process spinning forever, unless the plugin's data starts afresh.
+TEST(CPlugin, PluginGlobalsStartAfreshAtEveryRunWhereverLoaded) {
+  test::TempDir tmp;
+  const fs::path copy = tmp.path() / "global_copy.so";
+  fs::copy_file(kPlugins + "/global_lock.so", copy);
+  plugin::PluginSet first, second;
+  first.load(kPlugins + "/global_lock.so");
+  second.load(copy.string());
+  const std::vector<std::string> sets = {"guest.locks.kind=c:global", "duration=3ms",
+                                         "expect={}"};
+  const auto a = run(first, kLockScenario, sets);
+  ASSERT_GT(a.document["metrics"]["locks.acquisitions"].get<double>(), 100);
+  const Json again = run(first, kLockScenario, sets).document;
+  EXPECT_EQ(again.dump(), a.document.dump());
+  // Elsewhere in memory (another file name, so the globals' line is named differently).
+  EXPECT_EQ(comparable(run(second, kLockScenario, sets).document).dump(1),
+            comparable(a.document).dump(1));
+  EXPECT_NE(a.document["coherence"].dump().find("global_lock.so.data0+0x"), std::string::npos)
+      << a.document["coherence"].dump();
+}
+
+TEST(CPlugin, VcpusimCcBuildsAPluginThatRuns) {
+  test::TempDir tmp;
+  const std::string so = (tmp.path() / "ticket.so").string();
+  const test::CliResult cc =
+      test::run_cli({"cc", std::string(VCPUSIM_SOURCE_DIR) + "/examples/ticket_lock.c", "-o", so});
+  ASSERT_EQ(cc.status, 0) << cc.err;
+  const test::CliResult r = test::run_cli({"run", kLockScenario, "--plugin", so, "--set",
+                                           "guest.locks.kind=c:ticket", "--quiet"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  // A compiler error: exit 2, and no output file.
+  const fs::path bad = tmp.path() / "bad.c";
+  std::ofstream(bad) << "this is not C\n";
+  const std::string bad_so = (tmp.path() / "bad.so").string();
+  const test::CliResult e = test::run_cli({"cc", bad.string(), "-o", bad_so});
+  EXPECT_EQ(e.status, 2);
+  EXPECT_NE(e.err.find("vcpusim cc: the compiler failed"), std::string::npos) << e.err;
+  EXPECT_FALSE(fs::exists(bad_so));
+  for (const auto& f : fs::directory_iterator(tmp.path()))
+    EXPECT_EQ(f.path().filename().string().rfind(".vcpusim-cc-", 0), std::string::npos)
+        << f.path();
+}
+
 TEST(CPlugin, CAssertionBecomesAViolationWithItsMessage) {
   plugin::PluginSet plugins;
   plugins.load(kPlugins + "/assert_lock.so");
