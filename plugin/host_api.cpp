@@ -1,5 +1,7 @@
 #include "plugin/host_api.hpp"
 
+#include <algorithm>
+
 #include "cpu/machine.hpp"
 #include "sim/error.hpp"
 
@@ -68,6 +70,10 @@ void api_smp_mb() {
 }
 void api_compute_ns(std::uint64_t ns) {
   on_cpu([&](cpu::GuestCpu& c) {
+    constexpr std::uint64_t kMaxNs = 1000ULL * 1000 * 1000 * 1000;  // 1000 s: no overflow
+    if (ns > kMaxNs)
+      throw sim::ConfigError("plugin: a computation of " + std::to_string(ns) + " ns on vCPU " +
+                             std::to_string(c.id()) + "; allowed: at most 1000 s");
     // Floored as every guest operation's cost is.
     c.compute(std::max<sim::Tick>(static_cast<sim::Tick>(ns) * sim::kNanosecond,
                                   cpu::kMinOperationCost));
@@ -123,13 +129,13 @@ const vcpusim_host_api& host_api() {
   return kTable;
 }
 
-CurrentCpu::CurrentCpu(cpu::GuestCpu& cpu) : outer_(current) {
+CurrentCpu::CurrentCpu(cpu::GuestCpu& cpu) {
   current = &cpu;
   cpu.forget_reads();
 }
 
 CurrentCpu::~CurrentCpu() {
-  current = outer_;
+  current = nullptr;
 }
 
 Registering::Registering(Registrar& r) : outer_(registrar) {

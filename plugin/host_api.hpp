@@ -29,16 +29,15 @@ class Registrar {
 // The table (one per process: it holds only function pointers).
 const vcpusim_host_api& host_api();
 
-// Runs plugin code on `cpu` for the scope's lifetime (and starts its cpu_relax read set).
+// Runs plugin code on `cpu` for the scope's lifetime (and starts its cpu_relax read set). On
+// exit no vCPU is current, so code run outside a vCPU (a lock's init) gets a clear error rather
+// than the vCPU of an earlier, finished run.
 class CurrentCpu {
  public:
   explicit CurrentCpu(cpu::GuestCpu& cpu);
   ~CurrentCpu();
   CurrentCpu(const CurrentCpu&) = delete;
   CurrentCpu& operator=(const CurrentCpu&) = delete;
-
- private:
-  cpu::GuestCpu* outer_;
 };
 
 // Makes `r` the target of register_lock for the scope's lifetime (vcpusim_plugin_init).
