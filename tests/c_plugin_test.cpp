@@ -135,6 +135,19 @@ TEST(CPlugin, VcpusimCcBuildsAPluginThatRuns) {
         << f.path();
 }
 
+// Every operation of <vcpusim/linux.h> on 1, 2, 4 and 8-byte objects, mixed sizes on one line,
+// checked by the guest code itself: a wrong width, sign or result is a guest_assert violation.
+TEST(CPlugin, LinuxHeaderOperationsGiveTheirResultsOnEverySize) {
+  plugin::PluginSet plugins;
+  plugins.load(kPlugins + "/atomics_lock.so");
+  const auto r = run(plugins, kLockScenario,
+                     {"guest.locks.kind=c:atomics", "duration=2ms", "expect={}",
+                      "checks=[\"guest_assert\", \"mutual_exclusion\"]"});
+  EXPECT_GT(r.document["metrics"]["locks.acquisitions"].get<double>(), 100);
+  EXPECT_EQ(r.document["violation_counts"]["guest_assert"], 0) << r.document["violations"];
+  EXPECT_EQ(r.document["violation_counts"]["mutual_exclusion"], 0);
+}
+
 TEST(CPlugin, CAssertionBecomesAViolationWithItsMessage) {
   plugin::PluginSet plugins;
   plugins.load(kPlugins + "/assert_lock.so");

@@ -7,7 +7,7 @@
  * Memory model: sequentially consistent. smp_mb/smp_rmb/smp_wmb/barrier and the acquire/release
  * forms cost time (smp_mb: costs.barrier) but reorder nothing, because nothing is reordered.
  *
- * Not here yet (docs/c-guest-code.md): atomic64_t, smp_cond_load_relaxed's distinct cost, per-CPU
+ * Not here yet (docs/c-guest-code.md): per-CPU
  * data (DEFINE_PER_CPU, per_cpu_ptr, this_cpu_ptr), local_irq_save/restore, preempt_disable/
  * enable, guest allocation and free, trace spans and notes. */
 #ifndef VCPUSIM_LINUX_H
@@ -129,6 +129,52 @@ static inline int atomic_try_cmpxchg(atomic_t *v, int *old, int new_) {
 }
 static inline int atomic_xchg(atomic_t *v, int i) {
   return (int)(vcpusim_api->xchg)(&v->counter, 4, (uint32_t)i);
+}
+
+/* atomic64_t: a 64-bit counter (arch/x86 names; s64 as long long). */
+typedef struct {
+  long long counter;
+} atomic64_t;
+#define ATOMIC64_INIT(i) { (i) }
+
+static inline long long atomic64_read(const atomic64_t *v) {
+  return (long long)vcpusim_api->load(&v->counter, 8);
+}
+static inline void atomic64_set(atomic64_t *v, long long i) {
+  vcpusim_api->store(&v->counter, 8, (uint64_t)i);
+}
+static inline long long atomic64_fetch_add(long long i, atomic64_t *v) {
+  return (long long)vcpusim_api->fetch_add(&v->counter, 8, (uint64_t)i);
+}
+static inline long long atomic64_fetch_sub(long long i, atomic64_t *v) {
+  return atomic64_fetch_add(-i, v);
+}
+static inline long long atomic64_fetch_inc(atomic64_t *v) { return atomic64_fetch_add(1, v); }
+static inline long long atomic64_fetch_dec(atomic64_t *v) { return atomic64_fetch_add(-1, v); }
+static inline long long atomic64_add_return(long long i, atomic64_t *v) {
+  return atomic64_fetch_add(i, v) + i;
+}
+static inline long long atomic64_sub_return(long long i, atomic64_t *v) {
+  return atomic64_fetch_add(-i, v) - i;
+}
+static inline long long atomic64_inc_return(atomic64_t *v) { return atomic64_add_return(1, v); }
+static inline long long atomic64_dec_return(atomic64_t *v) { return atomic64_sub_return(1, v); }
+static inline void atomic64_add(long long i, atomic64_t *v) { (void)atomic64_fetch_add(i, v); }
+static inline void atomic64_sub(long long i, atomic64_t *v) { (void)atomic64_fetch_add(-i, v); }
+static inline void atomic64_inc(atomic64_t *v) { (void)atomic64_fetch_add(1, v); }
+static inline void atomic64_dec(atomic64_t *v) { (void)atomic64_fetch_add(-1, v); }
+static inline int atomic64_dec_and_test(atomic64_t *v) { return atomic64_dec_return(v) == 0; }
+static inline long long atomic64_cmpxchg(atomic64_t *v, long long old, long long new_) {
+  return (long long)(vcpusim_api->cmpxchg)(&v->counter, 8, (uint64_t)old, (uint64_t)new_);
+}
+static inline int atomic64_try_cmpxchg(atomic64_t *v, long long *old, long long new_) {
+  const long long r = atomic64_cmpxchg(v, *old, new_);
+  if (r == *old) return 1;
+  *old = r;
+  return 0;
+}
+static inline long long atomic64_xchg(atomic64_t *v, long long i) {
+  return (long long)(vcpusim_api->xchg)(&v->counter, 8, (uint64_t)i);
 }
 
 /* Assertions: a violation of check "guest_assert" with the file, line and condition; the code
