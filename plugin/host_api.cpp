@@ -117,11 +117,25 @@ int api_register_lock(const vcpusim_lock_ops* ops) {
   return registrar->add_lock(*ops) ? 0 : -1;
 }
 
+unsigned long api_irq_save() {
+  return cpu_now().local_irq_save() ? 1 : 0;
+}
+void api_irq_restore(unsigned long flags) {
+  on_cpu([&](cpu::GuestCpu& c) {
+    c.local_irq_restore(flags != 0);  // enabling takes pending interrupts: may switch fibers
+    return 0;
+  });
+}
+int api_irqs_disabled() {
+  return cpu_now().irqs_disabled() ? 1 : 0;
+}
+
 const vcpusim_host_api kTable = {
     VCPUSIM_GUEST_ABI_VERSION, api_load,     api_store,      api_cmpxchg,
     api_xchg,                  api_fetch_add, api_cpu_relax, api_smp_mb,
     api_compute_ns,            api_smp_processor_id, api_nr_cpu_ids, api_pv_wait,
-    api_pv_kick,               api_report,   api_register_lock,
+    api_pv_kick,               api_report,   api_register_lock, api_irq_save,
+    api_irq_restore,           api_irqs_disabled,
 };
 }  // namespace
 

@@ -76,6 +76,12 @@ struct vcpusim_host_api {
   /* Registration, only from vcpusim_plugin_init: 0 on success, -1 (and vcpusim's message) on a
    * bad or duplicate name. `ops` must stay valid (a static object). */
   int (*register_lock)(const struct vcpusim_lock_ops *ops);
+  /* Interrupt flag of this vCPU: irq_save disables interrupts and returns whether they were
+   * enabled (1) or not (0); irq_restore(1) enables them again, and pending interrupts are taken
+   * there. */
+  unsigned long (*irq_save)(void);
+  void (*irq_restore)(unsigned long flags);
+  int (*irqs_disabled)(void);
 };
 
 #ifndef VCPUSIM_HOST /* vcpusim itself includes this header for the types only */

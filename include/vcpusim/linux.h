@@ -8,7 +8,7 @@
  * forms cost time (smp_mb: costs.barrier) but reorder nothing, because nothing is reordered.
  *
  * Not here yet (docs/c-guest-code.md): per-CPU
- * data (DEFINE_PER_CPU, per_cpu_ptr, this_cpu_ptr), local_irq_save/restore, preempt_disable/
+ * data (DEFINE_PER_CPU, per_cpu_ptr, this_cpu_ptr), preempt_disable/
  * enable, guest allocation and free, trace spans and notes. */
 #ifndef VCPUSIM_LINUX_H
 #define VCPUSIM_LINUX_H
@@ -194,6 +194,13 @@ static inline long long atomic64_xchg(atomic64_t *v, long long i) {
   do {                                                                              \
     if (!(cond)) vcpusim_api->report(__FILE__, __LINE__, (message));                \
   } while (0)
+
+/* The vCPU's interrupt flag (include/linux/irqflags.h names). */
+#define local_irq_save(flags) ((flags) = vcpusim_api->irq_save())
+#define local_irq_restore(flags) vcpusim_api->irq_restore(flags)
+#define local_irq_disable() ((void)vcpusim_api->irq_save())
+#define local_irq_enable() vcpusim_api->irq_restore(1)
+static inline int irqs_disabled(void) { return vcpusim_api->irqs_disabled(); }
 
 /* KVM pv spinlock hypercalls (arch/x86/kernel/kvm.c kvm_wait, kvm_kick_cpu). */
 #define pv_wait(ptr, val) (vcpusim_api->pv_wait)((ptr), __vcpusim_size(*(ptr)), (uint64_t)(val))

@@ -1,4 +1,4 @@
-/* Checks <vcpusim/linux.h>'s operations on every size, from guest code (tests/c_plugin_test.cpp):
+/* Checks <vcpusim/linux.h>'s operations on every size (and the interrupt flag), from guest code (tests/c_plugin_test.cpp):
  * each lock() runs them on its own object under a test-and-set lock and asserts every result,
  * so a wrong width, sign or return value is a guest_assert violation. */
 #include <vcpusim/linux.h>
@@ -53,6 +53,11 @@ static void lock(void *p) {
 
 static void unlock(void *p) {
   struct object *o = p;
+  unsigned long flags;
+  local_irq_save(flags);
+  VCPUSIM_ASSERT(irqs_disabled(), "local_irq_save disables interrupts");
+  local_irq_restore(flags);
+  VCPUSIM_ASSERT(irqs_disabled() == !flags, "local_irq_restore puts the flag back");
   int one = 1;
   VCPUSIM_ASSERT(atomic_try_cmpxchg(&o->taken, &one, 0), "atomic_try_cmpxchg releases");
 }
