@@ -1,5 +1,5 @@
 # `cmake --install`: the binary, its man page (help2man, from --help), bash completion, the
-# scenario JSON Schema, the catalogue, explore and sweep scenarios (which --help and the man page
+# scenario JSON Schema, the guest ABI headers, the catalogue, explore and sweep scenarios (which --help and the man page
 # cite), and the README with docs/ (share/doc/vcpusim). `cpack` (in the build directory) turns the
 # same layout into a .deb whose dependencies dpkg-shlibdeps reads from the binary.
 include(GNUInstallDirs)
@@ -22,6 +22,10 @@ install(FILES ${VCPUSIM_CATALOGUE} ${CMAKE_SOURCE_DIR}/scenarios/README.md
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/scenarios/explore ${CMAKE_SOURCE_DIR}/scenarios/sweeps
         DESTINATION ${CMAKE_INSTALL_DATADIR}/vcpusim/scenarios)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# C guest code (docs/c-guest-code.md): the guest ABI headers and the examples, so an installed
+# vcpusim builds plugins (`vcpusim cc`) without the source tree.
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/include/vcpusim DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/examples DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 find_program(HELP2MAN help2man)

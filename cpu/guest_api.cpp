@@ -1,7 +1,10 @@
 #include "cpu/guest_api.hpp"
 
+#include <cstring>
+
 #include "cpu/hypervisor.hpp"
 #include "cpu/machine.hpp"
+#include "sim/error.hpp"
 #include "sim/lock_checks.hpp"
 
 namespace vcpusim::cpu {
@@ -65,6 +68,120 @@ std::uint64_t GuestCpu::rmw(Word& w, const std::function<std::uint64_t(std::uint
   read(w);
   vcpu_.boundary();
   return old;
+}
+
+Word& GuestCpu::line_at(const void* p, int size, bool atomic, const char* what) {
+  if (size != 1 && size != 2 && size != 4 && size != 8)
+    fault(std::string(what) + " of " + std::to_string(size) + " bytes (1, 2, 4 or 8 allowed)");
+  std::string why;
+  Word* w = machine_.memory().line_word(p, static_cast<std::size_t>(size), why);
+  if (!w) fault(std::string(what) + " of " + std::to_string(size) + " bytes: " + why);
+  if (atomic && reinterpret_cast<std::uintptr_t>(p) % static_cast<std::uintptr_t>(size) != 0)
+    fault("unaligned " + std::to_string(size) + "-byte " + what + " on line " + w->name +
+          " (an atomic must be naturally aligned)");
+  return *w;
+}
+
+void GuestCpu::fault(const std::string& what) const {
+  throw sim::ConfigError("guest code on vCPU " + std::to_string(id()) + " at " +
+                         sim::format_time(now()) + ": " + what);
+}
+
+void GuestCpu::note_read(Word& w) {
+  read(w);
+  for (auto& e : relax_reads_.entries)
+    if (e.word == &w) {
+      e.version = w.version_;
+      return;
+    }
+  relax_reads_.entries.push_back({&w, w.version_});
+}
+
+void GuestCpu::wrote(Word& w) {
+  machine_.memory().write(w, w.value_ + 1);
+}
+
+namespace {
+std::uint64_t get_bytes(const void* p, int size) {
+  std::uint64_t v = 0;  // little-endian host: the low `size` bytes
+  std::memcpy(&v, p, static_cast<std::size_t>(size));
+  return v;
+}
+void put_bytes(void* p, int size, std::uint64_t v) {
+  std::memcpy(p, &v, static_cast<std::size_t>(size));
+}
+std::uint64_t truncate(std::uint64_t v, int size) {
+  return size == 8 ? v : v & ((std::uint64_t{1} << (8 * size)) - 1);
+}
+}  // namespace
+
+std::uint64_t GuestCpu::load_at(const void* p, int size) {
+  Word& w = line_at(p, size, false, "load");
+  op(machine_.costs().load.value + access(w, false));
+  const std::uint64_t v = get_bytes(p, size);
+  note_read(w);
+  vcpu_.boundary();
+  return v;
+}
+
+void GuestCpu::store_at(void* p, int size, std::uint64_t v) {
+  Word& w = line_at(p, size, false, "store");
+  op(machine_.costs().store.value + access(w, true));
+  put_bytes(p, size, v);
+  wrote(w);
+  vcpu_.boundary();
+}
+
+std::uint64_t GuestCpu::cmpxchg_at(void* p, int size, std::uint64_t expected,
+                                   std::uint64_t desired) {
+  Word& w = line_at(p, size, true, "cmpxchg");
+  op(machine_.costs().atomic.value + access(w, true));
+  const std::uint64_t old = get_bytes(p, size);
+  if (old == truncate(expected, size)) {
+    put_bytes(p, size, desired);
+    wrote(w);
+  }
+  note_read(w);
+  vcpu_.boundary();
+  return old;
+}
+
+std::uint64_t GuestCpu::xchg_at(void* p, int size, std::uint64_t v) {
+  Word& w = line_at(p, size, true, "xchg");
+  op(machine_.costs().atomic.value + access(w, true));
+  const std::uint64_t old = get_bytes(p, size);
+  put_bytes(p, size, v);
+  wrote(w);
+  note_read(w);
+  vcpu_.boundary();
+  return old;
+}
+
+std::uint64_t GuestCpu::fetch_add_at(void* p, int size, std::uint64_t delta) {
+  Word& w = line_at(p, size, true, "fetch_add");
+  op(machine_.costs().atomic.value + access(w, true));
+  const std::uint64_t old = get_bytes(p, size);
+  put_bytes(p, size, old + delta);
+  wrote(w);
+  note_read(w);
+  vcpu_.boundary();
+  return old;
+}
+
+void GuestCpu::cpu_relax() {
+  if (relax_reads_.empty()) {
+    compute(machine_.costs().pause_iteration.value);
+    return;
+  }
+  WatchSet watched;
+  std::swap(watched, relax_reads_);
+  Tick budget = sim::kForever;
+  vcpu_.block(WaitSpec::spin(), watched, budget);
+}
+
+WakeReason GuestCpu::pv_wait_at(const void* p, int size, std::uint64_t val) {
+  if (in_nmi()) return WakeReason::kCondition;  // kvm_wait returns at once in NMI context
+  return wait([&] { return load_at(p, size) != truncate(val, size); }, WaitSpec::halt());
 }
 
 void GuestCpu::send_ipi_many(const std::vector<int>& targets) {

@@ -55,6 +55,26 @@ class GuestCpu {
   // One atomic read-modify-write: stores f(old) and returns old. `f` runs when the operation
   // lands, so guest-side bookkeeping that belongs to the same atomic (an llist) lands with it.
   std::uint64_t rmw(Word& w, const std::function<std::uint64_t(std::uint64_t)>& f);
+  // The same operations by address, for C guest code (plugin/, docs/c-guest-code.md): `size` bytes
+  // (1, 2, 4 or 8) of a registered region (Memory::add_region), read or written in place when
+  // the access's cost is paid, through the same costs, coherence, observer and wait recording
+  // as the word operations. Atomics must be naturally aligned; no access may cross a cacheline.
+  // A bad address is sim::ConfigError naming the vCPU, the time and the region offset.
+  std::uint64_t load_at(const void* p, int size);
+  void store_at(void* p, int size, std::uint64_t v);
+  std::uint64_t cmpxchg_at(void* p, int size, std::uint64_t expected, std::uint64_t desired);
+  std::uint64_t xchg_at(void* p, int size, std::uint64_t v);
+  std::uint64_t fetch_add_at(void* p, int size, std::uint64_t delta);
+  // cpu_relax() in a loop of address loads: blocks as a spin until a line read by address since
+  // the last relax (or forget_reads) is written, so an unchanged loop costs no event per
+  // iteration; returns at once when one already was. With nothing read it is one
+  // costs.pause_iteration of computation.
+  void cpu_relax();
+  // Starts a new loop's read set (entering C guest code: what it read before is not its loop's).
+  void forget_reads() { relax_reads_.entries.clear(); }
+  // pv_wait by address: halts only if the `size` bytes at `p` still hold `val`.
+  WakeReason pv_wait_at(const void* p, int size, std::uint64_t val);
+
   void smp_mb();
   void smp_rmb() { barrier(); }  // x86: loads are not reordered with loads
   void smp_wmb() { barrier(); }  // x86: stores are not reordered with stores
@@ -175,11 +195,19 @@ class GuestCpu {
   template <class Fn>
   WakeReason probed_halt(const std::string& what, const WakeCondition& owed, Fn halt_fn);
   Tick access(Word& w, bool write);
+  // The line word of an address access, after the size and alignment checks.
+  Word& line_at(const void* p, int size, bool atomic, const char* what);
+  [[noreturn]] void fault(const std::string& what) const;
+  // Records a read by address for cpu_relax (the latest version of each line).
+  void note_read(Word& w);
+  // An address write landed: the line's write count moves on and its watchers wake.
+  void wrote(Word& w);
   Tick hypercall_cost();
   void read(Word& w);
 
   Vcpu& vcpu_;
   Machine& machine_;
+  WatchSet relax_reads_;  // lines read by address since the last cpu_relax
 };
 
 // A window (cpu/run_observer.hpp) for the scope's lifetime: open at construction, closed at

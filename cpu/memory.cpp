@@ -1,6 +1,9 @@
 #include "cpu/memory.hpp"
 
 #include <algorithm>
+#include <cstdio>
+
+#include "sim/error.hpp"
 
 #include "cpu/vcpu.hpp"
 
@@ -22,6 +25,49 @@ Word& Memory::word(std::string name, int line, std::uint64_t initial) {
   coherence_.name_line(line, name);
   words_.emplace_back(static_cast<int>(words_.size()), std::move(name), line, initial);
   return words_.back();
+}
+
+int Memory::add_region(const std::string& name, const void* start, std::size_t bytes) {
+  const auto first = reinterpret_cast<std::uintptr_t>(start);
+  const std::uintptr_t base = first & ~static_cast<std::uintptr_t>(kLineBytes - 1);
+  const std::uintptr_t end = first + bytes;
+  // Two regions never share a line: its coherence state would be split in two.
+  for (const Region& r : regions_)
+    if (base < r.end && r.base < end)
+      throw sim::SimError("guest memory region " + name + " shares a cacheline with region " +
+                          r.name);
+  Region r{name, base, end, words_.size()};
+  for (std::uintptr_t at = base; at < end; at += kLineBytes) {
+    char offset[32];
+    std::snprintf(offset, sizeof offset, "+0x%llx",
+                  static_cast<unsigned long long>(at - base));
+    word(name + offset, new_line());
+  }
+  regions_.push_back(std::move(r));
+  by_base_[base] = regions_.size() - 1;
+  return static_cast<int>(regions_.size() - 1);
+}
+
+Word* Memory::line_word(const void* p, std::size_t size, std::string& why) {
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  auto it = by_base_.upper_bound(at);
+  if (it == by_base_.begin()) {
+    why = "an address outside every guest region (a plugin global or an object vcpusim "
+          "allocated)";
+    return nullptr;
+  }
+  const Region& r = regions_[std::prev(it)->second];
+  if (at + size > r.end) {
+    why = "an address outside every guest region (past the end of region " + r.name + ")";
+    return nullptr;
+  }
+  const std::uintptr_t line = (at - r.base) / kLineBytes;
+  if ((at + size - 1 - r.base) / kLineBytes != line) {
+    why = "an access of " + std::to_string(size) + " bytes at " + r.name + "+" +
+          std::to_string(at - r.base) + " crosses a cacheline (not modelled)";
+    return nullptr;
+  }
+  return &words_[r.first_word + line];
 }
 
 void Memory::write(Word& w, std::uint64_t v) {

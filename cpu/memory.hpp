@@ -2,9 +2,18 @@
 // cpu/coherence.hpp (what an access costs by where the line is, one transfer at a time per line)
 // and watchers that event-driven waits register on. A word's value is private: guest code reads and
 // writes it only through cpu::GuestCpu, which charges the access and records what a wait read.
+//
+// Guest memory by address (C guest code, docs/c-guest-code.md): the bytes live where that code
+// put them, in regions registered here (a plugin's globals, objects vcpusim allocated for it).
+// Each 64-byte line of a region is a Word of its own that carries the line's coherence state,
+// its write count (value and version) and its watchers; the bytes themselves stay in place. A
+// line's identity is (region, offset from the region's 64-byte-aligned base): regions are
+// registered in a deterministic order and a loader or allocator maps them at line-aligned (page-
+// or 64-byte-aligned) bases, so where they land never changes a result.
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +57,8 @@ struct WatchSet {
 
 class Memory {
  public:
+  static constexpr std::size_t kLineBytes = 64;
+
   Memory(const CostParams& costs, Topology topology);
 
   // A new cacheline; words placed on it share coherence state.
@@ -70,6 +81,13 @@ class Memory {
   void watch(const WatchSet& ws, Vcpu& v);
   void unwatch(const WatchSet& ws, Vcpu& v);
 
+  // Registers the guest bytes [start, start + bytes) as region `name` (its lines are words named
+  // "<name>+0x<offset>"); SimError when it overlaps a region. Returns the region's index.
+  int add_region(const std::string& name, const void* start, std::size_t bytes);
+  // The word of the line holding [p, p + size), or null with `why` set (outside every region,
+  // or across two lines); `why` names the region and offset, never the host address.
+  Word* line_word(const void* p, std::size_t size, std::string& why);
+
   // Cacheline transfers: in all, on one line (e.g. a lock's, for transfers per acquisition:
   // line_transfers(word.line)), requested by one pCPU.
   std::uint64_t transfers() const { return coherence_.transfers(); }
@@ -85,8 +103,17 @@ class Memory {
   void write(Word& w, std::uint64_t v);
   void notify(Word& w);
 
+  struct Region {
+    std::string name;
+    std::uintptr_t base;  // rounded down to a line
+    std::uintptr_t end;   // one past the last byte registered
+    std::size_t first_word;
+  };
+
   Coherence coherence_;
   std::deque<Word> words_;
+  std::vector<Region> regions_;                 // registration order
+  std::map<std::uintptr_t, std::size_t> by_base_;  // lookup only, never iterated for output
 };
 
 // Host-side inspection of guest memory for tests and checkers, never for guest code.

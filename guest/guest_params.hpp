@@ -191,8 +191,10 @@ struct SchedParams : sim::ParamSet {
 constexpr std::int64_t kMaxTasksPerVcpu = 64;
 
 struct GuestParams : sim::ParamSet {
-  // `kinds`: the workload kinds guest.workloads may name; it outlives the parameters.
-  explicit GuestParams(const WorkloadRegistry& kinds) : kinds_(kinds) {
+  // `kinds`: the workload kinds guest.workloads may name; `locks`: the lock algorithms
+  // guest.locks.kind may name; both outlive the parameters.
+  GuestParams(const WorkloadRegistry& kinds, const LockRegistry& lock_kinds)
+      : locks(lock_kinds), kinds_(kinds) {
     add_section("timekeeping", timekeeping, "timekeeping and vDSO model");
     add_section("smp_call", smp_call, "cross-CPU function calls (ipi_storm workloads)");
     add_section("sched", sched, "guest tasks: scheduler and idle loop");

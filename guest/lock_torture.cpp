@@ -13,7 +13,8 @@ LockTorture::LockTorture(cpu::Machine& machine, const LockParams& params,
     : machine_(machine), kit_(machine, params), mutex_(mutex) {
   locks_.resize(static_cast<std::size_t>(params.count.value));
   for (std::size_t i = 0; i < locks_.size(); ++i)
-    locks_[i].lock = make_lock(kit_, params.kind.value, "lock" + std::to_string(i));
+    locks_[i].lock =
+        params.algorithms().at(params.kind.value).make(kit_, "lock" + std::to_string(i));
   machine.hypervisor().add_preempt_observer([this](int v) { preempted(v); });
   machine.declare_metrics(metrics_);
 }

@@ -53,6 +53,7 @@ Registries make_builtin() {
   Registries r;
   add_builtin_checks(r.checks);
   add_builtin_workloads(r.workloads);
+  add_builtin_lock_algorithms(r.locks);
   add_builtin_metrics(r.metrics);
   return r;
 }

@@ -1,11 +1,12 @@
 // What a scenario can name that code declares: the checks (cpu::CheckRegistry), the workload
-// kinds (WorkloadRegistry) and the metrics a run emits (sim::MetricRegistry). The scenario's
+// kinds (WorkloadRegistry), the lock algorithms (LockRegistry) and the metrics a run emits
+// (sim::MetricRegistry). The scenario's
 // validation, the schema, --help and the wiring of a run all read these. The built-in set is
 // immutable; to add a check or a workload kind (a plugin, a test), copy it, add to the copy and
-// hand the copy to tools::Scenario. (The lock algorithms are still the fixed table of
-// locks/lock_registry.hpp.)
+// hand the copy to tools::Scenario (a C plugin's locks: plugin/).
 #pragma once
 #include "cpu/check_registry.hpp"
+#include "guest/locks/lock_registry.hpp"
 #include "guest/workload_registry.hpp"
 #include "sim/metric_registry.hpp"
 
@@ -14,6 +15,7 @@ namespace vcpusim::guest {
 struct Registries {
   cpu::CheckRegistry checks{"check"};
   WorkloadRegistry workloads{"workload kind"};
+  LockRegistry locks{"lock kind"};
   sim::MetricRegistry metrics{"metric"};
 };
 

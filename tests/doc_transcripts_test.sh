@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Keeps the shell transcripts of one Markdown file (README.md or docs/*.md) true; ctest runs it
 # once per file (DocTranscripts.StayTrue/FILE, tests/CMakeLists.txt). In a scratch directory
-# holding build/ and links to the tree's scenarios/, tests/, bench/, tools/ and docs/, the file's
-# fenced blocks run in order, so a block may use the files an earlier one wrote:
+# holding build/ and links to the tree's scenarios/, tests/, bench/, tools/, docs/ and
+# examples/, the file's fenced blocks run in order, so a block may use the files an earlier one
+# wrote:
 #   ```console  every "$ command" line runs with bash (a line ending in "\" continues on the next);
 #               the lines under it, up to the next "$ ", are its output (stdout and stderr),
 #               which must match after masking (below). A line "..." alone stands for any number
@@ -22,7 +23,7 @@ build=$(cd "$1" && pwd) src=$(cd "$2" && pwd) doc=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ln -s "$build" "$work/build"
-for d in scenarios tests bench tools docs; do ln -s "$src/$d" "$work/$d"; done
+for d in scenarios tests bench tools docs examples; do ln -s "$src/$d" "$work/$d"; done
 mkdir "$work/.blocks"
 
 # Split the file into numbered blocks; a fence without a language is reported.

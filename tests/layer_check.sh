@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The layers point one way (DESIGN "Architecture", each folder's README): guest/ -> cpu/ -> sim/,
-# and tools/ drives all three. Fails, printing every offending line, when sim/ includes anything
-# of cpu/, guest/ or tools/; cpu/ anything of guest/ or tools/; guest/ anything of tools/; and
+# plugin/ (C guest code) on guest/, and tools/ drives them all. Fails, printing every offending
+# line, when sim/ includes anything of cpu/, guest/, plugin/ or tools/; cpu/ anything of guest/,
+# plugin/ or tools/; guest/ anything of plugin/ or tools/; plugin/ anything of tools/; and
 # between the rooms of tools/ (tools/README.md): run/ includes no other room, view/ only run/,
 # explore/ and sweep/ not each other, load/ only run/; a room includes of tools/ itself only cli_args.hpp and
 # version.hpp (the command table and main.cpp sit above the rooms).
@@ -16,7 +17,9 @@ for layer in sim cpu guest; do
 done
 
 cd "$root"
-mapfile -d '' sources < <(find sim cpu guest tools -type f \( -name '*.hpp' -o -name '*.cpp' \
+dirs=(sim cpu guest)
+for optional in plugin tools; do if [ -d "$optional" ]; then dirs+=("$optional"); fi; done
+mapfile -d '' sources < <(find "${dirs[@]}" -type f \( -name '*.hpp' -o -name '*.cpp' \
   -o -name '*.h' -o -name '*.inc' \) -print0 | sort -z)
 awk '
   # A path relative to the root, "." and ".." folded; "" when it leaves the root.
@@ -35,7 +38,7 @@ awk '
     if (p == "" || (getline line < p) < 0) return 0
     close(p); return 1
   }
-  function layer_name(p) { sub(/\/.*/, "", p); return p ~ /^(sim|cpu|guest|tools)$/ }
+  function layer_name(p) { sub(/\/.*/, "", p); return p ~ /^(sim|cpu|guest|plugin|tools)$/ }
   # The unit a path belongs to: its top folder, or for tools/ its room ("tools/run"), or "tools"
   # for the files of tools/ itself.
   function unit(p,    part) {
@@ -45,7 +48,8 @@ awk '
     return part[1]
   }
   BEGIN {
-    deny["sim"] = " cpu guest tools "; deny["cpu"] = " guest tools "; deny["guest"] = " tools "
+    deny["sim"] = " cpu guest plugin tools "; deny["cpu"] = " guest plugin tools "
+    deny["guest"] = " plugin tools "; deny["plugin"] = " tools "
     deny["tools/run"] = " tools/view tools/explore tools/sweep tools "
     deny["tools/view"] = " tools/explore tools/sweep tools "
     deny["tools/explore"] = " tools/sweep tools "
@@ -76,10 +80,10 @@ awk '
   }
   END {
     if (bad) {
-      print "layer_check: includes against the layering (guest/ -> cpu/ -> sim/; tools/ on top)" \
+      print "layer_check: includes against the layering (plugin/ -> guest/ -> cpu/ -> sim/; tools/ on top)" \
         > "/dev/stderr"
       exit 1
     }
-    printf "layer_check: %d files of sim/, cpu/, guest/ and tools/ include only what their layer may\n", \
+    printf "layer_check: %d files of sim/, cpu/, guest/, plugin/ and tools/ include only what their layer may\n", \
       files
   }' "${sources[@]}"

@@ -9,6 +9,7 @@
 #include "tools/explore/explore_cli.hpp"
 #include "tools/explore/shrink_cli.hpp"
 #include "tools/load/load_cli.hpp"
+#include "tools/run/cc_cli.hpp"
 #include "tools/run/registry_cli.hpp"
 #include "tools/run/run_cli.hpp"
 #include "tools/sweep/sweep_cli.hpp"
@@ -79,6 +80,10 @@ const std::vector<Command>& commands() {
        "read a host recording (ftrace, trace-cmd report or perf sched script text) once: print "
        "its summary and write the imported recording a trace host load replays",
        cmd_load, {{"import", "--help"}}, "import"},
+      {"cc", "cc FILE.c",
+       "build a C guest-code plugin (cc FILE.c -o FILE.so) with the system compiler and the "
+       "flags it needs (docs/c-guest-code.md); load it with run --plugin",
+       cmd_cc, {{"--help"}}, ""},
       {"completion", "completion", "print the bash completion script", completion, {{"--help"}},
        ""},
   };

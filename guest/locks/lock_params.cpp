@@ -4,14 +4,10 @@
 
 namespace vcpusim::guest {
 
-namespace {
-const char* kind_doc() {
-  static const std::string doc = lock_algorithms_doc();
-  return doc.c_str();
-}
-}  // namespace
-
-LockParams::LockParams() : kind(*this, "kind", "pvqspinlock", lock_algorithm_names(), kind_doc()) {}
+LockParams::LockParams(const LockRegistry& algorithms)
+    : algorithms_(algorithms),
+      kind_doc_(lock_algorithms_doc(algorithms)),
+      kind(*this, "kind", "pvqspinlock", algorithms.names(), kind_doc_.c_str()) {}
 
 void LockParams::validate(const sim::Node& node) const {
   if (kind.value == "pvticket" && era.value != LockEra::k2015)

@@ -2,8 +2,12 @@
 // there are, and the knobs of the paravirt variants (seed 003).
 #pragma once
 #include "sim/config.hpp"
+#include "sim/registry.hpp"
 
 namespace vcpusim::guest {
+
+struct LockAlgorithm;
+using LockRegistry = sim::Registry<LockAlgorithm>;
 
 enum class PvHashOrder { kHashThenSlow, kSlowThenHash };
 enum class PvHashLookup { kProbeUntilFound, kStopAtEmpty };
@@ -11,8 +15,16 @@ enum class PvHashLookup { kProbeUntilFound, kStopAtEmpty };
 enum class LockEra { k2015, k2016, kCurrent };
 
 struct LockParams : sim::ParamSet {
-  LockParams();
-  sim::ChoiceParam kind;  // a name in the lock registry (lock_registry.hpp)
+  // `algorithms`: what guest.locks.kind may name; it outlives the parameters.
+  explicit LockParams(const LockRegistry& algorithms);
+  const LockRegistry& algorithms() const { return algorithms_; }
+
+ private:
+  const LockRegistry& algorithms_;
+  std::string kind_doc_;  // before `kind`, which keeps a pointer to it
+
+ public:
+  sim::ChoiceParam kind;  // a name in `algorithms`
   sim::EnumParam<LockEra> era{
       *this,
       "era",

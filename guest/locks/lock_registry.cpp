@@ -5,7 +5,6 @@
 #include "guest/locks/pv_ticket_lock.hpp"
 #include "guest/locks/tas_lock.hpp"
 #include "guest/locks/ticket_lock.hpp"
-#include "sim/error.hpp"
 
 namespace vcpusim::guest {
 
@@ -16,40 +15,25 @@ std::unique_ptr<Spinlock> make(LockKit& kit, const std::string& name) {
 }
 }  // namespace
 
-const std::vector<LockAlgorithm>& lock_algorithms() {
-  static const std::vector<LockAlgorithm> table = {
-      {"ticket", "FIFO ticket lock (x86 before 4.2)", make<TicketLock>},
-      {"pvticket", "2013 paravirt ticket lock: spin, then record the ticket and halt; unlock kicks",
-       make<PvTicketLock>},
-      {"qspinlock", "queued spinlock: locked byte, pending bit, MCS queue", make<Qspinlock>},
-      {"pvqspinlock",
-       "paravirt queued spinlock: halting waiters, lock -> node hash, kick at unlock",
-       make<PvQspinlock>},
-      {"tas", "test-and-set (virt_spin_lock without pv spinlocks): unfair, no queue",
-       make<TasLock>},
-      {"mcs", "MCS queue lock, the user-written example (docs/locks.md)", make<McsLock>},
-  };
-  return table;
+void add_builtin_lock_algorithms(LockRegistry& locks) {
+  locks.add({"ticket", "FIFO ticket lock (x86 before 4.2)", make<TicketLock>});
+  locks.add({"pvticket",
+             "2013 paravirt ticket lock: spin, then record the ticket and halt; unlock kicks",
+             make<PvTicketLock>});
+  locks.add({"qspinlock", "queued spinlock: locked byte, pending bit, MCS queue", make<Qspinlock>});
+  locks.add({"pvqspinlock",
+             "paravirt queued spinlock: halting waiters, lock -> node hash, kick at unlock",
+             make<PvQspinlock>});
+  locks.add({"tas", "test-and-set (virt_spin_lock without pv spinlocks): unfair, no queue",
+             make<TasLock>});
+  locks.add({"mcs", "MCS queue lock, the user-written example (docs/locks.md)", make<McsLock>});
 }
 
-std::vector<std::string> lock_algorithm_names() {
-  std::vector<std::string> names;
-  for (const auto& a : lock_algorithms()) names.emplace_back(a.name);
-  return names;
-}
-
-std::string lock_algorithms_doc() {
+std::string lock_algorithms_doc(const LockRegistry& locks) {
   std::string doc = "the spinlock algorithm of every lock:";
-  for (const auto& a : lock_algorithms()) doc += std::string(" ") + a.name + ": " + a.doc + ";";
+  for (const auto& a : locks.entries()) doc += " " + a.name + ": " + a.doc + ";";
   doc.back() = '.';
   return doc;
-}
-
-std::unique_ptr<Spinlock> make_lock(LockKit& kit, const std::string& kind,
-                                    const std::string& name) {
-  for (const auto& a : lock_algorithms())
-    if (kind == a.name) return a.make(kit, name);
-  throw sim::SimError("unknown lock kind " + kind);
 }
 
 }  // namespace vcpusim::guest

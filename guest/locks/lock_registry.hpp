@@ -1,24 +1,28 @@
-// The lock algorithms a scenario can name in guest.locks.kind. Adding one: implement Spinlock
-// against cpu::GuestCpu, then add a row here (docs/locks.md; mcs_lock.cpp is the example).
+// The lock algorithms a scenario can name in guest.locks.kind, each declared once as a
+// LockAlgorithm (name, doc, how one lock of it is made). Adding one: implement Spinlock against
+// cpu::GuestCpu, then add a row to builtin_lock_algorithms (docs/locks.md; mcs_lock.cpp is the
+// example). A C plugin (plugin/, docs/c-guest-code.md) adds its locks to a copy of the registry.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "guest/locks/spinlock.hpp"
+#include "sim/registry.hpp"
 
 namespace vcpusim::guest {
 
 struct LockAlgorithm {
-  const char* name;
-  const char* doc;
-  std::unique_ptr<Spinlock> (*make)(LockKit& kit, const std::string& lock_name);
+  std::string name;
+  std::string doc;
+  std::function<std::unique_ptr<Spinlock>(LockKit& kit, const std::string& lock_name)> make;
 };
 
-// In the order the schema and --help list them.
-const std::vector<LockAlgorithm>& lock_algorithms();
-std::vector<std::string> lock_algorithm_names();
-std::string lock_algorithms_doc();
-std::unique_ptr<Spinlock> make_lock(LockKit& kit, const std::string& kind, const std::string& name);
+using LockRegistry = sim::Registry<LockAlgorithm>;
+
+// Fills `locks` with the built-in algorithms, in the order the schema and --help list them.
+void add_builtin_lock_algorithms(LockRegistry& locks);
+// "the spinlock algorithm of every lock: ticket: ...; mcs: ...": the doc of guest.locks.kind.
+std::string lock_algorithms_doc(const LockRegistry& locks);
 
 }  // namespace vcpusim::guest

@@ -42,6 +42,9 @@ class Spinlock {
  protected:
   // A word on a new cacheline of this lock (name "<lock>.<field>").
   cpu::Word& own_word(cpu::Machine& m, const std::string& field, std::uint64_t initial = 0);
+  // Counts `line_word` (a word standing for a whole line, cpu::Memory::add_region) as one of this
+  // lock's lines; the first one labels the lock.
+  void adopt_line(const cpu::Word& line_word);
   // A word on the same cacheline as `on`.
   cpu::Word& word_beside(cpu::Machine& m, const cpu::Word& on, const std::string& field,
                          std::uint64_t initial = 0);

@@ -7,6 +7,7 @@
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
 #include "guest/registries.hpp"
+#include "plugin/plugin_set.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/run/names_help.hpp"
 #include "tools/run/output_files.hpp"
@@ -20,6 +21,38 @@
 namespace po = boost::program_options;
 
 namespace vcpusim::tools {
+namespace {
+// --plugin and --allow-plugins, for the commands that load a scenario (docs/c-guest-code.md).
+void add_plugin_options(po::options_description& opts) {
+  opts.add_options()("plugin", po::value<std::vector<std::string>>()->composing(),
+                     "load this C guest-code plugin (a shared object: code that runs with your "
+                     "rights; its memory model is sequentially consistent); repeatable")(
+      "allow-plugins", "also load the plugins the scenario's \"plugins\" list names");
+}
+
+struct LoadedScenario {
+  std::unique_ptr<plugin::PluginSet> plugins;  // outlives the scenario (its registries)
+  std::unique_ptr<Scenario> scenario;
+};
+
+// FILE with the plugins the command line allows; ConfigError when the scenario names one it
+// does not.
+LoadedScenario load_with_plugins(const po::variables_map& vm, const std::string& file,
+                                 const std::vector<std::string>& sets,
+                                 std::optional<std::uint64_t> seed) {
+  std::vector<std::string> cli;
+  if (vm.count("plugin")) cli = vm["plugin"].as<std::vector<std::string>>();
+  sim::Json raw = sim::load_json_file(file);
+  // The overrides first: `--set plugins=[...]` names plugins as the file would.
+  for (const auto& o : sets) sim::apply_override(raw, o, file);
+  LoadedScenario out;
+  out.plugins = plugin::load_plugins(cli, vm.count("allow-plugins") > 0,
+                                     plugin::scenario_plugins(raw, file), file);
+  out.scenario = Scenario::from_json(std::move(raw), file, {}, seed, out.plugins->registries());
+  return out;
+}
+}  // namespace
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description opts(
       "usage: vcpusim run FILE [--seed N] [--set PATH=VALUE]... [--json OUT] [--trace OUT.json]\n"
@@ -28,7 +61,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "LIST]\n"
       "                        [--host-trace OUT.trace [--host-trace-ns]] [--max-wall T] [--max-steps N]\n"
       "                        [--no-expect] [--no-decoupling]\n"
-      "                        [--quiet]\n\n"
+      "                        [--plugin FILE.so]... [--allow-plugins] [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
       "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
       "simulation error. With --no-expect, 0 whatever the violations (for loops and scripts).\n"
@@ -37,6 +70,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "if it does not; a file without one is bad input unless --no-fingerprint-check). Outputs\n"
       "are written all-or-nothing. Ctrl-C, --max-wall or --max-steps stop the run where it is and\n"
       "write the partial result, marked \"complete\": false (exit 1).\n"
+      "C guest code (docs/c-guest-code.md) comes from plugins, loaded only when the command line\n"
+      "says so (--plugin, --allow-plugins); its memory model is sequentially consistent, so a\n"
+      "clean run says nothing about x86 or arm64 reorderings.\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
       "seed", po::value<std::string>(), "seed for every random host choice (overrides the file)")(
@@ -73,6 +109,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "a checking aid: run every guest operation on the event path (no temporal decoupling); "
       "the result must be byte-identical to a normal run, only slower")(
       "quiet,q", "print nothing on stdout (nor the progress line)");
+  add_plugin_options(opts);
   const auto vm = cli::parse(args, opts, "file");
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -85,6 +122,8 @@ int cmd_run(const std::vector<std::string>& args) {
         "without FILE, --seed or --set");
   if (!replay && !vm.count("file")) throw po::error("run needs a scenario FILE");
   const bool check_fingerprint = !vm.count("no-fingerprint-check");
+  if (replay && (vm.count("plugin") || vm.count("allow-plugins")))
+    throw sim::ConfigError("--plugin, --allow-plugins: allowed: not with --replay yet");
   if (!replay && !check_fingerprint)
     throw sim::ConfigError("--no-fingerprint-check: allowed: only with --replay");
   if (vm.count("host-trace-ns") && !vm.count("host-trace"))
@@ -117,8 +156,12 @@ int cmd_run(const std::vector<std::string>& args) {
   std::optional<ReplayFile> replay_file;
   if (replay) replay_file = ReplayFile::load(file);
   if (replay && check_fingerprint) replay_file->require_fingerprint(file);
-  auto scenario = replay ? replay_scenario(*replay_file, file)
-                         : Scenario::load(file, sets, seed);
+  LoadedScenario loaded;
+  if (replay)
+    loaded.scenario = replay_scenario(*replay_file, file);
+  else
+    loaded = load_with_plugins(vm, file, sets, seed);
+  auto& scenario = loaded.scenario;
   if (!replay) cli::print_warnings(scenario->warnings);
   for (const auto& load : scenario->host.load)
     if (!load->trace_path.empty()) outputs.add_input(load->trace_path);
@@ -168,6 +211,7 @@ int cmd_validate(const std::vector<std::string>& args) {
   opts.add_options()("help,h", "show this help")(
       "set", po::value<std::vector<std::string>>()->composing(), "override a value, as for run")(
       "resolved", "print the scenario with every default filled in");
+  add_plugin_options(opts);
   const auto vm = cli::parse(args, opts, "file");
   if (vm.count("help")) {
     std::cout << opts << "\n" << names_help(guest::builtin_registries());
@@ -176,7 +220,8 @@ int cmd_validate(const std::vector<std::string>& args) {
   if (!vm.count("file")) throw po::error("validate needs a scenario FILE");
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
-  auto scenario = Scenario::load(vm["file"].as<std::string>(), sets);
+  LoadedScenario loaded = load_with_plugins(vm, vm["file"].as<std::string>(), sets, std::nullopt);
+  const auto& scenario = loaded.scenario;
   cli::print_warnings(scenario->warnings);
   if (vm.count("resolved"))
     std::cout << scenario->resolved().dump(2) << "\n";
@@ -188,14 +233,20 @@ int cmd_validate(const std::vector<std::string>& args) {
 
 int cmd_schema(const std::vector<std::string>& args) {
   po::options_description opts(
-      "usage: vcpusim schema\n\nPrints the scenario JSON Schema.\n\noptions");
-  opts.add_options()("help,h", "show this help");
+      "usage: vcpusim schema [--plugin FILE.so]...\n\nPrints the scenario JSON Schema (with "
+      "the lock kinds and checks of the plugins given).\n\noptions");
+  opts.add_options()("help,h", "show this help")(
+      "plugin", po::value<std::vector<std::string>>()->composing(),
+      "load this C guest-code plugin (code that runs with your rights); repeatable");
   const auto vm = cli::parse(args, opts);
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return cli::kExitMet;
   }
-  std::cout << Scenario::schema().dump(2) << "\n";
+  std::vector<std::string> cli;
+  if (vm.count("plugin")) cli = vm["plugin"].as<std::vector<std::string>>();
+  const auto plugins = plugin::load_plugins(cli, false, {}, "");
+  std::cout << Scenario::schema(plugins->registries()).dump(2) << "\n";
   return cli::kExitMet;
 }
 

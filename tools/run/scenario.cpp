@@ -10,7 +10,8 @@ namespace vcpusim::tools {
 namespace {
 const std::vector<std::string> kTopLevel = {"name",   "description", "seed",  "duration",
                                             "host",   "vm",          "costs", "guest",
-                                            "checks", "limits",      "expect", "explore"};
+                                            "checks", "limits",      "expect", "explore",
+                                            "plugins"};
 }  // namespace
 
 namespace {
@@ -126,6 +127,12 @@ std::unique_ptr<Scenario> Scenario::from_json(sim::Json raw, const std::string& 
                                   " is below length_min",
                               "at least " + sim::format_duration(s->explore.length_min.value));
   }
+  if (root.has("plugins")) {
+    // Loaded before the scenario (plugin/plugin_set.hpp), only when the command line allows.
+    const sim::Node p = root.at("plugins");
+    p.require_array();
+    for (std::size_t i = 0; i < p.size(); ++i) s->plugins.push_back(p.at(i).as_string());
+  }
   check_ntp_range(*s, root);
   return s;
 }
@@ -140,6 +147,7 @@ std::vector<int> Scenario::preemptible_vcpus() const {
 sim::Json Scenario::resolved() const {
   sim::Json r = resolved_core();
   if (has_explore) r["explore"] = explore.to_json();
+  if (!plugins.empty()) r["plugins"] = plugins;
   return r;
 }
 
@@ -198,6 +206,13 @@ sim::Json Scenario::schema(const guest::Registries& registries) {
               {"description", "invariants to evaluate (default: all)"}}},
             {"limits", s.limits.schema()},
             {"explore", s.explore.schema()},
+            {"plugins",
+             {{"type", "array"},
+              {"items", {{"type", "string"}}},
+              {"description",
+               "C guest-code plugins (shared objects, relative to the scenario file), loaded "
+               "only with --allow-plugins or when --plugin names them too "
+               "(docs/c-guest-code.md)"}}},
             {"expect",
              {{"type", "object"},
               {"additionalProperties", false},

@@ -88,12 +88,15 @@ class Scenario {
   cpu::HostParams host;
   cpu::VmParams vm;
   Costs costs;
-  guest::GuestParams guest{registries.workloads};
+  guest::GuestParams guest{registries.workloads, registries.locks};
   std::vector<std::string> checks;
   cpu::CheckLimits limits{registries.checks};  // section "limits": the checks' bounds
   sim::Expect expect;
   ExploreParams explore;
   bool has_explore = false;  // echoed in resolved() only when the file has the section
+  // "plugins" as written (echoed only when not empty); the command loads them before the
+  // scenario, when its command line allows (plugin/plugin_set.hpp).
+  std::vector<std::string> plugins;
   // What is legal but likely a mistake, one sentence each (file, JSON path, why): a variant the
   // file selects whose check its explicit "checks" list leaves out. The commands that load a
   // user's file print them on stderr (not a replay's resolved scenario, which sets every key).

@@ -1,0 +1,46 @@
+// One C plugin loaded into this process (dlopen): its file, its registered locks, and its
+// writable data (the plugin's globals) as it was right after vcpusim_plugin_init. Each run
+// registers that data as guest memory regions and first puts it back to that state, so a run
+// never sees what an earlier run of the same process left in the plugin's globals.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "cpu/memory.hpp"
+#define VCPUSIM_HOST 1  // the ABI's types, not a plugin's definitions
+#include "include/vcpusim/guest.h"
+
+namespace vcpusim::plugin {
+
+class LoadedPlugin {
+ public:
+  // ConfigError (one message: the file and what is wrong) when the file is missing, is not a
+  // shared object, lacks the entry points, was built for another ABI version, or its init fails.
+  explicit LoadedPlugin(const std::string& path);
+  ~LoadedPlugin();
+  LoadedPlugin(const LoadedPlugin&) = delete;
+  LoadedPlugin& operator=(const LoadedPlugin&) = delete;
+
+  const std::string& path() const { return path_; }
+  // The file's name without its folder: region names ("mylock.so.data0") and docs use it.
+  const std::string& name() const { return name_; }
+  const std::vector<const vcpusim_lock_ops*>& locks() const { return locks_; }
+  // Resets the globals to their state after init and registers them in `memory`.
+  void enter_run(cpu::Memory& memory) const;
+
+ private:
+  friend class LockCollector;
+  struct Segment {
+    void* start;
+    std::vector<unsigned char> initial;
+  };
+  void find_segments();
+
+  std::string path_;
+  std::string name_;
+  void* handle_ = nullptr;
+  std::vector<const vcpusim_lock_ops*> locks_;
+  std::vector<Segment> segments_;
+};
+
+}  // namespace vcpusim::plugin
