@@ -1,6 +1,6 @@
 #include "cpu/params.hpp"
 
-#include "cpu/trace_load.hpp"
+#include "cpu/ftrace/trace_load.hpp"
 
 namespace vcpusim::cpu {
 namespace {
@@ -147,7 +147,7 @@ void HostParams::load_from(const sim::Node& node) {
         .fail(std::to_string(threads_per_core.value) + " threads per core for " +
                   std::to_string(pcpus.value) + " pCPUs",
               "a divisor of host.pcpus (" + std::to_string(pcpus.value) + ")");
-  // The cores are split evenly among the sockets (cpu/topology.hpp): the count must divide.
+  // The cores are split evenly among the sockets (cpu/host/topology.hpp): the count must divide.
   const std::int64_t cores = pcpus.value / threads_per_core.value;
   if (sockets.value > cores || cores % sockets.value != 0)
     node.at("sockets").fail(

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "cpu/ftrace_import.hpp"
-#include "cpu/noise_params.hpp"
+#include "cpu/ftrace/ftrace_import.hpp"
+#include "cpu/host/noise_params.hpp"
 #include "sim/config.hpp"
 
 namespace vcpusim::cpu {
@@ -58,7 +58,7 @@ struct SchedulerParams : sim::ParamSet {
                                 sim::kMicrosecond,
                                 sim::kSecond,
                                 "time slice of the rr policy"};
-  // CFS load balancing (cpu/load_balancer.hpp, Linux 6.5 kernel/sched/fair.c).
+  // CFS load balancing (cpu/host/load_balancer.hpp, Linux 6.5 kernel/sched/fair.c).
   sim::BoolParam balance{
       *this, "balance", true,
       "fair policy: CFS load balancing (periodic per scheduling domain, new-idle pulls, "
@@ -214,8 +214,8 @@ struct HostParams : sim::ParamSet {
                         1,
                         1,
                         64,
-                        "sockets; the cores are split evenly among them (cpu/topology.hpp): must "
-                        "divide the cores, host.pcpus / host.threads_per_core"};
+                        "sockets; the cores are split evenly among them (cpu/host/topology.hpp): "
+                        "must divide the cores, host.pcpus / host.threads_per_core"};
   sim::IntParam threads_per_core{
       *this,
       "threads_per_core",

@@ -150,7 +150,7 @@ void HostTraceVocabulary::sched(int p, const sim::EventView& e) {
   } else if (sim::kind_is(e, "steal_end")) {
     b_->close_all(lane);
   } else if (sim::kind_is(e, "noise.irq") || sim::kind_is(e, "noise.softirq")) {
-    // Recorded right after the steal it names (cpu/host_noise.cpp).
+    // Recorded right after the steal it names (cpu/host/host_noise.cpp).
     b_->close_all(lane);
     b_->open(lane, {sim::kind_is(e, "noise.irq") ? "host irq" : "host softirq", "sched"});
   } else if (sim::kind_is(e, "throttle")) {

@@ -1,15 +1,16 @@
 // What host_trace_fuzzer does with one input, shared with tests/robustness_test.cpp
 // (FuzzRegressions) so that a committed finding replays exactly. The first byte picks the format
 // (auto, ftrace, trace-cmd, perf) and whether trace CPUs 0 and 1 or every CPU are read; the rest
-// is a host recording in text form, read as a trace load reads it (cpu/ftrace_import.hpp), and,
-// when it looks like JSON, as an imported recording (cpu/trace_recording_file.hpp). Bad input
-// must end in cpu::FtraceError or sim::ConfigError.
+// is a host recording in text form, read as a trace load reads it
+// (cpu/ftrace/ftrace_import.hpp), and, when it looks like JSON, as an imported recording
+// (cpu/ftrace/trace_recording_file.hpp). Bad input must end in cpu::FtraceError or
+// sim::ConfigError.
 #pragma once
 #include <sstream>
 #include <string>
 
-#include "cpu/ftrace_import.hpp"
-#include "cpu/trace_recording_file.hpp"
+#include "cpu/ftrace/ftrace_import.hpp"
+#include "cpu/ftrace/trace_recording_file.hpp"
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
 

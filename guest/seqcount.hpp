@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdint>
 
-#include "cpu/guest_api.hpp"
+#include "cpu/vm/guest_api.hpp"
 #include "guest/trace_kinds.hpp"
 #include "guest/window_sites.hpp"
 

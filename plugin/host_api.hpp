@@ -9,7 +9,7 @@
 #pragma once
 #include <string>
 
-#include "cpu/guest_api.hpp"
+#include "cpu/vm/guest_api.hpp"
 #define VCPUSIM_HOST 1  // the ABI's types, not a plugin's definitions
 #include "include/vcpusim/guest.h"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cpu/memory.hpp"
+#include "cpu/vm/memory.hpp"
 #define VCPUSIM_HOST 1  // the ABI's types, not a plugin's definitions
 #include "include/vcpusim/guest.h"
 

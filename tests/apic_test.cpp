@@ -1,6 +1,6 @@
-// Interrupt delivery between vCPUs (cpu/apic.hpp): what an IPI costs the sender, how long it takes
-// to reach the handler for a running, halted or preempted target, halt-polling, PV send-IPI, and
-// the NMI latch. Latencies are asserted against the cost model and as ratios.
+// Interrupt delivery between vCPUs (cpu/vm/apic.hpp): what an IPI costs the sender, how long it
+// takes to reach the handler for a running, halted or preempted target, halt-polling, PV
+// send-IPI, and the NMI latch. Latencies are asserted against the cost model and as ratios.
 #include <gtest/gtest.h>
 
 #include "rig.hpp"

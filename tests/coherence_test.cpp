@@ -1,4 +1,4 @@
-// The cacheline coherence cost model (cpu/coherence.hpp): what an access costs by where the line
+// The cacheline coherence cost model (cpu/vm/coherence.hpp): what an access costs by where the line
 // is, what taking it exclusive costs, how the line's owner answers one request at a time (so the
 // N spinners on a seqcount refetch it one after another after a write), and the per-line and
 // per-CPU transfer counts.

@@ -1,4 +1,4 @@
-// CPU bandwidth control (cpu/cpu_bandwidth.hpp, vm.cpu_max): the VM's vCPU threads never run
+// CPU bandwidth control (cpu/host/cpu_bandwidth.hpp, vm.cpu_max): the VM's vCPU threads never run
 // more than the quota per period between them, are throttled the moment they reach it and run
 // again at the refill; the result is the same without temporal decoupling.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The guest's privilege level as vCPU state (cpu/vcpu.hpp set_mode): lock_torture's
+// The guest's privilege level as vCPU state (cpu/vm/vcpu.hpp set_mode): lock_torture's
 // `user_percent` puts part of each think time in user mode; the vCPU's run time splits into
 // vcpuN.user_ns and vcpuN.kernel_ns, settled by the host scheduler; interrupts run in kernel
 // mode; and KVM's in-kernel filter (kvm_vcpu_on_spin) skips candidates preempted in user mode.

@@ -1,4 +1,4 @@
-// KVM halt-polling (cpu/hypervisor.hpp, virt/kvm/kvm_main.c kvm_vcpu_halt): a pv_wait'ing vCPU
+// KVM halt-polling (cpu/vm/hypervisor.hpp, virt/kvm/kvm_main.c kvm_vcpu_halt): a pv_wait'ing vCPU
 // kicked while its host thread still polls is back in the guest after a VM entry only; a sleeping
 // one pays the host wake-up first. The per-vCPU window starts at 0, grows from
 // halt_poll_ns_grow_start after halts that a longer window would have caught, and shrinks after

@@ -1,4 +1,4 @@
-// Host noise (cpu/host_noise.hpp): interrupts take the pCPU from the running vCPU, so a busy
+// Host noise (cpu/host/host_noise.hpp): interrupts take the pCPU from the running vCPU, so a busy
 // vCPU's steal is what the interrupts cost; thread noise competes as nice-0 threads; with noise
 // off nothing of a run changes; and noise ends the 1x tie of the lock kinds (issue 24).
 #include <gtest/gtest.h>

@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "cli_util.hpp"
-#include "cpu/ftrace_import.hpp"
-#include "cpu/ftrace_text.hpp"
-#include "cpu/trace_load.hpp"
+#include "cpu/ftrace/ftrace_import.hpp"
+#include "cpu/ftrace/ftrace_text.hpp"
+#include "cpu/ftrace/trace_load.hpp"
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
 #include "tools/run/scenario.hpp"

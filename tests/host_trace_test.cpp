@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "cli_util.hpp"
-#include "cpu/ftrace_import.hpp"
-#include "cpu/ftrace_text.hpp"
+#include "cpu/ftrace/ftrace_import.hpp"
+#include "cpu/ftrace/ftrace_text.hpp"
 #include "sim/error.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/run/simulation.hpp"

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "cpu/memory.hpp"
 #include "cpu/run_observer.hpp"
+#include "cpu/vm/memory.hpp"
 #include "sim/config.hpp"
 
 namespace vcpusim::tools {

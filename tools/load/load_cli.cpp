@@ -11,9 +11,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "cpu/ftrace_import.hpp"
+#include "cpu/ftrace/ftrace_import.hpp"
+#include "cpu/ftrace/trace_recording_file.hpp"
 #include "cpu/params.hpp"
-#include "cpu/trace_recording_file.hpp"
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"

@@ -8,7 +8,7 @@
 #include <ostream>
 #include <vector>
 
-#include "cpu/ftrace_import.hpp"
+#include "cpu/ftrace/ftrace_import.hpp"
 #include "sim/config.hpp"
 #include "sim/metrics.hpp"
 

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "cpu/check_registry.hpp"
-#include "cpu/host_ftrace.hpp"
+#include "cpu/ftrace/host_ftrace.hpp"
 #include "cpu/machine.hpp"
 #include "guest/guest_os.hpp"
 #include "sim/check_set.hpp"

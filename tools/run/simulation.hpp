@@ -36,7 +36,8 @@ struct RunOptions {
   // and the guest exist, returns the sink for every event and reported violation; finished
   // after the run.
   std::function<sim::TraceBuilder*(const sim::Components&)> trace;
-  // Where the host's schedule goes as ftrace text (run --host-trace; cpu/host_ftrace.hpp), or null.
+  // Where the host's schedule goes as ftrace text (run --host-trace;
+  // cpu/ftrace/host_ftrace.hpp), or null.
   std::ostream* host_trace = nullptr;
   bool host_trace_ns = false;  // its timestamps in nanoseconds (run --host-trace-ns)
   // See sim::Kernel::set_poll: false stops the run there, and the result is partial.

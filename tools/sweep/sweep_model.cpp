@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "cpu/host_thread.hpp"
+#include "cpu/host/host_thread.hpp"
 #include "guest/timekeeping_laws.hpp"
 #include "tools/run/scenario.hpp"
 

@@ -1,0 +1,321 @@
+#include "cpu/vm/guest_api.hpp"
+
+#include <cstring>
+
+#include "cpu/machine.hpp"
+#include "cpu/vm/hypervisor.hpp"
+#include "sim/error.hpp"
+#include "sim/lock_checks.hpp"
+
+namespace vcpusim::cpu {
+
+Tick GuestCpu::now() const {
+  return machine_.kernel().now();
+}
+
+Tick GuestCpu::access(Word& w, bool write) {
+  if (machine_.counted(w)) vcpu_.on_access();
+  if (RunObserver* o = machine_.observer()) o->access(vcpu_.index(), w, write);
+  return machine_.memory().access(now(), vcpu_.pcpu(), w, write);
+}
+
+// A wait's condition is being evaluated: what it reads is what the wait watches.
+void GuestCpu::read(Word& w) {
+  if (WatchSet* ws = vcpu_.recording()) ws->add(w, w.version_);
+}
+
+std::uint64_t GuestCpu::load(Word& w) {
+  op(machine_.costs().load.value + access(w, false));
+  const std::uint64_t v = w.value_;
+  read(w);
+  vcpu_.boundary();
+  return v;
+}
+
+void GuestCpu::store(Word& w, std::uint64_t v) {
+  op(machine_.costs().store.value + access(w, true));
+  machine_.memory().write(w, v);
+  vcpu_.boundary();
+}
+
+void GuestCpu::store_field(Word& w, std::uint64_t mask, std::uint64_t v) {
+  op(machine_.costs().store.value + access(w, true));
+  machine_.memory().write(w, (w.value_ & ~mask) | (v & mask));
+  vcpu_.boundary();
+}
+
+std::uint64_t GuestCpu::cmpxchg(Word& w, std::uint64_t expected, std::uint64_t desired) {
+  op(machine_.costs().atomic.value + access(w, true));
+  const std::uint64_t old = w.value_;
+  if (old == expected) machine_.memory().write(w, desired);
+  read(w);
+  vcpu_.boundary();
+  return old;
+}
+
+std::uint64_t GuestCpu::xchg(Word& w, std::uint64_t v) {
+  return rmw(w, [v](std::uint64_t) { return v; });
+}
+
+std::uint64_t GuestCpu::fetch_add(Word& w, std::uint64_t delta) {
+  return rmw(w, [delta](std::uint64_t old) { return old + delta; });
+}
+
+std::uint64_t GuestCpu::rmw(Word& w, const std::function<std::uint64_t(std::uint64_t)>& f) {
+  op(machine_.costs().atomic.value + access(w, true));
+  const std::uint64_t old = w.value_;
+  machine_.memory().write(w, f(old));
+  read(w);
+  vcpu_.boundary();
+  return old;
+}
+
+Word& GuestCpu::line_at(const void* p, int size, bool atomic, const char* what) {
+  if (size != 1 && size != 2 && size != 4 && size != 8)
+    fault(std::string(what) + " of " + std::to_string(size) + " bytes (1, 2, 4 or 8 allowed)");
+  std::string why;
+  Word* w = machine_.memory().line_word(p, static_cast<std::size_t>(size), why);
+  if (!w) fault(std::string(what) + " of " + std::to_string(size) + " bytes: " + why);
+  if (atomic && reinterpret_cast<std::uintptr_t>(p) % static_cast<std::uintptr_t>(size) != 0)
+    fault("unaligned " + std::to_string(size) + "-byte " + what + " on line " + w->name +
+          " (an atomic must be naturally aligned)");
+  return *w;
+}
+
+void GuestCpu::fault(const std::string& what) const {
+  throw sim::ConfigError("guest code on vCPU " + std::to_string(id()) + " at " +
+                         sim::format_time(now()) + ": " + what);
+}
+
+void GuestCpu::note_read(Word& w) {
+  read(w);
+  for (auto& e : relax_reads_.entries)
+    if (e.word == &w) {
+      e.version = w.version_;
+      return;
+    }
+  relax_reads_.entries.push_back({&w, w.version_});
+}
+
+void GuestCpu::wrote(Word& w) {
+  machine_.memory().write(w, w.value_ + 1);
+}
+
+namespace {
+std::uint64_t get_bytes(const void* p, int size) {
+  std::uint64_t v = 0;  // little-endian host: the low `size` bytes
+  std::memcpy(&v, p, static_cast<std::size_t>(size));
+  return v;
+}
+void put_bytes(void* p, int size, std::uint64_t v) {
+  std::memcpy(p, &v, static_cast<std::size_t>(size));
+}
+std::uint64_t truncate(std::uint64_t v, int size) {
+  return size == 8 ? v : v & ((std::uint64_t{1} << (8 * size)) - 1);
+}
+}  // namespace
+
+std::uint64_t GuestCpu::load_at(const void* p, int size) {
+  Word& w = line_at(p, size, false, "load");
+  op(machine_.costs().load.value + access(w, false));
+  const std::uint64_t v = get_bytes(p, size);
+  note_read(w);
+  vcpu_.boundary();
+  return v;
+}
+
+void GuestCpu::store_at(void* p, int size, std::uint64_t v) {
+  Word& w = line_at(p, size, false, "store");
+  op(machine_.costs().store.value + access(w, true));
+  put_bytes(p, size, v);
+  wrote(w);
+  vcpu_.boundary();
+}
+
+std::uint64_t GuestCpu::cmpxchg_at(void* p, int size, std::uint64_t expected,
+                                   std::uint64_t desired) {
+  Word& w = line_at(p, size, true, "cmpxchg");
+  op(machine_.costs().atomic.value + access(w, true));
+  const std::uint64_t old = get_bytes(p, size);
+  if (old == truncate(expected, size)) {
+    put_bytes(p, size, desired);
+    wrote(w);
+  }
+  note_read(w);
+  vcpu_.boundary();
+  return old;
+}
+
+std::uint64_t GuestCpu::xchg_at(void* p, int size, std::uint64_t v) {
+  Word& w = line_at(p, size, true, "xchg");
+  op(machine_.costs().atomic.value + access(w, true));
+  const std::uint64_t old = get_bytes(p, size);
+  put_bytes(p, size, v);
+  wrote(w);
+  note_read(w);
+  vcpu_.boundary();
+  return old;
+}
+
+std::uint64_t GuestCpu::fetch_add_at(void* p, int size, std::uint64_t delta) {
+  Word& w = line_at(p, size, true, "fetch_add");
+  op(machine_.costs().atomic.value + access(w, true));
+  const std::uint64_t old = get_bytes(p, size);
+  put_bytes(p, size, old + delta);
+  wrote(w);
+  note_read(w);
+  vcpu_.boundary();
+  return old;
+}
+
+void GuestCpu::cpu_relax() {
+  if (relax_reads_.empty()) {
+    compute(machine_.costs().pause_iteration.value);
+    return;
+  }
+  WatchSet watched;
+  std::swap(watched, relax_reads_);
+  Tick budget = sim::kForever;
+  vcpu_.block(WaitSpec::spin(), watched, budget);
+}
+
+WakeReason GuestCpu::pv_wait_at(const void* p, int size, std::uint64_t val) {
+  if (in_nmi()) return WakeReason::kCondition;  // kvm_wait returns at once in NMI context
+  return wait([&] { return load_at(p, size) != truncate(val, size); }, WaitSpec::halt());
+}
+
+void GuestCpu::send_ipi_many(const std::vector<int>& targets) {
+  machine_.apic().send(vcpu_, targets, Vector::kIpi);
+  vcpu_.boundary();
+}
+
+void GuestCpu::send_nmi(int target) {
+  machine_.apic().send(vcpu_, {target}, Vector::kNmi);
+  vcpu_.boundary();
+}
+
+void GuestCpu::send_resched(int target) {
+  machine_.apic().send(vcpu_, {target}, Vector::kResched);
+  vcpu_.boundary();
+}
+
+void GuestCpu::halt() {
+  wait([] { return false; }, WaitSpec::halt());
+}
+
+WakeReason GuestCpu::pv_wait(Word& w, std::uint64_t val, std::uint64_t mask) {
+  if (in_nmi()) return WakeReason::kCondition;  // kvm_wait returns at once in NMI context
+  return wait([&] { return (load(w) & mask) != val; }, WaitSpec::halt());
+}
+
+template <class Fn>
+WakeReason GuestCpu::probed_halt(const std::string& what, const WakeCondition& owed, Fn halt_fn) {
+  sim::LostWakeupCheck* check = machine_.lost_wakeup_check();
+  if (!check || !owed || in_nmi()) return halt_fn();
+  Peek peek;
+  vcpu_.set_halt_probe([&] {
+    machine_.memory().unwatch(peek.read, vcpu_);
+    peek.read.entries.clear();
+    const bool holds = owed(peek);
+    machine_.memory().watch(peek.read, vcpu_);
+    check->update(id(), what, holds && vcpu_.guest_state() == GuestState::kHalted);
+  });
+  const WakeReason why = halt_fn();
+  vcpu_.set_halt_probe(nullptr);
+  machine_.memory().unwatch(peek.read, vcpu_);
+  check->resumed(id());
+  return why;
+}
+
+WakeReason GuestCpu::pv_wait(Word& w, std::uint64_t val, std::uint64_t mask,
+                             const std::string& what, const WakeCondition& owed) {
+  return probed_halt(what, owed, [&] { return pv_wait(w, val, mask); });
+}
+
+void GuestCpu::halt(const std::string& what, const WakeCondition& owed) {
+  probed_halt(what, owed, [this] {
+    halt();
+    return WakeReason::kInterrupt;
+  });
+}
+
+Tick GuestCpu::hypercall_cost() {
+  const CostParams& c = machine_.costs();
+  return machine_.latency(c.hypercall.value, c.hypercall_jitter.value, vcpu_.component(),
+                          "hypercall.latency");
+}
+
+void GuestCpu::pv_kick(int cpu) {
+  vcpu_.count_kick_sent();
+  Hypervisor& hv = machine_.hypervisor();
+  vcpu_.vm_exit(hypercall_cost(), [&hv, this, cpu] { hv.kick_cpu(vcpu_, cpu); });
+}
+
+void GuestCpu::sched_yield(int cpu) {
+  Hypervisor& hv = machine_.hypervisor();
+  vcpu_.vm_exit(hypercall_cost(), [&hv, this, cpu] { hv.sched_yield(vcpu_, cpu); });
+}
+
+bool GuestCpu::vcpu_is_preempted(int cpu) {
+  return load(machine_.hypervisor().preempted_word(cpu)) != 0;
+}
+
+bool GuestCpu::pv_unhalt() const {
+  return machine_.hypervisor().pv_unhalt();
+}
+
+int GuestCpu::begin_wait(sim::WaitOn on) {
+  sim::WaitGraph* g = machine_.wait_graph();
+  if (!g) return 0;
+  on.serviceable = on.serviceable || vcpu_.irqs_enabled();
+  return g->begin(id(), std::move(on));
+}
+
+void GuestCpu::end_wait(int token) {
+  if (sim::WaitGraph* g = machine_.wait_graph()) g->end(id(), token);
+}
+
+void GuestCpu::smp_mb() {
+  op(machine_.costs().barrier.value);
+  vcpu_.boundary();
+}
+
+void GuestCpu::compute(Tick cost) {
+  op(cost);
+  vcpu_.boundary();
+}
+
+std::uint64_t GuestCpu::rdtsc() {
+  op(machine_.costs().rdtsc.value);
+  const std::uint64_t v = machine_.tsc_at(now());
+  vcpu_.boundary();
+  return v;
+}
+
+bool GuestCpu::local_irq_save() {
+  const bool was = vcpu_.irqs_enabled();
+  vcpu_.set_irqs_enabled(false);
+  return was;
+}
+
+void GuestCpu::local_irq_restore(bool was_enabled) {
+  vcpu_.set_irqs_enabled(was_enabled);
+  if (was_enabled) vcpu_.boundary();
+}
+
+void GuestCpu::window(const WindowSite& site, const Word* object, bool open) {
+  if (RunObserver* o = machine_.observer()) o->window(vcpu_.index(), site, object, open, now());
+}
+
+void GuestCpu::trace(const char* kind, std::int64_t a, std::int64_t b) {
+  machine_.kernel().recorder().note(now(), vcpu_.component(), kind, a, b);
+}
+
+sim::Metrics& GuestCpu::metrics() {
+  return machine_.metrics();
+}
+sim::Violations& GuestCpu::violations() {
+  return machine_.violations();
+}
+
+}  // namespace vcpusim::cpu
