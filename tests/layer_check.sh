@@ -5,7 +5,10 @@
 # plugin/ or tools/; guest/ anything of plugin/ or tools/; plugin/ anything of tools/; and
 # between the rooms of tools/ (tools/README.md): run/ includes no other room, view/ only run/,
 # explore/ and sweep/ not each other, load/ only run/; a room includes of tools/ itself only cli_args.hpp and
-# version.hpp (the command table and main.cpp sit above the rooms).
+# version.hpp (the command table and main.cpp sit above the rooms). Between the rooms of cpu/
+# (cpu/README.md): host/ includes no other room and of cpu/ itself only params.hpp; vm/ may use
+# host/ but not ftrace/; ftrace/ may use host/ and vm/ and of cpu/ itself only params.hpp (the
+# machine and the parameters at cpu/ itself assemble the rooms).
 # An include is resolved as the compiler finds it: next to the including file first ("x.hpp",
 # "../tools/x.hpp"), then from the source root ("tools/x.hpp", <tools/x.hpp>); blanks around
 # the # and comments after the name do not hide it.
@@ -39,23 +42,29 @@ awk '
     close(p); return 1
   }
   function layer_name(p) { sub(/\/.*/, "", p); return p ~ /^(sim|cpu|guest|plugin|tools)$/ }
-  # The unit a path belongs to: its top folder, or for tools/ its room ("tools/run"), or "tools"
-  # for the files of tools/ itself.
+  # The unit a path belongs to: its top folder, or for tools/ and cpu/ its room ("tools/run",
+  # "cpu/host"), or "tools" / "cpu" for the files of the folder itself.
   function unit(p,    part) {
     split(p, part, "/")
     if (part[1] == "tools" && part[2] ~ /^(run|view|explore|sweep|load|scripts)$/)
       return "tools/" part[2]
+    if (part[1] == "cpu" && part[2] ~ /^(host|vm|ftrace)$/) return "cpu/" part[2]
     return part[1]
   }
   BEGIN {
     deny["sim"] = " cpu guest plugin tools "; deny["cpu"] = " guest plugin tools "
+    deny["cpu/host"] = " cpu/vm cpu/ftrace cpu guest plugin tools "
+    deny["cpu/vm"] = " cpu/ftrace guest plugin tools "
+    deny["cpu/ftrace"] = " cpu guest plugin tools "
     deny["guest"] = " plugin tools "; deny["plugin"] = " tools "
     deny["tools/run"] = " tools/view tools/explore tools/sweep tools "
     deny["tools/view"] = " tools/explore tools/sweep tools "
     deny["tools/explore"] = " tools/sweep tools "
     deny["tools/sweep"] = " tools/explore tools "
     deny["tools/load"] = " tools/view tools/explore tools/sweep tools "
-    shared["tools/cli_args.hpp"] = 1; shared["tools/version.hpp"] = 1
+    # What a room may include of its folder itself.
+    shared["tools/cli_args.hpp"] = "tools"; shared["tools/version.hpp"] = "tools"
+    shared["cpu/params.hpp"] = "cpu"
   }
   FNR == 1 {
     files++
@@ -71,9 +80,11 @@ awk '
     # Neither there (a file being moved): the one that names a layer, the root-relative first.
     path = exists(near) ? near : exists(top) ? top : layer_name(top) ? top : near
     to = unit(path)
-    # The tools/ layer (sim, cpu and guest deny it whole) is one unit seen from below.
+    # The tools/ and cpu/ layers are one unit each seen from outside them.
     if (to ~ /^tools\// && layer !~ /^tools/) to = "tools"
-    if (path ~ /\// && !(path in shared && layer ~ /^tools\//) && index(deny[layer], " " to " ")) {
+    if (to ~ /^cpu\// && layer !~ /^cpu/) to = "cpu"
+    if (path ~ /\// && !(path in shared && index(layer, shared[path] "/") == 1) &&
+        index(deny[layer], " " to " ")) {
       printf "%s:%d: %s/ must not include %s/: %s\n", FILENAME, FNR, layer, to, $0
       bad = 1
     }

@@ -99,3 +99,42 @@ TEST(LayerCheck, FlagsAnIncludeBetweenRoomsOfToolsAgainstTheirOrder) {
     EXPECT_NE(bad.out.find(line), std::string::npos) << line << "\n" << bad.out;
   EXPECT_EQ(std::count(bad.out.begin(), bad.out.end(), '\n'), 5) << bad.out;
 }
+
+// The rooms of cpu/ (cpu/README.md): host/ below vm/, both below ftrace/; host/ and ftrace/ take
+// of cpu/ itself only the parameters, and the layers outside see cpu/ as one.
+TEST(LayerCheck, FlagsAnIncludeBetweenRoomsOfCpuAgainstTheirOrder) {
+  TempDir tmp;
+  const fs::path root = tmp.path() / "src";
+  for (const char* f :
+       {"sim/time.hpp", "cpu/machine.hpp", "cpu/params.hpp", "guest/rcu.hpp",
+        "cpu/host/host_scheduler.hpp", "cpu/vm/vcpu.hpp", "cpu/ftrace/trace_load.hpp"})
+    write(root / f, "");
+  write(root / "cpu/ftrace/ok.cpp",
+        "#include \"cpu/params.hpp\"\n#include \"cpu/host/host_scheduler.hpp\"\n"
+        "#include \"../vm/vcpu.hpp\"\n");
+  write(root / "cpu/vm/ok.cpp",
+        "#include \"cpu/machine.hpp\"\n#include \"cpu/host/host_scheduler.hpp\"\n");
+  write(root / "cpu/host/ok.cpp", "#include \"cpu/params.hpp\"\n#include \"sim/time.hpp\"\n");
+  write(root / "guest/ok.cpp", "#include \"cpu/vm/vcpu.hpp\"\n");
+  const fs::path out = tmp.path() / "out";
+  const Check clean = layer_check(root, out);
+  EXPECT_EQ(clean.status, 0) << clean.out;
+
+  write(root / "cpu/host/a.cpp", "#include \"../vm/vcpu.hpp\"\n");
+  write(root / "cpu/host/b.cpp", "#include \"cpu/machine.hpp\"\n");
+  write(root / "cpu/vm/c.cpp", "#include \"cpu/ftrace/trace_load.hpp\"\n");
+  write(root / "cpu/ftrace/d.cpp", "#include \"cpu/machine.hpp\"\n");
+  write(root / "sim/e.cpp", "#include \"cpu/host/host_scheduler.hpp\"\n");
+  write(root / "cpu/vm/f.cpp", "#include \"guest/rcu.hpp\"\n");
+  const Check bad = layer_check(root, out);
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  for (const char* line :
+       {"cpu/host/a.cpp:1: cpu/host/ must not include cpu/vm/",
+        "cpu/host/b.cpp:1: cpu/host/ must not include cpu/:",
+        "cpu/vm/c.cpp:1: cpu/vm/ must not include cpu/ftrace/",
+        "cpu/ftrace/d.cpp:1: cpu/ftrace/ must not include cpu/:",
+        "sim/e.cpp:1: sim/ must not include cpu/:",
+        "cpu/vm/f.cpp:1: cpu/vm/ must not include guest/"})
+    EXPECT_NE(bad.out.find(line), std::string::npos) << line << "\n" << bad.out;
+  EXPECT_EQ(std::count(bad.out.begin(), bad.out.end(), '\n'), 7) << bad.out;
+}
