@@ -12,6 +12,7 @@
 #include "cpu/ftrace/ftrace_import.hpp"
 #include "cpu/ftrace/ftrace_text.hpp"
 #include "cpu/ftrace/trace_load.hpp"
+#include "sim/components.hpp"
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
 #include "tools/run/scenario.hpp"
@@ -66,15 +67,6 @@ tools::RunResult run_kept(const tools::Scenario& s, std::ostream* host_trace = n
   o.keep_events = true;
   o.host_trace = host_trace;
   return tools::run_scenario(s, o);
-}
-
-std::uint64_t fnv1a64(const std::string& bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
 }
 
 }  // namespace
@@ -161,7 +153,7 @@ TEST(HostTraceReplay, LoadImportWritesARecordingThatReplaysTheSame) {
   const sim::Json file = sim::load_json_file(out);
   const std::string source = test::read_file(kInputs + "synth.trace");
   char hash[24];
-  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a64(source)));
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(sim::stable_hash(source)));
   EXPECT_EQ(file["source"]["fnv1a64"], hash);
   EXPECT_EQ(file["source"]["bytes"], source.size());
   EXPECT_EQ(file["trace_cpus"], (sim::Json{0, 1, 2}));

@@ -108,6 +108,15 @@ const char* const kSyntheticHost = R"({
   "guest": { "workloads": [ { "kind": "busy", "vcpus": [0, 1] } ] }
 })";
 
+// The context columns of a recorded line written again by the writer, from its parsed fields.
+std::string rewritten_context(const std::string& line, const cpu::ftrace::Line& l) {
+  const sim::Tick t = static_cast<sim::Tick>(l.time.secs) * sim::kSecond + l.time.ps;
+  std::ostringstream again;
+  const std::string flags = line.substr(line.find("] ") + 2, 5);
+  cpu::ftrace::write_context(again, l.comm, l.pid, l.cpu, flags.c_str(), t, l.event.c_str());
+  return again.str();
+}
+
 }  // namespace
 
 // The writer's line is the kernel's: each sched_switch and sched_wakeup line recorded on this
@@ -122,10 +131,8 @@ TEST(HostTrace, WriterReproducesRealKernelLinesByteForByte) {
     if (line.empty() || line[0] == '#') continue;
     cpu::ftrace::Line l;
     ASSERT_EQ(cpu::ftrace::parse_line(line, l), "") << line;
-    const sim::Tick t = static_cast<sim::Tick>(l.time.secs) * sim::kSecond + l.time.ps;
     std::ostringstream again;
-    const std::string flags = line.substr(line.find("] ") + 2, 5);
-    cpu::ftrace::write_context(again, l.comm, l.pid, l.cpu, flags.c_str(), t, l.event.c_str());
+    again << rewritten_context(line, l);
     if (l.event == "sched_switch") {
       cpu::ftrace::Switch s;
       ASSERT_EQ(cpu::ftrace::parse_switch(l.fields, s), "") << line;
@@ -159,10 +166,8 @@ TEST(HostTrace, WriterReproducesRealInterruptLinesByteForByte) {
     if (line.empty() || line[0] == '#') continue;
     cpu::ftrace::Line l;
     ASSERT_EQ(cpu::ftrace::parse_line(line, l), "") << line;
-    const sim::Tick t = static_cast<sim::Tick>(l.time.secs) * sim::kSecond + l.time.ps;
     std::ostringstream again;
-    const std::string flags = line.substr(line.find("] ") + 2, 5);
-    cpu::ftrace::write_context(again, l.comm, l.pid, l.cpu, flags.c_str(), t, l.event.c_str());
+    again << rewritten_context(line, l);
     std::istringstream f(l.fields);
     std::string a, b;
     f >> a >> b;

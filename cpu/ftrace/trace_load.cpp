@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <istream>
 #include <map>
-#include <streambuf>
 
+#include "cpu/ftrace/fd_reader.hpp"
 #include "cpu/ftrace/ftrace_import.hpp"
 #include "cpu/ftrace/trace_recording_file.hpp"
 #include "sim/scenario_file.hpp"
@@ -20,30 +20,6 @@ namespace vcpusim::cpu {
 namespace {
 
 using Pairs = std::vector<std::pair<Tick, Tick>>;
-
-// Reads a file descriptor through a fixed buffer: the recording streams, whatever its size.
-class TraceFdReader final : public std::streambuf {
- public:
-  explicit TraceFdReader(int fd) : fd_(fd) {}
-  ~TraceFdReader() override { ::close(fd_); }
-  TraceFdReader(const TraceFdReader&) = delete;
-  TraceFdReader& operator=(const TraceFdReader&) = delete;
-
- protected:
-  int_type underflow() override {
-    for (;;) {
-      const ssize_t n = ::read(fd_, buf_, sizeof buf_);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return traits_type::eof();
-      setg(buf_, buf_, buf_ + n);
-      return traits_type::to_int_type(buf_[0]);
-    }
-  }
-
- private:
-  int fd_;
-  char buf_[1 << 16];
-};
 
 void require_unique_entries(const sim::Node& node, const sim::IntListParam& list, const char* what) {
   for (std::size_t i = 0; i < list.value.size(); ++i)
@@ -121,7 +97,7 @@ void read_trace_windows(LoadParams& p, const sim::Node& node) {
     file.fail(sim::quote(name) + " is " + (S_ISDIR(st.st_mode) ? "a directory" : "not a regular file"),
               "a regular file");
   }
-  TraceFdReader reader(fd);
+  FdReader reader(fd);
   std::istream in(&reader);
   if (looks_like_recording_file(std::string(1, static_cast<char>(in.peek())))) {
     read_imported(p, node, name);

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cpu/ftrace/fd_reader.hpp"
 #include "cpu/ftrace/ftrace_import.hpp"
 #include "cpu/ftrace/trace_recording_file.hpp"
 #include "cpu/params.hpp"
@@ -36,36 +37,6 @@ constexpr const char* kLoadUsage =
     "it as its file ({\"kind\": \"trace\", \"file\": \"OUT.json\", \"cpus\": [...]}; its \"load\"\n"
     "member is that fragment) and replays it without the trace. It records the source's size\n"
     "and FNV-1a 64 hash. Times are kept in whole nanoseconds. docs/host-trace.md\n\noptions";
-
-// Reads a file descriptor through a fixed buffer, hashing what it reads (FNV-1a 64).
-class HashingReader final : public std::streambuf {
- public:
-  explicit HashingReader(int fd) : fd_(fd) {}
-  std::uint64_t hash() const { return hash_; }
-  std::uint64_t bytes() const { return bytes_; }
-
- protected:
-  int_type underflow() override {
-    for (;;) {
-      const ssize_t n = ::read(fd_, buf_, sizeof buf_);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return traits_type::eof();
-      for (ssize_t i = 0; i < n; ++i) {
-        hash_ ^= static_cast<unsigned char>(buf_[i]);
-        hash_ *= 0x100000001b3ULL;
-      }
-      bytes_ += static_cast<std::uint64_t>(n);
-      setg(buf_, buf_, buf_ + n);
-      return traits_type::to_int_type(buf_[0]);
-    }
-  }
-
- private:
-  int fd_;
-  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
-  std::uint64_t bytes_ = 0;
-  char buf_[1 << 16];
-};
 
 // Opens TRACE: '-' is standard input; a path must be a regular file or a FIFO (a generator's
 // pipe).
@@ -165,7 +136,7 @@ int import(const std::vector<std::string>& args) {
   OutputFiles outputs(trace == "-" ? std::vector<std::string>{} : std::vector<std::string>{trace});
   outputs.declare("-o", out_path);
   const int fd = open_trace(trace);
-  HashingReader reader(fd);
+  cpu::FdReader reader(fd);
   std::istream in(&reader);
   std::ostream& out = outputs.open(out_path);
   cpu::RecordingFileWriter writer(out, sel.trace_cpus);
@@ -177,10 +148,8 @@ int import(const std::vector<std::string>& args) {
   try {
     span = cpu::import_ftrace(in, name, sel, summary, &gaps, &stats);
   } catch (const cpu::FtraceError& e) {
-    if (fd != STDIN_FILENO) ::close(fd);
     throw sim::ConfigError(std::string(e.what()) + "; allowed: " + e.expected);
   }
-  if (fd != STDIN_FILENO) ::close(fd);
   const std::vector<int> cpus =
       sel.trace_cpus.empty() ? stats.cpus : std::vector<int>(sel.trace_cpus.begin(), sel.trace_cpus.end());
   const std::string out_name = std::filesystem::path(out_path).filename().string();
