@@ -89,7 +89,8 @@ fi
 if [ "$do_build" = 1 ] && [ "$fuzz" = 1 ]; then
   # With --tests the same build holds the sanitizer suite (.ci/run): one clang ASan+UBSan build
   # for both, and the pinned fingerprints checked under clang as well as gcc.
-  fuzz_targets=(scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer sweep_fuzzer)
+  fuzz_targets=(scenario_fuzzer trace_fuzzer result_fuzzer replay_fuzzer sweep_fuzzer
+                host_trace_fuzzer)
   [ "$tests" = 1 ] && fuzz_targets+=(vcpusim vcpusim_tests)
   CC=clang CXX=clang++ cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DVCPUSIM_SANITIZE="$sanitize" -DVCPUSIM_FUZZ=ON -DVCPUSIM_TESTS="$tests" >/dev/null
