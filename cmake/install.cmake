@@ -1,6 +1,7 @@
 # `cmake --install`: the binary, its man page (help2man, from --help), bash completion, the
-# scenario JSON Schema, the guest ABI headers, the catalogue, explore and sweep scenarios (which --help and the man page
-# cite), and the README with docs/ (share/doc/vcpusim). `cpack` (in the build directory) turns the
+# scenario JSON Schema, the guest ABI headers, the catalogue, explore and sweep scenarios and
+# recordings (which --help and the man page cite), and the README with docs/
+# (share/doc/vcpusim). `cpack` (in the build directory) turns the
 # same layout into a .deb whose dependencies dpkg-shlibdeps reads from the binary.
 include(GNUInstallDirs)
 
@@ -18,8 +19,10 @@ install(FILES ${_completion}
 file(GLOB VCPUSIM_CATALOGUE CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/*.json)
 install(FILES ${VCPUSIM_CATALOGUE} ${CMAKE_SOURCE_DIR}/scenarios/README.md
         DESTINATION ${CMAKE_INSTALL_DATADIR}/vcpusim/scenarios)
-# The sweep specs name their scenarios relative to themselves: the layout is kept.
+# The sweep specs name their scenarios, and trace loads their recordings, relative to
+# themselves: the layout is kept.
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/scenarios/explore ${CMAKE_SOURCE_DIR}/scenarios/sweeps
+        ${CMAKE_SOURCE_DIR}/scenarios/recordings
         DESTINATION ${CMAKE_INSTALL_DATADIR}/vcpusim/scenarios)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # C guest code (docs/c-guest-code.md): the guest ABI headers and the examples, so an installed
