@@ -76,6 +76,8 @@ class Reader {
   void add_busy(std::size_t k, Tick s, Tick e, int prio);
   void add_irq(std::size_t k, Tick s, Tick e);
   void account(std::int64_t pid, Tick s, Tick e);
+  void start_task(std::size_t k, std::int64_t pid, const std::string& comm, std::int64_t prio,
+                  Tick at);
   void on_switch(std::size_t k, const ftrace::Switch& sw, Tick t, std::size_t line_no);
   void on_irq(std::size_t k, bool entry, Tick t);
   void finish(Tick end);
@@ -143,6 +145,26 @@ void Reader::account(std::int64_t pid, Tick s, Tick e) {
   if (e > s) stats_->threads[pid].ran += e - s;
 }
 
+// `pid` becomes the task running on CPU k at `at`: noted for the summary, and, unless it is
+// excluded, the start of a busy interval (deferred while an interrupt runs).
+void Reader::start_task(std::size_t k, std::int64_t pid, const std::string& comm,
+                        std::int64_t prio, Tick at) {
+  CpuState& c = cpus_[k];
+  const bool out = excluded(comm, pid);
+  if (stats_ && pid != 0) {
+    TraceThread& th = stats_->threads[pid];
+    th.comm = comm;
+    th.excluded = out;
+    th.prio = static_cast<int>(prio);
+  }
+  if (out) return;
+  c.run_prio = static_cast<int>(prio);
+  if (c.irq_depth > 0)
+    c.run_suspended = true;
+  else
+    c.run_start = at;
+}
+
 void Reader::on_switch(std::size_t k, const ftrace::Switch& sw, Tick t, std::size_t line_no) {
   CpuState& c = cpus_[k];
   if (c.switched && c.current != sw.prev_pid && gaps_ && gaps_->broken_chains++ == 0)
@@ -150,19 +172,7 @@ void Reader::on_switch(std::size_t k, const ftrace::Switch& sw, Tick t, std::siz
   // Before a CPU's first switch, its prev is taken to have run since the trace began.
   if (!c.switched) {
     c.since = 0;
-    if (stats_ && sw.prev_pid != 0) {
-      TraceThread& th = stats_->threads[sw.prev_pid];
-      th.comm = sw.prev_comm;
-      th.excluded = excluded(sw.prev_comm, sw.prev_pid);
-      th.prio = static_cast<int>(sw.prev_prio);
-    }
-    if (!excluded(sw.prev_comm, sw.prev_pid)) {
-      c.run_prio = static_cast<int>(sw.prev_prio);
-      if (c.irq_depth > 0)
-        c.run_suspended = true;
-      else
-        c.run_start = 0;
-    }
+    start_task(k, sw.prev_pid, sw.prev_comm, sw.prev_prio, 0);
   }
   if (c.run_start >= 0) add_busy(k, c.run_start, t, c.run_prio);
   account(c.switched ? c.current : sw.prev_pid, c.since, t);
@@ -171,18 +181,7 @@ void Reader::on_switch(std::size_t k, const ftrace::Switch& sw, Tick t, std::siz
   c.since = t;
   c.run_start = -1;
   c.run_suspended = false;
-  if (stats_ && sw.next_pid != 0) {
-    TraceThread& th = stats_->threads[sw.next_pid];
-    th.comm = sw.next_comm;
-    th.excluded = excluded(sw.next_comm, sw.next_pid);
-    th.prio = static_cast<int>(sw.next_prio);
-  }
-  if (excluded(sw.next_comm, sw.next_pid)) return;
-  c.run_prio = static_cast<int>(sw.next_prio);
-  if (c.irq_depth > 0)
-    c.run_suspended = true;
-  else
-    c.run_start = t;
+  start_task(k, sw.next_pid, sw.next_comm, sw.next_prio, t);
 }
 
 void Reader::on_irq(std::size_t k, bool entry, Tick t) {

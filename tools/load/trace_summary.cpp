@@ -37,6 +37,13 @@ void TraceSummary::close_burst(PerCpu& c) {
   c.open = false;
 }
 
+sim::Samples TraceSummary::closed_bursts() const {
+  sim::Samples all = bursts_;
+  for (const PerCpu& c : cpus_)
+    if (c.open) all.add(rounded((c.burst_end - c.burst_start) / sim::kNanosecond));
+  return all;
+}
+
 void TraceSummary::busy(std::size_t cpu, const cpu::TraceBusy& b) {
   PerCpu& c = at(cpu);
   c.busy += b.end - b.start;
@@ -66,11 +73,9 @@ sim::Json TraceSummary::to_json(const std::vector<int>& cpus, sim::Tick span) co
                        {"realtime_ns", c.rt / sim::kNanosecond},
                        {"irq_ns", c.irq / sim::kNanosecond}});
   }
-  TraceSummary copy = *this;
-  for (PerCpu& c : copy.cpus_) copy.close_burst(c);
   return {{"span_ns", span / sim::kNanosecond},
           {"cpus", per_cpu},
-          {"burst_ns", copy.bursts_.summary()}};
+          {"burst_ns", closed_bursts().summary()}};
 }
 
 void TraceSummary::print(std::ostream& out, const std::vector<int>& cpus, sim::Tick span,
@@ -85,9 +90,7 @@ void TraceSummary::print(std::ostream& out, const std::vector<int>& cpus, sim::T
     out << "  cpu " << cpus[k] << ": busy " << percent(c.busy, span) << " (real-time "
         << percent(c.rt, span) << "), irq " << percent(c.irq, span) << "\n";
   }
-  TraceSummary copy = *this;
-  for (PerCpu& c : copy.cpus_) copy.close_burst(c);
-  const auto s = copy.bursts_.summary();
+  const auto s = closed_bursts().summary();
   if (s.empty()) {
     out << "busy bursts: none\n";
   } else {

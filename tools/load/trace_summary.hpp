@@ -37,6 +37,8 @@ class TraceSummary final : public cpu::FtraceSink {
   };
   PerCpu& at(std::size_t cpu);
   void close_burst(PerCpu& c);
+  // The burst lengths with each CPU's open burst counted too (the reader has finished).
+  sim::Samples closed_bursts() const;
 
   cpu::FtraceSink& next_;
   std::vector<PerCpu> cpus_;
