@@ -18,7 +18,9 @@ bool digit(char c) {
 bool number(const std::string& s, std::size_t& pos, std::int64_t& out) {
   const std::size_t start = pos;
   std::int64_t v = 0;
-  while (pos < s.size() && digit(s[pos])) v = v * 10 + (s[pos++] - '0');
+  // Count every digit but accumulate only the first kMaxDigits, so a long run cannot overflow.
+  for (; pos < s.size() && digit(s[pos]); ++pos)
+    if (pos - start < kMaxDigits) v = v * 10 + (s[pos] - '0');
   if (pos == start || pos - start > kMaxDigits) return false;
   out = v;
   return true;
