@@ -7,6 +7,8 @@
 //   event_path: every guest operation through the event queue (--no-decoupling) vs the default
 //   trace:      the 250 ms demo without and with the Chrome trace (written to a counting sink)
 //   scale:      N vCPUs on N/4 pCPUs, half busy, half vDSO readers (tests/scale_scenario.hpp)
+//   c_lock:     the C ticket lock plugin over the built-in one, and instrumented over plain
+//               (c_plugin_bench.cpp)
 //   queue:      the event queue alone on a lockstep host's stream, against the heap of
 //               std::functions before issue 30 (event_queue_bench.cpp), in CPU time
 // Run: build/vcpusim_bench [--benchmark_* options]; tools/scripts/perf_table.sh prints the whole table.
@@ -255,6 +257,17 @@ class RatioReporter : public benchmark::ConsoleReporter {
           "std::function events, %.2fx with plain calls |\n",
           n, heap->second / functions->second, heap->second / calls->second);
     }
+    // Issue 28: the C ticket lock (a plugin) over the built-in one (goal: at most 1.5x), and the
+    // plugin built in instrumented mode over the plain plugin.
+    const auto builtin = times_.find("BM_TicketLockBuiltin");
+    const auto c_lock = times_.find("BM_TicketLockC");
+    const auto instrumented = times_.find("BM_TicketLockCInstrumented");
+    if (builtin != times_.end() && c_lock != times_.end() && builtin->second > 0)
+      std::printf("| C ticket lock plugin's wall time over the built-in ticket lock's | %.2fx |\n",
+                  c_lock->second / builtin->second);
+    if (c_lock != times_.end() && instrumented != times_.end() && c_lock->second > 0)
+      std::printf("| instrumented C ticket lock's wall time over the plain plugin's | %.2fx |\n",
+                  instrumented->second / c_lock->second);
     double prev_n = 0, prev_t = 0;
     for (int n : {16, 64, 256, 1024}) {
       const auto it = times_.find("BM_Scale/" + std::to_string(n));

@@ -1,5 +1,5 @@
 # `cmake --install`: the binary, its man page (help2man, from --help), bash completion, the
-# scenario JSON Schema, the guest ABI headers, the catalogue, explore and sweep scenarios and
+# scenario JSON Schema, the guest ABI headers with their pkg-config file, the catalogue, explore and sweep scenarios and
 # recordings (which --help and the man page cite), and the README with docs/
 # (share/doc/vcpusim). `cpack` (in the build directory) turns the
 # same layout into a .deb whose dependencies dpkg-shlibdeps reads from the binary.
@@ -47,6 +47,8 @@ endif()
 
 file(STRINGS ${CMAKE_SOURCE_DIR}/tools/version.hpp _version REGEX "kVersion = ")
 string(REGEX MATCH "[0-9]+\\.[0-9]+\\.[0-9]+" VCPUSIM_VERSION "${_version}")
+configure_file(${CMAKE_SOURCE_DIR}/cmake/vcpusim.pc.in ${CMAKE_BINARY_DIR}/vcpusim.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/vcpusim.pc DESTINATION ${CMAKE_INSTALL_DATADIR}/pkgconfig)
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME vcpusim)
 set(CPACK_PACKAGE_VERSION ${VCPUSIM_VERSION})

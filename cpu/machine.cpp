@@ -86,6 +86,10 @@ std::uint64_t Machine::tsc_at(Tick t) const {
                                     static_cast<unsigned __int128>(tsc_hz_) / sim::kSecond);
 }
 
+void Machine::enable_race_detection(const CodeLocator* locator) {
+  races_ = std::make_unique<RaceDetector>(vcpu_count(), violations_, locator);
+}
+
 Tick Machine::latency(Tick base, Tick jitter, int component, const char* what) {
   if (jitter == 0) return base;
   return base + decisions_.choose(kernel_.now(), component, what, jitter + 1);

@@ -12,6 +12,7 @@
 #include "cpu/host/load_task.hpp"
 #include "cpu/params.hpp"
 #include "cpu/run_observer.hpp"
+#include "cpu/vm/race_detector.hpp"
 #include "cpu/vm/apic.hpp"
 #include "cpu/vm/guest_api.hpp"
 #include "cpu/vm/hypervisor.hpp"
@@ -107,6 +108,10 @@ class Machine {
   void set_nmi_check(sim::DeadlineCheck* c) { nmi_check_ = c; }
   sim::DeadlineCheck* nmi_check() { return nmi_check_; }
   void set_lost_wakeup_check(sim::LostWakeupCheck* c) { lost_wakeup_ = c; }
+  // The data_race check (cpu/vm/race_detector.hpp), created by its CheckSpec when enabled;
+  // `locator` names C code addresses in its messages (may be null).
+  void enable_race_detection(const CodeLocator* locator);
+  RaceDetector* races() { return races_.get(); }
   sim::LostWakeupCheck* lost_wakeup_check() { return lost_wakeup_; }
   // An NMI handler returned after `duration` (entry to exit).
   void nmi_handled(Tick duration) { nmi_handler_ns_.add(duration / sim::kNanosecond); }
@@ -162,6 +167,7 @@ class Machine {
   sim::WaitGraph* waits_ = nullptr;
   sim::DeadlineCheck* nmi_check_ = nullptr;
   sim::LostWakeupCheck* lost_wakeup_ = nullptr;
+  std::unique_ptr<RaceDetector> races_;
   sim::Samples nmi_handler_ns_;
   MachineMetrics machine_metrics_;
   std::vector<const sim::MetricGroup*> metric_groups_;

@@ -1,6 +1,7 @@
 #include "plugin/host_api.hpp"
 
 #include <algorithm>
+#include <exception>
 
 #include "cpu/machine.hpp"
 #include "sim/error.hpp"
@@ -14,6 +15,7 @@ thread_local Registrar* registrar = nullptr;
 // The vCPU running plugin code; an internal error when the plugin calls in from elsewhere
 // (a constructor, a thread of its own).
 cpu::GuestCpu& cpu_now() {
+  if (current) current->land_plain();  // an instrumented store before this call lands first
   if (!current)
     throw sim::ConfigError(
         "plugin: a guest operation outside a vCPU (only lock, unlock and what they call may use "
@@ -139,6 +141,15 @@ const vcpusim_host_api kTable = {
 };
 }  // namespace
 
+cpu::GuestCpu* running_cpu() {
+  if (current) current->land_plain();
+  return current;
+}
+
+void resume_on(cpu::GuestCpu& cpu) {
+  current = &cpu;
+}
+
 const vcpusim_host_api& host_api() {
   return kTable;
 }
@@ -148,8 +159,12 @@ CurrentCpu::CurrentCpu(cpu::GuestCpu& cpu) {
   cpu.forget_reads();
 }
 
-CurrentCpu::~CurrentCpu() {
+CurrentCpu::~CurrentCpu() noexcept(false) {
+  // Plugin code returns to vcpusim: its last plain store lands (not while a run's end unwinds
+  // the fiber, when no operation may run).
+  cpu::GuestCpu* cpu = current;
   current = nullptr;
+  if (cpu && std::uncaught_exceptions() == 0) cpu->land_plain();
 }
 
 Registering::Registering(Registrar& r) : outer_(registrar) {

@@ -35,10 +35,19 @@ const vcpusim_host_api& host_api();
 class CurrentCpu {
  public:
   explicit CurrentCpu(cpu::GuestCpu& cpu);
-  ~CurrentCpu();
+  // Lands the plugin's last plain store, which may take interrupts: it may end in the exception
+  // that unwinds a fiber at the end of a run.
+  ~CurrentCpu() noexcept(false);
   CurrentCpu(const CurrentCpu&) = delete;
   CurrentCpu& operator=(const CurrentCpu&) = delete;
 };
+
+// The vCPU running plugin code on this thread, with its plain accesses landed
+// (GuestCpu::land_plain); null outside a vCPU (a lock's init, vcpusim_plugin_init).
+cpu::GuestCpu* running_cpu();
+// Makes `cpu` current again after a call that may have switched fibers (every entry point does,
+// as it returns into the plugin).
+void resume_on(cpu::GuestCpu& cpu);
 
 // Makes `r` the target of register_lock for the scope's lifetime (vcpusim_plugin_init).
 class Registering {

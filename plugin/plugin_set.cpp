@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "plugin/c_lock.hpp"
+#include "cpu/machine.hpp"
 #include "plugin/host_api.hpp"
 #include "sim/error.hpp"
 
@@ -17,7 +18,8 @@ std::string real_path(const std::string& path) {
 }
 }  // namespace
 
-PluginSet::PluginSet() : registries_(guest::builtin_registries()) {}
+PluginSet::PluginSet()
+    : registries_(guest::builtin_registries()), lines_(std::make_unique<SourceLines>()) {}
 
 void PluginSet::load(const std::string& path) {
   const std::string real = real_path(path);
@@ -31,6 +33,16 @@ void PluginSet::load(const std::string& path) {
                             "VCPUSIM_ASSERT: docs/c-guest-code.md)",
                             {},
                             {}});
+  if (plugins_.empty()) {
+    const SourceLines* lines = lines_.get();
+    registries_.checks.add(
+        {cpu::RaceDetector::kCheck,
+         "no data race in C guest code built with `vcpusim cc --instrument`: two vCPUs' "
+         "accesses to a byte, one a write and one plain, unordered by happens-before "
+         "(docs/c-guest-code.md \"Data races\")",
+         {},
+         [lines](cpu::Machine& m, sim::CheckSet&) { m.enable_race_detection(lines); }});
+  }
   for (const vcpusim_lock_ops* ops : p->locks()) {
     if (registries_.locks.find(ops->name))
       throw sim::ConfigError("plugin " + path + ": lock \"" + ops->name +

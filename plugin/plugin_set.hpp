@@ -2,7 +2,7 @@
 // code that runs with the user's rights, so it is loaded only when the command line asks:
 // every `--plugin FILE`, and the scenario's "plugins" (relative to the scenario file) only with
 // `--allow-plugins` or when `--plugin` names the same file. The registries are the built-in ones
-// plus each plugin's locks and, once any plugin is loaded, the guest_assert check.
+// plus each plugin's locks and, once any plugin is loaded, the guest_assert and data_race checks.
 #pragma once
 #include <memory>
 #include <string>
@@ -10,6 +10,7 @@
 
 #include "guest/registries.hpp"
 #include "plugin/loaded_plugin.hpp"
+#include "plugin/source_lines.hpp"
 #include "sim/config.hpp"
 
 namespace vcpusim::plugin {
@@ -25,6 +26,7 @@ class PluginSet {
 
  private:
   guest::Registries registries_;
+  std::unique_ptr<SourceLines> lines_;  // names the code of a data race (data_race's locator)
   std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
   std::vector<std::string> real_paths_;
 };

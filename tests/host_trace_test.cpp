@@ -504,8 +504,9 @@ TEST(HostTrace, BadRecordingsAreClearErrors) {
       ADD_FAILURE() << c.name << ": accepted";
     } catch (const sim::ConfigError& e) {
       const std::string msg = e.what();
-      if (std::string(c.name) != "offset outside the window")
+      if (std::string(c.name) != "offset outside the window") {
         EXPECT_NE(msg.find("$.host.load[0].file: "), std::string::npos) << c.name << ": " << msg;
+      }
       EXPECT_NE(msg.find(c.expect), std::string::npos) << c.name << ": " << msg;
     }
   }

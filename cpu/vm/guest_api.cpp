@@ -119,6 +119,7 @@ std::uint64_t GuestCpu::load_at(const void* p, int size) {
   Word& w = line_at(p, size, false, "load");
   op(machine_.costs().load.value + access(w, false));
   const std::uint64_t v = get_bytes(p, size);
+  marked(w, p, size, true, false);
   note_read(w);
   vcpu_.boundary();
   return v;
@@ -128,6 +129,7 @@ void GuestCpu::store_at(void* p, int size, std::uint64_t v) {
   Word& w = line_at(p, size, false, "store");
   op(machine_.costs().store.value + access(w, true));
   put_bytes(p, size, v);
+  marked(w, p, size, false, true);
   wrote(w);
   vcpu_.boundary();
 }
@@ -137,7 +139,9 @@ std::uint64_t GuestCpu::cmpxchg_at(void* p, int size, std::uint64_t expected,
   Word& w = line_at(p, size, true, "cmpxchg");
   op(machine_.costs().atomic.value + access(w, true));
   const std::uint64_t old = get_bytes(p, size);
-  if (old == truncate(expected, size)) {
+  const bool swapped = old == truncate(expected, size);
+  marked(w, p, size, true, swapped);
+  if (swapped) {
     put_bytes(p, size, desired);
     wrote(w);
   }
@@ -150,6 +154,7 @@ std::uint64_t GuestCpu::xchg_at(void* p, int size, std::uint64_t v) {
   Word& w = line_at(p, size, true, "xchg");
   op(machine_.costs().atomic.value + access(w, true));
   const std::uint64_t old = get_bytes(p, size);
+  marked(w, p, size, true, true);
   put_bytes(p, size, v);
   wrote(w);
   note_read(w);
@@ -158,14 +163,65 @@ std::uint64_t GuestCpu::xchg_at(void* p, int size, std::uint64_t v) {
 }
 
 std::uint64_t GuestCpu::fetch_add_at(void* p, int size, std::uint64_t delta) {
-  Word& w = line_at(p, size, true, "fetch_add");
+  return rmw_at(p, size, [delta](std::uint64_t old) { return old + delta; }, "fetch_add");
+}
+
+std::uint64_t GuestCpu::rmw_at(void* p, int size,
+                               const std::function<std::uint64_t(std::uint64_t)>& f,
+                               const char* what) {
+  Word& w = line_at(p, size, true, what);
   op(machine_.costs().atomic.value + access(w, true));
   const std::uint64_t old = get_bytes(p, size);
-  put_bytes(p, size, old + delta);
+  marked(w, p, size, true, true);
+  put_bytes(p, size, f(old));
   wrote(w);
   note_read(w);
   vcpu_.boundary();
   return old;
+}
+
+void GuestCpu::marked(const Word& line, const void* p, int size, bool read, bool write) {
+  if (RaceDetector* r = machine_.races())
+    r->marked(id(), now(), line, p, static_cast<std::size_t>(size), read, write);
+}
+
+void GuestCpu::plain_access(const void* p, std::size_t size, bool write, bool marked,
+                            const void* pc) {
+  land_plain();
+  const auto start = reinterpret_cast<std::uintptr_t>(p);
+  for (std::uintptr_t at = start; at < start + size;) {
+    std::uintptr_t line_end = 0;
+    Word* w = machine_.memory().line_of(reinterpret_cast<const void*>(at), line_end);
+    if (!w) {
+      ++at;  // a local byte: the fiber's stack or host memory
+      continue;
+    }
+    const std::uintptr_t end = std::min<std::uintptr_t>(line_end, start + size);
+    const auto& costs = machine_.costs();
+    op((write ? costs.store.value : costs.load.value) + access(*w, write));
+    if (RaceDetector* r = machine_.races()) {
+      const void* bytes = reinterpret_cast<const void*>(at);
+      if (marked)
+        r->marked(id(), now(), *w, bytes, end - at, !write, write);
+      else
+        r->plain(id(), now(), *w, bytes, end - at, write, pc);
+    }
+    if (write)
+      plain_stores_.push_back(w);
+    else
+      note_read(*w);
+    plain_boundary_owed_ = true;
+    at = end;
+  }
+}
+
+void GuestCpu::land_plain() {
+  if (!plain_boundary_owed_) return;
+  plain_boundary_owed_ = false;
+  std::vector<Word*> lines;
+  std::swap(lines, plain_stores_);
+  for (Word* w : lines) wrote(*w);
+  vcpu_.boundary();
 }
 
 void GuestCpu::cpu_relax() {
@@ -181,7 +237,10 @@ void GuestCpu::cpu_relax() {
 
 WakeReason GuestCpu::pv_wait_at(const void* p, int size, std::uint64_t val) {
   if (in_nmi()) return WakeReason::kCondition;  // kvm_wait returns at once in NMI context
-  return wait([&] { return load_at(p, size) != truncate(val, size); }, WaitSpec::halt());
+  const WakeReason why =
+      wait([&] { return load_at(p, size) != truncate(val, size); }, WaitSpec::halt());
+  if (RaceDetector* r = machine_.races()) r->woken(id());
+  return why;
 }
 
 void GuestCpu::send_ipi_many(const std::vector<int>& targets) {
@@ -247,6 +306,7 @@ Tick GuestCpu::hypercall_cost() {
 
 void GuestCpu::pv_kick(int cpu) {
   vcpu_.count_kick_sent();
+  if (RaceDetector* r = machine_.races()) r->kick(id(), cpu);
   Hypervisor& hv = machine_.hypervisor();
   vcpu_.vm_exit(hypercall_cost(), [&hv, this, cpu] { hv.kick_cpu(vcpu_, cpu); });
 }

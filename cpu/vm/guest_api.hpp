@@ -65,6 +65,20 @@ class GuestCpu {
   std::uint64_t cmpxchg_at(void* p, int size, std::uint64_t expected, std::uint64_t desired);
   std::uint64_t xchg_at(void* p, int size, std::uint64_t v);
   std::uint64_t fetch_add_at(void* p, int size, std::uint64_t delta);
+  // Any other atomic read-modify-write by address (fetch_or, fetch_and, ...): stores f(old).
+  std::uint64_t rmw_at(void* p, int size, const std::function<std::uint64_t(std::uint64_t)>& f,
+                       const char* what = "atomic read-modify-write");
+  // Instrumented C code (compiled with -fsanitize=thread, docs/c-guest-code.md): the compiled
+  // code makes a plain load or store of [p, p + size) itself, right after this returns. Each
+  // line of it inside a region is one access of costs.load or costs.store, paid here so that the
+  // native access happens at its completion time; bytes in no region (the fiber's stack, host
+  // memory) are local and cost nothing. A store lands, and the operation boundary is taken, at
+  // land_plain(), which the caller runs before any other guest operation of this vCPU and before
+  // returning to vcpusim: between the two only the native access runs. `marked` tells the
+  // data_race check a volatile access (as READ_ONCE is) from a plain one; `pc` is the code
+  // address of the access, for its message.
+  void plain_access(const void* p, std::size_t size, bool write, bool marked, const void* pc);
+  void land_plain();
   // cpu_relax() in a loop of address loads: blocks as a spin until a line read by address since
   // the last relax (or forget_reads) is written, so an unchanged loop costs no event per
   // iteration; returns at once when one already was. With nothing read it is one
@@ -205,9 +219,14 @@ class GuestCpu {
   Tick hypercall_cost();
   void read(Word& w);
 
+  // Tells the data_race check (when enabled) of a marked access by address.
+  void marked(const Word& line, const void* p, int size, bool read, bool write);
+
   Vcpu& vcpu_;
   Machine& machine_;
   WatchSet relax_reads_;  // lines read by address since the last cpu_relax
+  std::vector<Word*> plain_stores_;  // lines of plain stores not landed yet (land_plain)
+  bool plain_boundary_owed_ = false;
 };
 
 // A window (cpu/run_observer.hpp) for the scope's lifetime: open at construction, closed at

@@ -70,6 +70,17 @@ Word* Memory::line_word(const void* p, std::size_t size, std::string& why) {
   return &words_[r.first_word + line];
 }
 
+Word* Memory::line_of(const void* p, std::uintptr_t& line_end) {
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  auto it = by_base_.upper_bound(at);
+  if (it == by_base_.begin()) return nullptr;
+  const Region& r = regions_[std::prev(it)->second];
+  if (at >= r.end) return nullptr;
+  const std::uintptr_t line = (at - r.base) / kLineBytes;
+  line_end = std::min(r.base + (line + 1) * kLineBytes, r.end);
+  return &words_[r.first_word + line];
+}
+
 void Memory::write(Word& w, std::uint64_t v) {
   w.value_ = v;
   ++w.version_;

@@ -87,6 +87,9 @@ class Memory {
   // The word of the line holding [p, p + size), or null with `why` set (outside every region,
   // or across two lines); `why` names the region and offset, never the host address.
   Word* line_word(const void* p, std::size_t size, std::string& why);
+  // The word of the line holding byte `p` and, in `line_end`, one past the last byte of that
+  // line inside its region; null when `p` is in no region (a fiber's stack, host memory).
+  Word* line_of(const void* p, std::uintptr_t& line_end);
 
   // Cacheline transfers: in all, on one line (e.g. a lock's, for transfers per acquisition:
   // line_transfers(word.line)), requested by one pCPU.

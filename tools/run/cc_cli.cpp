@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -60,6 +61,19 @@ std::vector<std::string> plugin_cc_argv(const std::string& compiler,
   return argv;
 }
 
+std::vector<std::string> instrument_flags(const std::string& compiler) {
+  const std::size_t slash = compiler.rfind('/');
+  const std::string name = slash == std::string::npos ? compiler : compiler.substr(slash + 1);
+  // Volatile accesses get entry points of their own (marked, as READ_ONCE is).
+  std::vector<std::string> flags = {"-fsanitize=thread", "-g", "-c"};
+  if (name.find("clang") != std::string::npos) {
+    flags.insert(flags.end(), {"-mllvm", "-tsan-distinguish-volatile=1"});
+  } else {
+    flags.insert(flags.end(), {"--param", "tsan-distinguish-volatile=1"});
+  }
+  return flags;
+}
+
 std::string guest_include_dir() {
   char exe[PATH_MAX];
   if (::realpath("/proc/self/exe", exe)) {
@@ -79,16 +93,23 @@ int cmd_cc(const std::vector<std::string>& args) {
       "Builds a C guest-code plugin (docs/c-guest-code.md) with $CC (default cc): -std=gnu11 -O2\n"
       "-fPIC -fexceptions -shared -Wall -I<vcpusim's include folder>, then the flags given (e.g.\n"
       "-DNAME, -g), the sources and -o OUT.so. The compiler runs directly, never through a shell.\n"
-      "OUT.so is written all-or-nothing. Exit 0 when the compiler succeeded, 2 when not.\n";
+      "OUT.so is written all-or-nothing. Exit 0 when the compiler succeeded, 2 when not.\n\n"
+      "--instrument: instrumented mode (docs/c-guest-code.md \"Instrumented mode\"): every plain\n"
+      "load and store of the plugin also becomes a guest access, for the data_race check. Each\n"
+      "FILE.c is compiled with -fsanitize=thread -g (volatile accesses distinguished), then\n"
+      "linked with -shared without -fsanitize=thread: vcpusim provides the entry points.\n";
   std::vector<std::string> sources, extra;
   std::string out;
+  bool instrument = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
       std::cout << usage;
       return cli::kExitMet;
     }
-    if (a == "-o") {
+    if (a == "--instrument") {
+      instrument = true;
+    } else if (a == "-o") {
       if (i + 1 == args.size()) throw cli::po::error("-o needs a file");
       out = args[++i];
     } else if (!a.empty() && a[0] == '-') {
@@ -108,9 +129,33 @@ int cmd_cc(const std::vector<std::string>& args) {
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) throw sim::ConfigError("-o " + out + ": cannot create a file in its folder");
   ::close(fd);
-  const char* cc = std::getenv("CC");
-  const int status =
-      spawn(plugin_cc_argv(cc && *cc ? cc : "cc", guest_include_dir(), extra, sources, tmp));
+  const char* cc_env = std::getenv("CC");
+  const std::string cc = cc_env && *cc_env ? cc_env : "cc";
+  int status = 0;
+  std::vector<std::string> objects;  // instrumented mode: ours, beside OUT, removed at the end
+  if (!instrument) {
+    status = spawn(plugin_cc_argv(cc, guest_include_dir(), extra, sources, tmp));
+  } else {
+    std::vector<std::string> compile = extra;
+    const std::vector<std::string> flags = instrument_flags(cc);
+    compile.insert(compile.end(), flags.begin(), flags.end());
+    for (const std::string& source : sources) {
+      std::string object = folder(out) + "/.vcpusim-cc-XXXXXX.o";
+      const int ofd = ::mkstemps(object.data(), 2);
+      if (ofd < 0) {
+        status = -1;
+        break;
+      }
+      ::close(ofd);
+      objects.push_back(object);
+      std::vector<std::string> argv = plugin_cc_argv(cc, guest_include_dir(), compile, {source},
+                                                     object);
+      argv.erase(std::find(argv.begin(), argv.end(), "-shared"));
+      if ((status = spawn(argv)) != 0) break;
+    }
+    if (status == 0) status = spawn(plugin_cc_argv(cc, guest_include_dir(), extra, objects, tmp));
+  }
+  for (const std::string& object : objects) ::unlink(object.c_str());
   if (status != 0 || ::rename(tmp.c_str(), out.c_str()) != 0) {
     ::unlink(tmp.c_str());
     std::cerr << "vcpusim cc: the compiler failed" << (status > 0 ? " (exit " +

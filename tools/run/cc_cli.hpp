@@ -14,6 +14,10 @@ std::vector<std::string> plugin_cc_argv(const std::string& compiler,
                                         const std::vector<std::string>& sources,
                                         const std::string& out);
 
+// The flags that compile one source for instrumented mode (`vcpusim cc --instrument`), by the
+// compiler's name (gcc and clang spell the volatile option differently).
+std::vector<std::string> instrument_flags(const std::string& compiler);
+
 // The folder holding vcpusim/guest.h: <prefix>/include next to an installed binary, else the
 // source tree this binary was built from; ConfigError when neither has it.
 std::string guest_include_dir();

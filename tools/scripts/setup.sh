@@ -38,6 +38,7 @@ runtime_packages=(
   libboost-context-dev  # the guest coroutines' stack switches (sim/kernel.cpp)
   nlohmann-json3-dev
   gnuplot-nox  # draws the plots of `vcpusim sweep` (its SVG terminal; README "Sweeps")
+  libdw-dev  # file:line of a data race in an instrumented C plugin (docs/c-guest-code.md)
 )
 # Only for the tests, the benchmarks and the .deb: chromium, gtkwave (vcd2fst/fst2vcd) and nodejs
 # are for the trace tests (docs/trace.md); help2man writes the man page from --help.
@@ -51,6 +52,7 @@ test_packages=(
   jq  # reads result JSON in the table scripts (tools/scripts/lock_table.sh, explore_table.sh, and
       # explore_user_table.sh, which ctest runs with --reduced)
   bc  # rates in tools/scripts/explore_table.sh
+  clang  # tools/scripts/package_test.sh builds every C example with gcc and clang
   # a real single-node Slurm for tests/slurm_sweep_test.cpp (the fixture in tests/slurm/)
   slurmctld
   slurmd
