@@ -68,8 +68,10 @@ const std::vector<Command>& commands() {
        "write a self-contained HTML report of a --json result (and its trace); report --diff "
        "PASSING FAILING -o OUT.html compares two replays",
        report, {{"--help"}, {"--diff", "--help"}}, ""},
-      {"explore", "explore FILE", "search host schedules for failures; one replay file per failure",
-       cmd_explore, {{"--help"}}, ""},
+      {"explore", "explore FILE",
+       "search host schedules for failures; one replay file per failure; also explore merge "
+       "(the shards of --shard I/N)",
+       cmd_explore, {{"--help"}, {"merge", "--help"}}, "merge"},
       {"shrink", "shrink REPLAY", "reduce a failing replay to its essence (-o MIN), say what happened",
        cmd_shrink, {{"--help"}}, ""},
       {"sweep", "sweep SPEC",

@@ -293,6 +293,44 @@ sim::Json ExploreReport::to_json() const {
           {"failures", f}};
 }
 
+ExploreReport ExploreReport::from_json(const sim::Json& j, const std::string& file) {
+  const sim::Node root(j, file, "$");
+  ExploreReport r;
+  r.strategy = root.at("strategy").as_string();
+  r.schedules = root.at("schedules").as_uint(0, UINT64_MAX);
+  r.failing_schedules = root.at("failing_schedules").as_uint(0, UINT64_MAX);
+  r.first_failure = root.at("first_failure_schedule").as_int(-1, INT64_MAX);
+  r.coverage = root.at("coverage").as_uint(0, UINT64_MAX);
+  const sim::Node windows = root.at("windows");
+  for (std::size_t i = 0; i < windows.at("targets").size(); ++i)
+    r.targets.push_back(windows.at("targets").at(i).as_string());
+  const bool every = windows.at("aimed_at_every_window").as_bool();
+  const sim::Node seen = windows.at("seen");
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    const std::string name = seen.at(i).at("window").as_string();
+    r.windows_seen[name] = seen.at(i).at("passes").as_uint(0, UINT64_MAX);
+    if (const std::uint64_t hit = seen.at(i).at("schedules_hit").as_uint(0, UINT64_MAX)) r.windows_hit[name] = hit;
+    if (!every && seen.at(i).at("aimed").as_bool()) r.aimed.push_back(name);
+  }
+  std::sort(r.aimed.begin(), r.aimed.end());
+  const sim::Node overlaps = windows.at("overlaps");
+  for (std::size_t i = 0; i < overlaps.size(); ++i)
+    r.overlaps[overlaps.at(i).at("overlap").as_string()] =
+        overlaps.at(i).at("instances").as_uint(0, UINT64_MAX);
+  const sim::Node failures = root.at("failures");
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    const sim::Node f = failures.at(i);
+    FoundFailure found;
+    found.failure.signature = f.at("signature").as_string();
+    found.failure.check = f.at("check").as_string();
+    found.failure.message = f.at("message").as_string();
+    found.first_schedule = f.at("first_schedule").as_uint(0, UINT64_MAX);
+    found.schedules = f.at("schedules").as_uint(0, UINT64_MAX);
+    r.failures.push_back(std::move(found));
+  }
+  return r;
+}
+
 ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
@@ -338,15 +376,23 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
                                  strategy.known_windows()))
         .dump();
   });
-  bool stop = take(profile) && o.first;
-  for (std::uint64_t next = 1; !stop && next < o.schedules; next += kBatch) {
+  // A shard takes its own schedules only; unsharded, batches are kBatch consecutive indices.
+  auto mine = [&](std::uint64_t i) { return i % o.shard_count == o.shard_index; };
+  // Every shard learns from the scenario's own run; shard 0 counts it as schedule 0.
+  bool stop = false;
+  if (mine(0))
+    stop = take(profile) && o.first;
+  else
+    strategy.feedback(profile);
+  for (std::uint64_t next = 1; !stop && next < o.schedules;) {
     if (o.max_wall.count() > 0 && Clock::now() - start >= o.max_wall) {
       report.stopped_by_wall = true;
       break;
     }
     std::vector<Plan> plans;
-    for (std::uint64_t i = next; i < std::min(o.schedules, next + kBatch); ++i)
-      plans.push_back(strategy.plan(i));
+    for (; next < o.schedules && plans.size() < kBatch; ++next)
+      if (mine(next)) plans.push_back(strategy.plan(next));
+    if (plans.empty()) break;
     std::vector<Plan> forked, alone;
     split_for_forking(s, o.prefix_reuse, strategy.wants_coverage(), report.profile, fork_costs,
                       plans, forked, alone);

@@ -32,6 +32,11 @@ struct ExploreOptions {
   // fork was measured to cost (copy-on-write faults: dear on some virtual machines).
   enum class PrefixReuse { kAuto, kAlways, kNever };
   PrefixReuse prefix_reuse = PrefixReuse::kAuto;
+  // --shard I/N: this process runs the schedules whose index is I modulo N (schedule 0, the
+  // scenario's own run, is run by every shard for its profile but counted by shard 0 only).
+  // shard_count 1: every schedule.
+  std::uint64_t shard_index = 0;
+  std::uint64_t shard_count = 1;
   // Called after each batch with (schedules done, failing schedules so far).
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
@@ -65,6 +70,9 @@ struct ExploreReport {
   bool stopped_by_wall = false;
   sim::Json to_json() const;  // without wall time: byte-identical for one command
   sim::Json windows_json() const;
+  // The report of to_json() back (a shard's, for `explore merge`); ConfigError naming `file`
+  // and the JSON path when it is not one.
+  static ExploreReport from_json(const sim::Json& j, const std::string& file);
 };
 
 // Small, so `cover` learns from the first schedules early; large enough to amortise a fork.

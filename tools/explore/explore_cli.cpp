@@ -12,6 +12,7 @@
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/explore/explore.hpp"
+#include "tools/explore/explore_merge.hpp"
 #include "tools/run/output_dir.hpp"
 #include "tools/run/output_files.hpp"
 
@@ -73,6 +74,78 @@ void print_coverage(std::ostream& out, const ExploreReport& r, bool detail) {
   if (total > kShown) out << "    ... " << total - kShown << " more in explore.json (-o)\n";
 }
 
+// Writes DIR/explore.json (`report`, plus `shard` when given) and one replay file per failure
+// (`replays`, in report order), then drops an earlier explore's replay files beyond them.
+void write_explore_dir(OutputDir& dir, OutputFiles& outputs, const ExploreReport& report,
+                       const std::vector<std::string>& replays, const sim::Json* shard) {
+  std::vector<std::string> written = {"explore.json"};
+  for (std::size_t i = 0; i < replays.size(); ++i) {
+    written.push_back(replay_name(i + 1));
+    const std::string path = dir.file(written.back());
+    outputs.declare("-o", path);
+    outputs.write(path, [&](std::ostream& out) { out << replays[i]; });
+  }
+  sim::Json doc = report.to_json();
+  if (shard) doc["shard"] = *shard;
+  outputs.write(dir.file("explore.json"), [&](std::ostream& out) { out << doc.dump(2) << "\n"; });
+  outputs.commit();
+  // An earlier explore's failure-K files beyond this one's K would pass for its findings.
+  dir.committed(is_replay_name, written);
+}
+
+void print_failures(std::ostream& out, const ExploreReport& report, const OutputDir* dir) {
+  if (report.first_failure >= 0)
+    out << "  first failure: schedule " << report.first_failure << " ("
+        << report.first_failure + 1 << " schedules to the first failure)\n";
+  else
+    out << "  no failure found\n";
+  if (report.strategy == "cover") out << "  interleavings reached: " << report.coverage << "\n";
+  print_coverage(out, report, report.first_failure < 0);
+  for (std::size_t i = 0; i < report.failures.size(); ++i) {
+    const FoundFailure& f = report.failures[i];
+    out << "  " << sim::printable(f.failure.signature) << "\n    " << f.schedules
+        << " schedule(s), first #" << f.first_schedule << ": " << sim::printable(f.failure.message);
+    if (dir) out << "\n    replay: " << dir->file(replay_name(i + 1));
+    out << "\n";
+  }
+}
+
+// `explore merge -o OUT DIR...` (tools/explore/explore_merge.hpp).
+int cmd_explore_merge(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "usage: vcpusim explore merge -o OUT DIR...\n\n"
+      "Merges the -o directories of the shards of one explore (explore --shard I/N, I = 0..N-1)\n"
+      "into OUT: explore.json and one replay file per failure signature, in the order of their\n"
+      "first schedules. For pct, random and seeds this is what one local explore of the same\n"
+      "budget writes, byte for byte; window and cover learn within each shard\n"
+      "(docs/explore.md \"Shards\"). Exit 1 when a failure was found, 0 when none, 2 bad input.\n"
+      "\noptions");
+  opts.add_options()("help,h", "show this help")(
+      "output,o", po::value<std::string>(), "the merged directory (as explore -o DIR)")(
+      "dirs", po::value<std::vector<std::string>>(), "shard directories");
+  po::positional_options_description pos;
+  pos.add("dirs", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  if (!vm.count("dirs")) throw po::error("explore merge needs the shard directories");
+  if (!vm.count("output")) throw po::error("explore merge needs -o OUT");
+  const auto dirs = vm["dirs"].as<std::vector<std::string>>();
+  const MergedExplore merged = merge_explore_shards(dirs);
+  OutputDir out_dir("-o", vm["output"].as<std::string>(), "explore");
+  OutputFiles outputs(dirs);
+  outputs.declare("-o", out_dir.file("explore.json"));
+  write_explore_dir(out_dir, outputs, merged.report, merged.replays, nullptr);
+  std::cout << "explore merge: " << dirs.size() << " shards, strategy " << merged.report.strategy
+            << ", " << merged.report.schedules << " schedules\n";
+  print_failures(std::cout, merged.report, &out_dir);
+  return merged.report.failures.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 std::string schedules_per_second(double n, double seconds) {
@@ -89,7 +162,8 @@ int cmd_explore(const std::vector<std::string>& args) {
       "                        [--schedules N]\n"
       "                        [--max-wall T] [--first] [-j N] [--explore-seed N]\n"
       "                        [--prefix-reuse auto|always|never]\n"
-      "                        [--set PATH=VALUE]... [-o DIR] [--quiet]\n\n"
+      "                        [--set PATH=VALUE]... [-o DIR] [--shard I/N] [--quiet]\n"
+      "       vcpusim explore merge -o OUT DIR...\n\n"
       "Runs many host schedules of SCENARIO (schedule 0 is the scenario's own run), each a set\n"
       "of decisions drawn by a strategy: window (the default) places a few preemption points\n"
       "inside the windows of the scenario's own run where a preemption can matter (a vCPU\n"
@@ -107,7 +181,9 @@ int cmd_explore(const std::vector<std::string>& args) {
       "preempted or sent NMIs, how often and how long. Failures are grouped by signature (check\n"
       "and where); with -o, one replay file per signature (vcpusim run --replay, vcpusim shrink)\n"
       "and explore.json. The same command finds the same failures in the same order, whatever\n"
-      "-j. Exit 1 when a failure was found, 0 when none, 2 bad input, 3 simulation error.\n"
+      "-j. --shard I/N runs the schedules whose index is I modulo N, for a cluster; explore\n"
+      "merge joins the shards' directories (docs/explore.md \"Shards\").\n"
+      "Exit 1 when a failure was found, 0 when none, 2 bad input, 3 simulation error.\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
       "strategy", po::value<std::string>()->default_value("window"),
@@ -128,7 +204,10 @@ int cmd_explore(const std::vector<std::string>& args) {
       "output,o", po::value<std::string>(),
       "directory for explore.json and the replay files: a new or empty one, or an earlier "
       "explore's (it holds .vcpusim-explore)")(
+      "shard", po::value<std::string>(),
+      "I/N: run shard I of N (0 <= I < N <= 10^6) into -o DIR, for explore merge")(
       "quiet,q", "print nothing on stdout (nor progress)");
+  if (!args.empty() && args[0] == "merge") return cmd_explore_merge({args.begin() + 1, args.end()});
   const auto vm = cli::parse(args, opts, "file");
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -163,6 +242,24 @@ int cmd_explore(const std::vector<std::string>& args) {
                              ": is not a duration; allowed: a positive duration, e.g. 60s");
     o.max_wall = std::chrono::milliseconds(std::max<sim::Tick>(1, *t / sim::kMillisecond));
   }
+  if (vm.count("shard")) {
+    const std::string text = vm["shard"].as<std::string>();
+    const std::size_t slash = text.find('/');
+    if (slash == std::string::npos)
+      throw sim::ConfigError("--shard " + sim::quote(text) + ": allowed: I/N, e.g. 2/8");
+    o.shard_count = cli::integer("--shard", text.substr(slash + 1), 1, 1000000);
+    o.shard_index = cli::integer("--shard", text.substr(0, slash), 0, o.shard_count - 1);
+    // Budgets that stop one shard early would make the merge depend on which shard stopped.
+    if (o.first)
+      throw sim::ConfigError("--first with --shard: it would stop one shard, not the explore; "
+                             "allowed: one of them");
+    if (o.max_wall.count() > 0)
+      throw sim::ConfigError("--max-wall with --shard: a wall-clock budget is local; allowed: "
+                             "--schedules as the budget of a sharded explore (and the cluster's "
+                             "own time limit)");
+    if (!vm.count("output"))
+      throw sim::ConfigError("--shard needs -o DIR: explore merge reads the shards' directories");
+  }
   const bool quiet = vm.count("quiet") > 0;
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
@@ -195,20 +292,10 @@ int cmd_explore(const std::vector<std::string>& args) {
   const ExploreReport report = explore(*scenario, o);
   if (terminal) std::cerr << "\r\033[K" << std::flush;
   if (out_dir) {
-    std::vector<std::string> written = {"explore.json"};
-    for (std::size_t i = 0; i < report.failures.size(); ++i) {
-      written.push_back(replay_name(i + 1));
-      const std::string path = out_dir->file(written.back());
-      outputs.declare("-o", path);
-      outputs.write(path, [&](std::ostream& out) {
-        out << report.failures[i].replay.to_json().dump(2) << "\n";
-      });
-    }
-    outputs.write(out_dir->file("explore.json"),
-                  [&](std::ostream& out) { out << report.to_json().dump(2) << "\n"; });
-    outputs.commit();
-    // An earlier explore's failure-K files beyond this one's K would pass for its findings.
-    out_dir->committed(is_replay_name, written);
+    std::vector<std::string> replays;
+    for (const FoundFailure& f : report.failures) replays.push_back(f.replay.to_json().dump(2) + "\n");
+    const sim::Json shard = shard_json(*scenario, o);
+    write_explore_dir(*out_dir, outputs, report, replays, vm.count("shard") ? &shard : nullptr);
   }
   if (!quiet) {
     char wall[32];
@@ -222,22 +309,7 @@ int cmd_explore(const std::vector<std::string>& args) {
     for (std::size_t v = 0; v < report.profile.size(); ++v)
       std::cout << " vCPU" << v << " " << report.profile[v];
     std::cout << "\n";
-    if (report.first_failure >= 0)
-      std::cout << "  first failure: schedule " << report.first_failure << " ("
-                << report.first_failure + 1 << " schedules to the first failure)\n";
-    else
-      std::cout << "  no failure found\n";
-    if (o.strategy == "cover") std::cout << "  interleavings reached: " << report.coverage << "\n";
-    print_coverage(std::cout, report, report.first_failure < 0);
-    for (std::size_t i = 0; i < report.failures.size(); ++i) {
-      const FoundFailure& f = report.failures[i];
-      std::cout << "  " << sim::printable(f.failure.signature) << "\n    " << f.schedules
-                << " schedule(s), first #" << f.first_schedule << ": "
-                << sim::printable(f.failure.message);
-      if (out_dir)
-        std::cout << "\n    replay: " << out_dir->file(replay_name(i + 1));
-      std::cout << "\n";
-    }
+    print_failures(std::cout, report, out_dir ? &*out_dir : nullptr);
   }
   return report.failures.empty() ? 0 : 1;
 }
