@@ -14,6 +14,7 @@
 #include "tools/explore/explore.hpp"
 #include "tools/run/output_dir.hpp"
 #include "tools/run/output_files.hpp"
+#include "tools/run/plugin_options.hpp"
 
 namespace po = boost::program_options;
 
@@ -89,7 +90,8 @@ int cmd_explore(const std::vector<std::string>& args) {
       "                        [--schedules N]\n"
       "                        [--max-wall T] [--first] [-j N] [--explore-seed N]\n"
       "                        [--prefix-reuse auto|always|never]\n"
-      "                        [--set PATH=VALUE]... [-o DIR] [--quiet]\n\n"
+      "                        [--set PATH=VALUE]... [-o DIR] [--quiet]\n"
+      "                        [--plugin FILE.so]... [--allow-plugins]\n\n"
       "Runs many host schedules of SCENARIO (schedule 0 is the scenario's own run), each a set\n"
       "of decisions drawn by a strategy: window (the default) places a few preemption points\n"
       "inside the windows of the scenario's own run where a preemption can matter (a vCPU\n"
@@ -108,6 +110,8 @@ int cmd_explore(const std::vector<std::string>& args) {
       "and where); with -o, one replay file per signature (vcpusim run --replay, vcpusim shrink)\n"
       "and explore.json. The same command finds the same failures in the same order, whatever\n"
       "-j. Exit 1 when a failure was found, 0 when none, 2 bad input, 3 simulation error.\n"
+      "C guest code (docs/c-guest-code.md) loads as for run; each replay file records the\n"
+      "plugins' paths and content hashes.\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
       "strategy", po::value<std::string>()->default_value("window"),
@@ -129,6 +133,7 @@ int cmd_explore(const std::vector<std::string>& args) {
       "directory for explore.json and the replay files: a new or empty one, or an earlier "
       "explore's (it holds .vcpusim-explore)")(
       "quiet,q", "print nothing on stdout (nor progress)");
+  add_plugin_options(opts);
   const auto vm = cli::parse(args, opts, "file");
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -167,7 +172,9 @@ int cmd_explore(const std::vector<std::string>& args) {
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   const std::string file = vm["file"].as<std::string>();
-  auto scenario = Scenario::load(file, sets);
+  const LoadedScenario loaded = load_with_plugins(PluginPermission::of(vm), file, sets, std::nullopt);
+  const auto& scenario = loaded.scenario;
+  o.plugins = recorded_plugins(*loaded.plugins);
   cli::print_warnings(scenario->warnings);
   // The directory is made (or checked and locked) only once the scenario is known to be good.
   std::optional<OutputDir> out_dir;
