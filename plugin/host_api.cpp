@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cpu/machine.hpp"
+#include "plugin/watchdog.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::plugin {
@@ -146,9 +147,11 @@ const vcpusim_host_api& host_api() {
 CurrentCpu::CurrentCpu(cpu::GuestCpu& cpu) {
   current = &cpu;
   cpu.forget_reads();
+  watchdog::enter(&cpu);
 }
 
 CurrentCpu::~CurrentCpu() {
+  watchdog::leave();
   current = nullptr;
 }
 

@@ -12,6 +12,7 @@
 #include <iterator>
 
 #include "plugin/host_api.hpp"
+#include "plugin/watchdog.hpp"
 #include "sim/components.hpp"
 #include "sim/error.hpp"
 
@@ -123,8 +124,10 @@ LoadedPlugin::LoadedPlugin(const std::string& path) : path_(path) {
     LockCollector collector(*this);
     int rc;
     {
+      watchdog::arm(name_.c_str());
       Registering scope(collector);
-      rc = init(&host_api(), VCPUSIM_GUEST_ABI_VERSION);
+      watchdog::Entered plugin_code(nullptr);
+      rc = init(&watchdog::guarded_api(), VCPUSIM_GUEST_ABI_VERSION);
     }
     if (!collector.error.empty()) throw sim::ConfigError(where + collector.error);
     if (rc != 0)

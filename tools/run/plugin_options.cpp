@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "plugin/watchdog.hpp"
 #include "sim/error.hpp"
 #include "sim/scenario_file.hpp"
+#include "sim/time.hpp"
 
 namespace po = boost::program_options;
 
@@ -14,13 +16,24 @@ void add_plugin_options(po::options_description& opts) {
                      "load this C guest-code plugin (a shared object: code that runs with your "
                      "rights; its memory model is sequentially consistent); repeatable")(
       "allow-plugins",
-      "also load the plugins the scenario's \"plugins\" list (or the replay file) names");
+      "also load the plugins the scenario's \"plugins\" list (or the replay file) names")(
+      "plugin-watchdog", boost::program_options::value<std::string>(),
+      "host time plugin code may run without a guest operation before vcpusim stops it "
+      "(exit 4), e.g. 2s (default 10s); it never changes a result");
 }
 
 PluginPermission PluginPermission::of(const po::variables_map& vm) {
   PluginPermission p;
   if (vm.count("plugin")) p.files = vm["plugin"].as<std::vector<std::string>>();
   p.allow = vm.count("allow-plugins") > 0;
+  if (vm.count("plugin-watchdog")) {
+    const std::string text = vm["plugin-watchdog"].as<std::string>();
+    const auto t = sim::parse_duration(text);
+    if (!t || *t < sim::kMillisecond || *t > 3600 * sim::kSecond)
+      throw sim::ConfigError("--plugin-watchdog " + sim::quote(text) +
+                             ": is not a duration from 1ms to 1h; allowed: e.g. 2s");
+    plugin::watchdog::set_budget(std::chrono::milliseconds(*t / sim::kMillisecond));
+  }
   return p;
 }
 

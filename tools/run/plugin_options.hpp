@@ -16,10 +16,11 @@
 
 namespace vcpusim::tools {
 
-// Adds --plugin FILE (repeatable) and --allow-plugins.
+// Adds --plugin FILE (repeatable), --allow-plugins and --plugin-watchdog T.
 void add_plugin_options(boost::program_options::options_description& opts);
 
-// What the command line allows: the --plugin files and --allow-plugins.
+// What the command line allows: the --plugin files and --allow-plugins. Reading it also sets
+// the watchdog's budget (--plugin-watchdog, plugin/watchdog.hpp); sim::ConfigError when bad.
 struct PluginPermission {
   std::vector<std::string> files;
   bool allow = false;
