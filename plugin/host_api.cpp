@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "cpu/machine.hpp"
+#include "plugin/watchdog.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::plugin {
@@ -157,9 +158,11 @@ const vcpusim_host_api& host_api() {
 CurrentCpu::CurrentCpu(cpu::GuestCpu& cpu) {
   current = &cpu;
   cpu.forget_reads();
+  watchdog::enter(&cpu);
 }
 
 CurrentCpu::~CurrentCpu() noexcept(false) {
+  watchdog::leave();
   // Plugin code returns to vcpusim: its last plain store lands (not while a run's end unwinds
   // the fiber, when no operation may run).
   cpu::GuestCpu* cpu = current;

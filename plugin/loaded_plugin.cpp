@@ -5,9 +5,15 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "plugin/host_api.hpp"
+#include "plugin/watchdog.hpp"
+#include "sim/components.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::plugin {
@@ -36,6 +42,17 @@ __attribute__((no_sanitize("address"))) void copy_segment(void* to, const void* 
   for (std::size_t i = 0; i < bytes; ++i) d[i] = s[i];
 }
 }  // namespace
+
+std::string file_hash(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return "";
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(sim::stable_hash(bytes)));
+  return hex;
+}
 
 // Takes the plugin's register_lock calls during vcpusim_plugin_init.
 class LockCollector final : public Registrar {
@@ -76,6 +93,10 @@ LoadedPlugin::LoadedPlugin(const std::string& path) : path_(path) {
   if (!S_ISREG(st.st_mode)) throw sim::ConfigError(where + "is not a regular file");
   // A name without a slash would be searched for in the library path, not taken as the file.
   const std::string file = slash == std::string::npos ? "./" + path : path;
+  char real[PATH_MAX];
+  if (::realpath(path.c_str(), real)) real_path_ = real;
+  content_hash_ = file_hash(path);
+  if (content_hash_.empty()) throw sim::ConfigError(where + "cannot be read");
   handle_ = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle_) {
     const char* e = ::dlerror();
@@ -103,8 +124,10 @@ LoadedPlugin::LoadedPlugin(const std::string& path) : path_(path) {
     LockCollector collector(*this);
     int rc;
     {
+      watchdog::arm(name_.c_str());
       Registering scope(collector);
-      rc = init(&host_api(), VCPUSIM_GUEST_ABI_VERSION);
+      watchdog::Entered plugin_code(nullptr);
+      rc = init(&watchdog::guarded_api(), VCPUSIM_GUEST_ABI_VERSION);
     }
     if (!collector.error.empty()) throw sim::ConfigError(where + collector.error);
     if (rc != 0)

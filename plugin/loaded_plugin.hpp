@@ -1,7 +1,7 @@
-// One C plugin loaded into this process (dlopen): its file, its registered locks, and its
-// writable data (the plugin's globals) as it was right after vcpusim_plugin_init. Each run
-// registers that data as guest memory regions and first puts it back to that state, so a run
-// never sees what an earlier run of the same process left in the plugin's globals.
+// One C plugin loaded into this process (dlopen): its file and content hash, its registered
+// locks, and its writable data (the plugin's globals) as it was right after vcpusim_plugin_init.
+// Each run registers that data as guest memory regions and first puts it back to that state, so a
+// run never sees what an earlier run of the same process left in the plugin's globals.
 #pragma once
 #include <string>
 #include <vector>
@@ -11,6 +11,9 @@
 #include "include/vcpusim/guest.h"
 
 namespace vcpusim::plugin {
+
+// FNV-1a 64 of a file's bytes, 16 lowercase hex digits; "" when it cannot be read.
+std::string file_hash(const std::string& path);
 
 class LoadedPlugin {
  public:
@@ -24,6 +27,10 @@ class LoadedPlugin {
   const std::string& path() const { return path_; }
   // The file's name without its folder: region names ("mylock.so.data0") and docs use it.
   const std::string& name() const { return name_; }
+  // The file's canonical path ("" when realpath failed) and the FNV-1a 64 of its bytes as read
+  // just before dlopen (16 hex digits): a replay records both and refuses another build.
+  const std::string& real_path() const { return real_path_; }
+  const std::string& content_hash() const { return content_hash_; }
   const std::vector<const vcpusim_lock_ops*>& locks() const { return locks_; }
   // Resets the globals to their state after init and registers them in `memory`.
   void enter_run(cpu::Memory& memory) const;
@@ -38,6 +45,8 @@ class LoadedPlugin {
 
   std::string path_;
   std::string name_;
+  std::string real_path_;
+  std::string content_hash_;
   void* handle_ = nullptr;
   std::vector<const vcpusim_lock_ops*> locks_;
   std::vector<Segment> segments_;

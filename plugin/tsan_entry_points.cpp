@@ -13,6 +13,7 @@
 
 #include "cpu/machine.hpp"
 #include "plugin/host_api.hpp"
+#include "plugin/watchdog.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::plugin {
@@ -31,13 +32,16 @@ bool reads_api_pointer(const void* p, std::size_t size, bool write) {
     return false;
   const void* value = nullptr;
   std::memcpy(&value, p, sizeof value);
-  return value == &host_api();
+  return value == &watchdog::guarded_api() || value == &host_api();
 }
 
 void plain(const void* p, std::size_t size, bool write, bool marked, const void* pc) {
   cpu::GuestCpu* cpu = running_cpu();
   if (!cpu || reads_api_pointer(p, size, write)) return;
-  cpu->plain_access(p, size, write, marked, pc);
+  {
+    watchdog::Operation op(write ? "instrumented store" : "instrumented load");
+    cpu->plain_access(p, size, write, marked, pc);
+  }
   resume_on(*cpu);
 }
 
@@ -61,6 +65,7 @@ void* mut(const volatile void* p) {
 template <class T>
 T load(const volatile T* a) {
   if (cpu::GuestCpu* cpu = guest_atomic(a)) {
+    watchdog::Operation op("atomic load");
     const T v = static_cast<T>(cpu->load_at(mut(a), sizeof(T)));
     resume_on(*cpu);
     return v;
@@ -71,6 +76,7 @@ T load(const volatile T* a) {
 template <class T>
 void store(volatile T* a, T v) {
   if (cpu::GuestCpu* cpu = guest_atomic(a)) {
+    watchdog::Operation op("atomic store");
     cpu->store_at(mut(a), sizeof(T), static_cast<std::uint64_t>(v));
     resume_on(*cpu);
     return;
@@ -81,6 +87,7 @@ void store(volatile T* a, T v) {
 template <class T, class F>
 T rmw(volatile T* a, F f, const char* what) {
   if (cpu::GuestCpu* cpu = guest_atomic(a)) {
+    watchdog::Operation op("atomic read-modify-write");
     const T old = static_cast<T>(cpu->rmw_at(
         mut(a), sizeof(T),
         [&f](std::uint64_t o) { return static_cast<std::uint64_t>(f(static_cast<T>(o))); }, what));
@@ -117,6 +124,7 @@ int cas(volatile T* a, T* expected, T desired) {
 void fence(int mo) {
   if (mo != kSeqCst) return;  // x86: only a seq_cst fence is an instruction (mfence)
   if (cpu::GuestCpu* cpu = running_cpu()) {
+    watchdog::Operation op("smp_mb");
     cpu->smp_mb();
     resume_on(*cpu);
   }

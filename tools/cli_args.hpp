@@ -14,6 +14,7 @@ constexpr int kExitMet = 0;       // expectations met, or a command that did its
 constexpr int kExitNotMet = 1;    // a run that did not meet its expect block, a failure found
 constexpr int kExitUsage = 2;     // bad input or usage
 constexpr int kExitSimError = 3;  // a simulation error (or a bug)
+constexpr int kExitPluginFault = 4;  // C plugin code crashed, looped or overflowed its stack
 
 // Parses a command's arguments: the options of `visible` plus positional arguments stored under
 // `positional` (nullptr: none). With count 1 the positional is one std::string; otherwise a

@@ -8,6 +8,7 @@
 #include <systemc>
 #include <vector>
 
+#include "plugin/watchdog.hpp"
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
@@ -67,6 +68,8 @@ int sc_main(int argc, char* argv[]) {
     if (const tools::Command* c = find_command(cmd)) return c->handler(args);
     std::cerr << "vcpusim: unknown command '" << sim::printable(cmd) << "'\n\n" << tools::usage();
     return kExitUsage;
+  } catch (const plugin::watchdog::ChildStopped&) {  // the child said why
+    return tools::cli::kExitPluginFault;
   } catch (const po::error& e) {
     std::cerr << "vcpusim " << sim::printable(cmd) << ": " << sim::printable(e.what())
               << " (see vcpusim " << sim::printable(cmd) << " --help)\n";

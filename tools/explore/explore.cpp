@@ -212,7 +212,7 @@ Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage,
   std::unique_ptr<Scenario> reseeded;
   const Scenario* s = &base;
   if (plan.seed != base.seed) {
-    reseeded = Scenario::from_json(base.resolved(), base.file, {}, plan.seed);
+    reseeded = Scenario::from_json(base.resolved(), base.file, {}, plan.seed, base.registries);
     s = reseeded.get();
   }
   RunOptions options;
@@ -248,10 +248,15 @@ WindowProfile window_profile(const Scenario& s, const std::vector<std::string>& 
   return {windows.keys(), windows.passes(), windows.seen()};
 }
 
-ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& strategy) {
+ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& strategy,
+                     const std::vector<ReplayPlugin>& plugins) {
   ReplayFile r;
   r.scenario = s.resolved();
   r.scenario["seed"] = o.seed;
+  // The scenario's list is relative to its own file; the replay names the plugins its run
+  // loaded, by canonical path and content hash.
+  r.scenario.erase("plugins");
+  r.plugins = plugins;
   r.schedule = o.schedule;
   r.failure = o.failure;
   r.fingerprint = o.fingerprint;
@@ -350,7 +355,7 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
     if (it != report.failures.end()) {
       ++it->schedules;
     } else {
-      report.failures.push_back({out.failure, out.index, 1, replay_of(s, out, o.strategy)});
+      report.failures.push_back({out.failure, out.index, 1, replay_of(s, out, o.strategy, o.plugins)});
     }
     return true;
   };

@@ -39,6 +39,9 @@ struct ExploreOptions {
   std::uint64_t shard_count = 1;
   // Called after each batch with (schedules done, failing schedules so far).
   std::function<void(std::uint64_t, std::uint64_t)> progress;
+  // The C plugins the scenario runs (loaded before: the workers and forks inherit them), which
+  // each replay file records.
+  std::vector<ReplayPlugin> plugins;
 };
 
 struct FoundFailure {
@@ -95,8 +98,9 @@ void finish_outcome(Outcome& o, const RunResult& r, const WindowWatch& windows);
 
 // The windows of the scenario's own run, its accesses counted on `shared`.
 WindowProfile window_profile(const Scenario& s, const std::vector<std::string>& shared);
-// The replay file of an outcome.
-ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& strategy);
+// The replay file of an outcome; `plugins`: those the run loaded.
+ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& strategy,
+                     const std::vector<ReplayPlugin>& plugins = {});
 
 ExploreReport explore(const Scenario& s, const ExploreOptions& o);
 

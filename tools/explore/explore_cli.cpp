@@ -15,6 +15,7 @@
 #include "tools/explore/explore_merge.hpp"
 #include "tools/run/output_dir.hpp"
 #include "tools/run/output_files.hpp"
+#include "tools/run/plugin_options.hpp"
 
 namespace po = boost::program_options;
 
@@ -163,6 +164,7 @@ int cmd_explore(const std::vector<std::string>& args) {
       "                        [--max-wall T] [--first] [-j N] [--explore-seed N]\n"
       "                        [--prefix-reuse auto|always|never]\n"
       "                        [--set PATH=VALUE]... [-o DIR] [--shard I/N] [--quiet]\n"
+      "                        [--plugin FILE.so]... [--allow-plugins]\n"
       "       vcpusim explore merge -o OUT DIR...\n\n"
       "Runs many host schedules of SCENARIO (schedule 0 is the scenario's own run), each a set\n"
       "of decisions drawn by a strategy: window (the default) places a few preemption points\n"
@@ -184,6 +186,8 @@ int cmd_explore(const std::vector<std::string>& args) {
       "-j. --shard I/N runs the schedules whose index is I modulo N, for a cluster; explore\n"
       "merge joins the shards' directories (docs/explore.md \"Shards\").\n"
       "Exit 1 when a failure was found, 0 when none, 2 bad input, 3 simulation error.\n"
+      "C guest code (docs/c-guest-code.md) loads as for run; each replay file records the\n"
+      "plugins' paths and content hashes.\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
       "strategy", po::value<std::string>()->default_value("window"),
@@ -207,6 +211,7 @@ int cmd_explore(const std::vector<std::string>& args) {
       "shard", po::value<std::string>(),
       "I/N: run shard I of N (0 <= I < N <= 10^6) into -o DIR, for explore merge")(
       "quiet,q", "print nothing on stdout (nor progress)");
+  add_plugin_options(opts);
   if (!args.empty() && args[0] == "merge") return cmd_explore_merge({args.begin() + 1, args.end()});
   const auto vm = cli::parse(args, opts, "file");
   if (vm.count("help")) {
@@ -264,7 +269,9 @@ int cmd_explore(const std::vector<std::string>& args) {
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   const std::string file = vm["file"].as<std::string>();
-  auto scenario = Scenario::load(file, sets);
+  const LoadedScenario loaded = load_with_plugins(PluginPermission::of(vm), file, sets, std::nullopt);
+  const auto& scenario = loaded.scenario;
+  o.plugins = recorded_plugins(*loaded.plugins);
   cli::print_warnings(scenario->warnings);
   // The directory is made (or checked and locked) only once the scenario is known to be good.
   std::optional<OutputDir> out_dir;

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 
+#include "plugin/watchdog.hpp"
 #include "sim/error.hpp"
 #include "tools/explore/explore.hpp"
 #include "tools/explore/worker_pool.hpp"
@@ -51,6 +52,8 @@ void reap_one(std::vector<Child>& children, std::vector<std::string>& done, Fork
       rusage usage{};
       while (wait4(c.pid, &status, 0, &usage) < 0 && errno == EINTR) {
       }
+      if (WIFEXITED(status) && WEXITSTATUS(status) == plugin::watchdog::kExitPluginFault)
+        throw plugin::watchdog::ChildStopped();  // it said why
       if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || c.text.empty())
         throw sim::SimError("explore: a forked schedule's process failed");
       auto seconds = [](const timeval& t) {
@@ -142,7 +145,7 @@ std::vector<Outcome> run_forked(const Scenario& s, const std::vector<Plan>& plan
     o.seed = plans[*mine].seed;
     o.schedule = plans[*mine].schedule;
     finish_outcome(o, base, windows);
-    _exit(write_all(out_fd, outcome_json(o).dump()) ? 0 : 4);
+    _exit(write_all(out_fd, outcome_json(o).dump()) ? 0 : 3);
   }
   while (!children.empty()) reap_one(children, texts, costs);
   std::vector<Outcome> out;

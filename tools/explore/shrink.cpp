@@ -83,7 +83,9 @@ class Shrinker {
     }
     std::unique_ptr<Scenario> s;
     try {
-      s = Scenario::from_json(scenario, file_);
+      s = Scenario::from_json(
+          scenario, file_, {}, std::nullopt,
+          options_.plugins ? options_.plugins->registries() : guest::builtin_registries());
     } catch (const sim::ConfigError&) {
       return false;  // an invalid reduction: skipped, not a run
     }
@@ -96,7 +98,8 @@ class Shrinker {
       ReplayFile r;
       r.scenario = scenario;
       r.schedule = schedule;
-      const Replayed out = run_replay(r, file_);
+      r.plugins = best_.plugins;
+      const Replayed out = run_replay(r, file_, {}, options_.plugins);
       failure = out.result.failure;
       fails = failure.signature == signature_;
     } catch (const sim::ConfigError&) {  // a decision outside the reduced scenario's range
@@ -329,7 +332,7 @@ ShrinkResult shrink(const ReplayFile& input, const std::string& file, const Shri
   if (input.failure.signature.empty())
     throw sim::ConfigError(file + ": the replay records no failure; allowed: a failing replay " +
                            "written by explore or shrink");
-  const Replayed first = run_replay(input, file);
+  const Replayed first = run_replay(input, file, {}, o.plugins);
   if (first.result.failure.signature != input.failure.signature)
     throw sim::ConfigError(file + ": the replay does not reproduce its failure \"" +
                            input.failure.signature + "\" (the run " +
@@ -361,7 +364,7 @@ ShrinkResult shrink(const ReplayFile& input, const std::string& file, const Shri
 
   RunOptions traced;
   traced.keep_events = true;
-  const Replayed last = run_replay(out.min, file, traced);
+  const Replayed last = run_replay(out.min, file, traced, o.plugins);
   out.min.failure = last.result.failure;
   out.min.fingerprint = last.result.document["fingerprint"];
   out.after = ShrinkSize::of(out.min);
@@ -376,7 +379,7 @@ ShrinkResult shrink(const ReplayFile& input, const std::string& file, const Shri
       rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
       ReplayFile p = out.min;
       p.schedule = schedule_of(rest, out.min.schedule.counted_words);
-      const Replayed r = run_replay(p, file);
+      const Replayed r = run_replay(p, file, {}, o.plugins);
       const std::string& sig = r.result.failure.signature;
       if (want_clean ? !sig.empty() : sig == out.min.failure.signature) continue;
       p.failure = r.result.failure;

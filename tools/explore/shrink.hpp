@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/plugin_set.hpp"
 #include "tools/run/schedule.hpp"
 
 namespace vcpusim::tools {
@@ -30,6 +31,9 @@ struct ShrinkOptions {
   std::uint64_t max_runs = 2000;  // runs of candidates; the final and passing runs come on top
   // Called after each candidate run with (runs so far, size of the smallest failing replay).
   std::function<void(std::uint64_t, const ShrinkSize&)> progress;
+  // The C plugins the replay's run needs (tools/run/plugin_options.hpp); every candidate runs
+  // with them and the minimal replay records them as the input did.
+  const plugin::PluginSet* plugins = nullptr;
 };
 
 struct ShrinkResult {

@@ -11,6 +11,7 @@
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/run/output_files.hpp"
+#include "tools/run/plugin_options.hpp"
 #include "tools/explore/shrink.hpp"
 
 namespace po = boost::program_options;
@@ -42,7 +43,8 @@ bool written_by_shrink(const std::string& path) {
 
 int cmd_shrink(const std::vector<std::string>& args) {
   po::options_description opts(
-      "usage: vcpusim shrink REPLAY -o MIN [--max-runs N] [--quiet]\n\n"
+      "usage: vcpusim shrink REPLAY -o MIN [--max-runs N] [--quiet]\n"
+      "                      [--plugin FILE.so]... [--allow-plugins]\n\n"
       "Reduces a failing replay file (explore -o) to the smallest one that still fails with the\n"
       "same signature, by delta debugging: over the schedule (drop decisions, which then take\n"
       "their default draw, and injected host events; shorten each preemption; move each\n"
@@ -52,12 +54,14 @@ int cmd_shrink(const std::vector<std::string>& args) {
       "run, MIN with one schedule item undone, as <MIN without .json>.passing.json (for\n"
       "vcpusim report --diff and timeline --diff), then prints what happened in kernel terms.\n"
       "Exit 0 when MIN was written, 2 for bad input (including a replay that does not fail as\n"
-      "recorded), 3 for a simulation error.\n\noptions");
+      "recorded), 3 for a simulation error. A replay of C guest code needs its plugins as for\n"
+      "run --replay (--plugin with the recorded content hash, or --allow-plugins).\n\noptions");
   opts.add_options()("help,h", "show this help")("output,o", po::value<std::string>(),
                                                  "the minimal replay file to write")(
       "max-runs", po::value<std::string>()->default_value("2000"),
       "most candidate runs (1 to 10^7); shrink stops there with the smallest failing one")(
       "quiet,q", "print nothing on stdout (nor progress)");
+  add_plugin_options(opts);
   const auto vm = cli::parse(args, opts, "file", -1);
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -84,9 +88,11 @@ int cmd_shrink(const std::vector<std::string>& args) {
                            ": exists and is not a replay vcpusim shrink wrote; allowed: a name "
                            "that does not exist yet (remove the file, or choose another -o)");
   const ReplayFile replay = ReplayFile::load(file);
+  const auto plugins = load_replay_plugins(PluginPermission::of(vm), replay, file);
   const bool quiet = vm.count("quiet") > 0, terminal = !quiet && isatty(2);
   ShrinkOptions o;
   o.max_runs = max_runs;
+  o.plugins = plugins.get();
   if (terminal)
     o.progress = [&](std::uint64_t runs, const ShrinkSize& size) {
       std::cerr << "\r\033[K[shrink] " << runs << "/" << max_runs << " runs, " << size.str()

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "plugin/watchdog.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::tools {
@@ -51,7 +52,7 @@ void WorkerPool::serve(int in, int out) {
   try {
     std::string buffer, line;
     while (read_line(in, buffer, line))
-      if (!write_all(out, work_(line) + "\n")) _exit(4);
+      if (!write_all(out, work_(line) + "\n")) _exit(3);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vcpusim explore: worker: %s\n", e.what());
     status = 3;
@@ -92,15 +93,19 @@ void WorkerPool::start() {
   }
 }
 
-void WorkerPool::stop() {
+bool WorkerPool::stop() {
+  bool watchdog = false;
   for (Worker& w : workers_) close(w.to);  // the end of its input: the worker exits
   for (Worker& w : workers_) {
     close(w.from);
     int status = 0;
     while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
     }
+    watchdog = watchdog ||
+               (WIFEXITED(status) && WEXITSTATUS(status) == plugin::watchdog::kExitPluginFault);
   }
   workers_.clear();
+  return watchdog;
 }
 
 std::vector<std::string> WorkerPool::run(const std::vector<std::string>& inputs) {
@@ -130,7 +135,7 @@ std::vector<std::string> WorkerPool::run(const std::vector<std::string>& inputs)
     }
   sigaction(SIGPIPE, &old, nullptr);
   if (!complete) {
-    stop();
+    if (stop()) throw plugin::watchdog::ChildStopped();
     throw sim::SimError("explore: a worker process failed");
   }
   return out;

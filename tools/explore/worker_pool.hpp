@@ -37,7 +37,8 @@ class WorkerPool {
   };
   void start();
   [[noreturn]] void serve(int in, int out);
-  void stop();
+  // Ends the workers; true when one was stopped by the plugin watchdog (it said why).
+  bool stop();
 
   int jobs_;
   std::function<std::string(const std::string&)> work_;

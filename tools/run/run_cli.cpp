@@ -11,6 +11,7 @@
 #include "tools/cli_args.hpp"
 #include "tools/run/names_help.hpp"
 #include "tools/run/output_files.hpp"
+#include "tools/run/plugin_options.hpp"
 #include "tools/run/replay.hpp"
 #include "tools/run/run_control.hpp"
 #include "tools/run/scenario.hpp"
@@ -21,37 +22,6 @@
 namespace po = boost::program_options;
 
 namespace vcpusim::tools {
-namespace {
-// --plugin and --allow-plugins, for the commands that load a scenario (docs/c-guest-code.md).
-void add_plugin_options(po::options_description& opts) {
-  opts.add_options()("plugin", po::value<std::vector<std::string>>()->composing(),
-                     "load this C guest-code plugin (a shared object: code that runs with your "
-                     "rights; its memory model is sequentially consistent); repeatable")(
-      "allow-plugins", "also load the plugins the scenario's \"plugins\" list names");
-}
-
-struct LoadedScenario {
-  std::unique_ptr<plugin::PluginSet> plugins;  // outlives the scenario (its registries)
-  std::unique_ptr<Scenario> scenario;
-};
-
-// FILE with the plugins the command line allows; ConfigError when the scenario names one it
-// does not.
-LoadedScenario load_with_plugins(const po::variables_map& vm, const std::string& file,
-                                 const std::vector<std::string>& sets,
-                                 std::optional<std::uint64_t> seed) {
-  std::vector<std::string> cli;
-  if (vm.count("plugin")) cli = vm["plugin"].as<std::vector<std::string>>();
-  sim::Json raw = sim::load_json_file(file);
-  // The overrides first: `--set plugins=[...]` names plugins as the file would.
-  for (const auto& o : sets) sim::apply_override(raw, o, file);
-  LoadedScenario out;
-  out.plugins = plugin::load_plugins(cli, vm.count("allow-plugins") > 0,
-                                     plugin::scenario_plugins(raw, file), file);
-  out.scenario = Scenario::from_json(std::move(raw), file, {}, seed, out.plugins->registries());
-  return out;
-}
-}  // namespace
 
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description opts(
@@ -72,7 +42,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "write the partial result, marked \"complete\": false (exit 1).\n"
       "C guest code (docs/c-guest-code.md) comes from plugins, loaded only when the command line\n"
       "says so (--plugin, --allow-plugins); its memory model is sequentially consistent, so a\n"
-      "clean run says nothing about x86 or arm64 reorderings.\n"
+      "clean run says nothing about x86 or arm64 reorderings. A replay records each plugin's\n"
+      "path and content hash and refuses another build of it.\n"
       "\noptions");
   opts.add_options()("help,h", "show this help")(
       "seed", po::value<std::string>(), "seed for every random host choice (overrides the file)")(
@@ -122,8 +93,6 @@ int cmd_run(const std::vector<std::string>& args) {
         "without FILE, --seed or --set");
   if (!replay && !vm.count("file")) throw po::error("run needs a scenario FILE");
   const bool check_fingerprint = !vm.count("no-fingerprint-check");
-  if (replay && (vm.count("plugin") || vm.count("allow-plugins")))
-    throw sim::ConfigError("--plugin, --allow-plugins: allowed: not with --replay yet");
   if (!replay && !check_fingerprint)
     throw sim::ConfigError("--no-fingerprint-check: allowed: only with --replay");
   if (vm.count("host-trace-ns") && !vm.count("host-trace"))
@@ -157,10 +126,12 @@ int cmd_run(const std::vector<std::string>& args) {
   if (replay) replay_file = ReplayFile::load(file);
   if (replay && check_fingerprint) replay_file->require_fingerprint(file);
   LoadedScenario loaded;
-  if (replay)
-    loaded.scenario = replay_scenario(*replay_file, file);
-  else
-    loaded = load_with_plugins(vm, file, sets, seed);
+  if (replay) {
+    loaded.plugins = load_replay_plugins(PluginPermission::of(vm), *replay_file, file);
+    loaded.scenario = replay_scenario(*replay_file, file, loaded.plugins.get());
+  } else {
+    loaded = load_with_plugins(PluginPermission::of(vm), file, sets, seed);
+  }
   auto& scenario = loaded.scenario;
   if (!replay) cli::print_warnings(scenario->warnings);
   for (const auto& load : scenario->host.load)
@@ -220,7 +191,8 @@ int cmd_validate(const std::vector<std::string>& args) {
   if (!vm.count("file")) throw po::error("validate needs a scenario FILE");
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
-  LoadedScenario loaded = load_with_plugins(vm, vm["file"].as<std::string>(), sets, std::nullopt);
+  LoadedScenario loaded =
+      load_with_plugins(PluginPermission::of(vm), vm["file"].as<std::string>(), sets, std::nullopt);
   const auto& scenario = loaded.scenario;
   cli::print_warnings(scenario->warnings);
   if (vm.count("resolved"))

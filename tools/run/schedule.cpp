@@ -170,6 +170,12 @@ sim::Json ReplayFile::to_json() const {
                  {"failure", failure.to_json()},
                  {"scenario", scenario}};
   if (!fingerprint.empty()) j["fingerprint"] = fingerprint;  // "" would not read back
+  if (!plugins.empty()) {
+    sim::Json list = sim::Json::array();
+    for (const ReplayPlugin& p : plugins)
+      list.push_back({{"path", p.path}, {"fnv1a64", p.fnv1a64}});
+    j["plugins"] = list;
+  }
   const sim::Json s = schedule.to_json();
   j["decisions"] = s["decisions"];
   j["injections"] = s["injections"];
@@ -188,7 +194,7 @@ ReplayFile ReplayFile::parse(const std::string& text, const std::string& path) {
   if (!root.has("vcpusim_replay"))
     root.fail("missing key \"vcpusim_replay\" (not a replay file)",
               "a file written by vcpusim explore or shrink");
-  root.reject_unknown({"vcpusim_replay", "origin", "failure", "fingerprint", "scenario",
+  root.reject_unknown({"vcpusim_replay", "origin", "failure", "fingerprint", "scenario", "plugins",
                        "decisions", "injections", "counted_words"});
   root.at("vcpusim_replay").as_int(kReplayFormat, kReplayFormat);
   if (!root.has("scenario")) root.fail("missing key \"scenario\"", "the scenario of the run");
@@ -204,6 +210,25 @@ ReplayFile ReplayFile::parse(const std::string& text, const std::string& path) {
              "16 lowercase hexadecimal digits, as vcpusim run prints");
   }
   if (root.has("failure")) r.failure = Failure::from_json(root.at("failure"));
+  if (root.has("plugins")) {
+    const sim::Node list = root.at("plugins");
+    list.require_array();
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const sim::Node p = list.at(i);
+      p.require_object();
+      p.reject_unknown({"path", "fnv1a64"});
+      for (const char* k : {"path", "fnv1a64"})
+        if (!p.has(k)) p.fail(std::string("missing key \"") + k + "\"", "path, fnv1a64");
+      ReplayPlugin rp{p.at("path").as_string(), p.at("fnv1a64").as_string()};
+      if (rp.path.empty() || rp.path.front() != '/')
+        p.at("path").fail(sim::quote(rp.path), "the absolute path of a shared object");
+      if (rp.fnv1a64.size() != 16 ||
+          rp.fnv1a64.find_first_not_of("0123456789abcdef") != std::string::npos)
+        p.at("fnv1a64").fail(sim::quote(rp.fnv1a64) + " is not a content hash",
+                             "16 lowercase hexadecimal digits");
+      r.plugins.push_back(std::move(rp));
+    }
+  }
   sim::Json rest = sim::Json::object();
   for (const char* k : {"decisions", "injections", "counted_words"})
     if (raw.contains(k)) rest[k] = raw[k];

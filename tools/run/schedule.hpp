@@ -52,8 +52,16 @@ struct Failure {
 };
 std::string failure_signature(const std::string& check, const std::string& message);
 
+// A C plugin a replay's run loaded: its canonical path and the FNV-1a 64 of its bytes
+// (plugin::file_hash), so that replaying with another build is refused.
+struct ReplayPlugin {
+  std::string path;
+  std::string fnv1a64;
+};
+
 struct ReplayFile {
-  sim::Json scenario;  // resolved, seed included
+  sim::Json scenario;  // resolved, seed included; its plugins are in `plugins`, not here
+  std::vector<ReplayPlugin> plugins;  // in load order
   Schedule schedule;
   Failure failure;
   std::string fingerprint;  // of the run the file was written from
