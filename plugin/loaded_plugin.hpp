@@ -1,4 +1,5 @@
-// One C plugin loaded into this process (dlopen): its file, its registered locks, and its
+// One C plugin loaded into this process (dlopen): its file, its registered locks, workloads
+// and metrics, and its
 // writable data (the plugin's globals) as it was right after vcpusim_plugin_init. Each run
 // registers that data as guest memory regions and first puts it back to that state, so a run
 // never sees what an earlier run of the same process left in the plugin's globals.
@@ -25,6 +26,8 @@ class LoadedPlugin {
   // The file's name without its folder: region names ("mylock.so.data0") and docs use it.
   const std::string& name() const { return name_; }
   const std::vector<const vcpusim_lock_ops*>& locks() const { return locks_; }
+  const std::vector<const vcpusim_workload_ops*>& workloads() const { return workloads_; }
+  const std::vector<const vcpusim_metric*>& metrics() const { return metrics_; }
   // Resets the globals to their state after init and registers them in `memory`.
   void enter_run(cpu::Memory& memory) const;
 
@@ -40,6 +43,8 @@ class LoadedPlugin {
   std::string name_;
   void* handle_ = nullptr;
   std::vector<const vcpusim_lock_ops*> locks_;
+  std::vector<const vcpusim_workload_ops*> workloads_;
+  std::vector<const vcpusim_metric*> metrics_;
   std::vector<Segment> segments_;
 };
 
