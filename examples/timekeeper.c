@@ -2,7 +2,7 @@
  * split publish that lets time go backwards when the host preempts the timekeeping vCPU.
  *
  * The clock is a line through (cycle_last, base): now = base + (tsc - cycle_last) * mult,
- * with base kept in ns << SHIFT as the kernel keeps xtime_nsec. Every `period` the writer
+ * with base kept in ns << SHIFT as the kernel keeps xtime_nsec. Every `tick` the writer
  * (workload c:tk_writer, on the timekeeping vCPU) reads the TSC (c0), moves the line's anchor to
  * c0 and sets a new mult: one update in two lowers it by `adjust_ppm`, the next puts it back, as
  * an NTP frequency step does. The new line meets the old one at c0, so time stays monotonic, but
@@ -57,11 +57,11 @@ static void publish_end(void) {
   WRITE_ONCE(vdso.seq, vdso.seq + 1);
 }
 
-enum { P_PERIOD, P_UPDATE, P_ADJUST };
+enum { P_TICK, P_UPDATE, P_ADJUST };
 
 static void writer(const int64_t* p) {
   const uint64_t hz = (uint64_t)vcpusim_tsc_hz();
-  const uint64_t period = (uint64_t)p[P_PERIOD] * hz / 1000000000u; /* in cycles */
+  const uint64_t period = (uint64_t)p[P_TICK] * hz / 1000000000u; /* in cycles */
   /* Boot: the clock reads 0 now and runs at 1 ns per ns. */
   nominal_mult = ((uint64_t)1000000000u << SHIFT) / hz;
   const uint64_t lowered = nominal_mult - nominal_mult * (uint64_t)p[P_ADJUST] / 1000000u;
@@ -127,7 +127,7 @@ static uint64_t read_clock(void) {
   }
 }
 
-enum { P_THINK };
+enum { P_PAUSE };
 
 static void reader(const int64_t* p) {
   uint64_t* mine = this_cpu_ptr(&last_ns);
@@ -140,12 +140,12 @@ static void reader(const int64_t* p) {
     }
     VCPUSIM_ASSERT(now >= before, "vDSO time went backwards");
     WRITE_ONCE(*mine, now);
-    ndelay((unsigned long)p[P_THINK]);
+    ndelay((unsigned long)p[P_PAUSE]);
   }
 }
 
 static const struct vcpusim_param writer_params[] = {
-    {"period", VCPUSIM_PARAM_DURATION, "ns", 10000, 1000000000, 4000000,
+    {"tick", VCPUSIM_PARAM_DURATION, "ns", 10000, 1000000000, 4000000,
      "time between two clock updates (the tick)"},
     {"update", VCPUSIM_PARAM_DURATION, "ns", 0, 1000000, 10000,
      "work between reading c0 and publishing"},
@@ -154,13 +154,13 @@ static const struct vcpusim_param writer_params[] = {
 };
 static const struct vcpusim_workload_ops writer_ops = {
     .name = "c:tk_writer",
-    .doc = "the timekeeper: clock updates every `period` (examples/timekeeper.c)",
+    .doc = "the timekeeper: clock updates every `tick` (examples/timekeeper.c)",
     .params = writer_params,
     .param_count = sizeof writer_params / sizeof writer_params[0],
     .run = writer,
 };
 static const struct vcpusim_param reader_params[] = {
-    {"think", VCPUSIM_PARAM_DURATION, "ns", 0, 1000000000, 200, "computation between two reads"},
+    {"pause", VCPUSIM_PARAM_DURATION, "ns", 0, 1000000000, 200, "computation between two reads"},
 };
 static const struct vcpusim_workload_ops reader_ops = {
     .name = "c:tk_reader",

@@ -95,10 +95,10 @@ TEST(CWorkload, ParametersAreEchoedWithTheirDefaults) {
   const auto tk = load(kTimekeeperSo);
   const auto r = run(*tk, kTimekeeperScenario, {"duration=1ms", "expect={}"});
   const Json& w = r.document["scenario"]["guest"]["workloads"];
-  EXPECT_EQ(w[0]["period"], "4ms");
-  EXPECT_EQ(w[0]["update"], "10us");
+  EXPECT_EQ(w[0]["tick"], "4ms");
+  EXPECT_EQ(w[0]["update"], "30us");
   EXPECT_EQ(w[0]["adjust_ppm"], 500);
-  EXPECT_EQ(w[1]["think"], "200ns");
+  EXPECT_EQ(w[1]["pause"], "200ns");
   const auto s = tools::Scenario::load(kTimekeeperScenario,
                                        {"guest.workloads[0]={\"kind\": \"c:tk_writer\", "
                                         "\"vcpus\": [0]}"},
@@ -117,17 +117,17 @@ TEST(CWorkload, EachBadParameterGetsOneMessage) {
   EXPECT_EQ(load_error(*tk, f, {"guest.workloads[0].adjust_ppm=\"lots\""}),
             f + ": $.guest.workloads[0].adjust_ppm: \"lots\" is a string; allowed: an integer "
                 "from 0 to 500");
-  EXPECT_EQ(load_error(*tk, f, {"guest.workloads[0].period=\"5ns\""}),
-            f + ": $.guest.workloads[0].period: \"5ns\" is out of range; allowed: a duration "
+  EXPECT_EQ(load_error(*tk, f, {"guest.workloads[0].tick=\"5ns\""}),
+            f + ": $.guest.workloads[0].tick: \"5ns\" is out of range; allowed: a duration "
                 "string from \"10us\" to \"1s\" with a unit ps, ns, us, ms or s");
-  EXPECT_EQ(load_error(*tk, f, {"guest.workloads[0].period=4000000"}),
-            f + ": $.guest.workloads[0].period: 4000000 is an integer; allowed: a duration "
+  EXPECT_EQ(load_error(*tk, f, {"guest.workloads[0].tick=4000000"}),
+            f + ": $.guest.workloads[0].tick: 4000000 is an integer; allowed: a duration "
                 "string from \"10us\" to \"1s\" with a unit ps, ns, us, ms or s");
-  const std::string unknown = load_error(*tk, f, {"guest.workloads[1].period=\"1ms\""});
-  EXPECT_EQ(unknown.rfind(f + ": $.guest.workloads[1]: unknown key \"period\"; allowed: keys ", 0),
+  const std::string unknown = load_error(*tk, f, {"guest.workloads[1].tick=\"1ms\""});
+  EXPECT_EQ(unknown.rfind(f + ": $.guest.workloads[1]: unknown key \"tick\"; allowed: keys ", 0),
             0u)
       << unknown;
-  EXPECT_NE(unknown.find("\"think\""), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("\"pause\""), std::string::npos) << unknown;
   EXPECT_EQ(load_error(*tk, f, {"guest.workloads[0].kind=\"c:tk_writr\""}).find("c:tk_writer"),
             load_error(*tk, f, {"guest.workloads[0].kind=\"c:tk_writr\""}).rfind("c:tk_writer"))
       << "the known kinds are listed once";
@@ -180,7 +180,7 @@ TEST(CWorkload, SchemaWithThePluginListsItsKindsParametersAndMetrics) {
   EXPECT_NE(dump.find("c:tk_writer: the timekeeper"), std::string::npos);
   const Json& item = s["properties"]["guest"]["properties"]["workloads"]["items"];
   EXPECT_EQ(item["properties"]["adjust_ppm"]["maximum"], 500);
-  EXPECT_EQ(item["properties"]["period"]["type"], "string");
+  EXPECT_EQ(item["properties"]["tick"]["type"], "string");
   const test::CliResult metrics =
       test::run_cli({"metrics", kTimekeeperScenario, "--plugin", kTimekeeperSo});
   ASSERT_EQ(metrics.status, 0) << metrics.err;
