@@ -182,6 +182,7 @@ void Machine::collect_metrics(Tick end) {
   if (bandwidth_) bandwidth_->collect_metrics(metrics_);
   apic_.collect_metrics(metrics_);
   hypervisor_.collect_metrics(metrics_);
+  for (const auto& a : attachments_) a.second->collect_metrics(metrics_);
   const Coherence& coherence = memory_.coherence();
   metrics_.set(m.cacheline_transfers, coherence.transfers());
   metrics_.set(m.cacheline_invalidations, coherence.invalidations());

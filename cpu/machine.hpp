@@ -3,6 +3,8 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <typeindex>
+#include <utility>
 #include <vector>
 
 #include "cpu/ftrace/trace_load.hpp"
@@ -28,6 +30,14 @@
 #include "sim/wait_graph.hpp"
 
 namespace vcpusim::cpu {
+
+// Per-run state of a layer above (a C plugin's arena and counters, plugin/): made on first use
+// from the machine, kept as long as the machine, and asked for its metrics after the run.
+class MachineAttachment {
+ public:
+  virtual ~MachineAttachment() = default;
+  virtual void collect_metrics(sim::Metrics& out) const {}
+};
 
 // What the machine itself counts: the host scheduler, each vCPU, NMIs, memory and the kernel.
 struct MachineMetrics : sim::MetricGroup {
@@ -102,6 +112,20 @@ class Machine {
   void declare_metrics(const sim::MetricGroup& group);
   const std::vector<const sim::MetricGroup*>& metric_groups() const { return metric_groups_; }
 
+  // The attachment of type T (a MachineAttachment), made as T(*this, args...) on first use.
+  template <class T, class... Args>
+  T& attachment(Args&&... args) {
+    if (T* t = find_attachment<T>()) return *t;
+    attachments_.emplace_back(typeid(T), std::make_unique<T>(*this, std::forward<Args>(args)...));
+    return static_cast<T&>(*attachments_.back().second);
+  }
+  template <class T>
+  T* find_attachment() {
+    for (auto& [type, a] : attachments_)
+      if (type == typeid(T)) return static_cast<T*>(a.get());
+    return nullptr;
+  }
+
   // Optional checks (null when the scenario does not enable them).
   void set_wait_graph(sim::WaitGraph* g) { waits_ = g; }
   sim::WaitGraph* wait_graph() { return waits_; }
@@ -155,6 +179,8 @@ class Machine {
   bool pv_send_ipi_;
   HostScheduler scheduler_;
   Memory memory_;
+  // In creation order; before vcpus_, so they outlive the vCPUs' stacks.
+  std::vector<std::pair<std::type_index, std::unique_ptr<MachineAttachment>>> attachments_;
   sim::Metrics metrics_;
   sim::Violations violations_;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;

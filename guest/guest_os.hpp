@@ -52,6 +52,8 @@ class GuestOs {
   void collect_metrics(sim::Metrics& out) const;
   Timekeeping& timekeeping() { return timekeeping_; }
   GuestScheduler& scheduler() { return sched_; }
+  cpu::Machine& machine() { return machine_; }
+  const sim::CheckSet& checks() const { return checks_; }
   // Null unless an RCU, SRCU or mmu-notifier workload runs.
   RcuSystem* rcu() { return rcu_.get(); }
 

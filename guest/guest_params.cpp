@@ -52,6 +52,49 @@ std::optional<std::pair<std::int64_t, std::int64_t>> parse_range(const std::stri
   return std::make_pair(*a, *b);
 }
 
+// The value of a kind's own parameter `param` at `node` (checked: type and range).
+std::int64_t load_own(const KindParam& param, const sim::Node& node) {
+  switch (param.type) {
+    case KindParam::Type::kInt:
+      return node.as_int(param.min, param.max);
+    case KindParam::Type::kDuration:
+      return node.as_duration(param.min * sim::kNanosecond, param.max * sim::kNanosecond) /
+             sim::kNanosecond;
+    case KindParam::Type::kBool:
+      return node.as_bool() ? 1 : 0;
+  }
+  return 0;
+}
+
+sim::Json own_to_json(const KindParam& param, std::int64_t v) {
+  switch (param.type) {
+    case KindParam::Type::kDuration:
+      return sim::format_duration(v * sim::kNanosecond);
+    case KindParam::Type::kBool:
+      return v != 0;
+    case KindParam::Type::kInt:
+      break;
+  }
+  return v;
+}
+
+sim::Json own_schema(const WorkloadKind& kind, const KindParam& param) {
+  const std::string doc = kind.name + ": " + param.doc + " (" + param.unit + ")";
+  switch (param.type) {
+    case KindParam::Type::kDuration:
+      return {{"type", "string"}, {"description", doc}};
+    case KindParam::Type::kBool:
+      return {{"type", "boolean"}, {"description", doc}};
+    case KindParam::Type::kInt:
+      break;
+  }
+  return {{"type", "integer"},
+          {"minimum", param.min},
+          {"maximum", param.max},
+          {"default", param.def},
+          {"description", doc}};
+}
+
 }  // namespace
 
 void VcpuSetParam::add_item(const sim::Node& node, std::size_t index) {
@@ -129,6 +172,7 @@ void WorkloadParams::load(const sim::Node& node) {
   const WorkloadKind& k = spec();
   std::vector<std::string> allowed = {"kind", "vcpus"};
   allowed.insert(allowed.end(), k.keys.begin(), k.keys.end());
+  for (const KindParam& p : k.params) allowed.push_back(p.name);
   node.reject_unknown(allowed);
   if (!node.has("vcpus")) node.fail("missing key \"vcpus\"", kVcpuSetAllowed);
   vcpus.load(node.at("vcpus"));
@@ -141,6 +185,9 @@ void WorkloadParams::load(const sim::Node& node) {
     for (std::size_t i = 0; i < list.size(); ++i)
       at.push_back(list.at(i).as_duration(0, 1000 * sim::kSecond));
   }
+  own.clear();
+  for (const KindParam& p : k.params)
+    own.push_back(node.has(p.name) ? load_own(p, node.at(p.name)) : p.def);
   if (k.validate) k.validate(*this, node);
 }
 
@@ -158,6 +205,8 @@ sim::Json WorkloadParams::to_json() const {
       continue;
     out[key] = value;
   }
+  for (std::size_t i = 0; i < k.params.size(); ++i)
+    out[k.params[i].name] = own_to_json(k.params[i], own.at(i));
   return out;
 }
 
@@ -167,6 +216,9 @@ sim::Json WorkloadParams::schema() const {
                            {"description", "nmi_time_reader: times at which an NMI is raised"},
                            {"items", {{"type", "string"}}}};
   s["required"] = {"kind", "vcpus"};
+  for (const WorkloadKind& k : kinds_.entries())
+    for (const KindParam& p : k.params)
+      if (!s["properties"].contains(p.name)) s["properties"][p.name] = own_schema(k, p);
   return s;
 }
 

@@ -161,6 +161,8 @@ struct WorkloadParams : sim::ParamSet {
       "mmu_notifier_torture: run invalidate walks, or register / unregister / free notifiers"};
   // nmi_time_reader: scripted NMI times, read by load() since it is a list of durations.
   std::vector<sim::Tick> at;
+  // The values of the kind's own parameters (WorkloadKind::params, in order; durations in ns).
+  std::vector<std::int64_t> own;
   void load(const sim::Node& node) override;
   sim::Json to_json() const override;
   sim::Json schema() const override;

@@ -20,4 +20,10 @@ inline constexpr char kLockStealPastHaltedHead[] = "lock.steal_halted_head";
 inline constexpr char kSeqWriteBegin[] = "seq.write_begin";
 inline constexpr char kSeqWriteEnd[] = "seq.write_end";
 
+// C guest code (plugin/, docs/c-guest-code.md), a = the label id of its text: a note (an
+// instant) and a named span from begin to end on the vCPU's lane.
+inline constexpr char kCodeNote[] = "c.note";
+inline constexpr char kCodeSpanBegin[] = "c.span_begin";
+inline constexpr char kCodeSpanEnd[] = "c.span_end";
+
 }  // namespace vcpusim::guest::trace_kind

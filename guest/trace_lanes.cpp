@@ -8,14 +8,23 @@
 namespace vcpusim::guest {
 
 const std::vector<std::string>& GuestTraceVocabulary::categories() {
-  static const std::vector<std::string> all = {"lock", "seqcount", "read", "timekeeping", "rcu"};
+  static const std::vector<std::string> all = {"lock",        "seqcount", "read",
+                                               "timekeeping", "rcu",      "c"};
   return all;
 }
 
 std::vector<std::string> GuestTraceVocabulary::kinds() const {
   using namespace trace_kind;
-  return {kLockAcquire,         kLockRelease,   kLockHolderPreempted, kLockWaiterPreempted,
-          kLockStealPastHaltedHead, kSeqWriteBegin, kSeqWriteEnd};
+  return {kLockAcquire,
+          kLockRelease,
+          kLockHolderPreempted,
+          kLockWaiterPreempted,
+          kLockStealPastHaltedHead,
+          kSeqWriteBegin,
+          kSeqWriteEnd,
+          kCodeNote,
+          kCodeSpanBegin,
+          kCodeSpanEnd};
 }
 
 void GuestTraceVocabulary::declare(sim::TraceBuilder& b) {
@@ -156,6 +165,14 @@ void GuestTraceVocabulary::vcpu_note(const sim::EventView& e, sim::TraceBuilder&
                  "vcpu", v});
   } else if (sim::kind_is(e, kSeqWriteEnd)) {
     b.close_span("seqcount", e.a);
+  } else if (sim::kind_is(e, kCodeNote)) {
+    b.instant(b.find_lane(cpu::kVmPid, cpu::vcpu_tid(v)), b.label(e.a), "c");
+  } else if (sim::kind_is(e, kCodeSpanBegin)) {
+    // Keyed by name and vCPU: the same span may be open on several vCPUs at once.
+    b.open_span("c", e.a * 4096 + v, cpu::kVmPid, cpu::vcpu_tid(v),
+                {b.label(e.a) + " on vCPU" + std::to_string(v), "c", "vcpu", v});
+  } else if (sim::kind_is(e, kCodeSpanEnd)) {
+    b.close_span("c", e.a * 4096 + v);
   }
 }
 

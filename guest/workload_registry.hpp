@@ -16,6 +16,18 @@ namespace vcpusim::guest {
 class GuestOs;
 struct WorkloadParams;
 
+// A parameter a kind declares for itself (a C plugin's workload, plugin/): a key of its
+// guest.workloads[] entry beside the shared WorkloadParams members, with its own type and range.
+struct KindParam {
+  enum class Type { kInt, kDuration, kBool };
+  std::string name;
+  Type type = Type::kInt;
+  std::string unit;
+  std::int64_t min = 0, max = 0;  // inclusive; durations in ns
+  std::int64_t def = 0;
+  std::string doc;
+};
+
 struct WorkloadKind {
   std::string name;
   std::string doc;
@@ -25,6 +37,8 @@ struct WorkloadKind {
   // Of `keys`, those echoed only when set off their default (keys added after resolved scenarios
   // were published, which stay as they were).
   std::vector<std::string> echoed_when_set;
+  // Keys of its own, after `keys`: loaded into WorkloadParams::own in this order.
+  std::vector<KindParam> params;
   // Checks of one loaded workload (`node`) beyond each key's own range; may be empty.
   std::function<void(const WorkloadParams&, const sim::Node& node)> validate;
   // Checks of the workload against a VM of `vcpus` vCPUs; may be empty.

@@ -6,28 +6,20 @@
 #include <vector>
 
 #include "plugin/host_api.hpp"
+#include "plugin/plugin_run.hpp"
 
 namespace vcpusim::plugin {
 
 namespace {
 constexpr std::size_t kLine = cpu::Memory::kLineBytes;
 
-// Per guest (one LockKit): the plugins whose globals this run has registered and reset.
-struct PluginsInRun {
-  explicit PluginsInRun(guest::LockKit&) {}
-  std::vector<const LoadedPlugin*> entered;
-};
 }  // namespace
 
 CLock::CLock(guest::LockKit& kit, const std::string& name, const LoadedPlugin& plugin,
-             const vcpusim_lock_ops& ops)
+             const vcpusim_lock_ops& ops, const PluginMetrics& metrics)
     : Spinlock(name), ops_(ops) {
   cpu::Memory& memory = kit.machine().memory();
-  auto& run = kit.shared<PluginsInRun>();
-  if (std::find(run.entered.begin(), run.entered.end(), &plugin) == run.entered.end()) {
-    plugin.enter_run(memory);
-    run.entered.push_back(&plugin);
-  }
+  kit.machine().attachment<PluginRun>().enter(plugin, metrics);
   const std::size_t bytes = (ops.size + kLine - 1) / kLine * kLine;
   object_ = std::aligned_alloc(kLine, bytes);
   if (!object_) throw std::bad_alloc();

@@ -9,13 +9,14 @@
 #define VCPUSIM_HOST 1  // the ABI's types, not a plugin's definitions
 #include "include/vcpusim/guest.h"
 #include "plugin/loaded_plugin.hpp"
+#include "plugin/plugin_metrics.hpp"
 
 namespace vcpusim::plugin {
 
 class CLock final : public guest::Spinlock {
  public:
   CLock(guest::LockKit& kit, const std::string& name, const LoadedPlugin& plugin,
-        const vcpusim_lock_ops& ops);
+        const vcpusim_lock_ops& ops, const PluginMetrics& metrics);
   ~CLock() override;
   CLock(const CLock&) = delete;
   CLock& operator=(const CLock&) = delete;

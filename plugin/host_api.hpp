@@ -18,12 +18,15 @@ namespace vcpusim::plugin {
 // The check a C assertion (BUG_ON, WARN_ON, VCPUSIM_ASSERT) reports.
 constexpr const char* kAssertCheck = "guest_assert";
 
-// Where the entries of register_lock go while vcpusim_plugin_init runs; set by the loader.
+// Where the entries of register_lock, register_workload and register_metric go while
+// vcpusim_plugin_init runs; set by the loader.
 class Registrar {
  public:
   virtual ~Registrar() = default;
   // False (with the message kept for the loader) when the lock cannot be registered.
   virtual bool add_lock(const vcpusim_lock_ops& ops) = 0;
+  virtual bool add_workload(const vcpusim_workload_ops& ops) = 0;
+  virtual bool add_metric(const vcpusim_metric& metric) = 0;
 };
 
 // The table (one per process: it holds only function pointers).
@@ -49,7 +52,7 @@ cpu::GuestCpu* running_cpu();
 // as it returns into the plugin).
 void resume_on(cpu::GuestCpu& cpu);
 
-// Makes `r` the target of register_lock for the scope's lifetime (vcpusim_plugin_init).
+// Makes `r` the target of the register_* entries for the scope's lifetime (vcpusim_plugin_init).
 class Registering {
  public:
   explicit Registering(Registrar& r);

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "plugin/c_workload.hpp"
 #include "plugin/host_api.hpp"
 #include "plugin/watchdog.hpp"
 #include "sim/components.hpp"
@@ -72,11 +73,32 @@ class LockCollector final : public Registrar {
     p_.locks_.push_back(&ops);
     return true;
   }
+  bool add_workload(const vcpusim_workload_ops& ops) override {
+    const std::string problem = workload_problem(ops);
+    if (!problem.empty()) return fail(problem);
+    for (const vcpusim_workload_ops* o : p_.workloads_)
+      if (std::strcmp(o->name, ops.name) == 0)
+        return fail("workload \"" + std::string(ops.name) + "\" registered twice", "one each");
+    p_.workloads_.push_back(&ops);
+    return true;
+  }
+  bool add_metric(const vcpusim_metric& metric) override {
+    const std::string problem = metric_problem(metric);
+    if (!problem.empty()) return fail(problem);
+    for (const vcpusim_metric* m : p_.metrics_)
+      if (std::strcmp(m->name, metric.name) == 0)
+        return fail("metric \"" + std::string(metric.name) + "\" registered twice", "one each");
+    p_.metrics_.push_back(&metric);
+    return true;
+  }
   std::string error;
 
  private:
   bool fail(const std::string& what, const std::string& allowed) {
-    if (error.empty()) error = what + "; allowed: " + allowed;
+    return fail(what + "; allowed: " + allowed);
+  }
+  bool fail(const std::string& message) {
+    if (error.empty()) error = message;
     return false;
   }
   LoadedPlugin& p_;

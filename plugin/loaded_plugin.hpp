@@ -1,7 +1,8 @@
 // One C plugin loaded into this process (dlopen): its file and content hash, its registered
-// locks, and its writable data (the plugin's globals) as it was right after vcpusim_plugin_init.
-// Each run registers that data as guest memory regions and first puts it back to that state, so a
-// run never sees what an earlier run of the same process left in the plugin's globals.
+// locks, workloads and metrics, and its writable data (the plugin's globals) as it was right
+// after vcpusim_plugin_init. Each run registers that data as guest memory regions and first puts
+// it back to that state, so a run never sees what an earlier run of the same process left in
+// the plugin's globals.
 #pragma once
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ class LoadedPlugin {
   const std::string& real_path() const { return real_path_; }
   const std::string& content_hash() const { return content_hash_; }
   const std::vector<const vcpusim_lock_ops*>& locks() const { return locks_; }
+  const std::vector<const vcpusim_workload_ops*>& workloads() const { return workloads_; }
+  const std::vector<const vcpusim_metric*>& metrics() const { return metrics_; }
   // Resets the globals to their state after init and registers them in `memory`.
   void enter_run(cpu::Memory& memory) const;
 
@@ -49,6 +52,8 @@ class LoadedPlugin {
   std::string content_hash_;
   void* handle_ = nullptr;
   std::vector<const vcpusim_lock_ops*> locks_;
+  std::vector<const vcpusim_workload_ops*> workloads_;
+  std::vector<const vcpusim_metric*> metrics_;
   std::vector<Segment> segments_;
 };
 

@@ -5,7 +5,9 @@
 
 #include "plugin/c_lock.hpp"
 #include "cpu/machine.hpp"
+#include "plugin/c_workload.hpp"
 #include "plugin/host_api.hpp"
+#include "plugin/plugin_run.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::plugin {
@@ -43,6 +45,12 @@ void PluginSet::load(const std::string& path) {
          {},
          [lines](cpu::Machine& m, sim::CheckSet&) { m.enable_race_detection(lines); }});
   }
+  if (plugins_.empty())
+    registries_.checks.add({kPreemptCheck,
+                            "C guest code keeps preempt_disable / preempt_enable balanced and "
+                            "calls no might_sleep with preemption or interrupts disabled",
+                            {},
+                            {}});
   for (const vcpusim_lock_ops* ops : p->locks()) {
     if (registries_.locks.find(ops->name))
       throw sim::ConfigError("plugin " + path + ": lock \"" + ops->name +
@@ -51,9 +59,24 @@ void PluginSet::load(const std::string& path) {
     const LoadedPlugin* plugin = p.get();
     registries_.locks.add(
         {ops->name, std::string(ops->doc ? ops->doc : "") + " (C plugin " + p->name() + ")",
-         [plugin, ops](guest::LockKit& kit, const std::string& name) {
-           return std::make_unique<CLock>(kit, name, *plugin, *ops);
+         [plugin, ops, metrics = metrics_.get()](guest::LockKit& kit, const std::string& name) {
+           return std::make_unique<CLock>(kit, name, *plugin, *ops, *metrics);
          }});
+  }
+  for (const vcpusim_workload_ops* ops : p->workloads()) {
+    if (registries_.workloads.find(ops->name))
+      throw sim::ConfigError(
+          "plugin " + path + ": workload \"" + ops->name +
+          "\" is already a workload kind; allowed: a new name (e.g. \"c:" + ops->name + "\")");
+    registries_.workloads.add(c_workload_kind(*p, *ops, *metrics_));
+  }
+  for (const vcpusim_metric* m : p->metrics()) {
+    if (registries_.metrics.find(m->name))
+      throw sim::ConfigError("plugin " + path + ": metric \"" + m->name +
+                             "\" is already a metric; allowed: a new name");
+    metrics_->add(*m);
+    registries_.metrics.add({m->name, m->unit ? m->unit : "", m->doc ? m->doc : "",
+                             sim::MetricShape::kNumber, metrics_->name()});
   }
   real_paths_.push_back(real);
   plugins_.push_back(std::move(p));

@@ -2,7 +2,8 @@
 // code that runs with the user's rights, so it is loaded only when the command line asks:
 // every `--plugin FILE`, and the scenario's "plugins" (relative to the scenario file) only with
 // `--allow-plugins` or when `--plugin` names the same file. The registries are the built-in ones
-// plus each plugin's locks and, once any plugin is loaded, the guest_assert and data_race checks.
+// plus each plugin's locks, workload kinds and metrics and, once any plugin is loaded, the
+// guest_assert, preempt_count and data_race checks.
 #pragma once
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "guest/registries.hpp"
 #include "plugin/loaded_plugin.hpp"
+#include "plugin/plugin_metrics.hpp"
 #include "plugin/source_lines.hpp"
 #include "sim/config.hpp"
 
@@ -29,6 +31,7 @@ class PluginSet {
   std::unique_ptr<SourceLines> lines_;  // names the code of a data race (data_race's locator)
   std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
   std::vector<std::string> real_paths_;
+  std::unique_ptr<PluginMetrics> metrics_ = std::make_unique<PluginMetrics>();  // before plugins go
 };
 
 // The scenario's "plugins" list (file, raw document), resolved against the scenario's folder;

@@ -215,8 +215,9 @@ TEST(CPlugin, PluginWithoutEntrySymbolIsBadInput) {
 
 TEST(CPlugin, PluginBuiltForAnotherAbiVersionIsBadInput) {
   expect_bad({"run", kLockScenario, "--plugin", kPlugins + "/old_abi.so"},
-             "plugin " + kPlugins + "/old_abi.so: was built for guest ABI version 99; this "
-             "vcpusim runs version 1");
+             "plugin " + kPlugins +
+                 "/old_abi.so: was built for guest ABI version 99; this "
+                 "vcpusim runs version 2");
 }
 
 TEST(CPlugin, PluginLockIsAKindTheSchemaLists) {

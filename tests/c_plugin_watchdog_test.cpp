@@ -117,7 +117,7 @@ TEST(CPluginWatchdog, PluginForAnotherAbiVersionIsBadInput) {
               "int vcpusim_plugin_init(const struct vcpusim_host_api *api, unsigned v) {\n"
               "  (void)api; (void)v; return 0;\n}\n");
   EXPECT_EQ(r.status, 2) << r.err;
-  EXPECT_NE(r.err.find("bad.so: was built for guest ABI version 7; this vcpusim runs version 1"),
+  EXPECT_NE(r.err.find("bad.so: was built for guest ABI version 7; this vcpusim runs version 2"),
             std::string::npos)
       << r.err;
 }

@@ -85,8 +85,8 @@ TEST(ListingCommands, AreInTheCommandTableSoHelpManAndCompletionHaveThem) {
   EXPECT_TRUE(has(usage, "metrics [FILE]")) << usage;
   EXPECT_TRUE(has(usage, "checks [FILE]")) << usage;
   const std::string completion = tools::bash_completion();
-  EXPECT_TRUE(has(completion, "metrics) opts=\"--help --set --markdown\"")) << completion;
-  EXPECT_TRUE(has(completion, "checks) opts=\"--help --set --markdown\"")) << completion;
+  EXPECT_TRUE(has(completion, "metrics) opts=\"--help --set --markdown --plugin\"")) << completion;
+  EXPECT_TRUE(has(completion, "checks) opts=\"--help --set --markdown --plugin\"")) << completion;
 }
 
 // The case: a typo in expect is refused before the run, with the nearest name and the list.

@@ -235,14 +235,6 @@ void GuestCpu::cpu_relax() {
   vcpu_.block(WaitSpec::spin(), watched, budget);
 }
 
-WakeReason GuestCpu::pv_wait_at(const void* p, int size, std::uint64_t val) {
-  if (in_nmi()) return WakeReason::kCondition;  // kvm_wait returns at once in NMI context
-  const WakeReason why =
-      wait([&] { return load_at(p, size) != truncate(val, size); }, WaitSpec::halt());
-  if (RaceDetector* r = machine_.races()) r->woken(id());
-  return why;
-}
-
 void GuestCpu::send_ipi_many(const std::vector<int>& targets) {
   machine_.apic().send(vcpu_, targets, Vector::kIpi);
   vcpu_.boundary();
@@ -283,6 +275,23 @@ WakeReason GuestCpu::probed_halt(const std::string& what, const WakeCondition& o
   vcpu_.set_halt_probe(nullptr);
   machine_.memory().unwatch(peek.read, vcpu_);
   check->resumed(id());
+  return why;
+}
+
+WakeReason GuestCpu::pv_wait_at(const void* p, int size, std::uint64_t val) {
+  if (in_nmi()) return WakeReason::kCondition;  // kvm_wait returns at once in NMI context
+  // What C code waits for is the bytes changing: while they differ from `val` and the vCPU is
+  // still halted, it is owed a kick (no_lost_wakeup).
+  Word& line = line_at(p, size, false, "pv_wait");
+  const std::uint64_t want = truncate(val, size);
+  const WakeCondition owed = [&line, p, size, want](Peek& peek) {
+    peek(line);
+    return get_bytes(p, size) != want;
+  };
+  const WakeReason why = probed_halt("pv_wait on " + line.name, owed, [&] {
+    return wait([&] { return load_at(p, size) != want; }, WaitSpec::halt());
+  });
+  if (RaceDetector* r = machine_.races()) r->woken(id());
   return why;
 }
 

@@ -79,6 +79,7 @@ class GuestCpu {
   // address of the access, for its message.
   void plain_access(const void* p, std::size_t size, bool write, bool marked, const void* pc);
   void land_plain();
+  bool plain_pending() const { return plain_boundary_owed_; }
   // cpu_relax() in a loop of address loads: blocks as a spin until a line read by address since
   // the last relax (or forget_reads) is written, so an unchanged loop costs no event per
   // iteration; returns at once when one already was. With nothing read it is one

@@ -7,9 +7,8 @@
  * Memory model: sequentially consistent. smp_mb/smp_rmb/smp_wmb/barrier and the acquire/release
  * forms cost time (smp_mb: costs.barrier) but reorder nothing, because nothing is reordered.
  *
- * Not here yet (docs/c-guest-code.md): per-CPU
- * data (DEFINE_PER_CPU, per_cpu_ptr, this_cpu_ptr), preempt_disable/
- * enable, guest allocation and free, trace spans and notes. */
+ * Per-CPU data, preemption, allocation and trace notes are here too; docs/c-guest-code.md lists
+ * what is not yet. */
 #ifndef VCPUSIM_LINUX_H
 #define VCPUSIM_LINUX_H
 
@@ -205,5 +204,60 @@ static inline int irqs_disabled(void) { return vcpusim_api->irqs_disabled(); }
 /* KVM pv spinlock hypercalls (arch/x86/kernel/kvm.c kvm_wait, kvm_kick_cpu). */
 #define pv_wait(ptr, val) (vcpusim_api->pv_wait)((ptr), __vcpusim_size(*(ptr)), (uint64_t)(val))
 static inline void pv_kick(int cpu) { vcpusim_api->pv_kick(cpu); }
+
+/* Per-CPU data (include/linux/percpu-defs.h names). DEFINE_PER_CPU puts the variable in the
+ * plugin's per-CPU section, the template; each vCPU's copy lives in an area of its own that
+ * vcpusim makes at the run's first per-CPU access, from the template as init left it. So two
+ * vCPUs' copies never share a cacheline, and a vCPU's copies of neighbouring variables do.
+ * Access the copies through READ_ONCE / WRITE_ONCE / atomics as any shared data. */
+extern char __start_vcpusim_percpu[] __attribute__((weak, visibility("hidden")));
+extern char __stop_vcpusim_percpu[] __attribute__((weak, visibility("hidden")));
+#define DEFINE_PER_CPU(type, name) \
+  __attribute__((section("vcpusim_percpu"), used)) __typeof__(type) name
+#define DECLARE_PER_CPU(type, name) extern __typeof__(type) name
+#define per_cpu_ptr(ptr, cpu)                                                              \
+  ((__typeof__(ptr))vcpusim_api->per_cpu_ptr(__start_vcpusim_percpu, __stop_vcpusim_percpu, \
+                                             (ptr), (cpu)))
+#define this_cpu_ptr(ptr) per_cpu_ptr(ptr, smp_processor_id())
+#define per_cpu(var, cpu) (*per_cpu_ptr(&(var), (cpu)))
+#define this_cpu_read(var) READ_ONCE(*this_cpu_ptr(&(var)))
+#define this_cpu_write(var, val) WRITE_ONCE(*this_cpu_ptr(&(var)), (val))
+
+/* Preemption (include/linux/preempt.h names): a per-vCPU count. An enable without its disable,
+ * or a workload's run returning with the count above 0, is a preempt_count violation; so is
+ * might_sleep() with preemption or interrupts disabled. pv_wait with preemption disabled is
+ * not (a pv spinlock halts so). */
+#define preempt_disable() (vcpusim_api->preempt_disable)()
+#define preempt_enable() (vcpusim_api->preempt_enable)()
+#define preempt_count() ((vcpusim_api->preempt_count)())
+#define might_sleep() (vcpusim_api->might_sleep)(__FILE__, __LINE__)
+
+/* Guest allocation (include/linux/slab.h names): memory vcpusim owns, zeroed, 64-byte aligned,
+ * an object of its own ("kmalloc<N>+0x..", N counting this run's allocations). An access after
+ * kfree is a use_after_free violation naming where it was freed; the memory is never reused.
+ * A GFP_KERNEL allocation may sleep (might_sleep); GFP_ATOMIC may not. */
+typedef unsigned gfp_t;
+#define GFP_ATOMIC 0u
+#define GFP_KERNEL 1u
+#define kmalloc(size, flags)                              \
+  ({                                                      \
+    if ((flags) & GFP_KERNEL) might_sleep();              \
+    vcpusim_api->alloc(size);                             \
+  })
+#define kzalloc(size, flags) kmalloc(size, flags) /* vcpusim's memory is always zeroed */
+#define kfree(p) (vcpusim_api->free)((p), __FILE__, __LINE__)
+
+/* The TSC (as arch/x86's rdtsc_ordered) and its frequency. */
+static inline uint64_t rdtsc_ordered(void) { return vcpusim_api->rdtsc(); }
+static inline int64_t vcpusim_tsc_hz(void) { return vcpusim_api->tsc_hz(); }
+
+/* The trace (--trace): a note on this vCPU's lane, and a named span from begin to end. */
+static inline void vcpusim_note(const char *text) { vcpusim_api->trace_note(text); }
+static inline void vcpusim_span_begin(const char *name) { vcpusim_api->trace_span_begin(name); }
+static inline void vcpusim_span_end(const char *name) { vcpusim_api->trace_span_end(name); }
+/* A registered metric (struct vcpusim_metric) moves on by delta. */
+static inline void vcpusim_metric_add(const struct vcpusim_metric *m, int64_t delta) {
+  vcpusim_api->metric_add(m, delta);
+}
 
 #endif /* VCPUSIM_LINUX_H */
