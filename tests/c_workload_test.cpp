@@ -22,7 +22,7 @@ const std::string kTimekeeperSo = kPlugins + "/timekeeper.so";
 const std::string kTimekeeperFixedSo = kPlugins + "/timekeeper_fixed.so";
 const std::string kFeaturesSo = kPlugins + "/c_features.so";
 const std::string kInputs = std::string(VCPUSIM_SOURCE_DIR) + "/tests/inputs";
-const std::string kTimekeeperScenario = kInputs + "/c-timekeeper.json";
+const std::string kTimekeeperScenario = std::string(VCPUSIM_SOURCE_DIR) + "/examples/timekeeper.json";
 const std::string kFeaturesScenario = kInputs + "/c-features.json";
 
 tools::RunResult run(const plugin::PluginSet& plugins, const std::string& file,

@@ -39,9 +39,15 @@ bash -c 'source /usr/share/bash-completion/completions/vcpusim && complete -p vc
 [ -e /usr/share/pkgconfig/vcpusim.pc ] || { echo "package: vcpusim.pc is missing"; exit 1; }
 examples=/usr/share/doc/vcpusim/examples
 catalogue=/usr/share/vcpusim/scenarios
-# How each example runs: scenario and --set arguments (a new example needs a line here).
+# How each example runs: plain or instrumented (`vcpusim cc --instrument` only), the scenario
+# (catalogue/NAME or examples/NAME, both installed) and --set arguments. A new example needs a
+# line here.
 declare -A example_run=(
-  [ticket_lock]="lock-holder-preemption.json --set guest.locks.kind=c:ticket"
+  [ticket_lock]="plain catalogue/lock-holder-preemption.json --set guest.locks.kind=c:ticket"
+  [mcs_lock]="plain catalogue/lock-holder-preemption.json --set guest.locks.kind=c:mcs"
+  [pv_hash_lock]="plain examples/pv_hash_lock.json"
+  [timekeeper]="plain examples/timekeeper.json"
+  [racy_counter]="instrument examples/racy_counter.json"
 )
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"; DEBIAN_FRONTEND=noninteractive $sudo apt-get remove -y -qq vcpusim >/dev/null' EXIT
@@ -49,15 +55,27 @@ for src in "$examples"/*.c; do
   name=$(basename "$src" .c)
   [ -n "${example_run[$name]:-}" ] || { echo "package: no run for example $name"; exit 1; }
   read -r -a run_args <<< "${example_run[$name]}"
+  mode=${run_args[0]}
+  case "${run_args[1]}" in
+    catalogue/*) scenario="$catalogue/${run_args[1]#catalogue/}" ;;
+    examples/*) scenario="$examples/${run_args[1]#examples/}" ;;
+  esac
   for cc in gcc clang; do
-    # shellcheck disable=SC2046  # pkg-config's flags are words
-    $cc $(pkg-config --cflags --libs vcpusim) -O2 -Wall -Werror "$src" -o "$scratch/$name-$cc.so"
-    CC=$cc vcpusim cc "$src" -o "$scratch/$name-$cc-cc.so"
-    for so in "$scratch/$name-$cc.so" "$scratch/$name-$cc-cc.so"; do
-      (cd "$scratch" && vcpusim run "$catalogue/${run_args[0]}" --plugin "$so" \
-         "${run_args[@]:1}" --quiet) || { echo "package: example $name ($cc) failed"; exit 1; }
+    sos=()
+    if [ "$mode" = instrument ]; then
+      CC=$cc vcpusim cc --instrument "$src" -o "$scratch/$name-$cc-cc.so"
+      sos=("$scratch/$name-$cc-cc.so")
+    else
+      # shellcheck disable=SC2046  # pkg-config's flags are words
+      $cc $(pkg-config --cflags --libs vcpusim) -O2 -Wall -Werror "$src" -o "$scratch/$name-$cc.so"
+      CC=$cc vcpusim cc "$src" -o "$scratch/$name-$cc-cc.so"
+      sos=("$scratch/$name-$cc.so" "$scratch/$name-$cc-cc.so")
+    fi
+    for so in "${sos[@]}"; do
+      (cd "$scratch" && vcpusim run "$scenario" --plugin "$so" "${run_args[@]:2}" --quiet) ||
+        { echo "package: example $name ($cc, $so) failed"; exit 1; }
     done
   done
-  echo "package: example $name built with gcc and clang against the installed headers, ran"
+  echo "package: example $name ($mode) built with gcc and clang against the installed headers, ran"
 done
 echo "package: installed, ran the demo, removing"
