@@ -192,6 +192,9 @@ class RatioReporter : public benchmark::ConsoleReporter {
   RatioReporter() : ConsoleReporter(isatty(1) ? OO_Defaults : OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& r : runs) {
+      // With --benchmark_repetitions the median stands for the benchmark (the other aggregates,
+      // the standard deviation among them, are not times of a run).
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") continue;
       // By function name, or name/argument for the scale series (without the run options).
       const std::string key =
           r.run_name.function_name + (r.run_name.args.empty() ? "" : "/" + r.run_name.args);
