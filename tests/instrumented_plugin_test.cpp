@@ -174,6 +174,33 @@ TEST(InstrumentedPlugin, PlainIncrementOutsideTheLockIsADataRaceAtItsLine) {
       << message;
 }
 
+// `while (*w);` on a volatile word, no cpu_relax: each iteration is a guest load of 1 ns, but
+// a load completes inline (no kernel event) whenever no other event falls due before it ends,
+// so one waiter spinning through 1 ms critical sections costs no event per iteration. (Two
+// plain spinners at once do: each one's next load is due within the other's, 31 M events for
+// 31 M loads with 6 vCPUs; docs/c-guest-code.md "Instrumented mode".)
+TEST(InstrumentedPlugin, PlainSpinWithoutCpuRelaxCostsNoKernelEventPerIteration) {
+  test::TempDir tmp;
+  const std::string so = build(tmp, kSource + "/tests/plugins/plain_spin.c", "plain_spin.so", {});
+  for (const char* vcpus : {"2"}) {
+    plugin::PluginSet plugins;
+    plugins.load(so);
+    auto s = tools::Scenario::load(
+        kLockScenario,
+        {"guest.locks.kind=c:plainspin", "guest.locks.count=1", "host.load=[]",
+         std::string("vm.vcpus=") + vcpus, "duration=10ms",
+         std::string("guest.workloads[0].vcpus=\"0-") + (vcpus[0] == '2' ? "1" : "5") + "\"",
+         "guest.workloads[0].hold=1ms", "guest.workloads[0].think=1us", "vm.ple_gap=0",
+         "expect={}"},
+        std::nullopt, plugins.registries());
+    const auto r = tools::run_scenario(*s);
+    const double steps = r.document["metrics"]["sim.steps"].get<double>();
+    ASSERT_GT(r.document["metrics"]["locks.spin_ns"].get<double>(), 5e6) << vcpus;  // it spun
+    EXPECT_GT(steps, 5e6) << vcpus;  // about one load per simulated ns of spinning
+    EXPECT_LT(static_cast<double>(r.kernel_events), steps / 1000) << vcpus;
+  }
+}
+
 // examples/racy_counter.c: four vCPUs bump one plain counter. Instrumented, the race is reported
 // at the increment's line and increments are really lost; the atomic_inc build (-DFIXED) is
 // clean and loses none.
