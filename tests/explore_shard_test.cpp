@@ -1,7 +1,8 @@
 // explore --shard I/N and explore merge (docs/explore.md "Shards", issue 30): for the strategies
 // without feedback the shards' merge is the local explore of the same budget, file for file and
-// byte for byte, whatever the shard count and the order the directories are given in; the
-// strategies that learn merge deterministically; every misuse is one clear message.
+// byte for byte, whatever the shard count (3 for pct, 2 for random) and the order the
+// directories are given in; the strategies that learn merge deterministically; every misuse is
+// one clear message.
 #include <gtest/gtest.h>
 
 #include <filesystem>

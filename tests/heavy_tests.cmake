@@ -13,6 +13,7 @@ set_tests_properties(
   Shards/RandomEquivalence.GeneratedScenariosAreIdenticalBothWays/2
   Shards/RandomEquivalence.GeneratedScenariosAreIdenticalBothWays/3
   Windows.TheUsersTwelveVcpuPvLockIsFoundByWindowNotByUniformPct
+  ExploreShards.MergeIsTheLocalExploreByteForByteForStrategiesWithoutFeedback
   PROPERTIES LABELS heavy)
 
 # A real single-node Slurm (munged, slurmctld, slurmd) around sweeps the Sweep tests run locally:
