@@ -283,7 +283,8 @@ SweepSpec SweepSpec::parse(const Json& raw, const std::string& file) {
     root.fail("missing key \"scenario\"", "the base scenario file, relative to the spec");
   const std::string rel = root.at("scenario").as_string();
   s.scenario = fs::absolute(fs::path(file).parent_path() / rel).lexically_normal().string();
-  if (!fs::is_regular_file(s.scenario))
+  std::error_code ec;  // a name too long for the file system is "not a file", not an exception
+  if (!fs::is_regular_file(s.scenario, ec))
     root.at("scenario")
         .fail(sim::quote(rel) + " is not a file (resolved: " + s.scenario + ")",
               "a scenario file, relative to the spec");
