@@ -151,15 +151,7 @@ std::uint64_t GuestCpu::cmpxchg_at(void* p, int size, std::uint64_t expected,
 }
 
 std::uint64_t GuestCpu::xchg_at(void* p, int size, std::uint64_t v) {
-  Word& w = line_at(p, size, true, "xchg");
-  op(machine_.costs().atomic.value + access(w, true));
-  const std::uint64_t old = get_bytes(p, size);
-  marked(w, p, size, true, true);
-  put_bytes(p, size, v);
-  wrote(w);
-  note_read(w);
-  vcpu_.boundary();
-  return old;
+  return rmw_at(p, size, [v](std::uint64_t) { return v; }, "xchg");
 }
 
 std::uint64_t GuestCpu::fetch_add_at(void* p, int size, std::uint64_t delta) {
@@ -185,7 +177,7 @@ void GuestCpu::marked(const Word& line, const void* p, int size, bool read, bool
     r->marked(id(), now(), line, p, static_cast<std::size_t>(size), read, write);
 }
 
-void GuestCpu::plain_access(const void* p, std::size_t size, bool write, bool marked,
+void GuestCpu::plain_access(const void* p, std::size_t size, bool write, bool is_marked,
                             const void* pc) {
   land_plain();
   const auto start = reinterpret_cast<std::uintptr_t>(p);
@@ -201,7 +193,7 @@ void GuestCpu::plain_access(const void* p, std::size_t size, bool write, bool ma
     op((write ? costs.store.value : costs.load.value) + access(*w, write));
     if (RaceDetector* r = machine_.races()) {
       const void* bytes = reinterpret_cast<const void*>(at);
-      if (marked)
+      if (is_marked)
         r->marked(id(), now(), *w, bytes, end - at, !write, write);
       else
         r->plain(id(), now(), *w, bytes, end - at, write, pc);
@@ -218,9 +210,8 @@ void GuestCpu::plain_access(const void* p, std::size_t size, bool write, bool ma
 void GuestCpu::land_plain() {
   if (!plain_boundary_owed_) return;
   plain_boundary_owed_ = false;
-  std::vector<Word*> lines;
-  std::swap(lines, plain_stores_);
-  for (Word* w : lines) wrote(*w);
+  for (Word* w : plain_stores_) wrote(*w);  // wakes watchers as events: nothing runs here
+  plain_stores_.clear();
   vcpu_.boundary();
 }
 

@@ -74,10 +74,10 @@ class GuestCpu {
   // native access happens at its completion time; bytes in no region (the fiber's stack, host
   // memory) are local and cost nothing. A store lands, and the operation boundary is taken, at
   // land_plain(), which the caller runs before any other guest operation of this vCPU and before
-  // returning to vcpusim: between the two only the native access runs. `marked` tells the
+  // returning to vcpusim: between the two only the native access runs. `is_marked` tells the
   // data_race check a volatile access (as READ_ONCE is) from a plain one; `pc` is the code
   // address of the access, for its message.
-  void plain_access(const void* p, std::size_t size, bool write, bool marked, const void* pc);
+  void plain_access(const void* p, std::size_t size, bool write, bool is_marked, const void* pc);
   void land_plain();
   bool plain_pending() const { return plain_boundary_owed_; }
   // cpu_relax() in a loop of address loads: blocks as a spin until a line read by address since
