@@ -7,6 +7,7 @@
 
 #include "plugin/host_api.hpp"
 #include "plugin/plugin_run.hpp"
+#include "plugin/watchdog.hpp"
 
 namespace vcpusim::plugin {
 
@@ -28,7 +29,10 @@ CLock::CLock(guest::LockKit& kit, const std::string& name, const LoadedPlugin& p
   std::string why;
   for (std::size_t off = 0; off < bytes; off += kLine)
     adopt_line(*memory.line_word(static_cast<char*>(object_) + off, 1, why));
-  if (ops.init) ops.init(object_);
+  if (ops.init) {
+    watchdog::Entered plugin_code(nullptr, "a lock's init");
+    ops.init(object_);
+  }
 }
 
 CLock::~CLock() {

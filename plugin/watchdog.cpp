@@ -23,7 +23,8 @@ namespace {
 struct ThreadState {
   std::atomic<int> inside;  // 1: plugin code runs on this thread now
   std::atomic<std::uint64_t> transitions;
-  std::atomic<int> vcpu;             // -1: vcpusim_plugin_init, on no vCPU
+  std::atomic<int> vcpu;             // -1: on no vCPU, in `outside`
+  std::atomic<const char*> outside;  // what runs on no vCPU (vcpusim_plugin_init, a lock's init)
   std::atomic<std::int64_t> now;     // simulated time at the last transition (ps)
   std::atomic<const char*> last_op;  // nullptr: none since vcpusim called in
   std::atomic<std::int64_t> last_op_at;
@@ -95,7 +96,7 @@ class Message {
 void where(Message& m, const ThreadState& s) {
   const int vcpu = s.vcpu.load(std::memory_order_relaxed);
   if (vcpu < 0) {
-    m << "in vcpusim_plugin_init (on no vCPU, before the run)";
+    m << "in " << s.outside.load(std::memory_order_relaxed) << " (on no vCPU, before the run)";
     return;
   }
   m << "on vCPU ";
@@ -354,8 +355,9 @@ Operation::~Operation() {
   if (!monitor_running.load(std::memory_order_relaxed)) start_monitor();
 }
 
-void enter(cpu::GuestCpu* cpu) {
+void enter(cpu::GuestCpu* cpu, const char* outside) {
   if (!state.registered) register_thread();
+  state.outside.store(outside, std::memory_order_relaxed);
   if (!monitor_running.load(std::memory_order_relaxed)) start_monitor();
   state.cpu = cpu;
   state.vcpu.store(cpu ? cpu->id() : -1, std::memory_order_relaxed);

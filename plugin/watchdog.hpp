@@ -56,14 +56,17 @@ class Operation {
   cpu::GuestCpu* cpu_;
 };
 
-// vcpusim calls plugin code on `cpu` (nullptr: vcpusim_plugin_init, on no vCPU), and is back.
-void enter(cpu::GuestCpu* cpu);
+// vcpusim calls plugin code on `cpu`, or on no vCPU (nullptr) in `outside` (a string literal:
+// "vcpusim_plugin_init", "a lock's init"), and is back.
+void enter(cpu::GuestCpu* cpu, const char* outside = "vcpusim_plugin_init");
 void leave();
 
 // enter() and leave() for a scope.
 class Entered {
  public:
-  explicit Entered(cpu::GuestCpu* cpu) { enter(cpu); }
+  explicit Entered(cpu::GuestCpu* cpu, const char* outside = "vcpusim_plugin_init") {
+    enter(cpu, outside);
+  }
   ~Entered() { leave(); }
   Entered(const Entered&) = delete;
   Entered& operator=(const Entered&) = delete;

@@ -86,6 +86,26 @@ TEST(CPluginWatchdog, FiberStackOverflowIsNamed) {
                  "or deep recursion) ");
 }
 
+// A lock's init runs before any vCPU does (the machine is being built): a crash there is named
+// as such.
+TEST(CPluginWatchdog, CrashInALocksInitIsNamed) {
+  test::TempDir tmp;
+  const std::string source =
+      "#include <vcpusim/linux.h>\n"
+      "static void bad_init(void *o) { (void)o; *(volatile int *)16 = 1; }\n"
+      "static void nop(void *o) { (void)o; }\n"
+      "static const struct vcpusim_lock_ops ops = {.name = \"c:bad\", .doc = \"bad\", "
+      ".size = 4, .init = bad_init, .lock = nop, .unlock = nop};\n"
+      "int vcpusim_plugin_init(const struct vcpusim_host_api *api, unsigned abi) {\n"
+      "  if (vcpusim_begin(api, abi) != 0) return 1;\n  return api->register_lock(&ops);\n}\n";
+  const test::CliResult r = run_bad(tmp, source);
+  EXPECT_EQ(r.status, 4) << r.err;
+  EXPECT_EQ(r.err,
+            "vcpusim: C plugin code (bad.so) crashed: SIGSEGV (an invalid memory access) in a "
+            "lock's init (on no vCPU, before the run)\n");
+  EXPECT_EQ(r.out, "");
+}
+
 TEST(CPluginWatchdog, CrashInAnExploreWorkerEndsExploreWithItsMessage) {
   test::TempDir tmp;
   const fs::path c = tmp.path() / "bad.c", so = tmp.path() / "bad.so";
