@@ -168,6 +168,12 @@ void Machine::collect_metrics(Tick end) {
     metrics_.set(m.interrupts, {i}, v->interrupts_taken());
     metrics_.set(m.vcpu_migrations, {i}, v->migrations());
   }
+  std::uint64_t fixed_point_waits = 0;
+  for (auto& v : vcpus_) fixed_point_waits += v->counters().fixed_point_waits;
+  if (fixed_point_waits > 0)
+    for (auto& v : vcpus_)
+      metrics_.set(m.fixed_point_waits, {std::to_string(v->index())},
+                   v->counters().fixed_point_waits);
   std::uint64_t nmis = 0, dropped = 0;
   for (auto& v : vcpus_) {
     nmis += v->nmis_taken();

@@ -63,6 +63,10 @@ struct MachineMetrics : sim::MetricGroup {
                          "interrupt handlers that vCPU ran (IPIs, NMIs, the tick)"};
   sim::Metric vcpu_migrations{*this, "vcpu<N>.migrations", "count",
                               "times that vCPU's thread moved to another pCPU"};
+  sim::Metric fixed_point_waits{
+      *this, "vcpu<N>.fixed_point_waits", "count",
+      "plain loops of instrumented C code found at a fixed point and waited out as a spin "
+      "(docs/c-guest-code.md; only when one was)"};
   sim::Metric nmis_taken{*this, "nmi.taken", "count",
                          "NMIs whose handler ran, over all vCPUs (only when one was)"};
   sim::Metric nmis_dropped{*this, "nmi.dropped", "count",

@@ -35,6 +35,7 @@ cpu::GuestCpu& cpu_now() {
         "plugin: a guest operation outside a vCPU (only lock, unlock, a workload's run and what "
         "they call may use the guest API; init may only write its object with plain stores)");
   land(*current);  // an instrumented store before this call lands first
+  current->forget_plain_loop();
   return *current;
 }
 

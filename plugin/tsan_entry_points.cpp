@@ -35,12 +35,13 @@ bool reads_api_pointer(const void* p, std::size_t size, bool write) {
   return value == &watchdog::guarded_api() || value == &host_api();
 }
 
-void plain(const void* p, std::size_t size, bool write, bool marked, const void* pc) {
+void plain(const void* p, std::size_t size, bool write, bool marked, const void* pc,
+           const std::uint64_t* frame = nullptr) {
   cpu::GuestCpu* cpu = running_cpu();
   if (!cpu || reads_api_pointer(p, size, write)) return;
   {
     watchdog::Operation op(write ? "instrumented store" : "instrumented load");
-    cpu->plain_access(p, size, write, marked, pc);
+    cpu->plain_access(p, size, write, marked, pc, frame);
   }
   resume_on(*cpu);
 }
@@ -146,27 +147,15 @@ VCPUSIM_TSAN void __tsan_vptr_update(void**, void*) {}
 VCPUSIM_TSAN void __tsan_vptr_read(void**) {}
 
 // Plain accesses: the instrumented code makes the access itself right after the call.
-#define VCPUSIM_TSAN_ACCESS(N)                                    \
-  VCPUSIM_TSAN void __tsan_read##N(void* p) {                     \
-    plain(p, N, false, false, VCPUSIM_PC);                        \
-  }                                                               \
+#define VCPUSIM_TSAN_STORE(N)                                     \
   VCPUSIM_TSAN void __tsan_write##N(void* p) {                    \
     plain(p, N, true, false, VCPUSIM_PC);                         \
-  }                                                               \
-  VCPUSIM_TSAN void __tsan_unaligned_read##N(void* p) {           \
-    plain(p, N, false, false, VCPUSIM_PC);                        \
   }                                                               \
   VCPUSIM_TSAN void __tsan_unaligned_write##N(void* p) {          \
     plain(p, N, true, false, VCPUSIM_PC);                         \
   }                                                               \
-  VCPUSIM_TSAN void __tsan_volatile_read##N(void* p) {            \
-    plain(p, N, false, true, VCPUSIM_PC);                         \
-  }                                                               \
   VCPUSIM_TSAN void __tsan_volatile_write##N(void* p) {           \
     plain(p, N, true, true, VCPUSIM_PC);                          \
-  }                                                               \
-  VCPUSIM_TSAN void __tsan_unaligned_volatile_read##N(void* p) {  \
-    plain(p, N, false, true, VCPUSIM_PC);                         \
   }                                                               \
   VCPUSIM_TSAN void __tsan_unaligned_volatile_write##N(void* p) { \
     plain(p, N, true, true, VCPUSIM_PC);                          \
@@ -177,11 +166,60 @@ VCPUSIM_TSAN void __tsan_vptr_read(void**) {}
   VCPUSIM_TSAN void __tsan_write##N##_pc(void* p, void* pc) {     \
     plain(p, N, true, false, pc);                                 \
   }
-VCPUSIM_TSAN_ACCESS(1)
-VCPUSIM_TSAN_ACCESS(2)
-VCPUSIM_TSAN_ACCESS(4)
-VCPUSIM_TSAN_ACCESS(8)
-VCPUSIM_TSAN_ACCESS(16)
+VCPUSIM_TSAN_STORE(1)
+VCPUSIM_TSAN_STORE(2)
+VCPUSIM_TSAN_STORE(4)
+VCPUSIM_TSAN_STORE(8)
+VCPUSIM_TSAN_STORE(16)
+
+#if defined(__x86_64__)
+// Loads pass the code's whole state, so that a loop at a fixed point can wait instead of paying
+// an event per pass (cpu/vm/plain_loop.hpp): a trampoline pushes the six callee-saved registers
+// below the return address and hands their address over; values in any other register are dead
+// across the call. Unwind directives, because the run's end unwinds fibers through here.
+extern "C" __attribute__((used, visibility("hidden"))) void vcpusim_tsan_load(
+    void* p, unsigned long size, const std::uint64_t* frame, int marked) {
+  plain(p, size, false, marked != 0,
+        reinterpret_cast<const void*>(frame[vcpusim::cpu::CodeState::kReturnAddress]), frame);
+}
+#define VCPUSIM_PUSH(reg) \
+  " push %" reg "\n .cfi_adjust_cfa_offset 8\n .cfi_rel_offset %" reg ", 0\n"
+#define VCPUSIM_POP(reg) " pop %" reg "\n .cfi_adjust_cfa_offset -8\n .cfi_restore %" reg "\n"
+#define VCPUSIM_TSAN_LOAD(name, size, marked)                                                 \
+  asm(".text\n .globl " name "\n .type " name ", @function\n" name                            \
+      ":\n .cfi_startproc\n endbr64\n" VCPUSIM_PUSH("rbx") VCPUSIM_PUSH("rbp")                 \
+          VCPUSIM_PUSH("r12") VCPUSIM_PUSH("r13") VCPUSIM_PUSH("r14") VCPUSIM_PUSH("r15")       \
+      " mov %rsp, %rdx\n mov $" #size ", %esi\n mov $" #marked                                \
+      ", %ecx\n sub $8, %rsp\n .cfi_adjust_cfa_offset 8\n call vcpusim_tsan_load\n"            \
+      " add $8, %rsp\n .cfi_adjust_cfa_offset -8\n" VCPUSIM_POP("r15") VCPUSIM_POP("r14")       \
+          VCPUSIM_POP("r13") VCPUSIM_POP("r12") VCPUSIM_POP("rbp") VCPUSIM_POP("rbx")           \
+      " ret\n .cfi_endproc\n .size " name ", . - " name "\n");
+#define VCPUSIM_TSAN_LOADS(N)                                            \
+  VCPUSIM_TSAN_LOAD("__tsan_read" #N, N, 0)                              \
+  VCPUSIM_TSAN_LOAD("__tsan_unaligned_read" #N, N, 0)                    \
+  VCPUSIM_TSAN_LOAD("__tsan_volatile_read" #N, N, 1)                     \
+  VCPUSIM_TSAN_LOAD("__tsan_unaligned_volatile_read" #N, N, 1)
+#else
+// Elsewhere loads are plain calls: correct, but a loop of them pays an event per pass.
+#define VCPUSIM_TSAN_LOADS(N)                                    \
+  VCPUSIM_TSAN void __tsan_read##N(void* p) {                    \
+    plain(p, N, false, false, VCPUSIM_PC);                       \
+  }                                                              \
+  VCPUSIM_TSAN void __tsan_unaligned_read##N(void* p) {          \
+    plain(p, N, false, false, VCPUSIM_PC);                       \
+  }                                                              \
+  VCPUSIM_TSAN void __tsan_volatile_read##N(void* p) {           \
+    plain(p, N, false, true, VCPUSIM_PC);                        \
+  }                                                              \
+  VCPUSIM_TSAN void __tsan_unaligned_volatile_read##N(void* p) { \
+    plain(p, N, false, true, VCPUSIM_PC);                        \
+  }
+#endif
+VCPUSIM_TSAN_LOADS(1)
+VCPUSIM_TSAN_LOADS(2)
+VCPUSIM_TSAN_LOADS(4)
+VCPUSIM_TSAN_LOADS(8)
+VCPUSIM_TSAN_LOADS(16)
 
 VCPUSIM_TSAN void __tsan_read_range(void* p, unsigned long size) {
   plain(p, size, false, false, VCPUSIM_PC);
@@ -283,6 +321,12 @@ VCPUSIM_TSAN void __tsan_atomic_signal_fence(int) {}
 
 #undef VCPUSIM_TSAN_ATOMIC128
 #undef VCPUSIM_TSAN_ATOMIC
-#undef VCPUSIM_TSAN_ACCESS
+#undef VCPUSIM_TSAN_LOADS
+#if defined(__x86_64__)
+#undef VCPUSIM_TSAN_LOAD
+#undef VCPUSIM_PUSH
+#undef VCPUSIM_POP
+#endif
+#undef VCPUSIM_TSAN_STORE
 #undef VCPUSIM_TSAN
 #undef VCPUSIM_PC

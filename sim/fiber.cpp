@@ -49,6 +49,7 @@ Fiber::Fiber(std::function<void()> body, std::size_t stack_bytes, std::size_t co
   // their redzones would still be poisoned in ASan's shadow.
   VCPUSIM_ASAN_UNPOISON(static_cast<char*>(stack_sp_) - stack_size_, stack_size_);
   const std::size_t shift = stack_shift(color, stack_size_);
+  stack_top_ = static_cast<const char*>(stack_sp_) - shift;
   self_ = boost::context::detail::make_fcontext(static_cast<char*>(stack_sp_) - shift,
                                                 stack_size_ - shift, &FiberEntry::start);
 }

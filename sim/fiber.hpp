@@ -21,6 +21,9 @@ class Fiber {
   // Fiber side: gives control back to the resume() that ran it.
   void suspend();
   bool finished() const { return finished_; }
+  // Where the fiber's frames can be: [stack_low(), stack_high()), the first frame at the top.
+  const char* stack_low() const { return static_cast<const char*>(stack_sp_) - stack_size_; }
+  const char* stack_high() const { return stack_top_; }
 
  private:
   friend struct FiberEntry;  // the function the fiber's stack starts in (fiber.cpp)
@@ -30,8 +33,9 @@ class Fiber {
   std::function<void()> body_;
   void* stack_sp_ = nullptr;  // the top of the stack, as allocated
   std::size_t stack_size_ = 0;
-  void* self_ = nullptr;    // where resume() continues the fiber
-  void* caller_ = nullptr;  // where suspend() returns to
+  const char* stack_top_ = nullptr;  // where the first frame starts (below the color shift)
+  void* self_ = nullptr;             // where resume() continues the fiber
+  void* caller_ = nullptr;           // where suspend() returns to
   bool finished_ = false;
   // AddressSanitizer's bookkeeping: the fake stacks of each side and the caller's stack bounds.
   void* fake_stack_ = nullptr;

@@ -158,6 +158,12 @@ void Kernel::resume(int id) {
   }
 }
 
+std::pair<const char*, const char*> Kernel::running_stack() const {
+  if (current_ == -1) return {nullptr, nullptr};
+  const Fiber& f = *coroutines_[static_cast<std::size_t>(current_)]->fiber;
+  return {f.stack_low(), f.stack_high()};
+}
+
 void Kernel::yield() {
   if (current_ == -1) throw SimError("yield() called outside a coroutine");
   Coroutine& co = *coroutines_[static_cast<std::size_t>(current_)];

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/event_queue.hpp"
@@ -44,6 +45,8 @@ class Kernel {
   void resume(int coroutine);
   // Coroutine side: give control back to whoever resumed us.
   void yield();
+  // The running coroutine's stack, [first, second); both null outside a coroutine.
+  std::pair<const char*, const char*> running_stack() const;
   // Coroutine side, temporal decoupling: moves simulated time forward to `t` without a context
   // switch when no event is due at or before `t` (nothing can observe the difference). Returns
   // false when the caller must take the event path instead.

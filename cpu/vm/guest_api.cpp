@@ -151,11 +151,13 @@ std::uint64_t GuestCpu::cmpxchg_at(void* p, int size, std::uint64_t expected,
 }
 
 std::uint64_t GuestCpu::xchg_at(void* p, int size, std::uint64_t v) {
-  return rmw_at(p, size, [v](std::uint64_t) { return v; }, "xchg");
+  return rmw_at(
+      p, size, [v](std::uint64_t) { return v; }, "xchg");
 }
 
 std::uint64_t GuestCpu::fetch_add_at(void* p, int size, std::uint64_t delta) {
-  return rmw_at(p, size, [delta](std::uint64_t old) { return old + delta; }, "fetch_add");
+  return rmw_at(
+      p, size, [delta](std::uint64_t old) { return old + delta; }, "fetch_add");
 }
 
 std::uint64_t GuestCpu::rmw_at(void* p, int size,
@@ -178,14 +180,19 @@ void GuestCpu::marked(const Word& line, const void* p, int size, bool read, bool
 }
 
 void GuestCpu::plain_access(const void* p, std::size_t size, bool write, bool is_marked,
-                            const void* pc) {
+                            const void* pc, const std::uint64_t* frame) {
   land_plain();
+  if (!write && frame)
+    wait_if_fixed_point(frame);
+  else
+    loop_.reset();
   const auto start = reinterpret_cast<std::uintptr_t>(p);
   for (std::uintptr_t at = start; at < start + size;) {
     std::uintptr_t line_end = 0;
     Word* w = machine_.memory().line_of(reinterpret_cast<const void*>(at), line_end);
     if (!w) {
-      ++at;  // a local byte: the fiber's stack or host memory
+      if (!on_own_stack(at)) loop_.reset();  // host memory: no wait could watch it
+      ++at;                                  // a local byte: the fiber's stack or host memory
       continue;
     }
     const std::uintptr_t end = std::min<std::uintptr_t>(line_end, start + size);
@@ -198,13 +205,36 @@ void GuestCpu::plain_access(const void* p, std::size_t size, bool write, bool is
       else
         r->plain(id(), now(), *w, bytes, end - at, write, pc);
     }
-    if (write)
+    if (write) {
       plain_stores_.push_back(w);
-    else
+    } else {
       note_read(*w);
+      loop_.loaded(*w, w->version_);
+    }
     plain_boundary_owed_ = true;
     at = end;
   }
+  loop_.done(vcpu_.operations());
+}
+
+void GuestCpu::wait_if_fixed_point(const std::uint64_t* frame) {
+  const auto stack = machine_.kernel().running_stack();
+  const char* f = reinterpret_cast<const char*>(frame);
+  if (f < stack.first || f >= stack.second) {
+    loop_.reset();
+    return;
+  }
+  if (!loop_.at_fixed_point(CodeState{frame, stack.second}, vcpu_.operations())) return;
+  const WatchSet watched = loop_.take_reads();
+  vcpu_.count_fixed_point_wait();
+  Tick budget = sim::kForever;
+  vcpu_.block(WaitSpec::spin_without_pause(), watched, budget);
+}
+
+bool GuestCpu::on_own_stack(std::uintptr_t at) const {
+  const auto stack = machine_.kernel().running_stack();
+  return at >= reinterpret_cast<std::uintptr_t>(stack.first) &&
+         at < reinterpret_cast<std::uintptr_t>(stack.second);
 }
 
 void GuestCpu::land_plain() {

@@ -11,6 +11,7 @@
 
 #include "cpu/run_observer.hpp"
 #include "cpu/vm/memory.hpp"
+#include "cpu/vm/plain_loop.hpp"
 #include "cpu/vm/vcpu.hpp"
 #include "cpu/vm/wait.hpp"
 #include "sim/checks.hpp"
@@ -76,9 +77,15 @@ class GuestCpu {
   // land_plain(), which the caller runs before any other guest operation of this vCPU and before
   // returning to vcpusim: between the two only the native access runs. `is_marked` tells the
   // data_race check a volatile access (as READ_ONCE is) from a plain one; `pc` is the code
-  // address of the access, for its message.
-  void plain_access(const void* p, std::size_t size, bool write, bool is_marked, const void* pc);
+  // address of the access, for its message. A load may pass the code's state (`frame`, see
+  // cpu/vm/plain_loop.hpp): a loop found at a fixed point waits, as a spin without PAUSE, for a
+  // write to a line it read (Vcpu::Counters::fixed_point_waits counts them).
+  void plain_access(const void* p, std::size_t size, bool write, bool is_marked, const void* pc,
+                    const std::uint64_t* frame = nullptr);
   void land_plain();
+  // The C code did something other than a plain load (a call into the host API): whatever loop
+  // it is in has not been at a fixed point since.
+  void forget_plain_loop() { loop_.reset(); }
   bool plain_pending() const { return plain_boundary_owed_; }
   // cpu_relax() in a loop of address loads: blocks as a spin until a line read by address since
   // the last relax (or forget_reads) is written, so an unchanged loop costs no event per
@@ -220,14 +227,19 @@ class GuestCpu {
   Tick hypercall_cost();
   void read(Word& w);
 
+  // Before a plain load by code in the state at `frame`: waits while its loop is at a fixed point.
+  void wait_if_fixed_point(const std::uint64_t* frame);
+  bool on_own_stack(std::uintptr_t at) const;
+
   // Tells the data_race check (when enabled) of a marked access by address.
   void marked(const Word& line, const void* p, int size, bool read, bool write);
 
   Vcpu& vcpu_;
   Machine& machine_;
-  WatchSet relax_reads_;  // lines read by address since the last cpu_relax
+  WatchSet relax_reads_;             // lines read by address since the last cpu_relax
   std::vector<Word*> plain_stores_;  // lines of plain stores not landed yet (land_plain)
   bool plain_boundary_owed_ = false;
+  PlainLoop loop_;
 };
 
 // A window (cpu/run_observer.hpp) for the scope's lifetime: open at construction, closed at

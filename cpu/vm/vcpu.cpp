@@ -284,7 +284,7 @@ void Vcpu::apply_request() {
 }
 
 void Vcpu::arm_spin() {
-  const Tick ple = machine_.hypervisor().ple_window(*this);
+  const Tick ple = spin_spec_->pauses ? machine_.hypervisor().ple_window(*this) : sim::kForever;
   spin_ple_ = ple < spin_budget_;
   spin_armed_ = spin_ple_ ? ple : spin_budget_;
   machine_.scheduler().set_work(*this, spin_armed_);
@@ -449,6 +449,7 @@ void Vcpu::stop_reached() {
 }
 
 void Vcpu::consume(Tick cost) {
+  ++operations_;
   // Running and nothing else due before this operation completes: the event path would resume
   // us right away, so skip the context switch (the scheduler accounts the time on its next look).
   if (state() == ThreadState::kRunning &&
@@ -460,6 +461,7 @@ void Vcpu::consume(Tick cost) {
 }
 
 WakeReason Vcpu::block(const WaitSpec& spec, const WatchSet& watched, Tick& budget) {
+  ++operations_;
   sim::Kernel& k = machine_.kernel();
   if (spec.mode == WaitSpec::Mode::kSpin) {
     if (Memory::changed(watched)) return WakeReason::kWrite;
@@ -511,6 +513,7 @@ void Vcpu::note_exit(VmExitReason reason) {
 }
 
 void Vcpu::vm_exit(Tick handling, const std::function<void()>& host, VmExitReason reason) {
+  ++operations_;
   note_exit(reason);
   exit_host_ = host;
   request_ = Request::kVmExit;

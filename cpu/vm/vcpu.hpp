@@ -65,9 +65,11 @@ class Vcpu final : public HostThread {
     std::uint64_t halts = 0;
     std::uint64_t ple_exits = 0;
     std::uint64_t kicks_sent = 0;
+    std::uint64_t fixed_point_waits = 0;  // plain loops of C code waited out (plain_loop.hpp)
   };
   const Counters& counters() const { return counters_; }
   void count_kick_sent() { ++counters_.kicks_sent; }
+  void count_fixed_point_wait() { ++counters_.fixed_point_waits; }
   // Halted, but the host thread is still on its pCPU (exiting or halt-polling): an interrupt
   // arriving now needs no host wake-up.
   bool halt_polling() const { return guest_state_ == GuestState::kHalted && halt_host_running_; }
@@ -129,6 +131,11 @@ class Vcpu final : public HostThread {
   // placed there (explore's fork server; never part of the model). clear_hooks() drops them.
   void hook_at_access(std::uint64_t a);
   void clear_hooks();
+
+  // Operations this vCPU has paid for or blocked in so far (consume, block, vm_exit), whoever
+  // ran them: a plain loop of C code (cpu/vm/plain_loop.hpp) is sure nothing else ran between
+  // two of its loads when this moved by exactly its own.
+  std::uint64_t operations() const { return operations_; }
 
   // Coroutine side (used by GuestCpu).
   void consume(Tick cost);
@@ -239,6 +246,7 @@ class Vcpu final : public HostThread {
   TargetState sent_state_[kVectors] = {};
   sim::EventKey oneshot_;
   std::uint64_t accesses_ = 0;
+  std::uint64_t operations_ = 0;
   std::uint64_t next_stop_ = UINT64_MAX;
   std::uint64_t next_hook_ = UINT64_MAX;
   std::vector<std::uint64_t> hooks_;  // latest first

@@ -29,8 +29,16 @@ struct WaitSpec {
   // Running time the spin may last, over all its re-checks (a spin threshold).
   sim::Tick budget = sim::kForever;
   sim::Tick deadline = sim::kForever;
+  // Spin: whether the loop executes PAUSE (cpu_relax). VMX's pause-loop exiting counts PAUSEs
+  // only, so a loop without one never exits to the host for spinning.
+  bool pauses = true;
 
   static WaitSpec spin() { return WaitSpec{}; }
+  static WaitSpec spin_without_pause() {
+    WaitSpec s;
+    s.pauses = false;
+    return s;
+  }
   static WaitSpec halt() { return WaitSpec{Mode::kHalt, true, sim::kForever, sim::kForever}; }
 };
 
