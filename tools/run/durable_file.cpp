@@ -54,7 +54,7 @@ int open_directory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     fail(dir, errno == ELOOP || errno == ENOTDIR
-                  ? "is not a directory the sweep made (a symbolic link or another file); "
+                  ? "is not a directory vcpusim made (a symbolic link or another file); "
                     "allowed: the directory itself"
                   : std::string("cannot open the directory (") + std::strerror(errno) + ")");
   return fd;
