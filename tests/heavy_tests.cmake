@@ -16,9 +16,11 @@ set_tests_properties(
   ExploreShards.MergeIsTheLocalExploreByteForByteForStrategiesWithoutFeedback
   PROPERTIES LABELS heavy)
 
-# A real single-node Slurm (munged, slurmctld, slurmd) around sweeps the Sweep tests run locally:
-# labelled cluster, skipped by the sanitizer run like the heavy ones (70 s of it).
+# A real single-node Slurm (munged, slurmctld, slurmd) around sweeps and explores the Sweep and
+# ExploreShards tests run locally: labelled cluster, skipped by the sanitizer run like the heavy ones (70 s of it).
 set_tests_properties(
   SweepSlurm.JobArrayOnARealSingleNodeSlurmEqualsTheLocalRun
   SweepSlurm.ScriptsQuotePathsAndTheirShardsMergeToTheLocalRun
+  ExploreSlurm.JobArrayOnARealSingleNodeSlurmEqualsTheLocalExplore
+  ExploreSlurm.ScriptsRunTheUsersExploreAndMergeToTheLocalOne
   PROPERTIES LABELS cluster)

@@ -5,36 +5,20 @@
 
 #include <cstdlib>
 
+#include "slurm_util.hpp"
 #include "sweep_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace vcpusim;
 using test::run_vcpusim;
+using test::shell;
 using test::slurp;
 using test::sweep_spec;
 using test::TempDir;
 
 namespace {
 
-const std::string kFixture = std::string(VCPUSIM_SOURCE_DIR) + "/tests/slurm/";
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// Runs a shell command; returns its exit status and stdout.
-int shell(const std::string& cmd, std::string* out = nullptr) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  std::string text;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
-  const int status = ::pclose(p);
-  if (out) *out = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+const auto quote = test::sh_quote;
 
 std::string local_runs_csv(const TempDir& t) {
   const auto e = run_vcpusim({"sweep", sweep_spec("small.json"), "-j", "2", "-o", t / "local"},
@@ -65,35 +49,11 @@ TEST(SweepSlurm, ScriptsQuotePathsAndTheirShardsMergeToTheLocalRun) {
   EXPECT_EQ(slurp(dir + "/runs.csv"), local_runs_csv(t));
 }
 
-// Stops the fixture's Slurm whatever way the test ends.
-class SlurmFixture {
- public:
-  explicit SlurmFixture(std::string base) : base_(std::move(base)) {}
-  ~SlurmFixture() {
-    shell(quote(kFixture + "stop-single-node.sh") + " " + quote(base_) + " >/dev/null 2>&1");
-  }
-  SlurmFixture(const SlurmFixture&) = delete;
-  SlurmFixture& operator=(const SlurmFixture&) = delete;
-
- private:
-  std::string base_;
-};
-
 TEST(SweepSlurm, JobArrayOnARealSingleNodeSlurmEqualsTheLocalRun) {
   TempDir t;
-  fs::permissions(t.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                fs::perms::others_read | fs::perms::others_exec);  // for munged
-  const std::string base = t / "slurm";
-  fs::create_directories(base);
-  std::string env;
-  const int rc = shell(
-      quote(kFixture + "start-single-node.sh") + " " + quote(base) + " 2>" + quote(t / "start.log"),
-      &env);
-  SlurmFixture stop(base);
-  if (rc == 77) GTEST_SKIP() << "no Slurm on this machine: " << slurp(t / "start.log");
-  ASSERT_EQ(rc, 0) << slurp(t / "start.log");
-  const std::string conf = base + "/etc/slurm.conf";
-  ASSERT_NE(env.find(conf), std::string::npos) << env;
+  test::SingleNodeSlurm slurm(t.path() / "slurm");
+  if (slurm.status() == 77) GTEST_SKIP() << "no Slurm on this machine: " << slurp(slurm.log());
+  ASSERT_EQ(slurm.status(), 0) << slurp(slurm.log());
 
   const std::string dir = t / "sweep";
   auto e = run_vcpusim({"sweep", "slurm", sweep_spec("small.json"), "-o", dir, "--array-size", "3"},
@@ -102,8 +62,7 @@ TEST(SweepSlurm, JobArrayOnARealSingleNodeSlurmEqualsTheLocalRun) {
   // submit.sh --wait: sbatch blocks until the merge job (after the whole array) has ended.
   std::string ids;
   const int submitted =
-      shell("SLURM_CONF=" + quote(conf) + " sh " + quote(dir + "/slurm/submit.sh") + " --wait 2>&1",
-            &ids);
+      shell(slurm.env() + "sh " + quote(dir + "/slurm/submit.sh") + " --wait 2>&1", &ids);
   ASSERT_EQ(submitted, 0) << ids << slurp(dir + "/slurm/merge.out");
   for (const char* s : {"0", "1", "2"})
     EXPECT_TRUE(fs::exists(dir + "/shards/" + s + "/runs.csv")) << s;

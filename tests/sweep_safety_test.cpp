@@ -130,7 +130,7 @@ TEST(SweepSafety, PlantedSymlinkAtATemporaryIsNotFollowed) {
   fs::create_directory_symlink(t / "elsewhere", sweep_dir + "/runs");
   e = run_vcpusim({"sweep", sweep_spec("small.json"), "-o", sweep_dir}, t / "3.log");
   EXPECT_EQ(e.code, 2) << e.err;
-  EXPECT_NE(e.err.find("is not a directory the sweep made"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("is not a directory vcpusim made"), std::string::npos) << e.err;
   EXPECT_TRUE(fs::is_empty(t / "elsewhere"));
 }
 

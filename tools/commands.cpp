@@ -70,8 +70,8 @@ const std::vector<Command>& commands() {
        report, {{"--help"}, {"--diff", "--help"}}, ""},
       {"explore", "explore FILE",
        "search host schedules for failures; one replay file per failure; also explore merge "
-       "(the shards of --shard I/N)",
-       cmd_explore, {{"--help"}, {"merge", "--help"}}, "merge"},
+       "(the shards of --shard I/N), explore slurm",
+       cmd_explore, {{"--help"}, {"merge", "--help"}, {"slurm", "--help"}}, "merge slurm"},
       {"shrink", "shrink REPLAY", "reduce a failing replay to its essence (-o MIN), say what happened",
        cmd_shrink, {{"--help"}}, ""},
       {"sweep", "sweep SPEC",

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -13,6 +13,8 @@
 #include "tools/cli_args.hpp"
 #include "tools/explore/explore.hpp"
 #include "tools/explore/explore_merge.hpp"
+#include "tools/explore/explore_options.hpp"
+#include "tools/explore/explore_slurm.hpp"
 #include "tools/run/output_dir.hpp"
 #include "tools/run/output_files.hpp"
 #include "tools/run/plugin_options.hpp"
@@ -45,8 +47,8 @@ void print_coverage(std::ostream& out, const ExploreReport& r, bool detail) {
     hit += was_hit;
     aimed_hit += was_hit && std::binary_search(r.aimed.begin(), r.aimed.end(), name);
   }
-  out << "  windows in the scenario's own run: " << r.windows_seen.size() << ", hit by a preemption: "
-      << hit << "\n";
+  out << "  windows in the scenario's own run: " << r.windows_seen.size()
+      << ", hit by a preemption: " << hit << "\n";
   if (r.aimed.empty())
     out << "  aimed at every window"
         << (r.targets.empty() ? "" : " (no window matched the targets)") << "\n";
@@ -63,8 +65,7 @@ void print_coverage(std::ostream& out, const ExploreReport& r, bool detail) {
   constexpr std::size_t kShown = 30;
   std::size_t shown = 0;
   for (const auto& [name, passes] : r.windows_seen) {
-    const bool aimed =
-        r.aimed.empty() || std::binary_search(r.aimed.begin(), r.aimed.end(), name);
+    const bool aimed = r.aimed.empty() || std::binary_search(r.aimed.begin(), r.aimed.end(), name);
     if (!aimed) continue;
     if (shown++ == kShown) break;
     const auto it = r.windows_hit.find(name);
@@ -96,8 +97,8 @@ void write_explore_dir(OutputDir& dir, OutputFiles& outputs, const ExploreReport
 
 void print_failures(std::ostream& out, const ExploreReport& report, const OutputDir* dir) {
   if (report.first_failure >= 0)
-    out << "  first failure: schedule " << report.first_failure << " ("
-        << report.first_failure + 1 << " schedules to the first failure)\n";
+    out << "  first failure: schedule " << report.first_failure << " (" << report.first_failure + 1
+        << " schedules to the first failure)\n";
   else
     out << "  no failure found\n";
   if (report.strategy == "cover") out << "  interleavings reached: " << report.coverage << "\n";
@@ -121,8 +122,8 @@ int cmd_explore_merge(const std::vector<std::string>& args) {
       "budget writes, byte for byte; window and cover learn within each shard\n"
       "(docs/explore.md \"Shards\"). Exit 1 when a failure was found, 0 when none, 2 bad input.\n"
       "\noptions");
-  opts.add_options()("help,h", "show this help")(
-      "output,o", po::value<std::string>(), "the merged directory (as explore -o DIR)")(
+  opts.add_options()("help,h", "show this help")("output,o", po::value<std::string>(),
+                                                 "the merged directory (as explore -o DIR)")(
       "dirs", po::value<std::vector<std::string>>(), "shard directories");
   po::positional_options_description pos;
   pos.add("dirs", -1);
@@ -165,7 +166,9 @@ int cmd_explore(const std::vector<std::string>& args) {
       "                        [--prefix-reuse auto|always|never]\n"
       "                        [--set PATH=VALUE]... [-o DIR] [--shard I/N] [--quiet]\n"
       "                        [--plugin FILE.so]... [--allow-plugins]\n"
-      "       vcpusim explore merge -o OUT DIR...\n\n"
+      "       vcpusim explore merge -o OUT DIR...\n"
+      "       vcpusim explore slurm SCENARIO -o DIR [--array-size K] [--partition P]\n"
+      "                             [--time T] [--cpus-per-task C] [explore options]\n\n"
       "Runs many host schedules of SCENARIO (schedule 0 is the scenario's own run), each a set\n"
       "of decisions drawn by a strategy: window (the default) places a few preemption points\n"
       "inside the windows of the scenario's own run where a preemption can matter (a vCPU\n"
@@ -184,27 +187,15 @@ int cmd_explore(const std::vector<std::string>& args) {
       "and where); with -o, one replay file per signature (vcpusim run --replay, vcpusim shrink)\n"
       "and explore.json. The same command finds the same failures in the same order, whatever\n"
       "-j. --shard I/N runs the schedules whose index is I modulo N, for a cluster; explore\n"
-      "merge joins the shards' directories (docs/explore.md \"Shards\").\n"
+      "merge joins the shards' directories (docs/explore.md \"Shards\"); explore slurm writes\n"
+      "a Slurm job array of the shards and a merge job after it.\n"
       "Exit 1 when a failure was found, 0 when none, 2 bad input, 3 simulation error.\n"
       "C guest code (docs/c-guest-code.md) loads as for run; each replay file records the\n"
       "plugins' paths and content hashes.\n"
       "\noptions");
-  opts.add_options()("help,h", "show this help")(
-      "strategy", po::value<std::string>()->default_value("window"),
-      "window, pct, random, cover or seeds")(
-      "schedules", po::value<std::string>()->default_value("1000"),
-      "how many schedules to run (the budget), 1 to 10^9")(
-      "max-wall", po::value<std::string>(), "wall-clock budget, e.g. 60s (stops between batches)")(
-      "first", "stop at the first failing schedule")(
-      "prefix-reuse", po::value<std::string>()->default_value("auto"),
-      "auto, always or never: run the schedules that only add preemption points forked from "
-      "the scenario's own run at their first point (the same results; auto when it was "
-      "measured to be cheaper)")(
-      "jobs,j", po::value<std::string>()->default_value("1"), "worker processes, 1 to 256")(
-      "explore-seed", po::value<std::string>()->default_value("1"),
-      "seed of the strategy's own choices (the scenario's seed stays)")(
-      "set", po::value<std::vector<std::string>>()->composing(),
-      "override a scenario value, as for run")(
+  opts.add_options()("help,h", "show this help");
+  add_search_options(opts);
+  opts.add_options()(
       "output,o", po::value<std::string>(),
       "directory for explore.json and the replay files: a new or empty one, or an earlier "
       "explore's (it holds .vcpusim-explore)")(
@@ -213,40 +204,14 @@ int cmd_explore(const std::vector<std::string>& args) {
       "quiet,q", "print nothing on stdout (nor progress)");
   add_plugin_options(opts);
   if (!args.empty() && args[0] == "merge") return cmd_explore_merge({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "slurm") return cmd_explore_slurm({args.begin() + 1, args.end()});
   const auto vm = cli::parse(args, opts, "file");
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return 0;
   }
   if (!vm.count("file")) throw po::error("explore needs a SCENARIO file");
-  ExploreOptions o;
-  o.strategy = vm["strategy"].as<std::string>();
-  const auto& names = explore_strategies();
-  if (std::find(names.begin(), names.end(), o.strategy) == names.end())
-    throw sim::ConfigError("--strategy " + sim::quote(o.strategy) +
-                           ": allowed: window, pct, random, cover or seeds");
-  o.schedules = cli::integer("--schedules", vm["schedules"].as<std::string>(), 1, 1000000000);
-  o.jobs = static_cast<int>(cli::integer("-j", vm["jobs"].as<std::string>(), 1, 256));
-  o.seed = cli::integer("--explore-seed", vm["explore-seed"].as<std::string>(), 0,
-                       9999999999999999999ULL, "seed");
-  o.first = vm.count("first") > 0;
-  {
-    const std::string reuse = vm["prefix-reuse"].as<std::string>();
-    if (reuse == "auto") o.prefix_reuse = ExploreOptions::PrefixReuse::kAuto;
-    else if (reuse == "always") o.prefix_reuse = ExploreOptions::PrefixReuse::kAlways;
-    else if (reuse == "never") o.prefix_reuse = ExploreOptions::PrefixReuse::kNever;
-    else
-      throw sim::ConfigError("--prefix-reuse " + sim::quote(reuse) +
-                             ": allowed: auto, always or never");
-  }
-  if (vm.count("max-wall")) {
-    const std::string text = vm["max-wall"].as<std::string>();
-    const auto t = sim::parse_duration(text);
-    if (!t || *t <= 0)
-      throw sim::ConfigError("--max-wall " + sim::quote(text) +
-                             ": is not a duration; allowed: a positive duration, e.g. 60s");
-    o.max_wall = std::chrono::milliseconds(std::max<sim::Tick>(1, *t / sim::kMillisecond));
-  }
+  ExploreOptions o = search_options(vm);
   if (vm.count("shard")) {
     const std::string text = vm["shard"].as<std::string>();
     const std::size_t slash = text.find('/');
@@ -254,14 +219,7 @@ int cmd_explore(const std::vector<std::string>& args) {
       throw sim::ConfigError("--shard " + sim::quote(text) + ": allowed: I/N, e.g. 2/8");
     o.shard_count = cli::integer("--shard", text.substr(slash + 1), 1, 1000000);
     o.shard_index = cli::integer("--shard", text.substr(0, slash), 0, o.shard_count - 1);
-    // Budgets that stop one shard early would make the merge depend on which shard stopped.
-    if (o.first)
-      throw sim::ConfigError("--first with --shard: it would stop one shard, not the explore; "
-                             "allowed: one of them");
-    if (o.max_wall.count() > 0)
-      throw sim::ConfigError("--max-wall with --shard: a wall-clock budget is local; allowed: "
-                             "--schedules as the budget of a sharded explore (and the cluster's "
-                             "own time limit)");
+    refuse_local_budgets(o, "--shard");
     if (!vm.count("output"))
       throw sim::ConfigError("--shard needs -o DIR: explore merge reads the shards' directories");
   }
@@ -269,7 +227,8 @@ int cmd_explore(const std::vector<std::string>& args) {
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
   const std::string file = vm["file"].as<std::string>();
-  const LoadedScenario loaded = load_with_plugins(PluginPermission::of(vm), file, sets, std::nullopt);
+  const LoadedScenario loaded =
+      load_with_plugins(PluginPermission::of(vm), file, sets, std::nullopt);
   const auto& scenario = loaded.scenario;
   o.plugins = recorded_plugins(*loaded.plugins);
   cli::print_warnings(scenario->warnings);
@@ -292,15 +251,16 @@ int cmd_explore(const std::vector<std::string>& args) {
           spent / static_cast<double>(std::max<std::uint64_t>(done, 1)) *
               static_cast<double>(o.schedules - std::min(done, o.schedules)) +
           0.5);
-      std::cerr << "\r\033[K[" << std::string(fill, '#') << std::string(kWidth - fill, '.')
-                << "] " << done << "/" << o.schedules << " schedules (" << o.strategy << "), "
-                << failing << " failing, ETA " << eta << "s" << std::flush;
+      std::cerr << "\r\033[K[" << std::string(fill, '#') << std::string(kWidth - fill, '.') << "] "
+                << done << "/" << o.schedules << " schedules (" << o.strategy << "), " << failing
+                << " failing, ETA " << eta << "s" << std::flush;
     };
   const ExploreReport report = explore(*scenario, o);
   if (terminal) std::cerr << "\r\033[K" << std::flush;
   if (out_dir) {
     std::vector<std::string> replays;
-    for (const FoundFailure& f : report.failures) replays.push_back(f.replay.to_json().dump(2) + "\n");
+    for (const FoundFailure& f : report.failures)
+      replays.push_back(f.replay.to_json().dump(2) + "\n");
     const sim::Json shard = shard_json(*scenario, o);
     write_explore_dir(*out_dir, outputs, report, replays, vm.count("shard") ? &shard : nullptr);
   }

@@ -1,7 +1,11 @@
 // `vcpusim sweep slurm`: an sbatch job array whose task i runs shard i/K of a sweep, a job that
-// merges the shards once the array has ended, and a submit script chaining the two.
+// merges the shards once the array has ended, and a submit script chaining the two
+// (tools/run/slurm_scripts writes them).
 #pragma once
+#include <cstddef>
 #include <string>
+
+#include "tools/run/shell_quote.hpp"
 
 namespace vcpusim::tools {
 
@@ -13,9 +17,6 @@ struct SlurmOptions {
   std::size_t cpus_per_task = 1;
   std::string partition, time;
 };
-
-// A word for sh: as is when it is plainly safe, else single-quoted.
-std::string shell_quote(const std::string& s);
 
 // Writes DIR/slurm/{shard.sbatch, merge.sbatch, submit.sh}; returns the submit script's path.
 std::string write_slurm_scripts(const SlurmOptions& o);

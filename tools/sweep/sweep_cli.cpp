@@ -10,6 +10,7 @@
 #include "sim/config.hpp"
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
+#include "tools/run/self_executable.hpp"
 #include "tools/sweep/slurm.hpp"
 #include "tools/sweep/sweep_dir.hpp"
 #include "tools/sweep/sweep_dry_run.hpp"

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tools/run/durable_file.hpp"
+
 namespace vcpusim::tools {
 
 // DIR/.vcpusim-sweep and the line it holds.
@@ -27,29 +29,8 @@ bool is_sweep_dir(const std::string& dir);
 // descriptor (closing it releases the lock). Throws sim::ConfigError when another sweep holds it.
 int lock_sweep_dir(const std::string& dir);
 
-// Writes `text` to `path` through a temporary in the same directory (create_temporary): write,
-// fsync, rename over `path` (a link there is replaced, never followed), fsync the directory.
-// Throws sim::ConfigError when it cannot; a failed write leaves `path` as it was.
-void write_file_durably(const std::string& path, const std::string& text);
-
-// Owns a file descriptor: closed on every way out.
-struct FdGuard {
-  int fd = -1;
-  ~FdGuard();
-};
-
-// Opens `dir` as a directory, refusing a symbolic link (O_NOFOLLOW). Throws sim::ConfigError.
-int open_directory(const std::string& dir);
-
-// Creates a new file in the directory `dirfd` named `prefix` and a random suffix, exclusively
-// (O_CREAT | O_EXCL | O_NOFOLLOW): never an existing file or a planted link. Returns the
-// descriptor and sets `name`; -1 (errno set) when it cannot.
-int create_temporary(int dirfd, const std::string& prefix, std::string& name);
-
-// The prefix of every temporary a sweep makes; a killed sweep's are removed by the next one.
-extern const char* const kTemporaryPrefix;
-// Removes DIR/sub's leftover temporaries (names starting with kTemporaryPrefix). DIR must be a
-// sweep directory.
+// Removes DIR/sub's leftover temporaries of write_file_durably (names starting with
+// kTemporaryPrefix). DIR must be a sweep directory.
 void remove_temporaries(const std::string& dir, const std::string& sub);
 // Replaces DIR/sub by a new empty directory. DIR must be a sweep directory.
 void renew_subdir(const std::string& dir, const std::string& sub);

@@ -5,9 +5,9 @@
 #include <sstream>
 #include <string>
 
-#include "tools/view/html_text.hpp"
-#include "tools/sweep/slurm.hpp"
+#include "tools/run/shell_quote.hpp"
 #include "tools/sweep/sweep_report.hpp"
+#include "tools/view/html_text.hpp"
 
 namespace vcpusim::tools {
 namespace fs = std::filesystem;

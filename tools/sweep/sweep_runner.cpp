@@ -174,13 +174,6 @@ timespec wait_time(const std::map<pid_t, Child>& running) {
 
 }  // namespace
 
-std::string self_executable() {
-  std::error_code ec;
-  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw sim::ConfigError("cannot find the vcpusim executable (/proc/self/exe)");
-  return p.string();
-}
-
 int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
   const Json plan = spec.resolved();
   const std::string dir = claim_sweep_dir(o.dir, {spec.file, spec.scenario});
@@ -201,7 +194,8 @@ int run_sweep(const SweepSpec& spec, const SweepOptions& o) {
     ++total;
     if (records.count(run)) continue;
     const std::string base = (work / record_name(run_id(plan, run))).replace_extension().string();
-    todo.push_back({run, run / seeds, spec.seeds[run % seeds], base + ".json", base + ".err", {}, {}});
+    todo.push_back(
+        {run, run / seeds, spec.seeds[run % seeds], base + ".json", base + ".err", {}, {}});
   }
 
   // SIGCHLD, SIGINT and SIGTERM are taken synchronously with sigtimedwait.

@@ -17,9 +17,9 @@ namespace vcpusim::tools {
 struct SweepOptions {
   std::string dir;
   std::size_t jobs = 1;
-  std::size_t shard = 0, shards = 1;  // run only runs with index % shards == shard
-  std::string self;                   // the vcpusim binary the runs execute
-  bool terminal = false;              // progress bar instead of progress lines
+  std::size_t shard = 0, shards = 1;            // run only runs with index % shards == shard
+  std::string self;                             // the vcpusim binary the runs execute
+  bool terminal = false;                        // progress bar instead of progress lines
   sim::Tick max_run_wall = kDefaultMaxRunWall;  // a run still going after this is killed
   static constexpr sim::Tick kDefaultMaxRunWall = 3600 * sim::kSecond;
 };
@@ -42,8 +42,5 @@ int merge_sweeps(const std::vector<std::string>& dirs, const std::string& out);
 // Checks the sweep directory `dir` holds runs of the sweep `plan` (or none yet) and writes its
 // sweep.json and runs/.
 void prepare_sweep_dir(const std::string& dir, const sim::Json& plan);
-
-// Path of the running executable (/proc/self/exe).
-std::string self_executable();
 
 }  // namespace vcpusim::tools
