@@ -14,7 +14,7 @@
 #include "cpu/host/load_task.hpp"
 #include "cpu/params.hpp"
 #include "cpu/run_observer.hpp"
-#include "cpu/vm/race_detector.hpp"
+#include "cpu/vm/ccode/race_detector.hpp"
 #include "cpu/vm/apic.hpp"
 #include "cpu/vm/guest_api.hpp"
 #include "cpu/vm/hypervisor.hpp"
@@ -136,7 +136,7 @@ class Machine {
   void set_nmi_check(sim::DeadlineCheck* c) { nmi_check_ = c; }
   sim::DeadlineCheck* nmi_check() { return nmi_check_; }
   void set_lost_wakeup_check(sim::LostWakeupCheck* c) { lost_wakeup_ = c; }
-  // The data_race check (cpu/vm/race_detector.hpp), created by its CheckSpec when enabled;
+  // The data_race check (cpu/vm/ccode/race_detector.hpp), created by its CheckSpec when enabled;
   // `locator` names C code addresses in its messages (may be null).
   void enable_race_detection(const CodeLocator* locator);
   RaceDetector* races() { return races_.get(); }

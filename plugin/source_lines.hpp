@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "cpu/vm/race_detector.hpp"
+#include "cpu/vm/ccode/race_detector.hpp"
 
 namespace vcpusim::plugin {
 

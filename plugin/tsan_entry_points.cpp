@@ -174,9 +174,9 @@ VCPUSIM_TSAN_STORE(16)
 
 #if defined(__x86_64__)
 // Loads pass the code's whole state, so that a loop at a fixed point can wait instead of paying
-// an event per pass (cpu/vm/plain_loop.hpp): a trampoline pushes the six callee-saved registers
-// below the return address and hands their address over; values in any other register are dead
-// across the call. Unwind directives, because the run's end unwinds fibers through here.
+// an event per pass (cpu/vm/ccode/plain_loop.hpp): a trampoline pushes the six callee-saved
+// registers below the return address and hands their address over; values in any other register
+// are dead across the call. Unwind directives, because the run's end unwinds fibers through here.
 extern "C" __attribute__((used, visibility("hidden"))) void vcpusim_tsan_load(
     void* p, unsigned long size, const std::uint64_t* frame, int marked) {
   plain(p, size, false, marked != 0,

@@ -2,14 +2,14 @@
 // with `vcpusim cc --instrument` has its plain and compiler-atomic accesses made guest accesses
 // by vcpusim's own ThreadSanitizer entry points, and the data_race check reports plain accesses
 // that happens-before leaves unordered, at their file:line. The detector's definition is checked
-// on its own first (cpu/vm/race_detector.hpp).
+// on its own first (cpu/vm/ccode/race_detector.hpp).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "cpu/vm/memory.hpp"
-#include "cpu/vm/race_detector.hpp"
+#include "cpu/vm/ccode/race_detector.hpp"
 #include "plugin/plugin_set.hpp"
 #include "tests/cli_util.hpp"
 #include "tools/run/scenario.hpp"
@@ -179,7 +179,7 @@ TEST(InstrumentedPlugin, PlainIncrementOutsideTheLockIsADataRaceAtItsLine) {
 // so one waiter spinning through 1 ms critical sections costs no event per iteration. (Two
 // plain spinners at once do: each one's next load is due within the other's, 31 M events for
 // 31 M loads with 6 vCPUs; docs/c-guest-code.md "Instrumented mode".)
-// Plain loops (cpu/vm/plain_loop.hpp). Setup: tests/plugins/plain_loops.c on six vCPUs with a
+// Plain loops (cpu/vm/ccode/plain_loop.hpp). Setup: tests/plugins/plain_loops.c on six vCPUs with a
 // pCPU each, instrumented. Bodies: vCPU 0 computes for 1 ms and sets a flag with a plain store;
 // vCPUs 1-5 spin on it with a plain volatile load and no cpu_relax. Expected: each waiter is
 // found at a fixed point and waits for the store as a spin: a handful of kernel events where

@@ -11,7 +11,7 @@
 
 #include "cpu/run_observer.hpp"
 #include "cpu/vm/memory.hpp"
-#include "cpu/vm/plain_loop.hpp"
+#include "cpu/vm/ccode/plain_loop.hpp"
 #include "cpu/vm/vcpu.hpp"
 #include "cpu/vm/wait.hpp"
 #include "sim/checks.hpp"
@@ -78,8 +78,8 @@ class GuestCpu {
   // returning to vcpusim: between the two only the native access runs. `is_marked` tells the
   // data_race check a volatile access (as READ_ONCE is) from a plain one; `pc` is the code
   // address of the access, for its message. A load may pass the code's state (`frame`, see
-  // cpu/vm/plain_loop.hpp): a loop found at a fixed point waits, as a spin without PAUSE, for a
-  // write to a line it read (Vcpu::Counters::fixed_point_waits counts them).
+  // cpu/vm/ccode/plain_loop.hpp): a loop found at a fixed point waits, as a spin without PAUSE,
+  // for a write to a line it read (Vcpu::Counters::fixed_point_waits counts them).
   void plain_access(const void* p, std::size_t size, bool write, bool is_marked, const void* pc,
                     const std::uint64_t* frame = nullptr);
   void land_plain();

@@ -133,7 +133,7 @@ class Vcpu final : public HostThread {
   void clear_hooks();
 
   // Operations this vCPU has paid for or blocked in so far (consume, block, vm_exit), whoever
-  // ran them: a plain loop of C code (cpu/vm/plain_loop.hpp) is sure nothing else ran between
+  // ran them: a plain loop of C code (cpu/vm/ccode/plain_loop.hpp) is sure nothing else ran between
   // two of its loads when this moved by exactly its own.
   std::uint64_t operations() const { return operations_; }
 

@@ -1,4 +1,4 @@
-#include "cpu/vm/plain_loop.hpp"
+#include "cpu/vm/ccode/plain_loop.hpp"
 
 #include <algorithm>
 

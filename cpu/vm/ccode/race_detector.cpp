@@ -1,4 +1,4 @@
-#include "cpu/vm/race_detector.hpp"
+#include "cpu/vm/ccode/race_detector.hpp"
 
 #include <algorithm>
 
