@@ -12,11 +12,11 @@ std::int64_t nice_to_weight(int nice) {
 }
 
 HostThread::HostThread(int id, Kind kind, std::string name, std::vector<int> affinity, int nice)
-    : kind_(kind),
-      weight_(nice_to_weight(nice)),
-      id_(id),
-      nice_(nice),
+    : id_(id),
+      kind_(kind),
       name_(std::move(name)),
-      affinity_(std::move(affinity)) {}
+      affinity_(std::move(affinity)),
+      weight_(nice_to_weight(nice)),
+      nice_(nice) {}
 
 }  // namespace vcpusim::cpu

@@ -52,32 +52,29 @@ class HostThread {
   friend class HostScheduler;
   friend class FairPolicy;
   friend class RrPolicy;
-  // What a work event or a dispatch touches, first and together after the vtable pointer: with
-  // a thousand threads their state does not stay in the cache between two events of one.
-  ThreadState state_ = ThreadState::kSleeping;
-  int pcpu_ = -1;
+  int id_;
   int component_ = -1;
   Kind kind_;
+  std::string name_;
+  std::vector<int> affinity_;
+  std::int64_t weight_;
+  int nice_;
+  ThreadState state_ = ThreadState::kSleeping;
   bool throttled_ = false;
-  bool guest_user_ = false;  // HostScheduler::set_guest_user
+  int pcpu_ = -1;
   Tick work_left_ = sim::kForever;
   Tick segment_start_ = 0;  // start of the current run segment, or of the current wait
   sim::EventKey work_event_;
   Tick run_time_ = 0;
+  Tick wait_time_ = 0;
+  bool guest_user_ = false;  // HostScheduler::set_guest_user
   Tick guest_user_time_ = 0;
   Tick last_ran_ = 0;
+  std::uint64_t migrations_ = 0;
   // fair policy
-  std::int64_t weight_;
   std::int64_t vruntime_ = 0;
   std::int64_t vruntime_rem_ = 0;  // ran * 1024 not yet turned into vruntime (below weight_)
   Tick slice_start_ = 0;
-  // The rest: set-up, waits and migrations.
-  int id_;
-  int nice_;
-  Tick wait_time_ = 0;
-  std::uint64_t migrations_ = 0;
-  std::string name_;
-  std::vector<int> affinity_;
 };
 
 std::int64_t nice_to_weight(int nice);
