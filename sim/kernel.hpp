@@ -89,9 +89,10 @@ class Kernel {
   bool budget_exceeded() const { return budget_exceeded_; }
 
  private:
+  struct Spawned;
   struct Coroutine;
   void drive();
-  void start_fiber(Coroutine& co, std::size_t index);
+  void start_fiber(std::size_t index);
   void park();
 
   Tick now_ = 0;
@@ -104,7 +105,11 @@ class Kernel {
   bool decoupling_ = true;
   Tick synced_ = 0;  // SystemC's time: trails now_ by under one sync quantum (kernel.cpp)
   EventQueue queue_;
-  std::vector<std::unique_ptr<Coroutine>> coroutines_;
+  std::vector<Spawned> spawned_;  // what spawn() was given, by coroutine id
+  // Created by run(), one slot per coroutine, and never resized: a hand-off reads one slot of
+  // this array instead of chasing a pointer to a coroutine and another to its fiber (a thousand
+  // vCPUs' coroutines do not stay in the cache between two resumes of one).
+  std::vector<Coroutine> coroutines_;
   int current_ = -1;
   bool stopping_ = false;
   bool interrupted_ = false;
