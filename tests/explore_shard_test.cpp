@@ -19,14 +19,7 @@ namespace {
 using test::CliResult;
 using test::run_cli;
 
-// Every file of an explore directory (the .vcpusim-explore marker aside), by name.
-std::map<std::string, std::string> files_of(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& f : fs::directory_iterator(dir))
-    if (f.path().filename().string()[0] != '.')
-      out[f.path().filename().string()] = test::read_file(f.path());
-  return out;
-}
+using test::files_of;
 
 // Runs `shards` shards of the explore `args` into tmp/<name>-shard-I and merges them (in
 // reverse order) into tmp/<name>-merged; returns the merged directory.

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "cli_util.hpp"
+#include "explore_util.hpp"
 #include "slurm_util.hpp"
 #include "tools/run/shell_quote.hpp"
 
@@ -30,14 +31,7 @@ const std::string kScenario =
 // pct finds vdso-unplaced's failure within this budget (tests/explore_shard_test.cpp).
 const std::vector<std::string> kSearch = {"--strategy", "pct", "--schedules", "60"};
 
-// Every file of an explore directory (the .vcpusim-explore marker aside), by name.
-std::map<std::string, std::string> files_of(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& f : fs::directory_iterator(dir))
-    if (f.path().filename().string()[0] != '.')
-      out[f.path().filename().string()] = test::read_file(f.path());
-  return out;
-}
+using test::files_of;
 
 // The local explore of kSearch into tmp/local, to compare a merge with.
 std::map<std::string, std::string> local_explore(const test::TempDir& tmp) {
