@@ -1,6 +1,7 @@
 #include "cpu/machine.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "sim/error.hpp"
 
@@ -100,6 +101,7 @@ void Machine::inject(const std::vector<sim::Injection>& injections) {
     if (in.vcpu < 0 || in.vcpu >= vcpu_count())
       throw sim::SimError("injection for vCPU" + std::to_string(in.vcpu) + ": no such vCPU");
     if (in.access > 0) {
+      access_stops_ = true;
       vcpu(in.vcpu).stop_at_access(in);
     } else {
       const sim::Injection copy = in;
@@ -137,9 +139,36 @@ void Machine::run(Tick end) {
   scheduler_.start();
   if (noise_) noise_->start();
   if (bandwidth_) bandwidth_->start();
+  decide_lookahead();
   kernel_.run(end);
   scheduler_.settle_all();
   collect_metrics(kernel_.now());  // end, or where an interrupted run stopped
+}
+
+// Lookahead (cpu/vm/footprint.hpp, docs/lookahead.md). A declared task is private when it makes
+// no record and no other vCPU's declared task lists a line it lists. Off for the whole run where
+// per-access order is observed (explore's observer, access-count injections and hooks) or where
+// host accounting is shared across pCPUs (a cpu.max quota pool consumed in settle order).
+void Machine::decide_lookahead() {
+  if (observer_ || access_stops_ || access_hook_ || !counted_.empty() || bandwidth_)
+    kernel_.set_lookahead(false);
+  constexpr int kShared = -1;
+  std::map<int, int> line_owner;  // line -> the one vCPU whose declared tasks list it
+  for (const auto& v : vcpus_)
+    for (int c = 0; c < v->contexts(); ++c)
+      if (const Footprint* f = v->footprint(c))
+        for (const Word* w : f->words) {
+          const auto [it, added] = line_owner.emplace(w->line, v->index());
+          if (!added && it->second != v->index()) it->second = kShared;
+        }
+  for (const auto& v : vcpus_)
+    for (int c = 0; c < v->contexts(); ++c) {
+      const Footprint* f = v->footprint(c);
+      bool is_private = f && !f->records;
+      if (is_private)
+        for (const Word* w : f->words) is_private = is_private && line_owner[w->line] == v->index();
+      v->set_private(c, is_private);
+    }
 }
 
 void Machine::collect_metrics(Tick end) {

@@ -165,6 +165,10 @@ class Machine {
   void set_access_hook(AccessHook hook) { access_hook_ = std::move(hook); }
   const AccessHook& access_hook() const { return access_hook_; }
   RunObserver* observer() const { return observer_; }
+  // Lookahead (cpu/vm/footprint.hpp): check every guest access and host request of a declared
+  // task against its footprint (run --verify-footprints); off by default.
+  void set_verify_footprints(bool on) { verify_footprints_ = on; }
+  bool verify_footprints() const { return verify_footprints_; }
   // TSC value at simulated time t: floor(t * f / 1 s).
   std::uint64_t tsc_at(Tick t) const;
 
@@ -173,6 +177,9 @@ class Machine {
 
  private:
   void collect_metrics(Tick end);
+  void decide_lookahead();
+  bool verify_footprints_ = false;
+  bool access_stops_ = false;  // injections placed by access count
 
   sim::Kernel& kernel_;
   sim::DecisionSource& decisions_;

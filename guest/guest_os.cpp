@@ -20,6 +20,20 @@ GuestOs::GuestOs(cpu::Machine& machine, const GuestParams& params, const Timekee
                                 [this](cpu::GuestCpu& cpu) { timer_interrupt(cpu); });
   for (const auto& w : params.workloads)
     for (std::int64_t v : w->vcpus.value) w->spec().spawn(*this, *w, static_cast<int>(v));
+  declare_footprints();
+}
+
+void GuestOs::spawn(const WorkloadParams& p, int vcpu, std::function<void(cpu::GuestCpu&)> body,
+                    cpu::Footprint footprint) {
+  const Task& t =
+      sched_.spawn(vcpu, p.kind.value + ".vcpu" + std::to_string(vcpu), std::move(body));
+  footprints_.push_back(Declaration{vcpu, t.context, std::move(footprint)});
+}
+
+void GuestOs::declare_footprints() {
+  for (Declaration& d : footprints_)
+    if (sched_.tasks_on(d.vcpu) == 1 && sched_.cond_resched_words(d.vcpu, d.footprint.words))
+      machine_.vcpu(d.vcpu).declare(d.context, &d.footprint);
 }
 
 IpiStorm& GuestOs::add_ipi_storm(const WorkloadParams& p) {
@@ -59,7 +73,11 @@ void GuestOs::timer_interrupt(cpu::GuestCpu& cpu) {
 
 void GuestOs::spawn_reader(const WorkloadParams& p, int vcpu, ReadClock clock) {
   machine_.declare_metrics(readers_);
-  spawn(p, vcpu, [this, &p, clock](cpu::GuestCpu& cpu) { read_loop(cpu, p, clock); });
+  // Its own code reads the clock's seqcount and words and the TSC, and records each read.
+  const bool vdso = clock == ReadClock::kVdso;
+  spawn(
+      p, vcpu, [this, &p, clock](cpu::GuestCpu& cpu) { read_loop(cpu, p, clock); },
+      cpu::Footprint{vdso ? "vdso_reader" : "ktime_reader", timekeeping_.reader_words(vdso), true});
 }
 
 void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock which) {

@@ -3,6 +3,7 @@
 // may run several). Each workload starts as its kind's declaration says (GuestParams::kinds());
 // the models read the checks they feed or report from the run's sim::CheckSet.
 #pragma once
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -60,6 +61,12 @@ class GuestOs {
   // What a workload kind's spawn uses (guest/workload_kinds.cpp). Spawns the task
   // "<kind>.vcpuN" of workload `p`, which runs `body` on `vcpu`.
   void spawn(const WorkloadParams& p, int vcpu, std::function<void(cpu::GuestCpu&)> body);
+  // The same for a task whose own code (cond_resched aside) touches only `footprint` (lookahead,
+  // cpu/vm/footprint.hpp). Declared once every workload is spawned, and only where the task is
+  // alone on its vCPU and cond_resched runs no hooks: elsewhere schedule() may switch to a task
+  // that declared nothing, or a hook may touch anything.
+  void spawn(const WorkloadParams& p, int vcpu, std::function<void(cpu::GuestCpu&)> body,
+             cpu::Footprint footprint);
   // A task on `vcpu` that reads `clock` forever, timing each read (the readers' latencies, the
   // monotonic_time check).
   void spawn_reader(const WorkloadParams& p, int vcpu, ReadClock clock);
@@ -79,6 +86,7 @@ class GuestOs {
   void arm_periodic_nmi(int v, sim::Tick when, sim::Tick period);
   void nmi_read(cpu::GuestCpu& cpu);
   void read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock clock);
+  void declare_footprints();
 
   cpu::Machine& machine_;
   const GuestParams& params_;
@@ -88,6 +96,12 @@ class GuestOs {
   sim::Tick next_tick_ = 0;
   sim::MonotonicTimeCheck* monotonic_;  // null unless monotonic_time is on
   std::vector<int> clock_components_;  // per vCPU: its clock reads
+  struct Declaration {
+    int vcpu;
+    int context;
+    cpu::Footprint footprint;
+  };
+  std::deque<Declaration> footprints_;  // a deque: the vCPUs keep pointers to them
   std::unique_ptr<SmpCall> calls_;  // only when an ipi_storm runs
   CallLedger ledger_;
   std::vector<std::unique_ptr<IpiStorm>> storms_;

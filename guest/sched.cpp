@@ -96,6 +96,12 @@ bool GuestScheduler::wake_up(cpu::GuestCpu& cpu, Task& task) {
   return true;
 }
 
+bool GuestScheduler::cond_resched_words(int vcpu, std::vector<const cpu::Word*>& words) {
+  if (!resched_hooks_.empty()) return false;
+  words.push_back(rq(vcpu).nr_running);
+  return true;
+}
+
 void GuestScheduler::cond_resched(cpu::GuestCpu& cpu) {
   for (const Hook& h : resched_hooks_) h(cpu);
   if (cpu.load(*rq(cpu.id()).nr_running) != 0) schedule(cpu);

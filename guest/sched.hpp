@@ -55,6 +55,11 @@ class GuestScheduler {
   bool wake_up(cpu::GuestCpu& cpu, Task& task);
   // Switches if another task waits on this vCPU.
   void cond_resched(cpu::GuestCpu& cpu);
+  // What cond_resched() touches on `vcpu` while it has no task to switch to (lookahead,
+  // cpu/vm/footprint.hpp); false when it also runs hooks, which may touch anything.
+  bool cond_resched_words(int vcpu, std::vector<const cpu::Word*>& words);
+  // Tasks spawned on `vcpu` so far (not counting its idle task).
+  int tasks_on(int vcpu) { return static_cast<int>(rq(vcpu).queue.size()); }
   // schedule_timeout(): sleeps `d`, woken by this vCPU's timer interrupt.
   void sleep_for(cpu::GuestCpu& cpu, sim::Tick d);
   // The timer interrupt's part: wakes the sleepers whose deadline passed and re-arms.

@@ -251,6 +251,12 @@ std::int64_t Timekeeping::ktime_get(cpu::GuestCpu& cpu, std::uint64_t& retries) 
   return read_clock(cpu, tk_seq_, tk_, retries);
 }
 
+std::vector<const cpu::Word*> Timekeeping::reader_words(bool vdso) {
+  Seqcount& seq = vdso ? vdso_seq_ : tk_seq_;
+  const ClockWords& w = vdso ? vdso_ : tk_;
+  return {&seq.word(), w.cycle_last, w.mult, w.shift, w.sec, w.nsec};
+}
+
 // do_hres(): the vDSO looks only at its data page and the page's own seqcount.
 std::int64_t Timekeeping::vdso_clock_gettime(cpu::GuestCpu& cpu, std::uint64_t& retries) {
   return read_clock(cpu, vdso_seq_, vdso_, retries);

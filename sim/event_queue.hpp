@@ -24,6 +24,7 @@ struct EventKey {
   int component = 0;
   std::uint64_t seq = 0;
   std::uint32_t slot = 0;  // where its callback lives (not part of the order)
+  std::uint8_t lane = 0;   // which of the kernel's queues holds it (Kernel::Lane; not the order)
   bool operator<(const EventKey& o) const {
     if (time != o.time) return time < o.time;
     if (phase != o.phase) return phase < o.phase;
@@ -127,6 +128,19 @@ class EventQueue {
     --live_;
     return true;
   }
+
+  // Removes a pending plain-call event and hands back its call, to be pushed again under the same
+  // key (Kernel::make_barrier moves an event between queues without changing its order).
+  EventCall take(const EventKey& key) {
+    const EventCall call = slots_[key.slot].call;
+    release(key.slot);
+    --live_;
+    return call;
+  }
+  bool holds(const EventKey& key) const {
+    return key.slot < slots_.size() && slots_[key.slot].seq == key.seq;
+  }
+  bool plain(const EventKey& key) const { return slots_[key.slot].call.fn != &run_function; }
 
   bool empty() const { return live_ == 0; }
   // The earliest live event; the queue must not be empty.

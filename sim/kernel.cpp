@@ -77,8 +77,6 @@ struct Kernel::SystemC {
   std::unique_ptr<sc_core::sc_event> never;    // the driver parks on it once the run is over
 };
 
-Kernel::Kernel() = default;
-
 Kernel::~Kernel() {
   coroutines_.clear();
   if (sc_) {
@@ -91,23 +89,58 @@ Kernel::~Kernel() {
   }
 }
 
+Kernel::Kernel() {
+  recorder_.guard(&running_ahead_);
+}
+
 EventKey Kernel::at(Tick when, Phase phase, int component, std::function<void()> fn) {
   if (when < now_) throw SimError("event scheduled in the past");
+  if (when < ahead_) lookahead_violation(when, component);
   EventKey key{when, static_cast<int>(phase), component, next_seq_++};
   queue_.push(key, std::move(fn));
   return key;
 }
 
-EventKey Kernel::at(Tick when, Phase phase, int component, EventCall call) {
+EventKey Kernel::at(Tick when, Phase phase, int component, EventCall call, Lane lane) {
   if (when < now_) throw SimError("event scheduled in the past");
   EventKey key{when, static_cast<int>(phase), component, next_seq_++};
-  queue_.push(key, call);
+  if (lane == Lane::kTransparent) {
+    key.lane = static_cast<std::uint8_t>(lane);
+    transparent_.push(key, call);
+  } else {
+    if (when < ahead_) lookahead_violation(when, component);
+    queue_.push(key, call);
+  }
   return key;
+}
+
+void Kernel::make_barrier(EventKey& key) {
+  if (key.lane != static_cast<std::uint8_t>(Lane::kTransparent) || !transparent_.holds(key)) return;
+  if (key.time < ahead_) lookahead_violation(key.time, key.component);
+  const EventCall call = transparent_.take(key);
+  key.lane = static_cast<std::uint8_t>(Lane::kBarrier);
+  queue_.push(key, call);
+}
+
+// A barrier due before a point some code already ran ahead to: that code passed it. Only a
+// footprint declaration that was wrong gets here (transparent code that pushed a barrier).
+void Kernel::lookahead_violation(Tick when, int component) const {
+  throw SimError("lookahead violation: an event of " + recorder_.components().at(component).name +
+                 " due at " + format_time(when) + " is a barrier, but code already ran ahead to " +
+                 format_time(ahead_) +
+                 "; a footprint declaration does not cover what its code does (docs/lookahead.md)");
+}
+
+void Kernel::set_lookahead(bool on) {
+  lookahead_wanted_ = on;
+  lookahead_ = on && step_budget_ == UINT64_MAX;
 }
 
 bool Kernel::cancel(EventKey& key) {
   if (!key.valid()) return false;
-  const bool erased = queue_.cancel(key);
+  const bool erased =
+      (key.lane == static_cast<std::uint8_t>(Lane::kTransparent) ? transparent_ : queue_)
+          .cancel(key);
   key = EventKey{};
   return erased;
 }
@@ -180,8 +213,16 @@ void Kernel::yield() {
 
 void Kernel::drive() {
   try {
-    while (!queue_.empty()) {
-      const Tick next = queue_.top().time;
+    for (;;) {
+      // The two queues pop as one, in key order.
+      EventQueue* q = &queue_;
+      if (queue_.empty()) {
+        if (transparent_.empty()) break;
+        q = &transparent_;
+      } else if (!transparent_.empty() && transparent_.top() < queue_.top()) {
+        q = &transparent_;
+      }
+      const Tick next = q->top().time;
       if (next > end_) break;
       if (next >= synced_ + kSyncQuantum) {
         sc_core::wait(sc_core::sc_time::from_value(static_cast<sc_dt::uint64>(next - synced_)));
@@ -195,12 +236,16 @@ void Kernel::drive() {
         budget_exceeded_ = interrupted_ = true;
         break;
       }
-      if (poll_ && events_processed_ > 0 && events_processed_ % kPollEvents == 0 && !poll_(now_)) {
-        interrupted_ = true;
-        break;
+      if (poll_ && steps() >= next_poll_) {
+        next_poll_ = steps() + kPollEvents;
+        if (!poll_(now_)) {
+          interrupted_ = true;
+          break;
+        }
       }
       now_ = next;
-      const EventCall call = queue_.pop();
+      running_ahead_ = false;
+      const EventCall call = q->pop();
       ++events_processed_;
       if (--steps_left_ == 0) decoupling_ = false;
       call();
@@ -231,6 +276,7 @@ void Kernel::set_step_budget(std::uint64_t steps) {
   step_budget_ = steps == 0 ? UINT64_MAX : steps;
   steps_left_ = step_budget_ > done ? step_budget_ - done : 0;
   if (steps_left_ == 0) decoupling_ = false;
+  set_lookahead(lookahead_wanted_);
 }
 
 void Kernel::run(Tick end) {

@@ -33,9 +33,18 @@ class Kernel {
   Recorder& recorder() { return recorder_; }
   Components& components() { return recorder_.components(); }
 
+  // Which of the two queues an event waits in (EventKey::lane); both pop as one, in key order.
+  // Lookahead (docs/lookahead.md): a transparent event completes a guest operation of a vCPU
+  // whose code until its next operation does only what its declared footprint says, touching no
+  // line another vCPU's footprint declares private and pushing no barrier: code that runs ahead
+  // (try_lookahead) may pass it. Every other event is a barrier that nothing passes.
+  enum class Lane : std::uint8_t { kBarrier = 0, kTransparent = 1 };
   EventKey at(Tick when, Phase phase, int component, std::function<void()> fn);
   // The same for an event that is a plain call (EventCall::member): what the hot events use.
-  EventKey at(Tick when, Phase phase, int component, EventCall call);
+  EventKey at(Tick when, Phase phase, int component, EventCall call, Lane lane = Lane::kBarrier);
+  // Moves a pending transparent event to the barriers under the same key (so the same order):
+  // its owner's next code is no longer what it declared (an interrupt became pending).
+  void make_barrier(EventKey& key);
   // Returns false when the event already ran or was cancelled.
   bool cancel(EventKey& key);
 
@@ -54,13 +63,37 @@ class Kernel {
   bool try_advance(Tick t) {
     if (!decoupling_ || t <= now_ || t > end_ || stopping_) return false;
     if (!queue_.empty() && queue_.top().time <= t) return false;
+    if (!transparent_.empty() && transparent_.top().time <= t) return false;
     now_ = t;
     if (--steps_left_ == 0) decoupling_ = false;  // the budget is spent: see set_step_budget
+    return true;
+  }
+  // Lookahead, for code whose declared footprint is private (docs/lookahead.md): the same, but
+  // only barriers stop it, so it may pass pending transparent events, whose code touches nothing
+  // it touches. From then until the driver runs the next event, running_ahead() is true: simulated
+  // time is past a pending event, and the code may make no record and push no barrier before
+  // the farthest point any code ran ahead to (both are lookahead violations, SimError).
+  bool try_lookahead(Tick t) {
+    if (!lookahead_ || !decoupling_ || t <= now_ || t > end_ || stopping_) return false;
+    if (!queue_.empty() && queue_.top().time <= t) return false;
+    if (!transparent_.empty() && transparent_.top().time <= t) {
+      running_ahead_ = true;
+      if (t > ahead_) ahead_ = t;
+      ++lookahead_steps_;
+    }
+    now_ = t;
+    if (--steps_left_ == 0) decoupling_ = false;
     return true;
   }
   // On by default; off forces every operation through the event queue (a baseline for
   // benchmarks and an equivalence check: results must be byte-identical either way).
   void set_temporal_decoupling(bool on) { decoupling_ = on && steps_left_ > 0; }
+  // On by default; off: try_lookahead never passes anything (results are byte-identical either
+  // way). Off as well under a step budget, whose stopping point counts steps in event order.
+  void set_lookahead(bool on);
+  bool running_ahead() const { return running_ahead_; }
+  // Steps that ran ahead of a pending transparent event (the evidence that lookahead engaged).
+  std::uint64_t lookahead_steps() const { return lookahead_steps_; }
   std::uint64_t inline_advances() const { return steps() - events_processed_; }
 
   // Runs until `end` or until no event is left. Rethrows what a coroutine or event threw.
@@ -72,7 +105,9 @@ class Kernel {
   static constexpr std::uint64_t kStuckLimit = 1000000;
   static constexpr std::uint64_t kStuckEvents = 10000000;
 
-  // Called with the current time every kPollEvents events; returning false stops the run there
+  // Called with the current time before the first event after every kPollEvents steps (events
+  // and inline advances: lookahead can run millions of operations in a few events); returning
+  // false stops the run there
   // (SIGINT, a wall-clock budget, a progress line). interrupted() then tells the run is partial.
   void set_poll(std::function<bool(Tick)> poll) { poll_ = std::move(poll); }
   bool interrupted() const { return interrupted_; }
@@ -92,6 +127,7 @@ class Kernel {
   struct Spawned;
   struct Coroutine;
   void drive();
+  [[noreturn]] void lookahead_violation(Tick when, int component) const;
   void start_fiber(std::size_t index);
   void park();
 
@@ -103,8 +139,14 @@ class Kernel {
   std::uint64_t steps_left_ = UINT64_MAX;  // never 0 while decoupling_ is on
   bool budget_exceeded_ = false;
   bool decoupling_ = true;
+  bool lookahead_wanted_ = true;
+  bool lookahead_ = true;       // wanted and no step budget
+  bool running_ahead_ = false;  // see try_lookahead
+  Tick ahead_ = 0;              // the farthest any code ran ahead of a pending event
+  std::uint64_t lookahead_steps_ = 0;
   Tick synced_ = 0;  // SystemC's time: trails now_ by under one sync quantum (kernel.cpp)
-  EventQueue queue_;
+  EventQueue queue_;              // barriers
+  EventQueue transparent_;        // Lane::kTransparent
   std::vector<Spawned> spawned_;  // what spawn() was given, by coroutine id
   // Created by run(), one slot per coroutine, and never resized: a hand-off reads one slot of
   // this array instead of chasing a pointer to a coroutine and another to its fiber (a thousand
@@ -115,6 +157,7 @@ class Kernel {
   bool interrupted_ = false;
   std::function<bool(Tick)> poll_;
   std::uint64_t events_at_instant_ = 0;
+  std::uint64_t next_poll_ = kPollEvents;  // in steps()
   std::exception_ptr error_;
   Recorder recorder_;
   struct SystemC;

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "sim/error.hpp"
+
 namespace vcpusim::sim {
 
 // One round per 64-bit word: xor in, multiply by an odd constant (carries move low bits up), fold
@@ -13,6 +15,7 @@ void Recorder::mix(std::uint64_t v) {
 }
 
 void Recorder::record(Tick time, int component, const char* kind, std::int64_t a, std::int64_t b) {
+  if (*ahead_) out_of_order(time, component, kind);
   mix(static_cast<std::uint64_t>(time));
   mix(components_.key(component));
   // The kind eight characters to a word, then its length (so no two kinds hash alike by padding).
@@ -38,6 +41,13 @@ std::string Recorder::fingerprint() const {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash_));
   return buf;
+}
+
+void Recorder::out_of_order(Tick time, int component, const char* kind) const {
+  throw SimError("lookahead violation: " + components_.at(component).name + " recorded \"" + kind +
+                 "\" at " + format_time(time) +
+                 " while running ahead of pending events; the footprint it declared says it makes "
+                 "no records (docs/lookahead.md)");
 }
 
 }  // namespace vcpusim::sim

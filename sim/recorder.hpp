@@ -63,6 +63,7 @@ class Recorder {
   void record(Tick time, int component, const char* kind, std::int64_t a = 0, std::int64_t b = 0);
   // Trace-only event: kept when keep_events is on and handed to the sink; never hashed or counted.
   void note(Tick time, int component, const char* kind, std::int64_t a = 0, std::int64_t b = 0) {
+    if (*ahead_) out_of_order(time, component, kind);
     if (keep_) events_.push_back(RecordedEvent{time, component, kind, a, b});
     if (sink_) sink_->event(EventView{time, component, kind, a, b});
   }
@@ -74,6 +75,10 @@ class Recorder {
     if (sink_) sink_->label(id, name);
   }
   void keep_events(bool keep) { keep_ = keep; }
+  // Records are taken in call order, which is key order only while no code runs ahead of a
+  // pending event (sim::Kernel's lookahead): `running_ahead` says when code does, and a record or
+  // note made then is a lookahead violation (a footprint declaration that said "no records").
+  void guard(const bool* running_ahead) { ahead_ = running_ahead; }
   // Hands every later event and note to `sink` (null: none), and the labels so far at once.
   void set_sink(EventSink* sink) {
     sink_ = sink;
@@ -94,6 +99,9 @@ class Recorder {
 
  private:
   void mix(std::uint64_t v);
+  [[noreturn]] void out_of_order(Tick time, int component, const char* kind) const;
+  static constexpr bool kNever = false;
+  const bool* ahead_ = &kNever;
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
   std::uint64_t count_ = 0;
   bool keep_ = false;

@@ -161,10 +161,15 @@ void HostScheduler::arm_work(HostThread& t) {
   kernel_.cancel(t.work_event_);
   if (t.state_ != ThreadState::kRunning || t.work_left_ == sim::kForever) return;
   // The hottest event of a busy host: a plain call, the thread's address its argument.
-  t.work_event_ =
-      kernel_.at(kernel_.now() + t.work_left_, sim::Phase::kWork, t.component(),
-                 sim::EventCall::member<&HostScheduler::work_done>(
-                     this, static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&t))));
+  t.work_event_ = kernel_.at(
+      kernel_.now() + t.work_left_, sim::Phase::kWork, t.component(),
+      sim::EventCall::member<&HostScheduler::work_done>(
+          this, static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&t))),
+      t.transparent_work() ? sim::Kernel::Lane::kTransparent : sim::Kernel::Lane::kBarrier);
+}
+
+void HostScheduler::make_work_barrier(HostThread& t) {
+  kernel_.make_barrier(t.work_event_);
 }
 
 void HostScheduler::work_done(std::uint64_t thread) {

@@ -60,6 +60,9 @@ class HostScheduler {
   // it runnable. unthrottle() queues it again, preempting as a wake-up would.
   void throttle(HostThread& t);
   void unthrottle(HostThread& t);
+  // Lookahead: the work event armed for `t`, if transparent, becomes a barrier (what runs when
+  // it completes is no longer the declared code: an interrupt is pending).
+  void make_work_barrier(HostThread& t);
   // Told whenever a thread starts (true) or stops (false) running; one observer.
   void set_run_observer(std::function<void(HostThread&, bool)> f) { run_observer_ = std::move(f); }
   // Every host thread, in the order added (their ids).

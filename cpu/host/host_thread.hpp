@@ -47,6 +47,9 @@ class HostThread {
   virtual void on_work_done() = 0;  // the work ran out while running
   virtual void on_dispatch() {}     // starts running
   virtual void on_deschedule() {}   // stops running but stays runnable (preempted)
+  // Whether the work event armed now may be transparent to lookahead (sim::Kernel::Lane): what
+  // runs when the work is done stays within a declared footprint (cpu/vm/footprint.hpp).
+  virtual bool transparent_work() const { return false; }
 
  private:
   friend class HostScheduler;

@@ -14,9 +14,21 @@ Tick GuestCpu::now() const {
 }
 
 Tick GuestCpu::access(Word& w, bool write) {
+  if (machine_.verify_footprints()) verify_footprint(w, write);
   if (machine_.counted(w)) vcpu_.on_access();
   if (RunObserver* o = machine_.observer()) o->access(vcpu_.index(), w, write);
   return machine_.memory().access(now(), vcpu_.pcpu(), w, write);
+}
+
+// run --verify-footprints: a declared task touches only the lines its footprint lists.
+void GuestCpu::verify_footprint(const Word& w, bool write) const {
+  const Footprint* f = vcpu_.declared_now();
+  if (!f) return;
+  for (const Word* d : f->words)
+    if (d->line == w.line) return;
+  throw sim::SimError("footprint violation: " + vcpu_.name() + " (" + f->what + ") " +
+                      (write ? "wrote " : "read ") + w.name + " at " + sim::format_time(now()) +
+                      ", on a line its declared footprint does not list (docs/lookahead.md)");
 }
 
 // A wait's condition is being evaluated: what it reads is what the wait watches.

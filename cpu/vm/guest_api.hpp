@@ -217,6 +217,7 @@ class GuestCpu {
   template <class Fn>
   WakeReason probed_halt(const std::string& what, const WakeCondition& owed, Fn halt_fn);
   Tick access(Word& w, bool write);
+  void verify_footprint(const Word& w, bool write) const;
   // The line word of an address access, after the size and alignment checks.
   Word& line_at(const void* p, int size, bool atomic, const char* what);
   [[noreturn]] void fault(const std::string& what) const;

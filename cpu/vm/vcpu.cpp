@@ -66,6 +66,22 @@ int Vcpu::add_context(std::string name, std::function<void(GuestCpu&)> body) {
   return static_cast<int>(contexts_.size()) - 1;
 }
 
+void Vcpu::declare(int context, const Footprint* footprint) {
+  contexts_.at(static_cast<std::size_t>(context)).footprint = footprint;
+}
+
+void Vcpu::set_private(int context, bool is_private) {
+  contexts_.at(static_cast<std::size_t>(context)).is_private = is_private;
+}
+
+// Armed work is transparent when what runs at its completion is the declared task's own code:
+// a guest operation (not an exit, entry or spin) of a declared task, with no interrupt pending
+// (raise() moves an armed event to the barriers when one becomes pending).
+bool Vcpu::transparent_work() const {
+  return phase_ == HostPhase::kGuest && guest_state_ == GuestState::kRunning && pending_ == 0 &&
+         request_ == Request::kWork && declared_now() != nullptr;
+}
+
 void Vcpu::set_handler(Vector v, std::function<void(GuestCpu&)> handler) {
   handlers_[static_cast<int>(v)] = std::move(handler);
 }
@@ -134,6 +150,7 @@ void Vcpu::raise(Vector v) {
   pending_ |= bit(v);
   sim::Kernel& k = machine_.kernel();
   k.recorder().record(k.now(), component(), "raise", static_cast<int>(v));
+  machine_.scheduler().make_work_barrier(*this);  // the handler runs where the work completes
   if (!deliverable()) return;
   if (guest_state_ == GuestState::kHalted)
     end_halt(WakeReason::kInterrupt);
@@ -243,6 +260,12 @@ void Vcpu::run_guest() {
 void Vcpu::apply_request() {
   HostScheduler& s = machine_.scheduler();
   sim::Kernel& k = machine_.kernel();
+  if (request_ != Request::kWork &&
+      (k.running_ahead() || (machine_.verify_footprints() && declared_now())))
+    throw sim::SimError("lookahead violation: " + name() + " asked the host for more than CPU " +
+                        "time at " + sim::format_time(k.now()) + "; the footprint of its task \"" +
+                        contexts_[static_cast<std::size_t>(current_ctx_)].name +
+                        "\" says it does not (docs/lookahead.md)");
   switch (request_) {
     case Request::kWork:
       s.set_work(*this, request_cost_);
@@ -452,9 +475,12 @@ void Vcpu::consume(Tick cost) {
   ++operations_;
   // Running and nothing else due before this operation completes: the event path would resume
   // us right away, so skip the context switch (the scheduler accounts the time on its next look).
-  if (state() == ThreadState::kRunning &&
-      machine_.kernel().try_advance(machine_.kernel().now() + cost))
-    return;
+  // A private task (footprint.hpp) may also run ahead of other tasks' transparent events.
+  if (state() == ThreadState::kRunning) {
+    sim::Kernel& k = machine_.kernel();
+    const Tick t = k.now() + cost;
+    if ((private_now() && k.try_lookahead(t)) || k.try_advance(t)) return;
+  }
   request_ = Request::kWork;
   request_cost_ = cost;
   machine_.kernel().yield();
@@ -552,6 +578,7 @@ void Vcpu::boundary() {
 
 void Vcpu::take_interrupt(Vector v) {
   sim::Kernel& k = machine_.kernel();
+  ++handler_depth_;  // the delivery and the handler are not the task's declared code
   const int n = static_cast<int>(v);
   pending_ &= ~bit(v);
   ++interrupts_taken_;
@@ -594,6 +621,7 @@ void Vcpu::take_interrupt(Vector v) {
   irqs_enabled_ = saved_irqs;
   recording_ = saved_recording;
   set_mode(saved_mode);
+  --handler_depth_;
 }
 
 }  // namespace vcpusim::cpu

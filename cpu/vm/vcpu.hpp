@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cpu/host/host_thread.hpp"
+#include "cpu/vm/footprint.hpp"
 #include "cpu/vm/memory.hpp"
 #include "cpu/vm/wait.hpp"
 #include "sim/decision.hpp"
@@ -95,6 +96,20 @@ class Vcpu final : public HostThread {
   void set_main(std::function<void(GuestCpu&)> main);
   int add_context(std::string name, std::function<void(GuestCpu&)> body);
   int current_context() const { return current_ctx_; }
+  // Lookahead (cpu/vm/footprint.hpp): what the task in `context` may touch; set before the run.
+  // `is_private`: it may run ahead (decided by the machine from every declaration).
+  void declare(int context, const Footprint* footprint);
+  void set_private(int context, bool is_private);
+  const Footprint* footprint(int context) const {
+    return contexts_[static_cast<std::size_t>(context)].footprint;
+  }
+  int contexts() const { return static_cast<int>(contexts_.size()); }
+  // The footprint in force now: the current task's, or none inside an interrupt handler.
+  const Footprint* declared_now() const {
+    return handler_depth_ == 0 ? contexts_[static_cast<std::size_t>(current_ctx_)].footprint
+                               : nullptr;
+  }
+  bool transparent_work() const override;
   void set_handler(Vector v, std::function<void(GuestCpu&)> handler);
   // Makes an interrupt pending; wakes a halted vCPU, breaks a spin if deliverable.
   void raise(Vector v);
@@ -189,7 +204,12 @@ class Vcpu final : public HostThread {
     std::string name;
     std::function<void(GuestCpu&)> body;
     int coroutine = -1;
+    const Footprint* footprint = nullptr;  // none: unknown
+    bool is_private = false;
   };
+  bool private_now() const {
+    return handler_depth_ == 0 && contexts_[static_cast<std::size_t>(current_ctx_)].is_private;
+  }
 
   int index_;
   int irq_component_;
@@ -197,6 +217,7 @@ class Vcpu final : public HostThread {
   GuestCpu* guest_;
   std::vector<Context> contexts_;
   int current_ctx_ = 0;
+  int handler_depth_ = 0;  // interrupt handlers running (a declared footprint does not hold there)
   int switch_target_ = -1;
   std::function<void(GuestCpu&)> handlers_[kVectors];
   unsigned pending_ = 0;

@@ -29,8 +29,10 @@ int cmd_run(const std::vector<std::string>& args) {
       "       vcpusim run --replay REPLAY.json [--no-fingerprint-check] [--json OUT] ...\n"
       "                        [--vcd OUT.vcd] [--trace-from T] [--trace-to T] [--trace-kinds "
       "LIST]\n"
-      "                        [--host-trace OUT.trace [--host-trace-ns]] [--max-wall T] [--max-steps N]\n"
-      "                        [--no-expect] [--no-decoupling]\n"
+      "                        [--host-trace OUT.trace [--host-trace-ns]] [--max-wall T] "
+      "[--max-steps N]\n"
+      "                        [--no-expect] [--no-decoupling] [--no-lookahead] "
+      "[--verify-footprints]\n"
       "                        [--plugin FILE.so]... [--allow-plugins] [--quiet]\n\n"
       "Runs the scenario in FILE and prints a summary. Exit 0 when the run met the scenario's\n"
       "expect block (or, without one, had no violation), 1 when not, 2 for bad input, 3 for a\n"
@@ -79,6 +81,12 @@ int cmd_run(const std::vector<std::string>& args) {
       "no-decoupling",
       "a checking aid: run every guest operation on the event path (no temporal decoupling); "
       "the result must be byte-identical to a normal run, only slower")(
+      "no-lookahead",
+      "a checking aid: no guest task runs ahead of another's pending events (docs/lookahead.md); "
+      "the result must be byte-identical to a normal run")(
+      "verify-footprints",
+      "check every guest access and host request of a task that declared a footprint against "
+      "it (docs/lookahead.md); a violation is a simulation error (exit 3)")(
       "quiet,q", "print nothing on stdout (nor the progress line)");
   add_plugin_options(opts);
   const auto vm = cli::parse(args, opts, "file");
@@ -138,6 +146,8 @@ int cmd_run(const std::vector<std::string>& args) {
     if (!load->trace_path.empty()) outputs.add_input(load->trace_path);
   RunOptions run_options;
   run_options.temporal_decoupling = !vm.count("no-decoupling");
+  run_options.lookahead = !vm.count("no-lookahead");
+  run_options.verify_footprints = vm.count("verify-footprints") > 0;
   run_options.max_steps = max_steps;
   RunControl control(scenario->duration, max_wall, !vm.count("quiet"));
   run_options.poll = [&control](sim::Tick now) { return control.poll(now); };

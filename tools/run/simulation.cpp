@@ -22,6 +22,7 @@ constexpr std::size_t kCoherenceTopLines = 10;  // the busiest cachelines listed
 RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   sim::Kernel kernel;
   kernel.set_temporal_decoupling(options.temporal_decoupling);
+  kernel.set_lookahead(options.lookahead);
   kernel.recorder().keep_events(options.keep_events);
   if (options.poll) kernel.set_poll(options.poll);
   kernel.set_step_budget(options.max_steps);
@@ -29,6 +30,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   decisions.set_steer(options.steer);
   cpu::Machine machine(kernel, decisions, s.host, s.vm, s.costs);
   machine.set_observer(options.observer);
+  machine.set_verify_footprints(options.verify_footprints);
   sim::CheckSet checks(s.checks, s.limits.values());
   cpu::attach_checks(s.registries.checks, machine, checks);
   guest::GuestOs os(machine, s.guest, s.costs.timekeeping, checks);
@@ -65,6 +67,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   r.complete = !kernel.interrupted();
   r.budget_exceeded = kernel.budget_exceeded();
   r.kernel_events = kernel.events_processed();
+  r.lookahead_steps = kernel.lookahead_steps();
   for (int v = 0; v < machine.vcpu_count(); ++v) r.guest_accesses.push_back(machine.vcpu(v).accesses());
   if (!machine.violations().list().empty()) {
     const auto& list = machine.violations().list();

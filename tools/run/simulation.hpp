@@ -25,12 +25,15 @@ struct RunResult {
   std::vector<std::pair<std::int64_t, std::string>> labels;
   sim::Components components;       // who recorded: names and groups of the events' component ids
   std::uint64_t kernel_events = 0;  // events the kernel ran (benchmarks: guest steps per event)
+  std::uint64_t lookahead_steps = 0;          // operations that ran ahead of a pending event
   std::vector<std::uint64_t> guest_accesses;  // shared-memory accesses each vCPU started
   Failure failure;                       // the run's first violation, if any
 };
 
 struct RunOptions {
   bool temporal_decoupling = true;  // see sim::Kernel::try_advance
+  bool lookahead = true;            // see sim::Kernel::try_lookahead (docs/lookahead.md)
+  bool verify_footprints = false;   // run --verify-footprints (cpu/vm/footprint.hpp)
   bool keep_events = false;  // keep the event stream (report --diff, shrink, tests)
   // Streams the trace as the run goes (tools/run/trace_io.hpp TraceStream): called once the machine
   // and the guest exist, returns the sink for every event and reported violation; finished
