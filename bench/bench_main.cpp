@@ -74,9 +74,10 @@ void BM_RawTimedWaits(benchmark::State& state) {
 }
 
 void run_guest(benchmark::State& state, const std::string& name, std::unique_ptr<Scenario> s,
-               bool decoupled = true) {
+               bool decoupled = true, bool lookahead = true) {
   RunOptions options;
   options.temporal_decoupling = decoupled;
+  options.lookahead = lookahead;
   std::uint64_t steps = 0, events = 0;
   for (auto _ : state) {
     const auto r = vcpusim::tools::run_scenario(*s, options);
@@ -112,6 +113,11 @@ vcpusim::sim::Json busy16on4() {
 }
 void BM_Busy16On4(benchmark::State& s) {
   run_guest(s, "16 vCPUs on 4 pCPUs busy", Scenario::from_json(busy16on4(), "busy-16x4"));
+}
+// The same without lookahead (docs/lookahead.md): what issue 30 measured against raw waits.
+void BM_Busy16On4_NoLookahead(benchmark::State& s) {
+  run_guest(s, "16 vCPUs on 4 pCPUs busy, no lookahead",
+            Scenario::from_json(busy16on4(), "busy-16x4-nolookahead"), true, false);
 }
 // The same with host noise at its documented defaults (docs/host-noise.md) and one emulator
 // thread woken 1000 times a second.
@@ -179,6 +185,7 @@ BENCHMARK(BM_Demo)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Demo_EventPath)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_TimekeepingLatency)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Busy16On4)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_Busy16On4_NoLookahead)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Busy16On4_Noise)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Busy16On4_CpuMax)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Busy16On4_NoBalance)->Unit(benchmark::kMillisecond)->MinTime(1.0);
@@ -215,6 +222,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
         {"BM_Demo", "demo"},
         {"BM_TimekeepingLatency", "timekeeping-latency"},
         {"BM_Busy16On4", "16 vCPUs on 4 pCPUs busy"},
+        {"BM_Busy16On4_NoLookahead", "16 vCPUs on 4 pCPUs busy, no lookahead"},
         {"BM_Demo_EventPath", "demo_event_path"}};
     for (const auto& [bench, name] : guests) {
       const auto it = rates_.find(bench);

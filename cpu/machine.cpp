@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "sim/error.hpp"
 
@@ -145,28 +146,38 @@ void Machine::run(Tick end) {
   collect_metrics(kernel_.now());  // end, or where an interrupted run stopped
 }
 
-// Lookahead (cpu/vm/footprint.hpp, docs/lookahead.md). A declared task is private when it makes
-// no record and no other vCPU's declared task lists a line it lists. Off for the whole run where
-// per-access order is observed (explore's observer, access-count injections and hooks) or where
-// host accounting is shared across pCPUs (a cpu.max quota pool consumed in settle order).
+// Lookahead (cpu/vm/footprint.hpp, docs/lookahead.md). A declared task is private when no other
+// vCPU's declared task writes a line it lists, or lists a line it writes. Off for the whole run
+// where per-access order is observed (explore's observer, access-count injections and hooks) or
+// where host accounting is shared across pCPUs (a cpu.max quota pool consumed in settle order).
 void Machine::decide_lookahead() {
   if (observer_ || access_stops_ || access_hook_ || !counted_.empty() || bandwidth_)
     kernel_.set_lookahead(false);
-  constexpr int kShared = -1;
-  std::map<int, int> line_owner;  // line -> the one vCPU whose declared tasks list it
+  struct Users {
+    std::set<int> readers, writers;  // vCPUs whose declared tasks list the line
+  };
+  std::map<int, Users> lines;
   for (const auto& v : vcpus_)
     for (int c = 0; c < v->contexts(); ++c)
-      if (const Footprint* f = v->footprint(c))
-        for (const Word* w : f->words) {
-          const auto [it, added] = line_owner.emplace(w->line, v->index());
-          if (!added && it->second != v->index()) it->second = kShared;
-        }
+      if (const Footprint* f = v->footprint(c)) {
+        for (const Word* w : f->reads) lines[w->line].readers.insert(v->index());
+        for (const Word* w : f->writes) lines[w->line].writers.insert(v->index());
+      }
+  const auto only = [](const std::set<int>& s, int v) {
+    return s.empty() || (s.size() == 1 && *s.begin() == v);
+  };
   for (const auto& v : vcpus_)
     for (int c = 0; c < v->contexts(); ++c) {
       const Footprint* f = v->footprint(c);
-      bool is_private = f && !f->records;
-      if (is_private)
-        for (const Word* w : f->words) is_private = is_private && line_owner[w->line] == v->index();
+      bool is_private = f != nullptr;
+      if (f) {
+        for (const Word* w : f->reads)
+          is_private = is_private && only(lines[w->line].writers, v->index());
+        for (const Word* w : f->writes) {
+          const Users& u = lines[w->line];
+          is_private = is_private && only(u.writers, v->index()) && only(u.readers, v->index());
+        }
+      }
       v->set_private(c, is_private);
     }
 }

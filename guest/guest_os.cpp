@@ -32,7 +32,7 @@ void GuestOs::spawn(const WorkloadParams& p, int vcpu, std::function<void(cpu::G
 
 void GuestOs::declare_footprints() {
   for (Declaration& d : footprints_)
-    if (sched_.tasks_on(d.vcpu) == 1 && sched_.cond_resched_words(d.vcpu, d.footprint.words))
+    if (sched_.tasks_on(d.vcpu) == 1 && sched_.cond_resched_words(d.vcpu, d.footprint.reads))
       machine_.vcpu(d.vcpu).declare(d.context, &d.footprint);
 }
 
@@ -73,11 +73,12 @@ void GuestOs::timer_interrupt(cpu::GuestCpu& cpu) {
 
 void GuestOs::spawn_reader(const WorkloadParams& p, int vcpu, ReadClock clock) {
   machine_.declare_metrics(readers_);
-  // Its own code reads the clock's seqcount and words and the TSC, and records each read.
+  // Its own code reads the clock's seqcount and words and the TSC; its records and the
+  // monotonic_time check's samples wait for their turn (order_point, read_loop).
   const bool vdso = clock == ReadClock::kVdso;
   spawn(
       p, vcpu, [this, &p, clock](cpu::GuestCpu& cpu) { read_loop(cpu, p, clock); },
-      cpu::Footprint{vdso ? "vdso_reader" : "ktime_reader", timekeeping_.reader_words(vdso), true});
+      cpu::Footprint{vdso ? "vdso_reader" : "ktime_reader", timekeeping_.reader_words(vdso), {}});
 }
 
 void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock which) {
@@ -87,10 +88,12 @@ void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock w
   sim::Samples& mine = reader_latency_ns_[{clock, cpu.id()}];
   std::uint64_t& retries = retries_[clock];
   for (;;) {
+    cpu.order_point();  // the check compares this read with every read that ended before it
     const sim::Tick start = cpu.now();
     if (monotonic_) monotonic_->read_started(cpu.id());
     const std::int64_t value =
         vdso ? timekeeping_.vdso_clock_gettime(cpu, retries) : timekeeping_.ktime_get(cpu, retries);
+    cpu.order_point();
     const sim::Tick end = cpu.now();
     if (monotonic_) monotonic_->read_finished(cpu.id(), start, end, value, clock);
     const sim::Tick latency = (end - start) / sim::kNanosecond;

@@ -24,7 +24,7 @@ WorkloadKind idle_kind() {
 WorkloadKind busy_kind() {
   WorkloadKind k = declare_kind("busy", "compute in chunks", {"chunk"});
   k.spawn = [](GuestOs& os, const WorkloadParams& p, int v) {
-    // Its own code only computes, and makes no record: where it is declared, it runs ahead.
+    // Its own code only computes (cond_resched's read aside): where declared, it runs ahead.
     os.spawn(
         p, v,
         [&os, &p](cpu::GuestCpu& cpu) {
@@ -33,7 +33,7 @@ WorkloadKind busy_kind() {
             os.scheduler().cond_resched(cpu);
           }
         },
-        cpu::Footprint{"busy", {}, false});
+        cpu::Footprint{"busy", {}, {}});
   };
   return k;
 }

@@ -92,6 +92,8 @@ class Kernel {
   // way). Off as well under a step budget, whose stopping point counts steps in event order.
   void set_lookahead(bool on);
   bool running_ahead() const { return running_ahead_; }
+  // The next event is no step (Vcpu::order_point's resume, which a run without lookahead lacks).
+  void uncount_step() { ++steps_left_; }
   // Steps that ran ahead of a pending transparent event (the evidence that lookahead engaged).
   std::uint64_t lookahead_steps() const { return lookahead_steps_; }
   std::uint64_t inline_advances() const { return steps() - events_processed_; }

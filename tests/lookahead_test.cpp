@@ -28,8 +28,8 @@ struct Outcome {
 };
 
 // Two vCPUs on their own pCPUs. vCPU0 computes and counts in its own word `a`; vCPU1 computes,
-// counts in `b` and records each pass. Each declares its footprint (`lie` makes vCPU0's footprint
-// omit what `misbehave` makes it do). `misbehave` runs once per pass on vCPU0.
+// counts in `b` and records each pass (after its order point). Each declares its footprint, and
+// both are private; `misbehave` runs once per pass on vCPU0, beyond what it declared.
 Outcome run_pair(bool lookahead, const std::function<void(cpu::GuestCpu&, cpu::Word&)>& misbehave,
                  bool verify = false, bool declare_b = true) {
   Rig rig(2, 2);
@@ -37,8 +37,8 @@ Outcome run_pair(bool lookahead, const std::function<void(cpu::GuestCpu&, cpu::W
   cpu::Word& a = m.memory().word("a");
   cpu::Word& b = m.memory().word("b");
   cpu::Word& other = m.memory().word("other");
-  const cpu::Footprint mine{"counter", {&a}, false};
-  const cpu::Footprint recorder{"recorder", {&b}, true};
+  const cpu::Footprint mine{"counter", {}, {&a}};
+  const cpu::Footprint recorder{"recorder", {}, {&b}};
   rig.body(0, [&](cpu::GuestCpu& c) {
     for (;;) {
       c.compute(130 * ns);
@@ -51,7 +51,8 @@ Outcome run_pair(bool lookahead, const std::function<void(cpu::GuestCpu&, cpu::W
       c.compute(70 * ns);
       const std::uint64_t v = c.load(b) + 1;
       c.store(b, v);
-      c.trace("pass", static_cast<std::int64_t>(v));
+      c.trace("pass", static_cast<std::int64_t>(v));  // trace() waits for its turn itself
+      c.order_point();
       rig.kernel.recorder().record(c.now(), m.vcpu(1).component(), "pass", 0);
     }
   });
@@ -75,7 +76,7 @@ Outcome run_pair(bool lookahead, const std::function<void(cpu::GuestCpu&, cpu::W
 
 }  // namespace
 
-// Expected: vCPU0 (private) passes vCPU1's pending operations, and the run is the same run.
+// Expected: each vCPU passes the other's pending operations, and the run is the same run.
 TEST(Lookahead, APrivateTaskRunsAheadAndNothingObservableChanges) {
   const Outcome on = run_pair(true, nullptr);
   const Outcome off = run_pair(false, nullptr);
@@ -84,9 +85,10 @@ TEST(Lookahead, APrivateTaskRunsAheadAndNothingObservableChanges) {
   EXPECT_EQ(on.fingerprint, off.fingerprint);
   EXPECT_EQ(on.a, off.a);
   EXPECT_EQ(on.b, off.b);
-  // The premise: vCPU0 did run ahead, so its passes stopped costing events. Off, every
+  // The premise: they did run ahead, so their passes stopped costing events. Off, every
   // operation of both is an event (each always has the other's due first); on, vCPU0's
-  // operations run inline, so at least its share of the events goes.
+  // operations run inline (vCPU1's order points still cost one event per pass), so at least its
+  // share of the events goes.
   EXPECT_EQ(off.ahead, 0u);
   EXPECT_GT(on.ahead, 0u);
   const std::uint64_t vcpu0_operations = 3 * off.a;  // compute, load, store per pass
@@ -112,29 +114,50 @@ TEST(Lookahead, VerifyModeCatchesAWordOutsideTheFootprint) {
   EXPECT_EQ(run_pair(true, reads_other).error, "");
 }
 
-// A private task that records after all: the record would land out of key order, so the run
-// stops with a lookahead violation. Without lookahead the same code is fine.
+// A declared task that records without its order point: the record would land out of key
+// order, so the run stops with a lookahead violation. Without lookahead the same code is fine,
+// and so is the record after an order point.
 TEST(Lookahead, ARecordWhileRunningAheadIsAViolation) {
-  const auto records = [](cpu::GuestCpu& c, cpu::Word&) { c.trace("oops", 1); };
+  const auto records = [](cpu::GuestCpu& c, cpu::Word&) {
+    c.machine().kernel().recorder().record(c.now(), c.machine().vcpu(0).component(), "oops", 1);
+  };
   const Outcome on = run_pair(true, records);
   EXPECT_NE(on.error.find("lookahead violation: vcpu0 recorded \"oops\""), std::string::npos)
       << on.error;
   EXPECT_EQ(run_pair(false, records).error, "");
+  const auto in_turn = [&records](cpu::GuestCpu& c, cpu::Word& w) {
+    c.order_point();
+    records(c, w);
+  };
+  const Outcome ordered = run_pair(true, in_turn);
+  EXPECT_EQ(ordered.error, "");
+  EXPECT_EQ(ordered.fingerprint, run_pair(false, in_turn).fingerprint);
 }
 
-// A private task that asks the host for more than CPU time (a halt, woken by its timer) while
-// running ahead: a lookahead violation; --verify-footprints reports it even when not ahead.
-TEST(Lookahead, AHostRequestFromADeclaredTaskIsAViolation) {
+// A wait of a declared task starts in turn (a halt, woken by its timer): nothing changes.
+TEST(Lookahead, AWaitOfADeclaredTaskStartsInTurn) {
   const auto halts = [](cpu::GuestCpu& c, cpu::Word&) {
     c.arm_timer(c.now() + 1 * us);
     c.halt();
   };
   const Outcome on = run_pair(true, halts);
-  EXPECT_NE(on.error.find("lookahead violation"), std::string::npos) << on.error;
-  EXPECT_EQ(run_pair(false, halts).error, "");
-  const Outcome verified = run_pair(false, halts, /*verify=*/true);
-  EXPECT_NE(verified.error.find("asked the host for more than CPU time"), std::string::npos)
-      << verified.error;
+  const Outcome off = run_pair(false, halts);
+  EXPECT_EQ(on.error, "");
+  EXPECT_EQ(on.fingerprint, off.fingerprint);
+  EXPECT_EQ(on.a, off.a);
+  EXPECT_GT(on.ahead, 0u);
+}
+
+// An interrupt sent by a declared task: the send is an exit, which starts in turn and completes
+// in a barrier event, where the delivery happens; nothing passes it, so nothing changes.
+TEST(Lookahead, AnInterruptSentByADeclaredTaskIsDeliveredInTurn) {
+  const auto sends = [](cpu::GuestCpu& c, cpu::Word&) { c.send_ipi(1); };
+  const Outcome on = run_pair(true, sends);
+  const Outcome off = run_pair(false, sends);
+  EXPECT_EQ(on.error, "");
+  EXPECT_EQ(on.fingerprint, off.fingerprint);
+  EXPECT_EQ(on.b, off.b);
+  EXPECT_GT(on.ahead, 0u);
 }
 
 // An interrupt pending on a transparent vCPU makes its armed work a barrier: the handler is not
@@ -146,8 +169,8 @@ TEST(Lookahead, AnInterruptMakesTheInterruptedWorkABarrier) {
     Rig rig(2, 2);
     cpu::Machine& m = rig.build();
     cpu::Word& a = m.memory().word("a");
-    const cpu::Footprint mine{"counter", {&a}, false};
-    const cpu::Footprint quiet{"quiet", {}, true};
+    const cpu::Footprint mine{"counter", {}, {&a}};
+    const cpu::Footprint quiet{"quiet", {}, {}};
     std::uint64_t ticks = 0;
     m.vcpu(1).set_handler(cpu::Vector::kTimer, [&](cpu::GuestCpu& c) {
       ++ticks;

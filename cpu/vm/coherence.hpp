@@ -44,6 +44,12 @@ class Coherence {
     return miss(now, pcpu, l, write);
   }
 
+  // Whether access() would change nothing: the line is modified here, or it is a read of a copy
+  // held here.
+  bool hit(int pcpu, int line, bool write) const {
+    const Line& l = lines_[static_cast<std::size_t>(line)];
+    return l.owner == pcpu || (!write && l.holders[static_cast<std::size_t>(pcpu)]);
+  }
   const Topology& topology() const { return topology_; }
   std::uint64_t transfers() const { return transfers_; }
   std::uint64_t line_transfers(int line) const {

@@ -4,14 +4,18 @@
 // which is always safe: that code's events are barriers and it never runs ahead.
 //
 // A declared task promises, until it ends:
-//   - it accesses guest memory only in `words` (through the guest API; each word's whole line
-//     counts, since the coherence model makes even reads stateful);
-//   - it asks the host for nothing but CPU time (no wait, halt, hypercall, interrupt or kick);
-//   - it records (results, checks, trace notes) only if `records` says so.
-// Its operations' completions are then transparent events. If also no other declared task lists
-// a line it lists and it makes no record, it is private: it may run ahead of pending transparent
-// events until the next barrier. `run --verify-footprints` checks every access against `words`;
-// a record or a barrier pushed out of order is a lookahead violation (sim::SimError) in any run.
+//   - it reads guest memory only in `reads` and writes only in `writes` (through the guest API;
+//     each word's whole line counts, since the coherence model makes even reads stateful);
+//   - before anything whose order across vCPUs matters (a record, a check's sample) it calls
+//     GuestCpu::order_point(), which GuestCpu::trace does itself.
+// Its operations' completions are then transparent events. It is private, and may run ahead of
+// pending transparent events until the next barrier, when no other vCPU's declared task writes a
+// line it lists or lists a line it writes. Running ahead, an access that is not a cache hit
+// (it would change a line's state in the wrong order) first waits its turn, as order_point() does.
+// Waits, halts, hypercalls and interrupts sent start in turn as well (the vCPU calls order_point
+// first), and an exit completes in a barrier event. `run --verify-footprints` checks every access
+// against the footprint; a record, a barrier pushed, or an interrupt or kick raised out of key
+// order is a lookahead violation (sim::SimError) in any run.
 #pragma once
 #include <string>
 #include <vector>
@@ -21,9 +25,9 @@ namespace vcpusim::cpu {
 class Word;
 
 struct Footprint {
-  std::string what;                // names the code in a violation message ("busy")
-  std::vector<const Word*> words;  // every word it may read or write
-  bool records = false;            // it records: then it is transparent but never runs ahead
+  std::string what;                 // names the code in a violation message ("busy")
+  std::vector<const Word*> reads;   // every word it may read (and not write)
+  std::vector<const Word*> writes;  // every word it may write (or read and write)
 };
 
 }  // namespace vcpusim::cpu

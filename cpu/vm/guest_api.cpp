@@ -15,6 +15,9 @@ Tick GuestCpu::now() const {
 
 Tick GuestCpu::access(Word& w, bool write) {
   if (machine_.verify_footprints()) verify_footprint(w, write);
+  // Running ahead, only a cache hit leaves the line as every other access order would.
+  if (machine_.kernel().running_ahead() && !machine_.memory().hit(vcpu_.pcpu(), w, write))
+    vcpu_.order_point();
   if (machine_.counted(w)) vcpu_.on_access();
   if (RunObserver* o = machine_.observer()) o->access(vcpu_.index(), w, write);
   return machine_.memory().access(now(), vcpu_.pcpu(), w, write);
@@ -24,11 +27,15 @@ Tick GuestCpu::access(Word& w, bool write) {
 void GuestCpu::verify_footprint(const Word& w, bool write) const {
   const Footprint* f = vcpu_.declared_now();
   if (!f) return;
-  for (const Word* d : f->words)
+  for (const Word* d : f->writes)
     if (d->line == w.line) return;
-  throw sim::SimError("footprint violation: " + vcpu_.name() + " (" + f->what + ") " +
-                      (write ? "wrote " : "read ") + w.name + " at " + sim::format_time(now()) +
-                      ", on a line its declared footprint does not list (docs/lookahead.md)");
+  if (!write)
+    for (const Word* d : f->reads)
+      if (d->line == w.line) return;
+  throw sim::SimError(
+      "footprint violation: " + vcpu_.name() + " (" + f->what + ") " +
+      (write ? "wrote " : "read ") + w.name + " at " + sim::format_time(now()) +
+      ", on a line its declared footprint does not list for that (docs/lookahead.md)");
 }
 
 // A wait's condition is being evaluated: what it reads is what the wait watches.
@@ -410,6 +417,7 @@ void GuestCpu::window(const WindowSite& site, const Word* object, bool open) {
 }
 
 void GuestCpu::trace(const char* kind, std::int64_t a, std::int64_t b) {
+  order_point();
   machine_.kernel().recorder().note(now(), vcpu_.component(), kind, a, b);
 }
 

@@ -97,6 +97,11 @@ class GuestCpu {
   // pv_wait by address: halts only if the `size` bytes at `p` still hold `val`.
   WakeReason pv_wait_at(const void* p, int size, std::uint64_t val);
 
+  // Lookahead (cpu/vm/footprint.hpp): a declared task calls it before anything whose order
+  // across vCPUs matters (a record, a check's sample). Running ahead of pending events, it waits
+  // (at no cost in simulated time) until they ran; otherwise it does nothing.
+  void order_point() { vcpu_.order_point(); }
+
   void smp_mb();
   void smp_rmb() { barrier(); }  // x86: loads are not reordered with loads
   void smp_wmb() { barrier(); }  // x86: stores are not reordered with stores

@@ -70,6 +70,9 @@ class Memory {
 
   // Coherence cost of an access by `pcpu` issued at `now` (waiting for a busy line included),
   // updating the line's state.
+  bool hit(int pcpu, const Word& w, bool write) const {
+    return pcpu >= 0 && coherence_.hit(pcpu, w.line, write);
+  }
   Tick access(Tick now, int pcpu, const Word& w, bool write) {
     return coherence_.access(now, pcpu, w.line, write);
   }

@@ -147,6 +147,7 @@ void Vcpu::exit_before(Vector v) {
 
 void Vcpu::raise(Vector v) {
   if (v == Vector::kNmi && (pending_ & bit(v))) ++nmis_dropped_;
+  check_not_ahead("an interrupt");
   pending_ |= bit(v);
   sim::Kernel& k = machine_.kernel();
   k.recorder().record(k.now(), component(), "raise", static_cast<int>(v));
@@ -162,6 +163,7 @@ void Vcpu::raise(Vector v) {
 // pv_unhalted at once; a sleeping one is woken through the host scheduler first
 // (costs.halt_wakeup), as an IPI to it is.
 void Vcpu::kick(Vcpu& from) {
+  check_not_ahead("a kick");
   sim::Kernel& k = machine_.kernel();
   k.recorder().record(k.now(), component(), "kick", from.id());
   pv_unhalted_ = true;
@@ -260,12 +262,10 @@ void Vcpu::run_guest() {
 void Vcpu::apply_request() {
   HostScheduler& s = machine_.scheduler();
   sim::Kernel& k = machine_.kernel();
-  if (request_ != Request::kWork &&
-      (k.running_ahead() || (machine_.verify_footprints() && declared_now())))
+  // Every request but work waits for its turn (order_point): the host acts on it in key order.
+  if (request_ != Request::kWork && k.running_ahead())
     throw sim::SimError("lookahead violation: " + name() + " asked the host for more than CPU " +
-                        "time at " + sim::format_time(k.now()) + "; the footprint of its task \"" +
-                        contexts_[static_cast<std::size_t>(current_ctx_)].name +
-                        "\" says it does not (docs/lookahead.md)");
+                        "time at " + sim::format_time(k.now()) + " while running ahead");
   switch (request_) {
     case Request::kWork:
       s.set_work(*this, request_cost_);
@@ -483,7 +483,37 @@ void Vcpu::consume(Tick cost) {
   }
   request_ = Request::kWork;
   request_cost_ = cost;
-  machine_.kernel().yield();
+  yield_to_host();
+}
+
+// Where its own time stands when it hands over: ahead of the driver's after running ahead.
+void Vcpu::yield_to_host() {
+  sim::Kernel& k = machine_.kernel();
+  yielded_at_ = k.now();
+  k.yield();
+}
+
+// An interrupt or kick for a vCPU that already ran past now would be taken too late: only a
+// declared task acting on another vCPU, as its footprint says it does not, gets here.
+void Vcpu::check_not_ahead(const char* what) const {
+  const sim::Kernel& k = machine_.kernel();
+  if (yielded_at_ > k.now())
+    throw sim::SimError("lookahead violation: " + std::string(what) + " for " + name() + " at " +
+                        sim::format_time(k.now()) + ", which already ran ahead to " +
+                        sim::format_time(yielded_at_) +
+                        "; a declared task sent it, as its footprint says it does not "
+                        "(docs/lookahead.md)");
+}
+
+// A completion of no work at this instant, so the driver resumes this coroutine in key order, after
+// the events it ran ahead of. Not a step: the same run without lookahead has no such event.
+void Vcpu::order_point() {
+  sim::Kernel& k = machine_.kernel();
+  if (!k.running_ahead()) return;
+  k.uncount_step();
+  request_ = Request::kWork;
+  request_cost_ = 0;
+  yield_to_host();
 }
 
 WakeReason Vcpu::block(const WaitSpec& spec, const WatchSet& watched, Tick& budget) {
@@ -497,11 +527,12 @@ WakeReason Vcpu::block(const WaitSpec& spec, const WatchSet& watched, Tick& budg
       boundary();
       return WakeReason::kInterrupt;
     }
+    order_point();  // a wait starts in turn
     spin_spec_ = &spec;
     spin_watched_ = &watched;
     spin_budget_ = budget;
     request_ = Request::kSpin;
-    k.yield();
+    yield_to_host();
     machine_.memory().unwatch(watched, *this);
     budget = spin_budget_;
   } else {
@@ -513,9 +544,10 @@ WakeReason Vcpu::block(const WaitSpec& spec, const WatchSet& watched, Tick& budg
       boundary();
       return WakeReason::kInterrupt;
     }
+    order_point();
     spin_spec_ = &spec;
     request_ = Request::kHalt;
-    k.yield();
+    yield_to_host();
   }
   const WakeReason why = wake_reason_;
   boundary();
@@ -540,11 +572,12 @@ void Vcpu::note_exit(VmExitReason reason) {
 
 void Vcpu::vm_exit(Tick handling, const std::function<void()>& host, VmExitReason reason) {
   ++operations_;
+  order_point();
   note_exit(reason);
   exit_host_ = host;
   request_ = Request::kVmExit;
   request_cost_ = machine_.costs().vm_exit.value + handling;
-  machine_.kernel().yield();
+  yield_to_host();
   boundary();
 }
 
@@ -555,9 +588,10 @@ void Vcpu::switch_to(int context) {
   // The guest switches tasks in schedule(), in kernel mode; a task's user mode is its own.
   if (mode_ == GuestMode::kUser) throw sim::SimError(name() + ": a task switch in user mode");
   if (context == current_ctx_) return;
+  order_point();  // the next task starts in turn: it may have declared nothing
   switch_target_ = context;
   request_ = Request::kSwitch;
-  machine_.kernel().yield();
+  yield_to_host();
 }
 
 void Vcpu::boundary() {

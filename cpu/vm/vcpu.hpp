@@ -110,6 +110,8 @@ class Vcpu final : public HostThread {
                                : nullptr;
   }
   bool transparent_work() const override;
+  // GuestCpu::order_point: running ahead, yield until every pending event before now has run.
+  void order_point();
   void set_handler(Vector v, std::function<void(GuestCpu&)> handler);
   // Makes an interrupt pending; wakes a halted vCPU, breaks a spin if deliverable.
   void raise(Vector v);
@@ -199,6 +201,8 @@ class Vcpu final : public HostThread {
   // A kick or IPI is on its way to this halted vCPU: the start of its wake-up latency.
   void note_wake_sent();
   void stop_reached();
+  void yield_to_host();
+  void check_not_ahead(const char* what) const;
 
   struct Context {
     std::string name;
@@ -217,6 +221,7 @@ class Vcpu final : public HostThread {
   GuestCpu* guest_;
   std::vector<Context> contexts_;
   int current_ctx_ = 0;
+  Tick yielded_at_ = 0;    // the time of its last yield: past the driver's if it ran ahead
   int handler_depth_ = 0;  // interrupt handlers running (a declared footprint does not hold there)
   int switch_target_ = -1;
   std::function<void(GuestCpu&)> handlers_[kVectors];
