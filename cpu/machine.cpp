@@ -160,6 +160,7 @@ void Machine::decide_lookahead() {
   for (const auto& v : vcpus_)
     for (int c = 0; c < v->contexts(); ++c)
       if (const Footprint* f = v->footprint(c)) {
+        if (f->quiet) memory_.tell_writes(const_cast<Word&>(*f->quiet), *v);
         for (const Word* w : f->reads) lines[w->line].readers.insert(v->index());
         for (const Word* w : f->writes) lines[w->line].writers.insert(v->index());
       }

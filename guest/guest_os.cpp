@@ -78,7 +78,10 @@ void GuestOs::spawn_reader(const WorkloadParams& p, int vcpu, ReadClock clock) {
   const bool vdso = clock == ReadClock::kVdso;
   spawn(
       p, vcpu, [this, &p, clock](cpu::GuestCpu& cpu) { read_loop(cpu, p, clock); },
-      cpu::Footprint{vdso ? "vdso_reader" : "ktime_reader", timekeeping_.reader_words(vdso), {}});
+      cpu::Footprint{vdso ? "vdso_reader" : "ktime_reader",
+                     timekeeping_.reader_words(vdso),
+                     {},
+                     timekeeping_.reader_words(vdso).front()});
 }
 
 void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock which) {

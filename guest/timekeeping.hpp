@@ -44,8 +44,8 @@ class Timekeeping {
   // Readers. Each returns nanoseconds; `retries` counts seqcount retries.
   std::int64_t ktime_get(cpu::GuestCpu& cpu, std::uint64_t& retries);
   std::int64_t vdso_clock_gettime(cpu::GuestCpu& cpu, std::uint64_t& retries);
-  // The words a ktime_get (vdso false) or vdso_clock_gettime reads: its seqcount and clock words
-  // (a reader's footprint, cpu/vm/footprint.hpp).
+  // The words a ktime_get (vdso false) or vdso_clock_gettime reads: its seqcount first, then the
+  // clock words (a reader's footprint, cpu/vm/footprint.hpp).
   std::vector<const cpu::Word*> reader_words(bool vdso);
   // Time as an NMI handler reads it, by guest.timekeeping.nmi_variant (nmi_safe_time.hpp).
   std::int64_t nmi_read(cpu::GuestCpu& cpu, std::uint64_t& retries);

@@ -14,6 +14,7 @@ set_tests_properties(
   Shards/RandomEquivalence.GeneratedScenariosAreIdenticalBothWays/3
   Windows.TheUsersTwelveVcpuPvLockIsFoundByWindowNotByUniformPct
   ExploreShards.MergeIsTheLocalExploreByteForByteForStrategiesWithoutFeedback
+  Lookahead.ScaleRunOf256VcpusFor100msHasNoViolation
   PROPERTIES LABELS heavy)
 
 # A real single-node Slurm (munged, slurmctld, slurmd) around sweeps and explores the Sweep and

@@ -12,10 +12,11 @@
 // pending transparent events until the next barrier, when no other vCPU's declared task writes a
 // line it lists or lists a line it writes. Running ahead, an access that is not a cache hit
 // (it would change a line's state in the wrong order) first waits its turn, as order_point() does.
-// Waits, halts, hypercalls and interrupts sent start in turn as well (the vCPU calls order_point
-// first), and an exit completes in a barrier event. `run --verify-footprints` checks every access
-// against the footprint; a record, a barrier pushed, or an interrupt or kick raised out of key
-// order is a lookahead violation (sim::SimError) in any run.
+// A task that may wait names what on (`quiet`, a seqcount): otherwise its wait could start behind
+// code that already ran past it. Waits, halts, hypercalls and interrupts sent start in turn as well
+// (the vCPU calls order_point first), and an exit completes in a barrier event. `run
+// --verify-footprints` checks every access against the footprint; a record, a barrier pushed, or an
+// interrupt or kick raised out of key order is a lookahead violation (sim::SimError) in any run.
 #pragma once
 #include <string>
 #include <vector>
@@ -28,6 +29,10 @@ struct Footprint {
   std::string what;                 // names the code in a violation message ("busy")
   std::vector<const Word*> reads;   // every word it may read (and not write)
   std::vector<const Word*> writes;  // every word it may write (or read and write)
+  // A seqcount the task spins on while it is odd (read_seqcount_begin): its work is transparent
+  // only while the count is even, and a write to it turns armed work into a barrier, since a
+  // wait acts on the host (a pause-loop exit's directed yield) where others may have run ahead.
+  const Word* quiet = nullptr;
 };
 
 }  // namespace vcpusim::cpu

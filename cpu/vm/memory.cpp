@@ -84,6 +84,7 @@ Word* Memory::line_of(const void* p, std::uintptr_t& line_end) {
 void Memory::write(Word& w, std::uint64_t v) {
   w.value_ = v;
   ++w.version_;
+  for (Vcpu* q : w.quiet_for_) q->quiet_word_written();
   notify(w);
 }
 

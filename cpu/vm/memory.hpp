@@ -41,6 +41,7 @@ class Word {
   std::uint64_t value_;
   std::uint64_t version_ = 0;    // writes so far: a wait compares it with what it read
   std::vector<Vcpu*> watchers_;  // notified in vCPU order
+  std::vector<Vcpu*> quiet_for_;  // lookahead: declared tasks that wait while it is odd
 };
 
 // What a wait read: each word with its version at the read. Derived by GuestCpu while the
@@ -107,6 +108,12 @@ class Memory {
   friend class GuestCpu;
   // Stores `v` and wakes the watchers.
   void write(Word& w, std::uint64_t v);
+
+ public:
+  // Lookahead (cpu/vm/footprint.hpp, Footprint::quiet): every write to `w` tells `v`.
+  void tell_writes(Word& w, Vcpu& v) { w.quiet_for_.push_back(&v); }
+
+ private:
   void notify(Word& w);
 
   struct Region {

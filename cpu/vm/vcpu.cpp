@@ -78,8 +78,14 @@ void Vcpu::set_private(int context, bool is_private) {
 // a guest operation (not an exit, entry or spin) of a declared task, with no interrupt pending
 // (raise() moves an armed event to the barriers when one becomes pending).
 bool Vcpu::transparent_work() const {
+  const Footprint* f = declared_now();
   return phase_ == HostPhase::kGuest && guest_state_ == GuestState::kRunning && pending_ == 0 &&
-         request_ == Request::kWork && declared_now() != nullptr;
+         request_ == Request::kWork && f &&
+         (!f->quiet || MemoryInspector::value(*f->quiet) % 2 == 0);
+}
+
+void Vcpu::quiet_word_written() {
+  machine_.scheduler().make_work_barrier(*this);
 }
 
 void Vcpu::set_handler(Vector v, std::function<void(GuestCpu&)> handler) {

@@ -110,6 +110,8 @@ class Vcpu final : public HostThread {
                                : nullptr;
   }
   bool transparent_work() const override;
+  // Memory::write of the declared footprint's quiet word (Footprint::quiet).
+  void quiet_word_written();
   // GuestCpu::order_point: running ahead, yield until every pending event before now has run.
   void order_point();
   void set_handler(Vector v, std::function<void(GuestCpu&)> handler);
