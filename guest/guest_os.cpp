@@ -76,12 +76,11 @@ void GuestOs::spawn_reader(const WorkloadParams& p, int vcpu, ReadClock clock) {
   // Its own code reads the clock's seqcount and words and the TSC; its records and the
   // monotonic_time check's samples wait for their turn (order_point, read_loop).
   const bool vdso = clock == ReadClock::kVdso;
+  std::vector<const cpu::Word*> words = timekeeping_.reader_words(vdso);
+  const cpu::Word* seq = words.front();  // reader_words lists the seqcount first
   spawn(
       p, vcpu, [this, &p, clock](cpu::GuestCpu& cpu) { read_loop(cpu, p, clock); },
-      cpu::Footprint{vdso ? "vdso_reader" : "ktime_reader",
-                     timekeeping_.reader_words(vdso),
-                     {},
-                     timekeeping_.reader_words(vdso).front()});
+      cpu::Footprint{vdso ? "vdso_reader" : "ktime_reader", std::move(words), {}, seq});
 }
 
 void GuestOs::read_loop(cpu::GuestCpu& cpu, const WorkloadParams& p, ReadClock which) {

@@ -129,8 +129,9 @@ class EventQueue {
     return true;
   }
 
-  // Removes a pending plain-call event and hands back its call, to be pushed again under the same
-  // key (Kernel::make_barrier moves an event between queues without changing its order).
+  // Removes a pending plain-call event (only those are ever transparent) and hands back its call,
+  // to be pushed again under the same key (Kernel::make_barrier moves an event between queues
+  // without changing its order).
   EventCall take(const EventKey& key) {
     const EventCall call = slots_[key.slot].call;
     release(key.slot);
@@ -140,7 +141,6 @@ class EventQueue {
   bool holds(const EventKey& key) const {
     return key.slot < slots_.size() && slots_[key.slot].seq == key.seq;
   }
-  bool plain(const EventKey& key) const { return slots_[key.slot].call.fn != &run_function; }
 
   bool empty() const { return live_ == 0; }
   // The earliest live event; the queue must not be empty.
