@@ -6,7 +6,6 @@
 // inside its constructor and on exit where no AddressSanitizer annotation can go, and its ucontext
 // flavour (which annotates) needs a library Debian does not build. Here every switch is ours.
 #include <boost/context/detail/fcontext.hpp>
-#include <boost/context/protected_fixedsize_stack.hpp>
 
 #if defined(VCPUSIM_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -37,36 +36,34 @@ static std::size_t stack_shift(std::size_t color, std::size_t stack_size) {
   return shift % (stack_size / 4) / 64 * 64;
 }
 
-Fiber::Fiber(std::function<void()> body, std::size_t stack_bytes, std::size_t color)
-    : body_(std::move(body)) {
+Fiber::Fiber(std::function<void()> body, std::size_t stack_bytes, std::size_t color,
+             StackPool* pool)
+    : pool_(pool), body_(std::move(body)) {
   // A guard page below the stack: an overflow faults instead of corrupting a neighbour. Pages
   // are committed only when touched, so a thousand fibers cost address space, not memory.
-  boost::context::stack_context stack =
-      boost::context::protected_fixedsize_stack(stack_bytes).allocate();
-  stack_sp_ = stack.sp;
-  stack_size_ = stack.size;
-  // The kernel may hand back the pages of a finished fiber, whose last frames never returned:
-  // their redzones would still be poisoned in ASan's shadow.
-  VCPUSIM_ASAN_UNPOISON(static_cast<char*>(stack_sp_) - stack_size_, stack_size_);
-  const std::size_t shift = stack_shift(color, stack_size_);
-  stack_top_ = static_cast<const char*>(stack_sp_) - shift;
-  self_ = boost::context::detail::make_fcontext(static_cast<char*>(stack_sp_) - shift,
-                                                stack_size_ - shift, &FiberEntry::start);
+  stack_ = pool ? pool->take(stack_bytes) : StackPool::allocate(stack_bytes);
+  // The kernel or the pool may hand back the pages of a finished fiber, whose last frames never
+  // returned: their redzones would still be poisoned in ASan's shadow.
+  VCPUSIM_ASAN_UNPOISON(static_cast<char*>(stack_.sp) - stack_.size, stack_.size);
+  const std::size_t shift = stack_shift(color, stack_.size);
+  stack_top_ = static_cast<const char*>(stack_.sp) - shift;
+  self_ = boost::context::detail::make_fcontext(static_cast<char*>(stack_.sp) - shift,
+                                                stack_.size - shift, &FiberEntry::start);
 }
 
 Fiber::~Fiber() {
   // A fiber that started and did not finish still has frames on its stack: the kernel unwinds
   // every body before it lets go of its fibers, so only never-started or finished ones get here.
-  VCPUSIM_ASAN_UNPOISON(static_cast<char*>(stack_sp_) - stack_size_, stack_size_);
-  boost::context::stack_context stack;
-  stack.sp = stack_sp_;
-  stack.size = stack_size_;
-  boost::context::protected_fixedsize_stack(stack_size_).deallocate(stack);
+  VCPUSIM_ASAN_UNPOISON(static_cast<char*>(stack_.sp) - stack_.size, stack_.size);
+  if (pool_)
+    pool_->give(stack_);
+  else
+    StackPool::release(stack_);
 }
 
 void Fiber::resume() {
   void* fake = nullptr;
-  VCPUSIM_ASAN_START(&fake, static_cast<char*>(stack_sp_) - stack_size_, stack_size_);
+  VCPUSIM_ASAN_START(&fake, static_cast<char*>(stack_.sp) - stack_.size, stack_.size);
   const boost::context::detail::transfer_t back =
       boost::context::detail::jump_fcontext(self_, this);
   VCPUSIM_ASAN_FINISH(fake, nullptr, nullptr);

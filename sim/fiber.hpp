@@ -5,13 +5,17 @@
 #include <cstddef>
 #include <functional>
 
+#include "sim/stack_pool.hpp"
+
 namespace vcpusim::sim {
 
 class Fiber {
  public:
   // `body` runs on the fiber's own stack from the first resume(); it must not throw. `color`
   // (any number, e.g. the fiber's index) shifts where the stack's first frames lie in the cache.
-  Fiber(std::function<void()> body, std::size_t stack_bytes, std::size_t color = 0);
+  // With `pool` the stack comes from it and goes back to it; the pool must outlive the fiber.
+  Fiber(std::function<void()> body, std::size_t stack_bytes, std::size_t color = 0,
+        StackPool* pool = nullptr);
   ~Fiber();
   Fiber(const Fiber&) = delete;
   Fiber& operator=(const Fiber&) = delete;
@@ -22,7 +26,7 @@ class Fiber {
   void suspend();
   bool finished() const { return finished_; }
   // Where the fiber's frames can be: [stack_low(), stack_high()), the first frame at the top.
-  const char* stack_low() const { return static_cast<const char*>(stack_sp_) - stack_size_; }
+  const char* stack_low() const { return static_cast<const char*>(stack_.sp) - stack_.size; }
   const char* stack_high() const { return stack_top_; }
 
  private:
@@ -39,8 +43,8 @@ class Fiber {
   void* fake_stack_ = nullptr;
   const void* caller_bottom_ = nullptr;
   std::size_t caller_size_ = 0;
-  void* stack_sp_ = nullptr;  // the top of the stack, as allocated
-  std::size_t stack_size_ = 0;
+  StackPool::Stack stack_;  // as allocated: its top, and its size with the guard page
+  StackPool* pool_ = nullptr;
   const char* stack_top_ = nullptr;  // where the first frame starts (below the color shift)
   std::function<void()> body_;
 };

@@ -163,7 +163,7 @@ void Kernel::start_fiber(std::size_t index) {
           error_ = std::current_exception();
         }
       },
-      kCoroutineStackBytes, index);
+      kCoroutineStackBytes, index, stacks_);
 }
 
 // The SystemC driver thread never returns: a terminating QuickThreads thread leaves

@@ -14,6 +14,7 @@
 
 #include "sim/event_queue.hpp"
 #include "sim/recorder.hpp"
+#include "sim/stack_pool.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::sim {
@@ -91,6 +92,10 @@ class Kernel {
   // On by default; off: try_lookahead never passes anything (results are byte-identical either
   // way). Off as well under a step budget, whose stopping point counts steps in event order.
   void set_lookahead(bool on);
+  // Where the coroutines' stacks come from and go back to (before run(); it must outlive this
+  // kernel): a caller running many runs in a row keeps one pool for all. Without one each stack
+  // is mapped at run() and unmapped with the kernel.
+  void use_stacks(StackPool* pool) { stacks_ = pool; }
   bool running_ahead() const { return running_ahead_; }
   // The next event is no step (Vcpu::order_point's resume, which a run without lookahead lacks).
   void uncount_step() { ++steps_left_; }
@@ -150,6 +155,7 @@ class Kernel {
   EventQueue queue_;              // barriers
   EventQueue transparent_;        // Lane::kTransparent
   std::vector<Spawned> spawned_;  // what spawn() was given, by coroutine id
+  StackPool* stacks_ = nullptr;
   // Created by run(), one slot per coroutine, and never resized: a hand-off reads one slot of
   // this array instead of chasing a pointer to a coroutine and another to its fiber (a thousand
   // vCPUs' coroutines do not stay in the cache between two resumes of one).

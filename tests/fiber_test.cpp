@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/kernel.hpp"
+#include "sim/stack_pool.hpp"
 
 using namespace vcpusim::sim;
 
@@ -114,6 +116,52 @@ TEST(Kernel, SuspendedCoroutinesAreUnwoundWhenTheRunEnds) {
     EXPECT_EQ(destroyed, 2);
   }
   EXPECT_EQ(destroyed, 2);
+}
+
+// A pool hands a finished fiber's stack to the next fiber of the same size, mapped as it was.
+TEST(StackPool, AFinishedFibersStackIsTheNextFibersStack) {
+  StackPool pool;
+  const char* first = nullptr;
+  {
+    Fiber f([] {}, 64 * 1024, 0, &pool);
+    first = f.stack_low();
+    f.resume();
+    EXPECT_TRUE(f.finished());
+  }
+  EXPECT_EQ(pool.kept(), 1u);
+  {
+    Fiber again([] {}, 64 * 1024, 5, &pool);
+    EXPECT_EQ(again.stack_low(), first);
+    EXPECT_EQ(pool.kept(), 0u);
+    Fiber bigger([] {}, 128 * 1024, 0, &pool);  // no kept stack of its size: a fresh one
+    EXPECT_NE(bigger.stack_low(), first);
+    again.resume();
+    bigger.resume();
+  }
+  EXPECT_EQ(pool.kept(), 2u);
+}
+
+// Runs in a row that share a pool run on the first run's stacks and keep no more than it did.
+TEST(StackPool, KernelsInARowReuseTheFirstRunsStacks) {
+  StackPool pool;
+  std::vector<std::vector<const char*>> stacks(2);
+  for (int run = 0; run < 2; ++run) {
+    Kernel k;
+    k.use_stacks(&pool);
+    for (int i = 0; i < 3; ++i) {
+      const int co = k.spawn("co" + std::to_string(i), [&k, &stacks, run] {
+        stacks[static_cast<std::size_t>(run)].push_back(k.running_stack().first);
+        for (;;) k.yield();
+      });
+      k.at(1 + i, Phase::kWork, 0, [&k, co] { k.resume(co); });
+    }
+    k.run(10);
+    EXPECT_EQ(stacks[static_cast<std::size_t>(run)].size(), 3u);
+  }
+  EXPECT_EQ(pool.kept(), 3u);
+  std::sort(stacks[0].begin(), stacks[0].end());
+  std::sort(stacks[1].begin(), stacks[1].end());
+  EXPECT_EQ(stacks[0], stacks[1]);
 }
 
 }  // namespace

@@ -204,7 +204,7 @@ void finish_outcome(Outcome& o, const RunResult& r, const WindowWatch& windows) 
 }
 
 Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage,
-                 const std::set<std::string>& known) {
+                 const std::set<std::string>& known, sim::StackPool* stacks) {
   Outcome o;
   o.index = plan.index;
   o.seed = plan.seed;
@@ -216,6 +216,7 @@ Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage,
     s = reseeded.get();
   }
   RunOptions options;
+  options.stacks = stacks;
   ExploreSteer steer(
       o.schedule,
       sim::Rng(sim::stable_hash("explore-steer/" + std::to_string(plan.steer_seed)), plan.index),
@@ -238,9 +239,11 @@ Outcome run_plan(const Scenario& base, const Plan& plan, bool coverage,
   return o;
 }
 
-WindowProfile window_profile(const Scenario& s, const std::vector<std::string>& shared) {
+WindowProfile window_profile(const Scenario& s, const std::vector<std::string>& shared,
+                             sim::StackPool* stacks) {
   WindowWatch windows(shared, static_cast<int>(s.vm.vcpus.value), nullptr);
   RunOptions options;
+  options.stacks = stacks;
   options.counted_words = shared;
   Watch watch(nullptr, windows);
   options.observer = &watch;
@@ -340,6 +343,7 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   Strategy strategy(o.strategy, s, o.seed);
+  sim::StackPool stacks;  // every run of this process (and of each forked worker) reuses them
   ExploreReport report;
   report.strategy = o.strategy;
   auto take = [&](const Outcome& out) {
@@ -359,13 +363,13 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
     }
     return true;
   };
-  const Outcome profile = run_plan(s, strategy.plan(0), strategy.wants_coverage());
+  const Outcome profile = run_plan(s, strategy.plan(0), strategy.wants_coverage(), {}, &stacks);
   strategy.set_profile(profile.guest_accesses, profile.shared_words);
   report.profile = profile.guest_accesses;
   // The second run of the scenario, warm (the first pays the process's first allocations): what
   // one more run costs, for the fork server's choice.
   const double cpu_before = cpu_seconds();
-  WindowProfile windows = window_profile(s, profile.shared_words);
+  WindowProfile windows = window_profile(s, profile.shared_words, &stacks);
   ForkCosts fork_costs;
   fork_costs.run_cpu = cpu_seconds() - cpu_before;
   report.windows_seen = windows.seen;
@@ -377,8 +381,7 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
   const std::vector<std::string>& shared = profile.shared_words;
   WorkerPool pool(o.jobs, [&](const std::string& line) {
     return outcome_json(run_plan(s, plan_from(sim::Json::parse(line), &shared),
-                                 strategy.wants_coverage(),
-                                 strategy.known_windows()))
+                                 strategy.wants_coverage(), strategy.known_windows(), &stacks))
         .dump();
   });
   // A shard takes its own schedules only; unsharded, batches are kBatch consecutive indices.
@@ -402,11 +405,12 @@ ExploreReport explore(const Scenario& s, const ExploreOptions& o) {
     split_for_forking(s, o.prefix_reuse, strategy.wants_coverage(), report.profile, fork_costs,
                       plans, forked, alone);
     std::vector<Outcome> outcomes =
-        run_forked(s, forked, strategy.known_windows(), o.jobs, fork_costs);
+        run_forked(s, forked, strategy.known_windows(), o.jobs, fork_costs, &stacks);
     report.forked_schedules += forked.size();
     if (o.jobs <= 1) {
       for (const Plan& p : alone)
-        outcomes.push_back(run_plan(s, p, strategy.wants_coverage(), strategy.known_windows()));
+        outcomes.push_back(
+            run_plan(s, p, strategy.wants_coverage(), strategy.known_windows(), &stacks));
     } else if (!alone.empty()) {
       std::vector<std::string> lines;
       for (const Plan& p : alone) lines.push_back(plan_json(p, &shared).dump());

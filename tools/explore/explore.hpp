@@ -83,8 +83,9 @@ constexpr std::uint64_t kBatch = 8;
 
 // Runs one plan (in this process) and says what it found; `known`: the windows of the
 // scenario's own run (the passes through others are kept in the outcome).
+// `stacks`: the coroutine stacks kept from run to run (RunOptions::stacks).
 Outcome run_plan(const Scenario& s, const Plan& plan, bool coverage,
-                 const std::set<std::string>& known = {});
+                 const std::set<std::string>& known = {}, sim::StackPool* stacks = nullptr);
 // What explore's worker processes send and receive: one line of JSON each. With `shared` (the
 // counted words every plan of the explore carries, known to both ends) a schedule counting
 // exactly those says so in one flag instead of listing them: the list is most of a line, and
@@ -97,7 +98,8 @@ Plan plan_from(const sim::Json& j, const std::vector<std::string>* shared = null
 void finish_outcome(Outcome& o, const RunResult& r, const WindowWatch& windows);
 
 // The windows of the scenario's own run, its accesses counted on `shared`.
-WindowProfile window_profile(const Scenario& s, const std::vector<std::string>& shared);
+WindowProfile window_profile(const Scenario& s, const std::vector<std::string>& shared,
+                             sim::StackPool* stacks = nullptr);
 // The replay file of an outcome; `plugins`: those the run loaded.
 ReplayFile replay_of(const Scenario& s, const Outcome& o, const std::string& strategy,
                      const std::vector<ReplayPlugin>& plugins = {});

@@ -76,7 +76,8 @@ bool forkable(const Scenario& s, const Plan& plan, bool coverage) {
 }
 
 std::vector<Outcome> run_forked(const Scenario& s, const std::vector<Plan>& plans,
-                                const std::set<std::string>& known, int jobs, ForkCosts& costs) {
+                                const std::set<std::string>& known, int jobs, ForkCosts& costs,
+                                sim::StackPool* stacks) {
   if (plans.empty()) return {};
   const std::vector<std::string>& counted = plans.front().schedule.counted_words;
   WindowWatch windows(counted, static_cast<int>(s.vm.vcpus.value), &known);
@@ -93,6 +94,7 @@ std::vector<Outcome> run_forked(const Scenario& s, const std::vector<Plan>& plan
   cpu::Machine* machine = nullptr;
 
   RunOptions options;
+  options.stacks = stacks;
   options.counted_words = counted;
   options.observer = &windows;
   options.prepare = [&](cpu::Machine& m) {

@@ -35,6 +35,7 @@ struct ForkCosts {
 // The outcomes of forkable `plans` (all counting the same words), in their order, with at most
 // `jobs` children running at once. `known`: the windows of the scenario's own run.
 std::vector<Outcome> run_forked(const Scenario& s, const std::vector<Plan>& plans,
-                                const std::set<std::string>& known, int jobs, ForkCosts& costs);
+                                const std::set<std::string>& known, int jobs, ForkCosts& costs,
+                                sim::StackPool* stacks = nullptr);
 
 }  // namespace vcpusim::tools

@@ -23,6 +23,7 @@ RunResult run_scenario(const Scenario& s, const RunOptions& options) {
   sim::Kernel kernel;
   kernel.set_temporal_decoupling(options.temporal_decoupling);
   kernel.set_lookahead(options.lookahead);
+  kernel.use_stacks(options.stacks);
   kernel.recorder().keep_events(options.keep_events);
   if (options.poll) kernel.set_poll(options.poll);
   kernel.set_step_budget(options.max_steps);
