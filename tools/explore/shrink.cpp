@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "sim/error.hpp"
+#include "sim/stack_pool.hpp"
 #include "tools/explore/explore.hpp"
 #include "tools/explore/shrink_explain.hpp"
 
@@ -99,7 +100,9 @@ class Shrinker {
       r.scenario = scenario;
       r.schedule = schedule;
       r.plugins = best_.plugins;
-      const Replayed out = run_replay(r, file_, {}, options_.plugins);
+      RunOptions run;
+      run.stacks = &stacks_;
+      const Replayed out = run_replay(r, file_, run, options_.plugins);
       failure = out.result.failure;
       fails = failure.signature == signature_;
     } catch (const sim::ConfigError&) {  // a decision outside the reduced scenario's range
@@ -280,6 +283,7 @@ class Shrinker {
   ReplayFile best_;
   std::uint64_t runs_ = 0;
   bool exhausted_ = false;
+  sim::StackPool stacks_;  // kept from candidate to candidate: a shrink runs hundreds
 };
 
 }  // namespace
