@@ -1,5 +1,5 @@
-// Issue 30: the event queue alone, its buckets and plain calls (sim/event_queue.hpp) against the
-// 4-ary heap of std::functions it replaced (bench/heap_event_queue.hpp), on the event stream of
+// Issue 30: the event queue alone, its buckets and plain calls (sim/core/event_queue.hpp) against
+// the 4-ary heap of std::functions it replaced (bench/heap_event_queue.hpp), on the event stream of
 // the scale scenario's host: N pCPUs in lockstep cohorts, four vCPUs each (the first a vDSO
 // reader, re-arming every 300 ns, the others busy, every 1 us), 3 ms slices that cancel the
 // running vCPU's work event and switch to the next, a 4 ms timer tick per vCPU. Every queue must
@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "bench/heap_event_queue.hpp"
-#include "sim/event_queue.hpp"
-#include "sim/kernel.hpp"
+#include "sim/core/event_queue.hpp"
+#include "sim/core/kernel.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::bench {
@@ -47,9 +47,9 @@ class LockstepHost {
       push(kTick, Phase::kInterrupt, irq_component(v), &LockstepHost::tick, v);
   }
 
-  // The kernel's loop (sim/kernel.cpp drive()): look at the next time, pop, run; plus the look a
-  // guest operation takes before it yields (Kernel::try_advance).
-  // Returns a digest of the order the events ran in.
+  // The kernel's loop (sim/core/kernel.cpp drive()): look at the next time, pop, run; plus the look
+  // a guest operation takes before it yields (Kernel::try_advance). Returns a digest of the order
+  // the events ran in.
   std::uint64_t run(Tick end) {
     std::uint64_t digest = 0;
     while (!q_.empty()) {

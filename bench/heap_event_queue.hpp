@@ -1,4 +1,4 @@
-// The benchmark's baseline: sim/event_queue.hpp as it was before issue 30, every event a
+// The benchmark's baseline: sim/core/event_queue.hpp as it was before issue 30, every event a
 // std::function, every key in one 4-ary heap (bench/event_queue_bench.cpp measures the runs
 // against it). Kept verbatim but for its name: a 4-ary heap of small keys over a slab of
 // callbacks. A slot is reused once its event ran or was cancelled, so a steady run allocates
@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/event_queue.hpp"
+#include "sim/core/event_queue.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::bench {

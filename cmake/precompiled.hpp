@@ -1,6 +1,6 @@
 // The precompiled header of every target (CMakeLists.txt, cmake/README.md): stable external
 // headers that most translation units include; never a project header (they change often), nor
-// SystemC (only sim/kernel.cpp and tools/main.cpp may see it).
+// SystemC (only sim/core/kernel.cpp and tools/main.cpp may see it).
 #pragma once
 
 #include <algorithm>

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/check_set.hpp"
-#include "sim/config.hpp"
-#include "sim/registry.hpp"
+#include "sim/checks/check_set.hpp"
+#include "sim/config/config.hpp"
+#include "sim/config/registry.hpp"
 
 namespace vcpusim::cpu {
 

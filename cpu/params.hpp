@@ -6,7 +6,7 @@
 
 #include "cpu/ftrace/ftrace_import.hpp"
 #include "cpu/host/noise_params.hpp"
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::cpu {
 

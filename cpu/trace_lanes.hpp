@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/components.hpp"
-#include "sim/trace.hpp"
+#include "sim/record/components.hpp"
+#include "sim/trace/trace.hpp"
 
 namespace vcpusim::cpu {
 

@@ -11,8 +11,8 @@
 
 #include "cpu/ftrace/ftrace_import.hpp"
 #include "cpu/ftrace/trace_recording_file.hpp"
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 
 namespace vcpusim::fuzz {
 

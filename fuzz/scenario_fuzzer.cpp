@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 #include "tools/run/scenario.hpp"
 
 // libsystemc.so refers to sc_main; these targets never start SystemC.

@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 #include "tools/sweep/sweep_plan.hpp"
 #include "tools/sweep/sweep_results.hpp"
 #include "tools/sweep/sweep_spec.hpp"

@@ -4,7 +4,7 @@
 // hash_lookup (the pvqspinlock's lock hash).
 #pragma once
 #include "cpu/check_registry.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::guest {
 

@@ -9,7 +9,7 @@
 
 #include "cpu/machine.hpp"
 #include "guest/sched.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::guest {
 

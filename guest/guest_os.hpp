@@ -16,9 +16,9 @@
 #include "guest/sched.hpp"
 #include "guest/smp_call.hpp"
 #include "guest/timekeeping.hpp"
-#include "sim/check_set.hpp"
-#include "sim/checks.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/checks/check_set.hpp"
+#include "sim/checks/checks.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::guest {
 

@@ -10,7 +10,7 @@
 #include "guest/smp_call_params.hpp"
 #include "guest/timekeeping_params.hpp"
 #include "guest/workload_registry.hpp"
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::guest {
 

@@ -7,7 +7,7 @@
 
 #include "guest/guest_params.hpp"
 #include "guest/smp_call.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::guest {
 

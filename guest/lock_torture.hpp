@@ -13,9 +13,9 @@
 #include "guest/guest_params.hpp"
 #include "guest/locks/spinlock.hpp"
 #include "guest/sched.hpp"
-#include "sim/lock_checks.hpp"
-#include "sim/metric_registry.hpp"
-#include "sim/rng.hpp"
+#include "sim/checks/lock_checks.hpp"
+#include "sim/core/rng.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::guest {
 

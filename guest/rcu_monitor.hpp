@@ -12,7 +12,7 @@
 
 #include "cpu/machine.hpp"
 #include "guest/rcu_params.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::guest {
 

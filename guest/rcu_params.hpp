@@ -1,6 +1,6 @@
 // Parameters of the RCU, SRCU and mmu-notifier models (scenario "guest.rcu", "guest.mmu_notifier").
 #pragma once
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::guest {
 

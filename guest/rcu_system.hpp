@@ -12,7 +12,7 @@
 #include "guest/mmu_notifier.hpp"
 #include "guest/rcu.hpp"
 #include "guest/srcu.hpp"
-#include "sim/check_set.hpp"
+#include "sim/checks/check_set.hpp"
 
 namespace vcpusim::guest {
 

@@ -8,7 +8,7 @@
 #include "cpu/check_registry.hpp"
 #include "guest/locks/lock_registry.hpp"
 #include "guest/workload_registry.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::guest {
 

@@ -11,7 +11,7 @@
 
 #include "cpu/machine.hpp"
 #include "guest/smp_call_params.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::guest {
 

@@ -1,6 +1,6 @@
 // Parameters of the cross-CPU call model (scenario "guest.smp_call").
 #pragma once
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::guest {
 

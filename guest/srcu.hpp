@@ -13,7 +13,7 @@
 #include "cpu/machine.hpp"
 #include "guest/rcu_params.hpp"
 #include "guest/sched.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::guest {
 

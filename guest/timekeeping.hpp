@@ -10,7 +10,7 @@
 #include "guest/nmi_safe_time.hpp"
 #include "guest/seqcount.hpp"
 #include "guest/timekeeping_params.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::guest {
 

@@ -2,7 +2,7 @@
 #pragma once
 #include <vector>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::guest {
 

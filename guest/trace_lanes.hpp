@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/trace.hpp"
+#include "sim/trace/trace.hpp"
 
 namespace vcpusim::guest {
 

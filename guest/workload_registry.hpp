@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/config.hpp"
-#include "sim/registry.hpp"
+#include "sim/config/config.hpp"
+#include "sim/config/registry.hpp"
 
 namespace vcpusim::guest {
 

@@ -14,8 +14,8 @@
 #include "plugin/c_workload.hpp"
 #include "plugin/host_api.hpp"
 #include "plugin/watchdog.hpp"
-#include "sim/components.hpp"
 #include "sim/error.hpp"
+#include "sim/record/components.hpp"
 
 namespace vcpusim::plugin {
 

@@ -5,7 +5,7 @@
 #include <memory>
 #include <vector>
 
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 #define VCPUSIM_HOST 1  // the ABI's types, not a plugin's definitions
 #include "include/vcpusim/guest.h"
 

@@ -13,7 +13,7 @@
 #include "cpu/machine.hpp"
 #include "plugin/loaded_plugin.hpp"
 #include "plugin/plugin_metrics.hpp"
-#include "sim/check_set.hpp"
+#include "sim/checks/check_set.hpp"
 
 namespace vcpusim::plugin {
 

@@ -13,7 +13,7 @@
 #include "plugin/loaded_plugin.hpp"
 #include "plugin/plugin_metrics.hpp"
 #include "plugin/source_lines.hpp"
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::plugin {
 

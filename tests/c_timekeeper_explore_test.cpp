@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "tests/cli_util.hpp"
 
 namespace vcpusim {

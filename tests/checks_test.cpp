@@ -1,5 +1,5 @@
 // The monotonic_time checker on hand-made read sequences.
-#include "sim/checks.hpp"
+#include "sim/checks/checks.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
-// Components get ids, names and stream keys by registering (sim/components.hpp).
-#include "sim/components.hpp"
+// Components get ids, names and stream keys by registering (sim/record/components.hpp).
+#include "sim/record/components.hpp"
 
 #include <gtest/gtest.h>
 

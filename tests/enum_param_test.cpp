@@ -1,6 +1,6 @@
 // A choice the model branches on is a sim::EnumParam: each name is mapped to the model's enum
-// value explicitly (sim/config.hpp). Per enum: every choice, set in a catalogue scenario, loads as
-// the value intended for it, the resolved scenario writes the name back, and that resolved
+// value explicitly (sim/config/config.hpp). Per enum: every choice, set in a catalogue scenario,
+// loads as the value intended for it, the resolved scenario writes the name back, and that resolved
 // scenario loads as the same value again.
 #include <gtest/gtest.h>
 

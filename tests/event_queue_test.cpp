@@ -2,14 +2,15 @@
 // live, run and already cancelled events) and pops, both give the same order: random times, and
 // the lockstep stream of many pCPUs (many ties at each instant, pushes out of order at an
 // instant) that the queue's buckets are built for.
+#include "sim/core/event_queue.hpp"
+
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <set>
 #include <vector>
 
-#include "sim/event_queue.hpp"
-#include "sim/rng.hpp"
+#include "sim/core/rng.hpp"
 
 namespace vcpusim::sim {
 namespace {

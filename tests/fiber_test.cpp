@@ -1,6 +1,7 @@
-// The guest coroutines' stack switching (sim/fiber.hpp) and what the kernel builds on it: order of
-// hand-offs, many coroutines interleaved, deep stacks, and every suspended body unwound at the end.
-#include "sim/fiber.hpp"
+// The guest coroutines' stack switching (sim/core/fiber.hpp) and what the kernel builds on it:
+// order of hand-offs, many coroutines interleaved, deep stacks, and every suspended body unwound at
+// the end.
+#include "sim/core/fiber.hpp"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/kernel.hpp"
-#include "sim/stack_pool.hpp"
+#include "sim/core/kernel.hpp"
+#include "sim/core/stack_pool.hpp"
 
 using namespace vcpusim::sim;
 

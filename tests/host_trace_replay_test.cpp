@@ -12,9 +12,9 @@
 #include "cpu/ftrace/ftrace_import.hpp"
 #include "cpu/ftrace/ftrace_text.hpp"
 #include "cpu/ftrace/trace_load.hpp"
-#include "sim/components.hpp"
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
+#include "sim/record/components.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/run/simulation.hpp"
 

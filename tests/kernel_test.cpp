@@ -1,4 +1,4 @@
-#include "sim/kernel.hpp"
+#include "sim/core/kernel.hpp"
 
 #include <gtest/gtest.h>
 

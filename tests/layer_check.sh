@@ -8,7 +8,10 @@
 # version.hpp (the command table and main.cpp sit above the rooms). Between the rooms of cpu/
 # (cpu/README.md): host/ includes no other room and of cpu/ itself only params.hpp; vm/ may use
 # host/ but not ftrace/; ftrace/ may use host/ and vm/ and of cpu/ itself only params.hpp (the
-# machine and the parameters at cpu/ itself assemble the rooms).
+# machine and the parameters at cpu/ itself assemble the rooms). Between the rooms of sim/
+# (sim/README.md): config/ includes no other room, record/ only config/, core/ only record/,
+# trace/ only record/, checks/ any but trace/; the files of sim/ itself (time, error) include no
+# room, and every room may use them.
 # An include is resolved as the compiler finds it: next to the including file first ("x.hpp",
 # "../tools/x.hpp"), then from the source root ("tools/x.hpp", <tools/x.hpp>); blanks around
 # the # and comments after the name do not hide it.
@@ -49,10 +52,17 @@ awk '
     if (part[1] == "tools" && part[2] ~ /^(run|view|explore|sweep|load|scripts)$/)
       return "tools/" part[2]
     if (part[1] == "cpu" && part[2] ~ /^(host|vm|ftrace)$/) return "cpu/" part[2]
+    if (part[1] == "sim" && part[2] ~ /^(core|config|record|checks|trace)$/) return "sim/" part[2]
     return part[1]
   }
   BEGIN {
-    deny["sim"] = " cpu guest plugin tools "; deny["cpu"] = " guest plugin tools "
+    deny["sim"] = " sim/core sim/config sim/record sim/checks sim/trace cpu guest plugin tools "
+    deny["sim/config"] = " sim/core sim/record sim/checks sim/trace cpu guest plugin tools "
+    deny["sim/record"] = " sim/core sim/checks sim/trace cpu guest plugin tools "
+    deny["sim/core"] = " sim/config sim/checks sim/trace cpu guest plugin tools "
+    deny["sim/trace"] = " sim/core sim/config sim/checks cpu guest plugin tools "
+    deny["sim/checks"] = " sim/trace cpu guest plugin tools "
+    deny["cpu"] = " guest plugin tools "
     deny["cpu/host"] = " cpu/vm cpu/ftrace cpu guest plugin tools "
     deny["cpu/vm"] = " cpu/ftrace guest plugin tools "
     deny["cpu/ftrace"] = " cpu guest plugin tools "
@@ -83,6 +93,7 @@ awk '
     # The tools/ and cpu/ layers are one unit each seen from outside them.
     if (to ~ /^tools\// && layer !~ /^tools/) to = "tools"
     if (to ~ /^cpu\// && layer !~ /^cpu/) to = "cpu"
+    if (to ~ /^sim\// && layer !~ /^sim/) to = "sim"
     if (path ~ /\// && !(path in shared && index(layer, shared[path] "/") == 1) &&
         index(deny[layer], " " to " ")) {
       printf "%s:%d: %s/ must not include %s/: %s\n", FILENAME, FNR, layer, to, $0

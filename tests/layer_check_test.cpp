@@ -138,3 +138,43 @@ TEST(LayerCheck, FlagsAnIncludeBetweenRoomsOfCpuAgainstTheirOrder) {
     EXPECT_NE(bad.out.find(line), std::string::npos) << line << "\n" << bad.out;
   EXPECT_EQ(std::count(bad.out.begin(), bad.out.end(), '\n'), 7) << bad.out;
 }
+
+// The rooms of sim/ (sim/README.md): config/ below record/, record/ below core/ and trace/, all
+// three below checks/; the files of sim/ itself (time, error) below every room, and the layers
+// outside see sim/ as one.
+TEST(LayerCheck, FlagsAnIncludeBetweenRoomsOfSimAgainstTheirOrder) {
+  TempDir tmp;
+  const fs::path root = tmp.path() / "src";
+  for (const char* f :
+       {"sim/time.hpp", "sim/config/config.hpp", "sim/record/recorder.hpp", "sim/core/kernel.hpp",
+        "sim/trace/trace.hpp", "sim/checks/checks.hpp", "guest/rcu.hpp"})
+    write(root / f, "");
+  write(root / "sim/checks/ok.cpp",
+        "#include \"sim/core/kernel.hpp\"\n#include \"../record/recorder.hpp\"\n"
+        "#include \"sim/config/config.hpp\"\n#include \"sim/time.hpp\"\n");
+  write(root / "sim/core/ok.cpp", "#include \"sim/record/recorder.hpp\"\n");
+  write(root / "sim/trace/ok.cpp", "#include \"sim/record/recorder.hpp\"\n");
+  write(root / "sim/record/ok.cpp", "#include \"sim/config/config.hpp\"\n");
+  write(root / "cpu/ok.cpp",
+        "#include \"sim/core/kernel.hpp\"\n#include \"sim/trace/trace.hpp\"\n");
+  const fs::path out = tmp.path() / "out";
+  const Check clean = layer_check(root, out);
+  EXPECT_EQ(clean.status, 0) << clean.out;
+
+  write(root / "sim/config/a.cpp", "#include \"sim/record/recorder.hpp\"\n");
+  write(root / "sim/record/b.cpp", "#include \"../core/kernel.hpp\"\n");
+  write(root / "sim/core/c.cpp", "#include \"sim/checks/checks.hpp\"\n");
+  write(root / "sim/trace/d.cpp", "#include \"sim/core/kernel.hpp\"\n");
+  write(root / "sim/checks/e.cpp", "#include \"sim/trace/trace.hpp\"\n");
+  write(root / "sim/f.cpp", "#include \"sim/config/config.hpp\"\n");
+  const Check bad = layer_check(root, out);
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  for (const char* line : {"sim/config/a.cpp:1: sim/config/ must not include sim/record/",
+                           "sim/record/b.cpp:1: sim/record/ must not include sim/core/",
+                           "sim/core/c.cpp:1: sim/core/ must not include sim/checks/",
+                           "sim/trace/d.cpp:1: sim/trace/ must not include sim/core/",
+                           "sim/checks/e.cpp:1: sim/checks/ must not include sim/trace/",
+                           "sim/f.cpp:1: sim/ must not include sim/config/"})
+    EXPECT_NE(bad.out.find(line), std::string::npos) << line << "\n" << bad.out;
+  EXPECT_EQ(std::count(bad.out.begin(), bad.out.end(), '\n'), 7) << bad.out;
+}

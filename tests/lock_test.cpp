@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "scenario_util.hpp"
-#include "sim/lock_checks.hpp"
-#include "sim/rng.hpp"
+#include "sim/checks/lock_checks.hpp"
+#include "sim/core/rng.hpp"
 
 using namespace vcpusim;
 using vcpusim::test::metric;

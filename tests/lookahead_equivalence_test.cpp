@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "random_scenario.hpp"
+#include "sim/core/rng.hpp"
 #include "sim/error.hpp"
-#include "sim/rng.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/run/simulation.hpp"
 

@@ -1,7 +1,8 @@
-// The metric registry (sim/metric_registry.hpp): every metric a run emits resolves to exactly one
-// declaration, a component's metrics are listed for the scenarios that build it, emission under
-// an undeclared name is an internal error, and a typo gets the nearest declared name.
-#include "sim/metric_registry.hpp"
+// The metric registry (sim/record/metric_registry.hpp): every metric a run emits resolves to
+// exactly one declaration, a component's metrics are listed for the scenarios that build it,
+// emission under an undeclared name is an internal error, and a typo gets the nearest declared
+// name.
+#include "sim/record/metric_registry.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,13 +1,13 @@
 // Samples are an exact histogram: the same nearest-rank summary as the sorted sample vector it
 // replaced, in memory bounded by the distinct values.
-#include "sim/metrics.hpp"
+#include "sim/record/metrics.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <vector>
 
-#include "sim/rng.hpp"
+#include "sim/core/rng.hpp"
 
 namespace vcpusim::sim {
 namespace {

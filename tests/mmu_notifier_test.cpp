@@ -6,8 +6,8 @@
 #include "cpu/machine.hpp"
 #include "guest/guest_os.hpp"
 #include "scenario_util.hpp"
-#include "sim/check_set.hpp"
-#include "sim/decision.hpp"
+#include "sim/checks/check_set.hpp"
+#include "sim/core/decision.hpp"
 
 using namespace vcpusim;
 

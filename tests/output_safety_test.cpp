@@ -14,7 +14,7 @@
 
 #include "cli_util.hpp"
 #include "scenario_util.hpp"
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "text_file.hpp"
 
 namespace vcpusim::test {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/config.hpp"
-#include "sim/rng.hpp"
+#include "sim/config/config.hpp"
+#include "sim/core/rng.hpp"
 
 namespace vcpusim::test {
 

@@ -2,7 +2,7 @@
 // the schema, the known-name list of the validation message, --help and a run; an unknown name
 // is refused with the whole list; a check and a workload kind declared outside the built-in list
 // are validated, attached and spawned like the built-in ones.
-#include "sim/registry.hpp"
+#include "sim/config/registry.hpp"
 
 #include <gtest/gtest.h>
 

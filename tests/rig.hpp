@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "cpu/machine.hpp"
-#include "sim/decision.hpp"
-#include "sim/kernel.hpp"
+#include "sim/core/decision.hpp"
+#include "sim/core/kernel.hpp"
 
 namespace vcpusim::test {
 

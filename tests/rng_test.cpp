@@ -1,11 +1,11 @@
-#include "sim/rng.hpp"
+#include "sim/core/rng.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <set>
 
-#include "sim/decision.hpp"
+#include "sim/core/decision.hpp"
 
 using namespace vcpusim::sim;
 

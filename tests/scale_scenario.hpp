@@ -4,7 +4,7 @@
 #pragma once
 #include <string>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::test {
 

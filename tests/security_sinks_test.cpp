@@ -6,20 +6,20 @@
 
 #include <cstdlib>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 #include "sweep_util.hpp"
-#include "tools/view/html_text.hpp"
-#include "tools/view/report.hpp"
 #include "tools/explore/report_diff.hpp"
-#include "tools/view/report_timeline.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/run/schedule.hpp"
 #include "tools/sweep/slurm.hpp"
 #include "tools/sweep/sweep_html.hpp"
 #include "tools/sweep/sweep_plots.hpp"
 #include "tools/sweep/sweep_report.hpp"
+#include "tools/view/html_text.hpp"
+#include "tools/view/report.hpp"
+#include "tools/view/report_timeline.hpp"
 #include "tools/view/trace_view.hpp"
 
 namespace fs = std::filesystem;

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "scenario_util.hpp"
-#include "sim/rng.hpp"
+#include "sim/core/rng.hpp"
 
 using namespace vcpusim;
 using vcpusim::test::metric;

@@ -1,7 +1,7 @@
-// Issue 12: the trace is streamed during the run (sim/trace.hpp, tools/run/trace_io.hpp TraceStream).
-// Its output is byte-identical to the whole-trace engine it replaced (the hashes below were
-// written by that engine, `vcpusim run --trace --vcd` at commit ccafc51), and what the engine
-// holds does not grow with simulated time.
+// Issue 12: the trace is streamed during the run (sim/trace/trace.hpp, tools/run/trace_io.hpp
+// TraceStream). Its output is byte-identical to the whole-trace engine it replaced (the hashes
+// below were written by that engine, `vcpusim run --trace --vcd` at commit ccafc51), and what the
+// engine holds does not grow with simulated time.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,7 +1,8 @@
-// Trace outputs (sim/trace.hpp, docs/trace.md): a structural validator of the Chrome Trace Event
-// JSON run on every catalogue scenario, the volume controls, determinism, the terminal timeline,
-// the VCD round trip through GTKWave's vcd2fst/fst2vcd and the self-contained HTML report.
-#include "sim/trace.hpp"
+// Trace outputs (sim/trace/trace.hpp, docs/trace.md): a structural validator of the Chrome Trace
+// Event JSON run on every catalogue scenario, the volume controls, determinism, the terminal
+// timeline, the VCD round trip through GTKWave's vcd2fst/fst2vcd and the self-contained HTML
+// report.
+#include "sim/trace/trace.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -20,9 +21,9 @@
 #include "guest/trace_lanes.hpp"
 #include "scenario_util.hpp"
 #include "sim/error.hpp"
+#include "tools/run/trace_io.hpp"
 #include "tools/view/report.hpp"
 #include "tools/view/timeline.hpp"
-#include "tools/run/trace_io.hpp"
 
 using namespace vcpusim;
 using test::run_traced;

@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::tools::cli {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "plugin/watchdog.hpp"
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/commands.hpp"

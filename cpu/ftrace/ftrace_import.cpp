@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "cpu/ftrace/ftrace_text.hpp"
-#include "sim/config.hpp"
-#include "sim/glob.hpp"
+#include "sim/config/config.hpp"
+#include "sim/config/glob.hpp"
 
 namespace vcpusim::cpu {
 using sim::Tick;

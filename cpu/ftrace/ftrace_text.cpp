@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::cpu::ftrace {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "cpu/ftrace/ftrace_text.hpp"
 #include "cpu/vm/vcpu.hpp"
-#include "sim/trace.hpp"
+#include "sim/trace/trace.hpp"
 
 namespace vcpusim::cpu {
 namespace {

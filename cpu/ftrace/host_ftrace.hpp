@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "cpu/host/host_scheduler.hpp"
-#include "sim/recorder.hpp"
+#include "sim/record/recorder.hpp"
 
 namespace vcpusim::cpu {
 

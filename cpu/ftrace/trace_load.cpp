@@ -14,7 +14,7 @@
 #include "cpu/ftrace/fd_reader.hpp"
 #include "cpu/ftrace/ftrace_import.hpp"
 #include "cpu/ftrace/trace_recording_file.hpp"
-#include "sim/scenario_file.hpp"
+#include "sim/config/scenario_file.hpp"
 
 namespace vcpusim::cpu {
 namespace {

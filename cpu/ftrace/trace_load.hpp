@@ -12,8 +12,8 @@
 
 #include "cpu/host/host_scheduler.hpp"
 #include "cpu/params.hpp"
-#include "sim/config.hpp"
-#include "sim/kernel.hpp"
+#include "sim/config/config.hpp"
+#include "sim/core/kernel.hpp"
 
 namespace vcpusim::cpu {
 

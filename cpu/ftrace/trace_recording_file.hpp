@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "cpu/ftrace/ftrace_import.hpp"
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::cpu {
 

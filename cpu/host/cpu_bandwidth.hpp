@@ -15,8 +15,8 @@
 
 #include "cpu/host/host_scheduler.hpp"
 #include "cpu/host/noise_params.hpp"
-#include "sim/kernel.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/core/kernel.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::cpu {
 

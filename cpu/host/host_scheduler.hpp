@@ -10,8 +10,8 @@
 #include "cpu/host/sched_policy.hpp"
 #include "cpu/host/topology.hpp"
 #include "cpu/params.hpp"
-#include "sim/decision.hpp"
-#include "sim/kernel.hpp"
+#include "sim/core/decision.hpp"
+#include "sim/core/kernel.hpp"
 
 namespace vcpusim::cpu {
 

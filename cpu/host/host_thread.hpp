@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/kernel.hpp"
+#include "sim/core/kernel.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::cpu {

@@ -17,7 +17,7 @@
 
 #include "cpu/host/host_thread.hpp"
 #include "cpu/host/topology.hpp"
-#include "sim/kernel.hpp"
+#include "sim/core/kernel.hpp"
 
 namespace vcpusim::cpu {
 

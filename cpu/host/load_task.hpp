@@ -4,7 +4,7 @@
 #pragma once
 #include "cpu/host/host_scheduler.hpp"
 #include "cpu/params.hpp"
-#include "sim/decision.hpp"
+#include "sim/core/decision.hpp"
 
 namespace vcpusim::cpu {
 

@@ -1,7 +1,7 @@
 // Parameters of host noise ("host.noise") and of a VM's CPU bandwidth limit ("vm.cpu_max").
 // The defaults and where they come from: docs/host-noise.md.
 #pragma once
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::cpu {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cpu/vm/vcpu.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::cpu {
 

@@ -21,7 +21,7 @@
 
 #include "cpu/host/topology.hpp"
 #include "cpu/params.hpp"
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::cpu {
 

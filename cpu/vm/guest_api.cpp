@@ -4,8 +4,8 @@
 
 #include "cpu/machine.hpp"
 #include "cpu/vm/hypervisor.hpp"
+#include "sim/checks/lock_checks.hpp"
 #include "sim/error.hpp"
-#include "sim/lock_checks.hpp"
 
 namespace vcpusim::cpu {
 

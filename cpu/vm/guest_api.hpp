@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "cpu/run_observer.hpp"
-#include "cpu/vm/memory.hpp"
 #include "cpu/vm/ccode/plain_loop.hpp"
+#include "cpu/vm/memory.hpp"
 #include "cpu/vm/vcpu.hpp"
 #include "cpu/vm/wait.hpp"
-#include "sim/checks.hpp"
-#include "sim/metrics.hpp"
-#include "sim/wait_graph.hpp"
+#include "sim/checks/checks.hpp"
+#include "sim/checks/wait_graph.hpp"
+#include "sim/record/metrics.hpp"
 
 namespace vcpusim::sim {
 class LostWakeupCheck;

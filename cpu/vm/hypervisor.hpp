@@ -15,7 +15,7 @@
 
 #include "cpu/params.hpp"
 #include "cpu/vm/memory.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 
 namespace vcpusim::cpu {
 

@@ -7,7 +7,7 @@
 #include "cpu/vm/apic.hpp"
 #include "cpu/vm/guest_api.hpp"
 #include "cpu/vm/hypervisor.hpp"
-#include "sim/deadline_check.hpp"
+#include "sim/checks/deadline_check.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::cpu {

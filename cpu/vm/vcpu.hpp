@@ -17,7 +17,7 @@
 #include "cpu/vm/footprint.hpp"
 #include "cpu/vm/memory.hpp"
 #include "cpu/vm/wait.hpp"
-#include "sim/decision.hpp"
+#include "sim/core/decision.hpp"
 
 namespace vcpusim::cpu {
 

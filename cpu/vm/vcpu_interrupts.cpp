@@ -8,7 +8,7 @@
 #include "cpu/vm/guest_api.hpp"
 #include "cpu/vm/hypervisor.hpp"
 #include "cpu/vm/vcpu.hpp"
-#include "sim/deadline_check.hpp"
+#include "sim/checks/deadline_check.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::cpu {

@@ -1,8 +1,8 @@
 // Scenario section "guest.locks": which spinlock algorithm the lock workloads use, how many locks
 // there are, and the knobs of the paravirt variants (seed 003).
 #pragma once
-#include "sim/config.hpp"
-#include "sim/registry.hpp"
+#include "sim/config/config.hpp"
+#include "sim/config/registry.hpp"
 
 namespace vcpusim::guest {
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "guest/locks/spinlock.hpp"
-#include "sim/registry.hpp"
+#include "sim/config/registry.hpp"
 
 namespace vcpusim::guest {
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <string>
 
-#include "sim/recorder.hpp"
+#include "sim/record/recorder.hpp"
 #include "tools/run/simulation.hpp"
 
 namespace vcpusim::tools {

@@ -6,8 +6,8 @@
 #include <map>
 #include <set>
 
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 #include "tools/explore/fork_server.hpp"
 #include "tools/explore/worker_pool.hpp"
 

@@ -6,9 +6,9 @@
 #include <map>
 #include <sstream>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 
 namespace vcpusim::tools {
 namespace {

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <optional>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/explore/explore_options.hpp"

@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/rng.hpp"
-#include "tools/run/scenario.hpp"
+#include "sim/core/rng.hpp"
 #include "tools/explore/windows.hpp"
+#include "tools/run/scenario.hpp"
 #include "tools/run/schedule.hpp"
 
 namespace vcpusim::tools {

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "sim/core/stack_pool.hpp"
 #include "sim/error.hpp"
-#include "sim/stack_pool.hpp"
 #include "tools/explore/explore.hpp"
 #include "tools/explore/shrink_explain.hpp"
 

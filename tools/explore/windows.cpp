@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "sim/glob.hpp"
+#include "sim/config/glob.hpp"
 
 namespace vcpusim::tools {
 

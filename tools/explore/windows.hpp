@@ -13,13 +13,13 @@
 #include <cstdint>
 #include <map>
 #include <set>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cpu/run_observer.hpp"
 #include "cpu/vm/memory.hpp"
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::tools {
 

@@ -15,7 +15,7 @@
 #include "cpu/ftrace/ftrace_import.hpp"
 #include "cpu/ftrace/trace_recording_file.hpp"
 #include "cpu/params.hpp"
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/load/trace_summary.hpp"

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "cpu/ftrace/ftrace_import.hpp"
-#include "sim/config.hpp"
-#include "sim/metrics.hpp"
+#include "sim/config/config.hpp"
+#include "sim/record/metrics.hpp"
 
 namespace vcpusim::tools {
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::tools {

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <streambuf>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::tools {

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "plugin/watchdog.hpp"
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 #include "sim/time.hpp"
 
 namespace po = boost::program_options;

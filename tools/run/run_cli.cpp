@@ -4,10 +4,10 @@
 #include <iostream>
 #include <optional>
 
-#include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 #include "guest/registries.hpp"
 #include "plugin/plugin_set.hpp"
+#include "sim/config/scenario_file.hpp"
+#include "sim/error.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/run/names_help.hpp"
 #include "tools/run/output_files.hpp"

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "guest/timekeeping_laws.hpp"
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 
 namespace vcpusim::tools {
 namespace {

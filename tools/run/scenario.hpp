@@ -12,8 +12,8 @@
 #include "guest/guest_params.hpp"
 #include "guest/registries.hpp"
 #include "guest/timekeeping_params.hpp"
-#include "sim/config.hpp"
-#include "sim/expect.hpp"
+#include "sim/checks/expect.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::tools {
 

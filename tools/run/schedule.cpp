@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 
 namespace vcpusim::tools {
 

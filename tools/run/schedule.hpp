@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/config.hpp"
-#include "sim/decision.hpp"
+#include "sim/config/config.hpp"
+#include "sim/core/decision.hpp"
 
 namespace vcpusim::tools {
 

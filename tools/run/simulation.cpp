@@ -1,17 +1,17 @@
 #include "tools/run/simulation.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "cpu/check_registry.hpp"
 #include "cpu/ftrace/host_ftrace.hpp"
 #include "cpu/machine.hpp"
 #include "guest/guest_os.hpp"
-#include "sim/check_set.hpp"
-#include "sim/decision.hpp"
-#include "sim/kernel.hpp"
+#include "sim/checks/check_set.hpp"
+#include "sim/core/decision.hpp"
+#include "sim/core/kernel.hpp"
 #include "tools/run/trace_io.hpp"
 
 namespace vcpusim::tools {

@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "cpu/machine.hpp"
-#include "sim/config.hpp"
-#include "sim/decision.hpp"
-#include "sim/recorder.hpp"
-#include "sim/trace.hpp"
+#include "sim/config/config.hpp"
+#include "sim/core/decision.hpp"
+#include "sim/record/recorder.hpp"
+#include "sim/trace/trace.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/run/schedule.hpp"
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 #include "tools/run/durable_file.hpp"
 #include "tools/run/shell_quote.hpp"

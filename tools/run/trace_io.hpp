@@ -1,4 +1,4 @@
-// Glue between a run and its trace outputs (sim/trace.hpp): the vocabularies of the host and
+// Glue between a run and its trace outputs (sim/trace/trace.hpp): the vocabularies of the host and
 // vCPUs (cpu/trace_lanes.hpp) and of the guest (guest/trace_lanes.hpp), the violations from the
 // result document, and the --trace-* volume options.
 #pragma once
@@ -9,8 +9,8 @@
 
 #include "cpu/trace_lanes.hpp"
 #include "guest/trace_lanes.hpp"
-#include "sim/checks.hpp"
-#include "sim/trace.hpp"
+#include "sim/checks/checks.hpp"
+#include "sim/trace/trace.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/run/simulation.hpp"
 

@@ -35,7 +35,7 @@ runtime_packages=(
   pkg-config
   libsystemc-dev
   libboost-program-options-dev
-  libboost-context-dev  # the guest coroutines' stack switches (sim/kernel.cpp)
+  libboost-context-dev  # the guest coroutines' stack switches (sim/core/kernel.cpp)
   nlohmann-json3-dev
   gnuplot-nox  # draws the plots of `vcpusim sweep` (its SVG terminal; README "Sweeps")
   libdw-dev  # file:line of a data race in an instrumented C plugin (docs/c-guest-code.md)

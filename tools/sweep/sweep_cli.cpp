@@ -7,7 +7,7 @@
 #include <iostream>
 #include <thread>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/run/self_executable.hpp"

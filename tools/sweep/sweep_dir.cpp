@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 
 namespace vcpusim::tools {

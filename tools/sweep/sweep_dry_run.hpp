@@ -5,7 +5,7 @@
 #include <ostream>
 #include <string>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "tools/sweep/sweep_spec.hpp"
 
 namespace vcpusim::tools {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "tools/sweep/sweep_plots.hpp"
 
 namespace vcpusim::tools {

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <set>
 
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 #include "tools/sweep/sweep_model.hpp"
 
 namespace vcpusim::tools {

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::tools {
 

@@ -15,8 +15,8 @@
 #include <sstream>
 
 #include "guest/registries.hpp"
-#include "sim/config.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/config/config.hpp"
+#include "sim/record/metric_registry.hpp"
 #include "tools/sweep/sweep_report.hpp"
 #include "tools/sweep/sweep_stats.hpp"
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "tools/sweep/sweep_results.hpp"
 #include "tools/sweep/sweep_stats.hpp"
 

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <set>
 
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 #include "tools/sweep/sweep_plan.hpp"
 
 namespace vcpusim::tools {

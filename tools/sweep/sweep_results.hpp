@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "tools/sweep/sweep_dir.hpp"
 #include "tools/sweep/sweep_plan.hpp"
 

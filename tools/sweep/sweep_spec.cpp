@@ -8,9 +8,9 @@
 #include <map>
 
 #include "guest/registries.hpp"
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/metric_registry.hpp"
-#include "sim/scenario_file.hpp"
+#include "sim/record/metric_registry.hpp"
 #include "tools/run/scenario.hpp"
 #include "tools/sweep/sweep_model.hpp"
 #include "tools/sweep/sweep_plan.hpp"

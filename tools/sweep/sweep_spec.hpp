@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::tools {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/rng.hpp"
+#include "sim/core/rng.hpp"
 
 namespace vcpusim::tools {
 

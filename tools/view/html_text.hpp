@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 
 namespace vcpusim::tools {
 

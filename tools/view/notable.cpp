@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 #include "tools/view/report_metrics.hpp"
 

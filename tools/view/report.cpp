@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 #include "sim/time.hpp"
 #include "tools/view/html_text.hpp"
 #include "tools/view/notable.hpp"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "guest/registries.hpp"
-#include "sim/metric_registry.hpp"
+#include "sim/record/metric_registry.hpp"
 #include "tools/view/html_text.hpp"
 
 namespace vcpusim::tools {

@@ -1,7 +1,7 @@
 // The report's metrics section: grouped by the component that declares them (the metric
-// registry, sim/metric_registry.hpp), each value in its unit with a readable scale (ns as us or
-// ms when large), and each summary metric (count, min, p50, p99, max) as one row with a small SVG
-// of its quantiles and one of its histogram on a logarithmic axis instead of five raw rows.
+// registry, sim/record/metric_registry.hpp), each value in its unit with a readable scale (ns as us
+// or ms when large), and each summary metric (count, min, p50, p99, max) as one row with a small
+// SVG of its quantiles and one of its histogram on a logarithmic axis instead of five raw rows.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>

@@ -8,7 +8,7 @@
 #include <tuple>
 #include <utility>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
 #include "sim/error.hpp"
 #include "sim/time.hpp"
 #include "tools/view/notable.hpp"

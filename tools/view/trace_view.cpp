@@ -7,9 +7,9 @@
 #include <map>
 #include <string_view>
 
-#include "sim/config.hpp"
+#include "sim/config/config.hpp"
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 
 namespace vcpusim::tools {
 
@@ -59,7 +59,7 @@ bool written_by_vcpusim(const std::string& text) {
          text.find(kEventsLine) != std::string::npos;
 }
 
-// vcpusim's writer ends the document with a line "]}" (sim/trace_writers.cpp); a trace cut
+// vcpusim's writer ends the document with a line "]}" (sim/trace/trace_writers.cpp); a trace cut
 // short (a full disk, a copy interrupted) lacks it, even when it ends between two whole events.
 bool ends_with_closing_line(const std::string& text) {
   const std::size_t last = text.find_last_not_of(" \t\r\n");

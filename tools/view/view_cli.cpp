@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "sim/config/scenario_file.hpp"
 #include "sim/error.hpp"
-#include "sim/scenario_file.hpp"
 #include "tools/cli_args.hpp"
 #include "tools/run/output_files.hpp"
 #include "tools/view/report.hpp"

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "sim/checks.hpp"
+#include "sim/checks/checks.hpp"
 #include "sim/time.hpp"
 
 namespace vcpusim::cpu {
