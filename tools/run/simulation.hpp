@@ -55,7 +55,7 @@ struct RunOptions {
   // Called once the machine, the guest and the injections exist, before the run (explore's fork
   // server sets its access hooks here); it must not change what happens.
   std::function<void(cpu::Machine&)> prepare;  // explore's windows and coverage; never changes the run
-  // Keeps the coroutines' stacks for the next run (sim::Kernel::use_stacks): explore and sweep
+  // Keeps the coroutines' stacks for the next run (sim::Kernel::use_stacks): explore and shrink
   // run thousands in one process. Null: each run maps its own.
   sim::StackPool* stacks = nullptr;
 };
